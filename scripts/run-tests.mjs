@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+/**
+ * @module scripts/run-tests
+ * Runs every `*.test.ts` under src/ and test/ with node's test runner through tsx.
+ * Node 20 neither expands globs in `--test` nor discovers `.ts` files, so the list is built here.
+ * Extra arguments are treated as path filters (substring match).
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+function walk(dir, out) {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else if (name.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+const filters = process.argv.slice(2);
+let files = walk('src', []).concat(walk('test', []));
+if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
+files.sort();
+if (files.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+process.exit(r.status ?? 1);

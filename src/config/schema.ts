@@ -1,0 +1,168 @@
+/**
+ * @module config/schema
+ * The zod schema of the whole model, with Exchange Online's names so admins recognise them
+ * (Organization, AcceptedDomain, InboundConnector, ReceiveConnector, lists, routes, users).
+ * Every setting has a type, a default and a doc string (`.describe`). This is the one place a
+ * setting is declared; docs and `config show --defaults` derive from it.
+ * Touches: nothing.
+ */
+import { z } from 'zod';
+
+const domainName = z
+  .string()
+  .min(1)
+  .regex(/^(\*|\*\.)?[A-Za-z0-9\u00a0-\uffff]([A-Za-z0-9\u00a0-\uffff.-]*[A-Za-z0-9\u00a0-\uffff])?\.?$|^\*$/, 'not a domain name');
+
+export const organizationSchema = z
+  .object({
+    name: z.string().min(1).default('example.com').describe('Organization name (shown in reports).'),
+    rejectDirectSend: z
+      .boolean()
+      .default(false)
+      .describe('Exchange RejectDirectSend: reject anonymous mail whose MAIL FROM domain is an accepted domain and that matched no connector (550 5.7.68).'),
+    rejectDirectSendHeaderFrom: z
+      .boolean()
+      .default(false)
+      .describe('Beyond Exchange: with rejectDirectSend on, also apply the rule to the header From (checked at end of DATA).'),
+    hostname: z.string().default('').describe('Name in the banner, Received headers and reply ids; empty = the system host name.'),
+  })
+  .strict();
+
+export const acceptedDomainSchema = z
+  .object({
+    domainName: domainName.describe('SMTP domain the organization receives mail for.'),
+    domainType: z.enum(['Authoritative', 'InternalRelay']).default('Authoritative').describe('Authoritative or InternalRelay.'),
+    matchSubDomains: z.boolean().default(false).describe('Also accept mail for subdomains (Exchange requires InternalRelay).'),
+  })
+  .strict()
+  .refine((d) => !d.matchSubDomains || d.domainType === 'InternalRelay', {
+    message: 'matchSubDomains requires domainType InternalRelay (as in Exchange Online)',
+    path: ['matchSubDomains'],
+  });
+
+export const inboundConnectorSchema = z
+  .object({
+    name: z.string().min(1).describe('Connector name; appears in the trace as the connector.'),
+    connectorType: z.enum(['Partner', 'OnPremises']).default('Partner').describe('Partner (external services) or OnPremises (your own servers; may relay out).'),
+    senderIPAddresses: z.array(z.string()).default([]).describe('Source IPs or CIDRs (IPv4 and IPv6; Exchange takes IPv4 only).'),
+    senderDomains: z.array(domainName).default(['*']).describe('Partner: sender domains the connector is for ("*", "contoso.com", "*.contoso.com").'),
+    tlsSenderCertificateName: domainName.optional().describe('Match by the verified client certificate subject CN or SAN ("*.contoso.com" = domain and subdomains).'),
+    requireTls: z.boolean().default(false).describe('Reject mail through this connector that was not sent over TLS.'),
+    restrictDomainsToIPAddresses: z.boolean().default(false).describe('Partner: reject mail from senderDomains that does not come from senderIPAddresses (550 5.7.51).'),
+    restrictDomainsToCertificate: z.boolean().default(false).describe('Partner: reject mail from senderDomains that does not present tlsSenderCertificateName (550 5.7.51).'),
+    enabled: z.boolean().default(true).describe('Disabled connectors match nothing.'),
+    comment: z.string().default('').describe('Free text.'),
+  })
+  .strict()
+  .refine((c) => !(c.restrictDomainsToIPAddresses || c.restrictDomainsToCertificate) || c.connectorType === 'Partner', {
+    message: 'restrictDomainsTo* apply only to Partner connectors',
+    path: ['connectorType'],
+  })
+  .refine((c) => !c.restrictDomainsToCertificate || c.tlsSenderCertificateName !== undefined, {
+    message: 'restrictDomainsToCertificate needs tlsSenderCertificateName',
+    path: ['tlsSenderCertificateName'],
+  })
+  .refine((c) => !c.restrictDomainsToIPAddresses || c.senderIPAddresses.length > 0, {
+    message: 'restrictDomainsToIPAddresses needs senderIPAddresses',
+    path: ['senderIPAddresses'],
+  });
+
+export const tlsSchema = z
+  .object({
+    mode: z.enum(['starttls', 'implicit', 'none']).default('starttls').describe('STARTTLS offered, implicit TLS (port 465 style), or no TLS.'),
+    certFile: z.string().optional().describe('PEM certificate chain; empty = a self-signed certificate generated in the data dir.'),
+    keyFile: z.string().optional().describe('PEM private key for certFile.'),
+    requestClientCert: z.boolean().default(true).describe('Ask the client for a certificate (recorded; used to match connectors).'),
+    clientCaFile: z.string().optional().describe('PEM CAs trusted for client certificates; a certificate matches a connector only if it verifies against these (or the system CAs when unset).'),
+  })
+  .strict();
+
+export const receiveConnectorSchema = z
+  .object({
+    name: z.string().min(1).describe('Listener name (recorded in the trace).'),
+    bind: z.string().default('127.0.0.1').describe('Address to listen on.'),
+    port: z.number().int().min(0).max(65535).describe('TCP port.'),
+    role: z.enum(['mx', 'relay', 'submission']).default('mx').describe('mx: anonymous mail in; relay: devices and apps; submission: authenticated users.'),
+    tls: tlsSchema.default({ mode: 'starttls', requestClientCert: true }),
+    requireAuth: z.boolean().optional().describe('Require SMTP AUTH before MAIL (default: true for submission).'),
+    remoteIPRanges: z.array(z.string()).default([]).describe('Scoped access: only these clients may connect (empty = any).'),
+    defaultDeny: z.boolean().default(false).describe('Accept only mail attributed to a connector or an authenticated user.'),
+    maxMessageSize: z.number().int().positive().default(36_700_160).describe('Bytes; advertised as SIZE; larger gets 552 5.3.4.'),
+    maxRecipients: z.number().int().positive().default(100).describe('Recipients per message; more get 452 4.5.3.'),
+    maxConnections: z.number().int().positive().default(10_000).describe('Concurrent connections per process.'),
+    idleTimeoutSeconds: z.number().positive().default(300).describe('Idle client timeout (RFC 5321 §4.5.3.2: at least 5 minutes).'),
+    maxErrors: z.number().int().positive().default(10).describe('Rejected commands before the session is closed with 421.'),
+    maxLineLength: z.number().int().min(78).default(8192).describe('Longest DATA line in bytes without CRLF; longer gets 500 5.5.2.'),
+  })
+  .strict();
+
+export const listSchema = z
+  .object({
+    ips: z.array(z.string()).default([]).describe('IPs and CIDRs.'),
+    senderDomains: z.array(domainName).default([]).describe('Sender (MAIL FROM) domains; "*.d" includes subdomains.'),
+  })
+  .strict();
+
+export const routeSchema = z
+  .object({
+    name: z.string().min(1).describe('Route name.'),
+    domains: z.array(domainName).default(['*']).describe('Recipient domains this route serves; the most precise match wins.'),
+    type: z.enum(['pickup', 'smtp', 'mx']).default('pickup').describe('pickup folder, an SMTP next hop, or MX lookup.'),
+    host: z.string().optional().describe('smtp: next hop host.'),
+    port: z.number().int().min(1).max(65535).default(25).describe('smtp/mx: port.'),
+    tls: z.enum(['opportunistic', 'required', 'none']).default('opportunistic').describe('STARTTLS policy toward the next hop.'),
+    clientCertFile: z.string().optional().describe('PEM certificate to present to the next hop (connector match by certificate).'),
+    clientKeyFile: z.string().optional().describe('PEM key for clientCertFile.'),
+    pickupDir: z.string().default('pickup').describe('pickup: folder (relative to the data dir) for one .eml per message.'),
+  })
+  .strict()
+  .refine((r) => r.type !== 'smtp' || (r.host !== undefined && r.host !== ''), { message: 'an smtp route needs host', path: ['host'] });
+
+export const userSchema = z
+  .object({
+    name: z.string().min(1).describe('SMTP AUTH user name.'),
+    passwordHash: z.string().regex(/^scrypt\$/, 'must be a scrypt hash made by `mailgate user add`').describe('scrypt$N$r$p$salt$hash'),
+    sendAs: z.array(z.string()).default([]).describe('Addresses or "@domain" the user may use as MAIL FROM; empty = its own name if that is an address, "*" = any.'),
+  })
+  .strict();
+
+export const queueSchema = z
+  .object({
+    retryInitialSeconds: z.number().positive().default(60).describe('First retry delay after a 4xx or connection error.'),
+    retryMaxSeconds: z.number().positive().default(3600).describe('Upper bound of the exponential backoff.'),
+    maxAgeSeconds: z.number().positive().default(172_800).describe('Give up and bounce after this long (default 2 days).'),
+    activeWindow: z.number().int().positive().default(100).describe('Messages being delivered at once.'),
+  })
+  .strict();
+
+export const traceSchema = z
+  .object({
+    retentionDays: z.number().int().positive().default(90).describe('Trace rows older than this are deleted.'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    organization: organizationSchema.default({ name: 'example.com', rejectDirectSend: false, rejectDirectSendHeaderFrom: false, hostname: '' }),
+    acceptedDomains: z.array(acceptedDomainSchema).default([]),
+    inboundConnectors: z.array(inboundConnectorSchema).default([]),
+    receiveConnectors: z.array(receiveConnectorSchema).default([]),
+    lists: z
+      .object({ allow: listSchema.default({ ips: [], senderDomains: [] }), block: listSchema.default({ ips: [], senderDomains: [] }) })
+      .strict()
+      .default({ allow: { ips: [], senderDomains: [] }, block: { ips: [], senderDomains: [] } }),
+    routes: z.array(routeSchema).default([]),
+    users: z.array(userSchema).default([]),
+    queue: queueSchema.default({ retryInitialSeconds: 60, retryMaxSeconds: 3600, maxAgeSeconds: 172_800, activeWindow: 100 }),
+    trace: traceSchema.default({ retentionDays: 90 }),
+  })
+  .strict();
+
+/** The validated model, all defaults filled in. */
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type InboundConnector = z.infer<typeof inboundConnectorSchema>;
+export type ReceiveConnector = z.infer<typeof receiveConnectorSchema>;
+export type AcceptedDomain = z.infer<typeof acceptedDomainSchema>;
+export type Route = z.infer<typeof routeSchema>;
+export type User = z.infer<typeof userSchema>;

@@ -1,0 +1,27 @@
+/**
+ * @module core/sqlite
+ * Opens the embedded SQLite store (better-sqlite3) with the settings every user of it relies on:
+ * WAL (readers never block the writer; several processes may share the file), a busy timeout
+ * (cluster workers and the CLI write to the same file), foreign keys on.
+ * Durability of accepted mail does not rest on SQLite: the spool file (fsynced, with its end
+ * record) is the source of truth and queue rows are rebuilt from it at start.
+ * Touches: the database file.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type Db = Database.Database;
+
+/** Open (creating if needed) a SQLite database file with WAL and a busy timeout. */
+export function openDatabase(file: string, opts: { readonly?: boolean } = {}): Db {
+  if (!opts.readonly && file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  db.pragma('busy_timeout = 10000');
+  if (!opts.readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+  }
+  return db;
+}

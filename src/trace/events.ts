@@ -1,0 +1,72 @@
+/**
+ * @module trace/events
+ * The shape of the trace: one TraceMessage row per message (or refused connection/transaction)
+ * and its TraceEvents. Column names mirror Exchange's message trace where one exists
+ * (status values Delivered / Failed / Pending / Quarantined; events RECEIVE, DEFER, DELIVER, FAIL, …).
+ * Touches: nothing.
+ */
+
+/** Message status, as Exchange's message trace names it (plus Rejected for refusals at the door). */
+export type TraceStatus = 'Received' | 'Pending' | 'Delivered' | 'Failed' | 'Quarantined' | 'Rejected' | 'Deferred';
+
+export type TraceEventType =
+  | 'CONNECT_REJECT' // connection refused (scoped listener, blocked IP)
+  | 'RECEIVE' // accepted and queued (committed with the queue row)
+  | 'REJECT' // a command refused (MAIL/RCPT/DATA/EOD); detail holds the reply
+  | 'QUARANTINE'
+  | 'RULE'
+  | 'DEFER' // temporary delivery failure, per recipient
+  | 'DELIVER' // delivered, per recipient
+  | 'FAIL' // permanent delivery failure, per recipient
+  | 'DSN'; // a delivery status notification was queued
+
+/** One row per message id. Optional columns are null until known. */
+export interface TraceMessage {
+  /** Queue id for messages; for refused connections/transactions a generated id of the same form. */
+  id: string;
+  connectionId: string;
+  receivedAt: number;
+  clientIp: string;
+  clientPort?: number | undefined;
+  helo?: string | undefined;
+  listener: string;
+  tlsVersion?: string | undefined;
+  tlsCipher?: string | undefined;
+  certSubject?: string | undefined;
+  authUser?: string | undefined;
+  mailFrom?: string | undefined;
+  headerFrom?: string | undefined;
+  recipients: string[];
+  subject?: string | undefined;
+  size?: number | undefined;
+  messageId?: string | undefined;
+  /** authenticated | connector | direct-send | anonymous-external | relay-denied (or undefined for connect refusals). */
+  attribution?: string | undefined;
+  connector?: string | undefined;
+  connectorType?: string | undefined;
+  connectorMatchedBy?: string | undefined;
+  status: TraceStatus;
+  /** Reply sent for a refusal, e.g. "550 5.7.68 …". */
+  reply?: string | undefined;
+  /** Reasons the policy gave (keys), comma separated in the store. */
+  reasons?: string[] | undefined;
+  /** Where the record came from: 'gateway' or 'import:<name>'. */
+  source?: string | undefined;
+}
+
+export interface TraceEvent {
+  messageId: string;
+  at: number;
+  event: TraceEventType;
+  recipient?: string | undefined;
+  /** Human-readable detail: the reply text, the next hop's reply, the reason. */
+  detail?: string | undefined;
+}
+
+/** Where code outside trace/ sends records. Never blocks, never throws. */
+export interface TraceSink {
+  /** Insert or replace the message row (buffered). */
+  message(row: TraceMessage): void;
+  /** Append an event (buffered). Delivery events also update the row's status. */
+  event(ev: TraceEvent): void;
+}
