@@ -1,0 +1,144 @@
+/**
+ * @module smtp/data
+ * The end of DATA: streams the message through the data guard (bare LF/CR, line and size limits,
+ * stripping forged X-Mailgate-* headers) into a spool file, runs the eod policy stage (header
+ * From), and answers 250 only after queue.accept() has made the file and its row durable.
+ * Any violation or error drains the rest of the DATA so the session stays in step, discards the
+ * spool file, and answers from the reply table; an error in the queue answers 451 4.3.0.
+ * Touches: the spool (through the injected acceptor), the trace sink.
+ * RFCs: 5321 §4.1.1.4 (DATA), §4.5.3.1 (limits); 3030-free (no CHUNKING offered).
+ */
+import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import { DataGuard } from './data-guard.ts';
+import { isStrippedHeader, prependHeaders } from './headers.ts';
+import { SmtpReplyError, type ReplyKey } from './replies.ts';
+import { policyInput, type ConnState, type TxState } from './session.ts';
+import { listenerSettings, type SpoolSink } from './deps.ts';
+import { attributionColumns, sessionColumns, traceRefusedTransaction } from './trace-rows.ts';
+import type { StageHandlers } from './handlers.ts';
+import type { MessageMeta } from '../queue/contract.ts';
+import type { TraceMessage } from '../trace/events.ts';
+import type { Attribution } from '../policy/types.ts';
+
+type DataCb = (err?: Error | null, message?: string) => void;
+
+const VIOLATION_KEYS: Record<string, ReplyKey> = {
+  'bare-lf': 'bare-lf',
+  'bare-cr': 'bare-cr',
+  'line-too-long': 'line-too-long',
+  size: 'message-too-big',
+  'headers-too-large': 'headers-too-large',
+};
+
+/** Receive one message: returns when the reply has been given. */
+export function onData(h: StageHandlers, stream: SMTPServerDataStream, session: SMTPServerSession, cb: DataCb): void {
+  const c = h.sessions.get(session);
+  const tx = c?.tx;
+  if (!c || !tx) {
+    stream.resume();
+    stream.once('end', () => cb(new SmtpReplyError('policy-error')));
+    return;
+  }
+  const settings = listenerSettings(h.deps, h.listener);
+  const guard = new DataGuard({ maxSize: settings.maxMessageSize, maxLineLength: settings.maxLineLength, stripHeaders: isStrippedHeader });
+  let writer: SpoolSink | undefined;
+  let writeError: Error | undefined;
+  try {
+    writer = h.deps.acceptor.begin(tx.id);
+  } catch (err) {
+    writeError = err as Error;
+  }
+  let pending = writer ? 2 : 1;
+  const done = (): void => {
+    pending -= 1;
+    if (pending === 0) finish(h, c, tx, stream, guard, writer, writeError, settings.maxMessageSize, settings.maxLineLength, cb);
+  };
+  if (writer) {
+    const w = writer;
+    w.once('error', (err: Error) => {
+      writeError = err;
+      guard.unpipe(w);
+      guard.resume();
+      done();
+    });
+    w.once('finish', done);
+    guard.pipe(w);
+  } else {
+    guard.resume();
+  }
+  stream.once('error', (err: Error) => {
+    writeError = err;
+  });
+  stream.pipe(guard);
+  stream.once('end', done);
+}
+
+async function finish(
+  h: StageHandlers,
+  c: ConnState,
+  tx: TxState,
+  stream: SMTPServerDataStream,
+  guard: DataGuard,
+  writer: SpoolSink | undefined,
+  writeError: Error | undefined,
+  maxSize: number,
+  maxLine: number,
+  cb: DataCb,
+): Promise<void> {
+  const r = guard.result();
+  const violation = stream.sizeExceeded ? 'size' : r.violation;
+  const refuse = async (key: ReplyKey, vars: Record<string, string>, attribution: Attribution | undefined, reasons: string[]): Promise<void> => {
+    if (writer) await writer.abort().catch(() => undefined);
+    const err = h.refuse(c, key, vars);
+    const line = `${err.responseCode} ${err.message}`;
+    traceRefusedTransaction(h.deps, c, tx, line, attribution, reasons, undefined, { headerFrom: r.headerFrom, subject: r.subject, size: r.bytesIn, messageId: r.messageId });
+    c.tx = undefined;
+    cb(err);
+  };
+  if (violation) return refuse(VIOLATION_KEYS[violation] ?? 'bare-lf', { limit: String(violation === 'line-too-long' ? maxLine : maxSize) }, tx.attribution, [`data:${violation}`]);
+  if (writeError || !writer) {
+    h.deps.logger.error({ err: writeError, id: tx.id }, 'spool write failed');
+    return refuse('queue-error', {}, tx.attribution, ['queue:write-error']);
+  }
+  const v = h.decide('eod', policyInput(c, { headerFrom: r.headerFrom }));
+  if (v === 'error') return refuse('policy-error', {}, tx.attribution, ['policy:error']);
+  if (v.action !== 'continue') return refuse(v.reply, { ip: c.clientIp, ...v.vars }, v.attribution ?? tx.attribution, v.reasons);
+  const attribution: Attribution = v.attribution ?? tx.attribution ?? { kind: 'anonymous-external' };
+  const now = h.deps.now();
+  const meta: MessageMeta = {
+    id: tx.id,
+    receivedAt: now,
+    envelope: { mailFrom: tx.mailFrom, rcptTo: [...tx.rcpts] },
+    size: r.bytesOut,
+    prependHeaders: prependHeaders(
+      { helo: c.helo, clientIp: c.clientIp, hostname: h.deps.hostname, id: tx.id, tls: c.tls, tlsVersion: c.tlsVersion, tlsCipher: c.tlsCipher, authUser: c.authUser, rcpts: tx.rcpts, at: now },
+      attribution,
+    ),
+    facts: { attribution, listener: c.listener, clientIp: c.clientIp, helo: c.helo, tls: c.tls, authUser: c.authUser, headerFrom: r.headerFrom, subject: r.subject },
+  };
+  const row: TraceMessage = {
+    ...sessionColumns(c),
+    ...attributionColumns(attribution),
+    id: tx.id,
+    receivedAt: tx.startedAt,
+    mailFrom: tx.mailFrom,
+    headerFrom: r.headerFrom,
+    recipients: [...tx.rcpts],
+    subject: r.subject,
+    size: r.bytesIn,
+    messageId: r.messageId,
+    status: 'Pending',
+    reply: undefined,
+    reasons: v.reasons,
+  };
+  try {
+    const id = await h.deps.acceptor.accept(writer, meta, 'deliver', row);
+    h.deps.trace.event({ messageId: id, at: h.deps.now(), event: 'RECEIVE', detail: `${tx.rcpts.length} recipient(s), ${r.bytesIn} bytes` });
+    c.tx = undefined;
+    c.transactions += 1;
+    cb(null, h.queuedReply(id));
+  } catch (err) {
+    h.deps.logger.error({ err, id: tx.id }, 'queue accept failed');
+    await refuse('queue-error', {}, attribution, ['queue:accept-error']);
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * @module smtp/deps
+ * What the receive side needs from the rest of the gateway, injected by daemon/ (convention 8):
+ * the current config/policy snapshot, the queue's accept(), the trace sink, password checks.
+ * Touches: nothing.
+ */
+import type { Writable } from 'node:stream';
+import type { Logger } from '../core/log.ts';
+import type { Config, ReceiveConnector } from '../config/schema.ts';
+import type { PolicySnapshot } from '../policy/types.ts';
+import type { TraceMessage, TraceSink } from '../trace/events.ts';
+import type { Disposition, MessageMeta } from '../queue/contract.ts';
+
+/** One frozen config version with its compiled policy. */
+export interface RuntimeSnapshot {
+  version: number;
+  config: Config;
+  policy: PolicySnapshot;
+}
+
+/** A spool file being written; committed (fsynced, renamed) by accept(). */
+export interface SpoolSink extends Writable {
+  abort(): Promise<void>;
+}
+
+export interface Acceptor {
+  /** Start a spool file for queue id `id`. */
+  begin(id: string): SpoolSink;
+  /** Commit file + queue row + trace row; resolves with the queue id only when all of it is durable. */
+  accept(writer: SpoolSink, meta: MessageMeta, disposition: Disposition, traceRow: TraceMessage): Promise<string>;
+}
+
+export interface SmtpDeps {
+  snapshot(): RuntimeSnapshot;
+  acceptor: Acceptor;
+  trace: TraceSink;
+  logger: Logger;
+  hostname: string;
+  /** Verify an SMTP AUTH password against the current config's users. */
+  verifyPassword(user: string, password: string): Promise<boolean>;
+  now(): number;
+}
+
+/** The listener's own settings from the current snapshot (falls back to the one it was started with). */
+export function listenerSettings(deps: SmtpDeps, started: ReceiveConnector): ReceiveConnector {
+  return deps.snapshot().config.receiveConnectors.find((l) => l.name === started.name) ?? started;
+}

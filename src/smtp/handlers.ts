@@ -1,0 +1,196 @@
+/**
+ * @module smtp/handlers
+ * smtp-server callbacks for one receive connector: connect, TLS, AUTH, MAIL, RCPT and the end of
+ * DATA. Each stage collects facts, asks the pure policy (`evaluate`) and turns a refusal into a
+ * reply from the reply table; refusals and their attribution are traced. Nothing here decides on
+ * its own: the only local refusals are protocol ones (too many errors, DATA violations).
+ * Fails closed: an exception in policy becomes 451 4.3.5, never an accept.
+ * Touches: SMTP clients (through smtp-server), the trace sink.
+ */
+import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerSession } from 'smtp-server';
+import type { TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
+import { newConnectionId, newQueueId } from '../core/ids.ts';
+import { normalizeIp } from '../core/cidr.ts';
+import { evaluate } from '../policy/index.ts';
+import type { Attribution, PolicyInput, Stage, Verdict } from '../policy/types.ts';
+import type { ReceiveConnector } from '../config/schema.ts';
+import { formatReply, SmtpReplyError, type ReplyKey } from './replies.ts';
+import { policyInput, type ConnState } from './session.ts';
+import type { SmtpDeps } from './deps.ts';
+import { describePeerCertificate } from './certs.ts';
+import { traceRefusedConnection, traceRefusedTransaction } from './trace-rows.ts';
+
+type Cb = (err?: Error | null) => void;
+
+/** Connection state by smtp-server session id. */
+export class SessionTable {
+  private readonly map = new Map<string, ConnState>();
+  get(session: SMTPServerSession): ConnState | undefined {
+    return this.map.get(session.id);
+  }
+  set(session: SMTPServerSession, c: ConnState): void {
+    this.map.set(session.id, c);
+  }
+  delete(session: SMTPServerSession): void {
+    this.map.delete(session.id);
+  }
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+export class StageHandlers {
+  readonly sessions = new SessionTable();
+  constructor(
+    readonly deps: SmtpDeps,
+    readonly listener: ReceiveConnector,
+  ) {}
+
+  /** Run policy, failing closed on an exception. */
+  decide(stage: Stage, input: PolicyInput): Verdict | 'error' {
+    try {
+      return evaluate(stage, input, this.deps.snapshot().policy);
+    } catch (err) {
+      this.deps.logger.error({ err, stage, listener: this.listener.name }, 'policy evaluation failed');
+      return 'error';
+    }
+  }
+
+  /** A refusal: count the error (421 after maxErrors) and build the reply error. */
+  refuse(c: ConnState, key: ReplyKey, vars?: Record<string, string>): SmtpReplyError {
+    c.errors += 1;
+    const id = c.tx?.id ?? c.connectionId;
+    const max = this.deps.snapshot().config.receiveConnectors.find((l) => l.name === this.listener.name)?.maxErrors ?? this.listener.maxErrors;
+    if (c.errors > max) return new SmtpReplyError('too-many-errors', undefined, id, this.deps.hostname);
+    return new SmtpReplyError(key, vars, id, this.deps.hostname);
+  }
+
+  onConnect(session: SMTPServerSession, cb: Cb): void {
+    const c: ConnState = {
+      connectionId: newConnectionId(),
+      listener: this.listener.name,
+      clientIp: normalizeIp(session.remoteAddress) || session.remoteAddress,
+      clientPort: session.remotePort,
+      connectedAt: this.deps.now(),
+      helo: undefined,
+      tls: session.secure,
+      tlsVersion: undefined,
+      tlsCipher: undefined,
+      cert: undefined,
+      authUser: undefined,
+      errors: 0,
+      tx: undefined,
+      transactions: 0,
+    };
+    this.sessions.set(session, c);
+    const v = this.decide('connect', policyInput(c));
+    if (v === 'error') return cb(new SmtpReplyError('policy-error', undefined, c.connectionId, this.deps.hostname));
+    if (v.action !== 'continue') {
+      const err = new SmtpReplyError(v.reply, { ip: c.clientIp, ...v.vars }, c.connectionId, this.deps.hostname);
+      traceRefusedConnection(this.deps, c, `${err.responseCode} ${err.message}`, v.reasons);
+      return cb(err);
+    }
+    cb();
+  }
+
+  onSecure(socket: Socket | TLSSocket, session: SMTPServerSession, cb: Cb): void {
+    const c = this.sessions.get(session);
+    if (c && 'getPeerCertificate' in socket) {
+      const tlsSock = socket;
+      c.tls = true;
+      c.tlsVersion = tlsSock.getProtocol() ?? undefined;
+      c.tlsCipher = tlsSock.getCipher()?.name;
+      c.cert = describePeerCertificate(tlsSock.getPeerCertificate(false), tlsSock.authorized);
+      // RFC 3207 §4.2: everything learnt before STARTTLS is forgotten (smtp-server resets the
+      // transaction and the AUTH identity; we do the same to our copy).
+      c.helo = undefined;
+      c.authUser = undefined;
+      c.tx = undefined;
+    }
+    cb();
+  }
+
+  onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, cb: (err: Error | null | undefined, res?: { user: string }) => void): void {
+    const c = this.sessions.get(session);
+    if (!c) return cb(new SmtpReplyError('auth-tempfail'));
+    const user = auth.username ?? '';
+    if ((auth.method !== 'PLAIN' && auth.method !== 'LOGIN') || !user || typeof auth.password !== 'string') {
+      return cb(this.refuse(c, 'auth-failed'));
+    }
+    this.deps.verifyPassword(user, auth.password).then(
+      (ok) => {
+        if (!ok) {
+          this.deps.logger.info({ cid: c.connectionId, ip: c.clientIp, user }, 'AUTH failed');
+          return cb(this.refuse(c, 'auth-failed'));
+        }
+        c.authUser = user;
+        cb(null, { user });
+      },
+      (err: unknown) => {
+        this.deps.logger.error({ err }, 'password check failed');
+        cb(new SmtpReplyError('auth-tempfail', undefined, c.connectionId, this.deps.hostname));
+      },
+    );
+  }
+
+  onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, cb: Cb): void {
+    const c = this.sessions.get(session);
+    if (!c) return cb(new SmtpReplyError('policy-error'));
+    c.helo = session.hostNameAppearsAs || c.helo;
+    c.tx = {
+      id: newQueueId(this.deps.now()),
+      startedAt: this.deps.now(),
+      mailFrom: address.address,
+      rcpts: [],
+      attribution: undefined,
+      events: [],
+      lastReply: undefined,
+      reasons: [],
+    };
+    const v = this.decide('mail', policyInput(c));
+    this.settle(c, v, cb, { domain: address.address.split('@').pop() ?? '' });
+  }
+
+  onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: Cb): void {
+    const c = this.sessions.get(session);
+    if (!c || !c.tx) return cb(new SmtpReplyError('policy-error'));
+    const v = this.decide('rcpt', policyInput(c, { rcpt: address.address }));
+    this.settle(c, v, cb, { rcpt: address.address }, address.address);
+  }
+
+  /** Apply a verdict at MAIL or RCPT: reply, remember attribution, trace refusals. */
+  private settle(c: ConnState, v: Verdict | 'error', cb: Cb, vars: Record<string, string>, rcpt?: string): void {
+    const tx = c.tx;
+    if (!tx) return cb(new SmtpReplyError('policy-error'));
+    if (v === 'error') return cb(this.refuse(c, 'policy-error'));
+    if (v.action === 'continue') {
+      if (rcpt !== undefined) {
+        tx.rcpts.push(rcpt);
+        if (v.attribution) tx.attribution = v.attribution;
+      } else if (v.attribution) {
+        tx.attribution = v.attribution;
+      }
+      tx.reasons = v.reasons;
+      return cb();
+    }
+    const err = this.refuse(c, v.reply, { ip: c.clientIp, ...vars, ...v.vars });
+    const line = `${err.responseCode} ${err.message}`;
+    tx.lastReply = line;
+    tx.events.push({ messageId: tx.id, at: this.deps.now(), event: 'REJECT', recipient: rcpt, detail: line });
+    // A refused transaction is traced at once; if a later recipient is accepted and the message
+    // queued, the queued row replaces this one (same id) and the REJECT events stay.
+    const attribution: Attribution | undefined = rcpt !== undefined && tx.rcpts.length > 0 ? tx.attribution : (v.attribution ?? tx.attribution);
+    traceRefusedTransaction(this.deps, c, tx, line, attribution, v.reasons, rcpt);
+    cb(err);
+  }
+
+  onClose(session: SMTPServerSession): void {
+    this.sessions.delete(session);
+  }
+
+  /** Reply line for a queued message. */
+  queuedReply(id: string): string {
+    return formatReply('queued', { id }).slice(4);
+  }
+}

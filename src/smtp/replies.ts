@@ -1,0 +1,99 @@
+/**
+ * @module smtp/replies
+ * THE reply table: every reply mailgate itself sends (as opposed to the protocol-level replies of
+ * the smtp-server library, listed separately in docs/replies.md) maps a key to a code, an
+ * enhanced status code (RFC 3463 / RFC 5248) and a text. Nothing else in the code base writes a
+ * reply code. Texts quoted from Exchange Online are reproduced verbatim
+ * (reference/exchange-online.md §1.1, §3.1). Every 4xx/5xx carries the trace id as
+ * `[id@host]`, so a refused sender can quote it to the admin (Haraka's respond()).
+ * docs/replies.md is checked against this table by test/docs/replies.test.ts, both ways.
+ * Touches: nothing.
+ */
+import type { PolicyReplyKey } from '../policy/types.ts';
+
+export interface Reply {
+  code: number;
+  enhanced: string;
+  /** Text; `{name}` placeholders are filled from vars. */
+  text: string;
+}
+
+export type SmtpReplyKey =
+  | 'queued'
+  | 'bare-lf'
+  | 'bare-cr'
+  | 'line-too-long'
+  | 'message-too-big'
+  | 'headers-too-large'
+  | 'queue-error'
+  | 'policy-error'
+  | 'too-many-errors'
+  | 'auth-failed'
+  | 'auth-tempfail'
+  | 'shutting-down';
+
+export type ReplyKey = PolicyReplyKey | SmtpReplyKey;
+
+/** Every reply, keyed. A missing PolicyReplyKey is a compile error. */
+export const REPLIES: Readonly<Record<ReplyKey, Reply>> = Object.freeze({
+  // connect
+  'client-not-permitted': { code: 554, enhanced: '5.7.1', text: 'Access denied: client [{ip}] is not permitted on this receive connector' },
+  'client-blocked': { code: 554, enhanced: '5.7.1', text: 'Client host [{ip}] blocked by policy' },
+  // MAIL FROM
+  'sender-blocked': { code: 550, enhanced: '5.7.1', text: 'Sender domain {domain} blocked by policy' },
+  'auth-required': { code: 530, enhanced: '5.7.57', text: 'Client was not authenticated to send anonymous mail during MAIL FROM' },
+  'send-as-denied': { code: 550, enhanced: '5.7.60', text: 'SMTP; Client does not have permissions to send as this sender' },
+  'default-deny': { code: 550, enhanced: '5.7.1', text: 'Delivery not authorized: this receive connector accepts only authenticated or connector-matched mail' },
+  'connector-requires-tls': { code: 530, enhanced: '5.7.10', text: 'Must issue a STARTTLS command first: inbound connector {connector} requires TLS' },
+  // RCPT TO
+  'relay-denied': { code: 550, enhanced: '5.7.64', text: 'TenantAttribution; Relay Access Denied' },
+  'relay-routing-denied': { code: 550, enhanced: '5.7.64', text: 'TenantAttribution; Relay Access Denied (source routes and %, ! addresses are not accepted)' },
+  'direct-send-rejected': { code: 550, enhanced: '5.7.68', text: 'TenantInboundAttribution; Direct Send not allowed for this organization from unauthorized sources' },
+  'partner-restricted': {
+    code: 550,
+    enhanced: '5.7.51',
+    text: "TenantInboundAttribution; There is a partner connector configured that matched the message's recipient domain. The connector had either the RestrictDomainsToIPAddresses or RestrictDomainsToCertificate set",
+  },
+  'too-many-recipients': { code: 452, enhanced: '4.5.3', text: 'Error: too many recipients' },
+  // end of DATA
+  queued: { code: 250, enhanced: '2.0.0', text: 'Ok: queued as {id}' },
+  'bare-lf': { code: 550, enhanced: '5.5.2', text: 'Error: bare <LF> received; message refused (SMTP smuggling protection)' },
+  'bare-cr': { code: 550, enhanced: '5.5.2', text: 'Error: bare <CR> received; message refused (SMTP smuggling protection)' },
+  'line-too-long': { code: 550, enhanced: '5.5.2', text: 'Error: message line longer than {limit} bytes' },
+  'message-too-big': { code: 552, enhanced: '5.3.4', text: 'Error: message exceeds fixed maximum message size {limit}' },
+  'headers-too-large': { code: 552, enhanced: '5.3.4', text: 'Error: message header section too large' },
+  'queue-error': { code: 451, enhanced: '4.3.0', text: 'Error: queue file write error, try again later' },
+  'policy-error': { code: 451, enhanced: '4.3.5', text: 'Error: server configuration problem, try again later' },
+  // session
+  'too-many-errors': { code: 421, enhanced: '4.7.0', text: 'Error: too many errors, closing connection' },
+  'auth-failed': { code: 535, enhanced: '5.7.3', text: 'Authentication unsuccessful' },
+  'auth-tempfail': { code: 454, enhanced: '4.7.0', text: 'Temporary authentication failure' },
+  'shutting-down': { code: 421, enhanced: '4.3.2', text: 'Service shutting down, try again later' },
+});
+
+function fill(text: string, vars: Record<string, string> | undefined): string {
+  if (!vars) return text.replace(/\{[a-z]+\}/g, '');
+  return text.replace(/\{([a-z]+)\}/g, (_m, k: string) => vars[k] ?? '');
+}
+
+/** The full reply line (without CRLF): "550 5.7.68 text [id@host]". */
+export function formatReply(key: ReplyKey, vars?: Record<string, string>, traceId?: string, host?: string): string {
+  const r = REPLIES[key];
+  const tag = r.code >= 400 && traceId ? ` [${traceId}@${host ?? 'mailgate'}]` : '';
+  return `${r.code} ${r.enhanced} ${fill(r.text, vars)}${tag}`;
+}
+
+/** An Error that smtp-server turns into the reply: responseCode + message (enhanced code inside the text). */
+export class SmtpReplyError extends Error {
+  readonly responseCode: number;
+  constructor(
+    readonly key: ReplyKey,
+    vars?: Record<string, string>,
+    traceId?: string,
+    host?: string,
+  ) {
+    const line = formatReply(key, vars, traceId, host);
+    super(line.slice(4));
+    this.responseCode = REPLIES[key].code;
+  }
+}

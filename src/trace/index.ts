@@ -1,0 +1,14 @@
+/**
+ * @module trace
+ * The public surface of trace/: the event and row shapes, the SQLite store (schema and the
+ * synchronous inserts the queue uses inside its commit), the buffered TraceWriter every other
+ * stage appends to, searches, time windows and retention.
+ * Touches: nothing itself (see each module).
+ */
+export type { TraceEvent, TraceEventType, TraceMessage, TraceSink, TraceStatus } from './events.ts';
+export { ensureTraceSchema, insertEventsSync, insertMessageSync, traceReady } from './store.ts';
+export { deriveStatus, OUTCOME_EVENTS } from './status.ts';
+export { TraceWriter, type TraceWriterOptions } from './writer.ts';
+export { DEFAULT_SEARCH_LIMIT, getTrace, searchTrace, type TlsFilter, type TraceFilter } from './search.ts';
+export { parseDurationMs, parseSince } from './window.ts';
+export { DEFAULT_PRUNE_BATCH, pruneTrace, retentionCutoff } from './retention.ts';

@@ -1,0 +1,168 @@
+/**
+ * @module trace/search
+ * Message trace searches (what Exchange's Get-MessageTrace / the admin page ask): filters by time
+ * window, sender, recipient, status, attribution, connector, client IP (exact or CIDR) and TLS
+ * version, newest first; and one message with its events. SQL is parameterised only; filters SQL
+ * cannot express exactly (CIDR ranges, Unicode case folding, JSON-escaped recipients) are
+ * prefiltered in SQL where possible and checked in JS while rows stream, so `limit` stays exact.
+ * Touches: reads the trace tables.
+ */
+import { compileCidrs, parseCidr } from '../core/cidr.ts';
+import type { Db } from '../core/sqlite.ts';
+import type { TraceEvent, TraceMessage, TraceStatus } from './events.ts';
+import { recordToMessage, type MessageRecord } from './rows.ts';
+import { readEvents, readMessage, traceReady } from './store.ts';
+
+export type TlsFilter = 'none' | '1.0' | '1.1' | '1.2' | '1.3';
+
+export interface TraceFilter {
+  /** Lower bound on received_at (ms epoch, inclusive). */
+  since?: number | undefined;
+  /** Upper bound on received_at (ms epoch, exclusive). */
+  until?: number | undefined;
+  /** Case-insensitive substring of MAIL FROM or header From. */
+  sender?: string | undefined;
+  /** Case-insensitive substring of any recipient. */
+  recipient?: string | undefined;
+  status?: TraceStatus | undefined;
+  attribution?: string | undefined;
+  /** Connector name (case-insensitive), or 'none' for messages no connector matched. */
+  connector?: string | undefined;
+  /** An exact IP or a CIDR range, IPv4 or IPv6 (IPv4-mapped IPv6 clients match IPv4 ranges). */
+  clientIp?: string | undefined;
+  /** TLS version of the inbound session, or 'none' for plaintext. */
+  tls?: TlsFilter | undefined;
+  /** Most rows returned (default 1000). */
+  limit?: number | undefined;
+}
+
+export const DEFAULT_SEARCH_LIMIT = 1000;
+
+/** The tls_version spellings each filter value matches (Node's getProtocol() first; Exchange's second). */
+const TLS_VALUES: Readonly<Record<Exclude<TlsFilter, 'none'>, readonly string[]>> = Object.freeze({
+  '1.0': ['TLSv1', 'TLSv1.0', 'TLS1.0'],
+  '1.1': ['TLSv1.1', 'TLS1.1'],
+  '1.2': ['TLSv1.2', 'TLS1.2'],
+  '1.3': ['TLSv1.3', 'TLS1.3'],
+});
+
+type Check = (m: TraceMessage) => boolean;
+
+interface Query {
+  where: string[];
+  params: (string | number)[];
+  checks: Check[];
+}
+
+/** True when SQLite's ASCII-only lower() and a plain substring on JSON text are exact for `s`. */
+const sqlSafe = (s: string): boolean => /^[\x20-\x7e]*$/.test(s) && !/["\\]/.test(s);
+
+const includesFold = (hay: string | undefined, needle: string): boolean =>
+  hay !== undefined && hay.toLowerCase().includes(needle);
+
+function addText(q: Query, columns: string[], needle: string, check: Check): void {
+  const n = needle.toLowerCase();
+  if (sqlSafe(n)) {
+    q.where.push(`(${columns.map((c) => `instr(lower(${c}), ?) > 0`).join(' OR ')})`);
+    for (let i = 0; i < columns.length; i++) q.params.push(n);
+  }
+  q.checks.push(check);
+}
+
+/** Character after the last one of `s`, for an index-friendly prefix range [s, next(s)). */
+const rangeEnd = (s: string): string => s.slice(0, -1) + String.fromCharCode(s.charCodeAt(s.length - 1) + 1);
+
+function addClientIp(q: Query, spec: string): void {
+  const p = parseCidr(spec); // throws a TypeError naming the entry
+  const matcher = compileCidrs([spec]);
+  if (p.family === 4) {
+    const octets = Math.floor(p.prefix / 8);
+    const parts = p.address.split('.');
+    if (octets === 4) {
+      q.where.push('client_ip IN (?, ?)');
+      q.params.push(p.address, `::ffff:${p.address}`);
+    } else if (octets > 0) {
+      const prefix = parts.slice(0, octets).join('.') + '.';
+      q.where.push('((client_ip >= ? AND client_ip < ?) OR (client_ip >= ? AND client_ip < ?))');
+      q.params.push(prefix, rangeEnd(prefix), `::ffff:${prefix}`, rangeEnd(`::ffff:${prefix}`));
+    }
+  }
+  q.checks.push((m) => matcher.contains(m.clientIp));
+}
+
+function buildQuery(f: TraceFilter): Query {
+  const q: Query = { where: [], params: [], checks: [] };
+  if (f.since !== undefined) {
+    q.where.push('received_at >= ?');
+    q.params.push(f.since);
+  }
+  if (f.until !== undefined) {
+    q.where.push('received_at < ?');
+    q.params.push(f.until);
+  }
+  if (f.sender) {
+    const n = f.sender.toLowerCase();
+    addText(q, ['mail_from', 'header_from'], f.sender, (m) => includesFold(m.mailFrom, n) || includesFold(m.headerFrom, n));
+  }
+  if (f.recipient) {
+    const n = f.recipient.toLowerCase();
+    addText(q, ['recipients'], f.recipient, (m) => m.recipients.some((r) => includesFold(r, n)));
+  }
+  if (f.status) {
+    q.where.push('status = ?');
+    q.params.push(f.status);
+  }
+  if (f.attribution) {
+    q.where.push('attribution = ?');
+    q.params.push(f.attribution);
+  }
+  if (f.connector) {
+    if (f.connector.toLowerCase() === 'none') q.where.push("(connector IS NULL OR connector = '')");
+    else {
+      q.where.push('connector = ? COLLATE NOCASE');
+      q.params.push(f.connector);
+    }
+  }
+  if (f.clientIp) addClientIp(q, f.clientIp);
+  if (f.tls) {
+    if (f.tls === 'none') q.where.push("(tls_version IS NULL OR tls_version = '')");
+    else {
+      const values = TLS_VALUES[f.tls];
+      if (!values) throw new Error(`invalid TLS filter "${String(f.tls)}": expected none, 1.0, 1.1, 1.2 or 1.3`);
+      q.where.push(`tls_version IN (${values.map(() => '?').join(', ')})`);
+      q.params.push(...values);
+    }
+  }
+  return q;
+}
+
+/**
+ * Messages matching every given filter, newest first (received_at, then id, descending).
+ * Throws on an invalid filter (bad CIDR, unknown TLS value, non-positive limit).
+ */
+export function searchTrace(db: Db, filter: TraceFilter = {}): TraceMessage[] {
+  const limit = filter.limit ?? DEFAULT_SEARCH_LIMIT;
+  if (!Number.isInteger(limit) || limit <= 0) throw new Error(`invalid limit ${String(filter.limit)}: expected a positive integer`);
+  const q = buildQuery(filter);
+  if (!traceReady(db)) return [];
+  const where = q.where.length ? `WHERE ${q.where.join(' AND ')}` : '';
+  // Without JS checks SQL's LIMIT is exact; with them rows stream until `limit` pass.
+  const sqlLimit = q.checks.length ? '' : 'LIMIT ?';
+  const params = q.checks.length ? q.params : [...q.params, limit];
+  const stmt = db.prepare(`SELECT * FROM trace_message ${where} ORDER BY received_at DESC, id DESC ${sqlLimit}`);
+  const out: TraceMessage[] = [];
+  for (const row of stmt.iterate(...params) as IterableIterator<MessageRecord>) {
+    const m = recordToMessage(row);
+    if (!q.checks.every((c) => c(m))) continue;
+    out.push(m);
+    if (out.length >= limit) break; // leaving the loop closes the iterator
+  }
+  return out;
+}
+
+/** One message with its events (oldest first), or undefined if the id is unknown. */
+export function getTrace(db: Db, id: string): { message: TraceMessage; events: TraceEvent[] } | undefined {
+  const message = readMessage(db, id);
+  if (!message) return undefined;
+  return { message, events: readEvents(db, id) };
+}

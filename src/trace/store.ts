@@ -1,0 +1,199 @@
+/**
+ * @module trace/store
+ * The SQLite trace store: schema (`trace_message`, one row per message id; `trace_event`, its
+ * events), synchronous inserts (the queue calls them inside its own commit transaction; the
+ * buffered writer calls them inside one flush transaction), status derivation from delivery
+ * events, and row ⇄ TraceMessage/TraceEvent mapping. None of these functions opens a transaction:
+ * callers decide the unit of work. Statements are prepared once per connection.
+ * Several processes (cluster workers, the queue owner, the CLI) share the file: the schema is
+ * created with IF NOT EXISTS and every write is idempotent per message id.
+ * Touches: the trace tables of the given database.
+ */
+import type Database from 'better-sqlite3';
+import type { Db } from '../core/sqlite.ts';
+import type { TraceEvent, TraceEventType, TraceMessage, TraceStatus } from './events.ts';
+import { deriveStatus, OUTCOME_EVENTS } from './status.ts';
+import {
+  MESSAGE_COLUMNS,
+  messageToRecord,
+  parseRecipients,
+  recordToEvent,
+  recordToMessage,
+  type EventRecord,
+  type MessageRecord,
+} from './rows.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS trace_message (
+  id TEXT PRIMARY KEY,
+  connection_id TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  client_ip TEXT NOT NULL,
+  client_port INTEGER,
+  helo TEXT,
+  listener TEXT NOT NULL,
+  tls_version TEXT,
+  tls_cipher TEXT,
+  cert_subject TEXT,
+  auth_user TEXT,
+  mail_from TEXT,
+  header_from TEXT,
+  recipients TEXT NOT NULL,
+  rcpt_count INTEGER NOT NULL,
+  subject TEXT,
+  size INTEGER,
+  internet_message_id TEXT,
+  attribution TEXT,
+  connector TEXT,
+  connector_type TEXT,
+  connector_matched_by TEXT,
+  status TEXT NOT NULL,
+  reply TEXT,
+  reasons TEXT,
+  source TEXT,
+  spf TEXT,
+  dkim TEXT,
+  dmarc TEXT,
+  arc TEXT,
+  compauth TEXT,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS trace_message_received_at ON trace_message (received_at);
+CREATE INDEX IF NOT EXISTS trace_message_client_ip ON trace_message (client_ip);
+CREATE INDEX IF NOT EXISTS trace_message_mail_from ON trace_message (mail_from);
+CREATE INDEX IF NOT EXISTS trace_message_attribution ON trace_message (attribution, received_at);
+CREATE INDEX IF NOT EXISTS trace_message_connector ON trace_message (connector, received_at);
+CREATE INDEX IF NOT EXISTS trace_message_status ON trace_message (status, received_at);
+CREATE TABLE IF NOT EXISTS trace_event (
+  id INTEGER PRIMARY KEY,
+  message_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  recipient TEXT,
+  detail TEXT
+);
+CREATE INDEX IF NOT EXISTS trace_event_message_id ON trace_event (message_id, at);
+CREATE INDEX IF NOT EXISTS trace_event_at ON trace_event (at);
+`;
+
+/** Create the trace tables and indexes if missing. Idempotent; safe from several processes. */
+export function ensureTraceSchema(db: Db): void {
+  db.exec(SCHEMA);
+}
+
+const ready = new WeakSet<Db>();
+
+/**
+ * For readers: true when the trace tables can be queried. A writable connection gets the schema
+ * created (once per connection); a read-only one (the CLI) only checks that it exists, so that
+ * searching a store no gateway has written yet returns nothing instead of failing.
+ */
+export function traceReady(db: Db): boolean {
+  if (ready.has(db)) return true;
+  if (db.readonly) {
+    const n = db
+      .prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('trace_message', 'trace_event')")
+      .get() as { n: number };
+    if (n.n < 2) return false;
+  } else {
+    ensureTraceSchema(db);
+  }
+  ready.add(db);
+  return true;
+}
+
+/** A prepared statement taking positional or named parameters (the driver's own type). */
+type Stmt = Database.Statement<unknown[], unknown>;
+
+interface Statements {
+  upsertMessage: Stmt;
+  insertEvent: Stmt;
+  statusInputs: Stmt;
+  outcomeEvents: Stmt;
+  setStatus: Stmt;
+}
+
+const cache = new WeakMap<Db, Statements>();
+
+function statements(db: Db): Statements {
+  let s = cache.get(db);
+  if (s) return s;
+  if (!ready.has(db)) {
+    ensureTraceSchema(db);
+    ready.add(db);
+  }
+  const cols = MESSAGE_COLUMNS.join(', ');
+  const params = MESSAGE_COLUMNS.map((c) => `@${c}`).join(', ');
+  const updates = MESSAGE_COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = excluded.${c}`).join(', ');
+  const outcomeList = OUTCOME_EVENTS.map((e) => `'${e}'`).join(', ');
+  s = {
+    upsertMessage: db.prepare(
+      `INSERT INTO trace_message (${cols}) VALUES (${params}) ON CONFLICT (id) DO UPDATE SET ${updates}`,
+    ),
+    insertEvent: db.prepare(
+      'INSERT INTO trace_event (message_id, at, event, recipient, detail) VALUES (?, ?, ?, ?, ?)',
+    ),
+    statusInputs: db.prepare('SELECT status, recipients FROM trace_message WHERE id = ?'),
+    outcomeEvents: db.prepare(
+      `SELECT event, recipient FROM trace_event WHERE message_id = ? AND event IN (${outcomeList}) ORDER BY at, id`,
+    ),
+    setStatus: db.prepare('UPDATE trace_message SET status = ?, updated_at = ? WHERE id = ?'),
+  };
+  cache.set(db, s);
+  return s;
+}
+
+/** Recompute and store the status of one message from its outcome events (no-op if no row). */
+function refreshStatus(s: Statements, id: string, now: number): void {
+  const row = s.statusInputs.get(id) as { status: TraceStatus; recipients: string } | undefined;
+  if (!row) return;
+  const events = s.outcomeEvents.all(id) as { event: TraceEventType; recipient: string | null }[];
+  if (events.length === 0) return;
+  const next = deriveStatus(
+    row.status,
+    parseRecipients(row.recipients),
+    events.map((e) => ({ event: e.event, recipient: e.recipient ?? undefined })),
+  );
+  if (next !== row.status) s.setStatus.run(next, now, id);
+}
+
+/**
+ * Insert or replace a message row (upsert on id: every TraceMessage column is replaced, the
+ * reserved auth columns spf/dkim/dmarc/arc/compauth are kept). If delivery events for the id are
+ * already stored, the status is re-derived from them so a late row never hides an outcome.
+ * Opens no transaction: call inside the caller's (e.g. the queue's commit transaction).
+ */
+export function insertMessageSync(db: Db, row: TraceMessage, now: number = Date.now()): void {
+  const s = statements(db);
+  s.upsertMessage.run(messageToRecord(row, now));
+  refreshStatus(s, row.id, now);
+}
+
+/**
+ * Append events and re-derive the status of every message that received an outcome event
+ * (DEFER, DELIVER, FAIL, QUARANTINE). Opens no transaction: wrap it for atomicity and speed.
+ */
+export function insertEventsSync(db: Db, events: readonly TraceEvent[], now: number = Date.now()): void {
+  if (events.length === 0) return;
+  const s = statements(db);
+  const touched = new Set<string>();
+  for (const e of events) {
+    s.insertEvent.run(e.messageId, e.at, e.event, e.recipient ?? null, e.detail ?? null);
+    if (OUTCOME_EVENTS.includes(e.event)) touched.add(e.messageId);
+  }
+  for (const id of touched) refreshStatus(s, id, now);
+}
+
+/** Read one message row by id. */
+export function readMessage(db: Db, id: string): TraceMessage | undefined {
+  if (!traceReady(db)) return undefined;
+  const r = db.prepare('SELECT * FROM trace_message WHERE id = ?').get(id) as MessageRecord | undefined;
+  return r ? recordToMessage(r) : undefined;
+}
+
+/** Read the events of one message, oldest first. */
+export function readEvents(db: Db, id: string): TraceEvent[] {
+  if (!traceReady(db)) return [];
+  const rows = db.prepare('SELECT * FROM trace_event WHERE message_id = ? ORDER BY at, id').all(id) as EventRecord[];
+  return rows.map(recordToEvent);
+}

@@ -1,0 +1,179 @@
+/**
+ * @module trace/writer
+ * The buffered TraceSink every stage appends to. `message()` and `event()` only push to memory
+ * (never touch SQLite on the SMTP reply path); a timer (`flushMs`, unref'ed) or a full buffer
+ * (`maxBuffer`, flushed on the next turn of the event loop) writes everything in ONE
+ * transaction. While flushing, the connection's busy timeout is lowered to `busyTimeoutMs` so a
+ * store held by another process stalls this event loop briefly, not for the store's full 10 s.
+ * A failed batch is retried once on the next flush, then dropped and counted in `dropped`:
+ * a crash or a locked store may lose trace records, never a queued message (the queue writes
+ * its RECEIVE row itself, in its own commit).
+ * Touches: the trace tables through the given connection; a timer.
+ */
+import { systemClock, type Clock } from '../core/clock.ts';
+import { silentLogger, type Logger } from '../core/log.ts';
+import type { Db } from '../core/sqlite.ts';
+import type { TraceEvent, TraceMessage, TraceSink } from './events.ts';
+import { ensureTraceSchema, insertEventsSync, insertMessageSync } from './store.ts';
+
+export interface TraceWriterOptions {
+  /** Longest a record waits in memory (default 200 ms). */
+  flushMs?: number;
+  /** Records (rows + events) that trigger a flush on the next event-loop turn (default 500). */
+  maxBuffer?: number;
+  /** Busy timeout while flushing, in ms (default 500); the connection's own is restored after. */
+  busyTimeoutMs?: number;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+interface Batch {
+  messages: TraceMessage[];
+  events: TraceEvent[];
+}
+
+const size = (b: Batch): number => b.messages.length + b.events.length;
+
+export class TraceWriter implements TraceSink {
+  /** Records given up on after a failed retry, or appended after close(). */
+  dropped = 0;
+  /** Transactions committed (one per successful batch). */
+  flushes = 0;
+  /** Records committed. */
+  written = 0;
+
+  readonly #db: Db;
+  readonly #flushMs: number;
+  readonly #maxBuffer: number;
+  readonly #busyMs: number;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  #buffer: Batch = { messages: [], events: [] };
+  #retry: Batch | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
+  #closed = false;
+
+  constructor(db: Db, opts: TraceWriterOptions = {}) {
+    this.#db = db;
+    this.#flushMs = opts.flushMs ?? 200;
+    this.#maxBuffer = opts.maxBuffer ?? 500;
+    this.#busyMs = opts.busyTimeoutMs ?? 500;
+    this.#clock = opts.clock ?? systemClock;
+    this.#log = opts.logger ?? silentLogger;
+    if (!(this.#flushMs > 0) || !(this.#maxBuffer > 0)) throw new RangeError('flushMs and maxBuffer must be positive');
+    ensureTraceSchema(db);
+  }
+
+  /** Records waiting in memory (including a batch awaiting its retry). */
+  get pending(): number {
+    return size(this.#buffer) + (this.#retry ? size(this.#retry) : 0);
+  }
+
+  message(row: TraceMessage): void {
+    if (this.#accepting()) {
+      this.#buffer.messages.push(row);
+      this.#scheduled();
+    }
+  }
+
+  event(ev: TraceEvent): void {
+    if (this.#accepting()) {
+      this.#buffer.events.push(ev);
+      this.#scheduled();
+    }
+  }
+
+  /**
+   * Write what is buffered now: first a batch that failed before (dropped if it fails again),
+   * then the current buffer (kept for one retry if it fails). Never throws.
+   */
+  flush(): void {
+    this.#cancelTimers();
+    if (this.#retry) {
+      const b = this.#retry;
+      this.#retry = undefined;
+      if (!this.#write(b)) {
+        this.dropped += size(b);
+        this.#log.error({ dropped: size(b), total: this.dropped }, 'trace batch dropped after retry');
+      }
+    }
+    if (size(this.#buffer) > 0) {
+      const b = this.#buffer;
+      this.#buffer = { messages: [], events: [] };
+      if (!this.#write(b)) this.#retry = b;
+    }
+    if (this.#retry && !this.#closed) this.#arm();
+  }
+
+  /** Flush (a failed batch gets its one retry at once) and stop accepting records. */
+  close(): void {
+    if (this.#closed) return;
+    this.flush();
+    this.#closed = true;
+    if (this.#retry) this.flush();
+    this.#cancelTimers();
+  }
+
+  #accepting(): boolean {
+    if (!this.#closed) return true;
+    this.dropped += 1;
+    return false;
+  }
+
+  #scheduled(): void {
+    if (size(this.#buffer) >= this.#maxBuffer) {
+      if (!this.#immediate) {
+        this.#immediate = setImmediate(() => {
+          this.#immediate = undefined;
+          this.flush();
+        });
+        this.#immediate.unref();
+      }
+      return;
+    }
+    this.#arm();
+  }
+
+  #arm(): void {
+    if (this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.flush();
+    }, this.#flushMs);
+    this.#timer.unref();
+  }
+
+  #cancelTimers(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#immediate) clearImmediate(this.#immediate);
+    this.#timer = undefined;
+    this.#immediate = undefined;
+  }
+
+  /** One immediate transaction for the whole batch; false (logged) on any error. */
+  #write(b: Batch): boolean {
+    const db = this.#db;
+    const saved = db.pragma('busy_timeout', { simple: true }) as number;
+    try {
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(this.#busyMs))}`);
+      const now = this.#clock.now();
+      db.transaction(() => {
+        for (const m of b.messages) insertMessageSync(db, m, now);
+        insertEventsSync(db, b.events, now);
+      }).immediate();
+      this.flushes += 1;
+      this.written += size(b);
+      return true;
+    } catch (err) {
+      this.#log.warn({ err, records: size(b) }, 'trace flush failed');
+      return false;
+    } finally {
+      try {
+        db.pragma(`busy_timeout = ${Math.floor(saved)}`);
+      } catch {
+        // the connection is closed or broken; nothing to restore
+      }
+    }
+  }
+}
