@@ -1,0 +1,104 @@
+/**
+ * @module cli/commands/queue
+ * `mailgate queue list|show|flush|delete|hold|release` (Postfix's mailq / postsuper / postqueue -f).
+ * Changes go through queue/ (states table checked); a running gateway's scheduler polls the
+ * queue table, so a flush or release takes effect within its poll interval.
+ * Touches: the SQLite queue tables and the spool (delete).
+ */
+import type { Command } from 'commander';
+import { QueueStore, Spool, type QueueRow } from '../../queue/index.ts';
+import { dataPaths } from '../../daemon/paths.ts';
+import { withContext } from '../context.ts';
+import { CliError, formatOption, printRecord, printRows, type OutputFormat } from '../format.ts';
+
+const STATES = ['incoming', 'active', 'deferred', 'hold', 'done', 'bounced'] as const;
+
+function rowOut(r: QueueRow): Record<string, unknown> {
+  return {
+    id: r.id,
+    state: r.state,
+    received: new Date(r.receivedAt).toISOString(),
+    nextAttempt: r.nextAttempt ? new Date(r.nextAttempt).toISOString() : '',
+    attempts: r.attempts,
+    from: r.mailFrom || '<>',
+    size: r.size,
+    lastError: r.lastError ?? '',
+  };
+}
+
+function getRow(store: QueueStore, id: string): QueueRow {
+  const r = store.get(id);
+  if (!r) throw new CliError(`no queued message ${id}`);
+  return r;
+}
+
+/** Register `queue …`. */
+export function registerQueue(program: Command): void {
+  const q = program.command('queue').description('inspect and manage the mail queue');
+  q.command('list')
+    .option('--state <state>', `one of ${STATES.join(', ')}`)
+    .option('--limit <n>', 'rows', (v) => Number(v), 1000)
+    .addOption(formatOption())
+    .action(async (o: { state?: string; limit: number; format: OutputFormat }, cmd: Command) =>
+      withContext(cmd, (ctx) => {
+        if (o.state && !(STATES as readonly string[]).includes(o.state)) throw new CliError(`unknown state ${o.state}`);
+        const store = new QueueStore(ctx.db);
+        const rows = store.list({ state: o.state as QueueRow['state'] | undefined, limit: o.limit }).map(rowOut);
+        printRows(rows, ['id', 'state', 'received', 'nextAttempt', 'attempts', 'from', 'size', 'lastError'], o.format);
+      }),
+    );
+  q.command('show <id>')
+    .addOption(formatOption())
+    .action(async (id: string, o: { format: OutputFormat }, cmd: Command) =>
+      withContext(cmd, (ctx) => {
+        const store = new QueueStore(ctx.db);
+        const r = getRow(store, id);
+        const rcpts = store.recipients(id).map((x) => `${x.rcpt} ${x.status}${x.lastReply ? ' (' + x.lastReply + ')' : ''}`);
+        printRecord({ ...rowOut(r), recipients: rcpts.join('; ') }, o.format);
+      }),
+    );
+  q.command('flush')
+    .description('make every deferred message due now')
+    .action(async (_o: unknown, cmd: Command) =>
+      withContext(cmd, (ctx) => {
+        const n = new QueueStore(ctx.db).flushDeferred(Date.now());
+        process.stdout.write(`${n} deferred message(s) due now\n`);
+      }),
+    );
+  for (const [verb, to, help] of [
+    ['hold', 'hold', 'put a message on hold (no delivery until released)'],
+    ['release', 'incoming', 'release a held message for delivery'],
+  ] as const) {
+    q.command(`${verb} <id...>`)
+      .description(help)
+      .action(async (ids: string[], _o: unknown, cmd: Command) =>
+        withContext(cmd, (ctx) => {
+          const store = new QueueStore(ctx.db);
+          for (const id of ids) {
+            getRow(store, id);
+            try {
+              store.setState(id, to);
+            } catch (e) {
+              throw new CliError(`${id}: ${(e as Error).message}`);
+            }
+            process.stdout.write(`${id}: ${to === 'hold' ? 'held' : 'released'}\n`);
+          }
+        }),
+      );
+  }
+  q.command('delete <id...>')
+    .description('delete messages from the queue (no bounce is sent)')
+    .action(async (ids: string[], _o: unknown, cmd: Command) =>
+      withContext(cmd, async (ctx) => {
+        const store = new QueueStore(ctx.db);
+        const spool = new Spool(dataPaths(ctx.dataDir).spool);
+        for (const id of ids) {
+          const r = getRow(store, id);
+          if (r.state === 'active') throw new CliError(`${id} is being delivered right now; hold it first or retry`);
+          store.delete(id);
+          await spool.remove(id);
+          process.stdout.write(`${id}: deleted\n`);
+        }
+      }),
+    );
+}

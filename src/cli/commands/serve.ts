@@ -1,0 +1,22 @@
+/**
+ * @module cli/commands/serve
+ * `mailgate serve [--workers N]`: run the gateway in the foreground (logs as JSON lines on stdout).
+ * Touches: everything (through daemon/).
+ */
+import type { Command } from 'commander';
+import { serve } from '../../daemon/serve.ts';
+import { parsePositiveInt } from '../format.ts';
+
+/** Register `serve`. */
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the gateway: receive connectors, queue, delivery, trace')
+    .option('--workers <n>', 'receive processes (0 = one per core, 1 = single process)', (v) => (v === '0' ? 0 : parsePositiveInt(v)), 0)
+    .action(async (opts: { workers: number }, cmd: Command) => {
+      const data = (cmd.optsWithGlobals() as { data: string }).data;
+      await serve({ data, workers: opts.workers });
+      // serve() returns once listening; the process lives on its sockets and timers.
+      await new Promise<never>(() => undefined);
+    });
+}

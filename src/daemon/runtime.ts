@@ -1,0 +1,78 @@
+/**
+ * @module daemon/runtime
+ * What every gateway process shares: the database, the config store with the current frozen
+ * snapshot (swapped whole when a new version appears; a broken version leaves the old one in
+ * force), the trace writer, the host name.
+ * Touches: the SQLite store.
+ */
+import { hostname as osHostname } from 'node:os';
+import type { Logger } from '../core/log.ts';
+import { openDatabase, type Db } from '../core/sqlite.ts';
+import { ConfigStore, hashPassword, loadExampleConfig, loadSnapshot, watchConfig, verifyPassword, type ConfigWatch } from '../config/index.ts';
+import { TraceWriter } from '../trace/index.ts';
+import type { RuntimeSnapshot } from '../smtp/deps.ts';
+import { dataPaths, type DataPaths } from './paths.ts';
+
+export interface Runtime {
+  paths: DataPaths;
+  db: Db;
+  store: ConfigStore;
+  trace: TraceWriter;
+  logger: Logger;
+  snapshot(): RuntimeSnapshot;
+  hostname(): string;
+  /** Called after a new version is swapped in. */
+  onChange(fn: (s: RuntimeSnapshot) => void): void;
+  verifyPassword(user: string, password: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Open the shared runtime of a gateway process. */
+export function openRuntime(dataDir: string, logger: Logger, opts: { seed?: boolean } = {}): Runtime {
+  const paths = dataPaths(dataDir);
+  const db = openDatabase(paths.db);
+  const store = new ConfigStore(db);
+  if (opts.seed !== false) store.ensureInitial(loadExampleConfig(), 'mailgate', 'initial configuration (embedded example)');
+  const first = loadSnapshot(store, store.currentVersion());
+  if (!first) throw new Error('no configuration in the store');
+  let current: RuntimeSnapshot = first;
+  const listeners: Array<(s: RuntimeSnapshot) => void> = [];
+  const watch: ConfigWatch = watchConfig(
+    store,
+    (s) => {
+      if (s.version === current.version) return;
+      current = s;
+      logger.info({ version: s.version }, 'configuration version in force');
+      for (const fn of listeners) fn(s);
+    },
+    250,
+    { onError: (version, err) => logger.error({ version, err }, 'configuration version refused; keeping the one in force') },
+  );
+  const trace = new TraceWriter(db, { logger });
+  let dummyHash: Promise<string> | undefined;
+  return {
+    paths,
+    db,
+    store,
+    trace,
+    logger,
+    snapshot: () => current,
+    hostname: () => current.config.organization.hostname || osHostname(),
+    onChange: (fn) => listeners.push(fn),
+    async verifyPassword(user, password) {
+      const u = current.config.users.find((x) => x.name.toLowerCase() === user.toLowerCase());
+      if (!u) {
+        // Spend the same time as a real check so a missing user is not told apart by timing.
+        dummyHash ??= hashPassword('mailgate-timing-equaliser');
+        await verifyPassword(password, await dummyHash).catch(() => false);
+        return false;
+      }
+      return verifyPassword(password, u.passwordHash);
+    },
+    async close() {
+      watch.stop();
+      await trace.close();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * @module daemon/serve
+ * `mailgate serve`: the gateway. With --workers 1, one process receives and delivers. With more,
+ * node:cluster runs the receive connectors in N workers (connections spread across cores) and
+ * the primary is the single queue owner: it recovers the spool before any worker starts (so a
+ * recovery scan never races a message being written), then schedules delivery; workers commit
+ * messages themselves (spool fsync + SQLite row) and wake the owner over IPC.
+ * Signals: SIGTERM/SIGINT stop listening, let open sessions finish, flush the trace, exit 0.
+ * Touches: everything, through the modules it wires.
+ */
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { createLogger } from '../core/log.ts';
+import { ensureSelfSigned } from '../smtp/certs.ts';
+import type { SmtpDeps } from '../smtp/deps.ts';
+import { openRuntime, type Runtime } from './runtime.ts';
+import { openQueue, startQueueOwner } from './owner.ts';
+import { startReceiver } from './receiver.ts';
+
+export interface ServeOptions {
+  data: string;
+  /** Receive processes; 0 = one per core; 1 = a single process. */
+  workers: number;
+}
+
+function smtpDeps(rt: Runtime, acceptor: SmtpDeps['acceptor']): SmtpDeps {
+  return {
+    snapshot: () => rt.snapshot(),
+    acceptor,
+    trace: rt.trace,
+    logger: rt.logger,
+    get hostname() {
+      return rt.hostname();
+    },
+    verifyPassword: (u, p) => rt.verifyPassword(u, p),
+    now: () => Date.now(),
+  };
+}
+
+function onSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (): void => {
+    if (stopping) return;
+    stopping = true;
+    stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+}
+
+/** Run the gateway until a signal stops it. */
+export async function serve(opts: ServeOptions): Promise<void> {
+  const workers = opts.workers === 0 ? availableParallelism() : opts.workers;
+  if (workers <= 1) return serveSingle(opts);
+  if (cluster.isPrimary) return servePrimary(opts, workers);
+  return serveWorker(opts);
+}
+
+async function serveSingle(opts: ServeOptions): Promise<void> {
+  const logger = createLogger('mailgate');
+  const rt = openRuntime(opts.data, logger);
+  let wake = (): void => undefined;
+  const q = await openQueue(rt, () => wake());
+  const owner = await startQueueOwner(rt, q.spool, q.store, q.acceptor);
+  wake = () => owner.scheduler.wake();
+  const receiver = await startReceiver(rt, smtpDeps(rt, q.smtpAcceptor));
+  logger.info({ version: rt.snapshot().version, workers: 1 }, 'mailgate ready');
+  onSignals(async () => {
+    await receiver.close();
+    await owner.close();
+    await rt.close();
+  });
+}
+
+async function servePrimary(opts: ServeOptions, workers: number): Promise<void> {
+  const logger = createLogger('mailgate-primary');
+  const rt = openRuntime(opts.data, logger);
+  ensureSelfSigned(rt.paths.dir, rt.hostname());
+  const q = await openQueue(rt, () => undefined);
+  const owner = await startQueueOwner(rt, q.spool, q.store, q.acceptor);
+  let stopping = false;
+  const fork = (): void => {
+    const w = cluster.fork();
+    w.on('message', (m: unknown) => {
+      if (m === 'queued') owner.scheduler.wake();
+    });
+  };
+  for (let i = 0; i < workers; i++) fork();
+  cluster.on('exit', (w, code, signal) => {
+    if (stopping) return;
+    logger.error({ pid: w.process.pid, code, signal }, 'receive worker died; starting another');
+    setTimeout(fork, 500).unref();
+  });
+  logger.info({ version: rt.snapshot().version, workers }, 'mailgate ready');
+  onSignals(async () => {
+    stopping = true;
+    const exits = Object.values(cluster.workers ?? {}).map(
+      (w) => new Promise<void>((resolve) => (w?.isDead() ? resolve() : w?.once('exit', () => resolve()))),
+    );
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+    await Promise.all(exits);
+    await owner.close();
+    await rt.close();
+  });
+}
+
+async function serveWorker(opts: ServeOptions): Promise<void> {
+  const logger = createLogger('mailgate-worker');
+  const rt = openRuntime(opts.data, logger, { seed: false });
+  const q = await openQueue(rt, () => process.send?.('queued'));
+  const receiver = await startReceiver(rt, smtpDeps(rt, q.smtpAcceptor));
+  // The primary is gone (kill -9): stop taking mail; what was acknowledged is on disk already.
+  process.on('disconnect', () => {
+    void receiver.close().finally(() => process.exit(0));
+  });
+  onSignals(async () => {
+    await receiver.close();
+    await rt.close();
+  });
+}
