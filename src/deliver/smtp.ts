@@ -1,0 +1,194 @@
+/**
+ * @module deliver/smtp
+ * Delivery to an SMTP next hop (an `smtp` route's host, or each MX of an `mx` route) with
+ * nodemailer's pooled client: one pool per (route, host, port, TLS policy, client certificate),
+ * cached and reused, sending the raw message stream with an explicit envelope (null sender
+ * supported). The client certificate from the route's files is how Exchange Online matches
+ * mailgate to an inbound connector by certificate. nodemailer's own requeue is off
+ * (`maxRequeues: 0`): a requeued raw stream would be half-consumed, and the queue owns retries.
+ * Touches: outbound TCP to next hops; reads the route's client certificate files.
+ * RFCs: 5321 (SMTP client, §5.1 MX walk), 3207 (STARTTLS), 1869/1870, 3463 (enhanced codes).
+ */
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import type { Readable } from 'node:stream';
+import { createTransport } from 'nodemailer';
+import { parseAddress } from '../core/address.ts';
+import type { Route } from '../config/schema.ts';
+import type { DeliveryRequest, RecipientOutcome } from '../queue/contract.ts';
+import { planMx, type MxResolver } from './mx.ts';
+import { outcomesFromError, outcomesFromInfo, type HopResult } from './smtp-outcome.ts';
+
+export interface SmtpTimeouts {
+  /** TCP connect, ms (default 30 s, Postfix smtp_connect_timeout). */
+  connection: number;
+  /** Waiting for the greeting, ms (default 60 s). */
+  greeting: number;
+  /** Socket inactivity, ms (default 5 min, RFC 5321 §4.5.3.2). */
+  socket: number;
+}
+
+export const defaultTimeouts: SmtpTimeouts = { connection: 30_000, greeting: 60_000, socket: 300_000 };
+
+/** Maps a next-hop name to the address actually dialled (identity by default; a test seam for MX walks). */
+export type ConnectTo = (host: string, port: number) => { host: string; port: number };
+
+export interface SmtpClientOptions {
+  /** Our name in EHLO. */
+  hostname: string;
+  timeouts?: Partial<SmtpTimeouts>;
+  resolveMx: MxResolver;
+  connectTo?: ConnectTo;
+  /** Most pools kept open at once; the oldest is closed beyond this (default 100). */
+  maxPools?: number;
+}
+
+/** The part of a nodemailer transport we use. */
+interface PoolTransport {
+  sendMail(mail: { envelope: { from: string; to: string[] }; raw: Readable }): Promise<unknown>;
+  close(): void;
+}
+
+export interface SmtpClient {
+  /** Deliver to an `smtp` route's host. */
+  deliverSmtp(route: Route, req: DeliveryRequest, recipients: readonly string[]): Promise<RecipientOutcome[]>;
+  /** Deliver to the MX hosts of each recipient domain of an `mx` route. */
+  deliverMx(route: Route, req: DeliveryRequest, recipients: readonly string[]): Promise<RecipientOutcome[]>;
+  /** Close every pool (shutdown). */
+  closeAll(): Promise<void>;
+}
+
+/** Read the client certificate and key of a route, when it names them. */
+async function clientCert(route: Route): Promise<{ cert?: Buffer; key?: Buffer }> {
+  if (!route.clientCertFile || !route.clientKeyFile) return {};
+  const [cert, key] = await Promise.all([readFile(route.clientCertFile), readFile(route.clientKeyFile)]);
+  return { cert, key };
+}
+
+/** Build one pooled transport for a route and host. */
+async function buildTransport(route: Route, host: string, port: number, opts: SmtpClientOptions): Promise<PoolTransport> {
+  const t = { ...defaultTimeouts, ...opts.timeouts };
+  const dial = opts.connectTo ? opts.connectTo(host, port) : { host, port };
+  return createTransport({
+    pool: true,
+    maxConnections: 5,
+    maxMessages: 100,
+    maxRequeues: 0,
+    host: dial.host,
+    port: dial.port,
+    secure: false,
+    ignoreTLS: route.tls === 'none',
+    requireTLS: route.tls === 'required',
+    opportunisticTLS: route.tls === 'opportunistic',
+    // Next hops commonly present self-signed or internal certificates; TLS here protects against
+    // passive sniffing (RFC 7435 opportunistic security), not against an active attacker.
+    tls: { rejectUnauthorized: false, ...(isIP(host) ? {} : { servername: host }), ...(await clientCert(route)) },
+    name: opts.hostname,
+    connectionTimeout: t.connection,
+    greetingTimeout: t.greeting,
+    socketTimeout: t.socket,
+    logger: false,
+  });
+}
+
+/** A cache of pooled transports keyed by everything that shapes a connection. */
+class PoolCache {
+  private readonly pools = new Map<string, Promise<PoolTransport>>();
+  constructor(private readonly opts: SmtpClientOptions) {}
+
+  get(route: Route, host: string, port: number): Promise<PoolTransport> {
+    const k = JSON.stringify([route.name, host, port, route.tls, route.clientCertFile ?? '', route.clientKeyFile ?? '']);
+    const hit = this.pools.get(k);
+    if (hit) {
+      this.pools.delete(k);
+      this.pools.set(k, hit); // most recently used last
+      return hit;
+    }
+    const made = buildTransport(route, host, port, this.opts);
+    made.catch(() => this.pools.delete(k)); // a failed build (unreadable certificate) is not cached
+    this.pools.set(k, made);
+    this.evict();
+    return made;
+  }
+
+  private evict(): void {
+    const max = this.opts.maxPools ?? 100;
+    for (const [k, oldest] of this.pools) {
+      if (this.pools.size <= max) break;
+      this.pools.delete(k);
+      oldest.then((t) => t.close(), () => undefined);
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(all.map((p) => p.then((t) => t.close(), () => undefined)));
+  }
+}
+
+/** One SMTP transaction with one host. */
+async function sendToHost(cache: PoolCache, route: Route, host: string, req: DeliveryRequest, recipients: readonly string[]): Promise<HopResult> {
+  const nextHop = `smtp:${host}:${route.port}`;
+  let transport: PoolTransport;
+  try {
+    transport = await cache.get(route, host, route.port);
+  } catch (err) {
+    const reply = `cannot load the client certificate of route ${route.name}: ${err instanceof Error ? err.message : String(err)}`;
+    return { outcomes: recipients.map((rcpt) => ({ rcpt, status: 'deferred', enhanced: '4.7.5', reply, nextHop })), hopFailed: false };
+  }
+  let raw: Readable | undefined;
+  try {
+    raw = req.openMessage();
+    const info = await transport.sendMail({ envelope: { from: req.mailFrom, to: [...recipients] }, raw });
+    return outcomesFromInfo(recipients, info, nextHop);
+  } catch (err) {
+    return outcomesFromError(recipients, err, nextHop);
+  } finally {
+    raw?.destroy(); // a spool stream never read (connection refused) would otherwise keep its fd open
+  }
+}
+
+/** Try hosts in order until one gets past the session stage; the last host's outcomes otherwise. */
+async function walkHosts(cache: PoolCache, route: Route, hosts: readonly string[], req: DeliveryRequest, recipients: readonly string[]): Promise<RecipientOutcome[]> {
+  let last: HopResult | undefined;
+  for (const host of hosts) {
+    last = await sendToHost(cache, route, host, req, recipients);
+    if (!last.hopFailed) break;
+  }
+  return last?.outcomes ?? recipients.map((rcpt) => ({ rcpt, status: 'deferred', enhanced: '4.4.4', reply: 'no host to try' }));
+}
+
+/** Split recipients by domain (one MX lookup and transaction per domain). */
+function byDomain(recipients: readonly string[]): Map<string, string[]> {
+  const map = new Map<string, string[]>();
+  for (const rcpt of recipients) {
+    const domain = parseAddress(rcpt).domain;
+    const list = map.get(domain);
+    if (list) list.push(rcpt);
+    else map.set(domain, [rcpt]);
+  }
+  return map;
+}
+
+/** Create the SMTP client (pool cache + smtp and mx delivery). */
+export function createSmtpClient(opts: SmtpClientOptions): SmtpClient {
+  const cache = new PoolCache(opts);
+  const deliverDomain = async (route: Route, domain: string, req: DeliveryRequest, rcpts: string[]): Promise<RecipientOutcome[]> => {
+    const plan = await planMx(domain, opts.resolveMx);
+    if (plan.kind !== 'hosts') return rcpts.map((rcpt) => ({ rcpt, status: plan.kind, enhanced: plan.enhanced, reply: plan.reply }));
+    return walkHosts(cache, route, plan.hosts, req, rcpts);
+  };
+  return {
+    async deliverSmtp(route, req, recipients) {
+      if (!route.host) return recipients.map((rcpt) => ({ rcpt, status: 'deferred', enhanced: '4.3.5', reply: `route ${route.name} has no host` }));
+      return walkHosts(cache, route, [route.host], req, recipients);
+    },
+    async deliverMx(route, req, recipients) {
+      const groups = [...byDomain(recipients)];
+      const results = await Promise.all(groups.map(([domain, rcpts]) => deliverDomain(route, domain, req, rcpts)));
+      return results.flat();
+    },
+    closeAll: () => cache.closeAll(),
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * @module queue/accept
+ * accept(): the one way a message enters the queue (from smtp/ after DATA, and from the scheduler
+ * for bounces). Order matters, because a 250 means the message is on disk:
+ *   1. commit the spool file (end record, fsync, rename into msg/, fsync msg/);
+ *   2. in ONE SQLite transaction: insert the queue row (+ whatever onCommitted writes, e.g. the
+ *      trace's RECEIVE event in the same database);
+ *   3. resolve with the queue id; then notify() (wakes the scheduler).
+ * On any error it rejects (smtp/ answers 451 4.3.0) and leaves nothing half-registered: a failed
+ * commit removes the file, a failed row insert moves the committed file aside with a reason.
+ * Touches: the spool directory and the SQLite queue tables (through Spool and QueueStore).
+ * RFCs: RFC 5321 §4.1.1.4 and §6.1 (responsibility taken at the 250 reply).
+ */
+import type { Clock } from '../core/clock.ts';
+import { newQueueId } from '../core/ids.ts';
+import type { Logger } from '../core/log.ts';
+import type { Db } from '../core/sqlite.ts';
+import type { TraceMessage, TraceSink } from '../trace/events.ts';
+import type { Disposition, MessageMeta } from './contract.ts';
+import type { SpoolMeta } from './spool-format.ts';
+import type { Spool, SpoolWriter } from './spool.ts';
+import type { QueueStore } from './store.ts';
+
+/** Meta as the caller knows it; `id` and `size` are taken from the writer. */
+export type AcceptMeta = Omit<MessageMeta, 'id' | 'size'> & Partial<Pick<MessageMeta, 'id' | 'size'>>;
+
+/** Runs inside the queue row's transaction (same database); throwing rolls the row back. */
+export type OnCommitted = (db: Db, stored: SpoolMeta) => void;
+
+export interface AcceptorDeps {
+  spool: Spool;
+  store: QueueStore;
+  clock: Clock;
+  /** Receives the trace row after the queue row commits (buffered sinks). */
+  trace?: TraceSink | undefined;
+  /** Called after every successful accept (wake the scheduler, maybe in another process). */
+  notify?: (() => void) | undefined;
+  logger?: Logger | undefined;
+}
+
+export interface Acceptor {
+  /** Open a spool writer for a new message; pipe the DATA stream into it. */
+  begin(id: string): SpoolWriter;
+  /** Make the written message durable and queued; resolves with the queue id. */
+  accept(
+    writer: SpoolWriter,
+    meta: AcceptMeta,
+    disposition: Disposition,
+    traceRow?: TraceMessage,
+    onCommitted?: OnCommitted,
+  ): Promise<string>;
+  /** Queue a message held in memory (bounces); `meta.id` defaults to a new queue id. */
+  acceptBytes(bytes: Buffer, meta: AcceptMeta, disposition: Disposition, traceRow?: TraceMessage): Promise<string>;
+}
+
+/** Build the acceptor that smtp/ (and the scheduler, for bounces) queue messages through. */
+export function createAcceptor(deps: AcceptorDeps): Acceptor {
+  const { spool } = deps;
+
+  async function accept(
+    writer: SpoolWriter,
+    meta: AcceptMeta,
+    disposition: Disposition,
+    traceRow?: TraceMessage,
+    onCommitted?: OnCommitted,
+  ): Promise<string> {
+    const stored = await commitOrAbort(writer, meta, disposition);
+    await registerOrMoveAside(deps, stored, disposition, onCommitted);
+    if (traceRow && deps.trace) safely(deps, () => deps.trace?.message({ ...traceRow, id: stored.id, size: traceRow.size ?? stored.size }));
+    if (deps.notify) safely(deps, deps.notify);
+    return stored.id;
+  }
+
+  async function acceptBytes(bytes: Buffer, meta: AcceptMeta, disposition: Disposition, traceRow?: TraceMessage): Promise<string> {
+    const writer = spool.createWriter(meta.id ?? newQueueId(deps.clock.now()));
+    writer.on('error', () => undefined); // surfaced by commit()
+    writer.end(bytes);
+    return accept(writer, meta, disposition, traceRow);
+  }
+
+  return { begin: (id) => spool.createWriter(id), accept, acceptBytes };
+}
+
+async function commitOrAbort(writer: SpoolWriter, meta: AcceptMeta, disposition: Disposition): Promise<SpoolMeta> {
+  try {
+    return await writer.commit({ ...meta, disposition });
+  } catch (err) {
+    await writer.abort().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function registerOrMoveAside(
+  deps: AcceptorDeps,
+  stored: SpoolMeta,
+  disposition: Disposition,
+  onCommitted?: OnCommitted,
+): Promise<void> {
+  const { store } = deps;
+  try {
+    store.db.transaction(() => {
+      store.insert(stored, disposition);
+      onCommitted?.(store.db, stored);
+    })();
+  } catch (err) {
+    const reason = `queue row insert failed (message not acknowledged): ${(err as Error).message}`;
+    await deps.spool.moveAside(stored.id, reason).catch((e: unknown) => {
+      deps.logger?.error({ queueId: stored.id, err: e }, 'could not move unregistered spool file aside');
+    });
+    throw err;
+  }
+}
+
+function safely(deps: AcceptorDeps, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    deps.logger?.warn({ err }, 'post-accept callback failed');
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * @module queue/recover
+ * Start-up reconciliation of the spool (source of truth) with the queue index, run by the one
+ * process that owns the scheduler, before it starts:
+ *   1. spool.scan(): delete tmp/ leftovers (never acknowledged), move corrupt msg/ files aside;
+ *   2. store.recoverActive(): rows left active by a crash go back to incoming;
+ *   3. valid files without a row get one (incoming, or hold if their end record says hold, so a
+ *      lost database never releases quarantined mail);
+ *   4. files whose row is done/bounced are deleted (the crash came between commit and unlink);
+ *   5. open rows whose file is gone (moved aside as corrupt) go to hold with last_error set, so an
+ *      admin sees them instead of the scheduler failing on them forever.
+ * Touches: the spool directory and the queue tables (through Spool and QueueStore).
+ * RFCs: none.
+ */
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/log.ts';
+import type { Spool } from './spool.ts';
+import { canTransition, isFinal } from './states.ts';
+import type { QueueStore } from './store.ts';
+
+/** What recover() did, by count. */
+export interface RecoverReport {
+  /** Valid spool files found. */
+  files: number;
+  /** Files moved aside as corrupt. */
+  corrupt: number;
+  /** Rows reset from active to incoming. */
+  resetActive: number;
+  /** Rows rebuilt from spool files. */
+  rebuilt: number;
+  /** Files deleted because their row was already final. */
+  removedFinal: number;
+  /** Open rows without a valid file, put on hold. */
+  missingFiles: number;
+}
+
+export interface RecoverDeps {
+  spool: Spool;
+  store: QueueStore;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Reconcile spool files and queue rows; see the module comment for the steps. */
+export async function recoverQueue(deps: RecoverDeps): Promise<RecoverReport> {
+  const { spool, store, clock, logger } = deps;
+  const scan = await spool.scan();
+  const now = clock.now();
+  const report: RecoverReport = {
+    files: scan.valid.length,
+    corrupt: scan.corrupt.length,
+    resetActive: store.recoverActive(now),
+    rebuilt: 0,
+    removedFinal: 0,
+    missingFiles: 0,
+  };
+  const present = new Set<string>();
+  for (const meta of scan.valid) {
+    present.add(meta.id);
+    const row = store.get(meta.id);
+    if (!row) {
+      store.insert(meta, meta.disposition);
+      report.rebuilt++;
+    } else if (isFinal(row.state)) {
+      await spool.remove(meta.id);
+      report.removedFinal++;
+    }
+  }
+  report.missingFiles = holdRowsWithoutFiles(store, present, now);
+  for (const id of scan.corrupt) logger.warn({ queueId: id }, 'corrupt spool file moved aside');
+  logger.info(report, 'queue recovered');
+  return report;
+}
+
+function holdRowsWithoutFiles(store: QueueStore, present: Set<string>, now: number): number {
+  let n = 0;
+  for (const id of store.openIds()) {
+    if (present.has(id)) continue;
+    const row = store.get(id);
+    if (!row || !canTransition(row.state, 'hold')) continue;
+    store.setState(id, 'hold', { now, lastError: 'spool file missing or corrupt (see spool aside/)' });
+    n++;
+  }
+  return n;
+}

@@ -1,0 +1,249 @@
+/**
+ * @module queue/scheduler
+ * The scheduler (Postfix's qmgr): a bounded active window over the incoming and deferred queues.
+ * Each pass claims due rows (up to activeWindow − in flight), hands each to the injected
+ * DeliveryAgent, records per-recipient outcomes, traces them, and moves the message on:
+ * all delivered → done (file removed); nothing left but failures → bounced (file removed, DSN
+ * queued to the sender unless the sender is null); otherwise deferred with exponential backoff.
+ * Messages older than maxAgeSeconds turn their deferred recipients into failures (4.4.7).
+ * Exactly one process per queue runs a scheduler; it calls recover() before start().
+ * Touches: the spool and queue tables (through Spool, QueueStore, Acceptor), the injected agent,
+ * the trace sink, timers.
+ * RFCs: RFC 5321 §4.5.4.1 (retry), §6.1 and §4.5.5 (bounces go to the reverse path, never to the
+ * null sender), RFC 3464 (the DSN itself is built by the injected BounceBuilder), RFC 3463.
+ */
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/log.ts';
+import type { TraceMessage, TraceSink } from '../trace/events.ts';
+import { createAcceptor, type Acceptor } from './accept.ts';
+import {
+  agentErrorOutcome,
+  backoffMs,
+  expireOutcomes,
+  isExpired,
+  normalizeOutcomes,
+  outcomeEvents,
+} from './attempt.ts';
+import type { BounceBuilder, DeliveryAgent, DeliveryRequest, RecipientOutcome } from './contract.ts';
+import { recoverQueue, type RecoverReport } from './recover.ts';
+import type { Spool } from './spool.ts';
+import { isFinal } from './states.ts';
+import { formatOutcome, type QueueRow, type QueueStore } from './store.ts';
+
+export interface SchedulerOptions {
+  store: QueueStore;
+  spool: Spool;
+  agent: DeliveryAgent;
+  buildBounce: BounceBuilder;
+  trace: TraceSink;
+  clock: Clock;
+  logger: Logger;
+  /** Our name in DSNs (Reporting-MTA). */
+  reportingMta: string;
+  retryInitialSeconds: number;
+  retryMaxSeconds: number;
+  maxAgeSeconds: number;
+  /** Most messages in delivery at once. */
+  activeWindow: number;
+  pollMs?: number;
+  /** How bounces are queued (default: an acceptor over the same spool and store). */
+  acceptor?: Acceptor;
+}
+
+/** Runs delivery passes over the queue. */
+export class Scheduler {
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly acceptor: Acceptor;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private stopping = false;
+
+  constructor(private readonly o: SchedulerOptions) {
+    this.acceptor =
+      o.acceptor ??
+      createAcceptor({
+        spool: o.spool,
+        store: o.store,
+        clock: o.clock,
+        trace: o.trace,
+        logger: o.logger,
+        notify: () => this.autoWake(),
+      });
+  }
+
+  /** Reconcile spool and store (call once, before start). */
+  recover(): Promise<RecoverReport> {
+    return recoverQueue({ spool: this.o.spool, store: this.o.store, clock: this.o.clock, logger: this.o.logger });
+  }
+
+  /** Poll every pollMs and run a pass now. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.stopping = false;
+    this.timer = setInterval(() => this.wake(), this.o.pollMs ?? 1000);
+    this.timer.unref();
+    this.wake();
+  }
+
+  /** Stop polling and wait for deliveries in flight. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.running = false;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  /** Run a pass now: claim due messages into the free part of the window and start them. */
+  wake(): void {
+    if (this.stopping) return;
+    try {
+      this.claimAndStart();
+    } catch (err) {
+      this.o.logger.error({ err }, 'scheduler pass failed');
+    }
+  }
+
+  /** Make every deferred message due now, then run a pass. Returns how many were deferred. */
+  flush(): number {
+    const n = this.o.store.flushDeferred(this.o.clock.now());
+    this.wake();
+    return n;
+  }
+
+  /** One pass, then wait for every delivery in flight (tests and `mailgate queue run`). Returns the number claimed. */
+  async runOnce(): Promise<number> {
+    const claimed = this.claimAndStart();
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
+    return claimed;
+  }
+
+  /** Deliveries in flight right now. */
+  get activeCount(): number {
+    return this.inFlight.size;
+  }
+
+  private autoWake(): void {
+    if (this.running) setImmediate(() => this.wake());
+  }
+
+  private claimAndStart(): number {
+    const free = this.o.activeWindow - this.inFlight.size;
+    const rows = this.o.store.claimDue(this.o.clock.now(), free);
+    for (const row of rows) {
+      const p = this.attemptSafely(row).finally(() => {
+        this.inFlight.delete(row.id);
+        if (rows.length === free) this.autoWake(); // the window was full: more may be due
+      });
+      this.inFlight.set(row.id, p);
+    }
+    return rows.length;
+  }
+
+  private async attemptSafely(row: QueueRow): Promise<void> {
+    try {
+      await this.attempt(row);
+    } catch (err) {
+      this.o.logger.error({ err, queueId: row.id }, 'delivery attempt failed; deferring');
+      this.deferAfterError(row, err);
+    }
+  }
+
+  private deferAfterError(row: QueueRow, err: unknown): void {
+    try {
+      const now = this.o.clock.now();
+      const next = now + backoffMs(row.attempts + 1, this.o.retryInitialSeconds, this.o.retryMaxSeconds);
+      this.o.store.setState(row.id, 'deferred', { now, nextAttempt: next, lastError: `4.3.0 ${String(err)}` });
+    } catch (e) {
+      this.o.logger.error({ err: e, queueId: row.id }, 'could not defer; left active until restart');
+    }
+  }
+
+  private async attempt(row: QueueRow): Promise<void> {
+    const { store, spool, clock } = this.o;
+    const pending = store.recipients(row.id).filter((r) => r.status === 'pending' || r.status === 'deferred');
+    const rcpts = pending.map((r) => r.rcpt);
+    let outcomes = rcpts.length > 0 ? await this.callAgent(this.request(row, rcpts), rcpts) : [];
+    const now = clock.now();
+    if (isExpired(row.receivedAt, now, this.o.maxAgeSeconds)) outcomes = expireOutcomes(outcomes);
+    outcomes = await this.bounceFailures(row, outcomes, now);
+    const next = now + backoffMs(row.attempts + 1, this.o.retryInitialSeconds, this.o.retryMaxSeconds);
+    const state = store.recordOutcomes(row.id, outcomes, now, next);
+    for (const ev of outcomeEvents(row.id, outcomes, now)) this.o.trace.event(ev);
+    if (isFinal(state)) await spool.remove(row.id);
+    this.o.logger.info({ queueId: row.id, attempt: row.attempts + 1, state }, 'delivery attempt done');
+  }
+
+  private request(row: QueueRow, rcpts: string[]): DeliveryRequest {
+    const { spool } = this.o;
+    return {
+      queueId: row.id,
+      mailFrom: row.mailFrom,
+      recipients: rcpts,
+      attempt: row.attempts + 1,
+      meta: row.meta,
+      openMessage: () => spool.openMessage(row.id, row.meta.prependHeaders),
+    };
+  }
+
+  /** Call the agent; one that throws (or returns a non-array) defers every recipient. */
+  private async callAgent(req: DeliveryRequest, rcpts: string[]): Promise<RecipientOutcome[]> {
+    try {
+      const res = await this.o.agent(req);
+      if (!Array.isArray(res)) throw new Error('agent returned no outcome list');
+      return normalizeOutcomes(res, rcpts);
+    } catch (err) {
+      this.o.logger.warn({ err, queueId: req.queueId }, 'delivery agent threw');
+      return rcpts.map((r) => agentErrorOutcome(r, err));
+    }
+  }
+
+  /**
+   * Queue one bounce for this attempt's failures (never for a null sender). If the bounce cannot be
+   * queued, the failures are kept as deferred so the DSN is not lost; the next attempt retries.
+   */
+  private async bounceFailures(row: QueueRow, outcomes: RecipientOutcome[], now: number): Promise<RecipientOutcome[]> {
+    const failed = outcomes.filter((o) => o.status === 'failed');
+    if (failed.length === 0 || row.mailFrom === '') return outcomes;
+    try {
+      const bounceId = await this.queueBounce(row, failed, now);
+      const detail = `bounce ${bounceId} for ${failed.map((f) => f.rcpt).join(', ')}`;
+      this.o.trace.event({ messageId: row.id, at: now, event: 'DSN', recipient: row.mailFrom, detail });
+      return outcomes;
+    } catch (err) {
+      this.o.logger.error({ err, queueId: row.id }, 'could not queue bounce; keeping recipients deferred');
+      const why = `bounce could not be queued (${(err as Error).message})`;
+      return outcomes.map((o) => (o.status === 'failed' ? { ...o, status: 'deferred', reply: `${formatOutcome(o)}; ${why}` } : o));
+    }
+  }
+
+  private async queueBounce(row: QueueRow, failed: RecipientOutcome[], now: number): Promise<string> {
+    const { spool, reportingMta } = this.o;
+    const originalHeaders = await spool.readHeaders(row.id, row.meta.prependHeaders).catch(() => '');
+    const bytes = this.o.buildBounce({ meta: row.meta, failed, reportingMta, originalHeaders, now });
+    const meta = {
+      receivedAt: now,
+      envelope: { mailFrom: '', rcptTo: [row.mailFrom] },
+      prependHeaders: '',
+      facts: { dsnFor: row.id },
+    };
+    return this.acceptor.acceptBytes(bytes, meta, 'deliver', bounceTraceRow(row, now));
+  }
+}
+
+/** The trace row of a bounce we generate (no SMTP client: a local source). */
+function bounceTraceRow(original: QueueRow, now: number): TraceMessage {
+  return {
+    id: '', // filled in by accept with the new queue id
+    connectionId: 'local',
+    receivedAt: now,
+    clientIp: '127.0.0.1',
+    listener: 'bounce',
+    mailFrom: '',
+    recipients: [original.mailFrom],
+    subject: `Undelivered Mail Returned to Sender (${original.id})`,
+    status: 'Pending',
+    source: 'gateway',
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * @module queue/spool.test
+ * Spool round trip, end-record validation (truncation at every kind of length), tmp cleanup,
+ * directory-fsync coalescing, abort.
+ * Touches: temporary directories.
+ * RFCs: none.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { newQueueId } from '../core/ids.ts';
+import { Spool } from './spool.ts';
+import type { SpoolMeta } from './spool-format.ts';
+
+async function withSpool(fn: (spool: Spool, dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'mailgate-spool-'));
+  try {
+    const spool = new Spool(dir);
+    await spool.init();
+    await fn(spool, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function metaFor(id: string): Omit<SpoolMeta, 'size'> {
+  return {
+    id,
+    receivedAt: 1000,
+    envelope: { mailFrom: 'a@example.org', rcptTo: ['b@example.net', 'c@example.net'] },
+    prependHeaders: 'Received: from x\r\n',
+    facts: { note: 'line\nbreak "quoted" ünïcode' },
+    disposition: 'deliver',
+  };
+}
+
+async function writeMessage(spool: Spool, body: Buffer | string, id = newQueueId()): Promise<SpoolMeta> {
+  const w = spool.createWriter(id);
+  await pipeline(Readable.from([Buffer.from(body)]), w);
+  return w.commit(metaFor(id));
+}
+
+test('round trip: bytes, meta and openMessage (prepend headers + message, no end record)', async () => {
+  await withSpool(async (spool) => {
+    const body = 'Subject: hi\r\n\r\nbody without final newline';
+    const stored = await writeMessage(spool, body);
+    assert.equal(stored.size, Buffer.byteLength(body));
+    const meta = await spool.readMeta(stored.id);
+    assert.deepEqual(meta, stored);
+    assert.equal(await text(spool.openMessage(stored.id, 'X-A: 1\r\n')), 'X-A: 1\r\n' + body);
+    assert.equal(await spool.readHeaders(stored.id, 'X-A: 1\r\n'), 'X-A: 1\r\nSubject: hi\r\n');
+    const file = readFileSync(spool.msgPath(stored.id), 'latin1');
+    assert.match(file, /\n#MGMETA \{.*\}\n#MGEND \d+ \d+\n$/);
+    assert.deepEqual(readdirSync(spool.tmpDir), []);
+  });
+});
+
+test('large message written in many chunks, and an empty message', async () => {
+  await withSpool(async (spool) => {
+    const chunks = Array.from({ length: 200 }, (_, i) => Buffer.alloc(10_000, 65 + (i % 26)));
+    const id = newQueueId();
+    const w = spool.createWriter(id);
+    await pipeline(Readable.from(chunks), w);
+    const stored = await w.commit(metaFor(id));
+    assert.equal(stored.size, 2_000_000);
+    const out = await text(spool.openMessage(id, ''));
+    assert.equal(out, Buffer.concat(chunks).toString());
+    const empty = await writeMessage(spool, '');
+    assert.equal(empty.size, 0);
+    assert.equal(await text(spool.openMessage(empty.id, 'H: v\r\n')), 'H: v\r\n');
+  });
+});
+
+test('a truncated file is corrupt at every cut length and is moved aside with a reason', async () => {
+  await withSpool(async (spool) => {
+    const stored = await writeMessage(spool, 'Subject: x\r\n\r\nhello\r\n');
+    const full = readFileSync(spool.msgPath(stored.id));
+    const cuts = new Set<number>();
+    for (let n = 0; n < full.length; n += 7) cuts.add(n);
+    for (let n = full.length - 45; n < full.length; n++) cuts.add(n); // every cut inside the end record
+    const ids: string[] = [];
+    for (const cut of cuts) {
+      const id = newQueueId();
+      writeFileSync(spool.msgPath(id), Buffer.from(full.subarray(0, cut).toString('latin1').replaceAll(stored.id, id), 'latin1'));
+      ids.push(id);
+    }
+    const scan = await spool.scan();
+    assert.deepEqual(scan.valid.map((m) => m.id), [stored.id]);
+    assert.deepEqual([...scan.corrupt].sort(), [...ids].sort());
+    for (const id of ids) {
+      assert.equal(existsSync(spool.msgPath(id)), false);
+      assert.ok(existsSync(join(spool.asideDir, id)));
+      assert.ok(readFileSync(join(spool.asideDir, `${id}.reason`), 'utf8').length > 20);
+    }
+  });
+});
+
+test('sizes must add up exactly: an extra byte or a wrong id is corrupt', async () => {
+  await withSpool(async (spool) => {
+    const a = await writeMessage(spool, 'one');
+    const b = await writeMessage(spool, 'two');
+    writeFileSync(spool.msgPath(a.id), Buffer.concat([Buffer.from('X'), readFileSync(spool.msgPath(a.id))]));
+    const other = newQueueId();
+    writeFileSync(spool.msgPath(other), readFileSync(spool.msgPath(b.id)));
+    writeFileSync(join(spool.msgDir, '.hidden'), 'x');
+    const scan = await spool.scan();
+    assert.deepEqual(scan.valid.map((m) => m.id), [b.id]);
+    assert.equal(scan.corrupt.length, 3);
+    assert.match(readFileSync(join(spool.asideDir, `${a.id}.reason`), 'utf8'), /sizes add up/);
+    assert.match(readFileSync(join(spool.asideDir, `${other}.reason`), 'utf8'), /does not match file name/);
+  });
+});
+
+test('scan deletes leftovers in tmp/ (never acknowledged)', async () => {
+  await withSpool(async (spool) => {
+    const w = spool.createWriter(newQueueId());
+    w.write('partial');
+    await new Promise((r) => setTimeout(r, 10));
+    writeFileSync(join(spool.tmpDir, 'stray'), 'x');
+    assert.equal(readdirSync(spool.tmpDir).length, 2);
+    const scan = await spool.scan();
+    assert.deepEqual(scan, { valid: [], corrupt: [] });
+    assert.deepEqual(readdirSync(spool.tmpDir), []);
+    await w.abort();
+  });
+});
+
+test('abort removes the temp file; commit after abort is refused', async () => {
+  await withSpool(async (spool) => {
+    const id = newQueueId();
+    const w = spool.createWriter(id);
+    w.write('data');
+    await w.abort();
+    assert.deepEqual(readdirSync(spool.tmpDir), []);
+    assert.equal(existsSync(spool.msgPath(id)), false);
+    await assert.rejects(w.commit(metaFor(id)));
+  });
+});
+
+test('directory fsyncs are coalesced: 50 concurrent commits, far fewer fsyncs, all files present', async () => {
+  await withSpool(async (spool) => {
+    const before = spool.msgDirSync.syncCount;
+    const stored = await Promise.all(Array.from({ length: 50 }, (_, i) => writeMessage(spool, `message ${i}\r\n`)));
+    const syncs = spool.msgDirSync.syncCount - before;
+    assert.ok(syncs >= 1 && syncs < 50, `expected coalescing, got ${syncs} fsyncs`);
+    const scan = await spool.scan();
+    assert.equal(scan.valid.length, 50);
+    for (const s of stored) assert.ok(statSync(spool.msgPath(s.id)).size > s.size);
+  });
+});
+
+test('a caller arriving during a running fsync waits for a later one', async () => {
+  await withSpool(async (spool) => {
+    const ds = spool.msgDirSync;
+    const first = ds.sync();
+    await new Promise((r) => setTimeout(r, 3)); // let the first fsync start
+    const countAtSecond = ds.syncCount;
+    const second = ds.sync();
+    await Promise.all([first, second]);
+    assert.ok(ds.syncCount > countAtSecond || countAtSecond === 0);
+  });
+});
+
+test('remove and moveAside', async () => {
+  await withSpool(async (spool) => {
+    const a = await writeMessage(spool, 'a');
+    const b = await writeMessage(spool, 'b');
+    await spool.remove(a.id);
+    await spool.remove(a.id); // missing is fine
+    assert.equal(existsSync(spool.msgPath(a.id)), false);
+    await spool.moveAside(b.id, 'orphaned for test');
+    assert.match(readFileSync(join(spool.asideDir, `${b.id}.reason`), 'utf8'), /orphaned for test/);
+    truncateSync(join(spool.asideDir, b.id), 0);
+  });
+});

@@ -1,0 +1,219 @@
+/**
+ * @module queue/spool
+ * The message spool: the only code that creates, reads, moves or deletes message files.
+ * Layout under `dir`:
+ *   tmp/<id>          being written (never acknowledged; deleted by scan())
+ *   msg/<id>          committed: message bytes + end record (format in spool-format.ts)
+ *   aside/<id>        corrupt or orphaned files, each with aside/<id>.reason (a text line)
+ * A file in msg/ is the source of truth for an accepted message; queue rows are rebuilt from it.
+ * Touches: the spool directory on disk, nothing else.
+ * RFCs: none directly (message bytes are opaque; RFC 5321 §6.1 responsibility is why it fsyncs).
+ */
+import fs, { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { DirSync } from './dir-sync.ts';
+import { SpoolWriter } from './spool-writer.ts';
+import {
+  decodeEndRecord,
+  decodeMetaLine,
+  SpoolCorruptError,
+  TAIL_BYTES,
+  type EndRecord,
+  type SpoolMeta,
+} from './spool-format.ts';
+
+export { SpoolWriter } from './spool-writer.ts';
+
+/** What scan() found in msg/: valid files (with their meta) and the ids moved aside. */
+export interface SpoolScan {
+  valid: SpoolMeta[];
+  corrupt: string[];
+}
+
+export interface SpoolOptions {
+  /** How long a directory fsync waits for other renames to join it (ms, default 1; 0 = next tick). */
+  dirSyncWindowMs?: number;
+}
+
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+function checkId(id: string): string {
+  if (!SAFE_ID.test(id)) throw new Error(`invalid spool id: ${JSON.stringify(id)}`);
+  return id;
+}
+
+/** The spool directory with its tmp/, msg/ and aside/ subdirectories. */
+export class Spool {
+  readonly tmpDir: string;
+  readonly msgDir: string;
+  readonly asideDir: string;
+  /** Coalesced fsyncs of msg/ (exposed for tests and metrics). */
+  readonly msgDirSync: DirSync;
+
+  constructor(
+    readonly dir: string,
+    opts: SpoolOptions = {},
+  ) {
+    this.tmpDir = join(dir, 'tmp');
+    this.msgDir = join(dir, 'msg');
+    this.asideDir = join(dir, 'aside');
+    this.msgDirSync = new DirSync(this.msgDir, opts.dirSyncWindowMs ?? 1);
+  }
+
+  /** Create the directories (idempotent). */
+  async init(): Promise<void> {
+    for (const d of [this.tmpDir, this.msgDir, this.asideDir]) await fsp.mkdir(d, { recursive: true, mode: 0o700 });
+  }
+
+  /** Path of a committed message file. */
+  msgPath(id: string): string {
+    return join(this.msgDir, checkId(id));
+  }
+
+  /** Start writing a message: a Writable onto tmp/<id>; call commit() or abort() on it. */
+  createWriter(id: string): SpoolWriter {
+    checkId(id);
+    return new SpoolWriter(id, { tmpPath: join(this.tmpDir, id), msgPath: this.msgPath(id), msgDirSync: this.msgDirSync });
+  }
+
+  /** True when msg/<id> exists (not validated). */
+  async exists(id: string): Promise<boolean> {
+    try {
+      await fsp.access(this.msgPath(id));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Read and validate a committed file's end record; throws SpoolCorruptError or an fs error. */
+  async readMeta(id: string): Promise<SpoolMeta> {
+    const handle = await fsp.open(this.msgPath(id), 'r');
+    try {
+      const rec = await readEndRecord(handle, id);
+      const buf = Buffer.alloc(rec.metaLineBytes);
+      await readExactly(handle, buf, rec.messageBytes);
+      return decodeMetaLine(id, buf, rec);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** A fresh stream of prependHeaders + the stored message bytes (never the end record). */
+  openMessage(id: string, prependHeaders: string): Readable {
+    const path = this.msgPath(id);
+    async function* chunks(): AsyncGenerator<Buffer> {
+      if (prependHeaders.length > 0) yield Buffer.from(prependHeaders, 'utf8');
+      const rec = await readEndRecordOf(path, id);
+      if (rec.messageBytes === 0) return;
+      yield* fs.createReadStream(path, { start: 0, end: rec.messageBytes - 1, highWaterMark: 256 * 1024 });
+    }
+    return Readable.from(chunks(), { objectMode: false });
+  }
+
+  /** The header section as it would leave (prependHeaders + stored headers), at most `limit` bytes. */
+  async readHeaders(id: string, prependHeaders: string, limit = 64 * 1024): Promise<string> {
+    const parts: Buffer[] = [];
+    let length = 0;
+    const stream = this.openMessage(id, prependHeaders);
+    for await (const chunk of stream) {
+      parts.push(chunk as Buffer);
+      length += (chunk as Buffer).length;
+      if (length >= limit || (chunk as Buffer).includes('\n\n') || (chunk as Buffer).includes('\r\n\r\n')) break;
+    }
+    stream.destroy();
+    const text = Buffer.concat(parts).subarray(0, limit).toString('utf8');
+    const end = headerEnd(text);
+    return end >= 0 ? text.slice(0, end) : text;
+  }
+
+  /** Delete a committed message file (missing is fine). */
+  async remove(id: string): Promise<void> {
+    try {
+      await fsp.unlink(this.msgPath(id));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+
+  /** Move msg/<id> to aside/ and write aside/<name>.reason; returns the name used in aside/. */
+  async moveAside(id: string, reason: string): Promise<string> {
+    let name = id;
+    if (await pathExists(join(this.asideDir, name))) name = `${id}-${Date.now()}`;
+    await fsp.rename(join(this.msgDir, id), join(this.asideDir, name));
+    await fsp.writeFile(join(this.asideDir, `${name}.reason`), `${new Date().toISOString()} ${reason}\n`);
+    await this.msgDirSync.sync();
+    return name;
+  }
+
+  /** Validate every file in msg/ (invalid ones go aside), and delete leftovers in tmp/. */
+  async scan(): Promise<SpoolScan> {
+    await this.init();
+    for (const name of await fsp.readdir(this.tmpDir)) await fsp.rm(join(this.tmpDir, name), { force: true, recursive: true });
+    const result: SpoolScan = { valid: [], corrupt: [] };
+    for (const name of (await fsp.readdir(this.msgDir)).sort()) {
+      const problem = await this.validateEntry(name, result);
+      if (problem === undefined) continue;
+      await this.moveAside(name, problem);
+      result.corrupt.push(name);
+    }
+    return result;
+  }
+
+  /** Adds a valid entry to `result.valid`, or returns why it is not valid. */
+  private async validateEntry(name: string, result: SpoolScan): Promise<string | undefined> {
+    if (!SAFE_ID.test(name)) return 'unexpected file name in msg/';
+    try {
+      const stat = await fsp.stat(join(this.msgDir, name));
+      if (!stat.isFile()) return 'not a regular file';
+      result.valid.push(await this.readMeta(name));
+      return undefined;
+    } catch (err) {
+      if (err instanceof SpoolCorruptError) return err.reason;
+      return `unreadable: ${(err as Error).message}`;
+    }
+  }
+}
+
+async function readEndRecord(handle: fsp.FileHandle, id: string): Promise<EndRecord> {
+  const { size } = await handle.stat();
+  const tail = Buffer.alloc(Math.min(size, TAIL_BYTES));
+  await readExactly(handle, tail, size - tail.length);
+  return decodeEndRecord(id, tail, size);
+}
+
+async function readEndRecordOf(path: string, id: string): Promise<EndRecord> {
+  const handle = await fsp.open(path, 'r');
+  try {
+    return await readEndRecord(handle, id);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readExactly(handle: fsp.FileHandle, buf: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < buf.length) {
+    const { bytesRead } = await handle.read(buf, done, buf.length - done, position + done);
+    if (bytesRead === 0) throw new Error('unexpected end of file');
+    done += bytesRead;
+  }
+}
+
+/** Index of the blank line ending the header section (CRLF or bare LF), or -1. */
+function headerEnd(text: string): number {
+  const crlf = text.indexOf('\r\n\r\n');
+  const lf = text.indexOf('\n\n');
+  if (crlf >= 0 && (lf < 0 || crlf < lf)) return crlf + 2;
+  return lf >= 0 ? lf + 1 : -1;
+}
+
+async function pathExists(path: string): Promise<boolean> {
+  try {
+    await fsp.access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

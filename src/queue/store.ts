@@ -1,0 +1,226 @@
+/**
+ * @module queue/store
+ * QueueStore: the SQLite index of the spool (tables queue_message and queue_rcpt). It is rebuilt
+ * from spool files at start when lost, so it never holds anything a spool file does not. Every
+ * state change is checked against states.ts. Claiming is done by one owner process (the daemon's
+ * scheduler) in a transaction; readers (CLI, API) may share the file thanks to WAL.
+ * Touches: the SQLite database (its two queue tables only).
+ * RFCs: none.
+ */
+import type { Db } from '../core/sqlite.ts';
+import type { Disposition, RecipientOutcome } from './contract.ts';
+import type { SpoolMeta } from './spool-format.ts';
+import { assertTransition, QUEUE_STATES, type QueueState } from './states.ts';
+import { prepareStatements, SCHEMA, type Statements } from './store-sql.ts';
+
+export type RcptStatus = 'pending' | 'delivered' | 'deferred' | 'failed';
+
+/** One queue_message row, with meta_json parsed. */
+export interface QueueRow {
+  id: string;
+  state: QueueState;
+  receivedAt: number;
+  nextAttempt: number;
+  attempts: number;
+  mailFrom: string;
+  size: number;
+  meta: SpoolMeta;
+  lastError: string | null;
+  updatedAt: number;
+}
+
+/** One queue_rcpt row. */
+export interface RcptRow {
+  queueId: string;
+  rcpt: string;
+  status: RcptStatus;
+  lastReply: string | null;
+}
+
+interface RawMessage {
+  id: string;
+  state: QueueState;
+  received_at: number;
+  next_attempt: number;
+  attempts: number;
+  mail_from: string;
+  size: number;
+  meta_json: string;
+  last_error: string | null;
+  updated_at: number;
+}
+
+interface RawRcpt {
+  queue_id: string;
+  rcpt: string;
+  status: RcptStatus;
+  last_reply: string | null;
+}
+
+function toRow(r: RawMessage): QueueRow {
+  return {
+    id: r.id,
+    state: r.state,
+    receivedAt: r.received_at,
+    nextAttempt: r.next_attempt,
+    attempts: r.attempts,
+    mailFrom: r.mail_from,
+    size: r.size,
+    meta: JSON.parse(r.meta_json) as SpoolMeta,
+    lastError: r.last_error,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** "code enhanced text" for a reply, skipping missing parts. */
+export function formatOutcome(o: RecipientOutcome): string {
+  return [o.code, o.enhanced, o.reply].filter((p) => p !== undefined && p !== '').join(' ');
+}
+
+/** Options for setState. */
+export interface SetStateOptions {
+  now?: number;
+  lastError?: string | null;
+  /** When it becomes due (defaults to `now` for → incoming, unchanged otherwise). */
+  nextAttempt?: number;
+}
+
+/** The queue index in SQLite. */
+export class QueueStore {
+  private readonly sql: Statements;
+
+  constructor(readonly db: Db) {
+    db.exec(SCHEMA);
+    this.sql = prepareStatements(db);
+  }
+
+  /** Insert a message and its recipients (state incoming, or hold for disposition 'hold'). */
+  insert(meta: SpoolMeta, disposition: Disposition): void {
+    const state: QueueState = disposition === 'hold' ? 'hold' : 'incoming';
+    this.db.transaction(() => {
+      this.sql.insertMessage.run({
+        id: meta.id,
+        state,
+        received_at: meta.receivedAt,
+        next_attempt: meta.receivedAt,
+        mail_from: meta.envelope.mailFrom,
+        size: meta.size,
+        meta_json: JSON.stringify({ ...meta, disposition }),
+        updated_at: meta.receivedAt,
+      });
+      for (const rcpt of meta.envelope.rcptTo) this.sql.insertRcpt.run(meta.id, rcpt);
+    })();
+  }
+
+  /** One message row, or undefined. */
+  get(id: string): QueueRow | undefined {
+    const r = this.sql.get.get(id) as RawMessage | undefined;
+    return r && toRow(r);
+  }
+
+  /** True when a row exists for id. */
+  has(id: string): boolean {
+    return this.sql.has.get(id) !== undefined;
+  }
+
+  /** Rows, oldest first, optionally in one state. */
+  list(opts: { state?: QueueState; limit?: number } = {}): QueueRow[] {
+    const limit = opts.limit ?? -1;
+    const raws = opts.state ? this.sql.listState.all(opts.state, limit) : this.sql.listAll.all(limit);
+    return (raws as RawMessage[]).map(toRow);
+  }
+
+  /** The recipients of a message. */
+  recipients(id: string): RcptRow[] {
+    return (this.sql.rcpts.all(id) as RawRcpt[]).map((r) => ({
+      queueId: r.queue_id,
+      rcpt: r.rcpt,
+      status: r.status,
+      lastReply: r.last_reply,
+    }));
+  }
+
+  /** Move up to `limit` due incoming/deferred rows to active, in one transaction; returns them. */
+  claimDue(now: number, limit: number): QueueRow[] {
+    if (limit <= 0) return [];
+    return this.db.transaction(() => {
+      const due = (this.sql.due.all(now, limit) as RawMessage[]).map(toRow);
+      for (const row of due) {
+        assertTransition(row.state, 'active');
+        this.sql.setState.run('active', now, row.id);
+        row.state = 'active';
+        row.updatedAt = now;
+      }
+      return due;
+    })();
+  }
+
+  /**
+   * Record an attempt's per-recipient outcomes on an active message and move it on:
+   * nothing left to try → done (none failed) or bounced; else deferred until `nextAttempt`.
+   * Returns the new state. Outcomes for recipients already delivered/failed are ignored.
+   */
+  recordOutcomes(id: string, outcomes: RecipientOutcome[], now: number, nextAttempt?: number): QueueState {
+    return this.db.transaction(() => {
+      const row = this.requireRow(id);
+      for (const o of outcomes) this.sql.updateRcpt.run(o.status, formatOutcome(o), id, o.rcpt);
+      const counts = this.sql.rcptCounts.get(id) as { open: number | null; failed: number | null };
+      const open = counts.open ?? 0;
+      const to: QueueState = open > 0 ? 'deferred' : (counts.failed ?? 0) > 0 ? 'bounced' : 'done';
+      assertTransition(row.state, to);
+      const problem = outcomes.find((o) => o.status !== 'delivered');
+      const lastError = problem ? formatOutcome(problem) : row.lastError;
+      this.sql.finishAttempt.run(to, nextAttempt ?? now, lastError, now, id);
+      return to;
+    })();
+  }
+
+  /** Change a message's state (checked against the transition table). */
+  setState(id: string, to: QueueState, opts: SetStateOptions = {}): void {
+    this.db.transaction(() => {
+      const row = this.requireRow(id);
+      assertTransition(row.state, to);
+      const now = opts.now ?? Date.now();
+      const next = opts.nextAttempt ?? (to === 'incoming' ? now : row.nextAttempt);
+      const lastError = opts.lastError === undefined ? row.lastError : opts.lastError;
+      this.sql.setStateFull.run(to, next, lastError, now, id);
+    })();
+  }
+
+  /** At start, before the scheduler runs: every active row goes back to incoming. Returns the count. */
+  recoverActive(now: number = Date.now()): number {
+    assertTransition('active', 'incoming');
+    return this.sql.recoverActive.run(now, now).changes;
+  }
+
+  /** Make every deferred message due at `now` (postqueue -f). Returns the count. */
+  flushDeferred(now: number): number {
+    return this.sql.flushDeferred.run(now, now).changes;
+  }
+
+  /** Ids of every row not in a final state. */
+  openIds(): string[] {
+    return (this.sql.openIds.all() as Array<{ id: string }>).map((r) => r.id);
+  }
+
+  /** Number of rows in each state (all states present, zero when empty). */
+  countByState(): Record<QueueState, number> {
+    const out = Object.fromEntries(QUEUE_STATES.map((s) => [s, 0])) as Record<QueueState, number>;
+    for (const r of this.sql.countByState.all() as Array<{ state: QueueState; n: number }>) out[r.state] = r.n;
+    return out;
+  }
+
+  /** Delete a message row and its recipients. Returns true if a row was deleted. */
+  delete(id: string): boolean {
+    return this.db.transaction(() => {
+      this.sql.deleteRcpts.run(id);
+      return this.sql.deleteMessage.run(id).changes > 0;
+    })();
+  }
+
+  private requireRow(id: string): QueueRow {
+    const row = this.get(id);
+    if (!row) throw new Error(`queue message ${id} not found`);
+    return row;
+  }
+}
