@@ -1,0 +1,143 @@
+/**
+ * @module test/helpers/gateway
+ * Starts a real `mailgate serve` process (the CLI entry through tsx) on loopback ports, with a
+ * data dir and config prepared by the test, and stops it by its own PID (SIGTERM, or SIGKILL
+ * for crash tests). Also runs one-shot CLI commands as child processes.
+ * Touches: a temp data dir, loopback ports, child processes it started.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { openDatabase } from '../../src/core/sqlite.ts';
+import { ConfigStore, loadExampleConfig, validateConfig } from '../../src/config/index.ts';
+import type { Config, ConfigInput } from '../../src/config/schema.ts';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
+
+/** A free TCP port on 127.0.0.1 (bound and released). */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = net.createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const p = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => res(p));
+    });
+  });
+}
+
+export function tempDir(prefix = 'mailgate-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Write a config version into the data dir's store (as `config apply` would). */
+export function applyConfig(dataDir: string, cfg: ConfigInput, comment = 'test'): number {
+  const db = openDatabase(join(dataDir, 'mailgate.db'));
+  try {
+    const store = new ConfigStore(db);
+    const full: Config = validateConfig(cfg);
+    return store.save(full, 'test', comment);
+  } finally {
+    db.close();
+  }
+}
+
+/** The example config with test ports and overrides. */
+export function baseConfig(ports: { mx: number; submission: number }, over: Partial<ConfigInput> = {}): ConfigInput {
+  const ex = loadExampleConfig();
+  return {
+    ...ex,
+    receiveConnectors: ex.receiveConnectors.map((l) => ({ ...l, port: l.role === 'submission' ? ports.submission : ports.mx })),
+    ...over,
+  };
+}
+
+/** Wait until a TCP port accepts connections. */
+export async function waitForPort(port: number, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((res) => {
+      const s = net.connect({ port, host: '127.0.0.1' }, () => {
+        s.destroy();
+        res(true);
+      });
+      s.once('error', () => res(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`port ${port} not listening after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface Gateway {
+  proc: ChildProcess;
+  dataDir: string;
+  log(): string;
+  stop(): Promise<void>;
+  kill9(): Promise<void>;
+}
+
+/** Start `mailgate serve` and wait for the given ports. */
+export async function startGateway(dataDir: string, ports: number[], opts: { workers?: number; env?: Record<string, string> } = {}): Promise<Gateway> {
+  let out = '';
+  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, '--data', dataDir, 'serve', '--workers', String(opts.workers ?? 1)], {
+    cwd: ROOT,
+    env: { ...process.env, MAILGATE_LOG_LEVEL: 'info', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((res) => proc.once('exit', () => res()));
+  try {
+    for (const p of ports) await waitForPort(p);
+  } catch (e) {
+    proc.kill('SIGKILL');
+    throw new Error(`${(e as Error).message}\n--- gateway output ---\n${out}`);
+  }
+  const signalGroup = (sig: NodeJS.Signals): void => {
+    // The process group is ours: the gateway and its cluster workers, nothing else.
+    if (proc.pid !== undefined && proc.exitCode === null) {
+      try {
+        process.kill(-proc.pid, sig);
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  return {
+    proc,
+    dataDir,
+    log: () => out,
+    async stop() {
+      signalGroup('SIGTERM');
+      const t = setTimeout(() => signalGroup('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+    },
+    async kill9() {
+      signalGroup('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Run the CLI once; returns exit code and output. */
+export function cli(dataDir: string, args: string[], input?: string): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, '--data', dataDir, ...args], {
+    cwd: ROOT,
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, MAILGATE_LOG_LEVEL: 'silent' },
+    timeout: 60_000,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
