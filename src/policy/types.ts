@@ -16,7 +16,7 @@ export type ConnectorType = 'Partner' | 'OnPremises';
 
 /** What a client TLS certificate told us (recorded always; used for matching only when verified). */
 export interface CertFacts {
-  subjectCN: string | undefined;
+  subjectCN?: string | undefined;
   /** DNS names from subjectAltName. */
   sanDns: string[];
   /** True when the chain verified against the listener's trusted client CAs. */

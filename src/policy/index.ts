@@ -1,0 +1,14 @@
+/**
+ * @module policy
+ * The public surface of the pure policy core: evaluate() for smtp/ (and the `policy test` what-if
+ * CLI), attribute() and matchConnector() for reports and explanations, acceptedDomainOf(), and the
+ * policy vocabulary (types).
+ * Touches: nothing (pure).
+ */
+export { evaluate, attributionReason, checksFor } from './evaluate.ts';
+export { attribute, attributeWith, matchConnector, certificateScore, type ConnectorMatch } from './attribute.ts';
+export { acceptedDomainOf, isAccepted, senderDomainOf, headerFromDomainOf, domainMatchesAny } from './domains.ts';
+export { maySendAs } from './auth.ts';
+export { isRelayAttempt } from './relay.ts';
+export type { Check, CheckContext, Refusal } from './context.ts';
+export type * from './types.ts';
