@@ -7,11 +7,21 @@
  * Touches: nothing.
  */
 import { z } from 'zod';
+import { parseCidr } from '../core/cidr.ts';
 
 const domainName = z
   .string()
   .min(1)
   .regex(/^(\*|\*\.)?[A-Za-z0-9\u00a0-\uffff]([A-Za-z0-9\u00a0-\uffff.-]*[A-Za-z0-9\u00a0-\uffff])?\.?$|^\*$/, 'not a domain name');
+
+/** An IP or CIDR, checked here so a bad one is reported with every other schema issue. */
+const ipOrCidr = z.string().superRefine((s, ctx) => {
+  try {
+    parseCidr(s);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+  }
+});
 
 export const organizationSchema = z
   .object({
@@ -44,7 +54,7 @@ export const inboundConnectorSchema = z
   .object({
     name: z.string().min(1).describe('Connector name; appears in the trace as the connector.'),
     connectorType: z.enum(['Partner', 'OnPremises']).default('Partner').describe('Partner (external services) or OnPremises (your own servers; may relay out).'),
-    senderIPAddresses: z.array(z.string()).default([]).describe('Source IPs or CIDRs (IPv4 and IPv6; Exchange takes IPv4 only).'),
+    senderIPAddresses: z.array(ipOrCidr).default([]).describe('Source IPs or CIDRs (IPv4 and IPv6; Exchange takes IPv4 only).'),
     senderDomains: z.array(domainName).default(['*']).describe('Partner: sender domains the connector is for ("*", "contoso.com", "*.contoso.com").'),
     tlsSenderCertificateName: domainName.optional().describe('Match by the verified client certificate subject CN or SAN ("*.contoso.com" = domain and subdomains).'),
     requireTls: z.boolean().default(false).describe('Reject mail through this connector that was not sent over TLS.'),
@@ -85,7 +95,7 @@ export const receiveConnectorSchema = z
     role: z.enum(['mx', 'relay', 'submission']).default('mx').describe('mx: anonymous mail in; relay: devices and apps; submission: authenticated users.'),
     tls: tlsSchema.default({ mode: 'starttls', requestClientCert: true }),
     requireAuth: z.boolean().optional().describe('Require SMTP AUTH before MAIL (default: true for submission).'),
-    remoteIPRanges: z.array(z.string()).default([]).describe('Scoped access: only these clients may connect (empty = any).'),
+    remoteIPRanges: z.array(ipOrCidr).default([]).describe('Scoped access: only these clients may connect (empty = any).'),
     defaultDeny: z.boolean().default(false).describe('Accept only mail attributed to a connector or an authenticated user.'),
     maxMessageSize: z.number().int().positive().default(36_700_160).describe('Bytes; advertised as SIZE; larger gets 552 5.3.4.'),
     maxRecipients: z.number().int().positive().default(100).describe('Recipients per message; more get 452 4.5.3.'),
@@ -98,7 +108,7 @@ export const receiveConnectorSchema = z
 
 export const listSchema = z
   .object({
-    ips: z.array(z.string()).default([]).describe('IPs and CIDRs.'),
+    ips: z.array(ipOrCidr).default([]).describe('IPs and CIDRs.'),
     senderDomains: z.array(domainName).default([]).describe('Sender (MAIL FROM) domains; "*.d" includes subdomains.'),
   })
   .strict();

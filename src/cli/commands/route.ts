@@ -1,0 +1,196 @@
+/**
+ * @module cli/commands/route
+ * `mailgate route add|set|list|show|remove`: where accepted mail goes (pickup folder, SMTP next
+ * hop, MX). `route show NAME --exchange` prints the Exchange Online side of relaying devices
+ * through mailgate: the New-InboundConnector to create in the tenant (by certificate when the
+ * route presents one, else by IP, with the SPF change).
+ * Touches: the config store (through cli/context); reads the route's client certificate file.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { isAbsolute, join } from 'node:path';
+import type { Command } from 'commander';
+import type { Config, Route } from '../../config/index.ts';
+import { actor, defaultIo, indexOfNamed, requireNamed, withContext, type CliIo } from '../context.ts';
+import { CliError, enumParser, formatOption, parsePort, printRecord, printRows, splitList, UsageError, type OutputFormat } from '../format.ts';
+
+const parseType = enumParser('--type', ['pickup', 'smtp', 'mx'] as const);
+const parseTls = enumParser('--tls', ['opportunistic', 'required', 'none'] as const);
+
+interface RouteOpts {
+  type?: Route['type'];
+  domain?: string[];
+  host?: string;
+  port?: number;
+  tls?: Route['tls'];
+  clientCert?: string;
+  clientKey?: string;
+  pickupDir?: string;
+}
+
+const COLUMNS = ['name', 'type', 'domains', 'host', 'port', 'tls', 'clientCertFile', 'pickupDir'];
+
+function routeOptions(cmd: Command): Command {
+  return cmd
+    .option('--domain <domain...>', 'recipient domains this route serves ("*" = all; most precise match wins)')
+    .option('--host <host>', 'smtp: next hop host')
+    .option('--port <port>', 'smtp/mx: port', parsePort)
+    .option('--tls <policy>', 'STARTTLS toward the next hop: opportunistic, required or none', parseTls)
+    .option('--client-cert <file>', 'PEM certificate to present to the next hop (with --client-key)')
+    .option('--client-key <file>', 'PEM key for --client-cert')
+    .option('--pickup-dir <dir>', 'pickup: folder under the data dir');
+}
+
+function setOrClear<K extends 'host' | 'clientCertFile' | 'clientKeyFile'>(r: Route, key: K, value: string | undefined): void {
+  if (value === undefined) return;
+  if (value === '') delete r[key];
+  else r[key] = value;
+}
+
+function applyOptions(r: Route, o: RouteOpts): void {
+  if (o.type !== undefined) r.type = o.type;
+  if (o.domain) r.domains = splitList(o.domain);
+  setOrClear(r, 'host', o.host);
+  if (o.port !== undefined) r.port = o.port;
+  if (o.tls !== undefined) r.tls = o.tls;
+  setOrClear(r, 'clientCertFile', o.clientCert);
+  setOrClear(r, 'clientKeyFile', o.clientKey);
+  if (o.pickupDir !== undefined) r.pickupDir = o.pickupDir;
+  if ((r.clientCertFile === undefined) !== (r.clientKeyFile === undefined)) {
+    throw new UsageError('--client-cert and --client-key go together');
+  }
+}
+
+/** Resolve a file named in the config: absolute, else relative to the working dir, else to the data dir. */
+function resolveFile(file: string, dataDir: string): string {
+  if (isAbsolute(file) || existsSync(file)) return file;
+  return join(dataDir, file);
+}
+
+/** Subject CN (or first DNS SAN) of a PEM certificate file. */
+export function certificateName(file: string): string {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(readFileSync(file));
+  } catch (e) {
+    throw new CliError(`cannot read certificate ${file}: ${(e as Error).message}`);
+  }
+  const cn = /^CN=(.+)$/m.exec(cert.subject)?.[1]?.trim();
+  const san = /DNS:([^,\s]+)/.exec(cert.subjectAltName ?? '')?.[1];
+  const name = cn ?? san;
+  if (!name) throw new CliError(`certificate ${file} has neither a subject CN nor a DNS name`);
+  return name;
+}
+
+function certificateScript(route: Route, cn: string): string[] {
+  const domain = cn.replace(/^\*\./, '');
+  const labels = domain.split('.');
+  const parent = labels.length > 2 ? labels.slice(1).join('.') : domain;
+  return [
+    `New-InboundConnector -Name "mailgate ${route.name}" -ConnectorType OnPremises -SenderDomains * -TlsSenderCertificateName ${cn} -RequireTls $true`,
+    '',
+    `# Note: the certificate's domain (${domain}) must be an accepted domain of the tenant, or use a`,
+    `# *.domain name whose domain is one (e.g. -TlsSenderCertificateName *.${parent} when ${parent} is accepted),`,
+    '# else Exchange Online refuses the mail with 550 5.7.51.',
+  ];
+}
+
+function ipScript(route: Route, config: Config): string[] {
+  const requireTls = route.tls === 'required' ? ' -RequireTls $true' : '';
+  const domains = config.acceptedDomains.map((d) => d.domainName);
+  return [
+    `New-InboundConnector -Name "mailgate ${route.name}" -ConnectorType OnPremises -SenderDomains * -SenderIPAddresses <your public IPv4>${requireTls}`,
+    '',
+    '# The route presents no client certificate, so the tenant recognises mailgate by its public IPv4',
+    '# (static, not shared with other organisations). Add that IP to the SPF record of each sending domain:',
+    ...(domains.length ? domains : ['<your domain>']).map(
+      (d) => `#   ${d}.  TXT  "v=spf1 ip4:<your public IPv4> include:spf.protection.outlook.com -all"`,
+    ),
+    '# (or add ip4:<your public IPv4> to the existing record, before its -all/~all).',
+  ];
+}
+
+/** The Exchange Online side of a route that relays through the tenant. */
+export function exchangeScript(route: Route, config: Config, dataDir: string): string {
+  const head = ['# Exchange Online PowerShell (Connect-ExchangeOnline), for devices relaying through mailgate:'];
+  if (route.type !== 'smtp') {
+    head.push(`# Warning: route "${route.name}" is of type ${route.type}; to relay through Exchange Online use`);
+    head.push('# --type smtp --host <tenant>.mail.protection.outlook.com --port 25 --tls required.');
+  }
+  const body = route.clientCertFile
+    ? certificateScript(route, certificateName(resolveFile(route.clientCertFile, dataDir)))
+    : ipScript(route, config);
+  return [...head, ...body].join('\n') + '\n';
+}
+
+function registerAddSet(route: Command, io: CliIo): void {
+  routeOptions(route.command('add'))
+    .description('add a route')
+    .argument('<name>', 'route name')
+    .requiredOption('--type <type>', 'pickup, smtp or mx', parseType)
+    .action(async (name: string, opts: RouteOpts & { type: Route['type'] }, cmd: Command) => {
+      await withContext(cmd, ({ store }) => {
+        const v = store.update(actor(), `route add ${name}`, (draft) => {
+          if (indexOfNamed(draft.routes, name) >= 0) throw new CliError(`route "${name}" already exists`);
+          const r: Route = { name, domains: ['*'], type: opts.type, port: 25, tls: 'opportunistic', pickupDir: 'pickup' };
+          applyOptions(r, opts);
+          draft.routes.push(r);
+        });
+        io.out.write(`route ${name} added (config version ${v})\n`);
+      });
+    });
+  routeOptions(route.command('set'))
+    .description('change a route')
+    .argument('<name>', 'route name')
+    .option('--type <type>', 'pickup, smtp or mx', parseType)
+    .action(async (name: string, opts: RouteOpts, cmd: Command) => {
+      await withContext(cmd, ({ store }) => {
+        const v = store.update(actor(), `route set ${name}`, (draft) => applyOptions(requireNamed(draft.routes, name, 'route'), opts));
+        io.out.write(`route ${name} updated (config version ${v})\n`);
+      });
+    });
+}
+
+function registerReadRemove(route: Command, io: CliIo): void {
+  route
+    .command('list')
+    .description('list routes')
+    .addOption(formatOption())
+    .action(async (opts: { format: OutputFormat }, cmd: Command) => {
+      await withContext(cmd, ({ store }) => printRows(store.current()?.config.routes ?? [], COLUMNS, opts.format, io.out));
+    });
+  route
+    .command('show')
+    .description('show a route; --exchange prints the Exchange Online connector for it')
+    .argument('<name>', 'route name')
+    .option('--exchange', 'print the New-InboundConnector (and SPF change) for the tenant side')
+    .addOption(formatOption())
+    .action(async (name: string, opts: { exchange?: boolean; format: OutputFormat }, cmd: Command) => {
+      await withContext(cmd, ({ store, dataDir }) => {
+        const cfg = store.current()?.config;
+        const r = requireNamed(cfg?.routes ?? [], name, 'route');
+        if (opts.exchange && cfg) io.out.write(exchangeScript(r, cfg, dataDir));
+        else printRecord({ ...r }, opts.format, io.out);
+      });
+    });
+  route
+    .command('remove')
+    .description('remove a route')
+    .argument('<name>', 'route name')
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      await withContext(cmd, ({ store }) => {
+        const v = store.update(actor(), `route remove ${name}`, (draft) => {
+          requireNamed(draft.routes, name, 'route');
+          draft.routes.splice(indexOfNamed(draft.routes, name), 1);
+        });
+        io.out.write(`route ${name} removed (config version ${v})\n`);
+      });
+    });
+}
+
+/** Register `route add|set|list|show|remove`. */
+export function registerRoute(program: Command, io: CliIo = defaultIo()): void {
+  const route = program.command('route').description('routes: where accepted mail goes (pickup folder, SMTP next hop, MX)');
+  registerAddSet(route, io);
+  registerReadRemove(route, io);
+}

@@ -1,0 +1,131 @@
+/**
+ * @module cli/context
+ * What a CLI command runs with: the data directory and its store (opened per command, seeded
+ * with the example config on first use), who is acting (recorded with every config version), and
+ * the I/O seams (stdout, stderr, stdin, the password source) that tests replace.
+ * Passwords are read from stdin when it is not a terminal (first line), otherwise prompted twice
+ * without echo; never taken from a flag (it would land in shell history and `ps`).
+ * Touches: <data>/mailgate.db; stdin/stdout/stderr.
+ */
+import { userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
+import type { Command } from 'commander';
+import { openDatabase, type Db } from '../core/sqlite.ts';
+import { ConfigStore, loadExampleConfig } from '../config/index.ts';
+import { CliError, UsageError, type Out } from './format.ts';
+
+export interface CliContext {
+  db: Db;
+  store: ConfigStore;
+  dataDir: string;
+  close(): void;
+}
+
+/** I/O seams of the CLI. */
+export interface CliIo {
+  out: Out;
+  err: Out;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** Override the password source (tests); default: stdin line or a muted prompt. */
+  readPassword?: (prompt: string, confirm: boolean) => Promise<string>;
+}
+
+/** The real terminal. */
+export function defaultIo(): CliIo {
+  return { out: process.stdout, err: process.stderr, stdin: process.stdin };
+}
+
+/** Open `<data>/mailgate.db` and its config store, seeding version 1 from the example config. */
+export function openContext(opts: { data: string }): CliContext {
+  const dataDir = resolve(opts.data);
+  const db = openDatabase(join(dataDir, 'mailgate.db'));
+  try {
+    const store = new ConfigStore(db);
+    if (store.currentVersion() === 0) store.ensureInitial(loadExampleConfig(), actor(), 'initial configuration (mailgate.example.yaml)');
+    return { db, store, dataDir, close: () => db.close() };
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+/** Who is acting: the sudo caller if any, else the login name. */
+export function actor(): string {
+  return process.env.SUDO_USER ?? userInfo().username;
+}
+
+/** Run `fn` with a context opened from the command's global `--data` option, closing it after. */
+export async function withContext<T>(cmd: Command, fn: (ctx: CliContext) => T | Promise<T>): Promise<T> {
+  const data = (cmd.optsWithGlobals() as { data?: string }).data ?? './data';
+  const ctx = openContext({ data });
+  try {
+    return await fn(ctx);
+  } finally {
+    ctx.close();
+  }
+}
+
+function firstLine(input: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolveLine, reject) => {
+    const rl = createInterface({ input, crlfDelay: Infinity });
+    let done = false;
+    rl.once('line', (line) => {
+      done = true;
+      rl.close();
+      resolveLine(line);
+    });
+    rl.once('close', () => (done ? undefined : resolveLine('')));
+    input.once('error', reject);
+  });
+}
+
+function mutedQuestion(io: CliIo, prompt: string): Promise<string> {
+  let muted = false;
+  const output = new Writable({
+    write(chunk: Buffer | string, _enc, cb) {
+      if (!muted) io.err.write(chunk.toString());
+      cb();
+    },
+  });
+  const rl = createInterface({ input: io.stdin, output, terminal: true });
+  return new Promise((resolveAnswer) => {
+    rl.question(prompt, (answer) => {
+      rl.close();
+      io.err.write('\n');
+      resolveAnswer(answer);
+    });
+    muted = true;
+  });
+}
+
+/**
+ * Read a new password: the first line of stdin when piped, else prompted (twice when `confirm`)
+ * with echo off. Empty passwords and mismatches are refused.
+ */
+export async function readPassword(io: CliIo, prompt = 'Password: ', confirm = true): Promise<string> {
+  let pw: string;
+  if (io.readPassword) pw = await io.readPassword(prompt, confirm);
+  else if (!io.stdin.isTTY) pw = await firstLine(io.stdin);
+  else {
+    pw = await mutedQuestion(io, prompt);
+    if (confirm && (await mutedQuestion(io, 'Again: ')) !== pw) throw new CliError('the passwords do not match');
+  }
+  if (pw === '') throw new UsageError('empty password (pipe it on stdin or type it at the prompt)');
+  return pw;
+}
+
+/** Index of the item named `name` (case-insensitive, as Exchange names are), or -1. */
+export function indexOfNamed(items: readonly { name: string }[], name: string): number {
+  const k = name.toLowerCase();
+  return items.findIndex((it) => it.name.toLowerCase() === k);
+}
+
+/** The item named `name`; a CliError naming the noun when there is none. */
+export function requireNamed<T extends { name: string }>(items: readonly T[], name: string, noun: string): T {
+  const i = indexOfNamed(items, name);
+  const it = items[i];
+  if (!it) throw new CliError(`no ${noun} named "${name}"`);
+  return it;
+}

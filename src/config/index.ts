@@ -1,0 +1,25 @@
+/**
+ * @module config
+ * Public surface of config/: the schema and its types, YAML load/validate/export, compile to a
+ * PolicySnapshot, the versioned store, the change watch, password hashes, and the defaults diff.
+ * Touches: see the modules re-exported here.
+ */
+export * from './schema.ts';
+export { compilePolicy, ConfigError } from './compile.ts';
+export {
+  ConfigErrors,
+  configErrorLines,
+  configToYaml,
+  defaultConfig,
+  exampleConfigText,
+  exampleConfigUrl,
+  formatPath,
+  loadExampleConfig,
+  parseConfigText,
+  toReadableYaml,
+  validateConfig,
+} from './load.ts';
+export { ConfigStore, type ConfigVersion, type ConfigVersionInfo } from './store.ts';
+export { watchConfig, loadSnapshot, type ConfigSnapshot, type ConfigWatch, type WatchOptions } from './watch.ts';
+export { hashPassword, verifyPassword, isPasswordHash, parsePasswordHash } from './passwords.ts';
+export { changedSettings } from './diff.ts';

@@ -1,0 +1,118 @@
+/**
+ * @module config/load
+ * YAML in and out of the model: parse (syntax errors with line and column), validate with the zod
+ * schema (every issue reported as `file: path.to[2].field: reason`, not just the first), then
+ * compile once to prove the config is usable (duplicate names, bad CIDRs), so a bad entry is
+ * refused at load with its path named. Also the defaults and the embedded example config.
+ * Touches: reads mailgate.example.yaml at the repo root (loadExampleConfig only).
+ */
+import { readFileSync } from 'node:fs';
+import YAML from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type Config } from './schema.ts';
+import { compilePolicy, ConfigError } from './compile.ts';
+
+/** Several configuration problems at once; `message` holds one `file: path: reason` line per error. */
+export class ConfigErrors extends ConfigError {
+  readonly errors: readonly ConfigError[];
+  constructor(errors: readonly ConfigError[]) {
+    const first = errors[0] ?? new ConfigError('', 'invalid configuration');
+    super(first.path, first.reason, first.file);
+    this.errors = errors.length ? errors : [first];
+    this.message = this.errors.map((e) => e.message).join('\n');
+    this.name = 'ConfigErrors';
+  }
+}
+
+/** The `file: path: reason` lines of a config error (one for a ConfigError, all for ConfigErrors). */
+export function configErrorLines(e: ConfigError): string[] {
+  return e instanceof ConfigErrors ? e.errors.map((x) => x.message) : [e.message];
+}
+
+/** Render a zod issue path as `inboundConnectors[1].senderIPAddresses[0]`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out ? `.${String(p)}` : String(p);
+  }
+  return out || '(root)';
+}
+
+function issueToErrors(issue: z.core.$ZodIssue, file?: string): ConfigError[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((k) => new ConfigError(formatPath([...issue.path, k]), 'unknown setting', file));
+  }
+  let reason = issue.message;
+  const missing = /^Invalid input: expected (\w+), received undefined$/.exec(reason);
+  if (missing) reason = `required (expected ${missing[1]})`;
+  return [new ConfigError(formatPath(issue.path), reason, file)];
+}
+
+/** Validate and compile a plain object (already parsed from YAML or JSON). Throws ConfigErrors. */
+export function validateConfig(obj: unknown, file?: string): Config {
+  const result = configSchema.safeParse(obj ?? {});
+  if (!result.success) {
+    throw new ConfigErrors(result.error.issues.flatMap((i) => issueToErrors(i, file)));
+  }
+  try {
+    compilePolicy(result.data, 0);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigErrors([new ConfigError(e.path, e.reason, file ?? e.file)]);
+    throw e;
+  }
+  // zod hands out its `.default()` objects by reference; clone so callers may mutate or freeze.
+  return structuredClone(result.data);
+}
+
+/** Parse YAML text into a validated, compilable Config. Throws ConfigErrors naming file, path and reason. */
+export function parseConfigText(text: string, file?: string): Config {
+  const doc = YAML.parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length) {
+    throw new ConfigErrors(
+      doc.errors.map((err) => {
+        const pos = err.linePos?.[0];
+        const where = pos ? `line ${pos.line}, column ${pos.col}` : 'YAML';
+        const reason = (err.message.split('\n')[0] ?? err.message).replace(/ at line \d+, column \d+:?$/, '');
+        return new ConfigError(where, `YAML syntax error: ${reason}`, file);
+      }),
+    );
+  }
+  return validateConfig(doc.toJS(), file);
+}
+
+/** Serialise a config as YAML in schema key order (stable, so versions diff cleanly). */
+export function configToYaml(config: Config): string {
+  // Re-parsing puts keys in schema order whatever order a mutation added them in.
+  const ordered = configSchema.parse(config);
+  return toReadableYaml(ordered);
+}
+
+/** YAML with block maps and short lists of scalars written inline (`domains: ['*']`). */
+export function toReadableYaml(value: unknown): string {
+  const doc = new YAML.Document(value);
+  YAML.visit(doc, {
+    Seq(_key, node) {
+      if (node.items.every((i) => YAML.isScalar(i))) node.flow = true;
+    },
+  });
+  return doc.toString({ lineWidth: 0, indentSeq: true, singleQuote: true, flowCollectionPadding: false });
+}
+
+/** The built-in defaults of every setting (no domains, connectors, listeners or routes). */
+export function defaultConfig(): Config {
+  return structuredClone(configSchema.parse({}));
+}
+
+/** Location of the embedded example config (repo root; works from src/config and dist/config). */
+export const exampleConfigUrl = new URL('../../mailgate.example.yaml', import.meta.url);
+
+/** The text of mailgate.example.yaml. */
+export function exampleConfigText(): string {
+  return readFileSync(exampleConfigUrl, 'utf8');
+}
+
+/** The configuration a new installation starts with (mailgate.example.yaml). */
+export function loadExampleConfig(): Config {
+  return parseConfigText(exampleConfigText(), 'mailgate.example.yaml');
+}
