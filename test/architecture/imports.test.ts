@@ -1,0 +1,80 @@
+/**
+ * The import rules of DESIGN.md, enforced: each folder under src/ may import only the folders
+ * listed for it (some only as `import type`), so the dependency graph stays one-directional:
+ * policy talks to nothing, queue never imports deliver (the agent is injected by daemon/),
+ * only daemon/ wires everything. cli/ may start the daemon (`mailgate serve`).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, dirname, resolve } from 'node:path';
+
+const SRC = resolve(import.meta.dirname, '..', '..', 'src');
+
+/** folder → { any: folders importable for values; types: folders importable only with `import type` }. */
+const RULES: Record<string, { any: string[]; types?: string[] }> = {
+  core: { any: [] },
+  policy: { any: ['core'] },
+  auth: { any: ['core'] },
+  trace: { any: ['core'] },
+  metrics: { any: ['core'] },
+  config: { any: ['core'], types: ['policy'] },
+  queue: { any: ['core', 'metrics'], types: ['trace'] },
+  deliver: { any: ['core', 'trace', 'metrics'], types: ['queue', 'config'] },
+  smtp: { any: ['core', 'policy', 'auth', 'trace', 'metrics'], types: ['config', 'queue'] },
+  audit: { any: ['core', 'trace', 'auth'], types: ['config'] },
+  egress: { any: ['core'], types: ['config'] },
+  api: { any: ['core', 'config', 'policy', 'auth', 'queue', 'trace', 'audit', 'egress', 'metrics'] },
+  cli: { any: ['core', 'config', 'policy', 'auth', 'queue', 'trace', 'audit', 'egress', 'metrics', 'daemon', 'smtp'] },
+  daemon: { any: ['core', 'config', 'policy', 'auth', 'queue', 'deliver', 'trace', 'smtp', 'audit', 'egress', 'metrics', 'api'] },
+};
+
+function files(dir: string, out: string[] = []): string[] {
+  for (const n of readdirSync(dir)) {
+    const p = join(dir, n);
+    if (statSync(p).isDirectory()) files(p, out);
+    else if (n.endsWith('.ts') && !n.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+const IMPORT = /^\s*(import|export)\s+(type\s+)?[^'";]*?from\s+['"]([^'"]+)['"]/gm;
+
+test('every src/ import follows the folder rules of DESIGN.md', () => {
+  const problems: string[] = [];
+  for (const f of files(SRC)) {
+    const folder = relative(SRC, f).split('/')[0] ?? '';
+    const rule = RULES[folder];
+    if (!rule) {
+      problems.push(`${relative(SRC, f)}: folder "${folder}" has no import rule`);
+      continue;
+    }
+    const text = readFileSync(f, 'utf8');
+    for (const m of text.matchAll(IMPORT)) {
+      const spec = m[3] ?? '';
+      if (!spec.startsWith('.')) continue;
+      const target = relative(SRC, resolve(dirname(f), spec)).split('/')[0] ?? '';
+      if (target === folder) continue;
+      const typeOnly = Boolean(m[2]);
+      if (rule.any.includes(target)) continue;
+      if (typeOnly && rule.types?.includes(target)) continue;
+      problems.push(`${relative(SRC, f)} imports ${spec} (${target}${typeOnly ? ', type only' : ''}) — not allowed for ${folder}/`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('the allowed folder graph has no cycle', () => {
+  const seen = new Set<string>();
+  const stack = new Set<string>();
+  const visit = (n: string, path: string[]): void => {
+    if (stack.has(n)) assert.fail(`cycle: ${[...path, n].join(' → ')}`);
+    if (seen.has(n)) return;
+    stack.add(n);
+    const r = RULES[n];
+    for (const d of [...(r?.any ?? []), ...(r?.types ?? [])]) visit(d, [...path, n]);
+    stack.delete(n);
+    seen.add(n);
+  };
+  for (const n of Object.keys(RULES)) visit(n, []);
+});
