@@ -18,7 +18,7 @@ const DS_TEXT = '550 5.7.68 TenantInboundAttribution; Direct Send not allowed fo
 let dir: string;
 let gw: Gateway;
 let sink: Sink;
-const ports = { mx: 0, submission: 0, scoped: 0, deny: 0 };
+const ports = { mx: 0, submission: 0, scoped: 0, deny: 0, smtps: 0 };
 const ca = createTestCa();
 const scannerCert = issueCert(ca, { cn: 'scanner.example.com', client: true });
 const rogueCa = createTestCa('rogue CA');
@@ -76,6 +76,7 @@ before(async () => {
       ...(base.receiveConnectors ?? []).filter((l) => l.role === 'submission'),
       { name: 'scoped', port: ports.scoped, role: 'relay', remoteIPRanges: ['127.0.0.50/32'] },
       { name: 'deny', port: ports.deny, role: 'relay', defaultDeny: true },
+      { name: 'smtps', port: ports.smtps, role: 'submission', tls: { mode: 'implicit', requestClientCert: false } },
     ],
     inboundConnectors: [
       { name: 'Printers', connectorType: 'Partner', senderIPAddresses: ['127.0.0.10/32'], senderDomains: ['example.com'] },
@@ -87,7 +88,7 @@ before(async () => {
     users: [{ name: 'alice@example.com', passwordHash: await hashPassword('correct horse') }],
     routes: [{ name: 'next-hop', domains: ['*'], type: 'smtp', host: '127.0.0.1', port: sink.port, tls: 'none' }],
   });
-  gw = await startGateway(dir, [ports.mx, ports.submission, ports.scoped, ports.deny]);
+  gw = await startGateway(dir, [ports.mx, ports.submission, ports.scoped, ports.deny, ports.smtps]);
 });
 
 after(async () => {
@@ -251,4 +252,37 @@ test('RejectDirectSend switched on by the CLI applies to the next message within
   } finally {
     db.close();
   }
+});
+
+test('the header-From opt-in (beyond Exchange) rejects a spoofed From at end of DATA', async () => {
+  const external = message({ from: 'ceo@example.com', to: 'user@example.com', subject: 'spoofed header from' });
+  // Off: Exchange only checks MAIL FROM, so an outside envelope sender with our From header passes.
+  const before = await session(ports.mx, '127.0.0.4');
+  ok((await before.sendMail('bounce@contoso.test', ['user@example.com'], external)).eod, 'opt-in off');
+  await before.quit();
+  assert.equal(cli(dir, ['org', 'set', '--reject-direct-send-header-from', 'true']).code, 0);
+  await new Promise((r) => setTimeout(r, 1000));
+  const c = await session(ports.mx, '127.0.0.4');
+  const r = await c.sendMail('bounce@contoso.test', ['user@example.com'], external);
+  assert.equal(r.rcpts[0]?.code, 250, 'the envelope is not Direct Send: RCPT is accepted');
+  assert.equal(r.eod?.text.replace(/ \[[^\]]+\]$/, ''), DS_TEXT, 'refused at end of DATA');
+  // A connector-matched source with the same header is still accepted.
+  const printer = await session(ports.mx, '127.0.0.10');
+  ok((await printer.sendMail('printer@example.com', ['user@example.com'], external)).eod);
+  await printer.quit();
+  await c.quit();
+});
+
+test('implicit TLS listener: TLS from the first byte, AUTH allowed at once', async () => {
+  const c = await SmtpTestClient.connect({ port: ports.smtps, localAddress: '127.0.0.5', implicitTls: true });
+  assert.equal(c.greeting.code, 220);
+  assert.ok(c.tlsSocket?.getProtocol()?.startsWith('TLS'));
+  const ehlo = await c.cmd('EHLO client.test');
+  assert.match(ehlo.text, /AUTH PLAIN LOGIN/);
+  assert.doesNotMatch(ehlo.text, /STARTTLS/);
+  const auth = await c.cmd('AUTH PLAIN ' + Buffer.from('\0alice@example.com\0correct horse').toString('base64'));
+  assert.equal(auth.code, 235, auth.text);
+  const sendAs = await c.cmd('MAIL FROM:<bob@example.com>');
+  assert.match(sendAs.text, /^550 5\.7\.60 SMTP; Client does not have permissions to send as this sender/);
+  await c.quit();
 });
