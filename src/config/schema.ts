@@ -102,7 +102,7 @@ export const receiveConnectorSchema = z
     maxConnections: z.number().int().positive().default(10_000).describe('Concurrent connections per process.'),
     idleTimeoutSeconds: z.number().positive().default(300).describe('Idle client timeout (RFC 5321 §4.5.3.2: at least 5 minutes).'),
     maxErrors: z.number().int().positive().default(10).describe('Rejected commands before the session is closed with 421.'),
-    maxLineLength: z.number().int().min(78).default(8192).describe('Longest DATA line in bytes without CRLF; longer gets 500 5.5.2.'),
+    maxLineLength: z.number().int().min(78).default(8192).describe('Longest DATA line in bytes without CRLF; longer gets 550 5.5.2.'),
   })
   .strict();
 

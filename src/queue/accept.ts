@@ -101,7 +101,7 @@ async function registerOrMoveAside(
     store.db.transaction(() => {
       store.insert(stored, disposition);
       onCommitted?.(store.db, stored);
-    })();
+    }).immediate(); // IMMEDIATE: take the write lock up front, so the busy timeout applies (WAL upgrade from read fails at once)
   } catch (err) {
     const reason = `queue row insert failed (message not acknowledged): ${(err as Error).message}`;
     await deps.spool.moveAside(stored.id, reason).catch((e: unknown) => {

@@ -169,7 +169,9 @@ export class Scheduler {
     if (isExpired(row.receivedAt, now, this.o.maxAgeSeconds)) outcomes = expireOutcomes(outcomes);
     outcomes = await this.bounceFailures(row, outcomes, now);
     const next = now + backoffMs(row.attempts + 1, this.o.retryInitialSeconds, this.o.retryMaxSeconds);
-    const state = store.recordOutcomes(row.id, outcomes, now, next);
+    // The next hop has already answered: recording that must not be lost to a busy database, or
+    // a delivered message would be deferred and sent twice. Retry for a while before giving up.
+    const state = await withRetries(() => store.recordOutcomes(row.id, outcomes, now, next), 5, 200);
     for (const ev of outcomeEvents(row.id, outcomes, now)) this.o.trace.event(ev);
     if (isFinal(state)) await spool.remove(row.id);
     this.o.logger.info({ queueId: row.id, attempt: row.attempts + 1, state }, 'delivery attempt done');
@@ -246,4 +248,16 @@ function bounceTraceRow(original: QueueRow, now: number): TraceMessage {
     status: 'Pending',
     source: 'gateway',
   };
+}
+
+/** Run a synchronous store operation, retrying on error (SQLITE_BUSY under multi-process load). */
+async function withRetries<T>(fn: () => T, tries: number, delayMs: number): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return fn();
+    } catch (err) {
+      if (i >= tries) throw err;
+      await new Promise((r) => setTimeout(r, delayMs * i));
+    }
+  }
 }

@@ -109,7 +109,7 @@ export class QueueStore {
         updated_at: meta.receivedAt,
       });
       for (const rcpt of meta.envelope.rcptTo) this.sql.insertRcpt.run(meta.id, rcpt);
-    })();
+    }).immediate();
   }
 
   /** One message row, or undefined. */
@@ -152,7 +152,7 @@ export class QueueStore {
         row.updatedAt = now;
       }
       return due;
-    })();
+    }).immediate();
   }
 
   /**
@@ -172,7 +172,7 @@ export class QueueStore {
       const lastError = problem ? formatOutcome(problem) : row.lastError;
       this.sql.finishAttempt.run(to, nextAttempt ?? now, lastError, now, id);
       return to;
-    })();
+    }).immediate();
   }
 
   /** Change a message's state (checked against the transition table). */
@@ -184,7 +184,7 @@ export class QueueStore {
       const next = opts.nextAttempt ?? (to === 'incoming' ? now : row.nextAttempt);
       const lastError = opts.lastError === undefined ? row.lastError : opts.lastError;
       this.sql.setStateFull.run(to, next, lastError, now, id);
-    })();
+    }).immediate();
   }
 
   /** At start, before the scheduler runs: every active row goes back to incoming. Returns the count. */
@@ -215,7 +215,7 @@ export class QueueStore {
     return this.db.transaction(() => {
       this.sql.deleteRcpts.run(id);
       return this.sql.deleteMessage.run(id).changes > 0;
-    })();
+    }).immediate();
   }
 
   private requireRow(id: string): QueueRow {

@@ -114,6 +114,9 @@ export class StageHandlers {
   onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, cb: (err: Error | null | undefined, res?: { user: string }) => void): void {
     const c = this.sessions.get(session);
     if (!c) return cb(new SmtpReplyError('auth-tempfail'));
+    // RFC 4954 §4: no password in clear. smtp-server refuses AUTH before STARTTLS only where
+    // STARTTLS is offered; a listener without TLS must refuse it too.
+    if (!session.secure) return cb(this.refuse(c, 'auth-encryption-required'));
     const user = auth.username ?? '';
     if ((auth.method !== 'PLAIN' && auth.method !== 'LOGIN') || !user || typeof auth.password !== 'string') {
       return cb(this.refuse(c, 'auth-failed'));

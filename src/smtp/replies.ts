@@ -30,7 +30,7 @@ export type SmtpReplyKey =
   | 'too-many-errors'
   | 'auth-failed'
   | 'auth-tempfail'
-  | 'shutting-down';
+  | 'auth-encryption-required';
 
 export type ReplyKey = PolicyReplyKey | SmtpReplyKey;
 
@@ -68,7 +68,7 @@ export const REPLIES: Readonly<Record<ReplyKey, Reply>> = Object.freeze({
   'too-many-errors': { code: 421, enhanced: '4.7.0', text: 'Error: too many errors, closing connection' },
   'auth-failed': { code: 535, enhanced: '5.7.3', text: 'Authentication unsuccessful' },
   'auth-tempfail': { code: 454, enhanced: '4.7.0', text: 'Temporary authentication failure' },
-  'shutting-down': { code: 421, enhanced: '4.3.2', text: 'Service shutting down, try again later' },
+  'auth-encryption-required': { code: 538, enhanced: '5.7.11', text: 'Encryption required for requested authentication mechanism' },
 });
 
 function fill(text: string, vars: Record<string, string> | undefined): string {

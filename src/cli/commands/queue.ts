@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { QueueStore, Spool, type QueueRow } from '../../queue/index.ts';
 import { dataPaths } from '../../daemon/paths.ts';
 import { withContext } from '../context.ts';
-import { CliError, formatOption, printRecord, printRows, type OutputFormat } from '../format.ts';
+import { CliError, formatOption, parsePositiveInt, printRecord, printRows, type OutputFormat } from '../format.ts';
 
 const STATES = ['incoming', 'active', 'deferred', 'hold', 'done', 'bounced'] as const;
 
@@ -37,13 +37,15 @@ export function registerQueue(program: Command): void {
   const q = program.command('queue').description('inspect and manage the mail queue');
   q.command('list')
     .option('--state <state>', `one of ${STATES.join(', ')}`)
-    .option('--limit <n>', 'rows', (v) => Number(v), 1000)
+    .option('--all', 'include delivered (done) and bounced messages')
+    .option('--limit <n>', 'rows', parsePositiveInt, 1000)
     .addOption(formatOption())
-    .action(async (o: { state?: string; limit: number; format: OutputFormat }, cmd: Command) =>
+    .action(async (o: { state?: string; all?: boolean; limit: number; format: OutputFormat }, cmd: Command) =>
       withContext(cmd, (ctx) => {
         if (o.state && !(STATES as readonly string[]).includes(o.state)) throw new CliError(`unknown state ${o.state}`);
         const store = new QueueStore(ctx.db);
-        const rows = store.list({ state: o.state as QueueRow['state'] | undefined, limit: o.limit }).map(rowOut);
+        const open = (r: QueueRow): boolean => o.all === true || o.state !== undefined || (r.state !== 'done' && r.state !== 'bounced');
+        const rows = store.list({ state: o.state as QueueRow['state'] | undefined, limit: o.limit }).filter(open).map(rowOut);
         printRows(rows, ['id', 'state', 'received', 'nextAttempt', 'attempts', 'from', 'size', 'lastError'], o.format);
       }),
     );
