@@ -116,6 +116,7 @@ export function compilePolicy(config: Config, version: number): PolicySnapshot {
     organization: {
       rejectDirectSend: config.organization.rejectDirectSend,
       rejectDirectSendHeaderFrom: config.organization.rejectDirectSendHeaderFrom,
+      honorDmarcPolicy: config.organization.honorDmarcPolicy,
     },
     acceptedDomains,
     connectors,

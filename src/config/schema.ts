@@ -35,6 +35,11 @@ export const organizationSchema = z
       .default(false)
       .describe('Beyond Exchange: with rejectDirectSend on, also apply the rule to the header From (checked at end of DATA).'),
     hostname: z.string().default('').describe('Name in the banner, Received headers and reply ids; empty = the system host name.'),
+    honorDmarcPolicy: z
+      .boolean()
+      .default(true)
+      .describe("Honour the sender domain's DMARC policy for anonymous mail: p=reject gets 550 5.7.509, p=quarantine is held in quarantine (OnPremises connectors and authenticated users exempt)."),
+    authservId: z.string().default('').describe('authserv-id of our Authentication-Results header; empty = the host name.'),
   })
   .strict();
 
@@ -151,9 +156,35 @@ export const traceSchema = z
   })
   .strict();
 
+export const dnsSchema = z
+  .object({
+    servers: z.array(z.string()).default([]).describe('DNS servers ("ip" or "ip:port"); empty = the system resolvers.'),
+    timeoutMs: z.number().int().positive().default(2000).describe('Per-query timeout.'),
+    tries: z.number().int().positive().default(2).describe('Rounds over the server list before a query fails (temperror).'),
+    cacheEntries: z.number().int().positive().default(10_000).describe('Answers kept in the TTL-respecting cache.'),
+    negativeTtlSeconds: z.number().int().positive().default(300).describe('Cap on how long NXDOMAIN/NODATA answers are cached (RFC 2308).'),
+  })
+  .strict();
+
+export const authenticationSchema = z
+  .object({
+    enabled: z.boolean().default(true).describe('Evaluate SPF, DKIM, DMARC and ARC for every anonymous message.'),
+    deadlineMs: z.number().int().positive().default(8000).describe('Longest the checks may take per message; past it the results are temperror.'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
-    organization: organizationSchema.default({ name: 'example.com', rejectDirectSend: false, rejectDirectSendHeaderFrom: false, hostname: '' }),
+    organization: organizationSchema.default({
+      name: 'example.com',
+      rejectDirectSend: false,
+      rejectDirectSendHeaderFrom: false,
+      hostname: '',
+      honorDmarcPolicy: true,
+      authservId: '',
+    }),
+    dns: dnsSchema.default({ servers: [], timeoutMs: 2000, tries: 2, cacheEntries: 10_000, negativeTtlSeconds: 300 }),
+    authentication: authenticationSchema.default({ enabled: true, deadlineMs: 8000 }),
     acceptedDomains: z.array(acceptedDomainSchema).default([]),
     inboundConnectors: z.array(inboundConnectorSchema).default([]),
     receiveConnectors: z.array(receiveConnectorSchema).default([]),

@@ -16,6 +16,7 @@ import type { SmtpDeps } from '../smtp/deps.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { openQueue, startQueueOwner } from './owner.ts';
 import { startReceiver } from './receiver.ts';
+import { createAuthService } from './auth.ts';
 
 export interface ServeOptions {
   data: string;
@@ -24,7 +25,11 @@ export interface ServeOptions {
 }
 
 function smtpDeps(rt: Runtime, acceptor: SmtpDeps['acceptor']): SmtpDeps {
+  const auth = createAuthService(rt);
+  const stats = setInterval(() => rt.logger.info({ dns: auth.resolver.stats() }, 'dns cache'), 60_000);
+  stats.unref();
   return {
+    authenticate: auth.authenticate,
     snapshot: () => rt.snapshot(),
     acceptor,
     trace: rt.trace,

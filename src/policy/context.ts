@@ -22,7 +22,8 @@ export interface CheckContext {
 
 /** A check's refusal: the reply key, a short machine reason, and values for the reply text. */
 export interface Refusal {
-  action: 'reject' | 'tempfail';
+  /** quarantine: accept into hold (the reply key then only documents why). */
+  action: 'reject' | 'tempfail' | 'quarantine';
   reply: PolicyReplyKey;
   reason: string;
   vars?: Record<string, string>;

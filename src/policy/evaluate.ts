@@ -10,7 +10,8 @@
  * - mail: access re-check → IP / sender-domain block → requireAuth → sendAs → connector requireTls →
  *   defaultDeny (allow list exempts).
  * - rcpt: routing syntax / relay → recipient limit → Partner restrictions (5.7.51) → RejectDirectSend (5.7.68).
- * - eod: RejectDirectSend (MAIL FROM re-check, and the header From when enabled).
+ * - eod: RejectDirectSend (MAIL FROM re-check, and the header From when enabled) → DMARC policy
+ *   (honorDmarcPolicy: p=reject → 5.7.509, p=quarantine → hold).
  * Touches: nothing (pure, synchronous: no I/O, no clock, no process.env). RFCs: 5321 §4.1.1, §3.6.
  */
 import { checkAccess } from './access.ts';
@@ -20,6 +21,7 @@ import { checkConnectorTls } from './connector-tls.ts';
 import { listenerOf, type Check, type CheckContext, type Refusal } from './context.ts';
 import { checkDefaultDeny } from './default-deny.ts';
 import { checkDirectSend, checkDirectSendAtEod } from './direct-send.ts';
+import { checkDmarc } from './dmarc.ts';
 import { checkLists } from './lists.ts';
 import { checkRecipientLimit, checkRelay } from './relay.ts';
 import { checkPartnerRestrictions } from './restrictions.ts';
@@ -38,7 +40,7 @@ export function checksFor(stage: Stage): readonly Check[] {
     case 'rcpt':
       return [checkRelay, checkRecipientLimit, checkPartnerRestrictions, checkDirectSend];
     case 'eod':
-      return [checkDirectSendAtEod];
+      return [checkDirectSendAtEod, checkDmarc];
     default: {
       const never: never = stage;
       throw new TypeError(`unknown stage ${String(never)}`);
@@ -84,6 +86,7 @@ export function evaluate(stage: Stage, input: PolicyInput, snap: PolicySnapshot)
   const refusal = firstRefusal(checksFor(stage), ctx, reasons);
   if (!refusal) return { action: 'continue', attribution, reasons };
   if (!reasons.includes(refusal.reason)) reasons.push(refusal.reason);
+  if (refusal.action === 'quarantine') return { action: 'quarantine', reply: 'dmarc-quarantine', attribution, reasons, vars: refusal.vars ?? {} };
   const verdict: Verdict = { action: refusal.action, reply: refusal.reply, attribution, reasons };
   if (refusal.vars) verdict.vars = refusal.vars;
   return verdict;

@@ -47,6 +47,23 @@ export interface PolicyInput {
   acceptedRcptCount?: number | undefined;
   /** Header From address (eod stage). */
   headerFrom?: string | undefined;
+  /** What SPF/DKIM/DMARC said (eod stage; undefined when not evaluated, e.g. authenticated submission). */
+  auth?: AuthSummary | undefined;
+}
+
+/** The part of auth/'s facts that policy decides on (auth evaluates, policy decides). */
+export interface AuthSummary {
+  spf: string;
+  dmarc: 'pass' | 'fail' | 'none' | 'temperror' | 'permerror';
+  /** The DMARC policy that applies to the header From domain (sp= for a subdomain). */
+  dmarcPolicy?: 'none' | 'quarantine' | 'reject' | undefined;
+  /** pct= (default 100). */
+  dmarcPct?: number | undefined;
+  /** The header From domain DMARC was evaluated for. */
+  dmarcDomain?: string | undefined;
+  /** A stable per-message number in 0..99 (from the queue id) for pct sampling, so a replay decides alike. */
+  sample?: number | undefined;
+  spoofSuspect?: boolean | undefined;
 }
 
 /** The one attribution every message (and every refused transaction) gets. */
@@ -72,12 +89,17 @@ export type PolicyReplyKey =
   | 'relay-routing-denied' // source route / % hack / ! path in a recipient
   | 'direct-send-rejected' // RejectDirectSend (5.7.68)
   | 'partner-restricted' // Partner connector RestrictDomainsTo* (5.7.51)
-  | 'too-many-recipients'; // per-message recipient limit (452 4.5.3)
+  | 'too-many-recipients' // per-message recipient limit (452 4.5.3)
+  | 'dmarc-reject' // DMARC fail with p=reject, honoured (550 5.7.509)
+  | 'dmarc-tempfail' // DMARC could not be evaluated for a p=reject domain because of DNS (451 4.7.5)
+  | 'dmarc-quarantine'; // not a refusal: accepted into quarantine (the 250 does not tell the sender)
 
 /** The decision of one stage. `continue` means: nothing against it at this stage. */
 export type Verdict =
   | { action: 'continue'; attribution?: Attribution | undefined; reasons: string[] }
-  | { action: 'reject' | 'tempfail'; reply: PolicyReplyKey; attribution?: Attribution | undefined; reasons: string[]; vars?: Record<string, string> };
+  | { action: 'reject' | 'tempfail'; reply: PolicyReplyKey; attribution?: Attribution | undefined; reasons: string[]; vars?: Record<string, string> }
+  /** Accept, but hold in quarantine (queue state hold) instead of delivering (eod only). */
+  | { action: 'quarantine'; reply: 'dmarc-quarantine'; attribution?: Attribution | undefined; reasons: string[]; vars?: Record<string, string> };
 
 /** A compiled inbound connector. */
 export interface CompiledConnector {
@@ -116,7 +138,12 @@ export interface CompiledUser {
 /** Everything policy reads: frozen, built once per config version (config/compile.ts). */
 export interface PolicySnapshot {
   version: number;
-  organization: { rejectDirectSend: boolean; rejectDirectSendHeaderFrom: boolean };
+  organization: {
+    rejectDirectSend: boolean;
+    rejectDirectSendHeaderFrom: boolean;
+    /** Honour the sender domain's DMARC policy: p=reject → 550 5.7.509, p=quarantine → hold. */
+    honorDmarcPolicy: boolean;
+  };
   acceptedDomains: readonly CompiledAcceptedDomain[];
   /** Enabled connectors only. */
   connectors: readonly CompiledConnector[];

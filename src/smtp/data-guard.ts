@@ -40,8 +40,8 @@ export interface DataGuardOptions {
   maxLineLength: number;
   /** Largest header block allowed, including the empty separator line. Default 262144. */
   maxHeaderBytes?: number;
-  /** Called with each lowercased header name; true removes every instance of that header. */
-  stripHeaders: (name: string) => boolean;
+  /** Called with each header's lowercased name and its raw line (folds included); true removes that line. */
+  stripHeaders: (name: string, line: string) => boolean;
 }
 
 export interface DataGuardResult {
@@ -69,7 +69,7 @@ export class DataGuard extends Transform {
   private readonly maxSize: number;
   private readonly maxLineLength: number;
   private readonly maxHeaderBytes: number;
-  private readonly stripHeaders: (name: string) => boolean;
+  private readonly stripHeaders: (name: string, line: string) => boolean;
 
   private violation: DataViolation | undefined;
   private bytesIn = 0;
@@ -239,32 +239,25 @@ export class DataGuard extends Transform {
     }
     h.mbox = false;
     h.http = false;
-    const strip = new Set<string>();
-    for (const l of lines) {
-      if (l.key && !strip.has(l.key) && this.stripHeaders(l.key)) strip.add(l.key);
-    }
-    const before = lines.length;
-    for (const key of strip) h.remove(key);
-    const kept = h.getList();
-    this.headersStripped = before - kept.length;
+    // Per line, so a predicate can look at the value (an Authentication-Results that claims our
+    // authserv-id is removed, one from another host is kept: RFC 8601 §5).
+    const kept = lines.filter((l) => !(l.key && this.stripHeaders(l.key, l.line)));
+    this.headersStripped = lines.length - kept.length;
     this.headerCount = kept.length;
     for (const l of kept) {
       if (l.key === 'from' && this.headerFrom === undefined) this.headerFrom = headerValue(l.line);
       else if (l.key === 'subject' && this.subject === undefined) this.subject = headerValue(l.line);
       else if (l.key === 'message-id' && this.messageId === undefined) this.messageId = headerValue(l.line);
     }
-    if (!h.changed) {
+    if (this.headersStripped === 0) {
       this.out(raw); // byte for byte as received
       return;
     }
     const endsCrlf = raw.length >= 2 && raw[raw.length - 2] === CR && raw[raw.length - 1] === LF;
-    if (kept.length === 0) {
-      // build() would emit CRLF CRLF for an empty block, adding a blank line to the body
-      if (separator) this.out(CRLF);
-      return;
-    }
-    let built = h.build(); // always ends with CRLF CRLF (last line's end + separator)
-    if (!separator) built = built.subarray(0, built.length - (endsCrlf ? 2 : 4));
-    this.out(built);
+    // mailsplit parses the block as a binary string; joining the kept lines back gives their bytes.
+    let built = kept.map((l) => l.line + '\r\n').join('');
+    if (separator) built += '\r\n';
+    else if (!endsCrlf && built.length > 0) built = built.slice(0, -2);
+    if (built.length > 0) this.out(Buffer.from(built, 'latin1'));
   }
 }

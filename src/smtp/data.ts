@@ -10,7 +10,9 @@
  */
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { DataGuard } from './data-guard.ts';
-import { isStrippedHeader, prependHeaders } from './headers.ts';
+import { prependHeaders } from './headers.ts';
+import { authSummary, startAuth, stripPredicate } from './auth-run.ts';
+import type { AuthFacts } from '../auth/index.ts';
 import { SmtpReplyError, type ReplyKey } from './replies.ts';
 import { policyInput, type ConnState, type TxState } from './session.ts';
 import { listenerSettings, type SpoolSink } from './deps.ts';
@@ -40,7 +42,7 @@ export function onData(h: StageHandlers, stream: SMTPServerDataStream, session: 
     return;
   }
   const settings = listenerSettings(h.deps, h.listener);
-  const guard = new DataGuard({ maxSize: settings.maxMessageSize, maxLineLength: settings.maxLineLength, stripHeaders: isStrippedHeader });
+  const guard = new DataGuard({ maxSize: settings.maxMessageSize, maxLineLength: settings.maxLineLength, stripHeaders: stripPredicate(h.deps) });
   let writer: SpoolSink | undefined;
   let writeError: Error | undefined;
   try {
@@ -51,7 +53,7 @@ export function onData(h: StageHandlers, stream: SMTPServerDataStream, session: 
   let pending = writer ? 2 : 1;
   const done = (): void => {
     pending -= 1;
-    if (pending === 0) finish(h, c, tx, stream, guard, writer, writeError, settings.maxMessageSize, settings.maxLineLength, cb);
+    if (pending === 0) finish(h, c, tx, stream, guard, writer, writeError, auth, settings.maxMessageSize, settings.maxLineLength, cb);
   };
   if (writer) {
     const w = writer;
@@ -66,6 +68,7 @@ export function onData(h: StageHandlers, stream: SMTPServerDataStream, session: 
   } else {
     guard.resume();
   }
+  const auth = writer ? startAuth(h.deps, c, tx, guard) : undefined;
   stream.once('error', (err: Error) => {
     writeError = err;
   });
@@ -81,6 +84,7 @@ async function finish(
   guard: DataGuard,
   writer: SpoolSink | undefined,
   writeError: Error | undefined,
+  auth: Promise<AuthFacts> | undefined,
   maxSize: number,
   maxLine: number,
   cb: DataCb,
@@ -100,9 +104,11 @@ async function finish(
     h.deps.logger.error({ err: writeError, id: tx.id }, 'spool write failed');
     return refuse('queue-error', {}, tx.attribution, ['queue:write-error']);
   }
-  const v = h.decide('eod', policyInput(c, { headerFrom: r.headerFrom }));
+  const facts = auth ? await auth : undefined;
+  const v = h.decide('eod', policyInput(c, { headerFrom: r.headerFrom, auth: facts ? authSummary(facts, tx.id) : undefined }));
   if (v === 'error') return refuse('policy-error', {}, tx.attribution, ['policy:error']);
-  if (v.action !== 'continue') return refuse(v.reply, { ip: c.clientIp, ...v.vars }, v.attribution ?? tx.attribution, v.reasons);
+  if (v.action === 'reject' || v.action === 'tempfail') return refuse(v.reply, { ip: c.clientIp, ...v.vars }, v.attribution ?? tx.attribution, v.reasons);
+  const quarantined = v.action === 'quarantine';
   const attribution: Attribution = v.attribution ?? tx.attribution ?? { kind: 'anonymous-external' };
   const now = h.deps.now();
   const meta: MessageMeta = {
@@ -113,8 +119,9 @@ async function finish(
     prependHeaders: prependHeaders(
       { helo: c.helo, clientIp: c.clientIp, hostname: h.deps.hostname, id: tx.id, tls: c.tls, tlsVersion: c.tlsVersion, tlsCipher: c.tlsCipher, authUser: c.authUser, rcpts: tx.rcpts, at: now },
       attribution,
+      facts?.authResultsHeader ?? '',
     ),
-    facts: { attribution, listener: c.listener, clientIp: c.clientIp, helo: c.helo, tls: c.tls, authUser: c.authUser, headerFrom: r.headerFrom, subject: r.subject },
+    facts: { attribution, listener: c.listener, clientIp: c.clientIp, helo: c.helo, tls: c.tls, authUser: c.authUser, headerFrom: r.headerFrom, subject: r.subject, quarantined },
   };
   const row: TraceMessage = {
     ...sessionColumns(c),
@@ -127,13 +134,14 @@ async function finish(
     subject: r.subject,
     size: r.bytesIn,
     messageId: r.messageId,
-    status: 'Pending',
+    status: quarantined ? 'Quarantined' : 'Pending',
     reply: undefined,
     reasons: v.reasons,
   };
   try {
-    const id = await h.deps.acceptor.accept(writer, meta, 'deliver', row);
+    const id = await h.deps.acceptor.accept(writer, meta, quarantined ? 'hold' : 'deliver', row);
     h.deps.trace.event({ messageId: id, at: h.deps.now(), event: 'RECEIVE', detail: `${tx.rcpts.length} recipient(s), ${r.bytesIn} bytes` });
+    if (quarantined) h.deps.trace.event({ messageId: id, at: h.deps.now(), event: 'QUARANTINE', detail: v.reasons.join(',') });
     c.tx = undefined;
     c.transactions += 1;
     cb(null, h.queuedReply(id));

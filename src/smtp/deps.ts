@@ -10,6 +10,18 @@ import type { Config, ReceiveConnector } from '../config/schema.ts';
 import type { PolicySnapshot } from '../policy/types.ts';
 import type { TraceMessage, TraceSink } from '../trace/events.ts';
 import type { Disposition, MessageMeta } from '../queue/contract.ts';
+import type { AuthFacts } from '../auth/index.ts';
+import type { Readable } from 'node:stream';
+
+/** Evaluates SPF/DKIM/DMARC/ARC for one message (auth/ with our caching resolver); never throws. */
+export type Authenticator = (input: {
+  message: Readable;
+  clientIp: string;
+  helo?: string | undefined;
+  mailFrom: string;
+  mta: string;
+  isAcceptedDomain: (domain: string) => boolean;
+}) => Promise<AuthFacts>;
 
 /** One frozen config version with its compiled policy. */
 export interface RuntimeSnapshot {
@@ -36,6 +48,8 @@ export interface SmtpDeps {
   trace: TraceSink;
   logger: Logger;
   hostname: string;
+  /** SPF/DKIM/DMARC/ARC; undefined = not evaluated (authentication.enabled false). */
+  authenticate?: Authenticator | undefined;
   /** Verify an SMTP AUTH password against the current config's users. */
   verifyPassword(user: string, password: string): Promise<boolean>;
   now(): number;

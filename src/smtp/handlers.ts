@@ -86,7 +86,7 @@ export class StageHandlers {
     this.sessions.set(session, c);
     const v = this.decide('connect', policyInput(c));
     if (v === 'error') return cb(new SmtpReplyError('policy-error', undefined, c.connectionId, this.deps.hostname));
-    if (v.action !== 'continue') {
+    if (v.action === 'reject' || v.action === 'tempfail') {
       const err = new SmtpReplyError(v.reply, { ip: c.clientIp, ...v.vars }, c.connectionId, this.deps.hostname);
       traceRefusedConnection(this.deps, c, `${err.responseCode} ${err.message}`, v.reasons);
       return cb(err);
@@ -167,7 +167,8 @@ export class StageHandlers {
     const tx = c.tx;
     if (!tx) return cb(new SmtpReplyError('policy-error'));
     if (v === 'error') return cb(this.refuse(c, 'policy-error'));
-    if (v.action === 'continue') {
+    // Quarantine is an end-of-DATA outcome; before it, anything but a refusal continues.
+    if (v.action === 'continue' || v.action === 'quarantine') {
       if (rcpt !== undefined) {
         tx.rcpts.push(rcpt);
         if (v.attribution) tx.attribution = v.attribution;

@@ -9,9 +9,18 @@
  */
 import type { Attribution } from '../policy/types.ts';
 
-/** Header names (lower case) removed from incoming mail. */
-export function isStrippedHeader(name: string): boolean {
-  return name.startsWith('x-mailgate-');
+/**
+ * Incoming header lines removed before anything else sees the message: every X-Mailgate-* (so an
+ * attribution cannot be forged), and an Authentication-Results that claims our authserv-id
+ * (RFC 8601 §5); one from another host is kept.
+ */
+export function strippedHeaderPredicate(authservId: string, isOurs: (value: string, id: string) => boolean): (name: string, line: string) => boolean {
+  return (name, line) => {
+    if (name.startsWith('x-mailgate-')) return true;
+    if (name !== 'authentication-results') return false;
+    const colon = line.indexOf(':');
+    return isOurs(line.slice(colon + 1), authservId);
+  };
 }
 
 /** RFC 5322 date-time, e.g. "Mon, 23 Nov 2026 16:07:29 +0000". */
@@ -69,9 +78,12 @@ export function attributionValue(a: Attribution): string {
   }
 }
 
-/** All header lines we prepend: Received, X-Mailgate-Attribution, X-Mailgate-Connector (when any). */
-export function prependHeaders(f: ReceivedFacts, a: Attribution): string {
-  let h = receivedHeader(f) + `X-Mailgate-Attribution: ${attributionValue(a)}\r\n`;
+/**
+ * All header lines we prepend: Received, Authentication-Results (when evaluated),
+ * X-Mailgate-Attribution, X-Mailgate-Connector (when any).
+ */
+export function prependHeaders(f: ReceivedFacts, a: Attribution, authResults = ''): string {
+  let h = receivedHeader(f) + authResults + `X-Mailgate-Attribution: ${attributionValue(a)}\r\n`;
   if (a.kind === 'connector') h += `X-Mailgate-Connector: ${clean(a.connector, 100)}\r\n`;
   return h;
 }

@@ -55,6 +55,15 @@ export const REPLIES: Readonly<Record<ReplyKey, Reply>> = Object.freeze({
     text: "TenantInboundAttribution; There is a partner connector configured that matched the message's recipient domain. The connector had either the RestrictDomainsToIPAddresses or RestrictDomainsToCertificate set",
   },
   'too-many-recipients': { code: 452, enhanced: '4.5.3', text: 'Error: too many recipients' },
+  // end of DATA, after SPF/DKIM/DMARC (reference §7.3: the NDR-table text of 5.7.509)
+  'dmarc-reject': {
+    code: 550,
+    enhanced: '5.7.509',
+    text: 'Access denied, sending domain {domain} does not pass DMARC verification and has a DMARC policy of reject.',
+  },
+  'dmarc-tempfail': { code: 451, enhanced: '4.7.5', text: 'Temporary DNS failure evaluating DMARC for {domain}, try again later' },
+  // Quarantine is an accept: the sender is told only that the message was queued.
+  'dmarc-quarantine': { code: 250, enhanced: '2.0.0', text: 'Ok: queued as {id}' },
   // end of DATA
   queued: { code: 250, enhanced: '2.0.0', text: 'Ok: queued as {id}' },
   'bare-lf': { code: 550, enhanced: '5.5.2', text: 'Error: bare <LF> received; message refused (SMTP smuggling protection)' },

@@ -40,7 +40,12 @@ test('quick start: the built gateway on the example config delivers to ./data/pi
   const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(build.status, 0, build.stdout + build.stderr);
   const work = tempDir('mailgate-quickstart-');
-  const proc = spawn(process.execPath, [join(ROOT, 'dist', 'cli', 'main.js'), 'serve', '--workers', '1'], { cwd: work, stdio: 'ignore', detached: true });
+  const proc = spawn(process.execPath, [join(ROOT, 'dist', 'cli', 'main.js'), 'serve', '--workers', '1'], {
+    cwd: work,
+    stdio: 'ignore',
+    detached: true,
+    env: { ...process.env, MAILGATE_DNS_SERVERS: '127.0.0.1:1' },
+  });
   try {
     let c: SmtpTestClient | undefined;
     for (const end = Date.now() + 30_000; !c && Date.now() < end; ) {

@@ -31,6 +31,9 @@ const ALL_REPLY_KEYS: Record<PolicyReplyKey, true> = {
   'direct-send-rejected': true,
   'partner-restricted': true,
   'too-many-recipients': true,
+  'dmarc-reject': true,
+  'dmarc-tempfail': true,
+  'dmarc-quarantine': true,
 };
 
 const caseSchema = z
@@ -41,7 +44,7 @@ const caseSchema = z
     input: z.record(z.string(), z.unknown()).default({}),
     expect: z
       .object({
-        action: z.enum(['continue', 'reject', 'tempfail']),
+        action: z.enum(['continue', 'reject', 'tempfail', 'quarantine']),
         reply: z.string().optional(),
         attribution: z.record(z.string(), z.unknown()),
         reasons: z.array(z.string()).optional(),

@@ -86,7 +86,9 @@ export async function startGateway(dataDir: string, ports: number[], opts: { wor
   let out = '';
   const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, '--data', dataDir, 'serve', '--workers', String(opts.workers ?? 1)], {
     cwd: ROOT,
-    env: { ...process.env, MAILGATE_LOG_LEVEL: 'info', ...opts.env },
+    // DNS stays on loopback: a closed port answers every lookup at once (temperror) unless a test
+    // passes its own loopback DNS server.
+    env: { ...process.env, MAILGATE_LOG_LEVEL: 'info', MAILGATE_DNS_SERVERS: '127.0.0.1:1', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

@@ -46,7 +46,7 @@ function row(stage: Stage, subject: string, v: Verdict): Record<string, unknown>
     subject,
     action: v.action,
     attribution: v.attribution ? attributionValue(v.attribution) : '',
-    reply: v.action === 'continue' ? '' : formatReply(v.reply, v.vars),
+    reply: v.action === 'reject' || v.action === 'tempfail' ? formatReply(v.reply, v.vars) : v.action === 'quarantine' ? '(accepted into quarantine)' : '',
     reasons: v.reasons.join(','),
   };
 }
@@ -85,7 +85,7 @@ export function registerPolicy(program: Command): void {
           authUser: o.auth,
         };
         const rows: Record<string, unknown>[] = [];
-        const stop = (v: Verdict): boolean => v.action !== 'continue';
+        const stop = (v: Verdict): boolean => v.action === 'reject' || v.action === 'tempfail';
         const c = evaluate('connect', base, policy);
         rows.push(row('connect', o.ip, c));
         let refused = stop(c);

@@ -1,0 +1,79 @@
+/**
+ * @module smtp/auth-run
+ * Runs SPF/DKIM/DMARC/ARC (auth/, injected) over a message while it is being spooled: the data
+ * guard's output is teed to the spool file and to the evaluator, so the message is read once and
+ * never held whole in memory. Authenticated submission is not evaluated (it is not anonymous mail).
+ * The evaluator never throws; if it stops reading early, the tee is drained so DATA never stalls.
+ * Touches: nothing beyond the streams it is given.
+ */
+import { createHash } from 'node:crypto';
+import { PassThrough, type Readable } from 'node:stream';
+import type { AuthFacts } from '../auth/index.ts';
+import { isOurAuthResults } from '../auth/index.ts';
+import { acceptedDomainOf } from '../policy/index.ts';
+import type { AuthSummary } from '../policy/types.ts';
+import type { ConnState, TxState } from './session.ts';
+import type { SmtpDeps } from './deps.ts';
+import { strippedHeaderPredicate } from './headers.ts';
+
+/** The authserv-id of our Authentication-Results: organization.authservId, else the host name. */
+export function authservId(deps: SmtpDeps): string {
+  return deps.snapshot().config.organization.authservId || deps.hostname;
+}
+
+/** The header-stripping predicate for the data guard (X-Mailgate-*, our own A-R). */
+export function stripPredicate(deps: SmtpDeps): (name: string, line: string) => boolean {
+  return strippedHeaderPredicate(authservId(deps), isOurAuthResults);
+}
+
+/** Start evaluating `source` (the guard's output); undefined when auth is off or the user authenticated. */
+export function startAuth(deps: SmtpDeps, c: ConnState, tx: TxState, source: Readable): Promise<AuthFacts> | undefined {
+  const authenticate = deps.authenticate;
+  if (!authenticate || c.authUser || !deps.snapshot().config.authentication.enabled) return undefined;
+  const tee = new PassThrough({ highWaterMark: 256 * 1024 });
+  source.pipe(tee);
+  const policy = deps.snapshot().policy;
+  const facts = authenticate({
+    message: tee,
+    clientIp: c.clientIp,
+    helo: c.helo,
+    mailFrom: tx.mailFrom,
+    mta: authservId(deps),
+    isAcceptedDomain: (d) => acceptedDomainOf(d.toLowerCase(), policy) !== undefined,
+  });
+  // Whatever the evaluator did, the rest of the tee must flow or the spool writer would stall.
+  void facts.finally(() => tee.resume());
+  return facts;
+}
+
+/** A stable 0..99 number per message for DMARC pct sampling (same answer in a replay). */
+export function pctSample(id: string): number {
+  return (createHash('sha256').update(id).digest().readUInt16BE(0) % 100) as number;
+}
+
+/** What policy needs from the facts. */
+export function authSummary(f: AuthFacts, id: string): AuthSummary {
+  return {
+    spf: f.spf.result,
+    dmarc: f.dmarc.result,
+    dmarcPolicy: f.dmarc.policy,
+    dmarcPct: f.dmarc.pct,
+    dmarcDomain: f.dmarc.headerFrom,
+    sample: pctSample(id),
+    spoofSuspect: f.spoofSuspect,
+  };
+}
+
+/** Trace columns for the facts (each starts with the result word, as the reports match on it). */
+export function authColumns(f: AuthFacts | undefined): { spf?: string; dkim?: string; dmarc?: string; arc?: string; compauth?: string; spoofSuspect?: boolean } {
+  if (!f) return {};
+  const dmarc = `${f.dmarc.result}${f.dmarc.policy ? ' p=' + f.dmarc.policy : ''} spf=${f.dmarc.alignment.spf ? 1 : 0} dkim=${f.dmarc.alignment.dkim ? 1 : 0}${f.dmarc.headerFrom ? ' header.from=' + f.dmarc.headerFrom : ''}`;
+  return {
+    spf: `${f.spf.result}${f.spf.domain ? ' smtp.mailfrom=' + f.spf.domain : ''}`,
+    dkim: f.dkim.length === 0 ? 'none' : JSON.stringify(f.dkim.map((d) => ({ d: d.domain, s: d.selector, result: d.result }))),
+    dmarc,
+    arc: `${f.arc.result}${f.arc.i ? '/i=' + f.arc.i : ''}`,
+    compauth: `${f.compauth.result} reason=${f.compauth.reason}`,
+    spoofSuspect: f.spoofSuspect,
+  };
+}
