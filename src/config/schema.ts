@@ -107,6 +107,13 @@ export const receiveConnectorSchema = z
     maxConnections: z.number().int().positive().default(10_000).describe('Concurrent connections per process.'),
     idleTimeoutSeconds: z.number().positive().default(300).describe('Idle client timeout (RFC 5321 §4.5.3.2: at least 5 minutes).'),
     maxErrors: z.number().int().positive().default(10).describe('Rejected commands before the session is closed with 421.'),
+    greetingDelayMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(30_000)
+      .default(0)
+      .describe('Pause before the 220 banner; a client that talks during it gets 421 (early-talker detection, e.g. 100 on an internet MX).'),
     maxLineLength: z.number().int().min(78).default(8192).describe('Longest DATA line in bytes without CRLF; longer gets 550 5.5.2.'),
   })
   .strict();

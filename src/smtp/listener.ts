@@ -16,6 +16,7 @@ import type { ReceiveConnector } from '../config/schema.ts';
 import type { SmtpDeps } from './deps.ts';
 import { StageHandlers } from './handlers.ts';
 import { onData } from './data.ts';
+import { setGreetingDelay } from './greeting.ts';
 
 export interface TlsMaterial {
   cert: string;
@@ -77,6 +78,7 @@ function serverOptions(l: ReceiveConnector, deps: SmtpDeps, h: StageHandlers, tl
 export async function startListener(l: ReceiveConnector, deps: SmtpDeps, tls: TlsMaterial | undefined): Promise<RunningListener> {
   const h = new StageHandlers(deps, l);
   const server = new SMTPServer(serverOptions(l, deps, h, tls));
+  setGreetingDelay(server, l.greetingDelayMs);
   server.on('error', (err) => deps.logger.warn({ err, listener: l.name }, 'listener error'));
   await new Promise<void>((resolve, reject) => {
     const onErr = (err: Error): void => reject(err);
