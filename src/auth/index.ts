@@ -13,3 +13,4 @@ export { isOurAuthResults, renderAuthResults, defaultDmarcAction } from './auth-
 export type { DmarcAction, RenderOptions } from './auth-results.ts';
 export { compauth, spoofSuspect } from './compauth.ts';
 export type * from './types.ts';
+export { explainSpf, type SpfExplanation } from './spf-explain.ts';

@@ -17,6 +17,8 @@ import { registerConnector } from './commands/connector.ts';
 import { registerList } from './commands/list.ts';
 import { registerUser } from './commands/user.ts';
 import { registerRoute } from './commands/route.ts';
+import { registerReport } from './commands/report.ts';
+import { registerPolicyReplay } from './replay.ts';
 import { reportError } from './format.ts';
 
 /** Build the program (tests build it too). */
@@ -35,8 +37,11 @@ export function buildProgram(): Command {
   registerUser(program);
   registerRoute(program);
   registerPolicy(program);
+  const policy = program.commands.find((c) => c.name() === 'policy');
+  if (policy) registerPolicyReplay(policy);
   registerQueue(program);
   registerTrace(program);
+  registerReport(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const s of c.commands) s.exitOverride();

@@ -12,6 +12,7 @@ import type { AuthFacts } from '../auth/index.ts';
 import { isOurAuthResults } from '../auth/index.ts';
 import { acceptedDomainOf } from '../policy/index.ts';
 import type { AuthSummary } from '../policy/types.ts';
+import type { TraceMessage } from '../trace/events.ts';
 import type { ConnState, TxState } from './session.ts';
 import type { SmtpDeps } from './deps.ts';
 import { strippedHeaderPredicate } from './headers.ts';
@@ -65,7 +66,7 @@ export function authSummary(f: AuthFacts, id: string): AuthSummary {
 }
 
 /** Trace columns for the facts (each starts with the result word, as the reports match on it). */
-export function authColumns(f: AuthFacts | undefined): { spf?: string; dkim?: string; dmarc?: string; arc?: string; compauth?: string; spoofSuspect?: boolean } {
+export function authColumns(f: AuthFacts | undefined): Partial<Pick<TraceMessage, 'spf' | 'dkim' | 'dmarc' | 'arc' | 'compauth' | 'spoofSuspect' | 'dnsLookups'>> {
   if (!f) return {};
   const dmarc = `${f.dmarc.result}${f.dmarc.policy ? ' p=' + f.dmarc.policy : ''} spf=${f.dmarc.alignment.spf ? 1 : 0} dkim=${f.dmarc.alignment.dkim ? 1 : 0}${f.dmarc.headerFrom ? ' header.from=' + f.dmarc.headerFrom : ''}`;
   return {
@@ -75,5 +76,6 @@ export function authColumns(f: AuthFacts | undefined): { spf?: string; dkim?: st
     arc: `${f.arc.result}${f.arc.i ? '/i=' + f.arc.i : ''}`,
     compauth: `${f.compauth.result} reason=${f.compauth.reason}`,
     spoofSuspect: f.spoofSuspect,
+    dnsLookups: f.dnsLookups,
   };
 }

@@ -11,7 +11,7 @@
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { DataGuard } from './data-guard.ts';
 import { prependHeaders } from './headers.ts';
-import { authSummary, startAuth, stripPredicate } from './auth-run.ts';
+import { authColumns, authSummary, startAuth, stripPredicate } from './auth-run.ts';
 import type { AuthFacts } from '../auth/index.ts';
 import { SmtpReplyError, type ReplyKey } from './replies.ts';
 import { policyInput, type ConnState, type TxState } from './session.ts';
@@ -91,11 +91,12 @@ async function finish(
 ): Promise<void> {
   const r = guard.result();
   const violation = stream.sizeExceeded ? 'size' : r.violation;
+  let facts: AuthFacts | undefined;
   const refuse = async (key: ReplyKey, vars: Record<string, string>, attribution: Attribution | undefined, reasons: string[]): Promise<void> => {
     if (writer) await writer.abort().catch(() => undefined);
     const err = h.refuse(c, key, vars);
     const line = `${err.responseCode} ${err.message}`;
-    traceRefusedTransaction(h.deps, c, tx, line, attribution, reasons, undefined, { headerFrom: r.headerFrom, subject: r.subject, size: r.bytesIn, messageId: r.messageId });
+    traceRefusedTransaction(h.deps, c, tx, line, attribution, reasons, undefined, { headerFrom: r.headerFrom, subject: r.subject, size: r.bytesIn, messageId: r.messageId, ...authColumns(facts) });
     c.tx = undefined;
     cb(err);
   };
@@ -104,7 +105,7 @@ async function finish(
     h.deps.logger.error({ err: writeError, id: tx.id }, 'spool write failed');
     return refuse('queue-error', {}, tx.attribution, ['queue:write-error']);
   }
-  const facts = auth ? await auth : undefined;
+  facts = auth ? await auth : undefined;
   const v = h.decide('eod', policyInput(c, { headerFrom: r.headerFrom, auth: facts ? authSummary(facts, tx.id) : undefined }));
   if (v === 'error') return refuse('policy-error', {}, tx.attribution, ['policy:error']);
   if (v.action === 'reject' || v.action === 'tempfail') return refuse(v.reply, { ip: c.clientIp, ...v.vars }, v.attribution ?? tx.attribution, v.reasons);
@@ -135,6 +136,7 @@ async function finish(
     size: r.bytesIn,
     messageId: r.messageId,
     status: quarantined ? 'Quarantined' : 'Pending',
+    ...authColumns(facts),
     reply: undefined,
     reasons: v.reasons,
   };

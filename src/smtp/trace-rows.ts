@@ -28,6 +28,9 @@ export function sessionColumns(c: ConnState): Omit<TraceMessage, 'id' | 'receive
     tlsVersion: c.tls ? (c.tlsVersion ?? 'TLS') : undefined,
     tlsCipher: c.tlsCipher,
     certSubject: c.cert ? (c.cert.subject ?? c.cert.subjectCN) : undefined,
+    certCn: c.cert?.subjectCN,
+    certSans: c.cert && c.cert.sanDns.length > 0 ? [...c.cert.sanDns] : undefined,
+    certVerified: c.cert ? c.cert.verified : undefined,
     authUser: c.authUser,
     source: 'gateway',
   };

@@ -33,6 +33,25 @@ export interface TraceMessage {
   tlsVersion?: string | undefined;
   tlsCipher?: string | undefined;
   certSubject?: string | undefined;
+  /** Client certificate subject CN (recorded whether or not it verified; replay and reports use it). */
+  /** SPF result word first, e.g. "fail smtp.mailfrom=contoso.com" (auth/ via smtp/auth-run). */
+  spf?: string | undefined;
+  /** "none" or a JSON array of {d, s, result}. */
+  dkim?: string | undefined;
+  /** e.g. "fail p=reject spf=0 dkim=0 header.from=contoso.com". */
+  dmarc?: string | undefined;
+  arc?: string | undefined;
+  /** e.g. "fail reason=000". */
+  compauth?: string | undefined;
+  /** SPF, DKIM and DMARC all failed. */
+  spoofSuspect?: boolean | undefined;
+  /** DNS queries the checks made for this message that missed the cache. */
+  dnsLookups?: number | undefined;
+  certCn?: string | undefined;
+  /** Client certificate subjectAltName DNS names (stored as JSON text). */
+  certSans?: string[] | undefined;
+  /** True when the client certificate chain verified against the listener's trusted CAs. */
+  certVerified?: boolean | undefined;
   authUser?: string | undefined;
   mailFrom?: string | undefined;
   headerFrom?: string | undefined;

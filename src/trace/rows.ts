@@ -8,13 +8,14 @@
  */
 import type { TraceEvent, TraceEventType, TraceMessage, TraceStatus } from './events.ts';
 
-/** The columns a TraceMessage maps to (reserved auth columns are left untouched by upserts). */
+/** The columns a TraceMessage maps to (an upsert keeps stored auth results when the new row has none). */
 export const MESSAGE_COLUMNS = [
   'id', 'connection_id', 'received_at', 'client_ip', 'client_port', 'helo', 'listener',
   'tls_version', 'tls_cipher', 'cert_subject', 'auth_user', 'mail_from', 'header_from',
   'recipients', 'rcpt_count', 'subject', 'size', 'internet_message_id', 'attribution',
   'connector', 'connector_type', 'connector_matched_by', 'status', 'reply', 'reasons', 'source',
-  'updated_at',
+  'updated_at', 'cert_cn', 'cert_sans', 'cert_verified',
+  'spf', 'dkim', 'dmarc', 'arc', 'compauth', 'spoof_suspect', 'dns_lookups',
 ] as const;
 
 export type MessageColumn = (typeof MESSAGE_COLUMNS)[number];
@@ -62,6 +63,16 @@ export function messageToRecord(m: TraceMessage, updatedAt: number): MessageReco
     reasons: m.reasons ? m.reasons.join(',') : null,
     source: m.source ?? null,
     updated_at: updatedAt,
+    cert_cn: m.certCn ?? null,
+    cert_sans: m.certSans ? JSON.stringify(m.certSans) : null,
+    cert_verified: m.certVerified === undefined ? null : m.certVerified ? 1 : 0,
+    spf: m.spf ?? null,
+    dkim: m.dkim ?? null,
+    dmarc: m.dmarc ?? null,
+    arc: m.arc ?? null,
+    compauth: m.compauth ?? null,
+    spoof_suspect: m.spoofSuspect === undefined ? null : m.spoofSuspect ? 1 : 0,
+    dns_lookups: m.dnsLookups ?? null,
   };
 }
 
@@ -86,8 +97,9 @@ export function recordToMessage(r: MessageRecord): TraceMessage {
     recipients: parseRecipients(r.recipients),
     status: String(r.status) as TraceStatus,
   };
-  const str = (v: SqlValue): string | undefined => (v === null ? undefined : String(v));
-  const num = (v: SqlValue): number | undefined => (v === null ? undefined : Number(v));
+  // `?? null`: rows read from a store created before a column was added lack it.
+  const str = (v: SqlValue | undefined): string | undefined => (v === null || v === undefined ? undefined : String(v));
+  const num = (v: SqlValue | undefined): number | undefined => (v === null || v === undefined ? undefined : Number(v));
   const optional: Partial<TraceMessage> = {
     clientPort: num(r.client_port),
     helo: str(r.helo),
@@ -107,6 +119,16 @@ export function recordToMessage(r: MessageRecord): TraceMessage {
     reply: str(r.reply),
     reasons: r.reasons === null ? undefined : String(r.reasons) === '' ? [] : String(r.reasons).split(','),
     source: str(r.source),
+    certCn: str(r.cert_cn),
+    certSans: r.cert_sans === null || r.cert_sans === undefined ? undefined : parseRecipients(r.cert_sans),
+    certVerified: r.cert_verified === null || r.cert_verified === undefined ? undefined : Number(r.cert_verified) === 1,
+    spf: str(r.spf),
+    dkim: str(r.dkim),
+    dmarc: str(r.dmarc),
+    arc: str(r.arc),
+    compauth: str(r.compauth),
+    spoofSuspect: r.spoof_suspect === null || r.spoof_suspect === undefined ? undefined : Number(r.spoof_suspect) === 1,
+    dnsLookups: num(r.dns_lookups),
   };
   for (const [k, v] of Object.entries(optional)) if (v !== undefined) Object.assign(m, { [k]: v });
   return m;

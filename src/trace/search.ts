@@ -1,7 +1,7 @@
 /**
  * @module trace/search
  * Message trace searches (what Exchange's Get-MessageTrace / the admin page ask): filters by time
- * window, sender, recipient, status, attribution, connector, client IP (exact or CIDR) and TLS
+ * window, sender, recipient, status, attribution, connector, connector type, client IP (exact or CIDR) and TLS
  * version, newest first; and one message with its events. SQL is parameterised only; filters SQL
  * cannot express exactly (CIDR ranges, Unicode case folding, JSON-escaped recipients) are
  * prefiltered in SQL where possible and checked in JS while rows stream, so `limit` stays exact.
@@ -28,6 +28,16 @@ export interface TraceFilter {
   attribution?: string | undefined;
   /** Connector name (case-insensitive), or 'none' for messages no connector matched. */
   connector?: string | undefined;
+  /** Connector type as the Inbound messages report groups it: none (no connector), partner, onpremises. */
+  connectorType?: 'none' | 'partner' | 'onpremises' | undefined;
+  /** SPF result word (pass, fail, softfail, neutral, none, temperror, permerror). */
+  spf?: string | undefined;
+  /** DMARC result word (pass, fail, none, temperror, permerror). */
+  dmarc?: string | undefined;
+  /** A DKIM result any signature had ('none' = unsigned). */
+  dkim?: string | undefined;
+  /** Only messages that failed SPF, DKIM and DMARC together. */
+  spoofSuspect?: boolean | undefined;
   /** An exact IP or a CIDR range, IPv4 or IPv6 (IPv4-mapped IPv6 clients match IPv4 ranges). */
   clientIp?: string | undefined;
   /** TLS version of the inbound session, or 'none' for plaintext. */
@@ -123,6 +133,11 @@ function buildQuery(f: TraceFilter): Query {
       q.params.push(f.connector);
     }
   }
+  if (f.connectorType === 'none') q.where.push("(connector IS NULL OR connector = '')");
+  else if (f.connectorType === 'partner') q.where.push("connector_type = 'Partner'");
+  else if (f.connectorType === 'onpremises') q.where.push("connector_type = 'OnPremises'");
+  else if (f.connectorType !== undefined) throw new Error(`invalid connector type "${String(f.connectorType)}": expected none, partner or onpremises`);
+  authFilters(f, q);
   if (f.clientIp) addClientIp(q, f.clientIp);
   if (f.tls) {
     if (f.tls === 'none') q.where.push("(tls_version IS NULL OR tls_version = '')");
@@ -134,6 +149,29 @@ function buildQuery(f: TraceFilter): Query {
     }
   }
   return q;
+}
+
+const RESULT_WORD = /^[a-z]+$/;
+
+/** The auth-result filters: columns start with their result word ("fail p=reject …"). */
+function authFilters(f: TraceFilter, q: { where: string[]; params: unknown[] }): void {
+  for (const [col, value] of [['spf', f.spf], ['dmarc', f.dmarc]] as const) {
+    if (value === undefined) continue;
+    const v = value.toLowerCase();
+    if (!RESULT_WORD.test(v)) throw new Error(`invalid ${col} result "${value}"`);
+    q.where.push(`(lower(${col}) = ? OR lower(${col}) LIKE ?)`);
+    q.params.push(v, `${v} %`);
+  }
+  if (f.dkim !== undefined) {
+    const v = f.dkim.toLowerCase();
+    if (!RESULT_WORD.test(v)) throw new Error(`invalid dkim result "${f.dkim}"`);
+    if (v === 'none') q.where.push("lower(dkim) = 'none'");
+    else {
+      q.where.push('dkim LIKE ?');
+      q.params.push(`%"result":"${v}"%`);
+    }
+  }
+  if (f.spoofSuspect !== undefined) q.where.push(f.spoofSuspect ? 'spoof_suspect = 1' : '(spoof_suspect IS NULL OR spoof_suspect = 0)');
 }
 
 /**

@@ -56,7 +56,12 @@ CREATE TABLE IF NOT EXISTS trace_message (
   dmarc TEXT,
   arc TEXT,
   compauth TEXT,
-  updated_at INTEGER NOT NULL
+  updated_at INTEGER NOT NULL,
+  cert_cn TEXT,
+  cert_sans TEXT,
+  cert_verified INTEGER,
+  import_key TEXT,
+  import_name TEXT
 );
 CREATE INDEX IF NOT EXISTS trace_message_received_at ON trace_message (received_at);
 CREATE INDEX IF NOT EXISTS trace_message_client_ip ON trace_message (client_ip);
@@ -76,9 +81,41 @@ CREATE INDEX IF NOT EXISTS trace_event_message_id ON trace_event (message_id, at
 CREATE INDEX IF NOT EXISTS trace_event_at ON trace_event (at);
 `;
 
-/** Create the trace tables and indexes if missing. Idempotent; safe from several processes. */
+/** Columns added after the first release: ALTERed into stores created before them. */
+const ADDED_COLUMNS: readonly (readonly [string, string])[] = [
+  ['cert_cn', 'TEXT'],
+  ['cert_sans', 'TEXT'],
+  ['cert_verified', 'INTEGER'],
+  ['spoof_suspect', 'INTEGER'],
+  ['dns_lookups', 'INTEGER'],
+  // Rows imported from Exchange Online exports (audit/): dedupe key (network message id + recipient) and import name.
+  ['import_key', 'TEXT'],
+  ['import_name', 'TEXT'],
+];
+
+/** Indexes the reports need (after ADDED_COLUMNS, which some of them cover). */
+const REPORT_INDEXES = `
+CREATE INDEX IF NOT EXISTS trace_message_report_inbound ON trace_message (received_at, connector_type, connector, tls_version, status);
+CREATE INDEX IF NOT EXISTS trace_message_client_ip_at ON trace_message (client_ip, received_at);
+CREATE UNIQUE INDEX IF NOT EXISTS trace_message_import_key ON trace_message (import_key) WHERE import_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS trace_message_import_name ON trace_message (import_name) WHERE import_name IS NOT NULL;
+`;
+
+function addMissingColumns(db: Db): void {
+  const have = new Set((db.prepare('PRAGMA table_info(trace_message)').all() as { name: string }[]).map((c) => c.name));
+  const missing = ADDED_COLUMNS.filter(([name]) => !have.has(name));
+  if (missing.length === 0) return;
+  db.transaction(() => {
+    const now = new Set((db.prepare('PRAGMA table_info(trace_message)').all() as { name: string }[]).map((c) => c.name));
+    for (const [name, type] of missing) if (!now.has(name)) db.exec(`ALTER TABLE trace_message ADD COLUMN ${name} ${type}`);
+  }).immediate();
+}
+
+/** Create the trace tables and indexes if missing, adding newer columns to older stores. Idempotent; safe from several processes. */
 export function ensureTraceSchema(db: Db): void {
   db.exec(SCHEMA);
+  addMissingColumns(db);
+  db.exec(REPORT_INDEXES);
 }
 
 const ready = new WeakSet<Db>();
@@ -124,7 +161,11 @@ function statements(db: Db): Statements {
   }
   const cols = MESSAGE_COLUMNS.join(', ');
   const params = MESSAGE_COLUMNS.map((c) => `@${c}`).join(', ');
-  const updates = MESSAGE_COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = excluded.${c}`).join(', ');
+  // Auth results survive a later upsert that has none (e.g. a row rewritten without them).
+  const keepIfNull = new Set<string>(['spf', 'dkim', 'dmarc', 'arc', 'compauth', 'spoof_suspect', 'dns_lookups']);
+  const updates = MESSAGE_COLUMNS.filter((c) => c !== 'id')
+    .map((c) => (keepIfNull.has(c) ? `${c} = COALESCE(excluded.${c}, ${c})` : `${c} = excluded.${c}`))
+    .join(', ');
   const outcomeList = OUTCOME_EVENTS.map((e) => `'${e}'`).join(', ');
   s = {
     upsertMessage: db.prepare(
@@ -158,8 +199,8 @@ function refreshStatus(s: Statements, id: string, now: number): void {
 }
 
 /**
- * Insert or replace a message row (upsert on id: every TraceMessage column is replaced, the
- * reserved auth columns spf/dkim/dmarc/arc/compauth are kept). If delivery events for the id are
+ * Insert or replace a message row (upsert on id: every TraceMessage column is replaced, except
+ * that auth results spf/dkim/dmarc/arc/compauth are kept when the new row has none). If delivery events for the id are
  * already stored, the status is re-derived from them so a late row never hides an outcome.
  * Opens no transaction: call inside the caller's (e.g. the queue's commit transaction).
  */

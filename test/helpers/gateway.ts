@@ -129,12 +129,12 @@ export async function startGateway(dataDir: string, ports: number[], opts: { wor
 }
 
 /** Run the CLI once; returns exit code and output. */
-export function cli(dataDir: string, args: string[], input?: string): { code: number; stdout: string; stderr: string } {
+export function cli(dataDir: string, args: string[], input?: string, env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, '--data', dataDir, ...args], {
     cwd: ROOT,
     input,
     encoding: 'utf8',
-    env: { ...process.env, MAILGATE_LOG_LEVEL: 'silent' },
+    env: { ...process.env, MAILGATE_LOG_LEVEL: 'silent', MAILGATE_DNS_SERVERS: '127.0.0.1:1', ...env },
     timeout: 60_000,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
@@ -142,4 +142,27 @@ export function cli(dataDir: string, args: string[], input?: string): { code: nu
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Run the CLI once without blocking this process's event loop (needed when the CLI talks to a
+ * server living in the test process, e.g. the loopback DNS server: spawnSync would deadlock it).
+ */
+export function cliAsync(dataDir: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', MAIN, '--data', dataDir, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, MAILGATE_LOG_LEVEL: 'silent', MAILGATE_DNS_SERVERS: '127.0.0.1:1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const t = setTimeout(() => p.kill('SIGKILL'), 60_000);
+    p.once('close', (code) => {
+      clearTimeout(t);
+      resolvePromise({ code: code ?? -1, stdout, stderr });
+    });
+  });
 }

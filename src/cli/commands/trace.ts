@@ -7,10 +7,14 @@
 import type { Command } from 'commander';
 import { ensureTraceSchema, getTrace, parseSince, searchTrace, type TraceFilter, type TraceMessage, type TraceStatus } from '../../trace/index.ts';
 import { withContext } from '../context.ts';
-import { CliError, UsageError, enumParser, formatOption, printRecord, printRows, type OutputFormat } from '../format.ts';
+import { CliError, UsageError, enumParser, formatOption, parsePositiveInt, printRecord, printRows, type OutputFormat } from '../format.ts';
 
 const STATUSES: readonly TraceStatus[] = ['Received', 'Pending', 'Delivered', 'Failed', 'Quarantined', 'Rejected', 'Deferred'];
 const TLS = ['none', '1.0', '1.1', '1.2', '1.3'] as const;
+const CONNECTOR_TYPES = ['none', 'partner', 'onpremises'] as const;
+const SPF = ['pass', 'fail', 'softfail', 'neutral', 'none', 'temperror', 'permerror'] as const;
+const DKIM = ['pass', 'fail', 'neutral', 'none', 'policy', 'temperror', 'permerror'] as const;
+const DMARC = ['pass', 'fail', 'none', 'temperror', 'permerror'] as const;
 
 function rowOut(m: TraceMessage): Record<string, unknown> {
   return {
@@ -27,6 +31,9 @@ function rowOut(m: TraceMessage): Record<string, unknown> {
     connector: m.connector ?? '',
     status: m.status,
     reply: m.reply ?? '',
+    spf: (m.spf ?? '').split(' ')[0] ?? '',
+    dmarc: (m.dmarc ?? '').split(' ')[0] ?? '',
+    compauth: m.compauth ?? '',
   };
 }
 
@@ -37,8 +44,13 @@ interface SearchOpts {
   status?: TraceStatus;
   attribution?: string;
   connector?: string;
+  connectorType?: (typeof CONNECTOR_TYPES)[number];
   clientIp?: string;
   tls?: (typeof TLS)[number];
+  spf?: string;
+  dkim?: string;
+  dmarc?: string;
+  spoofSuspect?: boolean;
   limit: number;
   format: OutputFormat;
 }
@@ -53,9 +65,14 @@ export function registerTrace(program: Command): void {
     .option('--status <status>', STATUSES.join('|'), enumParser('--status', STATUSES))
     .option('--attribution <kind>', 'authenticated|connector|direct-send|anonymous-external|relay-denied')
     .option('--connector <name>', 'connector name, or none')
+    .option('--connector-type <type>', `${CONNECTOR_TYPES.join('|')} (as report inbound groups it)`, enumParser('--connector-type', CONNECTOR_TYPES))
     .option('--client-ip <ip>', 'an IP or CIDR')
     .option('--tls <version>', TLS.join('|'), enumParser('--tls', TLS))
-    .option('--limit <n>', 'most rows', (v) => Number(v), 1000)
+    .option('--spf <result>', SPF.join('|'), enumParser('--spf', SPF))
+    .option('--dkim <result>', DKIM.join('|') + ' (any signature)', enumParser('--dkim', DKIM))
+    .option('--dmarc <result>', DMARC.join('|'), enumParser('--dmarc', DMARC))
+    .option('--spoof-suspect', 'only messages that failed SPF, DKIM and DMARC together')
+    .option('--limit <n>', 'most rows', parsePositiveInt, 1000)
     .addOption(formatOption())
     .action(async (o: SearchOpts, cmd: Command) =>
       withContext(cmd, (ctx) => {
@@ -73,12 +90,17 @@ export function registerTrace(program: Command): void {
           status: o.status,
           attribution: o.attribution,
           connector: o.connector,
+          connectorType: o.connectorType,
           clientIp: o.clientIp,
           tls: o.tls,
+          spf: o.spf,
+          dkim: o.dkim,
+          dmarc: o.dmarc,
+          spoofSuspect: o.spoofSuspect,
           limit: o.limit,
         };
         const rows = searchTrace(ctx.db, filter).map(rowOut);
-        printRows(rows, ['id', 'received', 'clientIp', 'tls', 'from', 'recipients', 'attribution', 'connector', 'status', 'reply'], o.format);
+        printRows(rows, ['id', 'received', 'clientIp', 'tls', 'from', 'recipients', 'attribution', 'connector', 'spf', 'dmarc', 'status', 'reply'], o.format);
       }),
     );
   t.command('show <id>')
@@ -92,7 +114,11 @@ export function registerTrace(program: Command): void {
           process.stdout.write(JSON.stringify(r, null, 2) + '\n');
           return;
         }
-        printRecord({ ...rowOut(r.message), helo: r.message.helo ?? '', certSubject: r.message.certSubject ?? '', authUser: r.message.authUser ?? '', size: r.message.size ?? '', messageId: r.message.messageId ?? '' }, o.format);
+        const m = r.message;
+        printRecord(
+          { ...rowOut(m), helo: m.helo ?? '', certSubject: m.certSubject ?? '', authUser: m.authUser ?? '', size: m.size ?? '', messageId: m.messageId ?? '', spf: m.spf ?? '', dkim: m.dkim ?? '', dmarc: m.dmarc ?? '', arc: m.arc ?? '', spoofSuspect: m.spoofSuspect ?? '', dnsLookups: m.dnsLookups ?? '' },
+          o.format,
+        );
         process.stdout.write('\n');
         printRows(
           r.events.map((e) => ({ at: new Date(e.at).toISOString(), event: e.event, recipient: e.recipient ?? '', detail: e.detail ?? '' })),

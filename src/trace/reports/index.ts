@@ -1,0 +1,23 @@
+/**
+ * @module trace/reports
+ * The public surface of the trace reports (one file per report): Inbound messages, Direct Send
+ * readiness (with its classification rules), stale connectors and allow-list entries; the shared
+ * report window (clamped to retention) and shapes.
+ * Touches: nothing itself (each report reads trace_message).
+ */
+export * from './common.ts';
+export { inboundReport, inboundConditions, type InboundFilter, type ConnectorTypeFilter, type InboundTlsFilter } from './inbound.ts';
+export { directSendReport, DIRECT_SEND_COLUMNS, type DirectSendOptions, type DirectSendSource } from './direct-send.ts';
+export {
+  classifySource,
+  recommend,
+  connectorNameFor,
+  shellWord,
+  unknownSpfAuthorizer,
+  type Classification,
+  type SpfAuthorization,
+  type SpfAuthorizer,
+  type AuthCounts,
+  type Recommendation,
+} from './direct-send-classify.ts';
+export { staleAllowReport, type StaleAllowInput, type StaleEntry } from './stale-allow.ts';
