@@ -27,6 +27,9 @@ export function normalizeDomain(domain: string): string {
   let d = domain.trim();
   if (d.endsWith('.')) d = d.slice(0, -1);
   if (d.startsWith('[') && d.endsWith(']')) return d.toLowerCase();
+  // Fast path (the policy hot path): a plain LDH name needs only lower-casing; IDNA (and its
+  // validation of xn-- labels) is for everything else.
+  if (/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(d) && !/(^|\.)xn--/i.test(d)) return d.toLowerCase();
   const ascii = domainToASCII(d.toLowerCase());
   return ascii || '';
 }

@@ -2,11 +2,11 @@
  * @module core/cidr
  * IP and CIDR lists (IPv4 and IPv6) compiled once into matchers, as Hono's ipRestriction
  * `buildMatcher` does: an invalid entry throws at compile time with the entry named, never while
- * mail arrives. Matching uses node:net BlockList. IPv4-mapped IPv6 addresses (::ffff:a.b.c.d)
+ * mail arrives. Matching is integer arithmetic. IPv4-mapped IPv6 addresses (::ffff:a.b.c.d)
  * are matched as IPv4, since that is how a dual-stack socket reports an IPv4 client.
  * Touches: nothing.
  */
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 
 /** Strip an IPv4-mapped IPv6 prefix and zone id; returns '' for something that is not an IP. */
 export function normalizeIp(ip: string): string {
@@ -48,37 +48,88 @@ export interface CidrMatcher {
   contains(ip: string): boolean;
 }
 
-/** Compile a list of IPs/CIDRs. Throws TypeError on the first invalid entry. */
-export function compileCidrs(list: readonly string[]): CidrMatcher {
-  const compiled = list.map((entry) => {
-    const p = parseCidr(entry);
-    const bl = new BlockList();
-    bl.addSubnet(p.address, p.prefix, p.family === 4 ? 'ipv4' : 'ipv6');
-    return { entry, prefix: p.prefix, family: p.family, bl };
-  });
-  // Longest prefix first so the first hit is the most precise one.
-  compiled.sort((a, b) => b.prefix - a.prefix);
-  const all = new BlockList();
-  for (const c of compiled) {
-    const p = parseCidr(c.entry);
-    all.addSubnet(p.address, p.prefix, p.family === 4 ? 'ipv4' : 'ipv6');
+/** IPv4 dotted quad → unsigned 32-bit integer (input already validated). */
+function v4ToInt(a: string): number {
+  const p = a.split('.');
+  return ((Number(p[0]) << 24) | (Number(p[1]) << 16) | (Number(p[2]) << 8) | Number(p[3])) >>> 0;
+}
+
+/** IPv6 text → 8 16-bit groups (IPv4-suffixed forms included; input already validated). */
+function v6ToGroups(a: string): number[] {
+  let text = a;
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted?.[1]) {
+    const n = v4ToInt(dotted[1]);
+    text = text.slice(0, -dotted[1].length) + `${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
   }
+  const [head = '', tail] = text.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const zeros = tail === undefined ? 0 : 8 - h.length - t.length;
+  return [...h, ...Array<string>(zeros).fill('0'), ...t].map((g) => parseInt(g, 16));
+}
+
+interface V4Entry { entry: string; prefix: number; net: number; mask: number }
+interface V6Entry { entry: string; prefix: number; groups: number[] }
+
+function v6Contains(e: V6Entry, g: number[]): boolean {
+  let bits = e.prefix;
+  for (let i = 0; i < 8 && bits > 0; i++, bits -= 16) {
+    const mask = bits >= 16 ? 0xffff : (0xffff << (16 - bits)) & 0xffff;
+    if (((g[i] ?? 0) & mask) !== ((e.groups[i] ?? 0) & mask)) return false;
+  }
+  return true;
+}
+
+/**
+ * The client IP parsed for matching, memoised for the last address seen: the same IP is matched
+ * against every connector's list, stage after stage. A number for IPv4, groups for IPv6.
+ */
+let lastProbe: { ip: string; parsed: number | number[] | undefined } = { ip: '', parsed: undefined };
+function probe(ip: string): number | number[] | undefined {
+  if (ip === lastProbe.ip) return lastProbe.parsed;
+  const a = normalizeIp(ip);
+  const parsed = !a ? undefined : isIP(a) === 4 ? v4ToInt(a) : v6ToGroups(a);
+  lastProbe = { ip, parsed };
+  return parsed;
+}
+
+/**
+ * Compile a list of IPs/CIDRs. Throws TypeError on the first invalid entry. Matching is integer
+ * arithmetic (IPv4: one AND and compare per entry; IPv6: per 16-bit group), longest prefix first:
+ * it runs for every connector at every SMTP stage and for every row of a policy replay.
+ */
+export function compileCidrs(list: readonly string[]): CidrMatcher {
+  const v4: V4Entry[] = [];
+  const v6: V6Entry[] = [];
+  for (const entry of list) {
+    const p = parseCidr(entry);
+    if (p.family === 4) {
+      const mask = p.prefix === 0 ? 0 : (0xffffffff << (32 - p.prefix)) >>> 0;
+      v4.push({ entry, prefix: p.prefix, net: (v4ToInt(p.address) & mask) >>> 0, mask });
+    } else {
+      v6.push({ entry, prefix: p.prefix, groups: v6ToGroups(p.address) });
+    }
+  }
+  v4.sort((a, b) => b.prefix - a.prefix);
+  v6.sort((a, b) => b.prefix - a.prefix);
+  const match = (ip: string): { entry: string; prefix: number } | undefined => {
+    const parsed = probe(ip);
+    if (parsed === undefined) return undefined;
+    if (typeof parsed === 'number') {
+      if (v4.length === 0) return undefined;
+      const n = parsed;
+      for (const e of v4) if (((n & e.mask) >>> 0) === e.net) return { entry: e.entry, prefix: e.prefix };
+      return undefined;
+    }
+    if (v6.length === 0) return undefined;
+    const g = parsed;
+    for (const e of v6) if (v6Contains(e, g)) return { entry: e.entry, prefix: e.prefix };
+    return undefined;
+  };
   return {
     entries: Object.freeze([...list]),
-    match(ip: string) {
-      const a = normalizeIp(ip);
-      if (!a) return undefined;
-      const type = isIP(a) === 4 ? 'ipv4' : 'ipv6';
-      if (!all.check(a, type)) return undefined;
-      for (const c of compiled) {
-        if (c.bl.check(a, type)) return { entry: c.entry, prefix: c.prefix };
-      }
-      return undefined;
-    },
-    contains(ip: string) {
-      const a = normalizeIp(ip);
-      if (!a) return false;
-      return all.check(a, isIP(a) === 4 ? 'ipv4' : 'ipv6');
-    },
+    match,
+    contains: (ip: string) => match(ip) !== undefined,
   };
 }
