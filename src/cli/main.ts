@@ -18,6 +18,7 @@ import { registerList } from './commands/list.ts';
 import { registerUser } from './commands/user.ts';
 import { registerRoute } from './commands/route.ts';
 import { registerReport } from './commands/report.ts';
+import { registerAudit } from './commands/audit.ts';
 import { registerPolicyReplay } from './replay.ts';
 import { reportError } from './format.ts';
 
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerQueue(program);
   registerTrace(program);
   registerReport(program);
+  registerAudit(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const s of c.commands) s.exitOverride();

@@ -98,7 +98,6 @@ const REPORT_INDEXES = `
 CREATE INDEX IF NOT EXISTS trace_message_report_inbound ON trace_message (received_at, connector_type, connector, tls_version, status);
 CREATE INDEX IF NOT EXISTS trace_message_client_ip_at ON trace_message (client_ip, received_at);
 CREATE UNIQUE INDEX IF NOT EXISTS trace_message_import_key ON trace_message (import_key) WHERE import_key IS NOT NULL;
-CREATE INDEX IF NOT EXISTS trace_message_import_name ON trace_message (import_name) WHERE import_name IS NOT NULL;
 `;
 
 function addMissingColumns(db: Db): void {

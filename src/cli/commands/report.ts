@@ -119,13 +119,15 @@ function registerDirectSend(report: Command, io: CliIo, deps: ReportDeps): void 
     .description('Direct Send readiness: every anonymous accepted-domain sender, classified, with the command that migrates it')
     .option('--since <window>', 'e.g. 7d, 30d, 90d or an ISO date', '30d')
     .option('--internal <cidr...>', `internal ranges for classification (default ${DEFAULT_INTERNAL_RANGES.join(' ')})`)
+    .option('--source <source>', 'only traffic from this source: gateway, or import:NAME (mailgate audit import); default every source')
     .addOption(formatOption())
-    .action(async (o: { since: string; internal?: string[]; format: OutputFormat }, cmd: Command) =>
+    .action(async (o: { since: string; internal?: string[]; source?: string; format: OutputFormat }, cmd: Command) =>
       withContext(cmd, async (ctx) => {
         ensureTraceSchema(ctx.db);
         const internal = o.internal ? requireIps('--internal', splitList(o.internal)) : undefined;
         const w = windowFor(ctx, o.since, io);
-        printReport(await directSendReport(ctx.db, w, { internal, spfCheck: deps.spfCheck ?? liveSpfCheck(ctx) }), o.format, io);
+        if (o.source !== undefined && o.source !== 'gateway' && !/^import:.+/.test(o.source)) throw new UsageError(`--source must be gateway or import:NAME, not "${o.source}"`);
+        printReport(await directSendReport(ctx.db, w, { internal, source: o.source, spfCheck: deps.spfCheck ?? liveSpfCheck(ctx) }), o.format, io);
       }),
     );
 }

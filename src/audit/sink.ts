@@ -1,0 +1,131 @@
+/**
+ * @module audit/sink
+ * Writes imported message copies into the trace store as TraceMessage rows with source
+ * `import:<name>`: batched in transactions, `INSERT … ON CONFLICT DO NOTHING` on the unique
+ * import_key (network message id + recipient), so re-importing a file adds nothing; a duplicate
+ * only fills authentication columns still empty (an EmailEvents import after a message trace
+ * import adds SPF/DKIM/DMARC to the same copies). Row ids are `I<run start, base 36>-<sequence>`:
+ * increasing within a run, so inserts append to the primary key B-tree instead of scattering
+ * (dedupe rests on import_key, not on the id). Positional parameters and 20,000-row transactions:
+ * together about twice as fast as named parameters, hashed ids and small batches.
+ * Also reconciles attribution for an import once its tenant domains are known (given or inferred).
+ * Touches: trace_message (insert, and attribution updates of the import's own rows).
+ */
+import type Database from 'better-sqlite3';
+import type { Db } from '../core/sqlite.ts';
+import { ensureTraceSchema, type TraceMessage } from '../trace/index.ts';
+import { MESSAGE_COLUMNS, messageToRecord } from '../trace/rows.ts';
+import { attributionOf, listenerOf, type ImportedRow } from './model.ts';
+
+const EXTRA = ['import_key', 'import_name'] as const;
+
+export interface SinkCounts {
+  inserted: number;
+  duplicates: number;
+}
+
+/** Batched writer of one import. */
+export class ImportSink {
+  private readonly insert: Database.Statement;
+  private readonly merge: Database.Statement;
+  private readonly batch: ImportedRow[] = [];
+  private readonly flushTx: (rows: ImportedRow[]) => void;
+  readonly counts: SinkCounts = { inserted: 0, duplicates: 0 };
+  private readonly source: string;
+  private readonly idPrefix = `I${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36).padStart(2, '0')}-`;
+  private seq = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly name: string,
+    private readonly tenant: ReadonlySet<string>,
+    private readonly batchSize = 20_000,
+  ) {
+    ensureTraceSchema(db);
+    // A 128 MiB page cache for this connection (the import_key index takes random GUID keys), and
+    // WAL checkpoints every 256 MiB instead of 4 MiB while importing (hot index pages are written back
+    // once, not at every checkpoint); close() restores the default and checkpoints.
+    db.pragma('cache_size = -131072');
+    db.pragma('wal_autocheckpoint = 65536');
+    this.source = `import:${name}`;
+    const cols = [...MESSAGE_COLUMNS, ...EXTRA];
+    this.insert = db.prepare(`INSERT INTO trace_message (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')}) ON CONFLICT DO NOTHING`);
+    this.merge = db.prepare(
+      `UPDATE trace_message SET spf = coalesce(spf, @spf), dkim = coalesce(dkim, @dkim), dmarc = coalesce(dmarc, @dmarc), compauth = coalesce(compauth, @compauth),
+         header_from = coalesce(header_from, @header_from) WHERE import_key = @import_key`,
+    );
+    this.flushTx = db.transaction((rows: ImportedRow[]) => {
+      const now = Date.now();
+      for (const r of rows) {
+        const rec = { ...messageToRecord(this.toMessage(r), now), import_key: r.key, import_name: this.name };
+        if (this.insert.run(cols.map((c) => rec[c])).changes > 0) this.counts.inserted++;
+        else {
+          this.counts.duplicates++;
+          if (r.spf || r.dkim || r.dmarc || r.compauth || r.headerFrom) this.merge.run(rec);
+        }
+      }
+    });
+  }
+
+  /** The trace row of a message copy. */
+  toMessage(r: ImportedRow): TraceMessage {
+    return {
+      id: this.idPrefix + (this.seq++).toString(36).padStart(8, '0'),
+      connectionId: r.networkMessageId,
+      receivedAt: r.receivedAt,
+      clientIp: r.clientIp,
+      listener: listenerOf(r.direction),
+      tlsVersion: r.tlsVersion,
+      mailFrom: r.mailFrom,
+      headerFrom: r.headerFrom,
+      recipients: [r.recipient],
+      subject: r.subject,
+      size: r.size,
+      messageId: r.messageId,
+      attribution: attributionOf(r, this.tenant),
+      connector: r.connector,
+      status: r.status,
+      source: this.source,
+      spf: r.spf,
+      dkim: r.dkim,
+      dmarc: r.dmarc,
+      compauth: r.compauth,
+    };
+  }
+
+  add(r: ImportedRow): void {
+    this.batch.push(r);
+    if (this.batch.length >= this.batchSize) this.flush();
+  }
+
+  flush(): void {
+    if (this.batch.length === 0) return;
+    this.flushTx(this.batch);
+    this.batch.length = 0;
+  }
+
+  /** Flush, restore the default checkpoint interval and checkpoint the WAL (passive: never waits). */
+  close(): void {
+    this.flush();
+    this.db.pragma('wal_autocheckpoint = 1000');
+    this.db.pragma('wal_checkpoint(PASSIVE)');
+  }
+}
+
+/**
+ * Recompute the attribution of every inbound/unknown-direction, connector-less row of an import
+ * for a tenant domain set: `direct-send` when the MAIL FROM domain is a tenant domain, else
+ * `anonymous-external`. Returns how many rows are direct-send afterwards (`countOnly`: only count).
+ */
+export function reconcileAttribution(db: Db, name: string, tenant: readonly string[], countOnly = false): number {
+  const domains = JSON.stringify(tenant.map((d) => d.toLowerCase()));
+  const base = `import_name = ? AND listener IN ('exo:inbound', 'exo:unknown') AND (connector IS NULL OR connector = '')`;
+  const dom = `lower(substr(mail_from, instr(mail_from, '@') + 1)) IN (SELECT value FROM json_each(?))`;
+  const n = (): number => (db.prepare(`SELECT count(*) AS n FROM trace_message WHERE import_name = ? AND attribution = 'direct-send'`).get(name) as { n: number }).n;
+  if (countOnly) return n();
+  return db.transaction(() => {
+    db.prepare(`UPDATE trace_message SET attribution = 'anonymous-external' WHERE ${base} AND attribution = 'direct-send' AND (mail_from IS NULL OR NOT ${dom})`).run(name, domains);
+    db.prepare(`UPDATE trace_message SET attribution = 'direct-send' WHERE ${base} AND attribution <> 'direct-send' AND mail_from IS NOT NULL AND ${dom}`).run(name, domains);
+    return n();
+  })();
+}
