@@ -15,6 +15,7 @@ import { registerModelCommands } from './commands/model.ts';
 import { openContext, type CliIo } from './context.ts';
 import { CliError, UsageError } from './format.ts';
 import { ConfigError, verifyPassword, type Config } from '../config/index.ts';
+import { storedConfig } from '../../test/helpers/stored-config.ts';
 
 interface Run {
   out: string;
@@ -39,16 +40,7 @@ async function run(data: string, args: string[], stdin?: string): Promise<Run> {
   return res;
 }
 
-function stored(data: string): Config {
-  const ctx = openContext({ data });
-  try {
-    const cur = ctx.store.current();
-    assert.ok(cur);
-    return cur.config;
-  } finally {
-    ctx.close();
-  }
-}
+const stored = storedConfig;
 
 function versions(data: string): number {
   const ctx = openContext({ data });

@@ -16,6 +16,7 @@ import { registerRoute } from './commands/route.ts';
 import { openContext, type CliIo } from './context.ts';
 import { CliError, UsageError } from './format.ts';
 import type { Config } from '../config/index.ts';
+import { storedConfig } from '../../test/helpers/stored-config.ts';
 
 function newDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'mailgate-route-'));
@@ -31,16 +32,7 @@ async function run(data: string, args: string[]): Promise<{ out: string }> {
   return res;
 }
 
-function stored(data: string): Config {
-  const ctx = openContext({ data });
-  try {
-    const cur = ctx.store.current();
-    assert.ok(cur);
-    return cur.config;
-  } finally {
-    ctx.close();
-  }
-}
+const stored = storedConfig;
 
 function selfSigned(cn: string): { cert: string; key: string } {
   const keys = forge.pki.rsa.generateKeyPair(1024);
