@@ -4,7 +4,9 @@
  * for bounces). Order matters, because a 250 means the message is on disk:
  *   1. commit the spool file (end record, fsync, rename into msg/, fsync msg/);
  *   2. in ONE SQLite transaction: insert the queue row (+ whatever onCommitted writes, e.g. the
- *      trace's RECEIVE event in the same database);
+ *      trace's RECEIVE event in the same database); messages that reach this step in the same
+ *      event-loop turn share that transaction (group commit, row-batch.ts), each in its own
+ *      savepoint;
  *   3. resolve with the queue id; then notify() (wakes the scheduler).
  * On any error it rejects (smtp/ answers 451 4.3.0) and leaves nothing half-registered: a failed
  * commit removes the file, a failed row insert moves the committed file aside with a reason.
@@ -20,6 +22,7 @@ import type { Disposition, MessageMeta } from './contract.ts';
 import type { SpoolMeta } from './spool-format.ts';
 import type { Spool, SpoolWriter } from './spool.ts';
 import type { QueueStore } from './store.ts';
+import { RowBatcher } from './row-batch.ts';
 
 /** Meta as the caller knows it; `id` and `size` are taken from the writer. */
 export type AcceptMeta = Omit<MessageMeta, 'id' | 'size'> & Partial<Pick<MessageMeta, 'id' | 'size'>>;
@@ -56,6 +59,7 @@ export interface Acceptor {
 /** Build the acceptor that smtp/ (and the scheduler, for bounces) queue messages through. */
 export function createAcceptor(deps: AcceptorDeps): Acceptor {
   const { spool } = deps;
+  const rows = new RowBatcher(deps.store.db);
 
   async function accept(
     writer: SpoolWriter,
@@ -65,7 +69,7 @@ export function createAcceptor(deps: AcceptorDeps): Acceptor {
     onCommitted?: OnCommitted,
   ): Promise<string> {
     const stored = await commitOrAbort(writer, meta, disposition);
-    await registerOrMoveAside(deps, stored, disposition, onCommitted);
+    await registerOrMoveAside(deps, rows, stored, disposition, onCommitted);
     if (traceRow && deps.trace) safely(deps, () => deps.trace?.message({ ...traceRow, id: stored.id, size: traceRow.size ?? stored.size }));
     if (deps.notify) safely(deps, deps.notify);
     return stored.id;
@@ -92,16 +96,17 @@ async function commitOrAbort(writer: SpoolWriter, meta: AcceptMeta, disposition:
 
 async function registerOrMoveAside(
   deps: AcceptorDeps,
+  rows: RowBatcher,
   stored: SpoolMeta,
   disposition: Disposition,
   onCommitted?: OnCommitted,
 ): Promise<void> {
   const { store } = deps;
   try {
-    store.db.transaction(() => {
+    await rows.register(() => {
       store.insert(stored, disposition);
       onCommitted?.(store.db, stored);
-    }).immediate(); // IMMEDIATE: take the write lock up front, so the busy timeout applies (WAL upgrade from read fails at once)
+    });
   } catch (err) {
     const reason = `queue row insert failed (message not acknowledged): ${(err as Error).message}`;
     await deps.spool.moveAside(stored.id, reason).catch((e: unknown) => {

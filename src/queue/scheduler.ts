@@ -26,8 +26,9 @@ import {
 } from './attempt.ts';
 import type { BounceBuilder, DeliveryAgent, DeliveryRequest, RecipientOutcome } from './contract.ts';
 import { recoverQueue, type RecoverReport } from './recover.ts';
+import { RowBatcher } from './row-batch.ts';
 import type { Spool } from './spool.ts';
-import { isFinal } from './states.ts';
+import { isFinal, type QueueState } from './states.ts';
 import { formatOutcome, type QueueRow, type QueueStore } from './store.ts';
 
 export interface SchedulerOptions {
@@ -54,11 +55,14 @@ export interface SchedulerOptions {
 export class Scheduler {
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly acceptor: Acceptor;
+  /** Outcomes of attempts that finish in the same turn are recorded in one transaction. */
+  private readonly outcomeRows: RowBatcher;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private stopping = false;
 
   constructor(private readonly o: SchedulerOptions) {
+    this.outcomeRows = new RowBatcher(o.store.db);
     this.acceptor =
       o.acceptor ??
       createAcceptor({
@@ -171,10 +175,20 @@ export class Scheduler {
     const next = now + backoffMs(row.attempts + 1, this.o.retryInitialSeconds, this.o.retryMaxSeconds);
     // The next hop has already answered: recording that must not be lost to a busy database, or
     // a delivered message would be deferred and sent twice. Retry for a while before giving up.
-    const state = await withRetries(() => store.recordOutcomes(row.id, outcomes, now, next), 5, 200);
+    const state = await withRetries(() => this.recordOutcomes(row.id, outcomes, now, next), 5, 200);
     for (const ev of outcomeEvents(row.id, outcomes, now)) this.o.trace.event(ev);
     if (isFinal(state)) await spool.remove(row.id);
     this.o.logger.info({ queueId: row.id, attempt: row.attempts + 1, state }, 'delivery attempt done');
+  }
+
+  /** store.recordOutcomes inside the next batch transaction; resolves with the new state once committed. */
+  private async recordOutcomes(id: string, outcomes: RecipientOutcome[], now: number, next: number): Promise<QueueState> {
+    let state: QueueState | undefined;
+    await this.outcomeRows.register(() => {
+      state = this.o.store.recordOutcomes(id, outcomes, now, next);
+    });
+    if (state === undefined) throw new Error(`queue message ${id}: outcome not recorded`);
+    return state;
   }
 
   private request(row: QueueRow, rcpts: string[]): DeliveryRequest {
@@ -250,11 +264,11 @@ function bounceTraceRow(original: QueueRow, now: number): TraceMessage {
   };
 }
 
-/** Run a synchronous store operation, retrying on error (SQLITE_BUSY under multi-process load). */
-async function withRetries<T>(fn: () => T, tries: number, delayMs: number): Promise<T> {
+/** Run a store operation, retrying on error (SQLITE_BUSY under multi-process load). */
+async function withRetries<T>(fn: () => T | Promise<T>, tries: number, delayMs: number): Promise<T> {
   for (let i = 1; ; i++) {
     try {
-      return fn();
+      return await fn();
     } catch (err) {
       if (i >= tries) throw err;
       await new Promise((r) => setTimeout(r, delayMs * i));

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# mailgate benchmark harness (`npm run bench`): the same bounded loads against a bare smtp-sink,
+# a private Postfix, Haraka (smtp_forward) and mailgate (policy off / every check on), in turn,
+# A B A B ... for ROUNDS rounds, then a table + JSON (bench/report.ts).
+# Recipes reused from ../shared/bench-peers (lib.sh: bench(), CPU/memory accounting; the Postfix
+# and Haraka setup scripts). Loopback only; every run bounded (RUN_TIMEOUT, DRAIN_TIMEOUT, counts).
+#
+#   ROUNDS=3                       rounds (A B A B ...)
+#   TARGETS="sink postfix haraka mailgate-off mailgate-full"
+#   LOADS="A 20 20000;B 1 2000"    load (1) and load (2): "NAME SESSIONS MESSAGES"
+#   HARAKA_LOADS="A 20 5000;B 1 400"  Haraka stock stalls ~40 ms/message (Nagle): smaller counts
+#   LAT_N=2000 HARAKA_LAT_N=400    messages of our latency client (load 2 latency)
+#   IDLE_N=1000 IDLE_HOLD=30       load (3): idle connections held while load (1) runs again
+#   MAILGATE_WORKERS=0             serve --workers (0 = one per core)
+#   SKIP_BUILD=1                   use dist/ as it is
+#   PROFILE=1                      mailgate started with --cpu-prof (profiles in $PB/prof)
+#   BASELINE_DIST=/path/to/dist    adds targets mailgate-off-baseline / mailgate-full-baseline: another
+#                                  build (e.g. before a change), interleaved in the same rounds
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+PEERS=${PEERS:-$(cd "$ROOT/../shared/bench-peers" && pwd)}
+export PB=${PB:-/tmp/mailgate-bench}
+STAMP=$(date +%Y%m%d-%H%M%S)
+OUT=$PB/run-$STAMP
+mkdir -p "$OUT"
+export RESULTS=$OUT/results.csv CPU_RESULTS=$OUT/cpu.csv LAT_RESULTS=$OUT/latency-py.csv LOGDIR=$OUT/logs
+BENCH_LOADS=${LOADS:-A 20 20000;B 1 2000}
+unset LOADS
+ROUNDS=${ROUNDS:-3}
+TARGETS=${TARGETS:-sink postfix haraka mailgate-off mailgate-full}
+HARAKA_LOADS=${HARAKA_LOADS:-A 20 5000;B 1 400}
+LAT_N=${LAT_N:-2000}
+HARAKA_LAT_N=${HARAKA_LAT_N:-400}
+IDLE_N=${IDLE_N:-1000}
+IDLE_HOLD=${IDLE_HOLD:-30}
+export DRAIN_TIMEOUT=${DRAIN_TIMEOUT:-180} RUN_TIMEOUT=${RUN_TIMEOUT:-300} RUNS=1 WARMUP=0
+MG_PORT=2527
+SENDER_DOMAIN=bench.invalid
+LATCSV=$OUT/latency.csv IDLECSV=$OUT/idle.csv
+TSX=(node --import tsx)
+
+command -v smtp-source >/dev/null && command -v smtp-sink >/dev/null || bash "$PEERS/00-install-system.sh"
+# shellcheck source=/dev/null
+. "$PEERS/lib.sh"
+echo "target,round,messages,ok,p50_ms,p90_ms,p99_ms,max_ms,mean_ms,wall_s" >"$LATCSV"
+echo "target,round,wanted,opened,banners,rss_before_kb,rss_open_kb,rss_peak_kb,rss_after_kb,extra_mb,open_s" >"$IDLECSV"
+
+{
+  echo "date: $(date -Is)"; echo "nproc: $(nproc)"
+  grep -m1 'model name' /proc/cpuinfo; grep MemTotal /proc/meminfo; uname -srvm
+  echo "fs of $PB: $(df -T "$PB" | awk 'NR==2{print $2, $1}')"
+  echo "node $(node --version); $(postconf -d mail_version 2>/dev/null); smtp-source/smtp-sink from Debian postfix"
+  echo "rounds: $ROUNDS; loads: $BENCH_LOADS; haraka loads: $HARAKA_LOADS; idle: $IDLE_N x ${IDLE_HOLD}s; latency msgs: $LAT_N (haraka $HARAKA_LAT_N)"
+  echo "mailgate: serve --workers ${MAILGATE_WORKERS:-0} ($( [ "${MAILGATE_WORKERS:-0}" = 0 ] && nproc || echo "${MAILGATE_WORKERS}") receive processes + 1 queue owner), git $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet || echo '+dirty')"
+} >"$OUT/machine.txt"
+cat "$OUT/machine.txt" >&2
+
+if [ "${SKIP_BUILD:-0}" != 1 ]; then (cd "$ROOT" && npm run build >"$LOGDIR/build.log" 2>&1) || { log "build failed: $LOGDIR/build.log"; exit 1; }; fi
+
+# --- what we started, stopped by PID on exit -----------------------------------------------------
+SINK_PID= DNS_PID= CUR_STOP=
+cleanup() {
+  [ -n "$CUR_STOP" ] && $CUR_STOP
+  stop_pid "$DNS_PID"; stop_pid "$SINK_PID"; rm -f "$PB/sink.pid"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# smtp-sink with running counters (-c): the one next hop, and the delivered count of every target
+SINK_OUT=$OUT/sink.out
+if ss -Hltn "sport = :$SINK_PORT" | grep -q .; then log "port $SINK_PORT is taken; stop that first"; exit 1; fi
+smtp-sink -u nobody -c -C 127.0.0.1:$SINK_PORT 2048 >"$SINK_OUT" 2>&1 &
+SINK_PID=$!; echo "$SINK_PID" >"$PB/sink.pid"
+wait_listen $SINK_PORT || exit 1
+sink_count() { tail -c 64 "$SINK_OUT" | tr '\r' '\n' | awk -F'mesg=' 'NF>1{n=$2} END{print n+0}'; }
+export PRE_RUN='SINK0=$(sink_count)'
+# evaluated inside lib.sh bench(): $m is that run's message count
+DRAIN='[ "$(sink_count)" -ge $((SINK0 + m)) ]'
+
+if [[ " $TARGETS " == *" mailgate-full"* ]]; then
+  rm -f "$PB/dns.addr"
+  (cd "$ROOT" && exec "${TSX[@]}" bench/dns.ts "$PB/dns.addr" "$SENDER_DOMAIN") >"$LOGDIR/dns.log" 2>&1 &
+  DNS_PID=$!
+  for _ in $(seq 1 100); do [ -s "$PB/dns.addr" ] && break; sleep 0.1; done
+  DNS_ADDR=$(cat "$PB/dns.addr") || { log "dns server did not start"; exit 1; }
+  log "loopback DNS at $DNS_ADDR"
+fi
+
+# --- targets: start_<t> sets PORT and TARGET_PID; stop_<t> stops what start started ----------------
+start_sink() { PORT=$SINK_PORT; TARGET_PID=$SINK_PID; }
+stop_sink() { :; }
+
+PF_ETC=$PB/postfix/etc
+start_postfix() {
+  bash "$PEERS/30-setup-postfix.sh" >"$LOGDIR/postfix-setup.log" 2>&1 || return 1
+  postfix -c "$PF_ETC" status >/dev/null 2>&1 && script -qec "postfix -c $PF_ETC stop" /dev/null >&2
+  script -qec "postfix -c $PF_ETC start" /dev/null >&2
+  PORT=$POSTFIX_PORT; wait_listen $PORT || return 1
+  TARGET_PID=$(tr -d ' ' <"$PB/postfix/spool/pid/master.pid")
+}
+stop_postfix() { script -qec "postfix -c $PF_ETC stop" /dev/null >&2; wait_closed $POSTFIX_PORT; }
+
+HARAKA_PID=
+start_haraka() {
+  bash "$PEERS/20-setup-haraka.sh" 1 >"$LOGDIR/haraka-setup.log" 2>&1 || return 1
+  (cd "$PB/haraka-app" && exec node node_modules/Haraka/bin/haraka -c "$PB/haraka-app/inst") >>"$LOGDIR/haraka.log" 2>&1 &
+  HARAKA_PID=$!; PORT=$HARAKA_PORT; TARGET_PID=$HARAKA_PID
+  wait_listen $PORT || return 1
+  sleep 2 # cluster worker
+}
+stop_haraka() { stop_pid "$HARAKA_PID"; wait_closed $HARAKA_PORT; HARAKA_PID=; }
+
+MG_PID=
+start_mailgate() { # $1 = off | full, $2 = dist dir (default: this checkout's build)
+  local mode=$1 dist=${2:-$ROOT/dist} dir=$PB/mailgate-$1 env=(MAILGATE_LOG_LEVEL=warn) prof=()
+  rm -rf "$dir"; mkdir -p "$dir"
+  (cd "$ROOT" && "${TSX[@]}" bench/mailgate-config.ts "$dir" "$mode" $MG_PORT $SINK_PORT $SENDER_DOMAIN) >>"$LOGDIR/mailgate-$mode.log" 2>&1 || return 1
+  if [ "$mode" = full ]; then env+=(MAILGATE_DNS_SERVERS="$DNS_ADDR"); else env+=(MAILGATE_DNS_SERVERS=127.0.0.1:1); fi
+  [ "${PROFILE:-0}" = 1 ] && { mkdir -p "$PB/prof"; prof=(--cpu-prof --cpu-prof-dir "$PB/prof"); }
+  env "${env[@]}" node "${prof[@]}" "$dist/cli/main.js" --data "$dir" serve --workers "${MAILGATE_WORKERS:-0}" \
+    >>"$LOGDIR/mailgate-$mode.log" 2>&1 &
+  MG_PID=$!; PORT=$MG_PORT; TARGET_PID=$MG_PID
+  wait_listen $PORT || return 1
+  sleep 2 # every cluster worker up
+}
+stop_mailgate() { stop_pid "$MG_PID"; wait_closed $MG_PORT; MG_PID=; }
+start_mailgate-off() { start_mailgate off; }
+stop_mailgate-off() { stop_mailgate; }
+start_mailgate-full() { start_mailgate full; }
+stop_mailgate-full() { stop_mailgate; }
+start_mailgate-off-baseline() { start_mailgate off "${BASELINE_DIST:?set BASELINE_DIST}"; }
+stop_mailgate-off-baseline() { stop_mailgate; }
+start_mailgate-full-baseline() { start_mailgate full "${BASELINE_DIST:?set BASELINE_DIST}"; }
+stop_mailgate-full-baseline() { stop_mailgate; }
+
+# --- the loads against one target ----------------------------------------------------------------
+measure() { # target round
+  local t=$1 round=$2 spec l1 l2 latn=$LAT_N
+  spec=$BENCH_LOADS
+  [ "$t" = haraka ] && { spec=$HARAKA_LOADS; latn=$HARAKA_LAT_N; }
+  IFS=';' read -r l1 l2 <<<"$spec"
+  LOADS=("$l1"); bench "$t" "$PORT" "$DRAIN"                       # (1) throughput, many sessions
+  if [ -n "$l2" ]; then LOADS=("$l2"); bench "$t" "$PORT" "$DRAIN"; fi  # (2) one session
+  sync
+  (cd "$ROOT" && timeout "$RUN_TIMEOUT" "${TSX[@]}" bench/latency.ts --port "$PORT" -n "$latn" --bytes "$MSG_BYTES" \
+    --from "$FROM" --to "$RCPT" --target "$t" --round "$round") >>"$LATCSV" 2>>"$LOGDIR/latency-$t.log"
+  tail -1 "$LATCSV" >&2
+  if [ "$IDLE_N" -gt 0 ]; then                                        # (3) idle connections during (1)
+    local ready=$OUT/idle.ready ipid
+    rm -f "$ready"
+    (cd "$ROOT" && exec timeout $((IDLE_HOLD + 120)) "${TSX[@]}" bench/idle.ts --port "$PORT" --pid "$TARGET_PID" -n "$IDLE_N" \
+      --hold "$IDLE_HOLD" --ready "$ready" --target "$t" --round "$round") >>"$IDLECSV" 2>>"$LOGDIR/idle-$t.log" &
+    ipid=$!
+    for _ in $(seq 1 600); do [ -s "$ready" ] && break; kill -0 $ipid 2>/dev/null || break; sleep 0.1; done
+    LOADS=("A+idle ${l1#* }"); bench "$t" "$PORT" "$DRAIN"
+    wait $ipid; tail -1 "$IDLECSV" >&2
+  fi
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+  for t in $TARGETS; do
+    log "round $round/$ROUNDS: $t"
+    if "start_$t"; then
+      CUR_STOP="stop_$t"
+      measure "$t" "$round"
+    else
+      log "$t did not start (see $LOGDIR)"
+    fi
+    "stop_$t"; CUR_STOP=
+  done
+done
+log "sink counted $(sink_count) messages in total"
+(cd "$ROOT" && "${TSX[@]}" bench/report.ts "$OUT") | tee "$OUT/summary.md"
