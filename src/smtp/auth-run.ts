@@ -43,7 +43,8 @@ export function startAuth(deps: SmtpDeps, c: ConnState, tx: TxState, source: Rea
     isAcceptedDomain: (d) => acceptedDomainOf(d.toLowerCase(), policy) !== undefined,
   });
   // Whatever the evaluator did, the rest of the tee must flow or the spool writer would stall.
-  void facts.finally(() => tee.resume());
+  const drain = (): void => void tee.resume();
+  facts.then(drain, drain);
   return facts;
 }
 

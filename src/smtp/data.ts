@@ -33,7 +33,13 @@ const VIOLATION_KEYS: Record<string, ReplyKey> = {
 };
 
 /** Receive one message: returns when the reply has been given. */
-export function onData(h: StageHandlers, stream: SMTPServerDataStream, session: SMTPServerSession, cb: DataCb): void {
+export function onData(h: StageHandlers, stream: SMTPServerDataStream, session: SMTPServerSession, reply: DataCb): void {
+  let replied = false;
+  const cb: DataCb = (err, message) => {
+    if (replied) return; // one reply per DATA, whatever path gets there first
+    replied = true;
+    reply(err, message);
+  };
   const c = h.sessions.get(session);
   const tx = c?.tx;
   if (!c || !tx) {
@@ -53,7 +59,14 @@ export function onData(h: StageHandlers, stream: SMTPServerDataStream, session: 
   let pending = writer ? 2 : 1;
   const done = (): void => {
     pending -= 1;
-    if (pending === 0) finish(h, c, tx, stream, guard, writer, writeError, auth, settings.maxMessageSize, settings.maxLineLength, cb);
+    if (pending !== 0) return;
+    finish(h, c, tx, stream, guard, writer, writeError, auth, settings.maxMessageSize, settings.maxLineLength, cb).catch((err: unknown) => {
+      // Fail closed: an unexpected error after DATA never becomes an accept (convention 3).
+      h.deps.logger.error({ err, id: tx.id }, 'end of DATA failed');
+      void writer?.abort().catch(() => undefined);
+      c.tx = undefined;
+      cb(new SmtpReplyError('queue-error', undefined, tx.id, h.deps.hostname));
+    });
   };
   if (writer) {
     const w = writer;
@@ -105,7 +118,8 @@ async function finish(
     h.deps.logger.error({ err: writeError, id: tx.id }, 'spool write failed');
     return refuse('queue-error', {}, tx.attribution, ['queue:write-error']);
   }
-  facts = auth ? await auth : undefined;
+  // auth/ never throws by contract; should it, the message is judged without results.
+  facts = auth ? await auth.catch(() => undefined) : undefined;
   const v = h.decide('eod', policyInput(c, { headerFrom: r.headerFrom, auth: facts ? authSummary(facts, tx.id) : undefined }));
   if (v === 'error') return refuse('policy-error', {}, tx.attribution, ['policy:error']);
   if (v.action === 'reject' || v.action === 'tempfail') return refuse(v.reply, { ip: c.clientIp, ...v.vars }, v.attribution ?? tx.attribution, v.reasons);
