@@ -10,11 +10,11 @@
  * Touches: DNS, through the resolver it is given.
  * RFCs: 7208.
  */
-import { createResolver, explainSpf, type DnsResolveFn } from '../auth/index.ts';
+import { explainSpf, resolverFromSettings, type DnsResolveFn } from '../auth/index.ts';
 import type { SpfAuthorization, SpfAuthorizer } from '../trace/reports/index.ts';
 
 export interface SpfOptions {
-  /** Base resolver (default: auth/'s caching resolver over the system's servers). */
+  /** Base resolver (default: auth/'s caching resolver over the system's servers, or MAILGATE_DNS_SERVERS). */
   resolve?: DnsResolveFn | undefined;
   /** A record given with --spf, answered for the TXT of every tenant domain. */
   record?: string | undefined;
@@ -23,7 +23,7 @@ export interface SpfOptions {
 
 /** The resolver SPF evaluation uses: the given record for tenant domains, else the base resolver. */
 export function spfResolver(o: SpfOptions): DnsResolveFn {
-  const base = o.resolve ?? createResolver().resolve;
+  const base = o.resolve ?? resolverFromSettings(undefined).resolve;
   const record = o.record;
   if (!record) return base;
   const tenant = new Set((o.tenantDomains ?? []).map((d) => d.toLowerCase()));

@@ -14,3 +14,4 @@ export type { DmarcAction, RenderOptions } from './auth-results.ts';
 export { compauth, spoofSuspect } from './compauth.ts';
 export type * from './types.ts';
 export { explainSpf, type SpfExplanation } from './spf-explain.ts';
+export { resolverFromSettings, type DnsSettings } from './configured.ts';

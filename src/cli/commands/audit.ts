@@ -10,7 +10,7 @@
  */
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
-import type { DnsResolveFn } from '../../auth/index.ts';
+import { resolverFromSettings, type DnsResolveFn } from '../../auth/index.ts';
 import {
   buildPlan,
   createSpfAuthorizer,
@@ -135,7 +135,7 @@ function registerPlan(audit: Command, io: CliIo, deps: AuditDeps): void {
         const given = o.tenantDomains ? splitList(o.tenantDomains).map((d) => d.toLowerCase()) : undefined;
         // Tenant domains for SPF: given, else found by a first pass without SPF (the sources' sender domains).
         const tenant = given ?? (await buildPlan(ctx.db, { window, source: o.source, now })).tenantDomains;
-        const spfOpts = { resolve: deps.resolve, record: o.spf?.trim(), tenantDomains: tenant };
+        const spfOpts = { resolve: deps.resolve ?? resolverFromSettings(ctx.store.current()?.config.dns).resolve, record: o.spf?.trim(), tenantDomains: tenant };
         const plan = await buildPlan(ctx.db, {
           window,
           source: o.source,

@@ -17,14 +17,14 @@ import {
   inboundReport,
   reportWindow,
   staleAllowReport,
-  unknownSpfAuthorizer,
   DEFAULT_INTERNAL_RANGES,
   type Report,
   type ReportWindow,
   type SpfAuthorizer,
 } from '../../trace/reports/index.ts';
 import { defaultIo, withContext, type CliContext, type CliIo } from '../context.ts';
-import { createResolver, explainSpf } from '../../auth/index.ts';
+import { resolverFromSettings } from '../../auth/index.ts';
+import { createSpfAuthorizer } from '../../audit/index.ts';
 import { CliError, UsageError, enumParser, formatOption, parsePositiveInt, printRows, requireIps, splitList, type OutputFormat } from '../format.ts';
 
 /** Seams of the report commands. */
@@ -34,17 +34,11 @@ export interface ReportDeps {
 }
 
 /**
- * The live SPF check: the organization's published record evaluated through auth/'s resolver,
- * on the DNS servers of the config in force (MAILGATE_DNS_SERVERS overrides, as for serve), and
- * the term that matched. Used unless a test injects its own.
+ * The live SPF check: the organization's published record evaluated through auth/'s resolver on the
+ * DNS servers of the config in force (the audit plan's authorizer; one implementation for both).
  */
 function liveSpfCheck(ctx: CliContext): SpfAuthorizer {
-  const cfg = ctx.store.current()?.config;
-  const env = (process.env.MAILGATE_DNS_SERVERS ?? '').split(',').map((x) => x.trim()).filter(Boolean);
-  const servers = env.length ? env : (cfg?.dns.servers ?? []);
-  const resolver = createResolver({ ...(servers.length ? { servers } : {}), timeoutMs: cfg?.dns.timeoutMs ?? 2000, tries: cfg?.dns.tries ?? 2 });
-  const resolve = (name: string, type: string): Promise<unknown> => resolver.resolve(name, type);
-  return (ip, domain) => explainSpf(ip, domain, resolve);
+  return createSpfAuthorizer({ resolve: resolverFromSettings(ctx.store.current()?.config.dns).resolve });
 }
 
 const TLS = ['none', '1.0', '1.1', '1.2', '1.3'] as const;
