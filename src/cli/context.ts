@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { openDatabase, type Db } from '../core/sqlite.ts';
-import { ConfigStore, loadExampleConfig } from '../config/index.ts';
+import { ConfigStore, loadExampleConfig, type Config } from '../config/index.ts';
 import { CliError, UsageError, type Out } from './format.ts';
 
 export interface CliContext {
@@ -128,4 +128,29 @@ export function requireNamed<T extends { name: string }>(items: readonly T[], na
   const it = items[i];
   if (!it) throw new CliError(`no ${noun} named "${name}"`);
   return it;
+}
+
+/**
+ * `<noun> remove NAME` for a named list of the model (connectors, routes, users): one versioned
+ * change that removes the item, or a CliError naming the noun when there is none.
+ */
+export function registerRemoveNamed(
+  parent: Command,
+  io: CliIo,
+  o: { description: string; noun: string; verb: string; list: (config: Config) => { name: string }[] },
+): void {
+  parent
+    .command('remove')
+    .description(o.description)
+    .argument('<name>', `${o.noun} name`)
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      await withContext(cmd, ({ store }) => {
+        const v = store.update(actor(), `${o.verb} remove ${name}`, (draft) => {
+          const items = o.list(draft);
+          requireNamed(items, name, o.noun);
+          items.splice(indexOfNamed(items, name), 1);
+        });
+        io.out.write(`${o.noun} ${name} removed (config version ${v})\n`);
+      });
+    });
 }

@@ -17,7 +17,7 @@ import type { Attribution, PolicyInput, Stage, Verdict } from '../policy/types.t
 import type { ReceiveConnector } from '../config/schema.ts';
 import { formatReply, SmtpReplyError, type ReplyKey } from './replies.ts';
 import { policyInput, type ConnState } from './session.ts';
-import type { SmtpDeps } from './deps.ts';
+import { listenerSettings, type SmtpDeps } from './deps.ts';
 import { describePeerCertificate } from './certs.ts';
 import { traceRefusedConnection, traceRefusedTransaction } from './trace-rows.ts';
 
@@ -61,7 +61,7 @@ export class StageHandlers {
   refuse(c: ConnState, key: ReplyKey, vars?: Record<string, string>): SmtpReplyError {
     c.errors += 1;
     const id = c.tx?.id ?? c.connectionId;
-    const max = this.deps.snapshot().config.receiveConnectors.find((l) => l.name === this.listener.name)?.maxErrors ?? this.listener.maxErrors;
+    const max = listenerSettings(this.deps, this.listener).maxErrors;
     if (c.errors > max) return new SmtpReplyError('too-many-errors', undefined, id, this.deps.hostname);
     return new SmtpReplyError(key, vars, id, this.deps.hostname);
   }

@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import type { InboundConnector } from '../../config/index.ts';
-import { actor, defaultIo, indexOfNamed, requireNamed, withContext, type CliIo } from '../context.ts';
+import { actor, defaultIo, indexOfNamed, requireNamed, registerRemoveNamed, withContext, type CliIo } from '../context.ts';
 import { CliError, enumParser, formatOption, printRecord, printRows, requireIps, splitList, UsageError, type OutputFormat } from '../format.ts';
 
 type ConnectorType = InboundConnector['connectorType'];
@@ -173,19 +173,7 @@ function registerReadRemove(connector: Command, io: CliIo): void {
         printRecord({ ...c }, opts.format, io.out);
       });
     });
-  connector
-    .command('remove')
-    .description('remove an inbound connector (Remove-InboundConnector)')
-    .argument('<name>', 'connector name')
-    .action(async (name: string, _opts: unknown, cmd: Command) => {
-      await withContext(cmd, ({ store }) => {
-        const v = store.update(actor(), `connector remove ${name}`, (draft) => {
-          requireNamed(draft.inboundConnectors, name, 'inbound connector');
-          draft.inboundConnectors.splice(indexOfNamed(draft.inboundConnectors, name), 1);
-        });
-        io.out.write(`inbound connector ${name} removed (config version ${v})\n`);
-      });
-    });
+  registerRemoveNamed(connector, io, { description: 'remove an inbound connector (Remove-InboundConnector)', noun: 'inbound connector', verb: 'connector', list: (c) => c.inboundConnectors });
 }
 
 /** Register `connector add|set|list|show|remove`. */

@@ -11,7 +11,7 @@ import { X509Certificate } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
 import type { Config, Route } from '../../config/index.ts';
-import { actor, defaultIo, indexOfNamed, requireNamed, withContext, type CliIo } from '../context.ts';
+import { actor, defaultIo, indexOfNamed, requireNamed, registerRemoveNamed, withContext, type CliIo } from '../context.ts';
 import { CliError, enumParser, formatOption, parsePort, printRecord, printRows, splitList, UsageError, type OutputFormat } from '../format.ts';
 
 const parseType = enumParser('--type', ['pickup', 'smtp', 'mx'] as const);
@@ -173,19 +173,7 @@ function registerReadRemove(route: Command, io: CliIo): void {
         else printRecord({ ...r }, opts.format, io.out);
       });
     });
-  route
-    .command('remove')
-    .description('remove a route')
-    .argument('<name>', 'route name')
-    .action(async (name: string, _opts: unknown, cmd: Command) => {
-      await withContext(cmd, ({ store }) => {
-        const v = store.update(actor(), `route remove ${name}`, (draft) => {
-          requireNamed(draft.routes, name, 'route');
-          draft.routes.splice(indexOfNamed(draft.routes, name), 1);
-        });
-        io.out.write(`route ${name} removed (config version ${v})\n`);
-      });
-    });
+  registerRemoveNamed(route, io, { description: 'remove a route', noun: 'route', verb: 'route', list: (c) => c.routes });
 }
 
 /** Register `route add|set|list|show|remove`. */

@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import { hashPassword } from '../../config/index.ts';
-import { actor, defaultIo, indexOfNamed, readPassword, requireNamed, withContext, type CliIo } from '../context.ts';
+import { actor, defaultIo, indexOfNamed, readPassword, requireNamed, registerRemoveNamed, withContext, type CliIo } from '../context.ts';
 import { CliError, formatOption, printRows, splitList, type OutputFormat } from '../format.ts';
 
 function registerAdd(user: Command, io: CliIo): void {
@@ -61,17 +61,5 @@ export function registerUser(program: Command, io: CliIo = defaultIo()): void {
         printRows(rows, ['name', 'sendAs'], opts.format, io.out);
       });
     });
-  user
-    .command('remove')
-    .description('remove a user')
-    .argument('<name>', 'user name')
-    .action(async (name: string, _opts: unknown, cmd: Command) => {
-      await withContext(cmd, ({ store }) => {
-        const v = store.update(actor(), `user remove ${name}`, (draft) => {
-          requireNamed(draft.users, name, 'user');
-          draft.users.splice(indexOfNamed(draft.users, name), 1);
-        });
-        io.out.write(`user ${name} removed (config version ${v})\n`);
-      });
-    });
+  registerRemoveNamed(user, io, { description: 'remove a user', noun: 'user', verb: 'user', list: (c) => c.users });
 }
