@@ -49,6 +49,8 @@ export function openRuntime(dataDir: string, logger: Logger, opts: { seed?: bool
     { onError: (version, err) => logger.error({ version, err }, 'configuration version refused; keeping the one in force') },
   );
   const trace = new TraceWriter(db, { logger });
+  // Read once: hostname() is asked for every reply and message (a syscall each time otherwise).
+  const systemHost = osHostname();
   let dummyHash: Promise<string> | undefined;
   return {
     paths,
@@ -57,7 +59,7 @@ export function openRuntime(dataDir: string, logger: Logger, opts: { seed?: bool
     trace,
     logger,
     snapshot: () => current,
-    hostname: () => current.config.organization.hostname || osHostname(),
+    hostname: () => current.config.organization.hostname || systemHost,
     onChange: (fn) => listeners.push(fn),
     async verifyPassword(user, password) {
       const u = current.config.users.find((x) => x.name.toLowerCase() === user.toLowerCase());
