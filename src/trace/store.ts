@@ -185,10 +185,11 @@ function statements(db: Db): Statements {
 
 /** Recompute and store the status of one message from its outcome events (no-op if no row). */
 function refreshStatus(s: Statements, id: string, now: number): void {
-  const row = s.statusInputs.get(id) as { status: TraceStatus; recipients: string } | undefined;
-  if (!row) return;
+  // Events first: a new message has none, and then one index lookup is all this costs.
   const events = s.outcomeEvents.all(id) as { event: TraceEventType; recipient: string | null }[];
   if (events.length === 0) return;
+  const row = s.statusInputs.get(id) as { status: TraceStatus; recipients: string } | undefined;
+  if (!row) return;
   const next = deriveStatus(
     row.status,
     parseRecipients(row.recipients),
