@@ -17,7 +17,7 @@ import forge from 'node-forge';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import type { Route } from '../config/schema.ts';
 import type { DeliveryRequest } from '../queue/contract.ts';
-import { createSmtpClient, type SmtpClient } from './smtp.ts';
+import { createSmtpClient, type SmtpClient, envelopeAddress } from './smtp.ts';
 import type { MxResolver } from './mx.ts';
 
 interface Received { from: string; to: string[]; data: Buffer; secure: boolean }
@@ -233,4 +233,11 @@ test('mx: walks to the next MX on connection failure; null MX fails 5.1.10; no M
   assert.deepEqual(dialled.sort(), ['mx1.walk.test', 'mx2.walk.test', 'plain.test']);
   await c.closeAll();
   await sink.close();
+});
+
+test('envelope addresses: an IDN domain goes out as its A-label unless the local part needs SMTPUTF8', () => {
+  assert.equal(envelopeAddress('user@bücher.de'), 'user@xn--bcher-kva.de');
+  assert.equal(envelopeAddress('üser@bücher.de'), 'üser@bücher.de');
+  assert.equal(envelopeAddress('user@example.com'), 'user@example.com');
+  assert.equal(envelopeAddress(''), '');
 });
