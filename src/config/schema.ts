@@ -154,6 +154,11 @@ export const queueSchema = z
     retryMaxSeconds: z.number().positive().default(3600).describe('Upper bound of the exponential backoff.'),
     maxAgeSeconds: z.number().positive().default(172_800).describe('Give up and bounce after this long (default 2 days).'),
     activeWindow: z.number().int().positive().default(100).describe('Messages being delivered at once.'),
+    keepFinalHours: z
+      .number()
+      .positive()
+      .default(24)
+      .describe('Delivered and bounced messages leave the queue index this long after their last attempt (their history stays in the trace).'),
   })
   .strict();
 
@@ -201,7 +206,7 @@ export const configSchema = z
       .default({ allow: { ips: [], senderDomains: [] }, block: { ips: [], senderDomains: [] } }),
     routes: z.array(routeSchema).default([]),
     users: z.array(userSchema).default([]),
-    queue: queueSchema.default({ retryInitialSeconds: 60, retryMaxSeconds: 3600, maxAgeSeconds: 172_800, activeWindow: 100 }),
+    queue: queueSchema.default({ retryInitialSeconds: 60, retryMaxSeconds: 3600, maxAgeSeconds: 172_800, activeWindow: 100, keepFinalHours: 24 }),
     trace: traceSchema.default({ retentionDays: 90 }),
   })
   .strict();

@@ -2,14 +2,14 @@
  * @module daemon/owner
  * The queue owner: the one process that recovers the spool, schedules deliveries (with the
  * delivery agent injected here, as Postfix's master.cf names the agent qmgr uses), and runs
- * the periodic trace retention job. Receive processes only add messages.
+ * the periodic trace retention job. It is the only process that writes the SQLite store while
+ * the gateway runs: receive workers register accepted messages through it (daemon/ipc.ts).
  * Touches: the spool, the SQLite store, next hops (through the agent).
  */
 import { systemClock } from '../core/clock.ts';
-import { QueueStore, Scheduler, Spool, createAcceptor, type Acceptor } from '../queue/index.ts';
+import { QueueStore, Scheduler, Spool, createAcceptor, localRegistrar, pruneFinalRows, type Acceptor, type Registrar, type RowHook } from '../queue/index.ts';
 import { buildBounce, createDeliveryAgent, type ClosableDeliveryAgent } from '../deliver/index.ts';
-import { pruneTrace, retentionCutoff } from '../trace/index.ts';
-import { insertMessageSync } from '../trace/index.ts';
+import { insertEventsSync, insertMessageSync, pruneTrace, retentionCutoff } from '../trace/index.ts';
 import type { Acceptor as SmtpAcceptor } from '../smtp/deps.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -19,21 +19,49 @@ export interface QueueOwner {
   close(): Promise<void>;
 }
 
-/** Open the spool and queue tables (any process that accepts mail needs these). */
-export async function openQueue(rt: Runtime, notify: () => void): Promise<{ spool: Spool; store: QueueStore; acceptor: Acceptor; smtpAcceptor: SmtpAcceptor }> {
+/** What a process that accepts mail holds of the queue. */
+export interface QueueParts {
+  spool: Spool;
+  acceptor: Acceptor;
+  smtpAcceptor: SmtpAcceptor;
+}
+
+/** The owner's parts: the queue tables, and the registrar receive workers register through. */
+export interface OwnerQueueParts extends QueueParts {
+  store: QueueStore;
+  registrar: Registrar;
+}
+
+/** The trace row and events of an accepted message commit in the same transaction as its queue row. */
+const traceRowHook: RowHook = (db, r) => {
+  if (r.trace) insertMessageSync(db, r.trace);
+  if (r.events && r.events.length > 0) insertEventsSync(db, r.events);
+};
+
+function smtpAcceptorOf(acceptor: Acceptor): SmtpAcceptor {
+  return {
+    begin: (id) => acceptor.begin(id),
+    accept: (writer, meta, disposition, row, events) =>
+      acceptor.accept(writer as ReturnType<Acceptor['begin']>, meta, disposition, row, events),
+  };
+}
+
+/** Open the spool and the queue tables in the process that owns them (the only SQLite writer). */
+export async function openOwnerQueue(rt: Runtime, notify: () => void): Promise<OwnerQueueParts> {
   const spool = new Spool(rt.paths.spool);
   await spool.init();
   const store = new QueueStore(rt.db);
-  const acceptor = createAcceptor({ spool, store, clock: systemClock, logger: rt.logger, notify });
-  // The trace row of an accepted message commits in the same transaction as its queue row.
-  const smtpAcceptor: SmtpAcceptor = {
-    begin: (id) => acceptor.begin(id),
-    accept: (writer, meta, disposition, row) =>
-      acceptor.accept(writer as ReturnType<Acceptor['begin']>, meta, disposition, undefined, (db, stored) =>
-        insertMessageSync(db, { ...row, id: stored.id }),
-      ),
-  };
-  return { spool, store, acceptor, smtpAcceptor };
+  const registrar = localRegistrar(store, traceRowHook);
+  const acceptor = createAcceptor({ spool, registrar, clock: systemClock, logger: rt.logger, notify });
+  return { spool, store, registrar, acceptor, smtpAcceptor: smtpAcceptorOf(acceptor) };
+}
+
+/** Open the spool in a receive worker: registrations go to the owner through `registrar`. */
+export async function openWorkerQueue(rt: Runtime, registrar: Registrar): Promise<QueueParts> {
+  const spool = new Spool(rt.paths.spool);
+  await spool.init();
+  const acceptor = createAcceptor({ spool, registrar, clock: systemClock, logger: rt.logger });
+  return { spool, acceptor, smtpAcceptor: smtpAcceptorOf(acceptor) };
 }
 
 /** Recover the spool and start delivering. */
@@ -58,16 +86,19 @@ export async function startQueueOwner(rt: Runtime, spool: Spool, store: QueueSto
   const report = await scheduler.recover();
   rt.logger.info({ report }, 'spool recovered');
   scheduler.start();
-  const prune = (): void => {
+  const prune = async (): Promise<void> => {
+    const { trace, queue } = rt.snapshot().config;
     try {
-      const n = pruneTrace(rt.db, retentionCutoff(rt.snapshot().config.trace.retentionDays, Date.now()));
+      const n = pruneTrace(rt.db, retentionCutoff(trace.retentionDays, Date.now()));
       if (n.messages || n.events) rt.logger.info(n, 'trace retention: pruned');
+      const rows = await pruneFinalRows(store, spool, Date.now() - queue.keepFinalHours * 3_600_000);
+      if (rows) rt.logger.info({ rows }, 'queue index: delivered and bounced rows removed');
     } catch (err) {
-      rt.logger.warn({ err }, 'trace retention failed');
+      rt.logger.warn({ err }, 'retention failed');
     }
   };
-  prune();
-  const timer = setInterval(prune, 3_600_000);
+  void prune();
+  const timer = setInterval(() => void prune(), 3_600_000);
   timer.unref();
   return {
     scheduler,

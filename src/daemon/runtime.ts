@@ -9,7 +9,7 @@ import { hostname as osHostname } from 'node:os';
 import type { Logger } from '../core/log.ts';
 import { openDatabase, type Db } from '../core/sqlite.ts';
 import { ConfigStore, hashPassword, loadExampleConfig, loadSnapshot, watchConfig, verifyPassword, type ConfigWatch } from '../config/index.ts';
-import { TraceWriter } from '../trace/index.ts';
+import { TraceWriter, type TraceSink } from '../trace/index.ts';
 import type { RuntimeSnapshot } from '../smtp/deps.ts';
 import { dataPaths, type DataPaths } from './paths.ts';
 
@@ -17,7 +17,8 @@ export interface Runtime {
   paths: DataPaths;
   db: Db;
   store: ConfigStore;
-  trace: TraceWriter;
+  /** The trace sink: a TraceWriter on `db`, or (receive workers) the link to the queue owner. */
+  trace: TraceSink & { close(): void | Promise<void> };
   logger: Logger;
   snapshot(): RuntimeSnapshot;
   hostname(): string;
@@ -28,7 +29,7 @@ export interface Runtime {
 }
 
 /** Open the shared runtime of a gateway process. */
-export function openRuntime(dataDir: string, logger: Logger, opts: { seed?: boolean } = {}): Runtime {
+export function openRuntime(dataDir: string, logger: Logger, opts: { seed?: boolean; trace?: TraceSink & { close(): void | Promise<void> } } = {}): Runtime {
   const paths = dataPaths(dataDir);
   const db = openDatabase(paths.db);
   const store = new ConfigStore(db);
@@ -48,7 +49,7 @@ export function openRuntime(dataDir: string, logger: Logger, opts: { seed?: bool
     250,
     { onError: (version, err) => logger.error({ version, err }, 'configuration version refused; keeping the one in force') },
   );
-  const trace = new TraceWriter(db, { logger });
+  const trace = opts.trace ?? new TraceWriter(db, { logger });
   // Read once: hostname() is asked for every reply and message (a syscall each time otherwise).
   const systemHost = osHostname();
   let dummyHash: Promise<string> | undefined;

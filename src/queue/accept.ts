@@ -3,10 +3,9 @@
  * accept(): the one way a message enters the queue (from smtp/ after DATA, and from the scheduler
  * for bounces). Order matters, because a 250 means the message is on disk:
  *   1. commit the spool file (end record, fsync, rename into msg/, fsync msg/);
- *   2. in ONE SQLite transaction: insert the queue row (+ whatever onCommitted writes, e.g. the
- *      trace's RECEIVE event in the same database); messages that reach this step in the same
- *      event-loop turn share that transaction (group commit, row-batch.ts), each in its own
- *      savepoint;
+ *   2. register it (register.ts): in ONE SQLite transaction, the queue row and what rides with it
+ *      (trace row, RECEIVE event) — in this process (group-committed per event-loop turn) or, in
+ *      a receive worker, by the queue owner over IPC (the daemon injects that registrar);
  *   3. resolve with the queue id; then notify() (wakes the scheduler).
  * On any error it rejects (smtp/ answers 451 4.3.0) and leaves nothing half-registered: a failed
  * commit removes the file, a failed row insert moves the committed file aside with a reason.
@@ -16,25 +15,27 @@
 import type { Clock } from '../core/clock.ts';
 import { newQueueId } from '../core/ids.ts';
 import type { Logger } from '../core/log.ts';
-import type { Db } from '../core/sqlite.ts';
-import type { TraceMessage, TraceSink } from '../trace/events.ts';
+import type { TraceEvent, TraceMessage, TraceSink } from '../trace/events.ts';
 import type { Disposition, MessageMeta } from './contract.ts';
 import type { SpoolMeta } from './spool-format.ts';
 import type { Spool, SpoolWriter } from './spool.ts';
 import type { QueueStore } from './store.ts';
-import { RowBatcher } from './row-batch.ts';
+import { localRegistrar, type Registrar, type Registration } from './register.ts';
 
 /** Meta as the caller knows it; `id` and `size` are taken from the writer. */
 export type AcceptMeta = Omit<MessageMeta, 'id' | 'size'> & Partial<Pick<MessageMeta, 'id' | 'size'>>;
 
-/** Runs inside the queue row's transaction (same database); throwing rolls the row back. */
-export type OnCommitted = (db: Db, stored: SpoolMeta) => void;
-
 export interface AcceptorDeps {
   spool: Spool;
-  store: QueueStore;
   clock: Clock;
-  /** Receives the trace row after the queue row commits (buffered sinks). */
+  /**
+   * Commits the queue row with its trace row and events. Default: a local registrar over `store`
+   * that writes only the queue row; the trace row and events then go to `trace` after the commit.
+   */
+  registrar?: Registrar | undefined;
+  /** The queue tables (needed when no registrar is given). */
+  store?: QueueStore | undefined;
+  /** Receives the trace row and events after the commit when no registrar is given. */
   trace?: TraceSink | undefined;
   /** Called after every successful accept (wake the scheduler, maybe in another process). */
   notify?: (() => void) | undefined;
@@ -50,7 +51,7 @@ export interface Acceptor {
     meta: AcceptMeta,
     disposition: Disposition,
     traceRow?: TraceMessage,
-    onCommitted?: OnCommitted,
+    events?: TraceEvent[],
   ): Promise<string>;
   /** Queue a message held in memory (bounces); `meta.id` defaults to a new queue id. */
   acceptBytes(bytes: Buffer, meta: AcceptMeta, disposition: Disposition, traceRow?: TraceMessage): Promise<string>;
@@ -59,18 +60,25 @@ export interface Acceptor {
 /** Build the acceptor that smtp/ (and the scheduler, for bounces) queue messages through. */
 export function createAcceptor(deps: AcceptorDeps): Acceptor {
   const { spool } = deps;
-  const rows = new RowBatcher(deps.store.db);
+  const own = deps.registrar === undefined;
+  if (own && !deps.store) throw new Error('createAcceptor: a registrar or a store is needed');
+  const register = deps.registrar ?? localRegistrar(deps.store as QueueStore);
 
   async function accept(
     writer: SpoolWriter,
     meta: AcceptMeta,
     disposition: Disposition,
     traceRow?: TraceMessage,
-    onCommitted?: OnCommitted,
+    events?: TraceEvent[],
   ): Promise<string> {
     const stored = await commitOrAbort(writer, meta, disposition);
-    await registerOrMoveAside(deps, rows, stored, disposition, onCommitted);
-    if (traceRow && deps.trace) safely(deps, () => deps.trace?.message({ ...traceRow, id: stored.id, size: traceRow.size ?? stored.size }));
+    const trace = traceRow && { ...traceRow, id: stored.id, size: traceRow.size ?? stored.size };
+    await registerOrMoveAside(deps, register, own ? { stored, disposition } : { stored, disposition, trace, events });
+    if (own && deps.trace) {
+      const sink = deps.trace;
+      if (trace) safely(deps, () => sink.message(trace));
+      for (const ev of events ?? []) safely(deps, () => sink.event(ev));
+    }
     if (deps.notify) safely(deps, deps.notify);
     return stored.id;
   }
@@ -94,23 +102,13 @@ async function commitOrAbort(writer: SpoolWriter, meta: AcceptMeta, disposition:
   }
 }
 
-async function registerOrMoveAside(
-  deps: AcceptorDeps,
-  rows: RowBatcher,
-  stored: SpoolMeta,
-  disposition: Disposition,
-  onCommitted?: OnCommitted,
-): Promise<void> {
-  const { store } = deps;
+async function registerOrMoveAside(deps: AcceptorDeps, register: Registrar, r: Registration): Promise<void> {
   try {
-    await rows.register(() => {
-      store.insert(stored, disposition);
-      onCommitted?.(store.db, stored);
-    });
+    await register(r);
   } catch (err) {
     const reason = `queue row insert failed (message not acknowledged): ${(err as Error).message}`;
-    await deps.spool.moveAside(stored.id, reason).catch((e: unknown) => {
-      deps.logger?.error({ queueId: stored.id, err: e }, 'could not move unregistered spool file aside');
+    await deps.spool.moveAside(r.stored.id, reason).catch((e: unknown) => {
+      deps.logger?.error({ queueId: r.stored.id, err: e }, 'could not move unregistered spool file aside');
     });
     throw err;
   }

@@ -5,10 +5,11 @@
  * fsync. The guarantee kept for every caller: its promise resolves only after an fsync of the
  * directory that *started after* the caller asked (i.e. after its rename), and rejects if that
  * fsync failed.
+ * The directory stays open (one descriptor per DirSync) so a sync is one fsync, not open+fsync+close.
  * Touches: one directory on disk (open read-only + fsync).
  * RFCs: none.
  */
-import { promises as fsp } from 'node:fs';
+import fs from 'node:fs';
 
 interface Batch {
   promise: Promise<void>;
@@ -34,10 +35,16 @@ export class DirSync {
   /** Number of fsyncs actually issued (tests check coalescing with it). */
   syncCount = 0;
 
-  /** @param windowMs how long the first caller waits for others before the fsync starts (0 = next tick). */
+  private fd = -1;
+
+  /**
+   * @param windowMs how long the first caller waits for others before the fsync starts (0 = the
+   *   next turn of the event loop: callers of the same turn share it, and callers arriving while
+   *   an fsync runs share the next one, which is where the coalescing comes from under load).
+   */
   constructor(
     readonly dir: string,
-    private readonly windowMs = 1,
+    private readonly windowMs = 0,
   ) {}
 
   /** Resolves after an fsync of the directory that started after this call. */
@@ -72,11 +79,23 @@ export class DirSync {
 
   private async fsyncDir(): Promise<void> {
     this.syncCount++;
-    const handle = await fsp.open(this.dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
+    if (this.fd < 0) {
+      this.fd = await new Promise<number>((resolve, reject) => fs.open(this.dir, 'r', (err, fd) => (err ? reject(err) : resolve(fd))));
     }
+    const fd = this.fd;
+    try {
+      await new Promise<void>((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
+    } catch (err) {
+      this.close(); // reopen on the next sync
+      throw err;
+    }
+  }
+
+  /** Release the directory descriptor (a later sync opens it again). */
+  close(): void {
+    if (this.fd < 0) return;
+    const fd = this.fd;
+    this.fd = -1;
+    fs.close(fd, () => undefined);
   }
 }

@@ -31,7 +31,9 @@ export {
   type QueueState,
 } from './states.ts';
 export { QueueStore, formatOutcome, type QueueRow, type RcptRow, type RcptStatus, type SetStateOptions } from './store.ts';
-export { createAcceptor, type Acceptor, type AcceptorDeps, type AcceptMeta, type OnCommitted } from './accept.ts';
+export { createAcceptor, type Acceptor, type AcceptorDeps, type AcceptMeta } from './accept.ts';
+export { localRegistrar, type Registrar, type Registration, type RowHook } from './register.ts';
 export { Scheduler, type SchedulerOptions } from './scheduler.ts';
+export { pruneFinalRows } from './prune.ts';
 export type { RecoverReport } from './recover.ts';
 export { backoffMs } from './attempt.ts';

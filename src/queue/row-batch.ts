@@ -11,6 +11,7 @@
  * Touches: the SQLite database given (through the callbacks of each entry).
  * RFCs: none.
  */
+import type Database from 'better-sqlite3';
 import type { Db } from '../core/sqlite.ts';
 
 interface Entry {
@@ -30,7 +31,23 @@ export class RowBatcher {
     private readonly db: Db,
     /** Most entries in one transaction (a bound on how long one commit holds the write lock). */
     private readonly maxBatch = 256,
-  ) {}
+  ) {
+    this.all = db.transaction((batch: Entry[]) => {
+      for (const e of batch) {
+        try {
+          e.run();
+        } catch (err) {
+          throw new EntryFailed(err);
+        }
+      }
+    });
+    this.savepoint = db.transaction((e: Entry) => e.run());
+  }
+
+  /** The whole batch in one transaction (built once). */
+  private readonly all: Database.Transaction<(batch: Entry[]) => void>;
+  /** One entry; nested inside a transaction it is a savepoint. */
+  private readonly savepoint: Database.Transaction<(e: Entry) => void>;
 
   /** Run `fn` inside the next batch transaction; resolves once that transaction committed. */
   register(fn: () => void): Promise<void> {
@@ -50,13 +67,32 @@ export class RowBatcher {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
+    // Fast path: every entry in one transaction, no savepoint each. If one entry throws, the
+    // whole transaction is rolled back and the batch is run again with a savepoint per entry,
+    // so only the entry that failed is refused.
+    try {
+      this.all.immediate(batch);
+      this.commits++;
+    } catch (err) {
+      if (!(err instanceof EntryFailed)) {
+        for (const e of batch) e.reject(err);
+        return;
+      }
+      this.flushOneByOne(batch);
+      return;
+    }
+    for (const e of batch) e.resolve();
+  }
+
+  /** The slow path: one savepoint per entry inside one transaction. */
+  private flushOneByOne(batch: Entry[]): void {
     const failed = new Map<Entry, unknown>();
     try {
       this.db
         .transaction(() => {
           for (const e of batch) {
             try {
-              this.db.transaction(e.run)(); // a savepoint: a throw rolls back this entry only
+              this.savepoint(e); // nested: a savepoint, so a throw rolls back this entry only
             } catch (err) {
               failed.set(e, err);
             }
@@ -72,5 +108,12 @@ export class RowBatcher {
       if (failed.has(e)) e.reject(failed.get(e));
       else e.resolve();
     }
+  }
+}
+
+/** An entry threw inside the fast-path transaction (as opposed to BEGIN or COMMIT failing). */
+class EntryFailed extends Error {
+  constructor(cause: unknown) {
+    super('a batch entry failed', { cause });
   }
 }

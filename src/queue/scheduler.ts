@@ -199,7 +199,7 @@ export class Scheduler {
       recipients: rcpts,
       attempt: row.attempts + 1,
       meta: row.meta,
-      openMessage: () => spool.openMessage(row.id, row.meta.prependHeaders),
+      openMessage: () => spool.openMessage(row.id, row.meta.prependHeaders, row.size),
     };
   }
 

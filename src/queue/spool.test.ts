@@ -116,18 +116,68 @@ test('sizes must add up exactly: an extra byte or a wrong id is corrupt', async 
   });
 });
 
-test('scan deletes leftovers in tmp/ (never acknowledged)', async () => {
+test('scan deletes leftovers in tmp/ (earlier versions wrote there first; never acknowledged)', async () => {
   await withSpool(async (spool) => {
-    const w = spool.createWriter(newQueueId());
-    w.write('partial');
-    await new Promise((r) => setTimeout(r, 10));
     writeFileSync(join(spool.tmpDir, 'stray'), 'x');
-    assert.equal(readdirSync(spool.tmpDir).length, 2);
     const scan = await spool.scan();
     assert.deepEqual(scan, { valid: [], corrupt: [] });
     assert.deepEqual(readdirSync(spool.tmpDir), []);
-    await w.abort();
   });
+});
+
+test('a small message stays in memory until commit; a refused one never touches the disk', async () => {
+  await withSpool(async (spool) => {
+    const id = newQueueId();
+    const w = spool.createWriter(id);
+    w.write('Subject: small\r\n\r\nbody\r\n');
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(existsSync(spool.msgPath(id)), false, 'nothing on disk before commit');
+    await w.abort();
+    assert.deepEqual(readdirSync(spool.msgDir), []);
+  });
+});
+
+test('a message past spillBytes is written through as it arrives; a crash before its end record leaves a file scan moves aside', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mailgate-spool-'));
+  try {
+    const spool = new Spool(dir, { spillBytes: 1024 });
+    await spool.init();
+    const id = newQueueId();
+    const w = spool.createWriter(id);
+    const chunk = Buffer.alloc(700, 0x61);
+    w.write(chunk);
+    w.write(chunk);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(statSync(spool.msgPath(id)).size, 1400, 'spilled bytes are on disk before commit');
+    // A crash here: the file has no end record. Simulate by scanning a copy of the state.
+    const crashed = newQueueId();
+    writeFileSync(spool.msgPath(crashed), readFileSync(spool.msgPath(id)));
+    const scan = await spool.scan();
+    assert.deepEqual(scan.corrupt.sort(), [crashed, id].sort());
+    assert.match(readFileSync(join(spool.asideDir, `${crashed}.reason`), 'utf8'), /end record|does not end in LF/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('spilled and held messages commit to the same bytes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mailgate-spool-'));
+  try {
+    const spool = new Spool(dir, { spillBytes: 100 });
+    await spool.init();
+    const small = 'Subject: s\r\n\r\nx\r\n';
+    const big = 'Subject: b\r\n\r\n' + 'y'.repeat(5000) + '\r\n';
+    const a = await writeMessage(spool, small);
+    const w = spool.createWriter(newQueueId());
+    for (let i = 0; i < big.length; i += 333) w.write(big.slice(i, i + 333));
+    const b = await w.commit(metaFor(w.id));
+    assert.equal(await text(spool.openMessage(a.id, '')), small);
+    assert.equal(await text(spool.openMessage(b.id, '', b.size)), big);
+    assert.equal(await text(spool.openMessage(b.id, '')), big);
+    assert.deepEqual((await spool.readMeta(b.id)).size, Buffer.byteLength(big));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('abort removes the temp file; commit after abort is refused', async () => {

@@ -2,8 +2,9 @@
  * @module queue/spool
  * The message spool: the only code that creates, reads, moves or deletes message files.
  * Layout under `dir`:
- *   tmp/<id>          being written (never acknowledged; deleted by scan())
- *   msg/<id>          committed: message bytes + end record (format in spool-format.ts)
+ *   msg/<id>          message bytes + end record (format in spool-format.ts); a file without a
+ *                     valid end record was never acknowledged (crash while written) or is damaged
+ *   tmp/              leftovers of earlier versions, which wrote there first (deleted by scan())
  *   aside/<id>        corrupt or orphaned files, each with aside/<id>.reason (a text line)
  * A file in msg/ is the source of truth for an accepted message; queue rows are rebuilt from it.
  * Touches: the spool directory on disk, nothing else.
@@ -32,8 +33,10 @@ export interface SpoolScan {
 }
 
 export interface SpoolOptions {
-  /** How long a directory fsync waits for other renames to join it (ms, default 1; 0 = next tick). */
+  /** How long a directory fsync waits for other commits to join it (ms, default 0 = next turn). */
   dirSyncWindowMs?: number;
+  /** Messages up to this many bytes are held in memory until commit (default 128 KiB). */
+  spillBytes?: number;
 }
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -50,6 +53,7 @@ export class Spool {
   readonly asideDir: string;
   /** Coalesced fsyncs of msg/ (exposed for tests and metrics). */
   readonly msgDirSync: DirSync;
+  private readonly spillBytes: number;
 
   constructor(
     readonly dir: string,
@@ -58,7 +62,8 @@ export class Spool {
     this.tmpDir = join(dir, 'tmp');
     this.msgDir = join(dir, 'msg');
     this.asideDir = join(dir, 'aside');
-    this.msgDirSync = new DirSync(this.msgDir, opts.dirSyncWindowMs ?? 1);
+    this.msgDirSync = new DirSync(this.msgDir, opts.dirSyncWindowMs ?? 0);
+    this.spillBytes = opts.spillBytes ?? 128 * 1024;
   }
 
   /** Create the directories (idempotent). */
@@ -71,11 +76,11 @@ export class Spool {
     return join(this.msgDir, checkId(id));
   }
 
-  /** Start writing a message: a Writable onto tmp/<id>; call commit() or abort() on it. */
+  /** Start writing a message: a Writable onto msg/<id>; call commit() or abort() on it. */
   createWriter(id: string): SpoolWriter {
-    checkId(id);
-    return new SpoolWriter(id, { tmpPath: join(this.tmpDir, id), msgPath: this.msgPath(id), msgDirSync: this.msgDirSync });
+    return new SpoolWriter(id, { msgPath: this.msgPath(id), msgDirSync: this.msgDirSync, spillBytes: this.spillBytes });
   }
+
 
   /** True when msg/<id> exists (not validated). */
   async exists(id: string): Promise<boolean> {
@@ -100,14 +105,21 @@ export class Spool {
     }
   }
 
-  /** A fresh stream of prependHeaders + the stored message bytes (never the end record). */
-  openMessage(id: string, prependHeaders: string): Readable {
+  /**
+   * A fresh stream of prependHeaders + the stored message bytes (never the end record). With
+   * `messageBytes` (the size recorded when the file was committed, e.g. the queue row's) the file
+   * is opened once; without it the end record is read first to find where the message ends.
+   */
+  openMessage(id: string, prependHeaders: string, messageBytes?: number): Readable {
     const path = this.msgPath(id);
     async function* chunks(): AsyncGenerator<Buffer> {
       if (prependHeaders.length > 0) yield Buffer.from(prependHeaders, 'utf8');
-      const rec = await readEndRecordOf(path, id);
-      if (rec.messageBytes === 0) return;
-      yield* fs.createReadStream(path, { start: 0, end: rec.messageBytes - 1, highWaterMark: 256 * 1024 });
+      const bytes = messageBytes ?? (await readEndRecordOf(path, id)).messageBytes;
+      if (bytes === 0) return;
+      // Small messages were just written and sit in the page cache: read them in one synchronous
+      // open/read/close instead of three trips through libuv's thread pool.
+      if (bytes <= SYNC_READ_BYTES) yield readPrefixSync(path, bytes);
+      else yield* fs.createReadStream(path, { start: 0, end: bytes - 1, highWaterMark: 256 * 1024 });
     }
     return Readable.from(chunks(), { objectMode: false });
   }
@@ -173,6 +185,25 @@ export class Spool {
       if (err instanceof SpoolCorruptError) return err.reason;
       return `unreadable: ${(err as Error).message}`;
     }
+  }
+}
+
+/** Largest message read synchronously on delivery. */
+const SYNC_READ_BYTES = 256 * 1024;
+
+function readPrefixSync(path: string, bytes: number): Buffer {
+  const buf = Buffer.allocUnsafe(bytes);
+  const fd = fs.openSync(path, 'r');
+  try {
+    let done = 0;
+    while (done < bytes) {
+      const n = fs.readSync(fd, buf, done, bytes - done, done);
+      if (n === 0) throw new Error('unexpected end of file');
+      done += n;
+    }
+    return buf;
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

@@ -41,6 +41,7 @@ export interface Statements {
   insertRcpt: Stmt;
   get: Stmt;
   has: Stmt;
+  stateOf: Stmt;
   listAll: Stmt;
   listState: Stmt;
   rcpts: Stmt;
@@ -56,6 +57,7 @@ export interface Statements {
   countByState: Stmt;
   deleteRcpts: Stmt;
   deleteMessage: Stmt;
+  finalIdsBefore: Stmt;
 }
 
 /** Prepare the store's statements once. */
@@ -68,11 +70,13 @@ export function prepareStatements(db: Db): Statements {
     insertRcpt: p(`INSERT OR IGNORE INTO queue_rcpt (queue_id, rcpt, status) VALUES (?, ?, 'pending')`),
     get: p(`SELECT * FROM queue_message WHERE id = ?`),
     has: p(`SELECT 1 FROM queue_message WHERE id = ?`),
+    stateOf: p(`SELECT state, last_error FROM queue_message WHERE id = ?`),
     listAll: p(`SELECT * FROM queue_message ORDER BY received_at, id LIMIT ?`),
     listState: p(`SELECT * FROM queue_message WHERE state = ? ORDER BY received_at, id LIMIT ?`),
     rcpts: p(`SELECT * FROM queue_rcpt WHERE queue_id = ? ORDER BY rcpt`),
-    due: p(`SELECT * FROM queue_message WHERE state IN ('incoming','deferred') AND next_attempt <= ?
-      ORDER BY next_attempt, id LIMIT ?`),
+    // One state at a time: the (state, next_attempt) index then yields rows in order and the
+    // query stops at LIMIT, however long the queue (IN (...) would sort every due row).
+    due: p(`SELECT * FROM queue_message WHERE state = ? AND next_attempt <= ? ORDER BY next_attempt LIMIT ?`),
     setState: p(`UPDATE queue_message SET state = ?, updated_at = ? WHERE id = ?`),
     setStateFull: p(`UPDATE queue_message SET state = ?, next_attempt = ?, last_error = ?, updated_at = ? WHERE id = ?`),
     updateRcpt: p(`UPDATE queue_rcpt SET status = ?, last_reply = ?
@@ -88,5 +92,6 @@ export function prepareStatements(db: Db): Statements {
     countByState: p(`SELECT state, COUNT(*) AS n FROM queue_message GROUP BY state`),
     deleteRcpts: p(`DELETE FROM queue_rcpt WHERE queue_id = ?`),
     deleteMessage: p(`DELETE FROM queue_message WHERE id = ?`),
-  };
+    finalIdsBefore: p(`SELECT id FROM queue_message WHERE id > ? AND state IN ('done','bounced') AND updated_at < ?
+      ORDER BY id LIMIT ?`),  };
 }

@@ -7,10 +7,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { newQueueId } from '../core/ids.ts';
 import { createAcceptor } from './accept.ts';
+import { localRegistrar } from './register.ts';
+import { pruneFinalRows } from './prune.ts';
 import { IllegalTransitionError } from './states.ts';
 import { makeFixture, queueMessage } from './test-support.ts';
 
@@ -58,6 +60,57 @@ test('claimDue takes due rows only, up to the limit, and setState is checked', a
   }
 });
 
+test('claimDue merges incoming and deferred rows in next_attempt order, whatever the backlog', async () => {
+  const f = await makeFixture();
+  try {
+    const now = f.clock.now();
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await queueMessage(f, `m${i}`, 's@e.test', ['r@e.test']));
+    // Two of them become deferred, due before the incoming ones.
+    f.store.claimDue(now, 2);
+    f.store.recordOutcomes(ids[0]!, [{ rcpt: 'r@e.test', status: 'deferred', reply: 'later' }], now, now - 20);
+    f.store.recordOutcomes(ids[1]!, [{ rcpt: 'r@e.test', status: 'deferred', reply: 'later' }], now, now - 10);
+    const got = f.store.claimDue(now, 3);
+    assert.deepEqual(
+      got.map((r) => r.id),
+      [ids[0], ids[1], ids[2]],
+    );
+  } finally {
+    f.cleanup();
+  }
+});
+
+test('pruneFinalRows removes done and bounced rows older than the cutoff, page by page, once their file is gone', async () => {
+  const f = await makeFixture();
+  try {
+    const now = f.clock.now();
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await queueMessage(f, `m${i}`, 's@e.test', ['r@e.test', 'q@e.test']));
+    f.store.claimDue(now, 10);
+    const both = (status: 'delivered' | 'failed') => [
+      { rcpt: 'r@e.test', status, reply: 'x' },
+      { rcpt: 'q@e.test', status, reply: 'x' },
+    ];
+    for (const id of ids.slice(0, 4)) f.store.recordOutcomes(id, both('delivered'), now - 5000);
+    f.store.recordOutcomes(ids[4]!, both('failed'), now - 5000);
+    f.store.recordOutcomes(ids[5]!, [{ rcpt: 'r@e.test', status: 'deferred', reply: 'later' }], now - 5000, now);
+    // ids 1..4 had their files removed after the final attempt; id 0's unlink "failed" (file still
+    // there: prune retries it); id 3's path cannot be unlinked at all (a directory): its row stays.
+    for (const id of ids.slice(1, 5)) await f.spool.remove(id);
+    mkdirSync(f.spool.msgPath(ids[3]!));
+    assert.equal(await pruneFinalRows(f.store, f.spool, now - 6000), 0, 'nothing older than the cutoff');
+    assert.equal(await pruneFinalRows(f.store, f.spool, now, 2), 4, 'three done + one bounced, two rows a page');
+    assert.equal(existsSync(f.spool.msgPath(ids[0]!)), false, 'the leftover file of a final row is removed first');
+    assert.deepEqual(f.store.openIds(), [ids[5]]);
+    assert.equal(f.store.get(ids[3]!)?.state, 'done', 'a final row whose file cannot be removed stays');
+    assert.equal(f.store.get(ids[0]!), undefined);
+    const rcpts = f.db.prepare('SELECT COUNT(*) AS n FROM queue_rcpt').get() as { n: number };
+    assert.equal(rcpts.n, 4, 'recipients went with their rows');
+  } finally {
+    f.cleanup();
+  }
+});
+
 test('recordOutcomes: partial → deferred, then done; failed-only remainder → bounced', async () => {
   const f = await makeFixture();
   try {
@@ -81,28 +134,29 @@ test('recordOutcomes: partial → deferred, then done; failed-only remainder →
   }
 });
 
-test('accept: onCommitted runs in the same transaction; a failure rolls back and moves the file aside', async () => {
+test('accept: the registrar\'s row hook runs in the same transaction; a failure rolls back and moves the file aside', async () => {
   const f = await makeFixture();
   try {
-    f.db.exec('CREATE TABLE side (id TEXT PRIMARY KEY)');
-    const meta = { receivedAt: 1, envelope: { mailFrom: 's@e.test', rcptTo: ['r@e.test'] }, prependHeaders: '', facts: {} };
-    const okWriter = f.acceptor.begin(newQueueId());
-    okWriter.end('hello');
-    const okId = await f.acceptor.accept(okWriter, meta, 'deliver', undefined, (db, stored) => {
-      db.prepare('INSERT INTO side VALUES (?)').run(stored.id);
+    f.db.exec('CREATE TABLE side (id TEXT PRIMARY KEY, subject TEXT)');
+    let fail = false;
+    const registrar = localRegistrar(f.store, (db, r) => {
+      if (fail) throw new Error('trace insert failed');
+      db.prepare('INSERT INTO side VALUES (?, ?)').run(r.stored.id, r.trace?.subject ?? null);
     });
+    const acc = createAcceptor({ spool: f.spool, clock: f.clock, registrar });
+    const meta = { receivedAt: 1, envelope: { mailFrom: 's@e.test', rcptTo: ['r@e.test'] }, prependHeaders: '', facts: {} };
+    const okWriter = acc.begin(newQueueId());
+    okWriter.end('hello');
+    const row = { id: '', connectionId: 'c1', receivedAt: 1, clientIp: '127.0.0.1', listener: 'mx', mailFrom: 's@e.test', recipients: ['r@e.test'], subject: 'hi', status: 'Pending' as const, source: 'gateway' as const };
+    const okId = await acc.accept(okWriter, meta, 'deliver', row);
     assert.ok(f.store.has(okId));
-    assert.equal((f.db.prepare('SELECT COUNT(*) AS n FROM side').get() as { n: number }).n, 1);
+    assert.deepEqual(f.db.prepare('SELECT id, subject FROM side').all(), [{ id: okId, subject: 'hi' }]);
 
+    fail = true;
     const badId = newQueueId();
-    const bad = f.acceptor.begin(badId);
+    const bad = acc.begin(badId);
     bad.end('world');
-    await assert.rejects(
-      f.acceptor.accept(bad, meta, 'deliver', undefined, () => {
-        throw new Error('trace insert failed');
-      }),
-      /trace insert failed/,
-    );
+    await assert.rejects(acc.accept(bad, meta, 'deliver', row), /trace insert failed/);
     assert.equal(f.store.has(badId), false);
     assert.equal(existsSync(f.spool.msgPath(badId)), false);
     assert.match(readFileSync(join(f.spool.asideDir, `${badId}.reason`), 'utf8'), /queue row insert failed/);

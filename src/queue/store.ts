@@ -89,15 +89,28 @@ export interface SetStateOptions {
 export class QueueStore {
   private readonly sql: Statements;
 
+  /** One IMMEDIATE transaction running the function it is given (built once, not per call). */
+  private readonly immediate: (fn: () => unknown) => unknown;
+
   constructor(readonly db: Db) {
     db.exec(SCHEMA);
     this.sql = prepareStatements(db);
+    const run = db.transaction((fn: () => unknown) => fn());
+    this.immediate = (fn) => run.immediate(fn);
+  }
+
+  /**
+   * Run `fn` atomically: in its own IMMEDIATE transaction, or as part of the caller's when one is
+   * open (a batch, see row-batch.ts, which owns atomicity then) — no savepoint per statement group.
+   */
+  private tx<T>(fn: () => T): T {
+    return this.db.inTransaction ? fn() : (this.immediate(fn) as T);
   }
 
   /** Insert a message and its recipients (state incoming, or hold for disposition 'hold'). */
   insert(meta: SpoolMeta, disposition: Disposition): void {
     const state: QueueState = disposition === 'hold' ? 'hold' : 'incoming';
-    this.db.transaction(() => {
+    this.tx(() => {
       this.sql.insertMessage.run({
         id: meta.id,
         state,
@@ -109,7 +122,7 @@ export class QueueStore {
         updated_at: meta.receivedAt,
       });
       for (const rcpt of meta.envelope.rcptTo) this.sql.insertRcpt.run(meta.id, rcpt);
-    }).immediate();
+    });
   }
 
   /** One message row, or undefined. */
@@ -143,8 +156,10 @@ export class QueueStore {
   /** Move up to `limit` due incoming/deferred rows to active, in one transaction; returns them. */
   claimDue(now: number, limit: number): QueueRow[] {
     if (limit <= 0) return [];
-    return this.db.transaction(() => {
-      const due = (this.sql.due.all(now, limit) as RawMessage[]).map(toRow);
+    return this.tx(() => {
+      const raws = [...(this.sql.due.all('incoming', now, limit) as RawMessage[]), ...(this.sql.due.all('deferred', now, limit) as RawMessage[])];
+      raws.sort((a, b) => a.next_attempt - b.next_attempt);
+      const due = raws.slice(0, limit).map(toRow);
       for (const row of due) {
         assertTransition(row.state, 'active');
         this.sql.setState.run('active', now, row.id);
@@ -152,7 +167,7 @@ export class QueueStore {
         row.updatedAt = now;
       }
       return due;
-    }).immediate();
+    });
   }
 
   /**
@@ -161,30 +176,31 @@ export class QueueStore {
    * Returns the new state. Outcomes for recipients already delivered/failed are ignored.
    */
   recordOutcomes(id: string, outcomes: RecipientOutcome[], now: number, nextAttempt?: number): QueueState {
-    return this.db.transaction(() => {
-      const row = this.requireRow(id);
+    return this.tx(() => {
+      const row = this.sql.stateOf.get(id) as { state: QueueState; last_error: string | null } | undefined;
+      if (!row) throw new Error(`queue message ${id} not found`);
       for (const o of outcomes) this.sql.updateRcpt.run(o.status, formatOutcome(o), id, o.rcpt);
       const counts = this.sql.rcptCounts.get(id) as { open: number | null; failed: number | null };
       const open = counts.open ?? 0;
       const to: QueueState = open > 0 ? 'deferred' : (counts.failed ?? 0) > 0 ? 'bounced' : 'done';
       assertTransition(row.state, to);
       const problem = outcomes.find((o) => o.status !== 'delivered');
-      const lastError = problem ? formatOutcome(problem) : row.lastError;
+      const lastError = problem ? formatOutcome(problem) : row.last_error;
       this.sql.finishAttempt.run(to, nextAttempt ?? now, lastError, now, id);
       return to;
-    }).immediate();
+    });
   }
 
   /** Change a message's state (checked against the transition table). */
   setState(id: string, to: QueueState, opts: SetStateOptions = {}): void {
-    this.db.transaction(() => {
+    this.tx(() => {
       const row = this.requireRow(id);
       assertTransition(row.state, to);
       const now = opts.now ?? Date.now();
       const next = opts.nextAttempt ?? (to === 'incoming' ? now : row.nextAttempt);
       const lastError = opts.lastError === undefined ? row.lastError : opts.lastError;
       this.sql.setStateFull.run(to, next, lastError, now, id);
-    }).immediate();
+    });
   }
 
   /** At start, before the scheduler runs: every active row goes back to incoming. Returns the count. */
@@ -212,10 +228,20 @@ export class QueueStore {
 
   /** Delete a message row and its recipients. Returns true if a row was deleted. */
   delete(id: string): boolean {
-    return this.db.transaction(() => {
+    return this.tx(() => {
       this.sql.deleteRcpts.run(id);
       return this.sql.deleteMessage.run(id).changes > 0;
-    }).immediate();
+    });
+  }
+
+  /** Up to `limit` ids of done/bounced rows last updated before `before`, in id order after `afterId`. */
+  finalIdsBefore(before: number, afterId: string, limit: number): string[] {
+    return (this.sql.finalIdsBefore.all(afterId, before, limit) as Array<{ id: string }>).map((r) => r.id);
+  }
+
+  /** Delete these rows and their recipients (ON DELETE CASCADE) in one transaction; returns how many went. */
+  deleteRows(ids: readonly string[]): number {
+    return this.tx(() => ids.reduce((n, id) => n + this.sql.deleteMessage.run(id).changes, 0));
   }
 
   private requireRow(id: string): QueueRow {

@@ -19,7 +19,7 @@ import { listenerSettings, type SpoolSink } from './deps.ts';
 import { attributionColumns, sessionColumns, traceRefusedTransaction } from './trace-rows.ts';
 import type { StageHandlers } from './handlers.ts';
 import type { MessageMeta } from '../queue/contract.ts';
-import type { TraceMessage } from '../trace/events.ts';
+import type { TraceEvent, TraceMessage } from '../trace/events.ts';
 import type { Attribution } from '../policy/types.ts';
 
 type DataCb = (err?: Error | null, message?: string) => void;
@@ -84,6 +84,14 @@ export function onData(h: StageHandlers, stream: SMTPServerDataStream, session: 
   const auth = writer ? startAuth(h.deps, c, tx, guard) : undefined;
   stream.once('error', (err: Error) => {
     writeError = err;
+  });
+  // The client went away in the middle of the message (smtp-server destroys the stream, which
+  // never ends): nothing will be answered, so discard what was written — a message past the
+  // spool's memory threshold already has a file and a descriptor open.
+  stream.once('close', () => {
+    if (stream.readableEnded) return;
+    guard.destroy();
+    void writer?.abort().catch(() => undefined);
   });
   stream.pipe(guard);
   stream.once('end', done);
@@ -155,9 +163,10 @@ async function finish(
     reasons: v.reasons,
   };
   try {
-    const id = await h.deps.acceptor.accept(writer, meta, quarantined ? 'hold' : 'deliver', row);
-    h.deps.trace.event({ messageId: id, at: h.deps.now(), event: 'RECEIVE', detail: `${tx.rcpts.length} recipient(s), ${r.bytesIn} bytes` });
-    if (quarantined) h.deps.trace.event({ messageId: id, at: h.deps.now(), event: 'QUARANTINE', detail: v.reasons.join(',') });
+    const at = h.deps.now();
+    const events: TraceEvent[] = [{ messageId: tx.id, at, event: 'RECEIVE', detail: `${tx.rcpts.length} recipient(s), ${r.bytesIn} bytes` }];
+    if (quarantined) events.push({ messageId: tx.id, at, event: 'QUARANTINE', detail: v.reasons.join(',') });
+    const id = await h.deps.acceptor.accept(writer, meta, quarantined ? 'hold' : 'deliver', row, events);
     c.tx = undefined;
     c.transactions += 1;
     cb(null, h.queuedReply(id));

@@ -8,7 +8,7 @@ import type { Writable } from 'node:stream';
 import type { Logger } from '../core/log.ts';
 import type { Config, ReceiveConnector } from '../config/schema.ts';
 import type { PolicySnapshot } from '../policy/types.ts';
-import type { TraceMessage, TraceSink } from '../trace/events.ts';
+import type { TraceEvent, TraceMessage, TraceSink } from '../trace/events.ts';
 import type { Disposition, MessageMeta } from '../queue/contract.ts';
 import type { AuthFacts } from '../auth/index.ts';
 import type { Readable } from 'node:stream';
@@ -38,8 +38,11 @@ export interface SpoolSink extends Writable {
 export interface Acceptor {
   /** Start a spool file for queue id `id`. */
   begin(id: string): SpoolSink;
-  /** Commit file + queue row + trace row; resolves with the queue id only when all of it is durable. */
-  accept(writer: SpoolSink, meta: MessageMeta, disposition: Disposition, traceRow: TraceMessage): Promise<string>;
+  /**
+   * Commit file + queue row + trace row + events (one transaction for the last three); resolves
+   * with the queue id only when all of it is durable.
+   */
+  accept(writer: SpoolSink, meta: MessageMeta, disposition: Disposition, traceRow: TraceMessage, events: TraceEvent[]): Promise<string>;
 }
 
 export interface SmtpDeps {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createTestCa, issueCert, writePem } from '../helpers/pki.ts';
 import { SmtpTestClient, message, type Reply } from '../helpers/smtp-client.ts';
 import { startSink, type Sink } from '../helpers/sink.ts';
-import { applyConfig, baseConfig, cli, freePort, removeDir, startGateway, tempDir, type Gateway } from '../helpers/gateway.ts';
+import { applyConfig, baseConfig, cli, freePort, removeDir, startGateway, tempDir, type Gateway, nextHopRoute, mxListenerOf } from '../helpers/gateway.ts';
 import { hashPassword } from '../../src/config/index.ts';
 import { openDatabase } from '../../src/core/sqlite.ts';
 import { searchTrace, getTrace } from '../../src/trace/index.ts';
@@ -67,8 +67,7 @@ before(async () => {
   for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
   const caFile = writePem(dir, 'ca.pem', ca.cert);
   const base = baseConfig(ports);
-  const mx = base.receiveConnectors?.find((l) => l.role === 'mx');
-  assert.ok(mx);
+  const mx = mxListenerOf(base);
   applyConfig(dir, {
     ...base,
     receiveConnectors: [
@@ -86,7 +85,7 @@ before(async () => {
     ],
     lists: { allow: { ips: ['127.0.0.66'], senderDomains: [] }, block: { ips: ['127.0.0.66/32'], senderDomains: ['spammer.test'] } },
     users: [{ name: 'alice@example.com', passwordHash: await hashPassword('correct horse') }],
-    routes: [{ name: 'next-hop', domains: ['*'], type: 'smtp', host: '127.0.0.1', port: sink.port, tls: 'none' }],
+    routes: [nextHopRoute(sink.port)],
   });
   gw = await startGateway(dir, [ports.mx, ports.submission, ports.scoped, ports.deny, ports.smtps]);
 });

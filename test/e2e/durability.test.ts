@@ -16,7 +16,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SmtpTestClient } from '../helpers/smtp-client.ts';
 import { startSink, type Sink } from '../helpers/sink.ts';
-import { applyConfig, baseConfig, freePort, removeDir, startGateway, tempDir, type Gateway } from '../helpers/gateway.ts';
+import { applyConfig, baseConfig, freePort, removeDir, startGateway, tempDir, type Gateway, nextHopRoute } from '../helpers/gateway.ts';
 import { openDatabase } from '../../src/core/sqlite.ts';
 import { getTrace, searchTrace } from '../../src/trace/index.ts';
 import { QueueStore } from '../../src/queue/index.ts';
@@ -38,7 +38,7 @@ async function setup(): Promise<Setup> {
   const nextHop = await freePort();
   applyConfig(dir, {
     ...baseConfig(ports),
-    routes: [{ name: 'next-hop', domains: ['*'], type: 'smtp', host: '127.0.0.1', port: nextHop, tls: 'none' }],
+    routes: [nextHopRoute(nextHop)],
     queue: { retryInitialSeconds: 1, retryMaxSeconds: 2, maxAgeSeconds: 172_800, activeWindow: 100 },
   });
   return { dir, ports, nextHop };

@@ -14,7 +14,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { SmtpTestClient, message, type Reply } from '../helpers/smtp-client.ts';
 import { startSink, type Sink, type SunkMessage } from '../helpers/sink.ts';
-import { applyConfig, baseConfig, freePort, removeDir, startGateway, tempDir, type Gateway } from '../helpers/gateway.ts';
+import { applyConfig, baseConfig, freePort, removeDir, startGateway, tempDir, type Gateway, nextHopRoute, mxListenerOf } from '../helpers/gateway.ts';
 import { REPLIES, type ReplyKey } from '../../src/smtp/replies.ts';
 
 const LIMITS = { maxMessageSize: 20_000, maxLineLength: 1000, maxRecipients: 5, maxErrors: 5, idleTimeoutSeconds: 2 };
@@ -104,13 +104,12 @@ before(async () => {
   sink = await startSink();
   port = await freePort();
   const base = baseConfig({ mx: port, submission: port });
-  const mx = base.receiveConnectors?.find((l) => l.role === 'mx');
-  assert.ok(mx);
+  const mx = mxListenerOf(base);
   applyConfig(dir, {
     ...base,
     receiveConnectors: [{ ...mx, port, tls: { mode: 'starttls', requestClientCert: false }, maxConnections: 1000, ...LIMITS }],
     inboundConnectors: [{ name: 'Printers', connectorType: 'Partner', senderIPAddresses: ['127.0.0.10/32'], senderDomains: ['example.com'] }],
-    routes: [{ name: 'next-hop', domains: ['*'], type: 'smtp', host: '127.0.0.1', port: sink.port, tls: 'none' }],
+    routes: [nextHopRoute(sink.port)],
   });
   gw = await startGateway(dir, [port]);
 });

@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SmtpTestClient, message, type Reply } from '../helpers/smtp-client.ts';
 import { startSink, type Sink } from '../helpers/sink.ts';
-import { applyConfig, baseConfig, cli, freePort, removeDir, startGateway, tempDir, type Gateway } from '../helpers/gateway.ts';
+import { applyConfig, baseConfig, cli, freePort, removeDir, startGateway, tempDir, type Gateway, nextHopRoute } from '../helpers/gateway.ts';
 import { configToYaml, validateConfig, type ConfigInput } from '../../src/config/index.ts';
 import { openDatabase } from '../../src/core/sqlite.ts';
 import { searchTrace } from '../../src/trace/index.ts';
@@ -89,7 +89,7 @@ before(async () => {
   cfg = {
     ...baseConfig(ports),
     inboundConnectors: [{ name: 'Printers', connectorType: 'Partner', senderIPAddresses: ['127.0.0.10/32'], senderDomains: ['example.com'] }],
-    routes: [{ name: 'next-hop', domains: ['*'], type: 'smtp', host: '127.0.0.1', port: sink.port, tls: 'none' }],
+    routes: [nextHopRoute(sink.port)],
   };
   applyConfig(dir, cfg);
   gw = await startGateway(dir, [ports.mx, ports.submission]);

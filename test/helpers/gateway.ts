@@ -56,6 +56,18 @@ export function baseConfig(ports: { mx: number; submission: number }, over: Part
   };
 }
 
+/** The example config's mx listener (every test config built on baseConfig has one). */
+export function mxListenerOf(cfg: ConfigInput): NonNullable<ConfigInput['receiveConnectors']>[number] {
+  const mx = cfg.receiveConnectors?.find((l) => l.role === 'mx');
+  if (!mx) throw new Error('the base config has no mx listener');
+  return mx;
+}
+
+/** The one route of most tests: every domain relayed in plain SMTP to a next hop on 127.0.0.1. */
+export function nextHopRoute(port: number): NonNullable<ConfigInput['routes']>[number] {
+  return { name: 'next-hop', domains: ['*'], type: 'smtp', host: '127.0.0.1', port, tls: 'none' };
+}
+
 /** Wait until a TCP port accepts connections. */
 export async function waitForPort(port: number, timeoutMs = 20_000): Promise<void> {
   const until = Date.now() + timeoutMs;

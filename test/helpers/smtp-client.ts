@@ -144,6 +144,11 @@ export class SmtpTestClient {
     return { mail, rcpts, data: dataReply, eod: await this.reply() };
   }
 
+  /** Drop the connection without a word (a client that goes away mid-session). */
+  destroy(): void {
+    this.sock.destroy();
+  }
+
   async quit(): Promise<void> {
     if (!this.closed) {
       this.write('QUIT\r\n');
