@@ -54,7 +54,13 @@ export interface DnsResponse {
 
 /** An Error shaped like node:dns errors (`code`, `hostname`), which is what mailauth inspects. */
 export function dnsError(code: string, hostname: string, message?: string): Error & { code: string; hostname: string } {
+  // No stack: NXDOMAIN/NODATA answers are thrown on every SPF/DMARC evaluation (mailauth expects
+  // node:dns-style errors), a captured stack would only ever show the resolver, and capturing it
+  // was 6 % of an evaluation's CPU (profiled).
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   const err = new Error(message ?? `${code} ${hostname}`) as Error & { code: string; hostname: string };
+  Error.stackTraceLimit = limit;
   err.code = code;
   err.hostname = hostname;
   return err;
