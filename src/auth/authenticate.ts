@@ -1,9 +1,12 @@
 /**
  * @module auth/authenticate
  * Evaluates SPF (MAIL FROM, and HELO when it is a domain name), every DKIM signature, DMARC and
- * ARC for one message with mailauth 4.13.3, through the resolver it is given, and returns
- * AuthFacts. The message is streamed into mailauth (a Readable is piped, never buffered whole
- * here). It NEVER throws and never hangs past `deadlineMs`: any failure yields temperror facts.
+ * ARC for one message with mailauth 4.13.3's parts (dkimVerify, spf, arc, dmarc, composed as its
+ * authenticate() does), through the resolver it is given, and returns AuthFacts. SPF comes from
+ * auth/spf (cached per DNS TTL when deps carry a cache), either started earlier by the caller
+ * (input.spf, from the first accepted RCPT) or here, in parallel with DKIM. The message is streamed
+ * into mailauth (a Readable is piped, never buffered whole here). It NEVER throws and never hangs
+ * past `deadlineMs`: any failure yields temperror facts.
  * It evaluates; it does not decide (policy/ does, from these facts).
  * Touches: DNS only, through deps.resolver.
  * RFCs: 7208 (SPF; §2.3 HELO, §2.4 null reverse-path → postmaster@HELO), 6376 (DKIM), 7489 (DMARC),
@@ -11,29 +14,31 @@
  */
 import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import { isIP } from 'node:net';
-import { authenticate as mailauthAuthenticate, spf as mailauthSpf } from 'mailauth';
-import type { DNSResolver } from 'mailauth';
+import { arc as mailauthArc, dkimVerify, dmarc as mailauthDmarc } from 'mailauth';
+import type { ARCData, ARCResult, DNSResolver } from 'mailauth';
 import type { AuthFacts, SpfFacts } from './types.ts';
 import { arcFacts, dkimFacts, dmarcFacts, spfFacts } from './facts.ts';
-import type { MaResult, MaSpf } from './facts.ts';
+import type { MaResult } from './facts.ts';
 import { compauth, spoofSuspect } from './compauth.ts';
 import { renderAuthResults } from './auth-results.ts';
+import { checkSpf, heloDomain, type SpfDeps, type SpfOutcome } from './spf.ts';
 
 export interface AuthInput {
   /** The message as received (headers + body), streamed. */
   message: Readable | Buffer;
   clientIp: string;
-  helo?: string;
+  helo?: string | undefined;
   /** The MAIL FROM address without angle brackets; '' for the null reverse-path. */
   mailFrom: string;
   /** Our authserv-id (the gateway's host name). */
   mta: string;
   /** True for the organisation's accepted domains: selects compauth 010/601 over 000/001. */
   isAcceptedDomain?: (domain: string) => boolean;
+  /** SPF already started for this transaction (checkSpf with the same identities); else evaluated here. */
+  spf?: Promise<SpfOutcome> | undefined;
 }
 
-export interface AuthDeps {
+export interface AuthDeps extends Partial<Pick<SpfDeps, 'tracked' | 'cache'>> {
   resolver: (name: string, rrtype: string) => Promise<unknown>;
   /** Upper bound for the whole evaluation, default 20000 ms; beyond it the facts are temperror. */
   deadlineMs?: number;
@@ -46,12 +51,6 @@ export interface AuthDeps {
 }
 
 const domainOf = (addr: string): string => (addr.includes('@') ? (addr.split('@').pop() ?? '') : addr).toLowerCase();
-
-/** HELO names worth an SPF check: dotted domain names, not address literals. */
-function heloDomain(helo: string | undefined): string | undefined {
-  if (!helo || helo.startsWith('[') || isIP(helo)) return undefined;
-  return /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\.?$/.test(helo) ? helo.replace(/\.$/, '') : undefined;
-}
 
 function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -84,6 +83,37 @@ export function temperrorFacts(input: AuthInput, error: string, dnsLookups: numb
   });
 }
 
+/**
+ * DKIM, ARC and DMARC as mailauth's authenticate() composes them (BIMI off), with SPF from
+ * checkSpf (possibly started earlier, possibly cached) instead of evaluated again here, and without
+ * the header text mailauth would build (auth-results.ts renders ours).
+ */
+async function evaluate(input: AuthInput, deps: AuthDeps, resolver: DNSResolver, mailFrom: string): Promise<{ r: MaResult; spf: SpfOutcome }> {
+  const spfP =
+    input.spf ??
+    checkSpf(
+      { clientIp: input.clientIp, helo: input.helo, mailFrom, mta: input.mta },
+      { resolver: deps.resolver, ...(deps.tracked ? { tracked: deps.tracked } : {}), ...(deps.cache ? { cache: deps.cache } : {}), checkHelo: deps.checkHelo ?? true },
+    );
+  const minBits = deps.minBitLength ? { minBitLength: deps.minBitLength } : {};
+  const [dkim, spf] = await Promise.all([dkimVerify(input.message, { resolver, ...(mailFrom ? { sender: mailFrom } : {}), ...minBits }), spfP]);
+  const arc: ARCResult | undefined = deps.disableArc ? undefined : await mailauthArc(dkim.arc as unknown as ARCData, { resolver, ...minBits });
+  const spfPass = spf.mailFrom.status?.result === 'pass' && spf.mailFrom.domain ? [spf.mailFrom.domain] : [];
+  const dmarc = dkim.headerFrom
+    ? await mailauthDmarc({
+        headerFrom: dkim.headerFrom,
+        spfDomains: spfPass,
+        // mailauth passes the aligned domain (or false) as `aligned`; its .d.ts says boolean.
+        dkimDomains: (dkim.results ?? [])
+          .filter((x) => x.status.result === 'pass')
+          .map((x) => ({ id: x.id, domain: x.signingDomain, aligned: x.status.aligned as unknown as boolean, underSized: x.status.underSized as unknown as boolean })),
+        ...(arc ? { arcResult: arc } : {}),
+        resolver,
+      })
+    : false;
+  return { r: { spf: spf.mailFrom, dkim, dmarc, arc: arc ?? false } as unknown as MaResult, spf };
+}
+
 /** Evaluates one message. Never throws. */
 export async function authenticate(input: AuthInput, deps: AuthDeps): Promise<AuthFacts> {
   const started = performance.now();
@@ -96,26 +126,12 @@ export async function authenticate(input: AuthInput, deps: AuthDeps): Promise<Au
   const mailFrom = input.mailFrom.replace(/^<|>$/g, '');
   const hDomain = heloDomain(input.helo);
   try {
-    const main = mailauthAuthenticate(input.message, {
-      ip: input.clientIp,
-      ...(input.helo ? { helo: input.helo } : {}),
-      ...(mailFrom ? { sender: mailFrom } : {}),
-      mta: input.mta,
-      resolver,
-      disableBimi: true,
-      disableArc: deps.disableArc ?? false,
-      ...(deps.minBitLength ? { minBitLength: deps.minBitLength } : {}),
-    });
-    // With an empty MAIL FROM, mailauth's SPF already is the HELO check (postmaster@HELO).
-    const helo: Promise<MaSpf | undefined> =
-      (deps.checkHelo ?? true) && hDomain && mailFrom
-        ? mailauthSpf({ sender: `postmaster@${hDomain}`, ip: input.clientIp, helo: hDomain, mta: input.mta, resolver })
-        : Promise.resolve(undefined);
-    const [res, heloRes] = await withDeadline(Promise.all([main, helo]), deps.deadlineMs ?? 20000);
-    const r = res as unknown as MaResult;
+    const { r, spf: spfOut } = await withDeadline(evaluate(input, deps, resolver, mailFrom), deps.deadlineMs ?? 20000);
+    dnsLookups += spfOut.lookups;
+    if (spfOut.error) throw new Error(spfOut.error);
     const spf = spfFacts(r.spf, domainOf(mailFrom) || hDomain || '');
     const dkim = dkimFacts(r.dkim?.results);
-    const heloSpf: SpfFacts | undefined = heloRes ? spfFacts(heloRes, hDomain ?? '') : undefined;
+    const heloSpf: SpfFacts | undefined = spfOut.helo ? spfFacts(spfOut.helo, hDomain ?? '') : undefined;
     const receivedSpf = r.spf && r.spf.header ? `${r.spf.header.replace(/\r?\n?$/, '')}\r\n` : undefined;
     return finish(input, {
       spf,

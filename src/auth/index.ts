@@ -8,7 +8,8 @@
 export { authenticate, temperrorFacts } from './authenticate.ts';
 export type { AuthInput, AuthDeps } from './authenticate.ts';
 export { createResolver } from './resolver.ts';
-export type { CachingResolver, DnsResolveFn, ResolverOptions, ResolverStats } from './resolver.ts';
+export type { CachingResolver, DnsResolveFn, ResolverOptions, ResolverStats, TrackedResolver } from './resolver.ts';
+export { checkSpf, SpfCache, type SpfDeps, type SpfInput, type SpfOutcome } from './spf.ts';
 export { isOurAuthResults, renderAuthResults, defaultDmarcAction } from './auth-results.ts';
 export type { DmarcAction, RenderOptions } from './auth-results.ts';
 export { compauth, spoofSuspect } from './compauth.ts';

@@ -74,13 +74,30 @@ export interface ResolverStats {
 
 export type DnsResolveFn = (name: string, rrtype: string) => Promise<unknown>;
 
+/**
+ * A view of the resolver that remembers how long what it delivered stays valid: the basis of any
+ * cache of results computed from DNS answers (auth/spf caches SPF results this way).
+ */
+export interface TrackedResolver {
+  resolve: DnsResolveFn;
+  /**
+   * Earliest expiry (ms since the epoch) of the answers delivered so far; 0 once an answer could
+   * not be cached (an error, a TTL of 0); Infinity while nothing was asked.
+   */
+  expiresAt(): number;
+}
+
 export interface CachingResolver {
   resolve: DnsResolveFn;
+  /** A resolver over the same cache that tracks the expiry of its answers (one per computation). */
+  tracked(): TrackedResolver;
   stats(): ResolverStats;
   clear(): void;
 }
 
 type Outcome = { kind: 'data'; data: unknown } | { kind: 'negative'; code: 'ENOTFOUND' | 'ENODATA' } | { kind: 'error'; code: string; message: string };
+/** An outcome and the time it expires from the cache (0: it was not cached). */
+type Held = { outcome: Outcome; expiresAt: number };
 
 function copyData(data: unknown): unknown {
   if (!Array.isArray(data)) return data;
@@ -129,7 +146,7 @@ export function createResolver(opts: ResolverOptions = {}): CachingResolver {
   const minTtl = opts.minTtlSeconds ?? 0;
   const maxTtl = opts.maxTtlSeconds ?? 86400;
   const cache = new TtlLru<Outcome>(opts.maxEntries ?? 10000);
-  const inflight = new Map<string, Promise<Outcome>>();
+  const inflight = new Map<string, Promise<Held>>();
   const counts = { queries: 0, hits: 0, misses: 0, negativeHits: 0, inflightJoins: 0, upstream: 0, timeouts: 0, errors: 0 };
 
   async function ask(name: string, type: string, qtype: number, edns = true): Promise<{ outcome: Outcome; ttl: number }> {
@@ -147,7 +164,8 @@ export function createResolver(opts: ResolverOptions = {}): CachingResolver {
     return { outcome: { kind: 'data', data }, ttl: Math.max(minTtl, Math.min(maxTtl, ttl)) };
   }
 
-  async function upstream(key: string, name: string, type: string): Promise<Outcome> {
+  /** The outcome and until when it holds (0: not cached). */
+  async function upstream(key: string, name: string, type: string): Promise<Held> {
     counts.upstream++;
     const qtype = RRTYPE[type];
     let result: { outcome: Outcome; ttl: number };
@@ -164,13 +182,15 @@ export function createResolver(opts: ResolverOptions = {}): CachingResolver {
           : { outcome: { kind: 'error', code: e.code ?? 'EBADRESP', message: e.message ?? String(err) }, ttl: 0 };
     }
     const { outcome, ttl } = result;
+    let expiresAt = 0;
     if (outcome.kind === 'error') {
       if (outcome.code === 'ETIMEOUT') counts.timeouts++;
       else counts.errors++;
     } else if (ttl > 0) {
-      cache.set(key, outcome, clock() + ttl * 1000);
+      expiresAt = clock() + ttl * 1000;
+      cache.set(key, outcome, expiresAt);
     }
-    return outcome;
+    return { outcome, expiresAt };
   }
 
   function deliver(outcome: Outcome, name: string): unknown {
@@ -181,16 +201,17 @@ export function createResolver(opts: ResolverOptions = {}): CachingResolver {
     throw dnsError(outcome.code, name, outcome.message);
   }
 
-  async function resolve(rawName: string, rrtype: string): Promise<unknown> {
+  async function lookup(rawName: string, rrtype: string, onExpiry?: (at: number) => void): Promise<unknown> {
     counts.queries++;
     const type = String(rrtype || 'A').toUpperCase();
     const name = String(rawName).replace(/\.$/, '');
     const key = `${type} ${name.toLowerCase()}`;
-    const cached = cache.get(key, clock());
+    const cached = cache.entry(key, clock());
     if (cached) {
       counts.hits++;
-      if (cached.kind === 'negative') counts.negativeHits++;
-      return deliver(cached, name);
+      if (cached.value.kind === 'negative') counts.negativeHits++;
+      onExpiry?.(cached.expiresAt);
+      return deliver(cached.value, name);
     }
     counts.misses++;
     let pending = inflight.get(key);
@@ -200,11 +221,24 @@ export function createResolver(opts: ResolverOptions = {}): CachingResolver {
       pending = upstream(key, name, type).finally(() => inflight.delete(key));
       inflight.set(key, pending);
     }
-    return deliver(await pending, name);
+    const held = await pending;
+    onExpiry?.(held.expiresAt);
+    return deliver(held.outcome, name);
+  }
+
+  const resolve: DnsResolveFn = (name, rrtype) => lookup(name, rrtype);
+
+  function tracked(): TrackedResolver {
+    let earliest = Number.POSITIVE_INFINITY;
+    const note = (at: number): void => {
+      if (at < earliest) earliest = at;
+    };
+    return { resolve: (name, rrtype) => lookup(name, rrtype, note), expiresAt: () => earliest };
   }
 
   return {
     resolve,
+    tracked,
     stats: () => ({ ...counts, evictions: cache.evictions, size: cache.size }),
     clear: () => cache.clear(),
   };

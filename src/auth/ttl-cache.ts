@@ -14,12 +14,17 @@ export class TtlLru<V> {
 
   /** The live value for `key`, or undefined (an expired entry is dropped). */
   get(key: string, now: number): V | undefined {
+    return this.entry(key, now)?.value;
+  }
+
+  /** The live entry for `key` with its expiry, or undefined (an expired entry is dropped). */
+  entry(key: string, now: number): { readonly value: V; readonly expiresAt: number } | undefined {
     const entry = this.map.get(key);
     if (!entry) return undefined;
     this.map.delete(key);
     if (entry.expiresAt <= now) return undefined;
     this.map.set(key, entry);
-    return entry.value;
+    return entry;
   }
 
   set(key: string, value: V, expiresAt: number): void {

@@ -80,7 +80,10 @@ export interface AuthFacts {
   authResultsHeader: string;
   /** Complete Received-SPF header line (RFC 7208 §9.1), CRLF-terminated. */
   receivedSpfHeader?: string;
-  /** Resolver calls made for this message (cache hits included). */
+  /**
+   * Resolver calls the evaluation needed (cache hits included); an SPF result reused from the SPF
+   * cache counts the calls its evaluation made.
+   */
   dnsLookups: number;
   elapsedMs: number;
   /** Set when evaluation failed as a whole (everything is then temperror). */

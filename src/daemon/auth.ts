@@ -1,26 +1,34 @@
 /**
  * @module daemon/auth
  * Builds the per-process SPF/DKIM/DMARC evaluator: one caching DNS resolver (config `dns`) shared
- * by every message of the process, so a sender's records are fetched once per TTL, and
- * mailauth-based evaluation bounded by `authentication.deadlineMs`. Resolver settings are read at
+ * by every message of the process, so a sender's records are fetched once per TTL, an SPF result
+ * cache over it (auth/spf: a result lives as long as the answers it used), and mailauth-based
+ * evaluation bounded by `authentication.deadlineMs`. Resolver settings are read at
  * start; a change to `dns` takes effect on restart. MAILGATE_DNS_SERVERS overrides dns.servers.
  * Touches: DNS servers (through the resolver).
  */
-import { authenticate, resolverFromSettings, type CachingResolver } from '../auth/index.ts';
-import type { Authenticator } from '../smtp/deps.ts';
+import { authenticate, checkSpf, resolverFromSettings, SpfCache, type CachingResolver } from '../auth/index.ts';
+import type { Authenticator, SpfChecker } from '../smtp/deps.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface AuthService {
   authenticate: Authenticator;
+  checkSpf: SpfChecker;
   resolver: CachingResolver;
+  spfCache: SpfCache;
 }
 
 /** The evaluator for this process. */
 export function createAuthService(rt: Runtime): AuthService {
   const resolver = resolverFromSettings(rt.snapshot().config.dns);
   const resolve = (name: string, rrtype: string): Promise<unknown> => resolver.resolve(name, rrtype);
+  const tracked = (): ReturnType<CachingResolver['tracked']> => resolver.tracked();
+  const spfCache = new SpfCache(rt.snapshot().config.dns.cacheEntries);
   return {
     resolver,
-    authenticate: (input) => authenticate(input, { resolver: resolve, deadlineMs: rt.snapshot().config.authentication.deadlineMs }),
+    spfCache,
+    checkSpf: (input) => checkSpf(input, { resolver: resolve, tracked, cache: spfCache }),
+    authenticate: (input) =>
+      authenticate(input, { resolver: resolve, tracked, cache: spfCache, deadlineMs: rt.snapshot().config.authentication.deadlineMs }),
   };
 }

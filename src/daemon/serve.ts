@@ -32,6 +32,7 @@ function smtpDeps(rt: Runtime, acceptor: SmtpDeps['acceptor']): SmtpDeps {
   stats.unref();
   return {
     authenticate: auth.authenticate,
+    checkSpf: auth.checkSpf,
     snapshot: () => rt.snapshot(),
     acceptor,
     trace: rt.trace,

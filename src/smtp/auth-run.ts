@@ -27,10 +27,24 @@ export function stripPredicate(deps: SmtpDeps): (name: string, line: string) => 
   return strippedHeaderPredicate(authservId(deps), isOurAuthResults);
 }
 
+/** Whether this session's mail is evaluated: auth on, an evaluator given, and not authenticated submission. */
+function evaluated(deps: SmtpDeps, c: ConnState): boolean {
+  return deps.authenticate !== undefined && !c.authUser && deps.snapshot().config.authentication.enabled;
+}
+
+/**
+ * Start SPF for the transaction once (at its first accepted recipient, so DNS and evaluation run
+ * while the client sends DATA; a transaction refused at RCPT costs no lookup).
+ */
+export function startSpf(deps: SmtpDeps, c: ConnState, tx: TxState): void {
+  if (tx.spf || !deps.checkSpf || !evaluated(deps, c)) return;
+  tx.spf = deps.checkSpf({ clientIp: c.clientIp, helo: c.helo, mailFrom: tx.mailFrom, mta: authservId(deps) });
+}
+
 /** Start evaluating `source` (the guard's output); undefined when auth is off or the user authenticated. */
 export function startAuth(deps: SmtpDeps, c: ConnState, tx: TxState, source: Readable): Promise<AuthFacts> | undefined {
   const authenticate = deps.authenticate;
-  if (!authenticate || c.authUser || !deps.snapshot().config.authentication.enabled) return undefined;
+  if (!authenticate || !evaluated(deps, c)) return undefined;
   const tee = new PassThrough({ highWaterMark: 256 * 1024 });
   source.pipe(tee);
   const policy = deps.snapshot().policy;
@@ -41,6 +55,7 @@ export function startAuth(deps: SmtpDeps, c: ConnState, tx: TxState, source: Rea
     mailFrom: tx.mailFrom,
     mta: authservId(deps),
     isAcceptedDomain: (d) => acceptedDomainOf(d.toLowerCase(), policy) !== undefined,
+    spf: tx.spf,
   });
   // Whatever the evaluator did, the rest of the tee must flow or the spool writer would stall.
   const drain = (): void => void tee.resume();

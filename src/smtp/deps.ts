@@ -10,7 +10,7 @@ import type { Config, ReceiveConnector } from '../config/schema.ts';
 import type { PolicySnapshot } from '../policy/types.ts';
 import type { TraceEvent, TraceMessage, TraceSink } from '../trace/events.ts';
 import type { Disposition, MessageMeta } from '../queue/contract.ts';
-import type { AuthFacts } from '../auth/index.ts';
+import type { AuthFacts, SpfOutcome } from '../auth/index.ts';
 import type { Readable } from 'node:stream';
 
 /** Evaluates SPF/DKIM/DMARC/ARC for one message (auth/ with our caching resolver); never throws. */
@@ -21,7 +21,12 @@ export type Authenticator = (input: {
   mailFrom: string;
   mta: string;
   isAcceptedDomain: (domain: string) => boolean;
+  /** SPF started for this transaction by `checkSpf` (same identities); else evaluated with the rest. */
+  spf?: Promise<SpfOutcome> | undefined;
 }) => Promise<AuthFacts>;
+
+/** Starts SPF for a transaction's identities (auth/spf, cached per DNS TTL); never throws. */
+export type SpfChecker = (input: { clientIp: string; helo?: string | undefined; mailFrom: string; mta: string }) => Promise<SpfOutcome>;
 
 /** One frozen config version with its compiled policy. */
 export interface RuntimeSnapshot {
@@ -53,6 +58,8 @@ export interface SmtpDeps {
   hostname: string;
   /** SPF/DKIM/DMARC/ARC; undefined = not evaluated (authentication.enabled false). */
   authenticate?: Authenticator | undefined;
+  /** SPF alone, started at the first accepted recipient so it runs while DATA arrives. */
+  checkSpf?: SpfChecker | undefined;
   /** Verify an SMTP AUTH password against the current config's users. */
   verifyPassword(user: string, password: string): Promise<boolean>;
   now(): number;

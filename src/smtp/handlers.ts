@@ -20,6 +20,7 @@ import { policyInput, type ConnState } from './session.ts';
 import { listenerSettings, type SmtpDeps } from './deps.ts';
 import { describePeerCertificate } from './certs.ts';
 import { traceRefusedConnection, traceRefusedTransaction } from './trace-rows.ts';
+import { startSpf } from './auth-run.ts';
 
 type Cb = (err?: Error | null) => void;
 
@@ -172,6 +173,7 @@ export class StageHandlers {
       if (rcpt !== undefined) {
         tx.rcpts.push(rcpt);
         if (v.attribution) tx.attribution = v.attribution;
+        startSpf(this.deps, c, tx);
       } else if (v.attribution) {
         tx.attribution = v.attribution;
       }

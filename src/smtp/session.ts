@@ -6,6 +6,7 @@
  */
 import type { Attribution, CertFacts, PolicyInput } from '../policy/types.ts';
 import type { TraceEvent } from '../trace/events.ts';
+import type { SpfOutcome } from '../auth/index.ts';
 
 export interface TxState {
   /** Queue id, assigned at MAIL FROM; also the trace id quoted in every refusal. */
@@ -19,6 +20,8 @@ export interface TxState {
   /** The last refusal's reply line, for the trace row when nothing is accepted. */
   lastReply: string | undefined;
   reasons: string[];
+  /** SPF for this transaction, started at its first accepted recipient (auth on, anonymous). */
+  spf?: Promise<SpfOutcome> | undefined;
 }
 
 export interface ConnState {

@@ -98,6 +98,31 @@ test('NXDOMAIN and NODATA are cached for the SOA minimum, capped by negativeTtlS
   assert.equal(dns.count('missing2.example.com', 'TXT'), 2, 'cap applied');
 });
 
+test('tracked(): the earliest expiry of what it delivered, hits and upstream alike; 0 after an uncacheable answer', async () => {
+  let now = 5_000_000;
+  const r = mk({ clock: () => now, negativeTtlSeconds: 300 });
+  const t = r.tracked();
+  assert.equal(t.expiresAt(), Number.POSITIVE_INFINITY, 'nothing asked yet');
+  await r.resolve('example.com', 'MX'); // ttl 60, cached through the plain view
+  now += 10_000;
+  await t.resolve('example.com', 'MX'); // a hit: expires 50 s from now
+  assert.equal(t.expiresAt(), 5_060_000);
+  await t.resolve('example.com', 'A'); // upstream, ttl 30
+  assert.equal(t.expiresAt(), now + 30_000);
+  await assert.rejects(t.resolve('gone.example.com', 'A'), { code: 'ENOTFOUND' }); // negative: SOA minimum 60
+  assert.equal(t.expiresAt(), now + 30_000, 'a later negative expiry does not raise it');
+  const other = r.tracked();
+  await other.resolve('example.com', 'MX');
+  assert.equal(other.expiresAt(), 5_060_000, 'each view tracks only its own answers');
+  dns.silent = true;
+  try {
+    await assert.rejects(t.resolve('example.com', 'NS'), { code: 'ETIMEOUT' });
+  } finally {
+    dns.silent = false;
+  }
+  assert.equal(t.expiresAt(), 0, 'an answer that was not cached makes the computation uncacheable');
+});
+
 test('50 concurrent identical questions make one upstream query', async () => {
   const r = mk();
   dns.resetLog();
