@@ -28,7 +28,10 @@ export interface ServeOptions {
 
 function smtpDeps(rt: Runtime, acceptor: SmtpDeps['acceptor']): SmtpDeps {
   const auth = createAuthService(rt);
-  const stats = setInterval(() => rt.logger.info({ dns: auth.resolver.stats() }, 'dns cache'), 60_000);
+  const stats = setInterval(() => {
+    const spf = { hits: auth.spfCache.hits, misses: auth.spfCache.misses, size: auth.spfCache.size };
+    rt.logger.info({ dns: auth.resolver.stats(), spf }, 'dns cache');
+  }, 60_000);
   stats.unref();
   return {
     authenticate: auth.authenticate,

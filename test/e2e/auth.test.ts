@@ -37,6 +37,9 @@ before(async () => {
     'signed.test': { TXT: ['v=spf1 -all'] },
     '_dmarc.signed.test': { TXT: ['v=DMARC1; p=reject'] },
     'sel1._domainkey.signed.test': { TXT: [`v=DKIM1; k=rsa; p=${pubB64}`] },
+    'early.test': { TXT: ['v=spf1 ip4:127.0.0.40 -all'] },
+    '_dmarc.early.test': { TXT: ['v=DMARC1; p=reject'] },
+    'refused.test': { TXT: ['v=spf1 ip4:127.0.0.40 -all'] },
   });
   sink = await startSink();
   dir = tempDir();
@@ -140,4 +143,40 @@ test('DNS answers are cached: many messages, one query per name', async () => {
   }
   assert.equal(dns.count('bank.test', 'TXT'), 0, 'SPF record already cached by earlier tests');
   assert.equal(dns.count('_dmarc.bank.test', 'TXT'), 0);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('SPF starts at the first accepted RCPT, before DATA; a transaction refused at RCPT makes no lookup', async () => {
+  dns.resetLog();
+  const c = await SmtpTestClient.connect({ port, localAddress: '127.0.0.40' });
+  try {
+    await c.cmd('EHLO client.test');
+    assert.equal((await c.cmd('MAIL FROM:<a@early.test>')).code, 250);
+    await sleep(200);
+    assert.equal(dns.count('early.test', 'TXT'), 0, 'not at MAIL FROM');
+    assert.equal((await c.cmd('RCPT TO:<user@example.com>')).code, 250);
+    for (const end = Date.now() + 3000; dns.count('early.test', 'TXT') === 0 && Date.now() < end; ) await sleep(10);
+    assert.equal(dns.count('early.test', 'TXT'), 1, 'the SPF record was asked for while the client had not sent DATA yet');
+    assert.equal((await c.cmd('DATA')).code, 354);
+    const raw = message({ from: 'a@early.test', to: 'user@example.com', subject: 'early spf' });
+    c.write(raw.endsWith('\r\n') ? `${raw}.\r\n` : `${raw}\r\n.\r\n`);
+    const eod = await c.reply();
+    assert.equal(eod.code, 250, eod.text);
+  } finally {
+    await c.quit();
+  }
+  assert.match(await delivered('early spf'), /spf=pass \(sender IP is 127\.0\.0\.40\)[^;]*smtp\.mailfrom=early\.test/);
+
+  const r = await SmtpTestClient.connect({ port, localAddress: '127.0.0.40' });
+  try {
+    await r.cmd('EHLO client.test');
+    assert.equal((await r.cmd('MAIL FROM:<b@refused.test>')).code, 250);
+    const rcpt = await r.cmd('RCPT TO:<someone@elsewhere.example>');
+    assert.equal(rcpt.code, 550, rcpt.text);
+    await sleep(200);
+  } finally {
+    await r.quit();
+  }
+  assert.equal(dns.count('refused.test'), 0, 'relay denied at RCPT: no SPF lookup');
 });
