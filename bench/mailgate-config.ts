@@ -6,8 +6,9 @@
  *   full: RejectDirectSend on, the bench sender's domain accepted (so only its connector lets it
  *         through), a Partner connector for 127.0.0.1 + that domain, SPF/DKIM/DMARC/ARC evaluated
  *         against the loopback DNS server (bench/dns.ts), trace on (it always is).
+ *   noauth: full without SPF/DKIM/DMARC/ARC (splits the policy cost into connectors vs auth).
  *   off:  authentication.enabled false, no connectors, RejectDirectSend off.
- * usage: node --import tsx bench/mailgate-config.ts DIR full|off PORT SINK_PORT [SENDER_DOMAIN]
+ * usage: node --import tsx bench/mailgate-config.ts DIR full|noauth|off PORT SINK_PORT [SENDER_DOMAIN]
  * Touches: DIR/mailgate.db only.
  */
 import { mkdirSync } from 'node:fs';
@@ -16,13 +17,15 @@ import { openDatabase } from '../src/core/sqlite.ts';
 import { ConfigStore, loadExampleConfig, validateConfig, type ConfigInput } from '../src/config/index.ts';
 
 /** The bench config for one mode. */
-export function benchConfig(mode: 'full' | 'off', port: number, sinkPort: number, senderDomain: string): ConfigInput {
+export type BenchMode = 'full' | 'noauth' | 'off';
+
+export function benchConfig(mode: BenchMode, port: number, sinkPort: number, senderDomain: string): ConfigInput {
   const ex = loadExampleConfig();
-  const full = mode === 'full';
+  const full = mode !== 'off';
   return {
     ...ex,
     organization: { ...ex.organization, name: 'example.com', hostname: 'mailgate.bench.invalid', rejectDirectSend: full },
-    authentication: { enabled: full, deadlineMs: 8000 },
+    authentication: { enabled: mode === 'full', deadlineMs: 8000 },
     acceptedDomains: [
       { domainName: 'example.com', domainType: 'Authoritative' },
       ...(full ? [{ domainName: senderDomain, domainType: 'Authoritative' as const }] : []),
@@ -39,8 +42,8 @@ export function benchConfig(mode: 'full' | 'off', port: number, sinkPort: number
 
 function main(argv: string[]): void {
   const [dir, mode, port, sinkPort, domain] = argv;
-  if (!dir || (mode !== 'full' && mode !== 'off') || !port || !sinkPort) {
-    console.error('usage: mailgate-config.ts DIR full|off PORT SINK_PORT [SENDER_DOMAIN]');
+  if (!dir || (mode !== 'full' && mode !== 'noauth' && mode !== 'off') || !port || !sinkPort) {
+    console.error('usage: mailgate-config.ts DIR full|noauth|off PORT SINK_PORT [SENDER_DOMAIN]');
     process.exit(2);
   }
   mkdirSync(dir, { recursive: true });
