@@ -118,6 +118,10 @@ export class StageHandlers {
     // RFC 4954 §4: no password in clear. smtp-server refuses AUTH before STARTTLS only where
     // STARTTLS is offered; a listener without TLS must refuse it too.
     if (!session.secure) return cb(this.refuse(c, 'auth-encryption-required'));
+    // RFC 4954 §4: AUTH inside a mail transaction MUST be refused with 503 (smtp-server does not);
+    // recipients accepted as anonymous mail must not become authenticated ones mid-transaction.
+    // (smtp-server's own envelope: set by an accepted MAIL FROM, cleared by RSET, EHLO and DATA.)
+    if (session.envelope?.mailFrom) return cb(this.refuse(c, 'auth-in-transaction'));
     const user = auth.username ?? '';
     if ((auth.method !== 'PLAIN' && auth.method !== 'LOGIN') || !user || typeof auth.password !== 'string') {
       return cb(this.refuse(c, 'auth-failed'));

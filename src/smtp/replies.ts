@@ -30,7 +30,8 @@ export type SmtpReplyKey =
   | 'too-many-errors'
   | 'auth-failed'
   | 'auth-tempfail'
-  | 'auth-encryption-required';
+  | 'auth-encryption-required'
+  | 'auth-in-transaction';
 
 export type ReplyKey = PolicyReplyKey | SmtpReplyKey;
 
@@ -78,6 +79,7 @@ export const REPLIES: Readonly<Record<ReplyKey, Reply>> = Object.freeze({
   'auth-failed': { code: 535, enhanced: '5.7.3', text: 'Authentication unsuccessful' },
   'auth-tempfail': { code: 454, enhanced: '4.7.0', text: 'Temporary authentication failure' },
   'auth-encryption-required': { code: 538, enhanced: '5.7.11', text: 'Encryption required for requested authentication mechanism' },
+  'auth-in-transaction': { code: 503, enhanced: '5.5.1', text: 'Error: AUTH not permitted during a mail transaction' },
 });
 
 function fill(text: string, vars: Record<string, string> | undefined): string {

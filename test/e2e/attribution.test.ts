@@ -180,6 +180,23 @@ test('AUTH before STARTTLS and a wrong password are refused', async () => {
   await c.quit();
 });
 
+test('AUTH inside a mail transaction is refused (503 5.5.1, RFC 4954 §4); after RSET it is accepted', async () => {
+  const c = await session(ports.mx, '127.0.0.5');
+  await c.starttls();
+  const ehlo = await c.cmd('EHLO client.test');
+  assert.match(ehlo.text, /AUTH PLAIN LOGIN/);
+  const plain = 'AUTH PLAIN ' + Buffer.from('\0alice@example.com\0correct horse').toString('base64');
+  assert.equal((await c.cmd('MAIL FROM:<someone@outside.test>')).code, 250);
+  assert.equal((await c.cmd('RCPT TO:<user@example.com>')).code, 250, 'accepted as anonymous mail');
+  const mid = await c.cmd(plain);
+  assert.equal(mid.code, 503, mid.text);
+  assert.match(mid.text, /^503 5\.5\.1 Error: AUTH not permitted during a mail transaction/);
+  assert.equal((await c.cmd('RSET')).code, 250);
+  const after = await c.cmd(plain);
+  assert.equal(after.code, 235, after.text);
+  await c.quit();
+});
+
 test('scoped listener, default deny, block list over allow list', async () => {
   const scoped = await SmtpTestClient.connect({ port: ports.scoped, localAddress: '127.0.0.2' });
   assert.equal(scoped.greeting.code, 554);
