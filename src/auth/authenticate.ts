@@ -88,13 +88,23 @@ export function temperrorFacts(input: AuthInput, error: string, dnsLookups: numb
  * checkSpf (possibly started earlier, possibly cached) instead of evaluated again here, and without
  * the header text mailauth would build (auth-results.ts renders ours).
  */
-async function evaluate(input: AuthInput, deps: AuthDeps, resolver: DNSResolver, mailFrom: string): Promise<{ r: MaResult; spf: SpfOutcome }> {
-  const spfP =
+async function evaluate(
+  input: AuthInput,
+  deps: AuthDeps,
+  resolver: DNSResolver,
+  mailFrom: string,
+  spfSettled: (o: SpfOutcome) => void,
+): Promise<{ r: MaResult; spf: SpfOutcome }> {
+  const spfP = (
     input.spf ??
     checkSpf(
       { clientIp: input.clientIp, helo: input.helo, mailFrom, mta: input.mta },
       { resolver: deps.resolver, ...(deps.tracked ? { tracked: deps.tracked } : {}), ...(deps.cache ? { cache: deps.cache } : {}), checkHelo: deps.checkHelo ?? true },
-    );
+    )
+  ).then((o) => {
+    spfSettled(o);
+    return o;
+  });
   const minBits = deps.minBitLength ? { minBitLength: deps.minBitLength } : {};
   const [dkim, spf] = await Promise.all([dkimVerify(input.message, { resolver, ...(mailFrom ? { sender: mailFrom } : {}), ...minBits }), spfP]);
   const arc: ARCResult | undefined = deps.disableArc ? undefined : await mailauthArc(dkim.arc as unknown as ARCData, { resolver, ...minBits });
@@ -125,13 +135,20 @@ export async function authenticate(input: AuthInput, deps: AuthDeps): Promise<Au
   }) as DNSResolver;
   const mailFrom = input.mailFrom.replace(/^<|>$/g, '');
   const hDomain = heloDomain(input.helo);
+  // SPF counts its own lookups (its result may come from the SPF cache or the transaction);
+  // they count even when the rest fails or the deadline passes, as long as SPF itself finished.
+  let spfLookups = 0;
+  const spfSettled = (o: SpfOutcome): void => {
+    spfLookups = o.lookups;
+  };
   try {
-    const { r, spf: spfOut } = await withDeadline(evaluate(input, deps, resolver, mailFrom), deps.deadlineMs ?? 20000);
-    dnsLookups += spfOut.lookups;
+    const { r, spf: spfOut } = await withDeadline(evaluate(input, deps, resolver, mailFrom, spfSettled), deps.deadlineMs ?? 20000);
     if (spfOut.error) throw new Error(spfOut.error);
     const spf = spfFacts(r.spf, domainOf(mailFrom) || hDomain || '');
     const dkim = dkimFacts(r.dkim?.results);
-    const heloSpf: SpfFacts | undefined = spfOut.helo ? spfFacts(spfOut.helo, hDomain ?? '') : undefined;
+    // A HELO result started by the caller is dropped when these deps say not to check HELO.
+    const heloOut = deps.checkHelo === false ? undefined : spfOut.helo;
+    const heloSpf: SpfFacts | undefined = heloOut ? spfFacts(heloOut, hDomain ?? '') : undefined;
     const receivedSpf = r.spf && r.spf.header ? `${r.spf.header.replace(/\r?\n?$/, '')}\r\n` : undefined;
     return finish(input, {
       spf,
@@ -140,10 +157,10 @@ export async function authenticate(input: AuthInput, deps: AuthDeps): Promise<Au
       dmarc: dmarcFacts(r, spf, dkim),
       arc: arcFacts(r.arc),
       ...(receivedSpf ? { receivedSpfHeader: receivedSpf } : {}),
-      dnsLookups,
+      dnsLookups: dnsLookups + spfLookups,
       elapsedMs: performance.now() - started,
     });
   } catch (err) {
-    return temperrorFacts(input, err instanceof Error ? err.message : String(err), dnsLookups, performance.now() - started);
+    return temperrorFacts(input, err instanceof Error ? err.message : String(err), dnsLookups + spfLookups, performance.now() - started);
   }
 }

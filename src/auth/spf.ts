@@ -11,6 +11,9 @@
  * consulted an uncacheable answer (a timeout, SERVFAIL, TTL 0) or that is a temperror. The key holds
  * the whole MAIL FROM (SPF macros can expand the local part) and the HELO name as given. A device
  * that sends a thousand messages an hour is evaluated once per TTL instead of a thousand times.
+ * One deliberate approximation: a record that uses the %{t} macro (current time) outside exp=,
+ * which RFC 7208 §7.3 does not allow, would get the result of the second it was first evaluated
+ * in, for that TTL.
  * Never throws: a failure yields a temperror result.
  * Touches: DNS only, through the resolver it is given.
  * RFCs: 7208 (§2.3 HELO, §2.4 null reverse-path → postmaster@HELO, §4.6.4 lookup limits).

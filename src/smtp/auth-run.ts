@@ -38,7 +38,12 @@ function evaluated(deps: SmtpDeps, c: ConnState): boolean {
  */
 export function startSpf(deps: SmtpDeps, c: ConnState, tx: TxState): void {
   if (tx.spf || !deps.checkSpf || !evaluated(deps, c)) return;
-  tx.spf = deps.checkSpf({ clientIp: c.clientIp, helo: c.helo, mailFrom: tx.mailFrom, mta: authservId(deps) });
+  const mta = authservId(deps);
+  const outcome = deps.checkSpf({ clientIp: c.clientIp, helo: c.helo, mailFrom: tx.mailFrom, mta });
+  // A checker never rejects by contract; should one, authenticate() reports temperror, and a
+  // transaction abandoned before DATA must not leave an unhandled rejection behind.
+  outcome.catch(() => undefined);
+  tx.spf = { mta, outcome };
 }
 
 /** Start evaluating `source` (the guard's output); undefined when auth is off or the user authenticated. */
@@ -48,14 +53,15 @@ export function startAuth(deps: SmtpDeps, c: ConnState, tx: TxState, source: Rea
   const tee = new PassThrough({ highWaterMark: 256 * 1024 });
   source.pipe(tee);
   const policy = deps.snapshot().policy;
+  const mta = authservId(deps);
   const facts = authenticate({
     message: tee,
     clientIp: c.clientIp,
     helo: c.helo,
     mailFrom: tx.mailFrom,
-    mta: authservId(deps),
+    mta,
     isAcceptedDomain: (d) => acceptedDomainOf(d.toLowerCase(), policy) !== undefined,
-    spf: tx.spf,
+    spf: tx.spf && tx.spf.mta === mta ? tx.spf.outcome : undefined,
   });
   // Whatever the evaluator did, the rest of the tee must flow or the spool writer would stall.
   const drain = (): void => void tee.resume();

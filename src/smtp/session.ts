@@ -20,8 +20,11 @@ export interface TxState {
   /** The last refusal's reply line, for the trace row when nothing is accepted. */
   lastReply: string | undefined;
   reasons: string[];
-  /** SPF for this transaction, started at its first accepted recipient (auth on, anonymous). */
-  spf?: Promise<SpfOutcome> | undefined;
+  /**
+   * SPF for this transaction, started at its first accepted recipient (auth on, anonymous), with
+   * the authserv-id it was started for (a config change before DATA makes it stale).
+   */
+  spf?: { mta: string; outcome: Promise<SpfOutcome> } | undefined;
 }
 
 export interface ConnState {

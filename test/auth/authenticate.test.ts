@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { authenticate, createResolver, isOurAuthResults } from '../../src/auth/index.ts';
+import { authenticate, checkSpf, createResolver, isOurAuthResults } from '../../src/auth/index.ts';
 import type { AuthInput } from '../../src/auth/index.ts';
 import { signDkim } from '../helpers/dkim.ts';
 import { startDnsServer } from '../helpers/dns-server.ts';
@@ -191,6 +191,28 @@ test('cache economy: 1,000 messages from one sender → one query per (name, typ
   const s = resolver.stats();
   assert.equal(s.upstream, perKey.size);
   assert.ok(s.hits > 900 * perKey.size);
+});
+
+test('SPF from the transaction (input.spf) is used as given, not evaluated again; its lookups are counted', async () => {
+  const resolver = createResolver({ servers: [dns.address], timeoutMs: 300, tries: 1 });
+  const asked: string[] = [];
+  const spy = (name: string, type: string) => {
+    asked.push(`${type} ${name}`);
+    return resolver.resolve(name, type);
+  };
+  const identities = { clientIp: '192.0.2.10', helo: 'mx.pass.example', mailFrom: 'a@pass.example', mta: 'mx.mailgate.test' };
+  const pre = await checkSpf(identities, { resolver: resolver.resolve });
+  assert.equal(pre.mailFrom.status?.result, 'pass');
+  assert.ok(pre.helo, 'HELO identity evaluated too');
+  // A different outcome than DNS would give proves which one authenticate() reports.
+  const given = { ...pre, mailFrom: { ...pre.mailFrom, status: { result: 'softfail' } } };
+  const f = await authenticate({ ...identities, message: message('a@pass.example'), spf: Promise.resolve(given) }, { resolver: spy });
+  assert.equal(f.spf.result, 'softfail');
+  assert.ok(!asked.includes('TXT pass.example'), `no SPF lookup at DATA: ${asked.join(', ')}`);
+  assert.equal(f.dnsLookups, asked.length + pre.lookups);
+  assert.equal(f.heloSpf?.domain, 'mx.pass.example');
+  const noHelo = await authenticate({ ...identities, message: message('a@pass.example'), spf: Promise.resolve(pre) }, { resolver: spy, checkHelo: false });
+  assert.equal(noHelo.heloSpf, undefined, 'checkHelo: false drops a HELO result started by the caller');
 });
 
 test('isOurAuthResults recognises our authserv-id only', () => {

@@ -50,12 +50,15 @@ test('a result is reused while its DNS answers live: one evaluation for 100 tran
 });
 
 test('a record change is seen once the earliest answer used expires (the 30 s TXT), not before', async () => {
-  const { deps, advance } = setup();
+  const { resolver, cache, deps, advance } = setup();
   assert.equal((await checkSpf(input, deps)).mailFrom.status?.result, 'pass');
   dns.setZones(zones('v=spf1 -all'));
   try {
     advance(29_000);
+    const calls = resolver.stats().queries;
     assert.equal((await checkSpf(input, deps)).mailFrom.status?.result, 'pass', 'record and result still cached');
+    assert.equal(cache.hits, 1, 'served by the SPF cache');
+    assert.equal(resolver.stats().queries, calls, 'without evaluating again');
     advance(2_000);
     assert.equal((await checkSpf(input, deps)).mailFrom.status?.result, 'fail', 'both expired: evaluated again');
   } finally {
@@ -83,6 +86,23 @@ test('a temperror is never kept: the next transaction asks again', async () => {
   assert.equal(cache.size, 0);
   assert.equal((await checkSpf(other, deps)).mailFrom.status?.result, 'pass');
   assert.equal(cache.size, 1);
+});
+
+test('a temperror is never kept, even when every answer behind it could be', async () => {
+  const cache = new SpfCache(10);
+  let calls = 0;
+  const failing = async (): Promise<unknown> => {
+    calls++;
+    throw Object.assign(new Error('SERVFAIL'), { code: 'ESERVFAIL' });
+  };
+  const now = 1_000;
+  const deps = { resolver: failing, tracked: () => ({ resolve: failing, expiresAt: () => now + 60_000 }), cache, now: () => now };
+  assert.equal((await checkSpf(input, deps)).mailFrom.status?.result, 'temperror');
+  const first = calls;
+  assert.ok(first > 0);
+  assert.equal((await checkSpf(input, deps)).mailFrom.status?.result, 'temperror');
+  assert.ok(calls > first, 'evaluated again');
+  assert.equal(cache.size, 0);
 });
 
 test('the null reverse-path is the HELO check (postmaster@HELO), no second evaluation', async () => {
