@@ -9,14 +9,13 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SmtpTestClient, message } from '../helpers/smtp-client.ts';
-import { startSink, type Sink } from '../helpers/sink.ts';
-import { applyConfig, baseConfig, freePort, removeDir, startGateway, tempDir, type Gateway, nextHopRoute, mxListenerOf } from '../helpers/gateway.ts';
+import { startMxGateway, type Gateway, type MxGateway } from '../helpers/gateway.ts';
 
 const FROM = 'bob@contoso.test';
 const RCPT = 'user@example.com';
+let mg: MxGateway;
 let dir: string;
 let gw: Gateway;
-let sink: Sink;
 let port = 0;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -24,23 +23,12 @@ const spoolFiles = (): string[] => readdirSync(join(dir, 'spool', 'msg'));
 const openFds = (): number => readdirSync(`/proc/${gw.proc.pid}/fd`).length;
 
 before(async () => {
-  dir = tempDir();
-  sink = await startSink();
-  port = await freePort();
-  const base = baseConfig({ mx: port, submission: await freePort() });
-  const mx = mxListenerOf(base);
-  applyConfig(dir, {
-    ...base,
-    receiveConnectors: [{ ...mx, port, tls: { mode: 'none', requestClientCert: false }, maxMessageSize: 4_000_000 }],
-    routes: [nextHopRoute(sink.port)],
-  });
-  gw = await startGateway(dir, [port]);
+  mg = await startMxGateway({ tls: { mode: 'none', requestClientCert: false }, maxMessageSize: 4_000_000 });
+  ({ dir, gw, port } = mg);
 });
 
 after(async () => {
-  await gw?.stop();
-  await sink?.close();
-  removeDir(dir);
+  await mg?.stop();
 });
 
 async function abandon(bodyBytes: number): Promise<void> {

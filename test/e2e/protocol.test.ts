@@ -13,8 +13,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import tls from 'node:tls';
 import { SmtpTestClient, message, type Reply } from '../helpers/smtp-client.ts';
-import { startSink, type Sink, type SunkMessage } from '../helpers/sink.ts';
-import { applyConfig, baseConfig, freePort, removeDir, startGateway, tempDir, type Gateway, nextHopRoute, mxListenerOf } from '../helpers/gateway.ts';
+import { type Sink, type SunkMessage } from '../helpers/sink.ts';
+import { startMxGateway, type MxGateway } from '../helpers/gateway.ts';
 import { REPLIES, type ReplyKey } from '../../src/smtp/replies.ts';
 
 const LIMITS = { maxMessageSize: 20_000, maxLineLength: 1000, maxRecipients: 5, maxErrors: 5, idleTimeoutSeconds: 2 };
@@ -22,8 +22,7 @@ const TRACE_ID = /\[[0-9A-Z]+@[^\]\s]+\]$/;
 const FROM = 'bob@contoso.test';
 const RCPT = 'user@example.com';
 
-let dir: string;
-let gw: Gateway;
+let mg: MxGateway;
 let sink: Sink;
 let port = 0;
 /** Subjects the gateway accepted (250) and must deliver exactly once. */
@@ -100,24 +99,15 @@ async function noStrayReply(c: SmtpTestClient): Promise<void> {
 }
 
 before(async () => {
-  dir = tempDir();
-  sink = await startSink();
-  port = await freePort();
-  const base = baseConfig({ mx: port, submission: port });
-  const mx = mxListenerOf(base);
-  applyConfig(dir, {
-    ...base,
-    receiveConnectors: [{ ...mx, port, tls: { mode: 'starttls', requestClientCert: false }, maxConnections: 1000, ...LIMITS }],
-    inboundConnectors: [{ name: 'Printers', connectorType: 'Partner', senderIPAddresses: ['127.0.0.10/32'], senderDomains: ['example.com'] }],
-    routes: [nextHopRoute(sink.port)],
-  });
-  gw = await startGateway(dir, [port]);
+  mg = await startMxGateway(
+    { tls: { mode: 'starttls', requestClientCert: false }, maxConnections: 1000, ...LIMITS },
+    { inboundConnectors: [{ name: 'Printers', connectorType: 'Partner', senderIPAddresses: ['127.0.0.10/32'], senderDomains: ['example.com'] }] },
+  );
+  ({ sink, port } = mg);
 });
 
 after(async () => {
-  await gw?.stop();
-  await sink?.close();
-  removeDir(dir);
+  await mg?.stop();
 });
 
 const SMUGGLE_VARIANTS: Array<[string, ReplyKey]> = [

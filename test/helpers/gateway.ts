@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { openDatabase } from '../../src/core/sqlite.ts';
 import { ConfigStore, loadExampleConfig, validateConfig } from '../../src/config/index.ts';
 import type { Config, ConfigInput } from '../../src/config/schema.ts';
+import { startSink, type Sink } from './sink.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
@@ -138,6 +139,48 @@ export async function startGateway(dataDir: string, ports: number[], opts: { wor
       await exited;
     },
   };
+}
+
+export interface MxGateway {
+  dir: string;
+  port: number;
+  sink: Sink;
+  gw: Gateway;
+  /** Stop the gateway and the sink, remove the data dir. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A gateway with one listener (the base config's mx listener on a fresh port, `mx` over it)
+ * relaying everything to a fresh sink; `extra` goes over the rest of the base config.
+ */
+export async function startMxGateway(
+  mx: Partial<NonNullable<ConfigInput['receiveConnectors']>[number]>,
+  extra: Partial<ConfigInput> = {},
+): Promise<MxGateway> {
+  const dir = tempDir();
+  const sink = await startSink();
+  try {
+    const port = await freePort();
+    const base = baseConfig({ mx: port, submission: port });
+    applyConfig(dir, { ...base, receiveConnectors: [{ ...mxListenerOf(base), port, ...mx }], routes: [nextHopRoute(sink.port)], ...extra });
+    const gw = await startGateway(dir, [port]);
+    return {
+      dir,
+      port,
+      sink,
+      gw,
+      async stop() {
+        await gw.stop();
+        await sink.close();
+        removeDir(dir);
+      },
+    };
+  } catch (err) {
+    await sink.close();
+    removeDir(dir);
+    throw err;
+  }
 }
 
 /** Run the CLI once; returns exit code and output. */
