@@ -138,10 +138,7 @@ export class OwnerLink {
   }
 
   private failAll(err: Error): void {
-    for (const [n, w] of this.waiting) {
-      this.waiting.delete(n);
-      w.reject(err);
-    }
+    for (const n of [...this.waiting.keys()]) this.settle(n, err.message);
   }
 }
 
