@@ -1,13 +1,13 @@
 /**
  * @module queue/row-batch
  * Group commit for queue rows. Every message whose spool file became durable in the same turn of
- * the event loop (typically: the renames one shared directory fsync covered, see dir-sync.ts) is
- * registered in ONE IMMEDIATE SQLite transaction instead of one each: one write lock taken per
- * batch, one commit. Each message runs in its own savepoint inside it (better-sqlite3 nests
- * transactions as savepoints), so a message whose insert or onCommitted step throws is rolled
- * back alone and only its caller is refused; if the outer commit fails, every caller of the batch
- * is refused. A caller's promise resolves only after the transaction holding its row committed,
- * so accept()'s contract (row committed before the 250) is unchanged.
+ * the event loop is registered in ONE IMMEDIATE SQLite transaction instead of one each: one write
+ * lock taken per batch, one commit. The batch first runs without a savepoint per entry; if an
+ * entry throws, the transaction is rolled back and the batch runs again with each entry in its own
+ * savepoint (better-sqlite3 nests transactions as savepoints), so only the entry that failed is
+ * refused; if BEGIN or COMMIT fails, every caller of the batch is refused. A caller's promise
+ * resolves only after the transaction holding its row committed, so accept()'s contract (row
+ * committed before the 250) is unchanged.
  * Touches: the SQLite database given (through the callbacks of each entry).
  * RFCs: none.
  */
