@@ -1,7 +1,8 @@
 /**
  * @module smtp/auth-run
- * Runs SPF/DKIM/DMARC/ARC (auth/, injected) over a message while it is being spooled: the data
- * guard's output is teed to the spool file and to the evaluator, so the message is read once and
+ * Runs SPF/DKIM/DMARC/ARC (auth/, injected) over a message while it is being spooled: an unsigned
+ * message is evaluated from its header block as soon as that has arrived; a signed one has the data
+ * guard's output teed to the spool file and to the evaluator, so the message is read once and
  * never held whole in memory. Authenticated submission is not evaluated (it is not anonymous mail).
  * The evaluator never throws; if it stops reading early, the tee is drained so DATA never stalls.
  * Touches: nothing beyond the streams it is given.
@@ -15,6 +16,7 @@ import type { AuthSummary } from '../policy/types.ts';
 import type { TraceMessage } from '../trace/events.ts';
 import type { ConnState, TxState } from './session.ts';
 import type { SmtpDeps } from './deps.ts';
+import type { DataGuard } from './data-guard.ts';
 import { strippedHeaderPredicate } from './headers.ts';
 
 /** The authserv-id of our Authentication-Results: organization.authservId, else the host name. */
@@ -46,27 +48,57 @@ export function startSpf(deps: SmtpDeps, c: ConnState, tx: TxState): void {
   tx.spf = { mta, outcome };
 }
 
-/** Start evaluating `source` (the guard's output); undefined when auth is off or the user authenticated. */
-export function startAuth(deps: SmtpDeps, c: ConnState, tx: TxState, source: Readable): Promise<AuthFacts> | undefined {
+/**
+ * A header block that may carry a DKIM signature or an ARC set (a line opening with one of those
+ * field names, folded lines included: a false positive only costs the full evaluation).
+ */
+const SIGNATURE_LINE = /(?:^|\n)[ \t]*(?:dkim-signature|arc-)/i;
+
+/**
+ * Start evaluating the guard's output; undefined when auth is off or the user authenticated.
+ * Once the guard has emitted the header block: a message without any DKIM-Signature or ARC header
+ * is evaluated from its header block alone (mailauth reads the body only to hash it for a
+ * signature, so with none the facts are the same and the body is never scanned), and the
+ * evaluation starts there, before the rest of DATA arrives; a message with one gets the header
+ * block and the rest of the stream teed to the evaluator. A message that opens with the empty
+ * line, or has no header block (empty), is evaluated whole, exactly as received.
+ */
+export function startAuth(deps: SmtpDeps, c: ConnState, tx: TxState, guard: DataGuard): Promise<AuthFacts> | undefined {
   const authenticate = deps.authenticate;
   if (!authenticate || !evaluated(deps, c)) return undefined;
-  const tee = new PassThrough({ highWaterMark: 256 * 1024 });
-  source.pipe(tee);
   const policy = deps.snapshot().policy;
   const mta = authservId(deps);
-  const facts = authenticate({
-    message: tee,
-    clientIp: c.clientIp,
-    helo: c.helo,
-    mailFrom: tx.mailFrom,
-    mta,
-    isAcceptedDomain: (d) => acceptedDomainOf(d.toLowerCase(), policy) !== undefined,
-    spf: tx.spf && tx.spf.mta === mta ? tx.spf.outcome : undefined,
+  const run = (message: Readable | Buffer): Promise<AuthFacts> =>
+    authenticate({
+      message,
+      clientIp: c.clientIp,
+      helo: c.helo,
+      mailFrom: tx.mailFrom,
+      mta,
+      isAcceptedDomain: (d) => acceptedDomainOf(d.toLowerCase(), policy) !== undefined,
+      spf: tx.spf && tx.spf.mta === mta ? tx.spf.outcome : undefined,
+    });
+  const streamed = (): Promise<AuthFacts> => {
+    const tee = new PassThrough({ highWaterMark: 256 * 1024 });
+    guard.pipe(tee);
+    const facts = run(tee);
+    // Whatever the evaluator did, the rest of the tee must flow or the spool writer would stall.
+    const drain = (): void => void tee.resume();
+    facts.then(drain, drain);
+    return facts;
+  };
+  return new Promise<AuthFacts>((resolve) => {
+    let started = false;
+    guard.once('headers', (block: Buffer) => {
+      started = true;
+      // From here on every byte the guard emits (this block first) reaches a pipe made now.
+      resolve(block.length > 2 && !SIGNATURE_LINE.test(block.toString('latin1')) ? run(block) : streamed());
+    });
+    // No header block at all: an empty message (or a violation, whose facts go unused).
+    guard.once('end', () => {
+      if (!started) resolve(run(Buffer.alloc(0)));
+    });
   });
-  // Whatever the evaluator did, the rest of the tee must flow or the spool writer would stall.
-  const drain = (): void => void tee.resume();
-  facts.then(drain, drain);
-  return facts;
 }
 
 /** A stable 0..99 number per message for DMARC pct sampling (same answer in a replay). */

@@ -7,6 +7,10 @@
  * the headers the caller names (with their folded continuation lines), records From, Subject and
  * Message-ID, and passes the body through untouched. On the first violation it stops emitting but
  * keeps consuming, so the session stays in sync and the reply is given after the final dot.
+ * Events: 'headers' (block: Buffer), once, synchronously just before the header block is emitted
+ * (the bytes emitted, the empty separator line included when there is one): a listener that pipes
+ * the guard somewhere from that moment on receives the header block too. Not emitted for an empty
+ * message or when a violation comes before the header block ends.
  * Touches: nothing (pure stream transform; no I/O, no config).
  * RFCs: 5321 §2.3.8 (CRLF only), §4.5.2 (dot-stuffing), §4.5.3.1.6 (998+CRLF line limit),
  * 5322 §2.2.3 (folding), §2.1 (header/body separator).
@@ -226,7 +230,7 @@ export class DataGuard extends Transform {
     if (raw.length === 0) return;
     if (separator && raw.length === 2) {
       // the message opens with the empty line: no headers at all
-      this.out(raw);
+      this.emitBlock(raw);
       return;
     }
     const h = new Headers(raw);
@@ -250,7 +254,7 @@ export class DataGuard extends Transform {
       else if (l.key === 'message-id' && this.messageId === undefined) this.messageId = headerValue(l.line);
     }
     if (this.headersStripped === 0) {
-      this.out(raw); // byte for byte as received
+      this.emitBlock(raw); // byte for byte as received
       return;
     }
     const endsCrlf = raw.length >= 2 && raw[raw.length - 2] === CR && raw[raw.length - 1] === LF;
@@ -258,6 +262,11 @@ export class DataGuard extends Transform {
     let built = kept.map((l) => l.line + '\r\n').join('');
     if (separator) built += '\r\n';
     else if (!endsCrlf && built.length > 0) built = built.slice(0, -2);
-    if (built.length > 0) this.out(Buffer.from(built, 'latin1'));
+    if (built.length > 0) this.emitBlock(Buffer.from(built, 'latin1'));
+  }
+
+  private emitBlock(block: Buffer): void {
+    this.emit('headers', block);
+    this.out(block);
   }
 }

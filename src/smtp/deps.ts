@@ -15,7 +15,8 @@ import type { Readable } from 'node:stream';
 
 /** Evaluates SPF/DKIM/DMARC/ARC for one message (auth/ with our caching resolver); never throws. */
 export type Authenticator = (input: {
-  message: Readable;
+  /** The message streamed, or (unsigned: its header block alone) a buffer. */
+  message: Readable | Buffer;
   clientIp: string;
   helo?: string | undefined;
   mailFrom: string;

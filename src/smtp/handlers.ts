@@ -16,7 +16,7 @@ import { evaluate } from '../policy/index.ts';
 import type { Attribution, PolicyInput, Stage, Verdict } from '../policy/types.ts';
 import type { ReceiveConnector } from '../config/schema.ts';
 import { formatReply, SmtpReplyError, type ReplyKey } from './replies.ts';
-import { policyInput, type ConnState } from './session.ts';
+import { newConnState, policyInput, type ConnState } from './session.ts';
 import { listenerSettings, type SmtpDeps } from './deps.ts';
 import { describePeerCertificate } from './certs.ts';
 import { traceRefusedConnection, traceRefusedTransaction } from './trace-rows.ts';
@@ -68,22 +68,14 @@ export class StageHandlers {
   }
 
   onConnect(session: SMTPServerSession, cb: Cb): void {
-    const c: ConnState = {
+    const c = newConnState({
       connectionId: newConnectionId(),
       listener: this.listener.name,
       clientIp: normalizeIp(session.remoteAddress) || session.remoteAddress,
       clientPort: session.remotePort,
       connectedAt: this.deps.now(),
-      helo: undefined,
       tls: session.secure,
-      tlsVersion: undefined,
-      tlsCipher: undefined,
-      cert: undefined,
-      authUser: undefined,
-      errors: 0,
-      tx: undefined,
-      transactions: 0,
-    };
+    });
     this.sessions.set(session, c);
     const v = this.decide('connect', policyInput(c));
     if (v === 'error') return cb(new SmtpReplyError('policy-error', undefined, c.connectionId, this.deps.hostname));

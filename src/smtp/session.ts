@@ -45,6 +45,11 @@ export interface ConnState {
   transactions: number;
 }
 
+/** The state of a connection as it opens: nothing said yet, no TLS details, no transaction. */
+export function newConnState(c: Pick<ConnState, 'connectionId' | 'listener' | 'clientIp' | 'clientPort' | 'connectedAt' | 'tls'>): ConnState {
+  return { ...c, helo: undefined, tlsVersion: undefined, tlsCipher: undefined, cert: undefined, authUser: undefined, errors: 0, tx: undefined, transactions: 0 };
+}
+
 /** Build the PolicyInput for the current point of the session. */
 export function policyInput(c: ConnState, extra: Partial<PolicyInput> = {}): PolicyInput {
   return {
