@@ -14,7 +14,7 @@
  */
 import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import { arc as mailauthArc, dkimVerify, dmarc as mailauthDmarc } from 'mailauth';
+import { arc as mailauthArc, dkimVerify } from 'mailauth';
 import type { ARCData, ARCResult, DNSResolver } from 'mailauth';
 import type { AuthFacts, SpfFacts } from './types.ts';
 import { arcFacts, dkimFacts, dmarcFacts, spfFacts } from './facts.ts';
@@ -22,6 +22,7 @@ import type { MaResult } from './facts.ts';
 import { compauth, spoofSuspect } from './compauth.ts';
 import { renderAuthResults } from './auth-results.ts';
 import { checkSpf, heloDomain, type SpfDeps, type SpfOutcome } from './spf.ts';
+import { checkDmarc, type DmarcCache } from './dmarc.ts';
 
 export interface AuthInput {
   /** The message as received (headers + body), streamed. */
@@ -39,6 +40,10 @@ export interface AuthInput {
 }
 
 export interface AuthDeps extends Partial<Pick<SpfDeps, 'tracked' | 'cache'>> {
+  /** DMARC result cache (auth/dmarc); used with `tracked`. */
+  dmarcCache?: DmarcCache | undefined;
+  /** The clock of the result caches (the resolver's; default Date.now). */
+  now?: () => number;
   resolver: (name: string, rrtype: string) => Promise<unknown>;
   /** Upper bound for the whole evaluation, default 20000 ms; beyond it the facts are temperror. */
   deadlineMs?: number;
@@ -94,12 +99,13 @@ async function evaluate(
   resolver: DNSResolver,
   mailFrom: string,
   spfSettled: (o: SpfOutcome) => void,
+  dmarcSettled: (lookups: number) => void,
 ): Promise<{ r: MaResult; spf: SpfOutcome }> {
   const spfP = (
     input.spf ??
     checkSpf(
       { clientIp: input.clientIp, helo: input.helo, mailFrom, mta: input.mta },
-      { resolver: deps.resolver, ...(deps.tracked ? { tracked: deps.tracked } : {}), ...(deps.cache ? { cache: deps.cache } : {}), checkHelo: deps.checkHelo ?? true },
+      { resolver: deps.resolver, ...(deps.tracked ? { tracked: deps.tracked } : {}), ...(deps.cache ? { cache: deps.cache } : {}), ...(deps.now ? { now: deps.now } : {}), checkHelo: deps.checkHelo ?? true },
     )
   ).then((o) => {
     spfSettled(o);
@@ -110,18 +116,21 @@ async function evaluate(
   const arc: ARCResult | undefined = deps.disableArc ? undefined : await mailauthArc(dkim.arc as unknown as ARCData, { resolver, ...minBits });
   const spfPass = spf.mailFrom.status?.result === 'pass' && spf.mailFrom.domain ? [spf.mailFrom.domain] : [];
   const dmarc = dkim.headerFrom
-    ? await mailauthDmarc({
-        headerFrom: dkim.headerFrom,
-        spfDomains: spfPass,
-        // mailauth passes the aligned domain (or false) as `aligned`; its .d.ts says boolean.
-        dkimDomains: (dkim.results ?? [])
-          .filter((x) => x.status.result === 'pass')
-          .map((x) => ({ id: x.id, domain: x.signingDomain, aligned: x.status.aligned as unknown as boolean, underSized: x.status.underSized as unknown as boolean })),
-        ...(arc ? { arcResult: arc } : {}),
-        resolver,
-      })
-    : false;
-  return { r: { spf: spf.mailFrom, dkim, dmarc, arc: arc ?? false } as unknown as MaResult, spf };
+    ? await checkDmarc(
+        {
+          headerFrom: dkim.headerFrom,
+          spfDomains: spfPass,
+          // mailauth passes the aligned domain (or false) as `aligned`; its .d.ts says boolean.
+          dkimDomains: (dkim.results ?? [])
+            .filter((x) => x.status.result === 'pass')
+            .map((x) => ({ id: x.id, domain: x.signingDomain, aligned: x.status.aligned as unknown as boolean, underSized: x.status.underSized as unknown as boolean })),
+          arcResult: arc,
+        },
+        { resolver: deps.resolver, tracked: deps.tracked, cache: deps.dmarcCache, ...(deps.now ? { now: deps.now } : {}) },
+      )
+    : undefined;
+  if (dmarc) dmarcSettled(dmarc.lookups);
+  return { r: { spf: spf.mailFrom, dkim, dmarc: dmarc ? dmarc.result : false, arc: arc ?? false } as unknown as MaResult, spf };
 }
 
 /** Evaluates one message. Never throws. */
@@ -135,14 +144,18 @@ export async function authenticate(input: AuthInput, deps: AuthDeps): Promise<Au
   }) as DNSResolver;
   const mailFrom = input.mailFrom.replace(/^<|>$/g, '');
   const hDomain = heloDomain(input.helo);
-  // SPF counts its own lookups (its result may come from the SPF cache or the transaction);
-  // they count even when the rest fails or the deadline passes, as long as SPF itself finished.
-  let spfLookups = 0;
+  // SPF and DMARC count their own lookups (a result may come from the SPF or DMARC cache, or from
+  // the transaction, with the count it was made with); they count even when the rest fails or the
+  // deadline passes, as long as that part itself finished.
+  let partLookups = 0;
   const spfSettled = (o: SpfOutcome): void => {
-    spfLookups = o.lookups;
+    partLookups += o.lookups;
+  };
+  const dmarcSettled = (n: number): void => {
+    partLookups += n;
   };
   try {
-    const { r, spf: spfOut } = await withDeadline(evaluate(input, deps, resolver, mailFrom, spfSettled), deps.deadlineMs ?? 20000);
+    const { r, spf: spfOut } = await withDeadline(evaluate(input, deps, resolver, mailFrom, spfSettled, dmarcSettled), deps.deadlineMs ?? 20000);
     if (spfOut.error) throw new Error(spfOut.error);
     const spf = spfFacts(r.spf, domainOf(mailFrom) || hDomain || '');
     const dkim = dkimFacts(r.dkim?.results);
@@ -157,10 +170,10 @@ export async function authenticate(input: AuthInput, deps: AuthDeps): Promise<Au
       dmarc: dmarcFacts(r, spf, dkim),
       arc: arcFacts(r.arc),
       ...(receivedSpf ? { receivedSpfHeader: receivedSpf } : {}),
-      dnsLookups: dnsLookups + spfLookups,
+      dnsLookups: dnsLookups + partLookups,
       elapsedMs: performance.now() - started,
     });
   } catch (err) {
-    return temperrorFacts(input, err instanceof Error ? err.message : String(err), dnsLookups + spfLookups, performance.now() - started);
+    return temperrorFacts(input, err instanceof Error ? err.message : String(err), dnsLookups + partLookups, performance.now() - started);
   }
 }

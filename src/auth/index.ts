@@ -10,6 +10,7 @@ export type { AuthInput, AuthDeps } from './authenticate.ts';
 export { createResolver } from './resolver.ts';
 export type { CachingResolver, DnsResolveFn, ResolverOptions, ResolverStats, TrackedResolver } from './resolver.ts';
 export { checkSpf, SpfCache, type SpfDeps, type SpfInput, type SpfOutcome } from './spf.ts';
+export { checkDmarc, DmarcCache, type DmarcDeps, type DmarcInput, type DmarcOutcome } from './dmarc.ts';
 export { isOurAuthResults, renderAuthResults, defaultDmarcAction } from './auth-results.ts';
 export type { DmarcAction, RenderOptions } from './auth-results.ts';
 export { compauth, spoofSuspect } from './compauth.ts';

@@ -23,7 +23,7 @@ import { spf as mailauthSpf } from 'mailauth';
 import type { DNSResolver } from 'mailauth';
 import type { MaSpf } from './facts.ts';
 import type { DnsResolveFn, TrackedResolver } from './resolver.ts';
-import { TtlLru } from './ttl-cache.ts';
+import { cachedResult, ResultCache } from './ttl-cache.ts';
 
 export interface SpfInput {
   clientIp: string;
@@ -57,30 +57,8 @@ export interface SpfDeps {
   now?: () => number;
 }
 
-/** Results kept at most this long even when no DNS answer bounded them (an IP-literal HELO…). */
-const MAX_KEEP_MS = 3_600_000;
-
 /** A bounded cache of SPF outcomes; one per process. */
-export class SpfCache {
-  private readonly lru: TtlLru<SpfOutcome>;
-  hits = 0;
-  misses = 0;
-  constructor(maxEntries = 10_000) {
-    this.lru = new TtlLru(maxEntries);
-  }
-  get(key: string, now: number): SpfOutcome | undefined {
-    const v = this.lru.get(key, now);
-    if (v) this.hits++;
-    else this.misses++;
-    return v;
-  }
-  set(key: string, value: SpfOutcome, expiresAt: number): void {
-    this.lru.set(key, value, expiresAt);
-  }
-  get size(): number {
-    return this.lru.size;
-  }
-}
+export class SpfCache extends ResultCache<SpfOutcome> {}
 
 /** HELO names worth an SPF check: dotted domain names, not address literals. */
 export function heloDomain(helo: string | undefined): string | undefined {
@@ -123,14 +101,6 @@ export async function checkSpf(input: SpfInput, deps: SpfDeps): Promise<SpfOutco
   const checkHelo = deps.checkHelo ?? true;
   const { cache, tracked } = deps;
   if (!cache || !tracked) return evaluate(input, deps.resolver, checkHelo);
-  const now = deps.now ?? Date.now;
   const key = `${input.clientIp}\n${input.mailFrom}\n${input.helo ?? ''}\n${input.mta}\n${checkHelo ? 1 : 0}`;
-  const hit = cache.get(key, now());
-  if (hit) return hit;
-  const t = tracked();
-  const outcome = await evaluate(input, t.resolve, checkHelo);
-  const t0 = now();
-  const expiresAt = Math.min(t.expiresAt(), t0 + MAX_KEEP_MS);
-  if (expiresAt > t0 && cacheable(outcome)) cache.set(key, outcome, expiresAt);
-  return outcome;
+  return cachedResult(cache, key, deps.now ?? Date.now, tracked, (t) => evaluate(input, t.resolve, checkHelo), cacheable);
 }

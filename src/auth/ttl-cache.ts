@@ -46,3 +46,53 @@ export class TtlLru<V> {
     return this.map.size;
   }
 }
+
+/**
+ * A bounded cache of computed results (an SPF or DMARC evaluation) that each live until a given
+ * time (the earliest expiry of the DNS answers they used), counting hits and misses; one per process.
+ */
+export class ResultCache<V> {
+  private readonly lru: TtlLru<V>;
+  hits = 0;
+  misses = 0;
+  constructor(maxEntries = 10_000) {
+    this.lru = new TtlLru(maxEntries);
+  }
+  get(key: string, now: number): V | undefined {
+    const v = this.lru.get(key, now);
+    if (v) this.hits++;
+    else this.misses++;
+    return v;
+  }
+  set(key: string, value: V, expiresAt: number): void {
+    this.lru.set(key, value, expiresAt);
+  }
+  get size(): number {
+    return this.lru.size;
+  }
+}
+
+/** Results kept at most this long even when nothing bounded them sooner. */
+export const MAX_RESULT_KEEP_MS = 3_600_000;
+
+/**
+ * The live cached result for `key`, or `run` with a fresh tracker whose result is then kept until
+ * the tracker's expiry (at most MAX_RESULT_KEEP_MS) when `keep` says it may be.
+ */
+export async function cachedResult<V, T extends { expiresAt(): number }>(
+  cache: ResultCache<V>,
+  key: string,
+  now: () => number,
+  track: () => T,
+  run: (tracker: T) => Promise<V>,
+  keep: (v: V) => boolean,
+): Promise<V> {
+  const hit = cache.get(key, now());
+  if (hit) return hit;
+  const tracker = track();
+  const v = await run(tracker);
+  const t0 = now();
+  const expiresAt = Math.min(tracker.expiresAt(), t0 + MAX_RESULT_KEEP_MS);
+  if (expiresAt > t0 && keep(v)) cache.set(key, v, expiresAt);
+  return v;
+}

@@ -1,13 +1,13 @@
 /**
  * @module daemon/auth
  * Builds the per-process SPF/DKIM/DMARC evaluator: one caching DNS resolver (config `dns`) shared
- * by every message of the process, so a sender's records are fetched once per TTL, an SPF result
- * cache over it (auth/spf: a result lives as long as the answers it used), and mailauth-based
+ * by every message of the process, so a sender's records are fetched once per TTL, SPF and DMARC
+ * result caches over it (auth/spf, auth/dmarc: a result lives as long as the answers it used), and mailauth-based
  * evaluation bounded by `authentication.deadlineMs`. Resolver settings are read at
  * start; a change to `dns` takes effect on restart. MAILGATE_DNS_SERVERS overrides dns.servers.
  * Touches: DNS servers (through the resolver).
  */
-import { authenticate, checkSpf, resolverFromSettings, SpfCache, type CachingResolver } from '../auth/index.ts';
+import { authenticate, checkSpf, DmarcCache, resolverFromSettings, SpfCache, type CachingResolver } from '../auth/index.ts';
 import type { Authenticator, SpfChecker } from '../smtp/deps.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -16,6 +16,7 @@ export interface AuthService {
   checkSpf: SpfChecker;
   resolver: CachingResolver;
   spfCache: SpfCache;
+  dmarcCache: DmarcCache;
 }
 
 /** The evaluator for this process. */
@@ -24,11 +25,13 @@ export function createAuthService(rt: Runtime): AuthService {
   const resolve = (name: string, rrtype: string): Promise<unknown> => resolver.resolve(name, rrtype);
   const tracked = (): ReturnType<CachingResolver['tracked']> => resolver.tracked();
   const spfCache = new SpfCache(rt.snapshot().config.dns.cacheEntries);
+  const dmarcCache = new DmarcCache(rt.snapshot().config.dns.cacheEntries);
   return {
     resolver,
     spfCache,
+    dmarcCache,
     checkSpf: (input) => checkSpf(input, { resolver: resolve, tracked, cache: spfCache }),
     authenticate: (input) =>
-      authenticate(input, { resolver: resolve, tracked, cache: spfCache, deadlineMs: rt.snapshot().config.authentication.deadlineMs }),
+      authenticate(input, { resolver: resolve, tracked, cache: spfCache, dmarcCache, deadlineMs: rt.snapshot().config.authentication.deadlineMs }),
   };
 }

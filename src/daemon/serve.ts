@@ -29,8 +29,8 @@ export interface ServeOptions {
 function smtpDeps(rt: Runtime, acceptor: SmtpDeps['acceptor']): SmtpDeps {
   const auth = createAuthService(rt);
   const stats = setInterval(() => {
-    const spf = { hits: auth.spfCache.hits, misses: auth.spfCache.misses, size: auth.spfCache.size };
-    rt.logger.info({ dns: auth.resolver.stats(), spf }, 'dns cache');
+    const counts = (c: { hits: number; misses: number; size: number }) => ({ hits: c.hits, misses: c.misses, size: c.size });
+    rt.logger.info({ dns: auth.resolver.stats(), spf: counts(auth.spfCache), dmarc: counts(auth.dmarcCache) }, 'dns cache');
   }, 60_000);
   stats.unref();
   return {
