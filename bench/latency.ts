@@ -5,7 +5,9 @@
  * through banner, EHLO, MAIL, RCPT, DATA and the body, no pipelining; QUIT is sent outside the
  * timed window. Bounded by the message count and a per-reply timeout. Prints one CSV row:
  *   target,round,messages,ok,p50_ms,p90_ms,p99_ms,max_ms,mean_ms,wall_s
- * usage: node --import tsx bench/latency.ts --port P -n 2000 [--bytes 2000] [--target NAME] [--round R]
+ * With --phases it also prints (stderr) the p50 and p99 of each step: connect → banner, EHLO, MAIL,
+ * RCPT, DATA → 354, body → 250.
+ * usage: node --import tsx bench/latency.ts --port P -n 2000 [--bytes 2000] [--target NAME] [--round R] [--phases]
  * Touches: TCP connections to 127.0.0.1:P.
  */
 import net from 'node:net';
@@ -60,24 +62,38 @@ async function expect(r: ReplyReader, code: string, timeoutMs: number): Promise<
   if (!line.startsWith(code)) throw new Error(`expected ${code}, got: ${line}`);
 }
 
-/** One message on a new connection; resolves with the timed part in ms. */
-async function oneMessage(port: number, msg: string, from: string, to: string, timeoutMs: number): Promise<number> {
+const PHASES = ['banner', 'EHLO', 'MAIL', 'RCPT', 'DATA', 'dot'] as const;
+
+/** One message on a new connection; resolves with the timed part in ms (and each step's in `steps`). */
+async function oneMessage(port: number, msg: string, from: string, to: string, timeoutMs: number, steps?: number[][]): Promise<number> {
   const t0 = process.hrtime.bigint();
+  let last = t0;
+  const step = (k: number): void => {
+    const now = process.hrtime.bigint();
+    steps?.[k]?.push(Number(now - last) / 1e6);
+    last = now;
+  };
   const sock = net.connect({ port, host: '127.0.0.1', noDelay: true });
   const r = new ReplyReader(sock);
   const failed = new Promise<never>((_, reject) => sock.once('error', reject));
   const talk = async (): Promise<number> => {
     await expect(r, '220', timeoutMs);
+    step(0);
     sock.write('EHLO client.bench.invalid\r\n');
     await expect(r, '250', timeoutMs);
+    step(1);
     sock.write(`MAIL FROM:<${from}>\r\n`);
     await expect(r, '250', timeoutMs);
+    step(2);
     sock.write(`RCPT TO:<${to}>\r\n`);
     await expect(r, '250', timeoutMs);
+    step(3);
     sock.write('DATA\r\n');
     await expect(r, '354', timeoutMs);
+    step(4);
     sock.write(msg);
     await expect(r, '250', timeoutMs);
+    step(5);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     sock.end('QUIT\r\n');
     return ms;
@@ -106,8 +122,10 @@ async function main(): Promise<number> {
       target: { type: 'string', default: '?' },
       round: { type: 'string', default: '1' },
       timeout: { type: 'string', default: '30000' },
+      phases: { type: 'boolean', default: false },
     },
   });
+  const steps: number[][] | undefined = a.phases ? PHASES.map(() => []) : undefined;
   const port = Number(a.port);
   const n = Number(a.n);
   const lat: number[] = [];
@@ -115,7 +133,7 @@ async function main(): Promise<number> {
   const start = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
     try {
-      lat.push(await oneMessage(port, body(Number(a.bytes), i, a.from, a.to), a.from, a.to, Number(a.timeout)));
+      lat.push(await oneMessage(port, body(Number(a.bytes), i, a.from, a.to), a.from, a.to, Number(a.timeout), steps));
     } catch (err) {
       errors++;
       console.error(`${a.target} msg ${i}: ${(err as Error).message}`);
@@ -127,6 +145,11 @@ async function main(): Promise<number> {
   const mean = s.reduce((x, y) => x + y, 0) / Math.max(1, s.length);
   const f = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '');
   console.log([a.target, a.round, n, s.length, f(pct(s, 50)), f(pct(s, 90)), f(pct(s, 99)), f(s[s.length - 1] ?? NaN), f(mean), wall.toFixed(3)].join(','));
+  if (steps) {
+    const row = (p: number): string => PHASES.map((name, k) => `${name} ${f(pct([...(steps[k] ?? [])].sort((x, y) => x - y), p))}`).join(', ');
+    console.error(`${a.target} per step p50 ms: ${row(50)}`);
+    console.error(`${a.target} per step p99 ms: ${row(99)}`);
+  }
   return errors === 0 ? 0 : 2;
 }
 
