@@ -73,7 +73,7 @@ export class ResultCache<V> {
 }
 
 /** Results kept at most this long even when nothing bounded them sooner. */
-export const MAX_RESULT_KEEP_MS = 3_600_000;
+const MAX_RESULT_KEEP_MS = 3_600_000;
 
 /**
  * The live cached result for `key`, or `run` with a fresh tracker whose result is then kept until
