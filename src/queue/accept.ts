@@ -2,13 +2,21 @@
  * @module queue/accept
  * accept(): the one way a message enters the queue (from smtp/ after DATA, and from the scheduler
  * for bounces). Order matters, because a 250 means the message is on disk:
- *   1. commit the spool file (end record, fsync, rename into msg/, fsync msg/);
+ *   1. commit the spool file (message, then an end record that also carries the registration's
+ *      trace row and events; fdatasync ∥ fsync msg/);
  *   2. register it (register.ts): in ONE SQLite transaction, the queue row and what rides with it
  *      (trace row, RECEIVE event) — in this process (group-committed per event-loop turn) or, in
  *      a receive worker, by the queue owner over IPC (the daemon injects that registrar);
  *   3. resolve with the queue id; then notify() (wakes the scheduler).
  * On any error it rejects (smtp/ answers 451 4.3.0) and leaves nothing half-registered: a failed
  * commit removes the file, a failed row insert moves the committed file aside with a reason.
+ * `background` (receive workers): resolve once step 1 is done and register without waiting — the
+ * file is the message and carries its registration, so the 250 no longer waits for the round
+ * trip to the queue owner (the largest share of a message's wait after the fsync, measured). A
+ * registration that fails or never arrives leaves a valid file without a row: the owner's orphan
+ * scan (orphans.ts) or its start-up recovery registers it from the file, nothing is moved aside.
+ * At most `maxBackground` registrations are in flight; past that accept() waits for its own, so a
+ * worker cannot run ahead of the owner without bound.
  * Touches: the spool directory and the SQLite queue tables (through Spool and QueueStore).
  * RFCs: RFC 5321 §4.1.1.4 and §6.1 (responsibility taken at the 250 reply).
  */
@@ -40,6 +48,10 @@ export interface AcceptorDeps {
   /** Called after every successful accept (wake the scheduler, maybe in another process). */
   notify?: (() => void) | undefined;
   logger?: Logger | undefined;
+  /** Resolve once the file is durable and register in the background (see the module comment). */
+  background?: boolean | undefined;
+  /** Background registrations in flight at most (default 1000). */
+  maxBackground?: number | undefined;
 }
 
 export interface Acceptor {
@@ -64,6 +76,9 @@ export function createAcceptor(deps: AcceptorDeps): Acceptor {
   if (own && !deps.store) throw new Error('createAcceptor: a registrar or a store is needed');
   const register = deps.registrar ?? localRegistrar(deps.store as QueueStore);
 
+  let inFlight = 0;
+  const maxBackground = deps.maxBackground ?? 1000;
+
   async function accept(
     writer: SpoolWriter,
     meta: AcceptMeta,
@@ -71,9 +86,25 @@ export function createAcceptor(deps: AcceptorDeps): Acceptor {
     traceRow?: TraceMessage,
     events?: TraceEvent[],
   ): Promise<string> {
-    const stored = await commitOrAbort(writer, meta, disposition);
+    const carried = traceRow || events?.length ? { registration: { trace: traceRow && { ...traceRow, id: writer.id }, events } } : {};
+    // The file keeps the registration; the queue row and the IPC message do not need a second copy.
+    const { registration: _carried, ...stored } = await commitOrAbort(writer, { ...meta, ...carried }, disposition);
     const trace = traceRow && { ...traceRow, id: stored.id, size: traceRow.size ?? stored.size };
-    await registerOrMoveAside(deps, register, own ? { stored, disposition } : { stored, disposition, trace, events });
+    const registration: Registration = own ? { stored, disposition } : { stored, disposition, trace, events };
+    if (deps.background && !own && inFlight < maxBackground) {
+      inFlight++;
+      register(registration)
+        .then(
+          () => {
+            if (deps.notify) safely(deps, deps.notify);
+          },
+          (err: unknown) =>
+            deps.logger?.error({ queueId: stored.id, err }, 'registration failed after the message was acknowledged: its spool file stays in msg/ and the queue owner registers it from there'),
+        )
+        .finally(() => inFlight--);
+      return stored.id;
+    }
+    await registerOrMoveAside(deps, register, registration);
     if (own && deps.trace) {
       const sink = deps.trace;
       if (trace) safely(deps, () => sink.message(trace));

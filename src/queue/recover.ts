@@ -5,7 +5,8 @@
  *   1. spool.scan(): delete tmp/ leftovers (never acknowledged), move corrupt msg/ files aside;
  *   2. store.recoverActive(): rows left active by a crash go back to incoming;
  *   3. valid files without a row get one (incoming, or hold if their end record says hold, so a
- *      lost database never releases quarantined mail);
+ *      lost database never releases quarantined mail), with the trace row and events the end
+ *      record carries (a receive worker answers 250 before its registration reaches the owner);
  *   4. files whose row is done/bounced are deleted (the crash came between commit and unlink);
  *   5. open rows whose file is gone (moved aside as corrupt) go to hold with last_error set, so an
  *      admin sees them instead of the scheduler failing on them forever.
@@ -17,6 +18,7 @@ import type { Logger } from '../core/log.ts';
 import type { Spool } from './spool.ts';
 import { canTransition, isFinal } from './states.ts';
 import type { QueueStore } from './store.ts';
+import { registrationOf, type RowHook } from './register.ts';
 
 /** What recover() did, by count. */
 export interface RecoverReport {
@@ -39,6 +41,8 @@ export interface RecoverDeps {
   store: QueueStore;
   clock: Clock;
   logger: Logger;
+  /** Writes what rides with a rebuilt row (the trace row and events its file carries). */
+  rowHook?: RowHook | undefined;
 }
 
 /** Reconcile spool files and queue rows; see the module comment for the steps. */
@@ -61,6 +65,12 @@ export async function recoverQueue(deps: RecoverDeps): Promise<RecoverReport> {
     if (!row) {
       store.insert(meta, meta.disposition);
       report.rebuilt++;
+      try {
+        deps.rowHook?.(store.db, registrationOf(meta));
+      } catch (err) {
+        // A trace row already there (an admin's queue delete left the file) costs the trace, not the message.
+        logger.warn({ queueId: meta.id, err }, 'rebuilt queue row: trace row not written');
+      }
     } else if (isFinal(row.state)) {
       await spool.remove(meta.id);
       report.removedFinal++;

@@ -26,6 +26,17 @@ export interface Registration {
   events?: TraceEvent[] | undefined;
 }
 
+/**
+ * The registration a committed spool file carries in its end record (queue row, and the trace row
+ * and events written with it): what recovery and the orphan scan commit when the registration sent
+ * at accept time never arrived. The trace row's size defaults to the stored message's.
+ */
+export function registrationOf(meta: SpoolMeta): Registration {
+  const r = meta.registration;
+  const trace = r?.trace ? { ...r.trace, size: r.trace.size ?? meta.size } : undefined;
+  return { stored: meta, disposition: meta.disposition, ...(trace ? { trace } : {}), ...(r?.events?.length ? { events: r.events } : {}) };
+}
+
 /** Resolves once the registration's transaction committed; rejects if it did not. */
 export type Registrar = (r: Registration) => Promise<void>;
 

@@ -26,6 +26,7 @@ import {
 } from './attempt.ts';
 import type { BounceBuilder, DeliveryAgent, DeliveryRequest, RecipientOutcome } from './contract.ts';
 import { recoverQueue, type RecoverReport } from './recover.ts';
+import type { RowHook } from './register.ts';
 import { RowBatcher } from './row-batch.ts';
 import type { Spool } from './spool.ts';
 import { isFinal, type QueueState } from './states.ts';
@@ -49,6 +50,8 @@ export interface SchedulerOptions {
   pollMs?: number;
   /** How bounces are queued (default: an acceptor over the same spool and store). */
   acceptor?: Acceptor;
+  /** Writes the trace row a spool file carries when recovery rebuilds its queue row. */
+  rowHook?: RowHook | undefined;
 }
 
 /** Runs delivery passes over the queue. */
@@ -77,7 +80,7 @@ export class Scheduler {
 
   /** Reconcile spool and store (call once, before start). */
   recover(): Promise<RecoverReport> {
-    return recoverQueue({ spool: this.o.spool, store: this.o.store, clock: this.o.clock, logger: this.o.logger });
+    return recoverQueue({ spool: this.o.spool, store: this.o.store, clock: this.o.clock, logger: this.o.logger, rowHook: this.o.rowHook });
   }
 
   /** Poll every pollMs and run a pass now. */

@@ -20,9 +20,14 @@
  * RFCs: none (the message bytes are stored opaque; RFC 5322 content is not parsed here).
  */
 import type { Disposition, MessageMeta } from './contract.ts';
+import type { TraceEvent, TraceMessage } from '../trace/events.ts';
 
-/** What the end record of a spool file carries: the message meta plus its disposition. */
-export type SpoolMeta = MessageMeta & { disposition: Disposition };
+/**
+ * What the end record of a spool file carries: the message meta, its disposition and, for a
+ * message that has them, the trace row and events its registration commits with the queue row
+ * (so a registration that never arrived is rebuilt whole from the file: recover.ts, orphans.ts).
+ */
+export type SpoolMeta = MessageMeta & { disposition: Disposition; registration?: { trace?: TraceMessage | undefined; events?: TraceEvent[] | undefined } | undefined };
 
 /** Raised when a spool file's end record is missing or does not add up. */
 export class SpoolCorruptError extends Error {

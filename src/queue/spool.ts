@@ -159,6 +159,21 @@ export class Spool {
     return name;
   }
 
+  /** The ids of the files in msg/ (nothing is read, validated or moved). */
+  async ids(): Promise<string[]> {
+    return (await fsp.readdir(this.msgDir)).filter((name) => SAFE_ID.test(name));
+  }
+
+  /** When msg/<id> was last written (ms since the epoch), or undefined when it is gone. */
+  async modifiedAt(id: string): Promise<number | undefined> {
+    try {
+      return (await fsp.stat(this.msgPath(id))).mtimeMs;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
   /** Validate every file in msg/ (invalid ones go aside), and delete leftovers in tmp/. */
   async scan(): Promise<SpoolScan> {
     await this.init();
