@@ -7,7 +7,7 @@
  * Touches: the spool, the SQLite store, next hops (through the agent).
  */
 import { systemClock } from '../core/clock.ts';
-import { QueueStore, Scheduler, Spool, createAcceptor, localRegistrar, pruneFinalRows, type Acceptor, type Registrar, type RowHook } from '../queue/index.ts';
+import { QueueStore, Scheduler, Spool, createAcceptor, localRegistrar, pruneFinalRows, registerOrphans, type Acceptor, type Registrar, type RowHook } from '../queue/index.ts';
 import { buildBounce, createDeliveryAgent, type ClosableDeliveryAgent } from '../deliver/index.ts';
 import { insertEventsSync, insertMessageSync, pruneTrace, retentionCutoff } from '../trace/index.ts';
 import type { Acceptor as SmtpAcceptor } from '../smtp/deps.ts';
@@ -56,16 +56,22 @@ export async function openOwnerQueue(rt: Runtime, notify: () => void): Promise<O
   return { spool, store, registrar, acceptor, smtpAcceptor: smtpAcceptorOf(acceptor) };
 }
 
-/** Open the spool in a receive worker: registrations go to the owner through `registrar`. */
+/**
+ * Open the spool in a receive worker: registrations go to the owner through `registrar`, in the
+ * background (the 250 waits for the durable file, not for the owner: queue/accept.ts).
+ */
 export async function openWorkerQueue(rt: Runtime, registrar: Registrar): Promise<QueueParts> {
   const spool = new Spool(rt.paths.spool);
   await spool.init();
-  const acceptor = createAcceptor({ spool, registrar, clock: systemClock, logger: rt.logger });
+  const acceptor = createAcceptor({ spool, registrar, clock: systemClock, logger: rt.logger, background: true });
   return { spool, acceptor, smtpAcceptor: smtpAcceptorOf(acceptor) };
 }
 
-/** Recover the spool and start delivering. */
-export async function startQueueOwner(rt: Runtime, spool: Spool, store: QueueStore, acceptor: Acceptor): Promise<QueueOwner> {
+/** How often the owner looks for acknowledged spool files whose registration never arrived. */
+const ORPHAN_SCAN_MS = 30_000;
+
+/** Recover the spool and start delivering; `registrar` also registers orphaned spool files. */
+export async function startQueueOwner(rt: Runtime, spool: Spool, store: QueueStore, acceptor: Acceptor, registrar: Registrar): Promise<QueueOwner> {
   const cfg = rt.snapshot().config;
   const agent = createDeliveryAgent({ routes: () => rt.snapshot().config.routes, dataDir: rt.paths.dir, hostname: rt.hostname(), logger: rt.logger });
   const scheduler = new Scheduler({
@@ -82,6 +88,7 @@ export async function startQueueOwner(rt: Runtime, spool: Spool, store: QueueSto
     maxAgeSeconds: cfg.queue.maxAgeSeconds,
     activeWindow: cfg.queue.activeWindow,
     acceptor,
+    rowHook: traceRowHook,
   });
   const report = await scheduler.recover();
   rt.logger.info({ report }, 'spool recovered');
@@ -100,11 +107,24 @@ export async function startQueueOwner(rt: Runtime, spool: Spool, store: QueueSto
   void prune();
   const timer = setInterval(() => void prune(), 3_600_000);
   timer.unref();
+  let scanning = false;
+  const orphans = setInterval(() => {
+    if (scanning) return;
+    scanning = true;
+    registerOrphans({ spool, store, register: registrar, now: Date.now, logger: rt.logger })
+      .then((n) => {
+        if (n > 0) scheduler.wake();
+      })
+      .catch((err: unknown) => rt.logger.warn({ err }, 'orphan scan failed'))
+      .finally(() => (scanning = false));
+  }, ORPHAN_SCAN_MS);
+  orphans.unref();
   return {
     scheduler,
     agent,
     async close() {
       clearInterval(timer);
+      clearInterval(orphans);
       await scheduler.stop();
       await agent.close();
     },

@@ -82,7 +82,7 @@ async function serveSingle(opts: ServeOptions): Promise<void> {
   const rt = openRuntime(opts.data, logger);
   let wake = (): void => undefined;
   const q = await openOwnerQueue(rt, () => wake());
-  const owner = await startQueueOwner(rt, q.spool, q.store, q.acceptor);
+  const owner = await startQueueOwner(rt, q.spool, q.store, q.acceptor, q.registrar);
   wake = () => owner.scheduler.wake();
   const receiver = await startReceiver(rt, smtpDeps(rt, q.smtpAcceptor));
   logger.info({ version: rt.snapshot().version, workers: 1 }, 'mailgate ready');
@@ -99,7 +99,7 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
   ensureSelfSigned(rt.paths.dir, rt.hostname());
   let wake = (): void => undefined;
   const q = await openOwnerQueue(rt, () => wake()); // bounces the owner queues itself
-  const owner = await startQueueOwner(rt, q.spool, q.store, q.acceptor);
+  const owner = await startQueueOwner(rt, q.spool, q.store, q.acceptor, q.registrar);
   wake = () => owner.scheduler.wake();
   let stopping = false;
   const fork = (): void => serveWorkerLink(cluster.fork(), q.registrar, rt.trace, wake);

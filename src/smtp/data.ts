@@ -2,7 +2,8 @@
  * @module smtp/data
  * The end of DATA: streams the message through the data guard (bare LF/CR, line and size limits,
  * stripping forged X-Mailgate-* headers) into a spool file, runs the eod policy stage (header
- * From), and answers 250 only after queue.accept() has made the file and its row durable.
+ * From), and answers 250 only after queue.accept() has made the file durable (and committed its
+ * row, except in a receive worker, whose registration goes to the queue owner in the background).
  * Any violation or error drains the rest of the DATA so the session stays in step, discards the
  * spool file, and answers from the reply table; an error in the queue answers 451 4.3.0.
  * Touches: the spool (through the injected acceptor), the trace sink.
