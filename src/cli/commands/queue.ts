@@ -97,8 +97,10 @@ export function registerQueue(program: Command): void {
         for (const id of ids) {
           const r = getRow(store, id);
           if (r.state === 'active') throw new CliError(`${id} is being delivered right now; hold it first or retry`);
-          store.delete(id);
+          // The file first: a spool file without a row is an acknowledged message to the queue
+          // owner's orphan scan, which would register it again.
           await spool.remove(id);
+          store.delete(id);
           process.stdout.write(`${id}: deleted\n`);
         }
       }),
