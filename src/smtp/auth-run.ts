@@ -49,10 +49,11 @@ export function startSpf(deps: SmtpDeps, c: ConnState, tx: TxState): void {
 }
 
 /**
- * A header block that may carry a DKIM signature or an ARC set (a line opening with one of those
- * field names, folded lines included: a false positive only costs the full evaluation).
+ * A header block that may carry a DKIM signature or an ARC set: one of those field names anywhere
+ * in it, whatever precedes it (mailauth trims field names with String.trim(), which also drops
+ * \v, \f and NBSP; a false positive only costs the full evaluation).
  */
-const SIGNATURE_LINE = /(?:^|\n)[ \t]*(?:dkim-signature|arc-)/i;
+const SIGNATURE_NAME = /dkim-signature|arc-(?:seal|message-signature|authentication-results)/i;
 
 /**
  * Start evaluating the guard's output; undefined when auth is off or the user authenticated.
@@ -87,18 +88,22 @@ export function startAuth(deps: SmtpDeps, c: ConnState, tx: TxState, guard: Data
     facts.then(drain, drain);
     return facts;
   };
-  return new Promise<AuthFacts>((resolve) => {
+  const facts = new Promise<AuthFacts>((resolve) => {
     let started = false;
     guard.once('headers', (block: Buffer) => {
       started = true;
       // From here on every byte the guard emits (this block first) reaches a pipe made now.
-      resolve(block.length > 2 && !SIGNATURE_LINE.test(block.toString('latin1')) ? run(block) : streamed());
+      resolve(block.length > 2 && !SIGNATURE_NAME.test(block.toString('latin1')) ? run(block) : streamed());
     });
     // No header block at all: an empty message (or a violation, whose facts go unused).
     guard.once('end', () => {
       if (!started) resolve(run(Buffer.alloc(0)));
     });
   });
+  // The evaluator never rejects by contract; should it, a DATA refused before its reply awaits
+  // these facts must not leave an unhandled rejection behind.
+  facts.catch(() => undefined);
+  return facts;
 }
 
 /** A stable 0..99 number per message for DMARC pct sampling (same answer in a replay). */
