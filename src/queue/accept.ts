@@ -15,8 +15,9 @@
  * trip to the queue owner (the largest share of a message's wait after the fsync, measured). A
  * registration that fails or never arrives leaves a valid file without a row: the owner's orphan
  * scan (orphans.ts) or its start-up recovery registers it from the file, nothing is moved aside.
- * At most `maxBackground` registrations are in flight; past that accept() waits for its own, so a
- * worker cannot run ahead of the owner without bound.
+ * At most `maxBackground` registrations are in flight; past that accept() waits for its own (and
+ * still answers 250 if it fails: the file is durable), so a worker cannot run ahead of the owner
+ * without bound.
  * Touches: the spool directory and the SQLite queue tables (through Spool and QueueStore).
  * RFCs: RFC 5321 §4.1.1.4 and §6.1 (responsibility taken at the 250 reply).
  */
@@ -91,9 +92,13 @@ export function createAcceptor(deps: AcceptorDeps): Acceptor {
     const { registration: _carried, ...stored } = await commitOrAbort(writer, { ...meta, ...carried }, disposition);
     const trace = traceRow && { ...traceRow, id: stored.id, size: traceRow.size ?? stored.size };
     const registration: Registration = own ? { stored, disposition } : { stored, disposition, trace, events };
-    if (deps.background && !own && inFlight < maxBackground) {
+    if (deps.background && !own) {
+      // The file is durable and carries its registration: from here on the answer is 250, whatever
+      // happens to the registration (a failed one is the orphan scan's), and the file is never
+      // moved aside. Past the in-flight bound, wait for this one, so a worker cannot run ahead of
+      // the owner without bound.
       inFlight++;
-      register(registration)
+      const registered = register(registration)
         .then(
           () => {
             if (deps.notify) safely(deps, deps.notify);
@@ -102,6 +107,7 @@ export function createAcceptor(deps: AcceptorDeps): Acceptor {
             deps.logger?.error({ queueId: stored.id, err }, 'registration failed after the message was acknowledged: its spool file stays in msg/ and the queue owner registers it from there'),
         )
         .finally(() => inFlight--);
+      if (inFlight > maxBackground) await registered;
       return stored.id;
     }
     await registerOrMoveAside(deps, register, registration);

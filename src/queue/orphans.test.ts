@@ -94,7 +94,7 @@ test('a failed background registration leaves the file in msg/; the orphan scan 
     const register = localRegistrar(f.store, hook);
     assert.equal(await registerOrphans({ spool: f.spool, store: f.store, register, now: Date.now, logger }), 0, 'too young: its registration may be in flight');
     assert.equal(f.store.get(id), undefined);
-    const later = () => Date.now() + 61_000;
+    const later = () => Date.now() + 301_000;
     assert.equal(await registerOrphans({ spool: f.spool, store: f.store, register, now: later, logger }), 1);
     assert.equal(f.store.get(id)?.state, 'incoming');
     assert.equal(seen[0]?.trace?.id, id);
@@ -138,6 +138,33 @@ test('start-up recovery rebuilds the row of an unregistered file and writes the 
     assert.equal(f.store.get(id)?.state, 'incoming');
     assert.equal(seen[0]?.trace?.id, id);
     assert.deepEqual(seen[0]?.events, events(id));
+  } finally {
+    f.cleanup();
+  }
+});
+
+test('start-up recovery still rebuilds the queue row when the trace row cannot be written', async () => {
+  const f = await makeFixture();
+  try {
+    const { id, accepted } = await acceptOne(f, heldRegistrar(true).register);
+    await accepted;
+    const failing: RowHook = () => {
+      throw new Error('UNIQUE constraint failed: trace_message.id');
+    };
+    const report = await recoverQueue({ spool: f.spool, store: f.store, clock: f.clock, logger, rowHook: failing });
+    assert.equal(report.rebuilt, 1);
+    assert.equal(f.store.get(id)?.state, 'incoming');
+  } finally {
+    f.cleanup();
+  }
+});
+
+test('past the in-flight bound a failed registration still answers: the durable file is never moved aside', async () => {
+  const f = await makeFixture();
+  try {
+    const { id, accepted } = await acceptOne(f, heldRegistrar(true).register, 0);
+    assert.equal(await accepted, id);
+    assert.ok(await f.spool.exists(id), 'in msg/, for the orphan scan');
   } finally {
     f.cleanup();
   }

@@ -1,7 +1,7 @@
 /**
  * @module queue/orphans
  * The queue owner's periodic orphan scan: a valid spool file in msg/ without a queue row, older
- * than `minAgeMs`, is an acknowledged message whose registration never arrived (a receive worker
+ * than `minAgeMs` (5 min), is an acknowledged message whose registration never arrived (a receive worker
  * answers 250 once the file is durable and registers it in the background: accept.ts) — it is
  * registered from its own end record (queue row, trace row and events in one transaction), so it
  * is delivered without waiting for the next restart. Files still being written or damaged (no valid
@@ -22,7 +22,10 @@ export interface OrphanDeps {
   /** The owner's registrar (queue row + trace row + events in one transaction). */
   register: Registrar;
   now: () => number;
-  /** Files younger than this are left to the registration in flight (default 60 s). */
+  /**
+   * Files younger than this are left to the registration in flight (default 5 min: well past the
+   * IPC ack timeout of a registration, daemon/ipc.ts ACK_TIMEOUT_MS = 60 s).
+   */
   minAgeMs?: number;
   logger?: Logger | undefined;
 }
@@ -33,7 +36,7 @@ const BATCH = 500;
 /** Register every orphaned spool file; returns how many were registered. */
 export async function registerOrphans(deps: OrphanDeps): Promise<number> {
   const { spool, store } = deps;
-  const before = deps.now() - (deps.minAgeMs ?? 60_000);
+  const before = deps.now() - (deps.minAgeMs ?? 300_000);
   const ids = await spool.ids();
   let n = 0;
   for (let i = 0; i < ids.length; i++) {

@@ -63,14 +63,22 @@ export async function recoverQueue(deps: RecoverDeps): Promise<RecoverReport> {
     present.add(meta.id);
     const row = store.get(meta.id);
     if (!row) {
-      store.insert(meta, meta.disposition);
-      report.rebuilt++;
+      const hook = deps.rowHook;
       try {
-        deps.rowHook?.(store.db, registrationOf(meta));
+        // The queue row and the trace row it carries, in one transaction (as a registration does).
+        store.db
+          .transaction(() => {
+            store.insert(meta, meta.disposition);
+            hook?.(store.db, registrationOf(meta));
+          })
+          .immediate();
       } catch (err) {
-        // A trace row already there (an admin's queue delete left the file) costs the trace, not the message.
+        if (!hook) throw err;
+        // The trace row could not be written (one already there?): it costs the trace, not the message.
         logger.warn({ queueId: meta.id, err }, 'rebuilt queue row: trace row not written');
+        store.insert(meta, meta.disposition);
       }
+      report.rebuilt++;
     } else if (isFinal(row.state)) {
       await spool.remove(meta.id);
       report.removedFinal++;

@@ -87,16 +87,20 @@ test('a subdomain without its own record: the negative answer and the organizati
   assert.ok(resolver.stats().queries > calls, 'the negative answer expired: evaluated again');
 });
 
-test('every input mailauth reads is in the key: From, SPF-passed and DKIM-passed domains, ARC', async () => {
+test('every input mailauth reads is in the key: From, SPF-passed and DKIM-passed domains (and key size), ARC', async () => {
   const { deps } = setup();
+  // Each pair differs in one input only, and the second's result differs from the cached first's.
+  const spfPass: DmarcInput = { ...input, spfDomains: ['contoso.example'] };
+  assert.equal(await result(spfPass, deps), 'pass');
+  assert.equal(await result({ ...spfPass, headerFrom: ['bob@fabrikam.example'] }, deps), 'fail', 'From');
   assert.equal(await result(input, deps), 'fail');
-  assert.equal(await result({ ...input, spfDomains: ['contoso.example'] }, deps), 'pass');
-  assert.equal(await result({ ...input, dkimDomains: [{ domain: 'contoso.example' }] }, deps), 'pass');
-  assert.equal(await result({ ...input, dkimDomains: [{ domain: 'fabrikam.example' }] }, deps), 'fail');
-  assert.equal(await result({ ...input, headerFrom: ['bob@fabrikam.example'] }, deps), 'fail');
+  assert.equal(await result({ ...input, spfDomains: ['contoso.example'] }, deps), 'pass', 'SPF domains');
+  assert.equal(await result({ ...input, dkimDomains: [{ domain: 'contoso.example' }] }, deps), 'pass', 'DKIM domains');
+  const small = await checkDmarc({ ...input, dkimDomains: [{ domain: 'contoso.example', underSized: true }] }, deps);
+  assert.equal(small.result && small.result.alignment.dkim.underSized, true, 'key size flag');
   assert.equal(await result({ ...input, headerFrom: ['a@contoso.example', 'b@fabrikam.example'] }, deps), 'no-result');
   const withArc = await checkDmarc({ ...input, arcResult: { status: { result: 'pass' } } as unknown as DmarcInput['arcResult'] }, deps);
-  assert.match(String(withArc.result && withArc.result.status.comment), /arc=pass/);
+  assert.match(String(withArc.result && withArc.result.status.comment), /arc=pass/, 'ARC');
   const plain = await checkDmarc(input, deps);
   assert.doesNotMatch(String(plain.result && plain.result.status.comment), /arc=/);
 });
