@@ -97,8 +97,17 @@ export function registerQueue(program: Command): void {
         for (const id of ids) {
           const r = getRow(store, id);
           if (r.state === 'active') throw new CliError(`${id} is being delivered right now; hold it first or retry`);
-          // The file first: a spool file without a row is an acknowledged message to the queue
-          // owner's orphan scan, which would register it again.
+          // Park it on hold first, in one transaction with the state check, so the scheduler cannot
+          // claim it between the check and the unlink (a held message is never claimed).
+          if (r.state === 'incoming' || r.state === 'deferred') {
+            try {
+              store.setState(id, 'hold', { lastError: 'being deleted by an admin' });
+            } catch {
+              throw new CliError(`${id} is being delivered right now; hold it first or retry`);
+            }
+          }
+          // Then the file, then the row: a spool file without a row is an acknowledged message to
+          // the queue owner's orphan scan, which would register it again.
           await spool.remove(id);
           store.delete(id);
           process.stdout.write(`${id}: deleted\n`);
