@@ -98,8 +98,7 @@ async function evaluate(
   deps: AuthDeps,
   resolver: DNSResolver,
   mailFrom: string,
-  spfSettled: (o: SpfOutcome) => void,
-  dmarcSettled: (lookups: number) => void,
+  countLookups: (n: number) => void,
 ): Promise<{ r: MaResult; spf: SpfOutcome }> {
   const spfP = (
     input.spf ??
@@ -108,7 +107,7 @@ async function evaluate(
       { resolver: deps.resolver, ...(deps.tracked ? { tracked: deps.tracked } : {}), ...(deps.cache ? { cache: deps.cache } : {}), ...(deps.now ? { now: deps.now } : {}), checkHelo: deps.checkHelo ?? true },
     )
   ).then((o) => {
-    spfSettled(o);
+    countLookups(o.lookups);
     return o;
   });
   const minBits = deps.minBitLength ? { minBitLength: deps.minBitLength } : {};
@@ -129,7 +128,7 @@ async function evaluate(
         { resolver: deps.resolver, tracked: deps.tracked, cache: deps.dmarcCache, ...(deps.now ? { now: deps.now } : {}) },
       )
     : undefined;
-  if (dmarc) dmarcSettled(dmarc.lookups);
+  if (dmarc) countLookups(dmarc.lookups);
   return { r: { spf: spf.mailFrom, dkim, dmarc: dmarc ? dmarc.result : false, arc: arc ?? false } as unknown as MaResult, spf };
 }
 
@@ -148,14 +147,11 @@ export async function authenticate(input: AuthInput, deps: AuthDeps): Promise<Au
   // the transaction, with the count it was made with); they count even when the rest fails or the
   // deadline passes, as long as that part itself finished.
   let partLookups = 0;
-  const spfSettled = (o: SpfOutcome): void => {
-    partLookups += o.lookups;
-  };
-  const dmarcSettled = (n: number): void => {
+  const countLookups = (n: number): void => {
     partLookups += n;
   };
   try {
-    const { r, spf: spfOut } = await withDeadline(evaluate(input, deps, resolver, mailFrom, spfSettled, dmarcSettled), deps.deadlineMs ?? 20000);
+    const { r, spf: spfOut } = await withDeadline(evaluate(input, deps, resolver, mailFrom, countLookups), deps.deadlineMs ?? 20000);
     if (spfOut.error) throw new Error(spfOut.error);
     const spf = spfFacts(r.spf, domainOf(mailFrom) || hDomain || '');
     const dkim = dkimFacts(r.dkim?.results);

@@ -70,6 +70,10 @@ export class ResultCache<V> {
   get size(): number {
     return this.lru.size;
   }
+  /** Counters for the periodic log line. */
+  stats(): { hits: number; misses: number; size: number } {
+    return { hits: this.hits, misses: this.misses, size: this.size };
+  }
 }
 
 /** Results kept at most this long even when nothing bounded them sooner. */

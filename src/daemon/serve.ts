@@ -29,8 +29,7 @@ export interface ServeOptions {
 function smtpDeps(rt: Runtime, acceptor: SmtpDeps['acceptor']): SmtpDeps {
   const auth = createAuthService(rt);
   const stats = setInterval(() => {
-    const counts = (c: { hits: number; misses: number; size: number }) => ({ hits: c.hits, misses: c.misses, size: c.size });
-    rt.logger.info({ dns: auth.resolver.stats(), spf: counts(auth.spfCache), dmarc: counts(auth.dmarcCache) }, 'dns cache');
+    rt.logger.info({ dns: auth.resolver.stats(), spf: auth.spfCache.stats(), dmarc: auth.dmarcCache.stats() }, 'dns cache');
   }, 60_000);
   stats.unref();
   return {
