@@ -29,7 +29,7 @@ import type { Disposition, MessageMeta } from './contract.ts';
 import type { SpoolMeta } from './spool-format.ts';
 import type { Spool, SpoolWriter } from './spool.ts';
 import type { QueueStore } from './store.ts';
-import { localRegistrar, type Registrar, type Registration } from './register.ts';
+import { localRegistrar, registrationOf, type Registrar, type Registration } from './register.ts';
 
 /** Meta as the caller knows it; `id` and `size` are taken from the writer. */
 export type AcceptMeta = Omit<MessageMeta, 'id' | 'size'> & Partial<Pick<MessageMeta, 'id' | 'size'>>;
@@ -88,10 +88,9 @@ export function createAcceptor(deps: AcceptorDeps): Acceptor {
     events?: TraceEvent[],
   ): Promise<string> {
     const carried = traceRow || events?.length ? { registration: { trace: traceRow && { ...traceRow, id: writer.id }, events } } : {};
-    // The file keeps the registration; the queue row and the IPC message do not need a second copy.
-    const { registration: _carried, ...stored } = await commitOrAbort(writer, { ...meta, ...carried }, disposition);
-    const trace = traceRow && { ...traceRow, id: stored.id, size: traceRow.size ?? stored.size };
-    const registration: Registration = own ? { stored, disposition } : { stored, disposition, trace, events };
+    const full = registrationOf(await commitOrAbort(writer, { ...meta, ...carried }, disposition));
+    const { stored, trace } = full;
+    const registration: Registration = own ? { stored, disposition } : full;
     if (deps.background && !own) {
       // The file is durable and carries its registration: from here on the answer is 250, whatever
       // happens to the registration (a failed one is the orphan scan's), and the file is never
@@ -114,7 +113,7 @@ export function createAcceptor(deps: AcceptorDeps): Acceptor {
     if (own && deps.trace) {
       const sink = deps.trace;
       if (trace) safely(deps, () => sink.message(trace));
-      for (const ev of events ?? []) safely(deps, () => sink.event(ev));
+      for (const ev of full.events ?? []) safely(deps, () => sink.event(ev));
     }
     if (deps.notify) safely(deps, deps.notify);
     return stored.id;

@@ -64,19 +64,20 @@ export async function recoverQueue(deps: RecoverDeps): Promise<RecoverReport> {
     const row = store.get(meta.id);
     if (!row) {
       const hook = deps.rowHook;
+      const r = registrationOf(meta);
       try {
         // The queue row and the trace row it carries, in one transaction (as a registration does).
         store.db
           .transaction(() => {
-            store.insert(meta, meta.disposition);
-            hook?.(store.db, registrationOf(meta));
+            store.insert(r.stored, r.disposition);
+            hook?.(store.db, r);
           })
           .immediate();
       } catch (err) {
         if (!hook) throw err;
         // The trace row could not be written (one already there?): it costs the trace, not the message.
         logger.warn({ queueId: meta.id, err }, 'rebuilt queue row: trace row not written');
-        store.insert(meta, meta.disposition);
+        store.insert(r.stored, r.disposition);
       }
       report.rebuilt++;
     } else if (isFinal(row.state)) {

@@ -28,13 +28,14 @@ export interface Registration {
 
 /**
  * The registration a committed spool file carries in its end record (queue row, and the trace row
- * and events written with it): what recovery and the orphan scan commit when the registration sent
- * at accept time never arrived. The trace row's size defaults to the stored message's.
+ * and events written with it): what accept() sends, and what recovery and the orphan scan commit
+ * when that never arrived. `stored` is the meta without the carried copy (the queue row and an IPC
+ * message need not hold the trace row twice); the trace row's size defaults to the message's.
  */
 export function registrationOf(meta: SpoolMeta): Registration {
-  const r = meta.registration;
+  const { registration: r, ...stored } = meta;
   const trace = r?.trace ? { ...r.trace, size: r.trace.size ?? meta.size } : undefined;
-  return { stored: meta, disposition: meta.disposition, ...(trace ? { trace } : {}), ...(r?.events?.length ? { events: r.events } : {}) };
+  return { stored, disposition: meta.disposition, ...(trace ? { trace } : {}), ...(r?.events?.length ? { events: r.events } : {}) };
 }
 
 /** Resolves once the registration's transaction committed; rejects if it did not. */

@@ -110,7 +110,6 @@ export class QueueStore {
   /** Insert a message and its recipients (state incoming, or hold for disposition 'hold'). */
   insert(meta: SpoolMeta, disposition: Disposition): void {
     const state: QueueState = disposition === 'hold' ? 'hold' : 'incoming';
-    const { registration: _inFile, ...kept } = meta; // the trace row it carries goes to the trace tables
     this.tx(() => {
       this.sql.insertMessage.run({
         id: meta.id,
@@ -119,7 +118,7 @@ export class QueueStore {
         next_attempt: meta.receivedAt,
         mail_from: meta.envelope.mailFrom,
         size: meta.size,
-        meta_json: JSON.stringify({ ...kept, disposition }),
+        meta_json: JSON.stringify({ ...meta, disposition }),
         updated_at: meta.receivedAt,
       });
       for (const rcpt of meta.envelope.rcptTo) this.sql.insertRcpt.run(meta.id, rcpt);
