@@ -2,8 +2,9 @@
  * @module daemon/owner
  * The queue owner: the one process that recovers the spool, schedules deliveries (with the
  * delivery agent injected here, as Postfix's master.cf names the agent qmgr uses), and runs
- * the periodic trace retention job. It is the only process that writes the SQLite store while
- * the gateway runs: receive workers register accepted messages through it (daemon/ipc.ts).
+ * the periodic jobs (trace retention, the orphan scan, the trim of the spool's file pool). It is
+ * the only process that writes the SQLite store while the gateway runs: receive workers register
+ * accepted messages through it (daemon/ipc.ts).
  * Touches: the spool, the SQLite store, next hops (through the agent).
  */
 import { systemClock } from '../core/clock.ts';
@@ -69,6 +70,8 @@ export async function openWorkerQueue(rt: Runtime, registrar: Registrar): Promis
 
 /** How often the owner looks for acknowledged spool files whose registration never arrived. */
 const ORPHAN_SCAN_MS = 30_000;
+/** A finished message's file left unused in the spool's pool this long is unlinked (file-pool.ts). */
+const FREE_IDLE_MS = 60_000;
 
 /** Recover the spool and start delivering; `registrar` also registers orphaned spool files. */
 export async function startQueueOwner(rt: Runtime, spool: Spool, store: QueueStore, acceptor: Acceptor, registrar: Registrar): Promise<QueueOwner> {
@@ -114,8 +117,9 @@ export async function startQueueOwner(rt: Runtime, spool: Spool, store: QueueSto
     registerOrphans({ spool, store, register: registrar, now: Date.now, logger: rt.logger })
       .then((n) => {
         if (n > 0) scheduler.wake();
+        return spool.pool?.trim(FREE_IDLE_MS);
       })
-      .catch((err: unknown) => rt.logger.warn({ err }, 'orphan scan failed'))
+      .catch((err: unknown) => rt.logger.warn({ err }, 'orphan scan or spool pool trim failed'))
       .finally(() => (scanning = false));
   }, ORPHAN_SCAN_MS);
   orphans.unref();

@@ -3,15 +3,18 @@
  * The queue owner's periodic orphan scan: a valid spool file in msg/ without a queue row, older
  * than `minAgeMs` (5 min), is an acknowledged message whose registration never arrived (a receive worker
  * answers 250 once the file is durable and registers it in the background: accept.ts) — it is
- * registered from its own end record (queue row, trace row and events in one transaction), so it
+ * registered from its own end record (queue row, trace row and events in one transaction; its
+ * bytes first checked against the end record's CRC-32, see recover.ts bodyIntact), so it
  * is delivered without waiting for the next restart. Files still being written or damaged (no valid
  * end record) are left alone: start-up recovery deals with those. A file whose message reached a
  * final state keeps its row until the file is gone (prune.ts), so a delivered message is never
  * registered again. Runs only in the owner, the one SQLite writer.
- * Touches: the spool directory (read only) and the queue tables (through the registrar).
+ * Touches: the spool directory (reads it; a torn file goes aside) and the queue tables (through
+ * the registrar).
  * RFCs: RFC 5321 §6.1 (the 250 took responsibility for the message).
  */
 import type { Logger } from '../core/log.ts';
+import { bodyIntact } from './recover.ts';
 import { registrationOf, type Registrar } from './register.ts';
 import type { Spool } from './spool.ts';
 import type { QueueStore } from './store.ts';
@@ -53,6 +56,8 @@ export async function registerOrphans(deps: OrphanDeps): Promise<number> {
       continue; // no valid end record: being written, or damaged (start-up recovery moves it aside)
     }
     if (store.get(id)) continue; // its registration arrived meanwhile
+    if (!(await bodyIntact(spool, meta, deps.logger))) continue; // torn: moved aside
+    if (store.get(id)) continue;
     try {
       await deps.register(registrationOf(meta));
       n++;

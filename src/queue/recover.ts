@@ -5,8 +5,10 @@
  *   1. spool.scan(): delete tmp/ leftovers (never acknowledged), move corrupt msg/ files aside;
  *   2. store.recoverActive(): rows left active by a crash go back to incoming;
  *   3. valid files without a row get one (incoming, or hold if their end record says hold, so a
- *      lost database never releases quarantined mail), with the trace row and events the end
- *      record carries (a receive worker answers 250 before its registration reaches the owner);
+ *      lost database never releases quarantined mail) once their bytes match the end record's
+ *      CRC-32 (else they go aside: a torn overwrite of a reused file, see file-pool.ts); with
+ *      the trace row and events the end record carries (a receive worker answers 250 before its
+ *      registration reaches the owner);
  *   4. files whose row is done/bounced are deleted (the crash came between commit and unlink);
  *   5. open rows whose file is gone (moved aside as corrupt) go to hold with last_error set, so an
  *      admin sees them instead of the scheduler failing on them forever.
@@ -16,6 +18,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import type { Spool } from './spool.ts';
+import { SpoolCorruptError, type SpoolMeta } from './spool-format.ts';
 import { canTransition, isFinal } from './states.ts';
 import type { QueueStore } from './store.ts';
 import { registrationOf, type RowHook } from './register.ts';
@@ -60,8 +63,12 @@ export async function recoverQueue(deps: RecoverDeps): Promise<RecoverReport> {
   };
   const present = new Set<string>();
   for (const meta of scan.valid) {
-    present.add(meta.id);
     const row = store.get(meta.id);
+    if (!row && !(await bodyIntact(spool, meta, logger))) {
+      report.corrupt++;
+      continue;
+    }
+    present.add(meta.id);
     if (!row) {
       const hook = deps.rowHook;
       const r = registrationOf(meta);
@@ -89,6 +96,23 @@ export async function recoverQueue(deps: RecoverDeps): Promise<RecoverReport> {
   for (const id of scan.corrupt) logger.warn({ queueId: id }, 'corrupt spool file moved aside');
   logger.info(report, 'queue recovered');
   return report;
+}
+
+/**
+ * A file about to be registered from disk (no row) must hold the message its end record
+ * describes: an overwrite of a reused file torn by a crash can keep old blocks (file-pool.ts).
+ * A file that fails goes aside. (A file with a row was registered after its commit: whole.)
+ */
+export async function bodyIntact(spool: Spool, meta: SpoolMeta, logger?: Logger): Promise<boolean> {
+  try {
+    await spool.verifyBody(meta);
+    return true;
+  } catch (err) {
+    if (!(err instanceof SpoolCorruptError)) throw err;
+    await spool.moveAside(meta.id, err.reason);
+    logger?.warn({ queueId: meta.id, reason: err.reason }, 'corrupt spool file moved aside');
+    return false;
+  }
 }
 
 function holdRowsWithoutFiles(store: QueueStore, present: Set<string>, now: number): number {

@@ -30,10 +30,12 @@ export interface Registration {
  * The registration a committed spool file carries in its end record (queue row, and the trace row
  * and events written with it): what accept() sends, and what recovery and the orphan scan commit
  * when that never arrived. `stored` is the meta without the carried copy (the queue row and an IPC
- * message need not hold the trace row twice); the trace row's size defaults to the message's.
+ * message need not hold the trace row twice) and the file's CRC; the trace row's size defaults
+ * to the message's.
  */
 export function registrationOf(meta: SpoolMeta): Registration {
-  const { registration: r, ...stored } = meta;
+  // The CRC is the file's own check (file-pool.ts): it stays in the file, not in the row.
+  const { registration: r, crc32: _fileCheck, ...stored } = meta;
   const trace = r?.trace ? { ...r.trace, size: r.trace.size ?? meta.size } : undefined;
   return { stored, disposition: meta.disposition, ...(trace ? { trace } : {}), ...(r?.events?.length ? { events: r.events } : {}) };
 }

@@ -180,7 +180,7 @@ export class Scheduler {
     // a delivered message would be deferred and sent twice. Retry for a while before giving up.
     const state = await withRetries(() => this.recordOutcomes(row.id, outcomes, now, next), 5, 200);
     for (const ev of outcomeEvents(row.id, outcomes, now)) this.o.trace.event(ev);
-    if (isFinal(state)) await spool.remove(row.id);
+    if (isFinal(state)) await spool.retire(row.id, row.size);
     this.o.logger.info({ queueId: row.id, attempt: row.attempts + 1, state }, 'delivery attempt done');
   }
 

@@ -9,7 +9,8 @@
  * offset 0      message bytes exactly as received (N bytes; no dot-stuffing, line endings untouched)
  * offset N      meta line: "\n#MGMETA " + JSON + "\n"             (M bytes)
  *               JSON = JSON.stringify(MessageMeta & { disposition }) — never contains a raw LF;
- *               its `size` equals N and its `id` equals the file name
+ *               its `size` equals N and its `id` equals the file name; `crc32` (files written
+ *               since spool files are reused, file-pool.ts) is the CRC-32 of the N message bytes
  * offset N+M    end line:  "#MGEND " + N + " " + M + "\n"          (E bytes)
  * file size     N + M + E, exactly
  * ```
@@ -27,7 +28,7 @@ import type { TraceEvent, TraceMessage } from '../trace/events.ts';
  * message that has them, the trace row and events its registration commits with the queue row
  * (so a registration that never arrived is rebuilt whole from the file: recover.ts, orphans.ts).
  */
-export type SpoolMeta = MessageMeta & { disposition: Disposition; registration?: { trace?: TraceMessage | undefined; events?: TraceEvent[] | undefined } | undefined };
+export type SpoolMeta = MessageMeta & { disposition: Disposition; crc32?: number | undefined; registration?: { trace?: TraceMessage | undefined; events?: TraceEvent[] | undefined } | undefined };
 
 /** Raised when a spool file's end record is missing or does not add up. */
 export class SpoolCorruptError extends Error {
@@ -99,6 +100,7 @@ function checkMetaShape(v: unknown, id: string, messageBytes: number): string | 
   if (typeof m.prependHeaders !== 'string') return 'meta prependHeaders missing';
   if (typeof m.facts !== 'object' || m.facts === null) return 'meta facts missing';
   if (m.disposition !== 'deliver' && m.disposition !== 'hold') return 'meta disposition invalid';
+  if (m.crc32 !== undefined && !(Number.isInteger(m.crc32) && (m.crc32 as number) >= 0 && (m.crc32 as number) < 2 ** 32)) return 'meta crc32 invalid';
   const env = m.envelope as Record<string, unknown> | undefined;
   if (typeof env !== 'object' || env === null || typeof env.mailFrom !== 'string') return 'meta envelope invalid';
   const rcpt = env.rcptTo;

@@ -15,8 +15,10 @@
  */
 import fs from 'node:fs';
 import { Writable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import { encodeTrailer, type SpoolMeta } from './spool-format.ts';
 import type { DirSync } from './dir-sync.ts';
+import type { FilePool } from './file-pool.ts';
 
 /** Where a writer writes, and the directory syncer it commits through. */
 export interface WriterTarget {
@@ -24,6 +26,8 @@ export interface WriterTarget {
   msgDirSync: DirSync;
   /** Messages up to this many bytes stay in memory until commit. */
   spillBytes: number;
+  /** Reusable files (free/): a held message is written into one of them when there is one. */
+  pool?: FilePool | undefined;
 }
 
 type WriterState = 'open' | 'committing' | 'committed' | 'aborted';
@@ -55,6 +59,8 @@ export class SpoolWriter extends Writable {
   private fd = -1;
   private created = false;
   private bytes = 0;
+  /** CRC-32 of the message bytes so far (the end record carries it: file-pool.ts). */
+  private crc = 0;
   /** Bytes not yet written to the file (all of a small message until commit). */
   private held: Buffer[] = [];
   /**
@@ -106,15 +112,20 @@ export class SpoolWriter extends Writable {
     this.state = 'committing';
     try {
       await this.finishWriting();
-      const stored: SpoolMeta = { ...meta, id: this.id, size: this.bytes };
+      const stored: SpoolMeta = { ...meta, id: this.id, size: this.bytes, crc32: this.crc };
       const trailer = encodeTrailer(stored, this.bytes);
       if (this.fd < 0) {
-        // A held message: create, write and close synchronously — each is microseconds against
-        // the page cache, where a trip through libuv's thread pool costs a thread wake-up and a
-        // context switch per call on a busy machine. Only the flush waits off the event loop.
-        this.fd = fs.openSync(this.target.msgPath, 'wx', 0o600);
+        // A held message: reuse a free file or create one, write and close synchronously — each
+        // is microseconds against the page cache, where a trip through libuv's thread pool costs
+        // a thread wake-up and a context switch per call on a busy machine. Only the flush waits
+        // off the event loop. (The id is new, so msg/<id> does not exist: the pool's rename
+        // replaces nothing, and the create is O_EXCL.)
+        const reused = this.target.pool?.take(this.target.msgPath);
+        this.fd = reused ?? fs.openSync(this.target.msgPath, 'wx', 0o600);
         this.created = true;
         writeAllSync(this.fd, [...this.release(), trailer]);
+        // A reused file may be longer than this message: cut its old bytes off.
+        if (reused !== undefined) fs.ftruncateSync(this.fd, this.bytes + trailer.length);
       } else {
         const spilled = this.fd;
         await call((cb) => writeAll(spilled, [trailer], cb));
@@ -147,7 +158,10 @@ export class SpoolWriter extends Writable {
 
   /** Hold small messages in memory; once past spillBytes, create the file and write through. */
   private take(bufs: Buffer[], cb: Cb): void {
-    for (const b of bufs) this.bytes += b.length;
+    for (const b of bufs) {
+      this.bytes += b.length;
+      this.crc = crc32(b, this.crc);
+    }
     if (this.fd < 0 && this.bytes <= this.target.spillBytes) {
       this.held.push(...bufs);
       return cb();

@@ -120,7 +120,7 @@ test('scan deletes leftovers in tmp/ (earlier versions wrote there first; never 
   await withSpool(async (spool) => {
     writeFileSync(join(spool.tmpDir, 'stray'), 'x');
     const scan = await spool.scan();
-    assert.deepEqual(scan, { valid: [], corrupt: [] });
+    assert.deepEqual(scan, { valid: [], corrupt: [], freeAside: 0 });
     assert.deepEqual(readdirSync(spool.tmpDir), []);
   });
 });

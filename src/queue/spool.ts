@@ -5,6 +5,8 @@
  *   msg/<id>          message bytes + end record (format in spool-format.ts); a file without a
  *                     valid end record was never acknowledged (crash while written) or is damaged
  *   tmp/              leftovers of earlier versions, which wrote there first (deleted by scan())
+ *   free/<name>       files of finished messages, kept to be reused for new ones (file-pool.ts);
+ *                     never read as messages
  *   aside/<id>        corrupt or orphaned files, each with aside/<id>.reason (a text line)
  * A file in msg/ is the source of truth for an accepted message; queue rows are rebuilt from it.
  * Touches: the spool directory on disk, nothing else.
@@ -13,7 +15,9 @@
 import fs, { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import { DirSync } from './dir-sync.ts';
+import { FilePool } from './file-pool.ts';
 import { SpoolWriter } from './spool-writer.ts';
 import {
   decodeEndRecord,
@@ -30,6 +34,8 @@ export { SpoolWriter } from './spool-writer.ts';
 export interface SpoolScan {
   valid: SpoolMeta[];
   corrupt: string[];
+  /** free/ entries that could not go back into the pool (moved aside). */
+  freeAside: number;
 }
 
 export interface SpoolOptions {
@@ -37,6 +43,8 @@ export interface SpoolOptions {
   dirSyncWindowMs?: number;
   /** Messages up to this many bytes are held in memory until commit (default 128 KiB). */
   spillBytes?: number;
+  /** Reuse the files of finished messages (default true; file-pool.ts). */
+  reuseFiles?: boolean;
 }
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -51,8 +59,11 @@ export class Spool {
   readonly tmpDir: string;
   readonly msgDir: string;
   readonly asideDir: string;
+  readonly freeDir: string;
   /** Coalesced fsyncs of msg/ (exposed for tests and metrics). */
   readonly msgDirSync: DirSync;
+  /** Files of finished messages, reused for held messages (undefined with reuseFiles: false). */
+  readonly pool: FilePool | undefined;
   private readonly spillBytes: number;
 
   constructor(
@@ -62,13 +73,16 @@ export class Spool {
     this.tmpDir = join(dir, 'tmp');
     this.msgDir = join(dir, 'msg');
     this.asideDir = join(dir, 'aside');
+    this.freeDir = join(dir, 'free');
     this.msgDirSync = new DirSync(this.msgDir, opts.dirSyncWindowMs ?? 0);
     this.spillBytes = opts.spillBytes ?? 128 * 1024;
+    // Only a held message is written into a reused file, so a larger one is not worth keeping.
+    this.pool = opts.reuseFiles === false ? undefined : new FilePool(this.freeDir, { maxFileBytes: this.spillBytes + MAX_TRAILER_BYTES });
   }
 
   /** Create the directories (idempotent). */
   async init(): Promise<void> {
-    for (const d of [this.tmpDir, this.msgDir, this.asideDir]) await fsp.mkdir(d, { recursive: true, mode: 0o700 });
+    for (const d of [this.tmpDir, this.msgDir, this.asideDir, this.freeDir]) await fsp.mkdir(d, { recursive: true, mode: 0o700 });
   }
 
   /** Path of a committed message file. */
@@ -78,7 +92,7 @@ export class Spool {
 
   /** Start writing a message: a Writable onto msg/<id>; call commit() or abort() on it. */
   createWriter(id: string): SpoolWriter {
-    return new SpoolWriter(id, { msgPath: this.msgPath(id), msgDirSync: this.msgDirSync, spillBytes: this.spillBytes });
+    return new SpoolWriter(id, { msgPath: this.msgPath(id), msgDirSync: this.msgDirSync, spillBytes: this.spillBytes, pool: this.pool });
   }
 
 
@@ -149,11 +163,42 @@ export class Spool {
     }
   }
 
+  /**
+   * Take a message that reached a final state out of msg/: its file goes to the pool (free/) to
+   * be reused, or is unlinked when larger than a reused file is ever written (missing is fine).
+   */
+  async retire(id: string, size: number): Promise<void> {
+    if (!this.pool) return this.remove(id);
+    await this.pool.retire(this.msgPath(id), id, size);
+  }
+
+  /**
+   * Check a file's message bytes against the CRC-32 in its end record (`meta` from readMeta);
+   * throws SpoolCorruptError when they differ. Files written before the CRC existed pass.
+   * Needed wherever a file is registered from disk without a queue row: a crash during the
+   * overwrite of a reused file can leave old blocks under a valid end record (file-pool.ts).
+   */
+  async verifyBody(meta: SpoolMeta): Promise<void> {
+    if (meta.crc32 === undefined) return;
+    let crc = 0;
+    if (meta.size > 0) {
+      for await (const chunk of fs.createReadStream(this.msgPath(meta.id), { start: 0, end: meta.size - 1, highWaterMark: 256 * 1024 })) {
+        crc = crc32(chunk as Buffer, crc);
+      }
+    }
+    if (crc !== meta.crc32) throw new SpoolCorruptError(meta.id, `message bytes do not match the CRC-32 of the end record`);
+  }
+
   /** Move msg/<id> to aside/ and write aside/<name>.reason; returns the name used in aside/. */
   async moveAside(id: string, reason: string): Promise<string> {
-    let name = id;
-    if (await pathExists(join(this.asideDir, name))) name = `${id}-${Date.now()}`;
-    await fsp.rename(join(this.msgDir, id), join(this.asideDir, name));
+    return this.setAside(this.msgDir, id, reason);
+  }
+
+  /** Move `dir`/<entry> to aside/ with a .reason file; returns the name used in aside/. */
+  private async setAside(dir: string, entry: string, reason: string): Promise<string> {
+    let name = entry;
+    if (await pathExists(join(this.asideDir, name))) name = `${entry}-${Date.now()}`;
+    await fsp.rename(join(dir, entry), join(this.asideDir, name));
     await fsp.writeFile(join(this.asideDir, `${name}.reason`), `${new Date().toISOString()} ${reason}\n`);
     await this.msgDirSync.sync();
     return name;
@@ -174,25 +219,40 @@ export class Spool {
     }
   }
 
-  /** Validate every file in msg/ (invalid ones go aside), and delete leftovers in tmp/. */
+  /**
+   * Validate every file in msg/ (invalid ones go aside), delete leftovers in tmp/, and check the
+   * pool (free/ entries that may not be reused go aside: FilePool.sanitize). Run at start-up,
+   * before anything writes to the spool.
+   */
   async scan(): Promise<SpoolScan> {
     await this.init();
     for (const name of await fsp.readdir(this.tmpDir)) await fsp.rm(join(this.tmpDir, name), { force: true, recursive: true });
-    const result: SpoolScan = { valid: [], corrupt: [] };
+    const result: SpoolScan = { valid: [], corrupt: [], freeAside: 0 };
+    const inodes = new Set<number>();
     for (const name of (await fsp.readdir(this.msgDir)).sort()) {
-      const problem = await this.validateEntry(name, result);
+      const problem = await this.validateEntry(name, result, inodes);
       if (problem === undefined) continue;
       await this.moveAside(name, problem);
       result.corrupt.push(name);
     }
+    if (this.pool) {
+      for (const name of await fsp.readdir(this.asideDir)) {
+        const st = await fsp.lstat(join(this.asideDir, name)).catch(() => undefined);
+        if (st) inodes.add(st.ino);
+      }
+      result.freeAside = await this.pool.sanitize(inodes, async (name, reason) => {
+        await this.setAside(this.freeDir, name, reason);
+      });
+    }
     return result;
   }
 
-  /** Adds a valid entry to `result.valid`, or returns why it is not valid. */
-  private async validateEntry(name: string, result: SpoolScan): Promise<string | undefined> {
+  /** Adds a valid entry to `result.valid` (and its inode to `inodes`), or returns why it is not valid. */
+  private async validateEntry(name: string, result: SpoolScan, inodes: Set<number>): Promise<string | undefined> {
     if (!SAFE_ID.test(name)) return 'unexpected file name in msg/';
     try {
-      const stat = await fsp.stat(join(this.msgDir, name));
+      const stat = await fsp.lstat(join(this.msgDir, name));
+      inodes.add(stat.ino);
       if (!stat.isFile()) return 'not a regular file';
       result.valid.push(await this.readMeta(name));
       return undefined;
@@ -202,6 +262,9 @@ export class Spool {
     }
   }
 }
+
+/** Room for a message's meta and end lines in a reused file (the pool keeps files up to spillBytes + this). */
+const MAX_TRAILER_BYTES = 64 * 1024;
 
 /** Largest message read synchronously on delivery. */
 const SYNC_READ_BYTES = 256 * 1024;

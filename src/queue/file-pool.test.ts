@@ -1,0 +1,207 @@
+/**
+ * @module queue/file-pool.test
+ * Reused spool files, over a real spool directory and SQLite file: a finished message's file goes
+ * to free/ and the next small message is written into it (same inode, no old bytes left, longer
+ * or shorter); a file past the pool's size limit is unlinked; two pools (two receive workers)
+ * never get the same file; idle free files are trimmed; at start-up a free/ entry that shares its
+ * inode with a message file, has a second link, or is not a plain file goes aside; and a torn
+ * overwrite of a reused file (old blocks under a valid end record) is never registered from
+ * disk, by recovery or the orphan scan, while a whole one and a file from before the CRC are.
+ * Touches: a temporary directory per test.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { linkSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
+import { crc32 } from 'node:zlib';
+import { newQueueId } from '../core/ids.ts';
+import { createLogger } from '../core/log.ts';
+import { FilePool } from './file-pool.ts';
+import { registerOrphans } from './orphans.ts';
+import { recoverQueue } from './recover.ts';
+import { localRegistrar } from './register.ts';
+import { encodeTrailer, type SpoolMeta } from './spool-format.ts';
+import { Spool } from './spool.ts';
+import { makeFixture, queueMessage, type QueueFixture } from './test-support.ts';
+
+const logger = createLogger('test', 'silent');
+
+async function withFixture(fn: (f: QueueFixture) => Promise<void>): Promise<void> {
+  const f = await makeFixture();
+  try {
+    await fn(f);
+  } finally {
+    f.cleanup();
+  }
+}
+
+const body = (n: number, fill: string): string => `Subject: ${fill}\r\n\r\n${fill.repeat(n)}\r\n`;
+const queue = (f: QueueFixture, b: string): Promise<string> => queueMessage(f, b, 'a@example.net', ['u@example.com']);
+
+test('a retired file is reused for the next message: same inode, only the new bytes, shorter or longer', async () => {
+  await withFixture(async (f) => {
+    const pool = f.spool.pool as FilePool;
+    const a = await queue(f, body(3000, 'a'));
+    const inode = statSync(f.spool.msgPath(a)).ino;
+    await f.spool.retire(a, 3000);
+    assert.deepEqual(readdirSync(f.spool.msgDir), []);
+    assert.deepEqual(readdirSync(f.spool.freeDir), [a]);
+
+    const shortBody = body(10, 'b');
+    const b = await queue(f, shortBody);
+    assert.equal(pool.stats.reused, 1);
+    assert.equal(statSync(f.spool.msgPath(b)).ino, inode, 'written into the retired file');
+    assert.deepEqual(readdirSync(f.spool.freeDir), []);
+    const meta = await f.spool.readMeta(b);
+    assert.equal(await text(f.spool.openMessage(b, '')), shortBody);
+    assert.doesNotMatch(readFileSync(f.spool.msgPath(b), 'latin1'), /aaaa/, 'no byte of the old message is left');
+    await f.spool.verifyBody(meta);
+
+    await f.spool.retire(b, meta.size);
+    const longBody = body(9000, 'c');
+    const c = await queue(f, longBody);
+    assert.equal(statSync(f.spool.msgPath(c)).ino, inode);
+    assert.equal(await text(f.spool.openMessage(c, '')), longBody);
+    await f.spool.verifyBody(await f.spool.readMeta(c));
+  });
+});
+
+test('a file larger than any reused file is written is unlinked, not pooled; retiring a missing file is fine', async () => {
+  await withFixture(async (f) => {
+    const spool = new Spool(join(f.dir, 'small'), { spillBytes: 1024 });
+    await spool.init();
+    const pool = spool.pool as FilePool;
+    const w = spool.createWriter(newQueueId());
+    w.end(Buffer.from(body(200_000, 'x')));
+    const meta = await w.commit({ receivedAt: 1, envelope: { mailFrom: '', rcptTo: ['u@example.com'] }, prependHeaders: '', facts: {}, disposition: 'deliver' });
+    await spool.retire(meta.id, meta.size);
+    assert.deepEqual(readdirSync(spool.msgDir), []);
+    assert.deepEqual(readdirSync(spool.freeDir), []);
+    assert.equal(pool.stats.unlinked, 1);
+    await spool.retire(meta.id, meta.size);
+  });
+});
+
+test('two pools on one free/ directory (two receive workers) never take the same file', async () => {
+  await withFixture(async (f) => {
+    const free = f.spool.freeDir;
+    for (let i = 0; i < 40; i++) writeFileSync(join(free, `f${i}`), `old ${i}`);
+    const p1 = new FilePool(free, { maxFileBytes: 1 << 20, batch: 16 });
+    const p2 = new FilePool(free, { maxFileBytes: 1 << 20, batch: 16 });
+    const inodes = new Set<number>();
+    for (let i = 0; i < 60; i++) {
+      const path = join(f.spool.msgDir, `m${i}`);
+      const fd = (i % 2 === 0 ? p1 : p2).take(path);
+      if (fd === undefined) continue;
+      inodes.add(statSync(path).ino);
+    }
+    assert.equal(p1.stats.reused + p2.stats.reused, 40);
+    assert.equal(inodes.size, 40, 'each reused file went to one message only');
+    assert.deepEqual(readdirSync(free), []);
+    assert.equal(p1.take(join(f.spool.msgDir, 'late')), undefined, 'an empty pool: the caller creates the file');
+  });
+});
+
+test('trim unlinks free files idle longer than the limit and keeps the others', async () => {
+  await withFixture(async (f) => {
+    let now = Date.now();
+    const pool = new FilePool(f.spool.freeDir, { maxFileBytes: 1 << 20, now: () => now });
+    writeFileSync(join(f.spool.freeDir, 'x'), 'old');
+    assert.equal(await pool.trim(60_000), 0);
+    assert.deepEqual(readdirSync(f.spool.freeDir), ['x']);
+    now += 61_000;
+    assert.equal(await pool.trim(60_000), 1);
+    assert.deepEqual(readdirSync(f.spool.freeDir), []);
+  });
+});
+
+test('start-up: a free/ entry sharing a message file inode, with a second link or not a plain file goes aside; the message is untouched', async () => {
+  await withFixture(async (f) => {
+    const id = await queue(f, body(100, 'm'));
+    const before = readFileSync(f.spool.msgPath(id));
+    linkSync(f.spool.msgPath(id), join(f.spool.freeDir, 'shared'));
+    writeFileSync(join(f.spool.freeDir, 'one'), 'x');
+    linkSync(join(f.spool.freeDir, 'one'), join(f.dir, 'elsewhere'));
+    mkdirSync(join(f.spool.freeDir, 'dir'));
+    symlinkSync(f.spool.msgPath(id), join(f.spool.freeDir, 'link'));
+    writeFileSync(join(f.spool.freeDir, 'fine'), 'reusable');
+
+    const scan = await f.spool.scan();
+    assert.equal(scan.freeAside, 4);
+    assert.deepEqual(readdirSync(f.spool.freeDir), ['fine']);
+    assert.deepEqual(readFileSync(f.spool.msgPath(id)), before);
+    const reasons = readdirSync(f.spool.asideDir)
+      .filter((n) => n.endsWith('.reason'))
+      .map((n) => readFileSync(join(f.spool.asideDir, n), 'utf8'))
+      .join('');
+    assert.match(reasons, /inode a spool file also uses/);
+    assert.match(reasons, /2 links/);
+    assert.match(reasons, /not a regular file/);
+    // What is left in the pool is used (by a worker started after the scan), never the message's inode.
+    const worker = new Spool(f.spool.dir);
+    const w = worker.createWriter(newQueueId());
+    w.end(Buffer.from(body(5, 'n')));
+    const next = await w.commit({ receivedAt: 1, envelope: { mailFrom: '', rcptTo: ['u@example.com'] }, prependHeaders: '', facts: {}, disposition: 'deliver' });
+    assert.equal(worker.pool?.stats.reused, 1);
+    assert.deepEqual(readdirSync(f.spool.freeDir), []);
+    assert.notEqual(statSync(f.spool.msgPath(next.id)).ino, statSync(f.spool.msgPath(id)).ino);
+  });
+});
+
+/**
+ * What a crash can leave of a reused file: the end record of the new message (its last block
+ * reached the disk) over the old message's first bytes (its first block did not).
+ */
+function tornFile(spool: Spool, id: string, newBody: Buffer, oldBytes: Buffer): SpoolMeta {
+  const meta: SpoolMeta = {
+    id,
+    receivedAt: 1,
+    envelope: { mailFrom: 'a@example.net', rcptTo: ['u@example.com'] },
+    size: newBody.length,
+    prependHeaders: '',
+    facts: {},
+    disposition: 'deliver',
+    crc32: crc32(newBody),
+  };
+  const onDisk = Buffer.concat([oldBytes.subarray(0, 4096), newBody.subarray(4096)]);
+  writeFileSync(spool.msgPath(id), Buffer.concat([onDisk, encodeTrailer(meta, newBody.length)]));
+  return meta;
+}
+
+test('recovery: a torn overwrite of a reused file goes aside; a whole file and one from before the CRC are registered', async () => {
+  await withFixture(async (f) => {
+    const newBody = Buffer.from(body(6000, 'n'));
+    const torn = newQueueId();
+    tornFile(f.spool, torn, newBody, Buffer.from(body(6000, 'o')));
+    const whole = newQueueId();
+    tornFile(f.spool, whole, newBody, newBody);
+    const old = newQueueId();
+    const oldMeta: SpoolMeta = { id: old, receivedAt: 1, envelope: { mailFrom: '', rcptTo: ['u@example.com'] }, size: 3, prependHeaders: '', facts: {}, disposition: 'deliver' };
+    writeFileSync(f.spool.msgPath(old), Buffer.concat([Buffer.from('abc'), encodeTrailer(oldMeta, 3)]));
+
+    const report = await recoverQueue({ spool: f.spool, store: f.store, clock: f.clock, logger });
+    assert.equal(report.rebuilt, 2);
+    assert.equal(report.corrupt, 1);
+    assert.equal(f.store.get(torn), undefined, 'never registered');
+    assert.ok(f.store.get(whole));
+    assert.ok(f.store.get(old));
+    assert.ok(readdirSync(f.spool.asideDir).includes(torn));
+    assert.match(readFileSync(join(f.spool.asideDir, `${torn}.reason`), 'utf8'), /CRC-32/);
+  });
+});
+
+test('orphan scan: a torn reused file goes aside instead of being registered; a whole one is registered', async () => {
+  await withFixture(async (f) => {
+    const newBody = Buffer.from(body(6000, 'n'));
+    const torn = newQueueId();
+    tornFile(f.spool, torn, newBody, Buffer.from(body(6000, 'o')));
+    const whole = newQueueId();
+    tornFile(f.spool, whole, newBody, newBody);
+    const n = await registerOrphans({ spool: f.spool, store: f.store, register: localRegistrar(f.store), now: () => Date.now() + 600_000, logger });
+    assert.equal(n, 1);
+    assert.ok(f.store.get(whole));
+    assert.equal(f.store.get(torn), undefined);
+    assert.ok(readdirSync(f.spool.asideDir).includes(torn));
+  });
+});
