@@ -114,12 +114,15 @@ export async function startQueueOwner(rt: Runtime, spool: Spool, store: QueueSto
   const orphans = setInterval(() => {
     if (scanning) return;
     scanning = true;
-    registerOrphans({ spool, store, register: registrar, now: Date.now, logger: rt.logger })
-      .then((n) => {
+    const scan = registerOrphans({ spool, store, register: registrar, now: Date.now, logger: rt.logger }).then(
+      (n) => {
         if (n > 0) scheduler.wake();
-        return spool.pool?.trim(FREE_IDLE_MS);
-      })
-      .catch((err: unknown) => rt.logger.warn({ err }, 'orphan scan or spool pool trim failed'))
+      },
+      (err: unknown) => rt.logger.warn({ err }, 'orphan scan failed'),
+    );
+    scan
+      .then(() => spool.pool?.trim(FREE_IDLE_MS))
+      .catch((err: unknown) => rt.logger.warn({ err }, 'spool pool trim failed'))
       .finally(() => (scanning = false));
   }, ORPHAN_SCAN_MS);
   orphans.unref();

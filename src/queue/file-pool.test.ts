@@ -3,15 +3,17 @@
  * Reused spool files, over a real spool directory and SQLite file: a finished message's file goes
  * to free/ and the next small message is written into it (same inode, no old bytes left, longer
  * or shorter); a file past the pool's size limit is unlinked; two pools (two receive workers)
- * never get the same file; idle free files are trimmed; at start-up a free/ entry that shares its
- * inode with a message file, has a second link, or is not a plain file goes aside; and a torn
+ * never get the same file; a commit that fails after taking one leaves nothing behind; idle free
+ * files are trimmed; at start-up a free/ entry that shares its inode with a message file or another
+ * free/ entry, has a second link, or is not a plain file goes aside; a file renamed in from free/
+ * is not old enough for the orphan scan whatever its mtime; and a torn
  * overwrite of a reused file (old blocks under a valid end record) is never registered from
  * disk, by recovery or the orphan scan, while a whole one and a file from before the CRC are.
  * Touches: a temporary directory per test.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { linkSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { crc32 } from 'node:zlib';
@@ -75,6 +77,7 @@ test('a file larger than any reused file is written is unlinked, not pooled; ret
     const w = spool.createWriter(newQueueId());
     w.end(Buffer.from(body(200_000, 'x')));
     const meta = await w.commit({ receivedAt: 1, envelope: { mailFrom: '', rcptTo: ['u@example.com'] }, prependHeaders: '', facts: {}, disposition: 'deliver' });
+    await spool.verifyBody(meta); // the CRC of a spilled message, summed as it was written through
     await spool.retire(meta.id, meta.size);
     assert.deepEqual(readdirSync(spool.msgDir), []);
     assert.deepEqual(readdirSync(spool.freeDir), []);
@@ -87,8 +90,8 @@ test('two pools on one free/ directory (two receive workers) never take the same
   await withFixture(async (f) => {
     const free = f.spool.freeDir;
     for (let i = 0; i < 40; i++) writeFileSync(join(free, `f${i}`), `old ${i}`);
-    const p1 = new FilePool(free, { maxFileBytes: 1 << 20, batch: 16 });
-    const p2 = new FilePool(free, { maxFileBytes: 1 << 20, batch: 16 });
+    const p1 = new FilePool(free, { maxMessageBytes: 1 << 20, batch: 16 });
+    const p2 = new FilePool(free, { maxMessageBytes: 1 << 20, batch: 16 });
     const inodes = new Set<number>();
     for (let i = 0; i < 60; i++) {
       const path = join(f.spool.msgDir, `m${i}`);
@@ -103,10 +106,22 @@ test('two pools on one free/ directory (two receive workers) never take the same
   });
 });
 
+test('a commit that fails after taking a free file removes it: nothing left in msg/ nor free/', async () => {
+  await withFixture(async (f) => {
+    const a = await queue(f, body(100, 'a'));
+    await f.spool.retire(a, 100);
+    f.spool.msgDirSync.sync = () => Promise.reject(new Error('EIO (test)'));
+    await assert.rejects(queue(f, body(10, 'b')), /EIO/);
+    assert.equal(f.spool.pool?.stats.reused, 1);
+    assert.deepEqual(readdirSync(f.spool.msgDir), []);
+    assert.deepEqual(readdirSync(f.spool.freeDir), []);
+  });
+});
+
 test('trim unlinks free files idle longer than the limit and keeps the others', async () => {
   await withFixture(async (f) => {
     let now = Date.now();
-    const pool = new FilePool(f.spool.freeDir, { maxFileBytes: 1 << 20, now: () => now });
+    const pool = new FilePool(f.spool.freeDir, { maxMessageBytes: 1 << 20, now: () => now });
     writeFileSync(join(f.spool.freeDir, 'x'), 'old');
     assert.equal(await pool.trim(60_000), 0);
     assert.deepEqual(readdirSync(f.spool.freeDir), ['x']);
@@ -116,19 +131,21 @@ test('trim unlinks free files idle longer than the limit and keeps the others', 
   });
 });
 
-test('start-up: a free/ entry sharing a message file inode, with a second link or not a plain file goes aside; the message is untouched', async () => {
+test('start-up: a free/ entry sharing an inode with a message file or another free/ entry, with a second link or not a plain file goes aside; the message is untouched', async () => {
   await withFixture(async (f) => {
     const id = await queue(f, body(100, 'm'));
     const before = readFileSync(f.spool.msgPath(id));
     linkSync(f.spool.msgPath(id), join(f.spool.freeDir, 'shared'));
     writeFileSync(join(f.spool.freeDir, 'one'), 'x');
     linkSync(join(f.spool.freeDir, 'one'), join(f.dir, 'elsewhere'));
+    writeFileSync(join(f.spool.freeDir, 'twin1'), 'x');
+    linkSync(join(f.spool.freeDir, 'twin1'), join(f.spool.freeDir, 'twin2'));
     mkdirSync(join(f.spool.freeDir, 'dir'));
     symlinkSync(f.spool.msgPath(id), join(f.spool.freeDir, 'link'));
     writeFileSync(join(f.spool.freeDir, 'fine'), 'reusable');
 
     const scan = await f.spool.scan();
-    assert.equal(scan.freeAside, 4);
+    assert.equal(scan.freeAside, 6);
     assert.deepEqual(readdirSync(f.spool.freeDir), ['fine']);
     assert.deepEqual(readFileSync(f.spool.msgPath(id)), before);
     const reasons = readdirSync(f.spool.asideDir)
@@ -137,6 +154,7 @@ test('start-up: a free/ entry sharing a message file inode, with a second link o
       .join('');
     assert.match(reasons, /inode a spool file also uses/);
     assert.match(reasons, /2 links/);
+    assert.match(reasons, /inode another free\/ entry uses/);
     assert.match(reasons, /not a regular file/);
     // What is left in the pool is used (by a worker started after the scan), never the message's inode.
     const worker = new Spool(f.spool.dir);
@@ -203,5 +221,18 @@ test('orphan scan: a torn reused file goes aside instead of being registered; a 
     assert.ok(f.store.get(whole));
     assert.equal(f.store.get(torn), undefined);
     assert.ok(readdirSync(f.spool.asideDir).includes(torn));
+  });
+});
+
+test('orphan scan: a file renamed in from free/ with an old mtime is too young to register (its age is its ctime)', async () => {
+  await withFixture(async (f) => {
+    const newBody = Buffer.from(body(100, 'n'));
+    const id = newQueueId();
+    tornFile(f.spool, id, newBody, newBody);
+    const old = (Date.now() - 3_600_000) / 1000;
+    utimesSync(f.spool.msgPath(id), old, old); // as a reused file looks between take() and its write
+    const scan = (): Promise<number> => registerOrphans({ spool: f.spool, store: f.store, register: localRegistrar(f.store), now: Date.now, logger });
+    assert.equal(await scan(), 0);
+    assert.equal(f.store.get(id), undefined);
   });
 });

@@ -5,7 +5,7 @@
  * inode table to find them (`recently_deleted` in fs/ext4/ialloc.c, always on without a journal):
  * under a queue's churn that scan is 0.2–0.6 ms of kernel CPU per message on the bench machine
  * (`perf record` of a create loop: 42 % in recently_deleted and its buffer lookups). So when a
- * message reaches a final state its file is renamed into free/ (at most `maxFileBytes`), and a
+ * message reaches a final state its file is renamed into free/ (if it was held in memory), and a
  * receive worker committing a small message renames a free file to msg/<id> and overwrites it,
  * then truncates it to the new length — a rename and a write instead of an inode allocation.
  *
@@ -20,9 +20,11 @@
  *   without a journal a crash can leave a free/ name and a msg/ name on the same inode. So at
  *   start-up (`sanitize`, before any receive worker runs) a free/ entry that is not a plain file,
  *   has more than one link, or shares its inode with a msg/ or aside/ file goes aside (never
- *   unlinked: that could free the message's inode) instead of back into the pool.
+ *   unlinked: that could free the message's inode) instead of back into the pool; so does a
+ *   second free/ name of one inode (two workers would write two messages into one file).
  * - A delivered message's bytes stay in free/ (mode 0600 in a 0700 directory) until the file is
- *   reused or `trim` removes it: the queue owner unlinks free files idle for over a minute.
+ *   reused or `trim` removes it: the queue owner unlinks free files idle for over a minute (it
+ *   looks every 30 s). A free/ entry set aside keeps its old bytes in aside/, as any file there.
  * Processes: the queue owner retires, trims and sanitizes; receive workers take. Taking is a
  * rename, atomic between processes: a worker that loses a race for a name gets ENOENT and tries
  * the next.
@@ -33,8 +35,8 @@ import fs, { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 
 export interface FilePoolOptions {
-  /** Files larger than this are unlinked, not pooled (only messages held in memory reuse files). */
-  maxFileBytes: number;
+  /** Files of larger messages are unlinked, not pooled (only messages held in memory reuse files). */
+  maxMessageBytes: number;
   /** Free-file names read per look into free/ (a bounded read: the directory may be large). */
   batch?: number;
   /** After a look found nothing, how long take() creates files without looking again (ms). */
@@ -42,10 +44,14 @@ export interface FilePoolOptions {
   now?: () => number;
 }
 
-/** Why a free/ entry cannot go back into the pool, or undefined when it can. */
-export function unsafeFreeEntry(st: fs.Stats, msgInodes: ReadonlySet<number>): string | undefined {
+/**
+ * Why a free/ entry cannot go back into the pool, or undefined when it can. `freeInodes` holds the
+ * inodes of the free/ entries checked before this one.
+ */
+function unsafeFreeEntry(st: fs.Stats, msgInodes: ReadonlySet<number>, freeInodes: ReadonlySet<number>): string | undefined {
   if (!st.isFile()) return 'not a regular file in free/';
   if (msgInodes.has(st.ino)) return 'free/ name of an inode a spool file also uses (unclean shutdown without a journal)';
+  if (freeInodes.has(st.ino)) return 'free/ name of an inode another free/ entry uses (unclean shutdown without a journal)';
   if (st.nlink > 1) return `free/ file with ${st.nlink} links`;
   return undefined;
 }
@@ -88,8 +94,13 @@ export class FilePool {
         this.stats.reused++;
         return fd;
       } catch {
-        // Not a file we can write (sanitize keeps such entries out): out of msg/ again, next one.
-        fs.renameSync(path, join(this.freeDir, name));
+        // Not a file we can write (sanitize keeps such entries out): out of msg/ again, next one;
+        // should even that fail, out of msg/ for good (the caller then creates the file).
+        try {
+          fs.renameSync(path, join(this.freeDir, name));
+        } catch {
+          fs.rmSync(path, { force: true, recursive: true });
+        }
       }
     }
     this.stats.created++;
@@ -102,11 +113,12 @@ export class FilePool {
    */
   async retire(path: string, name: string, size: number): Promise<void> {
     try {
-      if (size <= this.opts.maxFileBytes) {
+      if (size <= this.opts.maxMessageBytes) {
         await fsp.rename(path, join(this.freeDir, name));
         this.stats.retired++;
-        // A process that both retires and takes (--workers 1) need not look into free/ for it.
-        this.names.push(name);
+        // A process that both retires and takes (--workers 1) need not look into free/ for it; a
+        // process that only retires (the queue owner beside receive workers) keeps a few at most.
+        if (this.names.length < this.batch) this.names.push(name);
       } else {
         await fsp.unlink(path);
         this.stats.unlinked++;
@@ -140,10 +152,13 @@ export class FilePool {
    */
   async sanitize(msgInodes: ReadonlySet<number>, setAside: (name: string, reason: string) => Promise<void>): Promise<number> {
     let n = 0;
+    const freeInodes = new Set<number>();
     for (const name of await readdirQuiet(this.freeDir)) {
       let reason: string | undefined;
       try {
-        reason = unsafeFreeEntry(await fsp.lstat(join(this.freeDir, name)), msgInodes);
+        const st = await fsp.lstat(join(this.freeDir, name));
+        reason = unsafeFreeEntry(st, msgInodes, freeInodes);
+        freeInodes.add(st.ino);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
         reason = `unreadable: ${(err as Error).message}`;

@@ -47,8 +47,9 @@ export async function registerOrphans(deps: OrphanDeps): Promise<number> {
     if (i > 0 && i % BATCH === 0) await new Promise((r) => setImmediate(r));
     const id = ids[i] as string;
     if (store.get(id)) continue;
-    const mtime = await spool.modifiedAt(id);
-    if (mtime === undefined || mtime > before) continue;
+    // Its ctime: a file renamed in from free/ and being written looks new (file-pool.ts).
+    const changed = await spool.modifiedAt(id);
+    if (changed === undefined || changed > before) continue;
     let meta;
     try {
       meta = await spool.readMeta(id);

@@ -101,19 +101,29 @@ export async function recoverQueue(deps: RecoverDeps): Promise<RecoverReport> {
 /**
  * A file about to be registered from disk (no row) must hold the message its end record
  * describes: an overwrite of a reused file torn by a crash can keep old blocks (file-pool.ts).
- * A file that fails goes aside. (A file with a row was registered after its commit: whole.)
+ * A file that fails goes aside; a file gone meanwhile (registered, delivered and retired while
+ * it was read, in a running gateway) is left alone. Either way: false, do not register it.
+ * (A file with a row was registered after its commit: whole.)
  */
 export async function bodyIntact(spool: Spool, meta: SpoolMeta, logger?: Logger): Promise<boolean> {
   try {
     await spool.verifyBody(meta);
     return true;
   } catch (err) {
+    if (isGone(err)) return false;
     if (!(err instanceof SpoolCorruptError)) throw err;
-    await spool.moveAside(meta.id, err.reason);
+    try {
+      await spool.moveAside(meta.id, err.reason);
+    } catch (moveErr) {
+      if (isGone(moveErr)) return false;
+      throw moveErr;
+    }
     logger?.warn({ queueId: meta.id, reason: err.reason }, 'corrupt spool file moved aside');
     return false;
   }
 }
+
+const isGone = (err: unknown): boolean => (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 
 function holdRowsWithoutFiles(store: QueueStore, present: Set<string>, now: number): number {
   let n = 0;

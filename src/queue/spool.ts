@@ -76,8 +76,8 @@ export class Spool {
     this.freeDir = join(dir, 'free');
     this.msgDirSync = new DirSync(this.msgDir, opts.dirSyncWindowMs ?? 0);
     this.spillBytes = opts.spillBytes ?? 128 * 1024;
-    // Only a held message is written into a reused file, so a larger one is not worth keeping.
-    this.pool = opts.reuseFiles === false ? undefined : new FilePool(this.freeDir, { maxFileBytes: this.spillBytes + MAX_TRAILER_BYTES });
+    // Only a held message is written into a reused file, so the file of a larger one is not kept.
+    this.pool = opts.reuseFiles === false ? undefined : new FilePool(this.freeDir, { maxMessageBytes: this.spillBytes });
   }
 
   /** Create the directories (idempotent). */
@@ -165,7 +165,8 @@ export class Spool {
 
   /**
    * Take a message that reached a final state out of msg/: its file goes to the pool (free/) to
-   * be reused, or is unlinked when larger than a reused file is ever written (missing is fine).
+   * be reused when the message was small enough to be held in memory (`size`: its message bytes),
+   * else it is unlinked (missing is fine).
    */
   async retire(id: string, size: number): Promise<void> {
     if (!this.pool) return this.remove(id);
@@ -194,7 +195,11 @@ export class Spool {
     return this.setAside(this.msgDir, id, reason);
   }
 
-  /** Move `dir`/<entry> to aside/ with a .reason file; returns the name used in aside/. */
+  /**
+   * Move `dir`/<entry> to aside/ with a .reason file; returns the name used in aside/. Only msg/ is
+   * fsynced (a message file must not come back after it went aside); a free/ entry that came back
+   * after a crash is checked again at the next start-up.
+   */
   private async setAside(dir: string, entry: string, reason: string): Promise<string> {
     let name = entry;
     if (await pathExists(join(this.asideDir, name))) name = `${entry}-${Date.now()}`;
@@ -209,10 +214,13 @@ export class Spool {
     return (await fsp.readdir(this.msgDir)).filter((name) => SAFE_ID.test(name));
   }
 
-  /** When msg/<id> was last written (ms since the epoch), or undefined when it is gone. */
+  /**
+   * When msg/<id> last changed (ms since the epoch: its ctime, which a write and a rename both
+   * set; a reused file keeps its old mtime until it is written), or undefined when it is gone.
+   */
   async modifiedAt(id: string): Promise<number | undefined> {
     try {
-      return (await fsp.stat(this.msgPath(id))).mtimeMs;
+      return (await fsp.stat(this.msgPath(id))).ctimeMs;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
@@ -262,9 +270,6 @@ export class Spool {
     }
   }
 }
-
-/** Room for a message's meta and end lines in a reused file (the pool keeps files up to spillBytes + this). */
-const MAX_TRAILER_BYTES = 64 * 1024;
 
 /** Largest message read synchronously on delivery. */
 const SYNC_READ_BYTES = 256 * 1024;
