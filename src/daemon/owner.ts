@@ -134,6 +134,7 @@ export async function startQueueOwner(rt: Runtime, spool: Spool, store: QueueSto
       clearInterval(orphans);
       await scheduler.stop();
       await agent.close();
+      rt.logger.info({ spoolFiles: spool.pool?.stats }, 'queue owner stopped');
     },
   };
 }

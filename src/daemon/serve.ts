@@ -133,6 +133,7 @@ async function serveWorker(opts: ServeOptions): Promise<void> {
   });
   onSignals(async () => {
     await receiver.close();
+    logger.info({ spoolFiles: q.spool.pool?.stats }, 'receive worker stopped');
     await rt.close();
   });
 }

@@ -39,6 +39,9 @@ export async function startSink(port = 0): Promise<Sink> {
       });
     },
   });
+  // A client that vanishes mid-session (a gateway killed with -9) resets its connection: smtp-server
+  // reports that as an 'error' event, which a mail server logs and goes on from; so does this sink.
+  server.on('error', () => undefined);
   await new Promise<void>((res, rej) => {
     server.server.once('error', rej);
     server.listen(port, '127.0.0.1', () => res());
