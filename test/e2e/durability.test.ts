@@ -6,7 +6,9 @@
  * hop is down, then a restart on the same data dir with a sink on the next hop: every
  * acknowledged message arrives exactly once and its trace ends Delivered; nothing arrives twice.
  * Also: a truncated spool file is moved aside with a reason and never delivered; a graceful stop
- * (SIGTERM) under load keeps every acknowledged message.
+ * (SIGTERM) under load keeps every acknowledged message; with the next hop up, spool files are
+ * reused (retired to free/, taken for new messages) and a kill -9 mid-stream still delivers every
+ * acknowledged message, each with its own bytes.
  * Touches: temp data dirs, loopback sockets on 127.0.0.x, the gateway processes it starts.
  * RFCs: RFC 5321 §4.1.1.4 and §6.1 (responsibility is taken at the 250 after DATA).
  */
