@@ -71,7 +71,7 @@ export class FilePool {
     private readonly opts: FilePoolOptions,
   ) {
     this.batch = opts.batch ?? 64;
-    this.emptyBackoffMs = opts.emptyBackoffMs ?? 100;
+    this.emptyBackoffMs = opts.emptyBackoffMs ?? 10;
     this.now = opts.now ?? Date.now;
   }
 
