@@ -116,6 +116,20 @@ test('sizes must add up exactly: an extra byte or a wrong id is corrupt', async 
   });
 });
 
+test('openMessage: a small message comes as one chunk, headers and bytes (one socket write when relayed)', async () => {
+  await withSpool(async (spool) => {
+    const body = 'Subject: one\r\n\r\nbody\r\n';
+    const stored = await writeMessage(spool, body);
+    const chunks: Buffer[] = [];
+    for await (const c of spool.openMessage(stored.id, 'X-A: 1\r\n', stored.size)) chunks.push(c as Buffer);
+    assert.deepEqual(chunks.map((c) => c.toString('latin1')), ['X-A: 1\r\n' + body]);
+    const empty = await writeMessage(spool, '');
+    const none: Buffer[] = [];
+    for await (const c of spool.openMessage(empty.id, '', 0)) none.push(c as Buffer);
+    assert.deepEqual(none, []);
+  });
+});
+
 test('scan deletes leftovers in tmp/ (earlier versions wrote there first; never acknowledged)', async () => {
   await withSpool(async (spool) => {
     writeFileSync(join(spool.tmpDir, 'stray'), 'x');

@@ -127,13 +127,18 @@ export class Spool {
   openMessage(id: string, prependHeaders: string, messageBytes?: number): Readable {
     const path = this.msgPath(id);
     async function* chunks(): AsyncGenerator<Buffer> {
-      if (prependHeaders.length > 0) yield Buffer.from(prependHeaders, 'utf8');
+      const head = Buffer.from(prependHeaders, 'utf8');
       const bytes = messageBytes ?? (await readEndRecordOf(path, id)).messageBytes;
-      if (bytes === 0) return;
       // Small messages were just written and sit in the page cache: read them in one synchronous
-      // open/read/close instead of three trips through libuv's thread pool.
-      if (bytes <= SYNC_READ_BYTES) yield readPrefixSync(path, bytes);
-      else yield* fs.createReadStream(path, { start: 0, end: bytes - 1, highWaterMark: 256 * 1024 });
+      // open/read/close instead of three trips through libuv's thread pool, behind the headers in
+      // one buffer (one chunk is one socket write when it is relayed).
+      if (bytes <= SYNC_READ_BYTES) {
+        const whole = bytes === 0 ? head : readPrefixSync(path, bytes, head);
+        if (whole.length > 0) yield whole;
+        return;
+      }
+      if (head.length > 0) yield head;
+      yield* fs.createReadStream(path, { start: 0, end: bytes - 1, highWaterMark: 256 * 1024 });
     }
     return Readable.from(chunks(), { objectMode: false });
   }
@@ -274,13 +279,15 @@ export class Spool {
 /** Largest message read synchronously on delivery. */
 const SYNC_READ_BYTES = 256 * 1024;
 
-function readPrefixSync(path: string, bytes: number): Buffer {
-  const buf = Buffer.allocUnsafe(bytes);
+/** `head` followed by the first `bytes` bytes of the file, in one buffer. */
+function readPrefixSync(path: string, bytes: number, head: Buffer): Buffer {
+  const buf = Buffer.allocUnsafe(head.length + bytes);
+  head.copy(buf, 0);
   const fd = fs.openSync(path, 'r');
   try {
     let done = 0;
     while (done < bytes) {
-      const n = fs.readSync(fd, buf, done, bytes - done, done);
+      const n = fs.readSync(fd, buf, head.length + done, bytes - done, done);
       if (n === 0) throw new Error('unexpected end of file');
       done += n;
     }
