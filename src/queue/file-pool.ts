@@ -63,7 +63,7 @@ export class FilePool {
   private readonly batch: number;
   private readonly emptyBackoffMs: number;
   private readonly now: () => number;
-  /** Counters for tests and the periodic log line. */
+  /** Counters for tests and the line each process logs when it stops. */
   readonly stats = { reused: 0, created: 0, retired: 0, unlinked: 0, trimmed: 0 };
 
   constructor(
