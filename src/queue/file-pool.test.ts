@@ -25,24 +25,15 @@ import { recoverQueue } from './recover.ts';
 import { localRegistrar } from './register.ts';
 import { encodeTrailer, type SpoolMeta } from './spool-format.ts';
 import { Spool } from './spool.ts';
-import { makeFixture, queueMessage, type QueueFixture } from './test-support.ts';
+import { queueMessage, withQueueFixture, type QueueFixture } from './test-support.ts';
 
 const logger = createLogger('test', 'silent');
-
-async function withFixture(fn: (f: QueueFixture) => Promise<void>): Promise<void> {
-  const f = await makeFixture();
-  try {
-    await fn(f);
-  } finally {
-    f.cleanup();
-  }
-}
 
 const body = (n: number, fill: string): string => `Subject: ${fill}\r\n\r\n${fill.repeat(n)}\r\n`;
 const queue = (f: QueueFixture, b: string): Promise<string> => queueMessage(f, b, 'a@example.net', ['u@example.com']);
 
 test('a retired file is reused for the next message: same inode, only the new bytes, shorter or longer', async () => {
-  await withFixture(async (f) => {
+  await withQueueFixture(async (f) => {
     const pool = f.spool.pool as FilePool;
     const a = await queue(f, body(3000, 'a'));
     const inode = statSync(f.spool.msgPath(a)).ino;
@@ -70,7 +61,7 @@ test('a retired file is reused for the next message: same inode, only the new by
 });
 
 test('a file larger than any reused file is written is unlinked, not pooled; retiring a missing file is fine', async () => {
-  await withFixture(async (f) => {
+  await withQueueFixture(async (f) => {
     const spool = new Spool(join(f.dir, 'small'), { spillBytes: 1024 });
     await spool.init();
     const pool = spool.pool as FilePool;
@@ -87,7 +78,7 @@ test('a file larger than any reused file is written is unlinked, not pooled; ret
 });
 
 test('two pools on one free/ directory (two receive workers) never take the same file', async () => {
-  await withFixture(async (f) => {
+  await withQueueFixture(async (f) => {
     const free = f.spool.freeDir;
     for (let i = 0; i < 40; i++) writeFileSync(join(free, `f${i}`), `old ${i}`);
     const p1 = new FilePool(free, { maxMessageBytes: 1 << 20, batch: 16 });
@@ -107,7 +98,7 @@ test('two pools on one free/ directory (two receive workers) never take the same
 });
 
 test('a commit that fails after taking a free file removes it: nothing left in msg/ nor free/', async () => {
-  await withFixture(async (f) => {
+  await withQueueFixture(async (f) => {
     const a = await queue(f, body(100, 'a'));
     await f.spool.retire(a, 100);
     f.spool.msgDirSync.sync = () => Promise.reject(new Error('EIO (test)'));
@@ -119,7 +110,7 @@ test('a commit that fails after taking a free file removes it: nothing left in m
 });
 
 test('trim unlinks free files idle longer than the limit and keeps the others', async () => {
-  await withFixture(async (f) => {
+  await withQueueFixture(async (f) => {
     let now = Date.now();
     const pool = new FilePool(f.spool.freeDir, { maxMessageBytes: 1 << 20, now: () => now });
     writeFileSync(join(f.spool.freeDir, 'x'), 'old');
@@ -132,7 +123,7 @@ test('trim unlinks free files idle longer than the limit and keeps the others', 
 });
 
 test('start-up: a free/ entry sharing an inode with a message file or another free/ entry, with a second link or not a plain file goes aside; the message is untouched', async () => {
-  await withFixture(async (f) => {
+  await withQueueFixture(async (f) => {
     const id = await queue(f, body(100, 'm'));
     const before = readFileSync(f.spool.msgPath(id));
     linkSync(f.spool.msgPath(id), join(f.spool.freeDir, 'shared'));
@@ -188,7 +179,7 @@ function tornFile(spool: Spool, id: string, newBody: Buffer, oldBytes: Buffer): 
 }
 
 test('recovery: a torn overwrite of a reused file goes aside; a whole file and one from before the CRC are registered', async () => {
-  await withFixture(async (f) => {
+  await withQueueFixture(async (f) => {
     const newBody = Buffer.from(body(6000, 'n'));
     const torn = newQueueId();
     tornFile(f.spool, torn, newBody, Buffer.from(body(6000, 'o')));
@@ -210,7 +201,7 @@ test('recovery: a torn overwrite of a reused file goes aside; a whole file and o
 });
 
 test('orphan scan: a torn reused file goes aside instead of being registered; a whole one is registered', async () => {
-  await withFixture(async (f) => {
+  await withQueueFixture(async (f) => {
     const newBody = Buffer.from(body(6000, 'n'));
     const torn = newQueueId();
     tornFile(f.spool, torn, newBody, Buffer.from(body(6000, 'o')));
@@ -225,7 +216,7 @@ test('orphan scan: a torn reused file goes aside instead of being registered; a 
 });
 
 test('orphan scan: a file renamed in from free/ with an old mtime is too young to register (its age is its ctime)', async () => {
-  await withFixture(async (f) => {
+  await withQueueFixture(async (f) => {
     const newBody = Buffer.from(body(100, 'n'));
     const id = newQueueId();
     tornFile(f.spool, id, newBody, newBody);

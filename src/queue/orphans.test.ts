@@ -17,7 +17,7 @@ import { registerOrphans } from './orphans.ts';
 import { recoverQueue } from './recover.ts';
 import { localRegistrar, type Registrar, type Registration, type RowHook } from './register.ts';
 import { Spool } from './spool.ts';
-import { makeFixture, type QueueFixture } from './test-support.ts';
+import { withQueueFixture, type QueueFixture } from './test-support.ts';
 import { createLogger } from '../core/log.ts';
 
 const logger = createLogger('test', 'silent');
@@ -65,8 +65,7 @@ function recordingHook(): { hook: RowHook; seen: Registration[] } {
 }
 
 test('background accept resolves once the file is durable, before its registration; the file carries the trace row and events', async () => {
-  const f = await makeFixture();
-  try {
+  await withQueueFixture(async (f) => {
     const held = heldRegistrar();
     const { id, accepted } = await acceptOne(f, held.register);
     assert.equal(await accepted, id, 'resolved while the registration is still held');
@@ -78,14 +77,11 @@ test('background accept resolves once the file is durable, before its registrati
     assert.equal(stored.registration?.trace?.id, id);
     assert.deepEqual(stored.registration?.events, events(id));
     held.release();
-  } finally {
-    f.cleanup();
-  }
+  });
 });
 
 test('a failed background registration leaves the file in msg/; the orphan scan registers it once it is old enough, with its trace row', async () => {
-  const f = await makeFixture();
-  try {
+  await withQueueFixture(async (f) => {
     const { id, accepted } = await acceptOne(f, heldRegistrar(true).register);
     assert.equal(await accepted, id);
     await new Promise((r) => setImmediate(r));
@@ -103,14 +99,11 @@ test('a failed background registration leaves the file in msg/; the orphan scan 
     const json = (f.db.prepare('SELECT meta_json FROM queue_message WHERE id = ?').get(id) as { meta_json: string }).meta_json;
     assert.doesNotMatch(json, /registration/, 'the queue row does not keep a copy of the trace row');
     assert.equal(await registerOrphans({ spool: f.spool, store: f.store, register, now: later, logger }), 0, 'registered once');
-  } finally {
-    f.cleanup();
-  }
+  });
 });
 
 test('a file still being written (no end record) is left alone by the orphan scan', async () => {
-  const f = await makeFixture();
-  try {
+  await withQueueFixture(async (f) => {
     const spool = new Spool(f.spool.dir, { spillBytes: 16 });
     const id = newQueueId();
     const w = spool.createWriter(id);
@@ -122,14 +115,11 @@ test('a file still being written (no end record) is left alone by the orphan sca
     assert.ok(await spool.exists(id), 'not moved aside');
     assert.equal(f.store.get(id), undefined);
     await w.abort();
-  } finally {
-    f.cleanup();
-  }
+  });
 });
 
 test('start-up recovery rebuilds the row of an unregistered file and writes the trace row it carries', async () => {
-  const f = await makeFixture();
-  try {
+  await withQueueFixture(async (f) => {
     const { id, accepted } = await acceptOne(f, heldRegistrar(true).register);
     await accepted;
     const { hook, seen } = recordingHook();
@@ -138,14 +128,11 @@ test('start-up recovery rebuilds the row of an unregistered file and writes the 
     assert.equal(f.store.get(id)?.state, 'incoming');
     assert.equal(seen[0]?.trace?.id, id);
     assert.deepEqual(seen[0]?.events, events(id));
-  } finally {
-    f.cleanup();
-  }
+  });
 });
 
 test('start-up recovery still rebuilds the queue row when the trace row cannot be written', async () => {
-  const f = await makeFixture();
-  try {
+  await withQueueFixture(async (f) => {
     const { id, accepted } = await acceptOne(f, heldRegistrar(true).register);
     await accepted;
     const failing: RowHook = () => {
@@ -154,25 +141,19 @@ test('start-up recovery still rebuilds the queue row when the trace row cannot b
     const report = await recoverQueue({ spool: f.spool, store: f.store, clock: f.clock, logger, rowHook: failing });
     assert.equal(report.rebuilt, 1);
     assert.equal(f.store.get(id)?.state, 'incoming');
-  } finally {
-    f.cleanup();
-  }
+  });
 });
 
 test('past the in-flight bound a failed registration still answers: the durable file is never moved aside', async () => {
-  const f = await makeFixture();
-  try {
+  await withQueueFixture(async (f) => {
     const { id, accepted } = await acceptOne(f, heldRegistrar(true).register, 0);
     assert.equal(await accepted, id);
     assert.ok(await f.spool.exists(id), 'in msg/, for the orphan scan');
-  } finally {
-    f.cleanup();
-  }
+  });
 });
 
 test('background registrations in flight are bounded: past the bound accept waits for its own', async () => {
-  const f = await makeFixture();
-  try {
+  await withQueueFixture(async (f) => {
     const held = heldRegistrar();
     const acceptor = createAcceptor({ spool: f.spool, registrar: held.register, clock: f.clock, logger, background: true, maxBackground: 1 });
     const one = async (): Promise<string> => {
@@ -189,7 +170,5 @@ test('background registrations in flight are bounded: past the bound accept wait
     held.release();
     await p;
     assert.equal(second, true);
-  } finally {
-    f.cleanup();
-  }
+  });
 });

@@ -14,11 +14,10 @@ import { createAcceptor } from './accept.ts';
 import { localRegistrar } from './register.ts';
 import { pruneFinalRows } from './prune.ts';
 import { IllegalTransitionError } from './states.ts';
-import { makeFixture, queueMessage } from './test-support.ts';
+import { queueMessage, withQueueFixture } from './test-support.ts';
 
 test('insert, get, recipients, list, countByState, has, delete', async () => {
-  const f = await makeFixture();
-  try {
+  await withQueueFixture(async (f) => {
     const id = await queueMessage(f, 'Subject: a\r\n\r\nx', 's@example.org', ['a@x.test', 'b@x.test']);
     const held = await queueMessage(f, 'Subject: b\r\n\r\ny', 's@example.org', ['a@x.test'], 'hold');
     const row = f.store.get(id);
@@ -35,14 +34,11 @@ test('insert, get, recipients, list, countByState, has, delete', async () => {
     assert.ok(f.store.delete(id));
     assert.equal(f.store.has(id), false);
     assert.deepEqual(f.store.recipients(id), []);
-  } finally {
-    f.cleanup();
-  }
+  });
 });
 
 test('claimDue takes due rows only, up to the limit, and setState is checked', async () => {
-  const f = await makeFixture();
-  try {
+  await withQueueFixture(async (f) => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push(await queueMessage(f, `m${i}`, 's@e.test', ['r@e.test']));
     await queueMessage(f, 'held', 's@e.test', ['r@e.test'], 'hold');
@@ -55,14 +51,11 @@ test('claimDue takes due rows only, up to the limit, and setState is checked', a
     assert.throws(() => f.store.setState(ids[0]!, 'hold'), IllegalTransitionError);
     assert.equal(f.store.recoverActive(now), 3);
     assert.equal(f.store.countByState().incoming, 3);
-  } finally {
-    f.cleanup();
-  }
+  });
 });
 
 test('claimDue merges incoming and deferred rows in next_attempt order, whatever the backlog', async () => {
-  const f = await makeFixture();
-  try {
+  await withQueueFixture(async (f) => {
     const now = f.clock.now();
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) ids.push(await queueMessage(f, `m${i}`, 's@e.test', ['r@e.test']));
@@ -75,14 +68,11 @@ test('claimDue merges incoming and deferred rows in next_attempt order, whatever
       got.map((r) => r.id),
       [ids[0], ids[1], ids[2]],
     );
-  } finally {
-    f.cleanup();
-  }
+  });
 });
 
 test('pruneFinalRows removes done and bounced rows older than the cutoff, page by page, once their file is gone', async () => {
-  const f = await makeFixture();
-  try {
+  await withQueueFixture(async (f) => {
     const now = f.clock.now();
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) ids.push(await queueMessage(f, `m${i}`, 's@e.test', ['r@e.test', 'q@e.test']));
@@ -106,14 +96,11 @@ test('pruneFinalRows removes done and bounced rows older than the cutoff, page b
     assert.equal(f.store.get(ids[0]!), undefined);
     const rcpts = f.db.prepare('SELECT COUNT(*) AS n FROM queue_rcpt').get() as { n: number };
     assert.equal(rcpts.n, 4, 'recipients went with their rows');
-  } finally {
-    f.cleanup();
-  }
+  });
 });
 
 test('recordOutcomes: partial → deferred, then done; failed-only remainder → bounced', async () => {
-  const f = await makeFixture();
-  try {
+  await withQueueFixture(async (f) => {
     const now = f.clock.now();
     const id = await queueMessage(f, 'x', 's@e.test', ['a@e.test', 'b@e.test']);
     f.store.claimDue(now, 10);
@@ -129,14 +116,11 @@ test('recordOutcomes: partial → deferred, then done; failed-only remainder →
     f.store.claimDue(now + 5000, 10);
     assert.equal(f.store.recordOutcomes(id, [{ rcpt: 'b@e.test', status: 'failed', code: 550, reply: 'no' }], now), 'bounced');
     assert.throws(() => f.store.setState(id, 'incoming'), IllegalTransitionError);
-  } finally {
-    f.cleanup();
-  }
+  });
 });
 
 test('accept: the registrar\'s row hook runs in the same transaction; a failure rolls back and moves the file aside', async () => {
-  const f = await makeFixture();
-  try {
+  await withQueueFixture(async (f) => {
     f.db.exec('CREATE TABLE side (id TEXT PRIMARY KEY, subject TEXT)');
     let fail = false;
     const registrar = localRegistrar(f.store, (db, r) => {
@@ -161,14 +145,11 @@ test('accept: the registrar\'s row hook runs in the same transaction; a failure 
     assert.equal(existsSync(f.spool.msgPath(badId)), false);
     assert.match(readFileSync(join(f.spool.asideDir, `${badId}.reason`), 'utf8'), /queue row insert failed/);
     assert.deepEqual(readdirSync(f.spool.tmpDir), []);
-  } finally {
-    f.cleanup();
-  }
+  });
 });
 
 test('accept: a failing write rejects and leaves no file; notify is called on success', async () => {
-  const f = await makeFixture();
-  try {
+  await withQueueFixture(async (f) => {
     const id = newQueueId();
     const w = f.acceptor.begin(id);
     w.on('error', () => undefined);
@@ -184,7 +165,5 @@ test('accept: a failing write rejects and leaves no file; notify is called on su
     ok.end('fine');
     await acc.accept(ok, meta, 'deliver');
     assert.equal(notified, 1);
-  } finally {
-    f.cleanup();
-  }
+  });
 });

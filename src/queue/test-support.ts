@@ -67,6 +67,16 @@ export async function makeFixture(dir = mkdtempSync(join(tmpdir(), 'mailgate-que
   };
 }
 
+/** Run `fn` over a fresh fixture, removed afterwards whatever happens. */
+export async function withQueueFixture(fn: (f: QueueFixture) => Promise<void>): Promise<void> {
+  const f = await makeFixture();
+  try {
+    await fn(f);
+  } finally {
+    f.cleanup();
+  }
+}
+
 /** Queue a message from a string; returns its id. */
 export async function queueMessage(
   f: QueueFixture,
