@@ -178,13 +178,19 @@ function tornFile(spool: Spool, id: string, newBody: Buffer, oldBytes: Buffer): 
   return meta;
 }
 
+/** One torn reused file (old first block) and one whole file of the same new message, both without a row. */
+function tornAndWhole(spool: Spool): { torn: string; whole: string } {
+  const newBody = Buffer.from(body(6000, 'n'));
+  const torn = newQueueId();
+  tornFile(spool, torn, newBody, Buffer.from(body(6000, 'o')));
+  const whole = newQueueId();
+  tornFile(spool, whole, newBody, newBody);
+  return { torn, whole };
+}
+
 test('recovery: a torn overwrite of a reused file goes aside; a whole file and one from before the CRC are registered', async () => {
   await withQueueFixture(async (f) => {
-    const newBody = Buffer.from(body(6000, 'n'));
-    const torn = newQueueId();
-    tornFile(f.spool, torn, newBody, Buffer.from(body(6000, 'o')));
-    const whole = newQueueId();
-    tornFile(f.spool, whole, newBody, newBody);
+    const { torn, whole } = tornAndWhole(f.spool);
     const old = newQueueId();
     const oldMeta: SpoolMeta = { id: old, receivedAt: 1, envelope: { mailFrom: '', rcptTo: ['u@example.com'] }, size: 3, prependHeaders: '', facts: {}, disposition: 'deliver' };
     writeFileSync(f.spool.msgPath(old), Buffer.concat([Buffer.from('abc'), encodeTrailer(oldMeta, 3)]));
@@ -202,11 +208,7 @@ test('recovery: a torn overwrite of a reused file goes aside; a whole file and o
 
 test('orphan scan: a torn reused file goes aside instead of being registered; a whole one is registered', async () => {
   await withQueueFixture(async (f) => {
-    const newBody = Buffer.from(body(6000, 'n'));
-    const torn = newQueueId();
-    tornFile(f.spool, torn, newBody, Buffer.from(body(6000, 'o')));
-    const whole = newQueueId();
-    tornFile(f.spool, whole, newBody, newBody);
+    const { torn, whole } = tornAndWhole(f.spool);
     const n = await registerOrphans({ spool: f.spool, store: f.store, register: localRegistrar(f.store), now: () => Date.now() + 600_000, logger });
     assert.equal(n, 1);
     assert.ok(f.store.get(whole));

@@ -142,6 +142,28 @@ async function sendLoad(o: LoadOptions): Promise<LoadResult> {
   return res;
 }
 
+/**
+ * 300 tagged messages over 20 sessions, with `kill -9` of the whole gateway once `killAfter`
+ * end-of-data replies came back; resolves when the load has ended and the gateway is gone.
+ */
+async function sendLoadKilledAfter(gw: Gateway, port: number, tag: string, killAfter: number): Promise<LoadResult> {
+  let killed: Promise<void> | undefined;
+  const load = await sendLoad({
+    port,
+    tag,
+    total: 300,
+    connections: 20,
+    perConnection: 5,
+    deadlineMs: 40_000,
+    onReply: (n) => {
+      if (n >= killAfter && !killed) killed = gw.kill9();
+    },
+  });
+  assert.ok(killed, `the gateway was never killed (only ${load.replies} replies)`);
+  await killed;
+  return load;
+}
+
 function subjectOf(raw: string): string {
   return /^Subject: (.*)$/m.exec(raw)?.[1]?.trim() ?? '';
 }
@@ -232,21 +254,8 @@ test('kill -9 of a 2-worker gateway mid-stream: every acknowledged message is de
   let gw = await start(s);
   let sink: Sink | undefined;
   try {
-    let killed: Promise<void> | undefined;
     const t0 = Date.now();
-    const load = await sendLoad({
-      port: s.ports.mx,
-      tag,
-      total: 300,
-      connections: 20,
-      perConnection: 5,
-      deadlineMs: 40_000,
-      onReply: (n) => {
-        if (n >= 120 && !killed) killed = gw.kill9();
-      },
-    });
-    assert.ok(killed, `the gateway was never killed (only ${load.replies} replies)`);
-    await killed;
+    const load = await sendLoadKilledAfter(gw, s.ports.mx, tag, 120);
     const sent = load.acked.size + load.unacked.size;
     console.log(`kill -9 load: ${load.acked.size} acknowledged, ${load.unacked.size} unacknowledged, ${300 - sent} never sent, ${Date.now() - t0} ms`);
     assert.ok(load.acked.size >= 100, `only ${load.acked.size} acknowledged before the kill`);
@@ -393,20 +402,7 @@ test('spool files reused while the next hop takes mail; kill -9 mid-stream and r
 
     // 2. Again, killed mid-stream while files are being retired to free/ and taken from it.
     gw = await start(s);
-    let killed: Promise<void> | undefined;
-    const load = await sendLoad({
-      port: s.ports.mx,
-      tag,
-      total: 300,
-      connections: 20,
-      perConnection: 5,
-      deadlineMs: 40_000,
-      onReply: (n) => {
-        if (n >= 150 && !killed) killed = gw.kill9();
-      },
-    });
-    assert.ok(killed, `the gateway was never killed (only ${load.replies} replies)`);
-    await killed;
+    const load = await sendLoadKilledAfter(gw, s.ports.mx, tag, 150);
     const before = deliveredCounts(sink, tag).size;
     console.log(`reuse + kill -9: ${load.acked.size} acknowledged, ${load.unacked.size} unacknowledged, ${before} delivered before the kill`);
     assert.ok(before > 0, 'the next hop took mail during the stream (files were retired and reused)');
