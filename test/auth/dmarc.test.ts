@@ -9,8 +9,9 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { authenticate, checkDmarc, createResolver, DmarcCache, SpfCache, type DmarcInput } from '../../src/auth/index.ts';
+import { authenticate, checkDmarc, DmarcCache, SpfCache, type DmarcInput } from '../../src/auth/index.ts';
 import { startDnsServer, type TestDnsServer, type Zones } from '../helpers/dns-server.ts';
+import { clockedResolver } from '../helpers/clocked-resolver.ts';
 
 const zones = (record: string): Zones => ({
   '_dmarc.contoso.example': { TXT: [{ value: record, ttl: 30 }] },
@@ -27,13 +28,8 @@ after(() => dns.stop());
 
 const input: DmarcInput = { headerFrom: ['alice@contoso.example'], spfDomains: [], dkimDomains: [] };
 
-function setup(timeoutMs = 2000) {
-  let now = 10_000_000;
-  const resolver = createResolver({ servers: [dns.address], timeoutMs, tries: 1, clock: () => now });
-  const cache = new DmarcCache(100);
-  const deps = { resolver: resolver.resolve, tracked: resolver.tracked, cache, now: () => now };
-  return { resolver, cache, deps, advance: (ms: number) => (now += ms) };
-}
+/** A resolver with a fake clock over the test DNS server, and a fresh cache. */
+const setup = (timeoutMs = 2000) => clockedResolver(dns.address, new DmarcCache(100), timeoutMs);
 
 const result = async (i: DmarcInput, deps: ReturnType<typeof setup>['deps']): Promise<string | undefined> => {
   const o = await checkDmarc(i, deps);

@@ -8,8 +8,9 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkSpf, createResolver, SpfCache, type SpfInput } from '../../src/auth/index.ts';
+import { checkSpf, SpfCache, type SpfInput } from '../../src/auth/index.ts';
 import { startDnsServer, type TestDnsServer, type Zones } from '../helpers/dns-server.ts';
+import { clockedResolver } from '../helpers/clocked-resolver.ts';
 
 const zones = (spf: string): Zones => ({
   'contoso.example': { TXT: [{ value: spf, ttl: 30 }] },
@@ -27,14 +28,8 @@ after(() => dns.stop());
 
 const input: SpfInput = { clientIp: '192.0.2.10', helo: 'mail.contoso.example', mailFrom: 'alice@contoso.example', mta: 'mx.test' };
 
-/** A resolver with a fake clock; the timeout is generous (a loaded CI machine) except where a test wants one. */
-function setup(timeoutMs = 2000) {
-  let now = 10_000_000;
-  const resolver = createResolver({ servers: [dns.address], timeoutMs, tries: 1, clock: () => now });
-  const cache = new SpfCache(100);
-  const deps = { resolver: resolver.resolve, tracked: resolver.tracked, cache, now: () => now };
-  return { resolver, cache, deps, advance: (ms: number) => (now += ms) };
-}
+/** A resolver with a fake clock over the test DNS server, and a fresh cache. */
+const setup = (timeoutMs = 2000) => clockedResolver(dns.address, new SpfCache(100), timeoutMs);
 
 test('a result is reused while its DNS answers live: one evaluation for 100 transactions, same answer as a fresh one', async () => {
   const { resolver, cache, deps } = setup();
