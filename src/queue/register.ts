@@ -48,7 +48,7 @@ export type RowHook = (db: Db, r: Registration) => void;
 
 /** A registrar writing into this process's database, group-committed per event-loop turn. */
 export function localRegistrar(store: QueueStore, hook?: RowHook): Registrar {
-  const rows = new RowBatcher(store.db);
+  const rows = RowBatcher.for(store.db);
   return (r) =>
     rows.register(() => {
       store.insert(r.stored, r.disposition);

@@ -45,3 +45,17 @@ test('a failed commit refuses every caller of the batch; the next batch works', 
   await Promise.all([b2.register(() => undefined), b2.register(() => undefined), b2.register(() => undefined)]);
   assert.equal(b2.commits, 2, 'maxBatch bounds a transaction');
 });
+
+test('every writer of one connection shares its batcher: their rows of a turn commit together', async () => {
+  const d = db();
+  const registrations = RowBatcher.for(d);
+  const outcomes = RowBatcher.for(d);
+  assert.equal(registrations, outcomes);
+  assert.notEqual(RowBatcher.for(db()), registrations, 'another connection has its own');
+  const ins = (id: string) => () => {
+    d.prepare('INSERT INTO t VALUES (?)').run(id);
+  };
+  await Promise.all([registrations.register(ins('r1')), outcomes.register(ins('o1')), registrations.register(ins('r2'))]);
+  assert.equal(registrations.commits, 1);
+  assert.equal((d.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n, 3);
+});

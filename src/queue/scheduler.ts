@@ -65,7 +65,7 @@ export class Scheduler {
   private stopping = false;
 
   constructor(private readonly o: SchedulerOptions) {
-    this.outcomeRows = new RowBatcher(o.store.db);
+    this.outcomeRows = RowBatcher.for(o.store.db);
     this.acceptor =
       o.acceptor ??
       createAcceptor({
