@@ -134,3 +134,18 @@ test('a second connection (another process) sees committed rows; a read-only one
   b.close();
   a.close();
 });
+
+test('older stores lose the two indexes others cover; time-window and client queries still search an index', () => {
+  const db = openDatabase(tempFile());
+  ensureTraceSchema(db);
+  // A store from before: the single-column indexes existed.
+  db.exec('CREATE INDEX trace_message_received_at ON trace_message (received_at); CREATE INDEX trace_message_client_ip ON trace_message (client_ip)');
+  ensureTraceSchema(db);
+  const names = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'trace_message'").all() as Array<{ name: string }>).map((r) => r.name);
+  assert.ok(!names.includes('trace_message_received_at') && !names.includes('trace_message_client_ip'), names.join(','));
+  const plan = (sql: string): string => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>).map((r) => r.detail).join('; ');
+  assert.match(plan('SELECT * FROM trace_message WHERE received_at >= 1 AND received_at < 2 ORDER BY received_at DESC LIMIT 50'), /SEARCH trace_message USING INDEX trace_message_report_inbound/);
+  assert.match(plan('DELETE FROM trace_message WHERE received_at < 5'), /SEARCH trace_message USING INDEX trace_message_report_inbound/);
+  assert.match(plan("SELECT * FROM trace_message WHERE client_ip = '192.0.2.1' ORDER BY received_at DESC"), /SEARCH trace_message USING INDEX trace_message_client_ip_at/);
+  db.close();
+});

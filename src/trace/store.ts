@@ -63,8 +63,6 @@ CREATE TABLE IF NOT EXISTS trace_message (
   import_key TEXT,
   import_name TEXT
 );
-CREATE INDEX IF NOT EXISTS trace_message_received_at ON trace_message (received_at);
-CREATE INDEX IF NOT EXISTS trace_message_client_ip ON trace_message (client_ip);
 CREATE INDEX IF NOT EXISTS trace_message_mail_from ON trace_message (mail_from);
 CREATE INDEX IF NOT EXISTS trace_message_attribution ON trace_message (attribution, received_at);
 CREATE INDEX IF NOT EXISTS trace_message_connector ON trace_message (connector, received_at);
@@ -100,6 +98,16 @@ CREATE INDEX IF NOT EXISTS trace_message_client_ip_at ON trace_message (client_i
 CREATE UNIQUE INDEX IF NOT EXISTS trace_message_import_key ON trace_message (import_key) WHERE import_key IS NOT NULL;
 `;
 
+/**
+ * Indexes of earlier releases that another index covers by its leading column(s): received_at
+ * (trace_message_report_inbound) and client_ip (trace_message_client_ip_at). Every trace row is
+ * written into every index, on the queue owner's path, so they are dropped from older stores.
+ */
+const COVERED_INDEXES = `
+DROP INDEX IF EXISTS trace_message_received_at;
+DROP INDEX IF EXISTS trace_message_client_ip;
+`;
+
 function addMissingColumns(db: Db): void {
   const have = new Set((db.prepare('PRAGMA table_info(trace_message)').all() as { name: string }[]).map((c) => c.name));
   const missing = ADDED_COLUMNS.filter(([name]) => !have.has(name));
@@ -115,6 +123,7 @@ export function ensureTraceSchema(db: Db): void {
   db.exec(SCHEMA);
   addMissingColumns(db);
   db.exec(REPORT_INDEXES);
+  db.exec(COVERED_INDEXES);
 }
 
 const ready = new WeakSet<Db>();
