@@ -23,6 +23,7 @@ import { compauth, spoofSuspect } from './compauth.ts';
 import { renderAuthResults } from './auth-results.ts';
 import { checkSpf, heloDomain, type SpfDeps, type SpfOutcome } from './spf.ts';
 import { checkDmarc, type DmarcCache } from './dmarc.ts';
+import { verifyUnsignedHeaderBlock } from './dkim-headers.ts';
 
 export interface AuthInput {
   /** The message as received (headers + body), streamed. */
@@ -35,6 +36,11 @@ export interface AuthInput {
   mta: string;
   /** True for the organisation's accepted domains: selects compauth 010/601 over 000/001. */
   isAcceptedDomain?: (domain: string) => boolean;
+  /**
+   * `message` is the header block of a message with no DKIM-Signature and no ARC field (smtp/auth-run):
+   * the DKIM step then parses it directly (auth/dkim-headers) instead of streaming it.
+   */
+  unsignedHeaderBlock?: boolean | undefined;
   /** SPF already started for this transaction (checkSpf with the same identities); else evaluated here. */
   spf?: Promise<SpfOutcome> | undefined;
 }
@@ -111,7 +117,10 @@ async function evaluate(
     return o;
   });
   const minBits = deps.minBitLength ? { minBitLength: deps.minBitLength } : {};
-  const [dkim, spf] = await Promise.all([dkimVerify(input.message, { resolver, ...(mailFrom ? { sender: mailFrom } : {}), ...minBits }), spfP]);
+  const dkimOptions = { resolver, ...(mailFrom ? { sender: mailFrom } : {}), ...minBits };
+  const dkimP =
+    input.unsignedHeaderBlock && Buffer.isBuffer(input.message) ? verifyUnsignedHeaderBlock(input.message, dkimOptions) : dkimVerify(input.message, dkimOptions);
+  const [dkim, spf] = await Promise.all([dkimP, spfP]);
   const arc: ARCResult | undefined = deps.disableArc ? undefined : await mailauthArc(dkim.arc as unknown as ARCData, { resolver, ...minBits });
   const spfPass = spf.mailFrom.status?.result === 'pass' && spf.mailFrom.domain ? [spf.mailFrom.domain] : [];
   const dmarc = dkim.headerFrom

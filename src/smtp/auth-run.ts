@@ -69,9 +69,10 @@ export function startAuth(deps: SmtpDeps, c: ConnState, tx: TxState, guard: Data
   if (!authenticate || !evaluated(deps, c)) return undefined;
   const policy = deps.snapshot().policy;
   const mta = authservId(deps);
-  const run = (message: Readable | Buffer): Promise<AuthFacts> =>
+  const run = (message: Readable | Buffer, unsignedHeaderBlock = false): Promise<AuthFacts> =>
     authenticate({
       message,
+      unsignedHeaderBlock,
       clientIp: c.clientIp,
       helo: c.helo,
       mailFrom: tx.mailFrom,
@@ -93,7 +94,7 @@ export function startAuth(deps: SmtpDeps, c: ConnState, tx: TxState, guard: Data
     guard.once('headers', (block: Buffer) => {
       started = true;
       // From here on every byte the guard emits (this block first) reaches a pipe made now.
-      resolve(block.length > 2 && !SIGNATURE_NAME.test(block.toString('latin1')) ? run(block) : streamed());
+      resolve(block.length > 2 && !SIGNATURE_NAME.test(block.toString('latin1')) ? run(block, true) : streamed());
     });
     // No header block at all: an empty message (or a violation, whose facts go unused).
     guard.once('end', () => {

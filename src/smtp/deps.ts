@@ -17,6 +17,8 @@ import type { Readable } from 'node:stream';
 export type Authenticator = (input: {
   /** The message streamed, or (unsigned: its header block alone) a buffer. */
   message: Readable | Buffer;
+  /** `message` is the header block of a message with no DKIM-Signature or ARC field. */
+  unsignedHeaderBlock?: boolean | undefined;
   clientIp: string;
   helo?: string | undefined;
   mailFrom: string;
