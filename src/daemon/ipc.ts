@@ -5,7 +5,9 @@
  * the messages themselves (SQLite's busy handler sleeps on the event loop).
  *   worker → owner: one `batch` message per event-loop turn: registrations (committed spool files
  *                   whose queue row, trace row and events the owner must write) and trace records.
- *   owner → worker: one `ack` per turn: the registrations committed, and those refused (with why).
+ *   owner → worker: one `ack` per turn: the registrations committed, and those refused (with why),
+ *                   and as many names of reusable spool files as registrations committed (the
+ *                   names the owner retired after delivery: queue/file-pool.ts).
  * A worker answers 250 only after its registration's ack, so "row committed before 250" holds in
  * the cluster as in a single process. If the owner goes away, every registration waiting for an
  * ack is refused (the SMTP client gets 451 4.3.0 and the file is moved aside, as for any failed
@@ -26,6 +28,8 @@ interface AckMsg {
   mg: 'ack';
   ok: number[];
   err: Array<[number, string]>;
+  /** Names in the spool's free/ this worker may reuse (each handed to one worker only). */
+  free?: string[];
 }
 
 const isBatch = (m: unknown): m is BatchMsg => typeof m === 'object' && m !== null && (m as BatchMsg).mg === 'batch';
@@ -54,6 +58,8 @@ export class OwnerLink {
   private readonly waiting = new Map<number, Waiter>();
   private out: BatchMsg = { mg: 'batch', regs: [], m: [], e: [] };
   private scheduled = false;
+  /** Receives the reusable spool file names the owner hands out with its acks (the spool's pool). */
+  freeFiles: ((names: string[]) => void) | undefined;
 
   constructor(
     private readonly proc: NodeJS.Process,
@@ -118,6 +124,7 @@ export class OwnerLink {
   }
 
   private onAck(m: AckMsg): void {
+    if (m.free?.length) this.freeFiles?.(m.free);
     for (const n of m.ok) this.settle(n);
     for (const [n, why] of m.err) this.settle(n, why);
   }
@@ -144,10 +151,17 @@ export class OwnerLink {
 
 /**
  * Owner side: take one worker's batches. Registrations go through `registrar` (this process's
- * group-committed transaction), trace records into `trace`; acks go back once per turn, and
- * `committed` runs after each ack (wake the scheduler).
+ * group-committed transaction), trace records into `trace`; acks go back once per turn, with up
+ * to one name from `freeFiles(n)` per committed registration, and `committed` runs after each ack
+ * (wake the scheduler).
  */
-export function serveWorkerLink(worker: WorkerChannel, registrar: Registrar, trace: TraceSink, committed: () => void): void {
+export function serveWorkerLink(
+  worker: WorkerChannel,
+  registrar: Registrar,
+  trace: TraceSink,
+  committed: () => void,
+  freeFiles?: (n: number) => string[],
+): void {
   let ack: AckMsg = { mg: 'ack', ok: [], err: [] };
   let scheduled = false;
   const send = (): void => {
@@ -156,7 +170,12 @@ export function serveWorkerLink(worker: WorkerChannel, registrar: Registrar, tra
     ack = { mg: 'ack', ok: [], err: [] };
     // A worker that died between its batch and our ack: its registrations are committed (the
     // files are durable, recovery would find them anyway); the failed send is not an error of ours.
-    if (worker.isConnected()) worker.send(msg, () => undefined);
+    // (Names handed out with a lost ack stay in free/: a later look or the idle trim finds them.)
+    if (worker.isConnected()) {
+      const free = msg.ok.length > 0 ? (freeFiles?.(msg.ok.length) ?? []) : [];
+      if (free.length > 0) msg.free = free;
+      worker.send(msg, () => undefined);
+    }
     if (msg.ok.length > 0) committed();
   };
   // Without a listener, an IPC write error on a dying worker would be thrown in the owner.

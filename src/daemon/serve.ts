@@ -101,7 +101,8 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
   const owner = await startQueueOwner(rt, q.spool, q.store, q.acceptor, q.registrar);
   wake = () => owner.scheduler.wake();
   let stopping = false;
-  const fork = (): void => serveWorkerLink(cluster.fork(), q.registrar, rt.trace, wake);
+  // Each ack hands the worker as many reusable spool files as it just used (queue/file-pool.ts).
+  const fork = (): void => serveWorkerLink(cluster.fork(), q.registrar, rt.trace, wake, (n) => q.spool.pool?.handOut(n) ?? []);
   for (let i = 0; i < workers; i++) fork();
   cluster.on('exit', (w, code, signal) => {
     if (stopping) return;
@@ -126,6 +127,7 @@ async function serveWorker(opts: ServeOptions): Promise<void> {
   const link = new OwnerLink(process);
   const rt = openRuntime(opts.data, logger, { seed: false, trace: link.trace });
   const q = await openWorkerQueue(rt, link.register);
+  link.freeFiles = (names) => q.spool.pool?.give(names);
   const receiver = await startReceiver(rt, smtpDeps(rt, q.smtpAcceptor));
   // The primary is gone (kill -9): stop taking mail; what was acknowledged is on disk already.
   process.on('disconnect', () => {

@@ -3,7 +3,7 @@
  * Reused spool files, over a real spool directory and SQLite file: a finished message's file goes
  * to free/ and the next small message is written into it (same inode, no old bytes left, longer
  * or shorter); a file past the pool's size limit is unlinked; two pools (two receive workers)
- * never get the same file; a commit that fails after taking one leaves nothing behind; idle free
+ * never get the same file, nor do names the owner hands out; a commit that fails after taking one leaves nothing behind; idle free
  * files are trimmed; at start-up a free/ entry that shares its inode with a message file or another
  * free/ entry, has a second link, or is not a plain file goes aside; a file renamed in from free/
  * is not old enough for the orphan scan whatever its mtime; and a torn
@@ -94,6 +94,38 @@ test('two pools on one free/ directory (two receive workers) never take the same
     assert.equal(inodes.size, 40, 'each reused file went to one message only');
     assert.deepEqual(readdirSync(free), []);
     assert.equal(p1.take(join(f.spool.msgDir, 'late')), undefined, 'an empty pool: the caller creates the file');
+  });
+});
+
+test('names the owner hands out are taken without reading free/, each by one worker; a stale or unsafe one is skipped', async () => {
+  await withQueueFixture(async (f) => {
+    const free = f.spool.freeDir;
+    const owner = new FilePool(free, { maxMessageBytes: 1 << 20, batch: 16 });
+    const w1 = new FilePool(free, { maxMessageBytes: 1 << 20, batch: 16 });
+    const w2 = new FilePool(free, { maxMessageBytes: 1 << 20, batch: 16 });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const id = newQueueId();
+      writeFileSync(join(f.spool.msgDir, id), `delivered ${i}`);
+      await owner.retire(join(f.spool.msgDir, id), id, 20);
+      ids.push(id);
+    }
+    const toW1 = owner.handOut(2);
+    const toW2 = owner.handOut(2);
+    assert.equal(toW1.length, 2);
+    assert.equal(new Set([...toW1, ...toW2]).size, 4, 'no name handed out twice');
+    assert.deepEqual(owner.handOut(0), []);
+    w1.give([...toW1, '../msg/x', '']);
+    w2.give(toW2);
+    for (const [i, w] of [w1, w1, w2, w2].entries()) assert.notEqual(w.take(join(f.spool.msgDir, `m${i}`)), undefined);
+    assert.equal(w1.stats.looks + w2.stats.looks, 0, 'free/ was not read');
+    assert.equal(w1.stats.reused + w2.stats.reused, 4);
+    // A handed-out name taken meanwhile by another reader of free/: one failed rename, then a look.
+    w2.give([toW1[0] as string]);
+    assert.notEqual(w2.take(join(f.spool.msgDir, 'm4')), undefined);
+    assert.equal(w2.stats.looks, 1);
+    assert.deepEqual(readdirSync(free), []);
+    assert.deepEqual(readdirSync(f.spool.msgDir).filter((n) => ids.includes(n)), []);
   });
 });
 

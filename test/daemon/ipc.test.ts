@@ -1,7 +1,8 @@
 /**
  * @module test/daemon/ipc.test
  * The worker ↔ queue-owner link over a real IPC channel (a forked child): registrations are acked
- * or refused one by one, trace records arrive, and when the owner goes away every registration
+ * or refused one by one, the acks hand the worker one reusable spool file name per committed
+ * registration, trace records arrive, and when the owner goes away every registration
  * still waiting is refused (the worker answers 451 and keeps nothing) instead of hanging.
  */
 import { test } from 'node:test';
@@ -15,6 +16,7 @@ import type { TraceEvent } from '../../src/trace/index.ts';
 const CHILD = fileURLToPath(new URL('../helpers/ipc-worker.ts', import.meta.url));
 
 interface Line {
+  free?: string[];
   id?: string;
   ok?: boolean;
   error?: string;
@@ -41,6 +43,8 @@ test('registrations are acked or refused one by one; trace records reach the own
   const seen: string[] = [];
   const events: TraceEvent[] = [];
   let commits = 0;
+  const asked: number[] = [];
+  let handed = 0;
   serveWorkerLink(
     channel(child),
     async (r: Registration) => {
@@ -49,6 +53,10 @@ test('registrations are acked or refused one by one; trace records reach the own
     },
     { message: () => undefined, event: (e) => events.push(e) },
     () => commits++,
+    (n) => {
+      asked.push(n);
+      return Array.from({ length: n }, () => `F${++handed}`);
+    },
   );
   const got = await lines;
   assert.deepEqual(seen.sort(), ['bad', 'ok1', 'ok2']);
@@ -60,6 +68,8 @@ test('registrations are acked or refused one by one; trace records reach the own
   assert.ok(got.some((l) => l.done));
   assert.deepEqual(events.map((e) => e.detail), ['from the worker']);
   assert.ok(commits >= 1, 'the scheduler is woken after a committed ack');
+  assert.equal(asked.reduce((a, b) => a + b, 0), 2, 'one reusable file asked for per committed registration');
+  assert.deepEqual(got.flatMap((l) => l.free ?? []).sort(), ['F1', 'F2'], 'and handed to the worker with the acks');
 });
 
 test('when the owner goes away, registrations waiting for an ack are refused, not left hanging', { timeout: 30_000 }, async () => {
