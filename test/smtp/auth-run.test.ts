@@ -49,11 +49,13 @@ const snapshot = { version: 1, config, policy: compilePolicy(config, 1) };
 interface Seen {
   kind: 'buffer' | 'stream';
   bytes?: Buffer;
+  /** Flagged as an unsigned header block (auth/ then skips mailauth's stream). */
+  headerBlock?: boolean;
 }
 
 function depsWith(seen: Seen[]): SmtpDeps {
   const evaluator: Authenticator = (input) => {
-    seen.push(Buffer.isBuffer(input.message) ? { kind: 'buffer', bytes: input.message } : { kind: 'stream' });
+    seen.push(Buffer.isBuffer(input.message) ? { kind: 'buffer', bytes: input.message, headerBlock: input.unsignedHeaderBlock === true } : { kind: 'stream' });
     return authenticate(input, { resolver: resolver.resolve });
   };
   // startAuth reads only these members; the acceptor, trace and logger belong to other stages.
@@ -120,6 +122,7 @@ for (const [name, ip, from, text] of unsigned) {
       const { facts, out, seen } = await through(raw, chunk, ip, from);
       assert.equal(seen.length, 1);
       assert.equal(seen[0]?.kind, 'buffer', `chunk ${chunk}: header block handed over`);
+      assert.equal(seen[0]?.headerBlock, true, 'flagged as an unsigned header block');
       const bytes = seen[0]?.bytes ?? Buffer.alloc(0);
       assert.ok(out.subarray(0, bytes.length).equals(bytes), 'the bytes handed over are the start of what was spooled');
       const sep = out.indexOf('\r\n\r\n');
@@ -179,6 +182,7 @@ test('a message that opens with the empty line, and an empty message, are evalua
   const empty = await through(Buffer.alloc(0), 1, '198.51.100.7', 'a@contoso.example');
   assert.deepEqual(empty.seen.map((s) => s.kind), ['buffer']);
   assert.equal(empty.seen[0]?.bytes?.length, 0);
+  assert.equal(empty.seen[0]?.headerBlock, false, 'no header block: not flagged');
   assert.equal(empty.facts.dmarc.result, 'none');
 });
 
