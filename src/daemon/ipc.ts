@@ -124,7 +124,7 @@ export class OwnerLink {
   }
 
   private onAck(m: AckMsg): void {
-    if (m.free?.length) this.freeFiles?.(m.free);
+    if (Array.isArray(m.free) && m.free.length > 0) this.freeFiles?.(m.free.filter((n) => typeof n === 'string'));
     for (const n of m.ok) this.settle(n);
     for (const [n, why] of m.err) this.settle(n, why);
   }

@@ -3,12 +3,13 @@
  * Reused spool files, over a real spool directory and SQLite file: a finished message's file goes
  * to free/ and the next small message is written into it (same inode, no old bytes left, longer
  * or shorter); a file past the pool's size limit is unlinked; two pools (two receive workers)
- * never get the same file, nor do names the owner hands out; a commit that fails after taking one leaves nothing behind; idle free
- * files are trimmed; at start-up a free/ entry that shares its inode with a message file or another
- * free/ entry, has a second link, or is not a plain file goes aside; a file renamed in from free/
- * is not old enough for the orphan scan whatever its mtime; and a torn
- * overwrite of a reused file (old blocks under a valid end record) is never registered from
- * disk, by recovery or the orphan scan, while a whole one and a file from before the CRC are.
+ * never get the same file, nor do two workers given names by the owner, and a name that is a path
+ * is ignored; a commit that fails after taking one leaves nothing behind; idle free files are
+ * trimmed; at start-up a free/ entry that shares its inode with a message file or another free/
+ * entry, has a second link, or is not a plain file goes aside; a file renamed in from free/ is not
+ * old enough for the orphan scan whatever its mtime; and a torn overwrite of a reused file (old
+ * blocks under a valid end record) is never registered from disk, by recovery or the orphan scan,
+ * while a whole one and a file from before the CRC are.
  * Touches: a temporary directory per test.
  */
 import { test } from 'node:test';
@@ -97,7 +98,7 @@ test('two pools on one free/ directory (two receive workers) never take the same
   });
 });
 
-test('names the owner hands out are taken without reading free/, each by one worker; a stale or unsafe one is skipped', async () => {
+test('names the owner hands out are taken without reading free/, each by one worker; a stale one costs a look, an unsafe one is ignored', async () => {
   await withQueueFixture(async (f) => {
     const free = f.spool.freeDir;
     const owner = new FilePool(free, { maxMessageBytes: 1 << 20, batch: 16 });
@@ -115,7 +116,7 @@ test('names the owner hands out are taken without reading free/, each by one wor
     assert.equal(toW1.length, 2);
     assert.equal(new Set([...toW1, ...toW2]).size, 4, 'no name handed out twice');
     assert.deepEqual(owner.handOut(0), []);
-    w1.give([...toW1, '../msg/x', '']);
+    w1.give(toW1);
     w2.give(toW2);
     for (const [i, w] of [w1, w1, w2, w2].entries()) assert.notEqual(w.take(join(f.spool.msgDir, `m${i}`)), undefined);
     assert.equal(w1.stats.looks + w2.stats.looks, 0, 'free/ was not read');
@@ -126,6 +127,13 @@ test('names the owner hands out are taken without reading free/, each by one wor
     assert.equal(w2.stats.looks, 1);
     assert.deepEqual(readdirSync(free), []);
     assert.deepEqual(readdirSync(f.spool.msgDir).filter((n) => ids.includes(n)), []);
+    // Names are not paths: one that points out of free/ (at a live message here) is never tried.
+    writeFileSync(join(f.spool.msgDir, 'victim'), 'a live message');
+    const w3 = new FilePool(free, { maxMessageBytes: 1 << 20, batch: 16 });
+    w3.give(['../msg/victim', '', '..', 'a/b']);
+    assert.equal(w3.take(join(f.spool.msgDir, 'm5')), undefined);
+    assert.equal(readFileSync(join(f.spool.msgDir, 'victim'), 'utf8'), 'a live message');
+    assert.equal(w3.stats.looks, 1, 'with no usable name it read free/ (empty)');
   });
 });
 

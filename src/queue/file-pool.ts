@@ -28,17 +28,17 @@
  * Processes: the queue owner retires, trims and sanitizes; receive workers take. Taking is a
  * rename, atomic between processes: a worker that loses a race for a name gets ENOENT and tries
  * the next. To keep such races and reads of free/ off the 250's path, the queue owner hands the
- * names it retired to the workers with its acks (`handOut`, `give`: daemon/ipc.ts), each name to
- * one worker, as many as that worker's registrations just acked; a worker reads free/ only when
- * it has none left (with two workers at load B: 0.08 → 0.03 ms per take, bench/README.md).
+ * names it retired to the workers with its acks (`handOut`, `give`: daemon/ipc.ts), each name once,
+ * as many as that worker's registrations just acked; a worker reads free/ only when it has none
+ * left. (A name handed out is still in free/, so a process reading free/ meanwhile may race for it:
+ * the rename decides, as above.) With two workers at load B: per commit 1.06 → 0.10 reads of
+ * free/ and 0.73 → 0.12 lost renames (bench/README.md, session 6).
  * Touches: the spool's free/ and msg/ directories.
  * RFCs: none.
  */
 import fs, { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-
-/** A free/ name as the spool names its files (queue ids): never a path. */
-const FREE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+import { SPOOL_NAME } from './spool-format.ts';
 
 export interface FilePoolOptions {
   /** Files of larger messages are unlinked, not pooled (only messages held in memory reuse files). */
@@ -64,7 +64,10 @@ function unsafeFreeEntry(st: fs.Stats, msgInodes: ReadonlySet<number>, freeInode
 
 /** The spool's pool of reusable files (free/). */
 export class FilePool {
+  /** Names to try first: read from free/, or handed out by the queue owner (`give`). */
   private names: string[] = [];
+  /** Names of files this process retired (at most a batch): its own takes and `handOut` use them. */
+  private retired: string[] = [];
   private lookAgainAt = 0;
   private readonly batch: number;
   private readonly emptyBackoffMs: number;
@@ -124,7 +127,7 @@ export class FilePool {
         this.stats.retired++;
         // A process that both retires and takes (--workers 1) need not look into free/ for it; a
         // process that only retires (the queue owner beside receive workers) keeps a few at most.
-        if (this.names.length < this.batch) this.names.push(name);
+        if (this.retired.length < this.batch) this.retired.push(name);
       } else {
         await fsp.unlink(path);
         this.stats.unlinked++;
@@ -135,12 +138,12 @@ export class FilePool {
   }
 
   /**
-   * Up to `max` of the names this process retired, for a receive worker (`give` there): they leave
-   * this pool, so no two workers are handed the same one.
+   * Up to `max` of the names of files this process retired, for a receive worker (`give` there):
+   * each retired name is handed out once at most (names read from free/ never are).
    */
   handOut(max: number): string[] {
-    if (max <= 0 || this.names.length === 0) return [];
-    return this.names.splice(Math.max(0, this.names.length - max));
+    if (max <= 0 || this.retired.length === 0) return [];
+    return this.retired.splice(Math.max(0, this.retired.length - max));
   }
 
   /**
@@ -150,7 +153,7 @@ export class FilePool {
   give(names: readonly string[]): void {
     for (const name of names) {
       if (this.names.length >= 2 * this.batch) break;
-      if (FREE_NAME.test(name)) this.names.push(name);
+      if (SPOOL_NAME.test(name)) this.names.push(name);
     }
   }
 
@@ -198,6 +201,7 @@ export class FilePool {
 
   /** The next free name to try, looking into free/ when none are left (at most every backoff). */
   private next(): string | undefined {
+    if (this.names.length === 0 && this.retired.length > 0) return this.retired.pop();
     if (this.names.length === 0) {
       if (this.now() < this.lookAgainAt) return undefined;
       this.names = this.look();

@@ -23,6 +23,9 @@
 import type { Disposition, MessageMeta } from './contract.ts';
 import type { TraceEvent, TraceMessage } from '../trace/events.ts';
 
+/** A spool file name (a queue id): never a path. Names in msg/ and free/ follow it. */
+export const SPOOL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
 /**
  * What the end record of a spool file carries: the message meta, its disposition and, for a
  * message that has them, the trace row and events its registration commits with the queue row

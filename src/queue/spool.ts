@@ -20,6 +20,7 @@ import { DirSync } from './dir-sync.ts';
 import { FilePool } from './file-pool.ts';
 import { SpoolWriter } from './spool-writer.ts';
 import {
+  SPOOL_NAME,
   decodeEndRecord,
   decodeMetaLine,
   SpoolCorruptError,
@@ -47,7 +48,7 @@ export interface SpoolOptions {
   reuseFiles?: boolean;
 }
 
-const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const SAFE_ID = SPOOL_NAME;
 
 function checkId(id: string): string {
   if (!SAFE_ID.test(id)) throw new Error(`invalid spool id: ${JSON.stringify(id)}`);
