@@ -58,4 +58,15 @@ test('every writer of one connection shares its batcher: their rows of a turn co
   await Promise.all([registrations.register(ins('r1')), outcomes.register(ins('o1')), registrations.register(ins('r2'))]);
   assert.equal(registrations.commits, 1);
   assert.equal((d.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n, 3);
+  // An outcome that throws is refused alone: the registrations of its turn still commit.
+  const results = await Promise.allSettled([
+    registrations.register(ins('r3')),
+    outcomes.register(() => {
+      ins('o2')();
+      throw new Error('outcome failed');
+    }),
+    registrations.register(ins('r4')),
+  ]);
+  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+  assert.deepEqual((d.prepare('SELECT id FROM t ORDER BY id').all() as Array<{ id: string }>).map((r) => r.id), ['o1', 'r1', 'r2', 'r3', 'r4']);
 });

@@ -11,7 +11,10 @@
  * One batcher per connection (`RowBatcher.for`): the queue owner's registrations and delivery
  * outcomes of a turn share its transaction, so the pages both touch (the queue table and its
  * indexes, the recipients) are written to the WAL once per turn, not once per kind: measured at
- * load A, fewer WAL writes and file-lock calls per message (bench/README.md, session 6).
+ * load A, fewer WAL writes and file-lock calls per message (bench/README.md, session 6). An entry
+ * that throws is still refused alone, whichever writer it came from; a BEGIN or COMMIT that fails
+ * (a busy or failing disk) refuses every entry of the turn, registrations and outcomes alike (the
+ * scheduler retries an outcome; a registration that waits for its row answers 451).
  * Touches: the SQLite database given (through the callbacks of each entry).
  * RFCs: none.
  */
