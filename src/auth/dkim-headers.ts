@@ -8,8 +8,9 @@
  * steps of mailauth's own code directly: `parseHeaders` (lib/tools) on the block, then the
  * verifier's `messageHeaders` and `finalChunk`, so the result is mailauth's by construction
  * (test/auth/dkim-headers.test.ts compares both, every own property, on folded, multi-address,
- * grouped, encoded and bare-LF header blocks). Measured with 5,000 calls each: 23 → 7 µs for the bench's 4-field
- * block, 143 → 25 µs for a 4 KB block of 25 Received fields (bench/README.md, session 6).
+ * grouped, encoded and bare-LF header blocks). Measured with 5,000 calls each: 23 → 7 µs for the
+ * bench's 4-field block, 143 → 25 µs for a 4 KB block of 25 Received fields (bench/README.md,
+ * session 6).
  * An empty block, one with a bare LF (mailauth rewrites those to CRLF first; the data guard
  * refuses them anyway), or one that carries a signature after all goes to `dkimVerify()` itself.
  * Pinned to mailauth 4.13.3 (package.json): these are internal modules of that version.
@@ -51,7 +52,8 @@ type DkimResult = Awaited<ReturnType<typeof dkimVerify>>;
 
 /**
  * dkimVerify() of a header block with no DKIM-Signature or ARC field: the same result (headerFrom,
- * envelopeFrom, no results, and the non-enumerable `arc`), without the byte-by-byte stream.
+ * envelopeFrom, no results, and the non-enumerable `headers` and `arc`), without the byte-by-byte
+ * stream.
  */
 export async function verifyUnsignedHeaderBlock(block: Buffer, options: VerifierOptions): Promise<DkimResult> {
   // mailauth's parser never reads the headers of empty input, and rewrites bare LFs before it does.

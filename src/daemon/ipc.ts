@@ -8,10 +8,10 @@
  *   owner → worker: one `ack` per turn: the registrations committed, and those refused (with why),
  *                   and as many names of reusable spool files as registrations committed (the
  *                   names the owner retired after delivery: queue/file-pool.ts).
- * A worker answers 250 only after its registration's ack, so "row committed before 250" holds in
- * the cluster as in a single process. If the owner goes away, every registration waiting for an
- * ack is refused (the SMTP client gets 451 4.3.0 and the file is moved aside, as for any failed
- * registration).
+ * A worker's 250 waits for the durable spool file, not for this ack: its registrations run in the
+ * background (queue/accept.ts), and one refused or never acked is registered by the owner from the
+ * file (orphan scan, start-up recovery). If the owner goes away, every registration waiting for an
+ * ack is refused rather than left hanging.
  * Touches: the cluster IPC channel.
  */
 import type { Registrar, Registration } from '../queue/index.ts';
@@ -49,7 +49,7 @@ interface Waiter {
   since: number;
 }
 
-/** Longest a registration waits for the owner's ack before the worker gives up (451). */
+/** Longest a registration waits for the owner's ack before the worker gives up on it (the file stays for the owner's orphan scan). */
 export const ACK_TIMEOUT_MS = 60_000;
 
 /** Worker side: registrations and trace records go to the queue owner. */
@@ -69,7 +69,7 @@ export class OwnerLink {
       if (isAck(m)) this.onAck(m);
     });
     proc.on('disconnect', () => this.failAll(new Error('queue owner gone')));
-    // An owner that stalls must not keep SMTP clients waiting forever: they get 451 and retry.
+    // An owner that stalls must not hold registrations (and a worker past its in-flight bound) forever.
     const sweep = setInterval(() => this.expire(Date.now()), Math.min(1000, this.ackTimeoutMs));
     sweep.unref();
   }
