@@ -205,13 +205,9 @@ function assertAsideHasReasons(dir: string): void {
   }
 }
 
-/**
- * After a restart with the sink up: wait until every acknowledged message arrived, the spool is
- * empty and the trace says Delivered, then check nothing arrived twice.
- */
-async function assertDeliveredExactlyOnce(s: Setup, gw: Gateway, sink: Sink, tag: string, load: LoadResult): Promise<Map<string, number>> {
+/** After a restart with the sink up: wait until every acknowledged message arrived and spool/msg is empty. */
+async function waitForAckedDelivered(s: Setup, gw: Gateway, sink: Sink, tag: string, load: LoadResult): Promise<void> {
   const ackedSubjects = [...load.acked.keys()];
-  const ackedIds = [...load.acked.values()];
   await waitUntil(
     'every acknowledged message at the sink and an empty spool',
     () => {
@@ -221,6 +217,16 @@ async function assertDeliveredExactlyOnce(s: Setup, gw: Gateway, sink: Sink, tag
     60_000,
     () => gw.log(),
   );
+}
+
+/**
+ * After a restart with the sink up: wait until every acknowledged message arrived, the spool is
+ * empty and the trace says Delivered, then check nothing arrived twice.
+ */
+async function assertDeliveredExactlyOnce(s: Setup, gw: Gateway, sink: Sink, tag: string, load: LoadResult): Promise<Map<string, number>> {
+  const ackedSubjects = [...load.acked.keys()];
+  const ackedIds = [...load.acked.values()];
+  await waitForAckedDelivered(s, gw, sink, tag, load);
   await waitUntil('the trace to say Delivered for every acknowledged id', () => notDeliveredInTrace(s.dir, ackedIds).length === 0, 10_000);
   await sleep(1500); // let a duplicate, if any, arrive
   const got = deliveredCounts(sink, tag);
@@ -408,16 +414,7 @@ test('spool files reused while the next hop takes mail; kill -9 mid-stream and r
     assert.ok(before > 0, 'the next hop took mail during the stream (files were retired and reused)');
 
     gw = await start(s);
-    const acked = [...load.acked.keys()];
-    await waitUntil(
-      'every acknowledged message at the sink and an empty spool',
-      () => {
-        const got = deliveredCounts(sink, tag);
-        return acked.every((x) => got.has(x)) && spoolFiles(s.dir, 'msg').length === 0;
-      },
-      60_000,
-      () => gw.log(),
-    );
+    await waitForAckedDelivered(s, gw, sink, tag, load);
     await sleep(1000);
     const firstRaw = new Map<string, string>();
     for (const m of sink.messages) {
