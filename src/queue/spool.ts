@@ -48,10 +48,8 @@ export interface SpoolOptions {
   reuseFiles?: boolean;
 }
 
-const SAFE_ID = SPOOL_NAME;
-
 function checkId(id: string): string {
-  if (!SAFE_ID.test(id)) throw new Error(`invalid spool id: ${JSON.stringify(id)}`);
+  if (!SPOOL_NAME.test(id)) throw new Error(`invalid spool id: ${JSON.stringify(id)}`);
   return id;
 }
 
@@ -217,7 +215,7 @@ export class Spool {
 
   /** The ids of the files in msg/ (nothing is read, validated or moved). */
   async ids(): Promise<string[]> {
-    return (await fsp.readdir(this.msgDir)).filter((name) => SAFE_ID.test(name));
+    return (await fsp.readdir(this.msgDir)).filter((name) => SPOOL_NAME.test(name));
   }
 
   /**
@@ -263,7 +261,7 @@ export class Spool {
 
   /** Adds a valid entry to `result.valid` (and its inode to `inodes`), or returns why it is not valid. */
   private async validateEntry(name: string, result: SpoolScan, inodes: Set<number>): Promise<string | undefined> {
-    if (!SAFE_ID.test(name)) return 'unexpected file name in msg/';
+    if (!SPOOL_NAME.test(name)) return 'unexpected file name in msg/';
     try {
       const stat = await fsp.lstat(join(this.msgDir, name));
       inodes.add(stat.ino);
