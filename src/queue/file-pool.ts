@@ -125,8 +125,8 @@ export class FilePool {
       if (size <= this.opts.maxMessageBytes) {
         await fsp.rename(path, join(this.freeDir, name));
         this.stats.retired++;
-        // A process that both retires and takes (--workers 1) need not look into free/ for it; a
-        // process that only retires (the queue owner beside receive workers) keeps a few at most.
+        // A process that both retires and takes (--workers 1) need not look into free/ for it; the
+        // queue owner beside receive workers hands them out (handOut). A batch at most is kept.
         if (this.retired.length < this.batch) this.retired.push(name);
       } else {
         await fsp.unlink(path);
@@ -199,10 +199,10 @@ export class FilePool {
     return n;
   }
 
-  /** The next free name to try, looking into free/ when none are left (at most every backoff). */
+  /** The next free name to try: given, then retired here, then read from free/ (at most every backoff). */
   private next(): string | undefined {
-    if (this.names.length === 0 && this.retired.length > 0) return this.retired.pop();
     if (this.names.length === 0) {
+      if (this.retired.length > 0) return this.retired.pop();
       if (this.now() < this.lookAgainAt) return undefined;
       this.names = this.look();
       if (this.names.length === 0) {

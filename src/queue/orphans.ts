@@ -1,8 +1,9 @@
 /**
  * @module queue/orphans
  * The queue owner's periodic orphan scan: a valid spool file in msg/ without a queue row, unchanged
- * for `minAgeMs` (5 min, by its ctime), is an acknowledged message whose registration never arrived (a receive worker
- * answers 250 once the file is durable and registers it in the background: accept.ts) — it is
+ * for `minAgeMs` (5 min, by its ctime), is an acknowledged message whose registration never
+ * arrived (a receive worker answers 250 once the file is durable and registers it in the
+ * background: accept.ts) — it is
  * registered from its own end record (queue row, trace row and events in one transaction; its
  * bytes first checked against the end record's CRC-32, see recover.ts bodyIntact), so it
  * is delivered without waiting for the next restart. Files still being written or damaged (no valid
