@@ -129,6 +129,26 @@ function goals(targets: TargetResult[], loads: string[]): string[] {
   if (full?.latency && pf?.latency) check('mailgate-full p99 ÷ postfix p99 (latency client)', full.latency.p99.median / pf.latency.p99.median, 1, false);
   if (full && off && l1) check(`policy cost: 1 − full ÷ off, load ${l1} drained`, 1 - (full.loads[l1]?.drained.median ?? NaN) / (off.loads[l1]?.drained.median ?? NaN), 0.1, false);
   for (const t of [off, full]) if (t?.idle) check(`${t.target}: extra RSS MB for ${t.idle.wanted} idle connections`, t.idle.extraMb.median, 100, false);
+  lines.push(...ceilings(targets, pf, [l1, 3], [l2, 2]));
+  return lines;
+}
+
+/**
+ * The throughput goals beside what smtp-server alone reaches in the same run (targets
+ * smtp-server and smtp-server-fsync of bench/run.sh: no policy, no spool of ours, no relay).
+ * mailgate runs on that library and does all of that and more, so a goal above a ceiling's
+ * ratio cannot be met on this stack and machine.
+ */
+function ceilings(targets: TargetResult[], pf: TargetResult | undefined, ...goalsByLoad: [string | undefined, number][]): string[] {
+  const found = ['smtp-server-fsync', 'smtp-server'].flatMap((n) => targets.filter((t) => t.target === n));
+  if (!pf || found.length === 0) return [];
+  const lines = ['', 'Ceilings, this run: smtp-server alone (no policy, no relay; -fsync: a new file fsynced per message), ÷ postfix:', ''];
+  for (const [load, want] of goalsByLoad) {
+    if (!load) continue;
+    const base = pf.loads[load]?.drained.median ?? NaN;
+    const got = found.map((c) => `${c.target} ${ratio(c.loads[load]?.drained.median ?? NaN, base)}`).join(', ');
+    lines.push(`- load ${load}: ${got} (goal for mailgate-full: ≥ ${want}×)`);
+  }
   return lines;
 }
 

@@ -7,6 +7,8 @@
 #
 #   ROUNDS=3                       rounds (A B A B ...)
 #   TARGETS="sink postfix haraka mailgate-off mailgate-full"
+#                                  also: smtp-server, smtp-server-fsync (ceilings: the receiving
+#                                  library alone, see start_smtp-server below)
 #   LOADS="A 20 20000;B 1 2000"    load (1) and load (2): "NAME SESSIONS MESSAGES"
 #   HARAKA_LOADS="A 20 5000;B 1 400"  Haraka stock stalls ~40 ms/message (Nagle): smaller counts
 #   LAT_N=2000 HARAKA_LAT_N=400    messages of our latency client (load 2 latency)
@@ -111,6 +113,27 @@ start_haraka() {
 }
 stop_haraka() { stop_pid "$HARAKA_PID"; wait_closed $HARAKA_PORT; HARAKA_PID=; }
 
+# Ceilings: ../shared/bench-peers' node-min, the smtp-server version mailgate uses and nothing else
+# (accept RCPT for example.com, read DATA, 250; no policy, no relay, so drained = accepted), with
+# smtp-server's fixed 100 ms banner delay taken out as mailgate does. smtp-server-fsync also writes
+# each message to a new file and fsyncs it before the 250: what any durable gateway on this stack
+# pays before it does anything of its own. Upper bounds for mailgate, which does all of that and more.
+NM_PID=
+start_node_min() { # $1 = 0 (read and discard) | 1 (write + fsync a file per message)
+  SMTP_SERVER_VERSION=$(cd "$ROOT" && node -p "require('smtp-server/package.json').version") \
+    bash "$PEERS/40-setup-node-min.sh" >"$LOGDIR/node-min-setup.log" 2>&1 || return 1
+  rm -rf "$PB/node-min/spool"
+  (cd "$PB/node-min" && PORT=$NODEMIN_PORT FSYNC=$1 SPOOL="$PB/node-min/spool" NO_GREETING_DELAY=1 exec node server.js) \
+    >>"$LOGDIR/node-min-fsync$1.log" 2>&1 &
+  NM_PID=$!; PORT=$NODEMIN_PORT; TARGET_PID=$NM_PID
+  wait_listen $PORT
+}
+stop_node_min() { stop_pid "$NM_PID"; wait_closed $NODEMIN_PORT; NM_PID=; rm -rf "$PB/node-min/spool"; }
+start_smtp-server() { start_node_min 0; }
+stop_smtp-server() { stop_node_min; }
+start_smtp-server-fsync() { start_node_min 1; }
+stop_smtp-server-fsync() { stop_node_min; }
+
 MG_PID=
 start_mailgate() { # $1 = off | full, $2 = dist dir (default: this checkout's build)
   local mode=$1 dist=${2:-$ROOT/dist} dir=$PB/mailgate-$1 env=(MAILGATE_LOG_LEVEL=warn) prof=()
@@ -136,17 +159,18 @@ stop_mailgate-full-baseline() { stop_mailgate; }
 
 # --- the loads against one target ----------------------------------------------------------------
 measure() { # target round
-  local t=$1 round=$2 spec l1 l2 latn=$LAT_N
+  local t=$1 round=$2 spec l1 l2 latn=$LAT_N drain=$DRAIN
   spec=$BENCH_LOADS
   [ "$t" = haraka ] && { spec=$HARAKA_LOADS; latn=$HARAKA_LAT_N; }
+  case $t in smtp-server*) drain= ;; esac                           # ceilings relay nothing
   IFS=';' read -r l1 l2 <<<"$spec"
-  LOADS=("$l1"); bench "$t" "$PORT" "$DRAIN"                       # (1) throughput, many sessions
-  if [ -n "$l2" ]; then LOADS=("$l2"); bench "$t" "$PORT" "$DRAIN"; fi  # (2) one session
+  LOADS=("$l1"); bench "$t" "$PORT" "$drain"                       # (1) throughput, many sessions
+  if [ -n "$l2" ]; then LOADS=("$l2"); bench "$t" "$PORT" "$drain"; fi  # (2) one session
   sync
   (cd "$ROOT" && timeout "$RUN_TIMEOUT" "${TSX[@]}" bench/latency.ts --port "$PORT" -n "$latn" --bytes "$MSG_BYTES" \
     --from "$FROM" --to "$RCPT" --target "$t" --round "$round") >>"$LATCSV" 2>>"$LOGDIR/latency-$t.log"
   tail -1 "$LATCSV" >&2
-  if [ "$IDLE_N" -gt 0 ]; then                                        # (3) idle connections during (1)
+  if [ "$IDLE_N" -gt 0 ] && [ -n "$drain" ]; then                     # (3) idle connections during (1)
     local ready=$OUT/idle.ready ipid
     rm -f "$ready"
     (cd "$ROOT" && exec timeout $((IDLE_HOLD + 120)) "${TSX[@]}" bench/idle.ts --port "$PORT" --pid "$TARGET_PID" -n "$IDLE_N" \
