@@ -7,8 +7,8 @@
 #
 #   ROUNDS=3                       rounds (A B A B ...)
 #   TARGETS="sink postfix haraka mailgate-off mailgate-full"
-#                                  also: smtp-server, smtp-server-fsync (ceilings: the receiving
-#                                  library alone, see start_smtp-server below)
+#                                  also: smtp-server, smtp-server-fsync, smtp-relay (ceilings: the
+#                                  libraries alone, see start_smtp-server below)
 #   LOADS="A 20 20000;B 1 2000"    load (1) and load (2): "NAME SESSIONS MESSAGES"
 #   HARAKA_LOADS="A 20 5000;B 1 400"  Haraka stock stalls ~40 ms/message (Nagle): smaller counts
 #   LAT_N=2000 HARAKA_LAT_N=400    messages of our latency client (load 2 latency)
@@ -133,6 +133,15 @@ start_smtp-server() { start_node_min 0; }
 stop_smtp-server() { stop_node_min; }
 start_smtp-server-fsync() { start_node_min 1; }
 stop_smtp-server-fsync() { stop_node_min; }
+# smtp-relay: smtp-server answers 250 at once and nodemailer's pool relays to the sink, as the
+# queue owner does (bench/relay-ceiling.ts): receive + relay with nothing durable, no policy
+RC_PID= RC_PORT=2611
+start_smtp-relay() {
+  (cd "$ROOT" && exec "${TSX[@]}" bench/relay-ceiling.ts --port $RC_PORT --next-hop $SINK_PORT) >>"$LOGDIR/smtp-relay.log" 2>&1 &
+  RC_PID=$!; PORT=$RC_PORT; TARGET_PID=$RC_PID
+  wait_listen $PORT
+}
+stop_smtp-relay() { stop_pid "$RC_PID"; wait_closed $RC_PORT; RC_PID=; }
 
 MG_PID=
 start_mailgate() { # $1 = off | full, $2 = dist dir (default: this checkout's build)
@@ -162,7 +171,7 @@ measure() { # target round
   local t=$1 round=$2 spec l1 l2 latn=$LAT_N drain=$DRAIN
   spec=$BENCH_LOADS
   [ "$t" = haraka ] && { spec=$HARAKA_LOADS; latn=$HARAKA_LAT_N; }
-  case $t in smtp-server*) drain= ;; esac                           # ceilings relay nothing
+  case $t in smtp-server*) drain= ;; esac                           # these ceilings relay nothing
   IFS=';' read -r l1 l2 <<<"$spec"
   LOADS=("$l1"); bench "$t" "$PORT" "$drain"                       # (1) throughput, many sessions
   if [ -n "$l2" ]; then LOADS=("$l2"); bench "$t" "$PORT" "$drain"; fi  # (2) one session
@@ -170,7 +179,7 @@ measure() { # target round
   (cd "$ROOT" && timeout "$RUN_TIMEOUT" "${TSX[@]}" bench/latency.ts --port "$PORT" -n "$latn" --bytes "$MSG_BYTES" \
     --from "$FROM" --to "$RCPT" --target "$t" --round "$round") >>"$LATCSV" 2>>"$LOGDIR/latency-$t.log"
   tail -1 "$LATCSV" >&2
-  if [ "$IDLE_N" -gt 0 ] && [ -n "$drain" ]; then                     # (3) idle connections during (1)
+  if [ "$IDLE_N" -gt 0 ] && [[ $t != smtp-* ]]; then                 # (3) idle connections during (1)
     local ready=$OUT/idle.ready ipid
     rm -f "$ready"
     (cd "$ROOT" && exec timeout $((IDLE_HOLD + 120)) "${TSX[@]}" bench/idle.ts --port "$PORT" --pid "$TARGET_PID" -n "$IDLE_N" \

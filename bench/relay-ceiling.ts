@@ -1,0 +1,74 @@
+/**
+ * @module bench/relay-ceiling
+ * A ceiling for the harness (target `smtp-relay` of bench/run.sh): the two libraries mailgate is
+ * built on doing only what any relay must do. smtp-server (mailgate's version, banner delay off
+ * with mailgate's own setGreetingDelay) accepts RCPT for example.com, reads DATA and answers 250
+ * at once; the message is then sent to the next hop through a nodemailer SMTP pool, the way
+ * mailgate's queue owner sends it (raw bytes and an explicit envelope straight to the pool
+ * transport, 5 connections, 1,000 messages per session: src/deliver/smtp.ts). Nothing is written
+ * to disk, no policy, no trace: not a gateway, an upper bound on one. Messages the next hop
+ * refuses are counted and logged, and the process exits 1 at shutdown if there were any.
+ * usage: node --import tsx bench/relay-ceiling.ts --port 2611 --next-hop 2600
+ * Touches: listens on 127.0.0.1:PORT, connects to 127.0.0.1:NEXT_HOP. Stops on SIGTERM/SIGINT.
+ */
+import { Readable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { createTransport } from 'nodemailer';
+import { SMTPServer } from 'smtp-server';
+import { setGreetingDelay } from '../src/smtp/greeting.ts';
+
+const { values } = parseArgs({ options: { port: { type: 'string', default: '2611' }, 'next-hop': { type: 'string', default: '2600' } } });
+const port = Number(values.port);
+
+const pool = createTransport({ pool: true, maxConnections: 5, maxMessages: 1000, host: '127.0.0.1', port: Number(values['next-hop']), secure: false, ignoreTLS: true, logger: false });
+/** The part of nodemailer's pool transport mailgate calls (see RawTransporter in src/deliver/smtp.ts). */
+const transporter = pool.transporter as unknown as { send(mail: object, cb: (err: Error | null) => void): void };
+
+let relayed = 0;
+let refused = 0;
+function relay(from: string, to: string[], raw: Buffer): void {
+  const envelope = { from, to };
+  const mail = {
+    data: { envelope },
+    message: { getEnvelope: () => ({ from, to: [...to] }), messageId: () => '', getHeader: () => '', createReadStream: () => Readable.from([raw]) },
+  };
+  transporter.send(mail, (err) => {
+    if (!err) return void relayed++;
+    if (refused++ === 0) console.error(`next hop refused a message: ${err.message}`);
+  });
+}
+
+const server = new SMTPServer({
+  name: 'relay-ceiling.bench.invalid',
+  banner: 'relay-ceiling',
+  logger: false,
+  disabledCommands: ['AUTH', 'STARTTLS'],
+  size: 25 * 1024 * 1024,
+  onRcptTo(address, _session, cb) {
+    if (/@example\.com$/i.test(address.address)) return cb();
+    cb(Object.assign(new Error('5.7.1 relay not permitted'), { responseCode: 550 }));
+  },
+  onData(stream, session, cb) {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => {
+      // Read the envelope before the 250: smtp-server resets it for the next transaction.
+      const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+      const to = session.envelope.rcptTo.map((r) => r.address);
+      cb(null, 'queued');
+      relay(from, to, Buffer.concat(chunks));
+    });
+  },
+});
+setGreetingDelay(server, 0);
+server.on('error', (err) => console.error(`server error: ${err.message}`));
+server.listen(port, '127.0.0.1', () => console.log(`relay-ceiling on 127.0.0.1:${port}`));
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(sig, () => {
+    server.close(() => {
+      pool.close();
+      console.log(`relayed ${relayed}, refused ${refused}`);
+      process.exit(refused > 0 ? 1 : 0);
+    });
+  });
+}
