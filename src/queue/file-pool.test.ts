@@ -1,8 +1,8 @@
 /**
  * @module queue/file-pool.test
  * Reused spool files, over a real spool directory and SQLite file: a finished message's file goes
- * to free/ and the next small message is written into it (same inode, no old bytes left, longer
- * or shorter); a file past the pool's size limit is unlinked; two pools (two receive workers)
+ * to free/ (renamed before retire yields) and the next small message is written into it (same
+ * inode, no old bytes left, longer or shorter); a file past the pool's size limit is unlinked; two pools (two receive workers)
  * never get the same file, nor do two workers given names by the owner, and a name that is a path
  * is ignored; a commit that fails after taking one leaves nothing behind; idle free files are
  * trimmed; at start-up a free/ entry that shares its inode with a message file or another free/
@@ -58,6 +58,16 @@ test('a retired file is reused for the next message: same inode, only the new by
     assert.equal(statSync(f.spool.msgPath(c)).ino, inode);
     assert.equal(await text(f.spool.openMessage(c, '')), longBody);
     await f.spool.verifyBody(await f.spool.readMeta(c));
+  });
+});
+
+test('retire renames into free/ before it returns to the event loop (no thread-pool hand-off on the owner)', async () => {
+  await withQueueFixture(async (f) => {
+    const a = await queue(f, body(100, 'a'));
+    const pending = f.spool.retire(a, 100);
+    assert.deepEqual(readdirSync(f.spool.freeDir), [a], 'in free/ already, before the promise is awaited');
+    assert.deepEqual(readdirSync(f.spool.msgDir), []);
+    await pending;
   });
 });
 
