@@ -2,14 +2,14 @@
  * @module queue/file-pool.test
  * Reused spool files, over a real spool directory and SQLite file: a finished message's file goes
  * to free/ (renamed before retire yields) and the next small message is written into it (same
- * inode, no old bytes left, longer or shorter); a file past the pool's size limit is unlinked; two pools (two receive workers)
- * never get the same file, nor do two workers given names by the owner, and a name that is a path
- * is ignored; a commit that fails after taking one leaves nothing behind; idle free files are
- * trimmed; at start-up a free/ entry that shares its inode with a message file or another free/
- * entry, has a second link, or is not a plain file goes aside; a file renamed in from free/ is not
- * old enough for the orphan scan whatever its mtime; and a torn overwrite of a reused file (old
- * blocks under a valid end record) is never registered from disk, by recovery or the orphan scan,
- * while a whole one and a file from before the CRC are.
+ * inode, no old bytes left, longer or shorter); a file past the pool's size limit is unlinked;
+ * two pools (two receive workers) never get the same file, nor do two workers given names by the
+ * owner, and a name that is a path is ignored; a commit that fails after taking one leaves nothing
+ * behind; idle free files are trimmed; at start-up a free/ entry that shares its inode with a
+ * message file or another free/ entry, has a second link, or is not a plain file goes aside; a
+ * file renamed in from free/ is not old enough for the orphan scan whatever its mtime; and a torn
+ * overwrite of a reused file (old blocks under a valid end record) is never registered from disk,
+ * by recovery or the orphan scan, while a whole one and a file from before the CRC are.
  * Touches: a temporary directory per test.
  */
 import { test } from 'node:test';
