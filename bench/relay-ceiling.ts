@@ -8,7 +8,8 @@
  * transport, 5 connections, 1,000 messages per session: src/deliver/smtp.ts). Nothing is written
  * to disk, no policy, no trace: not a gateway, an upper bound on one. Messages the next hop
  * refuses are counted and logged, and the process exits 1 at shutdown if there were any.
- * usage: node --import tsx bench/relay-ceiling.ts --port 2611 --next-hop 2600
+ * usage: node --import tsx bench/relay-ceiling.ts --port 2611 --next-hop 2600 (bench/run.sh runs it
+ * in as many cluster workers as mailgate has receive workers: in-cluster.ts)
  * Touches: listens on 127.0.0.1:PORT, connects to 127.0.0.1:NEXT_HOP. Stops on SIGTERM/SIGINT.
  */
 import { Readable } from 'node:stream';
@@ -20,7 +21,7 @@ import { setGreetingDelay } from '../src/smtp/greeting.ts';
 const { values } = parseArgs({ options: { port: { type: 'string', default: '2611' }, 'next-hop': { type: 'string', default: '2600' } } });
 const port = Number(values.port);
 
-const pool = createTransport({ pool: true, maxConnections: 5, maxMessages: 1000, host: '127.0.0.1', port: Number(values['next-hop']), secure: false, ignoreTLS: true, logger: false });
+const pool = createTransport({ pool: true, maxConnections: 5, maxMessages: 1000, maxRequeues: 0, host: '127.0.0.1', port: Number(values['next-hop']), secure: false, ignoreTLS: true, logger: false });
 /** The part of nodemailer's pool transport mailgate calls (see RawTransporter in src/deliver/smtp.ts). */
 const transporter = pool.transporter as unknown as { send(mail: object, cb: (err: Error | null) => void): void };
 

@@ -117,14 +117,17 @@ stop_haraka() { stop_pid "$HARAKA_PID"; wait_closed $HARAKA_PORT; HARAKA_PID=; }
 # (accept RCPT for example.com, read DATA, 250; no policy, no relay, so drained = accepted), with
 # smtp-server's fixed 100 ms banner delay taken out as mailgate does. smtp-server-fsync also writes
 # each message to a new file and fsyncs it before the 250: what any durable gateway on this stack
-# pays before it does anything of its own. Upper bounds for mailgate, which does all of that and more.
+# pays before it does anything of its own. Each runs in as many cluster workers as mailgate has
+# receive workers (in-cluster.ts), so it may use the same cores.
+port_free() { ! ss -Hltn "sport = :$1" | grep -q . || { log "port $1 is taken; stop that first"; return 1; }; }
 NM_PID=
 start_node_min() { # $1 = 0 (read and discard) | 1 (write + fsync a file per message)
   SMTP_SERVER_VERSION=$(cd "$ROOT" && node -p "require('smtp-server/package.json').version") \
     bash "$PEERS/40-setup-node-min.sh" >"$LOGDIR/node-min-setup.log" 2>&1 || return 1
   rm -rf "$PB/node-min/spool"
-  (cd "$PB/node-min" && PORT=$NODEMIN_PORT FSYNC=$1 SPOOL="$PB/node-min/spool" NO_GREETING_DELAY=1 exec node server.js) \
-    >>"$LOGDIR/node-min-fsync$1.log" 2>&1 &
+  port_free $NODEMIN_PORT || return 1
+  (cd "$ROOT" && PORT=$NODEMIN_PORT FSYNC=$1 SPOOL="$PB/node-min/spool" NO_GREETING_DELAY=1 \
+    exec "${TSX[@]}" bench/in-cluster.ts "${MAILGATE_WORKERS:-0}" "$PB/node-min/server.js") >>"$LOGDIR/node-min-fsync$1.log" 2>&1 &
   NM_PID=$!; PORT=$NODEMIN_PORT; TARGET_PID=$NM_PID
   wait_listen $PORT
 }
@@ -137,11 +140,16 @@ stop_smtp-server-fsync() { stop_node_min; }
 # queue owner does (bench/relay-ceiling.ts): receive + relay with nothing durable, no policy
 RC_PID= RC_PORT=2611
 start_smtp-relay() {
-  (cd "$ROOT" && exec "${TSX[@]}" bench/relay-ceiling.ts --port $RC_PORT --next-hop $SINK_PORT) >>"$LOGDIR/smtp-relay.log" 2>&1 &
+  port_free $RC_PORT || return 1
+  (cd "$ROOT" && exec "${TSX[@]}" bench/in-cluster.ts "${MAILGATE_WORKERS:-0}" bench/relay-ceiling.ts --port $RC_PORT --next-hop $SINK_PORT) \
+    >>"$LOGDIR/smtp-relay.log" 2>&1 &
   RC_PID=$!; PORT=$RC_PORT; TARGET_PID=$RC_PID
   wait_listen $PORT
 }
-stop_smtp-relay() { stop_pid "$RC_PID"; wait_closed $RC_PORT; RC_PID=; }
+stop_smtp-relay() { # the relay exits 1 when the next hop refused anything
+  stop_pid "$RC_PID"; wait "$RC_PID" 2>/dev/null || log "smtp-relay: the next hop refused messages (see $LOGDIR/smtp-relay.log)"
+  wait_closed $RC_PORT; RC_PID=
+}
 
 MG_PID=
 start_mailgate() { # $1 = off | full, $2 = dist dir (default: this checkout's build)
@@ -186,7 +194,7 @@ measure() { # target round
       --hold "$IDLE_HOLD" --ready "$ready" --target "$t" --round "$round") >>"$IDLECSV" 2>>"$LOGDIR/idle-$t.log" &
     ipid=$!
     for _ in $(seq 1 600); do [ -s "$ready" ] && break; kill -0 $ipid 2>/dev/null || break; sleep 0.1; done
-    LOADS=("A+idle ${l1#* }"); bench "$t" "$PORT" "$DRAIN"
+    LOADS=("A+idle ${l1#* }"); bench "$t" "$PORT" "$drain"
     wait $ipid; tail -1 "$IDLECSV" >&2
   fi
 }
