@@ -6,20 +6,40 @@
  * at once; the message is then sent to the next hop through a nodemailer SMTP pool, the way
  * mailgate's queue owner sends it (raw bytes and an explicit envelope straight to the pool
  * transport, 5 connections, 1,000 messages per session: src/deliver/smtp.ts). Nothing is written
- * to disk, no policy, no trace: not a gateway, an upper bound on one. Messages the next hop
+ * to disk, no policy, no trace: not a gateway, an upper bound on one. With --fsync DIR (target
+ * `smtp-relay-fsync`) each message is first written to a new file in DIR and fsynced, then 250:
+ * the least a durable relay on these libraries does (the files are never deleted). Messages the next hop
  * refuses are counted and logged, and the process exits 1 at shutdown if there were any.
  * usage: node --import tsx bench/relay-ceiling.ts --port 2611 --next-hop 2600 (bench/run.sh runs it
  * in as many cluster workers as mailgate has receive workers: in-cluster.ts)
  * Touches: listens on 127.0.0.1:PORT, connects to 127.0.0.1:NEXT_HOP. Stops on SIGTERM/SIGINT.
  */
+import { mkdirSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createTransport } from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import { setGreetingDelay } from '../src/smtp/greeting.ts';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '2611' }, 'next-hop': { type: 'string', default: '2600' } } });
+const { values } = parseArgs({ options: { port: { type: 'string', default: '2611' }, 'next-hop': { type: 'string', default: '2600' }, fsync: { type: 'string' } } });
 const port = Number(values.port);
+/** --fsync DIR: write each message to a new file in DIR and fsync it before the 250 (never deleted). */
+const spoolDir = values.fsync;
+if (spoolDir) mkdirSync(spoolDir, { recursive: true });
+let seq = 0;
+
+async function persist(raw: Buffer): Promise<void> {
+  if (!spoolDir) return;
+  const fh = await open(join(spoolDir, `${process.pid}.${++seq}`), 'wx', 0o600);
+  try {
+    await fh.write(raw, 0, raw.length, 0);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+}
 
 const pool = createTransport({ pool: true, maxConnections: 5, maxMessages: 1000, maxRequeues: 0, host: '127.0.0.1', port: Number(values['next-hop']), secure: false, ignoreTLS: true, logger: false });
 /** The part of nodemailer's pool transport mailgate calls (see RawTransporter in src/deliver/smtp.ts). */
@@ -56,8 +76,14 @@ const server = new SMTPServer({
       // Read the envelope before the 250: smtp-server resets it for the next transaction.
       const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
       const to = session.envelope.rcptTo.map((r) => r.address);
-      cb(null, 'queued');
-      relay(from, to, Buffer.concat(chunks));
+      const raw = Buffer.concat(chunks);
+      persist(raw).then(
+        () => {
+          cb(null, 'queued');
+          relay(from, to, raw);
+        },
+        (err: unknown) => cb(Object.assign(new Error(`4.3.0 ${String(err)}`), { responseCode: 451 })),
+      );
     });
   },
 });

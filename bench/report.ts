@@ -112,6 +112,9 @@ function render(machine: string, targets: TargetResult[]): string {
   return out.join('\n');
 }
 
+/** Issue 7's throughput goals: mailgate-full's drained msg/s ÷ Postfix's at load (1) and load (2). */
+const GOAL_VS_POSTFIX = [3, 2] as const;
+
 function goals(targets: TargetResult[], loads: string[]): string[] {
   const by = (name: string): TargetResult | undefined => targets.find((t) => t.target === name);
   const full = by('mailgate-full');
@@ -124,27 +127,27 @@ function goals(targets: TargetResult[], loads: string[]): string[] {
     const ok = higherIsBetter ? got >= want : got <= want;
     lines.push(`- ${ok ? 'MET' : 'NOT MET'}: ${label}: ${got.toFixed(2)} (goal ${higherIsBetter ? '≥' : '≤'} ${want})`);
   };
-  if (full && pf && l1) check(`mailgate-full ÷ postfix, load ${l1} drained`, (full.loads[l1]?.drained.median ?? NaN) / (pf.loads[l1]?.drained.median ?? NaN), 3);
-  if (full && pf && l2) check(`mailgate-full ÷ postfix, load ${l2} drained`, (full.loads[l2]?.drained.median ?? NaN) / (pf.loads[l2]?.drained.median ?? NaN), 2);
+  if (full && pf && l1) check(`mailgate-full ÷ postfix, load ${l1} drained`, (full.loads[l1]?.drained.median ?? NaN) / (pf.loads[l1]?.drained.median ?? NaN), GOAL_VS_POSTFIX[0]);
+  if (full && pf && l2) check(`mailgate-full ÷ postfix, load ${l2} drained`, (full.loads[l2]?.drained.median ?? NaN) / (pf.loads[l2]?.drained.median ?? NaN), GOAL_VS_POSTFIX[1]);
   if (full?.latency && pf?.latency) check('mailgate-full p99 ÷ postfix p99 (latency client)', full.latency.p99.median / pf.latency.p99.median, 1, false);
   if (full && off && l1) check(`policy cost: 1 − full ÷ off, load ${l1} drained`, 1 - (full.loads[l1]?.drained.median ?? NaN) / (off.loads[l1]?.drained.median ?? NaN), 0.1, false);
   for (const t of [off, full]) if (t?.idle) check(`${t.target}: extra RSS MB for ${t.idle.wanted} idle connections`, t.idle.extraMb.median, 100, false);
-  lines.push(...ceilings(targets, pf, [l1, 3], [l2, 2]));
+  lines.push(...ceilings(targets, pf, [l1, GOAL_VS_POSTFIX[0]], [l2, GOAL_VS_POSTFIX[1]]));
   return lines;
 }
 
 /**
  * The throughput goals beside what the libraries alone reach in the same run (targets
- * smtp-server, smtp-server-fsync and smtp-relay of bench/run.sh: no policy, no trace). mailgate
- * runs on them and does all of that and more, so a goal above a ceiling's ratio cannot be met
- * on this stack and machine.
+ * smtp-server, smtp-server-fsync, smtp-relay and smtp-relay-fsync of bench/run.sh, each in as
+ * many processes as mailgate has receive workers: no policy, no trace). mailgate runs on these
+ * libraries and does what smtp-relay-fsync does and more; how close it comes is the question.
  */
 function ceilings(targets: TargetResult[], pf: TargetResult | undefined, ...goalsByLoad: [string | undefined, number][]): string[] {
-  const found = ['smtp-server-fsync', 'smtp-relay', 'smtp-server'].flatMap((n) => targets.filter((t) => t.target === n));
+  const found = ['smtp-relay-fsync', 'smtp-server-fsync', 'smtp-relay', 'smtp-server'].flatMap((n) => targets.filter((t) => t.target === n));
   if (!pf || found.length === 0) return [];
   const lines = [
     '',
-    'Ceilings, this run, ÷ postfix: the libraries alone, no policy (smtp-server: receive only; -fsync: and a new file fsynced per message; smtp-relay: receive, 250, relay through nodemailer with nothing on disk):',
+    'Ceilings, this run, ÷ postfix: the libraries alone in as many processes as mailgate has receive workers, no policy (smtp-server: receive only; smtp-relay: receive, 250, relay through nodemailer; -fsync: a new file fsynced per message before the 250):',
     '',
   ];
   for (const [load, want] of goalsByLoad) {

@@ -7,8 +7,8 @@
 #
 #   ROUNDS=3                       rounds (A B A B ...)
 #   TARGETS="sink postfix haraka mailgate-off mailgate-full"
-#                                  also: smtp-server, smtp-server-fsync, smtp-relay (ceilings: the
-#                                  libraries alone, see start_smtp-server below)
+#                                  also: smtp-server, smtp-server-fsync, smtp-relay, smtp-relay-fsync
+#                                  (ceilings: the libraries alone, see start_smtp-server below)
 #   LOADS="A 20 20000;B 1 2000"    load (1) and load (2): "NAME SESSIONS MESSAGES"
 #   HARAKA_LOADS="A 20 5000;B 1 400"  Haraka stock stalls ~40 ms/message (Nagle): smaller counts
 #   LAT_N=2000 HARAKA_LAT_N=400    messages of our latency client (load 2 latency)
@@ -148,8 +148,18 @@ start_smtp-relay() {
 }
 stop_smtp-relay() { # the relay exits 1 when the next hop refused anything
   stop_pid "$RC_PID"; wait "$RC_PID" 2>/dev/null || log "smtp-relay: the next hop refused messages (see $LOGDIR/smtp-relay.log)"
-  wait_closed $RC_PORT; RC_PID=
+  wait_closed $RC_PORT; RC_PID=; rm -rf "$PB/relay-spool"
 }
+# smtp-relay-fsync: the same, with each message written to a new file and fsynced before the 250
+start_smtp-relay-fsync() {
+  port_free $RC_PORT || return 1
+  rm -rf "$PB/relay-spool"
+  (cd "$ROOT" && exec "${TSX[@]}" bench/in-cluster.ts "${MAILGATE_WORKERS:-0}" bench/relay-ceiling.ts --port $RC_PORT --next-hop $SINK_PORT \
+    --fsync "$PB/relay-spool") >>"$LOGDIR/smtp-relay.log" 2>&1 &
+  RC_PID=$!; PORT=$RC_PORT; TARGET_PID=$RC_PID
+  wait_listen $PORT
+}
+stop_smtp-relay-fsync() { stop_smtp-relay; }
 
 MG_PID=
 start_mailgate() { # $1 = off | full, $2 = dist dir (default: this checkout's build)
@@ -202,8 +212,8 @@ measure() { # target round
 for round in $(seq 1 "$ROUNDS"); do
   for t in $TARGETS; do
     log "round $round/$ROUNDS: $t"
+    CUR_STOP="stop_$t" # also if interrupted while it starts
     if "start_$t"; then
-      CUR_STOP="stop_$t"
       measure "$t" "$round"
     else
       log "$t did not start (see $LOGDIR)"

@@ -64,10 +64,14 @@ test('a retired file is reused for the next message: same inode, only the new by
 test('retire renames into free/ before it returns to the event loop (no thread-pool hand-off on the owner)', async () => {
   await withQueueFixture(async (f) => {
     const a = await queue(f, body(100, 'a'));
+    const pool = f.spool.pool as FilePool;
     const pending = f.spool.retire(a, 100);
-    assert.deepEqual(readdirSync(f.spool.freeDir), [a], 'in free/ already, before the promise is awaited');
+    assert.equal(pool.stats.retired, 1, 'counted before the promise is awaited');
+    assert.deepEqual(readdirSync(f.spool.freeDir), [a], 'in free/ already');
     assert.deepEqual(readdirSync(f.spool.msgDir), []);
     await pending;
+    await f.spool.retire(a, 100); // gone from msg/ by now: a missing file is fine on this path too
+    assert.equal(pool.stats.retired, 1);
   });
 });
 
