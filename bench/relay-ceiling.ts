@@ -14,8 +14,7 @@
  * in as many cluster workers as mailgate has receive workers: in-cluster.ts)
  * Touches: listens on 127.0.0.1:PORT, connects to 127.0.0.1:NEXT_HOP. Stops on SIGTERM/SIGINT.
  */
-import { mkdirSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, fdatasync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -30,14 +29,15 @@ const spoolDir = values.fsync;
 if (spoolDir) mkdirSync(spoolDir, { recursive: true });
 let seq = 0;
 
+/** As mailgate's spool writes a held message: create, write and close on the event loop, only the flush off it. */
 async function persist(raw: Buffer): Promise<void> {
   if (!spoolDir) return;
-  const fh = await open(join(spoolDir, `${process.pid}.${++seq}`), 'wx', 0o600);
+  const fd = openSync(join(spoolDir, `${process.pid}.${++seq}`), 'wx', 0o600);
   try {
-    await fh.write(raw, 0, raw.length, 0);
-    await fh.datasync();
+    writeSync(fd, raw, 0, raw.length, 0);
+    await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
