@@ -6,7 +6,7 @@
  * at once; the message is then sent to the next hop through a nodemailer SMTP pool, the way
  * mailgate's queue owner sends it (raw bytes and an explicit envelope straight to the pool
  * transport, 5 connections, 1,000 messages per session: src/deliver/smtp.ts). Nothing is written
- * to disk, no policy, no trace: not a gateway, an upper bound on one. With --fsync DIR (target
+ * to disk, no policy, no trace: not a gateway, a reference point for one. With --fsync DIR (target
  * `smtp-relay-fsync`) each message is first written to a new file in DIR and fsynced, then 250:
  * the least a durable relay on these libraries does (the files are never deleted). Messages the next hop
  * refuses are counted and logged, and the process exits 1 at shutdown if there were any.
