@@ -20,6 +20,7 @@ import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createTransport } from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
+import { rawMail, type RawTransporter } from '../src/deliver/smtp.ts';
 import { setGreetingDelay } from '../src/smtp/greeting.ts';
 
 const { values } = parseArgs({ options: { port: { type: 'string', default: '2611' }, 'next-hop': { type: 'string', default: '2600' }, fsync: { type: 'string' } } });
@@ -42,18 +43,13 @@ async function persist(raw: Buffer): Promise<void> {
 }
 
 const pool = createTransport({ pool: true, maxConnections: 5, maxMessages: 1000, maxRequeues: 0, host: '127.0.0.1', port: Number(values['next-hop']), secure: false, ignoreTLS: true, logger: false });
-/** The part of nodemailer's pool transport mailgate calls (see RawTransporter in src/deliver/smtp.ts). */
-const transporter = pool.transporter as unknown as { send(mail: object, cb: (err: Error | null) => void): void };
+/** The part of nodemailer's pool transport mailgate calls, with mailgate's own message shape (src/deliver/smtp.ts). */
+const transporter = pool.transporter as unknown as RawTransporter;
 
 let relayed = 0;
 let refused = 0;
 function relay(from: string, to: string[], raw: Buffer): void {
-  const envelope = { from, to };
-  const mail = {
-    data: { envelope },
-    message: { getEnvelope: () => ({ from, to: [...to] }), messageId: () => '', getHeader: () => '', createReadStream: () => Readable.from([raw]) },
-  };
-  transporter.send(mail, (err) => {
+  transporter.send(rawMail({ from, to }, Readable.from([raw])), (err) => {
     if (!err) return void relayed++;
     if (refused++ === 0) console.error(`next hop refused a message: ${err.message}`);
   });

@@ -56,7 +56,7 @@ interface PoolTransport {
  * a Message-ID, header normalisation) does nothing for a relay but cost ~6 % of the queue owner's
  * CPU under load (bench/). It covers what nodemailer 10.6's SMTPPool and PoolResource read.
  */
-interface RawTransporter {
+export interface RawTransporter {
   send(mail: RawMail, cb: (err: Error | null, info: unknown) => void): unknown;
 }
 interface RawMail {
@@ -81,7 +81,8 @@ export function envelopeAddress(addr: string): string {
   return ascii ? `${addr.slice(0, at + 1)}${ascii}` : addr;
 }
 
-function rawMail(given: { from: string; to: string[] }, raw: Readable): RawMail {
+/** A raw message and its envelope as the pool transport reads them (bench/relay-ceiling.ts sends the same). */
+export function rawMail(given: { from: string; to: string[] }, raw: Readable): RawMail {
   const envelope = { from: envelopeAddress(given.from), to: given.to.map(envelopeAddress) };
   return {
     data: { envelope },
