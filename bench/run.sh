@@ -71,7 +71,8 @@ trap 'exit 130' INT TERM
 
 # smtp-sink with running counters (-c): the one next hop, and the delivered count of every target
 SINK_OUT=$OUT/sink.out
-if ss -Hltn "sport = :$SINK_PORT" | grep -q .; then log "port $SINK_PORT is taken; stop that first"; exit 1; fi
+port_free() { ! ss -Hltn "sport = :$1" | grep -q . || { log "port $1 is taken; stop that first"; return 1; }; }
+port_free $SINK_PORT || exit 1
 smtp-sink -u nobody -c -C 127.0.0.1:$SINK_PORT 2048 >"$SINK_OUT" 2>&1 &
 SINK_PID=$!; echo "$SINK_PID" >"$PB/sink.pid"
 wait_listen $SINK_PORT || exit 1
@@ -119,7 +120,6 @@ stop_haraka() { stop_pid "$HARAKA_PID"; wait_closed $HARAKA_PORT; HARAKA_PID=; }
 # each message to a new file and fsyncs it before the 250: what any durable gateway on this stack
 # pays before it does anything of its own. Each runs in as many cluster workers as mailgate has
 # receive workers (in-cluster.ts), so it may use the same cores.
-port_free() { ! ss -Hltn "sport = :$1" | grep -q . || { log "port $1 is taken; stop that first"; return 1; }; }
 NM_PID=
 start_node_min() { # $1 = 0 (read and discard) | 1 (write + fsync a file per message)
   SMTP_SERVER_VERSION=$(cd "$ROOT" && node -p "require('smtp-server/package.json').version") \
@@ -138,28 +138,24 @@ start_smtp-server-fsync() { start_node_min 1; }
 stop_smtp-server-fsync() { stop_node_min; }
 # smtp-relay: smtp-server answers 250 at once and nodemailer's pool relays to the sink, as the
 # queue owner does (bench/relay-ceiling.ts): receive + relay with nothing durable, no policy
+# smtp-relay-fsync: the same, with each message written to a new file and fsynced before the 250
 RC_PID= RC_PORT=2611
-start_smtp-relay() {
+start_relay_ceiling() { # extra arguments of relay-ceiling.ts (--fsync DIR)
   port_free $RC_PORT || return 1
-  (cd "$ROOT" && exec "${TSX[@]}" bench/in-cluster.ts "${MAILGATE_WORKERS:-0}" bench/relay-ceiling.ts --port $RC_PORT --next-hop $SINK_PORT) \
+  rm -rf "$PB/relay-spool"
+  (cd "$ROOT" && exec "${TSX[@]}" bench/in-cluster.ts "${MAILGATE_WORKERS:-0}" bench/relay-ceiling.ts --port $RC_PORT --next-hop $SINK_PORT "$@") \
     >>"$LOGDIR/smtp-relay.log" 2>&1 &
   RC_PID=$!; PORT=$RC_PORT; TARGET_PID=$RC_PID
   wait_listen $PORT
 }
-stop_smtp-relay() { # the relay exits 1 when the next hop refused anything
+stop_relay_ceiling() { # the relay exits 1 when the next hop refused anything
   stop_pid "$RC_PID"; wait "$RC_PID" 2>/dev/null || log "smtp-relay: the next hop refused messages (see $LOGDIR/smtp-relay.log)"
   wait_closed $RC_PORT; RC_PID=; rm -rf "$PB/relay-spool"
 }
-# smtp-relay-fsync: the same, with each message written to a new file and fsynced before the 250
-start_smtp-relay-fsync() {
-  port_free $RC_PORT || return 1
-  rm -rf "$PB/relay-spool"
-  (cd "$ROOT" && exec "${TSX[@]}" bench/in-cluster.ts "${MAILGATE_WORKERS:-0}" bench/relay-ceiling.ts --port $RC_PORT --next-hop $SINK_PORT \
-    --fsync "$PB/relay-spool") >>"$LOGDIR/smtp-relay.log" 2>&1 &
-  RC_PID=$!; PORT=$RC_PORT; TARGET_PID=$RC_PID
-  wait_listen $PORT
-}
-stop_smtp-relay-fsync() { stop_smtp-relay; }
+start_smtp-relay() { start_relay_ceiling; }
+stop_smtp-relay() { stop_relay_ceiling; }
+start_smtp-relay-fsync() { start_relay_ceiling --fsync "$PB/relay-spool"; }
+stop_smtp-relay-fsync() { stop_relay_ceiling; }
 
 MG_PID=
 start_mailgate() { # $1 = off | full, $2 = dist dir (default: this checkout's build)
