@@ -14,7 +14,7 @@
  * in as many cluster workers as mailgate has receive workers: in-cluster.ts)
  * Touches: listens on 127.0.0.1:PORT, connects to 127.0.0.1:NEXT_HOP. Stops on SIGTERM/SIGINT.
  */
-import { closeSync, fdatasync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -23,15 +23,64 @@ import { SMTPServer } from 'smtp-server';
 import { rawMail, type RawTransporter } from '../src/deliver/smtp.ts';
 import { setGreetingDelay } from '../src/smtp/greeting.ts';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '2611' }, 'next-hop': { type: 'string', default: '2600' }, fsync: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { port: { type: 'string', default: '2611' }, 'next-hop': { type: 'string', default: '2600' }, fsync: { type: 'string' }, journal: { type: 'string' } },
+});
 const port = Number(values.port);
 /** --fsync DIR: write each message to a new file in DIR and fsync it before the 250 (never deleted). */
 const spoolDir = values.fsync;
 if (spoolDir) mkdirSync(spoolDir, { recursive: true });
 let seq = 0;
 
+/**
+ * --journal DIR: group commit, as a database's log does. Each process appends every message to one
+ * journal file, written full of zeros at start (so a flush writes data blocks only, no size or
+ * extent change), used as a ring; one fdatasync covers every message appended before it started,
+ * and a message's 250 waits for the first flush that began after its write.
+ */
+class Journal {
+  private readonly fd: number;
+  private pos = 0;
+  private flushing = false;
+  /** Appended, waiting for a flush that has not started yet. */
+  private waiting: Array<(err: Error | null) => void> = [];
+  flushes = 0;
+  constructor(
+    dir: string,
+    private readonly size = 128 * 1024 * 1024,
+  ) {
+    mkdirSync(dir, { recursive: true });
+    this.fd = openSync(join(dir, `journal.${process.pid}`), 'w+', 0o600);
+    const zeros = Buffer.alloc(1024 * 1024);
+    for (let off = 0; off < size; off += zeros.length) writeSync(this.fd, zeros, 0, zeros.length, off);
+    fdatasyncSync(this.fd);
+  }
+  append(raw: Buffer): Promise<void> {
+    if (this.pos + raw.length > this.size) this.pos = 0;
+    writeSync(this.fd, raw, 0, raw.length, this.pos);
+    this.pos += raw.length;
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push((err) => (err ? reject(err) : resolve()));
+      if (!this.flushing) this.flush();
+    });
+  }
+  private flush(): void {
+    const batch = this.waiting;
+    this.waiting = [];
+    this.flushing = true;
+    this.flushes++;
+    fdatasync(this.fd, (err) => {
+      this.flushing = false;
+      for (const done of batch) done(err);
+      if (this.waiting.length > 0) this.flush();
+    });
+  }
+}
+const journal = values.journal ? new Journal(values.journal) : undefined;
+
 /** As mailgate's spool writes a held message: create, write and close on the event loop, only the flush off it. */
 async function persist(raw: Buffer): Promise<void> {
+  if (journal) return journal.append(raw);
   if (!spoolDir) return;
   const fd = openSync(join(spoolDir, `${process.pid}.${++seq}`), 'wx', 0o600);
   try {
@@ -90,7 +139,7 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   process.on(sig, () => {
     server.close(() => {
       pool.close();
-      console.log(`relayed ${relayed}, refused ${refused}`);
+      console.log(`relayed ${relayed}, refused ${refused}${journal ? `, ${journal.flushes} journal flushes` : ''}`);
       process.exit(refused > 0 ? 1 : 0);
     });
   });

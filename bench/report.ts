@@ -138,16 +138,16 @@ function goals(targets: TargetResult[], loads: string[]): string[] {
 
 /**
  * The throughput goals beside what the libraries alone reach in the same run (targets
- * smtp-server, smtp-server-fsync, smtp-relay and smtp-relay-fsync of bench/run.sh, each in as
+ * smtp-server, smtp-server-fsync, smtp-relay, smtp-relay-fsync and smtp-relay-journal of bench/run.sh, each in as
  * many processes as mailgate has receive workers: no policy, no trace). mailgate runs on these
  * libraries and does what smtp-relay-fsync does and more; how close it comes is the question.
  */
 function ceilings(targets: TargetResult[], pf: TargetResult | undefined, ...goalsByLoad: [string | undefined, number][]): string[] {
-  const found = ['smtp-relay-fsync', 'smtp-server-fsync', 'smtp-relay', 'smtp-server'].flatMap((n) => targets.filter((t) => t.target === n));
+  const found = ['smtp-relay-journal', 'smtp-relay-fsync', 'smtp-server-fsync', 'smtp-relay', 'smtp-server'].flatMap((n) => targets.filter((t) => t.target === n));
   if (!pf || found.length === 0) return [];
   const lines = [
     '',
-    'Ceilings, this run, ÷ postfix: the libraries alone in as many processes as mailgate has receive workers, no policy (smtp-server: receive only; smtp-relay: receive, 250, relay through nodemailer; -fsync: a new file fsynced per message before the 250):',
+    'Ceilings, this run, ÷ postfix: the libraries alone in as many processes as mailgate has receive workers, no policy (smtp-server: receive only; smtp-relay: receive, 250, relay through nodemailer; -fsync: a new file fsynced per message before the 250; -journal: a per-process journal, one fdatasync per group of messages before their 250s):',
     '',
   ];
   for (const [load, want] of goalsByLoad) {

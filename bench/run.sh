@@ -7,7 +7,8 @@
 #
 #   ROUNDS=3                       rounds (A B A B ...)
 #   TARGETS="sink postfix haraka mailgate-off mailgate-full"
-#                                  also: smtp-server, smtp-server-fsync, smtp-relay, smtp-relay-fsync
+#                                  also: smtp-server, smtp-server-fsync, smtp-relay, smtp-relay-fsync,
+#                                  smtp-relay-journal
 #                                  (ceilings: the libraries alone, see start_smtp-server below)
 #   LOADS="A 20 20000;B 1 2000"    load (1) and load (2): "NAME SESSIONS MESSAGES"
 #   HARAKA_LOADS="A 20 5000;B 1 400"  Haraka stock stalls ~40 ms/message (Nagle): smaller counts
@@ -156,6 +157,10 @@ start_smtp-relay() { start_relay_ceiling; }
 stop_smtp-relay() { stop_relay_ceiling; }
 start_smtp-relay-fsync() { start_relay_ceiling --fsync "$PB/relay-spool"; }
 stop_smtp-relay-fsync() { stop_relay_ceiling; }
+# smtp-relay-journal: the same, each message appended to a per-process journal (a ring in a file of
+# zeros) and one fdatasync covering every message appended before it began (group commit)
+start_smtp-relay-journal() { start_relay_ceiling --journal "$PB/relay-spool"; }
+stop_smtp-relay-journal() { stop_relay_ceiling; }
 
 MG_PID=
 start_mailgate() { # $1 = off | full, $2 = dist dir (default: this checkout's build)
