@@ -10,7 +10,7 @@
 import type { Db } from '../core/sqlite.ts';
 import type { Disposition, RecipientOutcome } from './contract.ts';
 import type { SpoolMeta } from './spool-format.ts';
-import { assertTransition, QUEUE_STATES, type QueueState } from './states.ts';
+import { assertTransition, isFinal, QUEUE_STATES, type QueueState } from './states.ts';
 import { prepareStatements, SCHEMA, type Statements } from './store-sql.ts';
 
 export type RcptStatus = 'pending' | 'delivered' | 'deferred' | 'failed';
@@ -130,6 +130,12 @@ export class QueueStore {
     const r = this.sql.get.get(id) as RawMessage | undefined;
     return r && toRow(r);
   }
+
+  /** True when id's row is in a final state (its message needs no spool file any more). */
+  readonly isFinalRow = (id: string): boolean => {
+    const r = this.sql.stateOf.get(id) as { state: QueueState } | undefined;
+    return r !== undefined && isFinal(r.state);
+  };
 
   /** True when a row exists for id. */
   has(id: string): boolean {

@@ -1,0 +1,137 @@
+/**
+ * @module queue/journal.test
+ * The commit journal: its segment format read back whole and never past a torn or foreign record;
+ * group flushes (a 250 waits for a flush that began after its append); sealing by size and age;
+ * settling (files still in msg/ flushed, the segment emptied for reuse; none left after close); and replay after a crash: a
+ * message whose file is missing or torn is written back with the acknowledged bytes unless its
+ * row is final, through recoverQueue, so it is registered and delivered.
+ * Touches: temporary directories, a SQLite file.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DirSync } from './dir-sync.ts';
+import { CommitJournal, parseSegment, recordHeader, replayJournal, segmentHeader } from './journal.ts';
+
+const GEN = '0123456789abcdef';
+const rec = (id: string, body: string): Buffer[] => {
+  const payload = Buffer.from(body);
+  return [recordHeader(GEN, id, [payload]), payload];
+};
+
+test('segment format: whole records in order; parsing stops at a torn tail, a bad CRC, another generation or a bad header', () => {
+  const whole = Buffer.concat([segmentHeader(GEN), ...rec('A1', 'first message'), ...rec('B2', 'second\r\nmessage'), ...rec('C3', '')]);
+  assert.deepEqual(
+    parseSegment(whole).map((r) => [r.id, r.payload.toString()]),
+    [
+      ['A1', 'first message'],
+      ['B2', 'second\r\nmessage'],
+      ['C3', ''],
+    ],
+  );
+  // Cut anywhere inside the last non-empty record: only the records before it.
+  const two = Buffer.concat([segmentHeader(GEN), ...rec('A1', 'first message'), ...rec('B2', 'second')]);
+  const firstEnd = Buffer.concat([segmentHeader(GEN), ...rec('A1', 'first message')]).length;
+  for (let cut = firstEnd; cut < two.length; cut++) assert.deepEqual(parseSegment(two.subarray(0, cut)).map((r) => r.id), ['A1'], `cut at ${cut}`);
+  // A flipped byte in a payload fails its CRC: that record and everything after it are dropped.
+  const flipped = Buffer.from(two);
+  flipped.writeUInt8((flipped.at(-1) ?? 0) ^ 0x20, flipped.length - 1);
+  assert.deepEqual(parseSegment(flipped).map((r) => r.id), ['A1']);
+  // A record of an earlier life of the file (another generation) is not this segment's.
+  const foreign = Buffer.concat([segmentHeader(GEN), ...rec('A1', 'x'), recordHeader('fedcba9876543210', 'B2', [Buffer.from('y')]), Buffer.from('y')]);
+  assert.deepEqual(parseSegment(foreign).map((r) => r.id), ['A1']);
+  assert.deepEqual(parseSegment(Buffer.from('#MGJOURNAL 2 0123456789abcdef\n')), []);
+  assert.deepEqual(parseSegment(Buffer.alloc(0)), []);
+  const badId = Buffer.concat([segmentHeader(GEN), Buffer.from(`#MGJ ${GEN} ../x 1 0\n`), Buffer.from('z')]);
+  assert.deepEqual(parseSegment(badId), []);
+});
+
+async function withDirs(fn: (d: { journal: string; msg: string; sync: DirSync }) => Promise<void>): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'mailgate-journal-'));
+  const d = { journal: join(root, 'journal'), msg: join(root, 'msg'), sync: new DirSync(join(root, 'msg')) };
+  mkdirSync(d.msg);
+  try {
+    await fn(d);
+  } finally {
+    d.sync.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+test('group flush: appends of one turn share a flush; an append during a flush waits for the next one', async () => {
+  await withDirs(async (d) => {
+    const j = new CommitJournal(d.journal, d.msg, d.sync);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => j.append(`M${i}`, [Buffer.from(`message ${i}`)])));
+    assert.equal(j.stats.records, 20);
+    assert.equal(j.stats.flushes, 1);
+    const first = j.append('N1', [Buffer.from('one')]);
+    await new Promise((r) => setTimeout(r, 2)); // the flush of N1 has started
+    const flushesBefore = j.stats.flushes;
+    const second = j.append('N2', [Buffer.from('two')]);
+    await Promise.all([first, second]);
+    assert.equal(j.stats.flushes, flushesBefore + 1, 'N2 got a flush of its own, after N1s');
+    const [name] = readdirSync(d.journal);
+    assert.deepEqual(
+      parseSegment(readFileSync(join(d.journal, name as string))).map((r) => r.id),
+      [...Array.from({ length: 20 }, (_, i) => `M${i}`), 'N1', 'N2'],
+    );
+    await j.close();
+    assert.deepEqual(readdirSync(d.journal), []);
+  });
+});
+
+test('a full or old segment is sealed and settled: files still in msg/ flushed, gone ones skipped, the segment deleted', async () => {
+  await withDirs(async (d) => {
+    const j = new CommitJournal(d.journal, d.msg, d.sync, { segmentBytes: 200, settleDelayMs: 0, maxAgeMs: 50 });
+    writeFileSync(join(d.msg, 'KEPT'), 'kept');
+    await j.append('KEPT', [Buffer.from('kept')]);
+    await j.append('GONE', [Buffer.alloc(200, 'g')]); // past 200 bytes: sealed
+    assert.equal(j.stats.segments, 1);
+    await j.append('NEXT', [Buffer.from('next')]); // a new segment
+    assert.equal(j.stats.segments, 2);
+    for (let i = 0; i < 100 && j.stats.settled < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(j.stats.settled, 2, 'the full segment, then the one older than maxAgeMs');
+    assert.equal(j.stats.filesFlushed, 1, 'only KEPT was still in msg/');
+    assert.ok(d.sync.syncCount >= 1, 'msg/ fsynced before a segment is emptied');
+    // Settled segments are kept for reuse, emptied: a replay finds nothing in them.
+    const segments = readdirSync(d.journal);
+    assert.equal(segments.length, 2);
+    for (const name of segments) assert.deepEqual(parseSegment(readFileSync(join(d.journal, name))), [], name);
+    // The next append reuses one: its old records (longer than the new one) are not read back.
+    await j.append('AFTER', [Buffer.from('after')]);
+    assert.equal(j.stats.reused, 1);
+    assert.equal(j.stats.segments, 2, 'no segment created');
+    const records = readdirSync(d.journal).flatMap((name) => parseSegment(readFileSync(join(d.journal, name))));
+    assert.deepEqual(records.map((r) => [r.id, r.payload.toString()]), [['AFTER', 'after']]);
+    await j.close();
+    assert.deepEqual(readdirSync(d.journal), [], 'a clean stop deletes every segment');
+  });
+});
+
+test('replay: a missing or torn file comes back with the acknowledged bytes unless its row is final; whole files are kept; segments deleted', async () => {
+  await withDirs(async (d) => {
+    mkdirSync(d.journal);
+    const seg = Buffer.concat([
+      segmentHeader(GEN),
+      ...rec('MISSING', 'missing message'),
+      ...rec('TORN', 'torn message, whole in the journal'),
+      ...rec('WHOLE', 'whole message'),
+      ...rec('DONE', 'delivered before the crash'),
+    ]);
+    // The crash cut the last record (never acknowledged): it is not restored.
+    const tail = Buffer.concat(rec('CUT', 'a record whose flush never finished'));
+    writeFileSync(join(d.journal, '4242.1.1'), Buffer.concat([seg, tail.subarray(0, tail.length - 5)]));
+    writeFileSync(join(d.journal, '777.1.1'), Buffer.concat([segmentHeader(GEN), ...rec('OTHER', 'another process')]));
+    writeFileSync(join(d.msg, 'TORN'), 'torn mess');
+    writeFileSync(join(d.msg, 'WHOLE'), 'whole message');
+    const report = await replayJournal({ journalDir: d.journal, msgDir: d.msg, msgDirSync: d.sync, isFinal: (id) => id === 'DONE', select: (s) => s.startsWith('4242.') });
+    assert.deepEqual(report, { segments: 1, records: 4, restored: 2 });
+    assert.equal(readFileSync(join(d.msg, 'MISSING'), 'utf8'), 'missing message');
+    assert.equal(readFileSync(join(d.msg, 'TORN'), 'utf8'), 'torn message, whole in the journal');
+    assert.equal(readFileSync(join(d.msg, 'WHOLE'), 'utf8'), 'whole message');
+    assert.deepEqual(readdirSync(d.msg).sort(), ['MISSING', 'TORN', 'WHOLE']);
+    assert.deepEqual(readdirSync(d.journal), ['777.1.1'], "another process's segment is left to it");
+  });
+});

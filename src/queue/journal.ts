@@ -1,0 +1,403 @@
+/**
+ * @module queue/journal
+ * Group commit for the spool: the commit journal. A small message (held in memory until commit)
+ * is written to its msg/<id> file in the page cache, and the same bytes are appended to this
+ * process's journal segment; the 250 waits for one fdatasync of the segment that started after
+ * the append. Messages that finish DATA in the same few milliseconds share that flush, as a
+ * database's commits share a log write: one flush per group instead of an fdatasync per file and
+ * a directory fsync. (bench/: `smtp-relay-journal` against `smtp-relay-fsync`.)
+ *
+ * The msg/ file stays the queue's copy: the queue owner reads it to deliver and retires it, and
+ * nothing else changes for it. The journal only has to outlive the time a file may not yet be on
+ * disk, so a segment is settled shortly after it is sealed (full, or older than `maxAgeMs`):
+ * every file of it still in msg/ is fdatasynced (most are already delivered and retired, so
+ * there is little to flush), msg/ is fsynced, and the segment is emptied for reuse (a new
+ * generation written into its header and flushed, so its old records are no longer its own) or,
+ * beyond a few kept, deleted; a clean stop deletes them all.
+ *
+ * A crash can leave segments behind: `replayJournal` (start-up recovery, before the spool scan;
+ * and the queue owner for a receive worker that died) restores from them every message whose
+ * file is missing or differs, unless its queue row is final (delivered, bounced or deleted by
+ * the queue), then flushes and deletes them. A record is trusted only whole: its header names
+ * the segment's generation, the id, the length and the CRC-32 of the bytes; the first record
+ * that fails ends the segment (a torn tail was never acknowledged).
+ *
+ * Segment format (journal/<pid>.<ms>.<seq>):
+ * ```
+ * "#MGJOURNAL 1 " gen "\n"                         gen: 16 hex digits, random per segment
+ * "#MGJ " gen " " id " " length " " crc32 "\n"     then `length` bytes: the whole spool file
+ * ...                                             (message + end record, spool-format.ts)
+ * ```
+ * Limits: a message deleted by `queue delete` within the seconds before its segment is settled
+ * comes back if the machine crashes in that window (its row is gone, so nothing says it ended);
+ * a failed flush fails the commit (451) but leaves its record, which a crash may then replay:
+ * a duplicate, never a loss.
+ * Touches: the spool's journal/ directory, and msg/ files (flush; restore on replay).
+ * RFCs: RFC 5321 §6.1 (a 250 after DATA takes responsibility for the message).
+ */
+import fs, { promises as fsp } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import type { DirSync } from './dir-sync.ts';
+import { SPOOL_NAME } from './spool-format.ts';
+
+const SEGMENT_MAGIC = '#MGJOURNAL 1 ';
+const RECORD_RE = /^#MGJ ([0-9a-f]{16}) ([A-Za-z0-9][A-Za-z0-9_-]{0,63}) (0|[1-9][0-9]{0,14}) (0|[1-9][0-9]{0,9})\n/;
+/** The longest record header: "#MGJ " + 16 + " " + 64 + " " + 15 + " " + 10 + "\n". */
+const MAX_HEADER = 5 + 16 + 1 + 64 + 1 + 15 + 1 + 10 + 1;
+
+/** One whole record read back from a segment. */
+export interface JournalRecord {
+  id: string;
+  /** The spool file's bytes. */
+  payload: Buffer;
+}
+
+/** The header of a segment with generation `gen`. */
+export function segmentHeader(gen: string): Buffer {
+  return Buffer.from(`${SEGMENT_MAGIC}${gen}\n`, 'latin1');
+}
+
+/** The header of a record of `id` whose payload is `parts`. */
+export function recordHeader(gen: string, id: string, parts: readonly Buffer[]): Buffer {
+  let length = 0;
+  let crc = 0;
+  for (const p of parts) {
+    length += p.length;
+    crc = crc32(p, crc);
+  }
+  return Buffer.from(`#MGJ ${gen} ${id} ${length} ${crc}\n`, 'latin1');
+}
+
+/** The whole records of a segment, in order; parsing stops at the first that is not whole. */
+export function parseSegment(buf: Buffer): JournalRecord[] {
+  const first = buf.indexOf(0x0a);
+  const head = first < 0 ? '' : buf.toString('latin1', 0, first + 1);
+  const m = /^#MGJOURNAL 1 ([0-9a-f]{16})\n$/.exec(head);
+  if (!m) return [];
+  const gen = m[1];
+  const out: JournalRecord[] = [];
+  let off = first + 1;
+  while (off < buf.length) {
+    const text = buf.toString('latin1', off, Math.min(buf.length, off + MAX_HEADER));
+    const r = RECORD_RE.exec(text);
+    if (!r || r[1] !== gen) break;
+    const start = off + r[0].length;
+    const length = Number(r[3]);
+    if (start + length > buf.length) break;
+    const payload = buf.subarray(start, start + length);
+    if (crc32(payload) !== Number(r[4])) break;
+    out.push({ id: r[2] as string, payload });
+    off = start + length;
+  }
+  return out;
+}
+
+export interface JournalOptions {
+  /** A segment is sealed once it holds this many bytes (default 8 MiB). */
+  segmentBytes?: number;
+  /** ...or once its first record is this old (default 5 s). */
+  maxAgeMs?: number;
+  /** How long after sealing a segment is settled (default 1 s: time for delivery to retire most files). */
+  settleDelayMs?: number;
+  /** Told of a segment that could not be settled (it stays on disk; the next start-up replays it). */
+  onError?: (err: unknown, segment: string) => void;
+}
+
+interface Segment {
+  path: string;
+  fd: number;
+  gen: string;
+  bytes: number;
+  ids: string[];
+  /** The flush that covers its last record (settled, never rejects). */
+  flushed: Promise<void>;
+  timer?: NodeJS.Timeout | undefined;
+}
+
+interface Batch {
+  segments: Set<Segment>;
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+function newBatch(): Batch {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { segments: new Set(), promise, resolve, reject };
+}
+
+/** Settled segments a process keeps for reuse. */
+const FREE_SEGMENTS = 4;
+
+const fdatasync = (fd: number): Promise<void> => new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+
+/** This process's commit journal: append + group flush; sealed segments are settled and deleted. */
+export class CommitJournal {
+  private current: Segment | undefined;
+  private seq = 0;
+  private waiting: Batch | null = null;
+  private running = false;
+  /** Sealed segments: their settle (done or not), and a way to start it without waiting for its delay. */
+  private readonly settling = new Map<Promise<void>, () => void>();
+  private readonly segmentBytes: number;
+  private readonly maxAgeMs: number;
+  private readonly settleDelayMs: number;
+  /** Counters for tests and the line each process logs when it stops. */
+  readonly stats = { records: 0, flushes: 0, segments: 0, reused: 0, settled: 0, filesFlushed: 0 };
+  /** Settled segments kept for reuse. */
+  private readonly free: Segment[] = [];
+  private closing = false;
+
+  constructor(
+    readonly dir: string,
+    private readonly msgDir: string,
+    private readonly msgDirSync: DirSync,
+    private readonly opts: JournalOptions = {},
+  ) {
+    this.segmentBytes = opts.segmentBytes ?? 8 * 1024 * 1024;
+    this.maxAgeMs = opts.maxAgeMs ?? 5_000;
+    this.settleDelayMs = opts.settleDelayMs ?? 1_000;
+  }
+
+  /**
+   * Append the spool file bytes of `id` (already written to msg/<id>); resolves after an
+   * fdatasync of the segment that started after the append, rejects if that flush failed.
+   * The write itself is synchronous: one writev against the page cache.
+   */
+  append(id: string, parts: readonly Buffer[]): Promise<void> {
+    const seg = this.segment();
+    const bufs = [recordHeader(seg.gen, id, parts), ...parts];
+    const length = bufs.reduce((n, b) => n + b.length, 0);
+    let done = 0;
+    while (done < length) {
+      const rest = done === 0 ? bufs : [Buffer.concat(bufs).subarray(done)];
+      done += fs.writevSync(seg.fd, rest, seg.bytes + done);
+    }
+    seg.bytes += length;
+    seg.ids.push(id);
+    this.stats.records++;
+    const batch = this.waiting ?? this.startBatch();
+    batch.segments.add(seg);
+    seg.flushed = batch.promise.catch(() => undefined);
+    if (seg.bytes >= this.segmentBytes) this.seal(seg);
+    return batch.promise;
+  }
+
+  /** Seal the current segment and settle every sealed one now (clean shutdown: no segment is left). */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.current) this.seal(this.current);
+    while (this.settling.size > 0) {
+      for (const now of this.settling.values()) now();
+      await Promise.all([...this.settling.keys()]);
+    }
+    for (const seg of this.free.splice(0)) {
+      fs.closeSync(seg.fd);
+      await fsp.unlink(seg.path);
+    }
+    this.closing = false;
+  }
+
+  private segment(): Segment {
+    if (this.current) return this.current;
+    let seg = this.free.pop();
+    if (seg) {
+      // A settled segment again: its header already names a new generation, so the records of
+      // its last life are not its own any more; new ones overwrite them in allocated blocks.
+      seg.bytes = segmentHeader(seg.gen).length;
+      seg.ids = [];
+      seg.flushed = Promise.resolve();
+      this.stats.reused++;
+    } else {
+      fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      const gen = randomBytes(8).toString('hex');
+      const path = join(this.dir, `${process.pid}.${Date.now()}.${++this.seq}`);
+      const fd = fs.openSync(path, 'wx', 0o600);
+      const head = segmentHeader(gen);
+      fs.writeSync(fd, head, 0, head.length, 0);
+      seg = { path, fd, gen, bytes: head.length, ids: [], flushed: Promise.resolve() };
+      this.stats.segments++;
+    }
+    const timed = seg;
+    seg.timer = setTimeout(() => this.seal(timed), this.maxAgeMs);
+    seg.timer.unref();
+    this.current = seg;
+    return seg;
+  }
+
+  private seal(seg: Segment): void {
+    if (this.current === seg) this.current = undefined;
+    clearTimeout(seg.timer);
+    let now!: () => void;
+    const delay = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.settleDelayMs);
+      timer.unref();
+      now = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    const settle: Promise<void> = delay
+      .then(() => this.settle(seg))
+      .catch((err: unknown) => this.opts.onError?.(err, seg.path))
+      .finally(() => this.settling.delete(settle));
+    this.settling.set(settle, now);
+  }
+
+  /**
+   * Flush the files of a sealed segment still in msg/, then msg/ itself; then the segment is
+   * emptied for reuse (a new generation in its header, flushed) or deleted.
+   */
+  private async settle(seg: Segment): Promise<void> {
+    await seg.flushed;
+    let keep = false;
+    try {
+      for (const id of seg.ids) {
+        if (await flushIfPresent(join(this.msgDir, id))) this.stats.filesFlushed++;
+      }
+      await this.msgDirSync.sync();
+      this.stats.settled++;
+      if (!this.closing && this.free.length < FREE_SEGMENTS) {
+        // Reused rather than deleted: an overwrite within blocks already allocated needs no
+        // metadata in its flushes (bench/: 0.11 against 0.17 ms per append + fdatasync).
+        const gen = randomBytes(8).toString('hex');
+        const head = segmentHeader(gen);
+        fs.writeSync(seg.fd, head, 0, head.length, 0);
+        await fdatasync(seg.fd);
+        seg.gen = gen;
+        this.free.push(seg);
+        keep = true;
+      } else {
+        await fsp.unlink(seg.path);
+      }
+    } finally {
+      if (!keep) fs.closeSync(seg.fd);
+    }
+  }
+
+  private startBatch(): Batch {
+    const batch = newBatch();
+    this.waiting = batch;
+    // The next turn: every append of this turn joins the flush (and, under load, every append
+    // made while a flush runs joins the one after it).
+    if (!this.running) setImmediate(() => void this.run());
+    return batch;
+  }
+
+  private async run(): Promise<void> {
+    const batch = this.waiting;
+    if (!batch) return;
+    this.waiting = null;
+    this.running = true;
+    this.stats.flushes++;
+    try {
+      await Promise.all([...batch.segments].map((s) => fdatasync(s.fd)));
+      batch.resolve();
+    } catch (err) {
+      batch.reject(err);
+    } finally {
+      this.running = false;
+      if (this.waiting) void this.run();
+    }
+  }
+}
+
+/** fdatasync msg/<id> when it exists; false when it is gone (retired, deleted or set aside). */
+async function flushIfPresent(path: string): Promise<boolean> {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  try {
+    await fdatasync(fd);
+    return true;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** What replayJournal did, by count. */
+export interface ReplayReport {
+  segments: number;
+  records: number;
+  /** Files written back from the journal (missing, or not the bytes acknowledged). */
+  restored: number;
+}
+
+export interface ReplayDeps {
+  journalDir: string;
+  msgDir: string;
+  msgDirSync: DirSync;
+  /** True when the queue row of `id` is final: its message needs no file any more. */
+  isFinal: (id: string) => boolean;
+  /** Only segments whose name passes (default: all; the queue owner passes a dead worker's pid). */
+  select?: (name: string) => boolean;
+}
+
+/**
+ * Settle segments left by a process that is gone (see the module comment): every message of
+ * them gets its acknowledged bytes in msg/ (written back when missing or different, unless its
+ * row is final), flushed, then msg/ is fsynced and the segments are deleted.
+ */
+export async function replayJournal(deps: ReplayDeps): Promise<ReplayReport> {
+  const report: ReplayReport = { segments: 0, records: 0, restored: 0 };
+  let names: string[];
+  try {
+    names = (await fsp.readdir(deps.journalDir)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return report;
+    throw err;
+  }
+  const done: string[] = [];
+  for (const name of names) {
+    if (deps.select && !deps.select(name)) continue;
+    const path = join(deps.journalDir, name);
+    const records = parseSegment(await fsp.readFile(path));
+    report.segments++;
+    for (const rec of records) {
+      if (!SPOOL_NAME.test(rec.id)) continue;
+      report.records++;
+      const file = join(deps.msgDir, rec.id);
+      if (await sameBytes(file, rec.payload)) {
+        await flushIfPresent(file);
+      } else if (!deps.isFinal(rec.id)) {
+        await writeDurably(file, rec.payload);
+        report.restored++;
+      }
+    }
+    done.push(path);
+  }
+  if (done.length === 0) return report;
+  await deps.msgDirSync.sync();
+  for (const path of done) await fsp.unlink(path);
+  return report;
+}
+
+async function sameBytes(path: string, want: Buffer): Promise<boolean> {
+  try {
+    return (await fsp.readFile(path)).equals(want);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+async function writeDurably(path: string, bytes: Buffer): Promise<void> {
+  const handle = await fsp.open(path, 'w', 0o600);
+  try {
+    await handle.writeFile(bytes);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
