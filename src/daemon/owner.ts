@@ -47,9 +47,15 @@ function smtpAcceptorOf(acceptor: Acceptor): SmtpAcceptor {
   };
 }
 
+/** The spool as a gateway process opens it: a segment of its commit journal that cannot be settled is logged. */
+function openSpool(rt: Runtime): Spool {
+  const onError = (err: unknown, segment: string): void => rt.logger.error({ err, segment }, 'commit journal segment not settled: it stays and is replayed at the next start');
+  return new Spool(rt.paths.spool, { journal: { onError } });
+}
+
 /** Open the spool and the queue tables in the process that owns them (the only SQLite writer). */
 export async function openOwnerQueue(rt: Runtime, notify: () => void): Promise<OwnerQueueParts> {
-  const spool = new Spool(rt.paths.spool);
+  const spool = openSpool(rt);
   await spool.init();
   const store = new QueueStore(rt.db);
   const registrar = localRegistrar(store, traceRowHook);
@@ -62,7 +68,7 @@ export async function openOwnerQueue(rt: Runtime, notify: () => void): Promise<O
  * background (the 250 waits for the durable file, not for the owner: queue/accept.ts).
  */
 export async function openWorkerQueue(rt: Runtime, registrar: Registrar): Promise<QueueParts> {
-  const spool = new Spool(rt.paths.spool);
+  const spool = openSpool(rt);
   await spool.init();
   const acceptor = createAcceptor({ spool, registrar, clock: systemClock, logger: rt.logger, background: true });
   return { spool, acceptor, smtpAcceptor: smtpAcceptorOf(acceptor) };
@@ -134,7 +140,8 @@ export async function startQueueOwner(rt: Runtime, spool: Spool, store: QueueSto
       clearInterval(orphans);
       await scheduler.stop();
       await agent.close();
-      rt.logger.info({ spoolFiles: spool.pool?.stats }, 'queue owner stopped');
+      await spool.close();
+      rt.logger.info({ spoolFiles: spool.pool?.stats, journal: spool.journal?.stats }, 'queue owner stopped');
     },
   };
 }

@@ -105,8 +105,16 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
   const fork = (): void => serveWorkerLink(cluster.fork(), q.registrar, rt.trace, wake, (n) => q.spool.pool?.handOut(n) ?? []);
   for (let i = 0; i < workers; i++) fork();
   cluster.on('exit', (w, code, signal) => {
+    // What the worker acknowledged may sit in its commit journal only (a kill -9): settle it.
+    const pid = w.process.pid;
+    if (pid !== undefined) {
+      q.spool
+        .replayJournal(q.store.isFinalRow, (segment) => segment.startsWith(`${pid}.`))
+        .then((r) => r.segments > 0 && logger.info({ pid, ...r }, 'commit journal of a stopped receive worker settled'))
+        .catch((err: unknown) => logger.error({ err, pid }, 'commit journal of a stopped receive worker not settled: replayed at the next start'));
+    }
     if (stopping) return;
-    logger.error({ pid: w.process.pid, code, signal }, 'receive worker died; starting another');
+    logger.error({ pid, code, signal }, 'receive worker died; starting another');
     setTimeout(fork, 500).unref();
   });
   logger.info({ version: rt.snapshot().version, workers }, 'mailgate ready');
@@ -131,11 +139,15 @@ async function serveWorker(opts: ServeOptions): Promise<void> {
   const receiver = await startReceiver(rt, smtpDeps(rt, q.smtpAcceptor));
   // The primary is gone (kill -9): stop taking mail; what was acknowledged is on disk already.
   process.on('disconnect', () => {
-    void receiver.close().finally(() => process.exit(0));
+    void receiver
+      .close()
+      .then(() => q.spool.close())
+      .finally(() => process.exit(0));
   });
   onSignals(async () => {
     await receiver.close();
-    logger.info({ spoolFiles: q.spool.pool?.stats }, 'receive worker stopped');
+    await q.spool.close();
+    logger.info({ spoolFiles: q.spool.pool?.stats, journal: q.spool.journal?.stats }, 'receive worker stopped');
     await rt.close();
   });
 }

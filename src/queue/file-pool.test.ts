@@ -155,7 +155,10 @@ test('a commit that fails after taking a free file removes it: nothing left in m
   await withQueueFixture(async (f) => {
     const a = await queue(f, body(100, 'a'));
     await f.spool.retire(a, 100);
-    f.spool.msgDirSync.sync = () => Promise.reject(new Error('EIO (test)'));
+    // The held message's durable step is the journal's flush: it fails.
+    const journal = f.spool.journal;
+    assert.ok(journal);
+    journal.append = () => Promise.reject(new Error('EIO (test)'));
     await assert.rejects(queue(f, body(10, 'b')), /EIO/);
     assert.equal(f.spool.pool?.stats.reused, 1);
     assert.deepEqual(readdirSync(f.spool.msgDir), []);

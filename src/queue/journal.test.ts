@@ -9,11 +9,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
+import { createLogger } from '../core/log.ts';
 import { DirSync } from './dir-sync.ts';
 import { CommitJournal, parseSegment, recordHeader, replayJournal, segmentHeader } from './journal.ts';
+import { recoverQueue } from './recover.ts';
+import { queueMessage, withQueueFixture } from './test-support.ts';
 
 const GEN = '0123456789abcdef';
 const rec = (id: string, body: string): Buffer[] => {
@@ -133,5 +137,28 @@ test('replay: a missing or torn file comes back with the acknowledged bytes unle
     assert.equal(readFileSync(join(d.msg, 'WHOLE'), 'utf8'), 'whole message');
     assert.deepEqual(readdirSync(d.msg).sort(), ['MISSING', 'TORN', 'WHOLE']);
     assert.deepEqual(readdirSync(d.journal), ['777.1.1'], "another process's segment is left to it");
+  });
+});
+
+test('recovery after a crash that lost unflushed files: every acknowledged message is registered and read back whole', async () => {
+  await withQueueFixture(async (f) => {
+    const body = (n: number): string => `Subject: m${n}\r\n\r\n${'x'.repeat(100 + n)}\r\n`;
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push(await queueMessage(f, body(i), 'a@example.net', ['u@example.com']));
+    // The journal is not settled (a crash): what a power cut can do to files never flushed.
+    const [lost, torn, rowLost] = ids as [string, string, string, string];
+    unlinkSync(f.spool.msgPath(lost));
+    truncateSync(f.spool.msgPath(torn), 20);
+    unlinkSync(f.spool.msgPath(rowLost));
+    f.store.delete(rowLost);
+    const report = await recoverQueue({ spool: f.spool, store: f.store, clock: f.clock, logger: createLogger('test', 'silent') });
+    assert.equal(report.corrupt, 0);
+    assert.equal(report.missingFiles, 0);
+    assert.equal(report.rebuilt, 1, 'the message whose row was lost too is registered from its restored file');
+    assert.deepEqual(readdirSync(f.spool.journalDir), []);
+    for (const [i, id] of ids.entries()) {
+      assert.equal(f.store.get(id)?.state, 'incoming', id);
+      assert.equal(await text(f.spool.openMessage(id, '')), body(i), id);
+    }
   });
 });

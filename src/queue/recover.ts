@@ -2,6 +2,8 @@
  * @module queue/recover
  * Start-up reconciliation of the spool (source of truth) with the queue index, run by the one
  * process that owns the scheduler, before it starts:
+ *   0. the commit journal's segments left by a crash are replayed (journal.ts): a missing or torn
+ *      file of a message they acknowledged is written back, unless its row is final;
  *   1. spool.scan(): delete tmp/ leftovers (never acknowledged), move corrupt msg/ files aside;
  *   2. store.recoverActive(): rows left active by a crash go back to incoming;
  *   3. valid files without a row get one (incoming, or hold if their end record says hold, so a
@@ -51,6 +53,9 @@ export interface RecoverDeps {
 /** Reconcile spool files and queue rows; see the module comment for the steps. */
 export async function recoverQueue(deps: RecoverDeps): Promise<RecoverReport> {
   const { spool, store, clock, logger } = deps;
+  // Before the scan: files a crash left short of what their journal acknowledged are written back.
+  const journal = await spool.replayJournal(store.isFinalRow);
+  if (journal.segments > 0) logger.info(journal, 'commit journal replayed');
   const scan = await spool.scan();
   const now = clock.now();
   const report: RecoverReport = {

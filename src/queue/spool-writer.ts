@@ -4,9 +4,13 @@
  * held in memory until commit (no file exists for a message that is refused); a larger one is
  * spilled to msg/<id> as it arrives. `commit()` makes the message durable with as few steps on
  * the 250's path as the guarantee allows:
- *   create msg/<id> (O_EXCL) if not yet → one writev of what is buffered + the end record →
- *   fdatasync(file) and fsync(msg/) at the same time (the directory fsync is group-committed
- *   with every other message's, see dir-sync.ts, and starts after the file was created) → close.
+ * - a held message: take a free file as msg/<id> (or create it) → one writev of the message + the
+ *   end record → close → the same bytes appended to the process's commit journal, whose group
+ *   flush (one fdatasync for every message of the same few milliseconds) makes them durable
+ *   (journal.ts; without a journal: as a spilled message);
+ * - a spilled message: one write of the end record → fdatasync(file) and fsync(msg/) at the same
+ *   time (the directory fsync is group-committed with every other message's, see dir-sync.ts,
+ *   and starts after the file was created) → close.
  * Only after commit resolves may the SMTP layer answer 250. A file in msg/ without a valid end
  * record was never acknowledged (a crash while it was written); the recovery scan moves it aside.
  * `abort()` closes and removes the file, if one was created.
@@ -19,6 +23,7 @@ import { crc32 } from 'node:zlib';
 import { encodeTrailer, type SpoolMeta } from './spool-format.ts';
 import type { DirSync } from './dir-sync.ts';
 import type { FilePool } from './file-pool.ts';
+import type { CommitJournal } from './journal.ts';
 
 /** Where a writer writes, and the directory syncer it commits through. */
 export interface WriterTarget {
@@ -28,6 +33,8 @@ export interface WriterTarget {
   spillBytes: number;
   /** Reusable files (free/): a held message is written into one of them when there is one. */
   pool?: FilePool | undefined;
+  /** Where a held message is made durable (group commit), instead of an fdatasync of its file. */
+  journal?: CommitJournal | undefined;
 }
 
 type WriterState = 'open' | 'committing' | 'committed' | 'aborted';
@@ -123,9 +130,22 @@ export class SpoolWriter extends Writable {
         const reused = this.target.pool?.take(this.target.msgPath);
         this.fd = reused ?? fs.openSync(this.target.msgPath, 'wx', 0o600);
         this.created = true;
-        writeAllSync(this.fd, [...this.release(), trailer]);
+        const parts = [...this.release(), trailer];
+        writeAllSync(this.fd, parts);
         // A reused file may be longer than this message: cut its old bytes off.
         if (reused !== undefined) fs.ftruncateSync(this.fd, this.bytes + trailer.length);
+        const journal = this.target.journal;
+        if (journal) {
+          // Group commit: the file stays in the page cache, its bytes go into the journal, and
+          // the 250 waits for the flush of the journal that covers them (journal.ts).
+          const fd = this.fd;
+          this.fd = -1;
+          fs.closeSync(fd);
+          await journal.append(this.id, parts);
+          this.state = 'committed';
+          this.destroy();
+          return stored;
+        }
       } else {
         const spilled = this.fd;
         await call((cb) => writeAll(spilled, [trailer], cb));

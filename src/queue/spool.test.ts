@@ -1,7 +1,7 @@
 /**
  * @module queue/spool.test
  * Spool round trip, end-record validation (truncation at every kind of length), tmp cleanup,
- * directory-fsync coalescing, abort.
+ * group commit through the journal and directory-fsync coalescing without it, abort.
  * Touches: temporary directories.
  * RFCs: none.
  */
@@ -14,13 +14,13 @@ import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { newQueueId } from '../core/ids.ts';
-import { Spool } from './spool.ts';
+import { Spool, type SpoolOptions } from './spool.ts';
 import type { SpoolMeta } from './spool-format.ts';
 
-async function withSpool(fn: (spool: Spool, dir: string) => Promise<void>): Promise<void> {
+async function withSpool(fn: (spool: Spool, dir: string) => Promise<void>, opts: SpoolOptions = {}): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mailgate-spool-'));
   try {
-    const spool = new Spool(dir);
+    const spool = new Spool(dir, opts);
     await spool.init();
     await fn(spool, dir);
   } finally {
@@ -206,7 +206,26 @@ test('abort removes the temp file; commit after abort is refused', async () => {
   });
 });
 
-test('directory fsyncs are coalesced: 50 concurrent commits, far fewer fsyncs, all files present', async () => {
+test('group commit: 50 concurrent commits of held messages share far fewer journal flushes, no directory fsync; all files present', async () => {
+  await withSpool(async (spool) => {
+    const journal = spool.journal;
+    assert.ok(journal);
+    const stored = await Promise.all(Array.from({ length: 50 }, (_, i) => writeMessage(spool, `message ${i}\r\n`)));
+    assert.equal(journal.stats.records, 50);
+    assert.ok(journal.stats.flushes >= 1 && journal.stats.flushes < 50, `expected coalescing, got ${journal.stats.flushes} flushes`);
+    assert.equal(spool.msgDirSync.syncCount, 0, 'no directory fsync on the 250s path');
+    const scan = await spool.scan();
+    assert.equal(scan.valid.length, 50);
+    for (const s of stored) assert.ok(statSync(spool.msgPath(s.id)).size > s.size);
+    // Settling flushes the files and msg/, then deletes the segment.
+    await spool.close();
+    assert.equal(journal.stats.filesFlushed, 50);
+    assert.ok(spool.msgDirSync.syncCount >= 1);
+    assert.deepEqual(readdirSync(spool.journalDir), []);
+  });
+});
+
+test('without a journal, directory fsyncs are coalesced: 50 concurrent commits, far fewer fsyncs, all files present', async () => {
   await withSpool(async (spool) => {
     const before = spool.msgDirSync.syncCount;
     const stored = await Promise.all(Array.from({ length: 50 }, (_, i) => writeMessage(spool, `message ${i}\r\n`)));
@@ -215,7 +234,7 @@ test('directory fsyncs are coalesced: 50 concurrent commits, far fewer fsyncs, a
     const scan = await spool.scan();
     assert.equal(scan.valid.length, 50);
     for (const s of stored) assert.ok(statSync(spool.msgPath(s.id)).size > s.size);
-  });
+  }, { journal: false });
 });
 
 test('a caller arriving during a running fsync waits for a later one', async () => {

@@ -8,6 +8,8 @@
  *   free/<name>       files of finished messages, kept to be reused for new ones (file-pool.ts);
  *                     never read as messages
  *   aside/<id>        corrupt or orphaned files, each with aside/<id>.reason (a text line)
+ *   journal/<segment> commit journal segments: the bytes of recently committed small messages,
+ *                     flushed once per group (journal.ts); deleted once their files are on disk
  * A file in msg/ is the source of truth for an accepted message; queue rows are rebuilt from it.
  * Touches: the spool directory on disk, nothing else.
  * RFCs: none directly (message bytes are opaque; RFC 5321 §6.1 responsibility is why it fsyncs).
@@ -18,6 +20,7 @@ import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { DirSync } from './dir-sync.ts';
 import { FilePool } from './file-pool.ts';
+import { CommitJournal, replayJournal, type JournalOptions, type ReplayReport } from './journal.ts';
 import { SpoolWriter } from './spool-writer.ts';
 import {
   SPOOL_NAME,
@@ -46,6 +49,8 @@ export interface SpoolOptions {
   spillBytes?: number;
   /** Reuse the files of finished messages (default true; file-pool.ts). */
   reuseFiles?: boolean;
+  /** Group-commit held messages through a commit journal (default true; journal.ts). */
+  journal?: boolean | JournalOptions;
 }
 
 function checkId(id: string): string {
@@ -59,6 +64,9 @@ export class Spool {
   readonly msgDir: string;
   readonly asideDir: string;
   readonly freeDir: string;
+  readonly journalDir: string;
+  /** This process's commit journal (undefined with journal: false). */
+  readonly journal: CommitJournal | undefined;
   /** Coalesced fsyncs of msg/ (exposed for tests and metrics). */
   readonly msgDirSync: DirSync;
   /** Files of finished messages, reused for held messages (undefined with reuseFiles: false). */
@@ -73,15 +81,18 @@ export class Spool {
     this.msgDir = join(dir, 'msg');
     this.asideDir = join(dir, 'aside');
     this.freeDir = join(dir, 'free');
+    this.journalDir = join(dir, 'journal');
     this.msgDirSync = new DirSync(this.msgDir, opts.dirSyncWindowMs ?? 0);
     this.spillBytes = opts.spillBytes ?? 128 * 1024;
     // Only a held message is written into a reused file, so the file of a larger one is not kept.
     this.pool = opts.reuseFiles === false ? undefined : new FilePool(this.freeDir, { maxMessageBytes: this.spillBytes });
+    const j = opts.journal ?? true;
+    this.journal = j === false ? undefined : new CommitJournal(this.journalDir, this.msgDir, this.msgDirSync, j === true ? {} : j);
   }
 
   /** Create the directories (idempotent). */
   async init(): Promise<void> {
-    for (const d of [this.tmpDir, this.msgDir, this.asideDir, this.freeDir]) await fsp.mkdir(d, { recursive: true, mode: 0o700 });
+    for (const d of [this.tmpDir, this.msgDir, this.asideDir, this.freeDir, this.journalDir]) await fsp.mkdir(d, { recursive: true, mode: 0o700 });
   }
 
   /** Path of a committed message file. */
@@ -91,7 +102,20 @@ export class Spool {
 
   /** Start writing a message: a Writable onto msg/<id>; call commit() or abort() on it. */
   createWriter(id: string): SpoolWriter {
-    return new SpoolWriter(id, { msgPath: this.msgPath(id), msgDirSync: this.msgDirSync, spillBytes: this.spillBytes, pool: this.pool });
+    return new SpoolWriter(id, { msgPath: this.msgPath(id), msgDirSync: this.msgDirSync, spillBytes: this.spillBytes, pool: this.pool, journal: this.journal });
+  }
+
+  /**
+   * Settle journal segments left by processes that are gone (start-up, before scan(); or a
+   * receive worker that died: `select` its segments): restore the files they acknowledged.
+   */
+  async replayJournal(isFinal: (id: string) => boolean, select?: (segment: string) => boolean): Promise<ReplayReport> {
+    return replayJournal({ journalDir: this.journalDir, msgDir: this.msgDir, msgDirSync: this.msgDirSync, isFinal, select });
+  }
+
+  /** Settle this process's journal (its files flushed, its segments deleted): at shutdown. */
+  async close(): Promise<void> {
+    await this.journal?.close();
   }
 
 

@@ -178,7 +178,7 @@ function deliveredCounts(sink: Sink, tag: string): Map<string, number> {
   return counts;
 }
 
-function spoolFiles(dir: string, sub: 'msg' | 'aside' | 'tmp'): string[] {
+function spoolFiles(dir: string, sub: 'msg' | 'aside' | 'tmp' | 'journal'): string[] {
   const p = join(dir, 'spool', sub);
   return existsSync(p) ? readdirSync(p) : [];
 }
@@ -372,6 +372,7 @@ test('graceful stop (SIGTERM) under load: acknowledged messages survive and are 
     const onDisk = new Set(spoolFiles(s.dir, 'msg'));
     assert.deepEqual([...load.acked.values()].filter((id) => !onDisk.has(id)), [], 'acknowledged messages on disk after SIGTERM');
     assert.deepEqual(spoolFiles(s.dir, 'tmp'), [], 'a graceful stop leaves no temporary file');
+    assert.deepEqual(spoolFiles(s.dir, 'journal'), [], 'a graceful stop settles every commit journal segment (its files flushed)');
     withDb(s.dir, (db) => {
       for (const id of load.acked.values()) assert.ok(getTrace(db, id), `trace row for ${id} written before exit`);
     });
