@@ -1,15 +1,18 @@
 /**
  * @module queue/journal.test
  * The commit journal: its segment format read back whole and never past a torn or foreign record;
- * group flushes (a 250 waits for a flush that began after its append); sealing by size and age;
- * settling (files still in msg/ flushed, the segment emptied for reuse; none left after close); and replay after a crash: a
- * message whose file is missing or torn is written back with the acknowledged bytes unless its
- * row is final, through recoverQueue, so it is registered and delivered.
+ * group flushes (a 250 waits for a flush that began after its append); a failed flush refuses its
+ * appends and retires its segment; sealing by size and age; settling (files still in msg/
+ * flushed, the segment emptied for reuse, none left after close; a failed settle tried again);
+ * and replay after a crash: a message whose file is missing or torn is written back with the
+ * acknowledged bytes unless its row is final (never into an inode another name shares), through
+ * recoverQueue, so it is registered and delivered; a file with a row whose bytes are torn goes
+ * aside instead of out.
  * Touches: temporary directories, a SQLite file.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
@@ -52,10 +55,11 @@ test('segment format: whole records in order; parsing stops at a torn tail, a ba
   assert.deepEqual(parseSegment(badId), []);
 });
 
-async function withDirs(fn: (d: { journal: string; msg: string; sync: DirSync }) => Promise<void>): Promise<void> {
+async function withDirs(fn: (d: { journal: string; msg: string; tmp: string; sync: DirSync }) => Promise<void>): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'mailgate-journal-'));
-  const d = { journal: join(root, 'journal'), msg: join(root, 'msg'), sync: new DirSync(join(root, 'msg')) };
+  const d = { journal: join(root, 'journal'), msg: join(root, 'msg'), tmp: join(root, 'tmp'), sync: new DirSync(join(root, 'msg')) };
   mkdirSync(d.msg);
+  mkdirSync(d.tmp);
   try {
     await fn(d);
   } finally {
@@ -64,23 +68,100 @@ async function withDirs(fn: (d: { journal: string; msg: string; sync: DirSync })
   }
 }
 
-test('group flush: appends of one turn share a flush; an append during a flush waits for the next one', async () => {
+/** A flush the test releases (or fails) by hand: `flushes` lists the ones started, in order. */
+function heldSync(): { sync: (fd: number) => Promise<void>; flushes: Array<{ release: () => void; fail: (err: Error) => void }> } {
+  const flushes: Array<{ release: () => void; fail: (err: Error) => void }> = [];
+  const sync = (): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      flushes.push({ release: resolve, fail: reject });
+    });
+  return { sync, flushes };
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+const settled = async (p: Promise<unknown>): Promise<boolean> => {
+  let done = false;
+  void p.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  await tick();
+  return done;
+};
+
+test('group flush: appends of one turn share a flush; an append made while a flush runs waits for the next one', async () => {
   await withDirs(async (d) => {
-    const j = new CommitJournal(d.journal, d.msg, d.sync);
-    await Promise.all(Array.from({ length: 20 }, (_, i) => j.append(`M${i}`, [Buffer.from(`message ${i}`)])));
-    assert.equal(j.stats.records, 20);
-    assert.equal(j.stats.flushes, 1);
+    const h = heldSync();
+    const j = new CommitJournal(d.journal, d.msg, d.sync, { sync: h.sync });
+    const group = Promise.all(Array.from({ length: 20 }, (_, i) => j.append(`M${i}`, [Buffer.from(`message ${i}`)])));
+    await tick();
+    assert.equal(h.flushes.length, 1, 'one flush for the 20 appends of one turn');
+    h.flushes[0]?.release();
+    await group;
     const first = j.append('N1', [Buffer.from('one')]);
-    await new Promise((r) => setTimeout(r, 2)); // the flush of N1 has started
-    const flushesBefore = j.stats.flushes;
-    const second = j.append('N2', [Buffer.from('two')]);
-    await Promise.all([first, second]);
-    assert.equal(j.stats.flushes, flushesBefore + 1, 'N2 got a flush of its own, after N1s');
+    await tick();
+    assert.equal(h.flushes.length, 2, "N1's flush started");
+    const second = j.append('N2', [Buffer.from('two')]); // while N1's flush runs
+    h.flushes[1]?.release();
+    await first;
+    assert.equal(await settled(second), false, "N2 is not acknowledged by N1's flush, which began before it was written");
+    assert.equal(h.flushes.length, 3);
+    h.flushes[2]?.release();
+    await second;
+    assert.equal(j.stats.flushes, 3);
     const [name] = readdirSync(d.journal);
     assert.deepEqual(
       parseSegment(readFileSync(join(d.journal, name as string))).map((r) => r.id),
       [...Array.from({ length: 20 }, (_, i) => `M${i}`), 'N1', 'N2'],
     );
+    const closing = j.close();
+    for (let i = 0; i < 20 && !(await settled(closing)); i++) h.flushes.at(-1)?.release();
+    await closing;
+    assert.deepEqual(readdirSync(d.journal), []);
+  });
+});
+
+test('a failed flush refuses its appends; its segment is sealed, never reused, and deleted once settled', async () => {
+  await withDirs(async (d) => {
+    const h = heldSync();
+    const errors: string[] = [];
+    const j = new CommitJournal(d.journal, d.msg, d.sync, { sync: h.sync, settleDelayMs: 0, onError: (err) => errors.push(String(err)) });
+    const a = j.append('A1', [Buffer.from('a')]);
+    const b = j.append('B2', [Buffer.from('b')]);
+    await tick();
+    h.flushes[0]?.fail(new Error('EIO (test)'));
+    await assert.rejects(a, /EIO/);
+    await assert.rejects(b, /EIO/);
+    assert.equal(j.stats.failedFlushes, 1);
+    // The next append goes to a new segment; the failed one is settled and deleted, not kept.
+    const c = j.append('C3', [Buffer.from('c')]);
+    await tick();
+    h.flushes.at(-1)?.release();
+    await c;
+    for (let i = 0; i < 100 && j.stats.settled < 1; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(j.stats.settled, 1);
+    assert.equal(j.stats.segments, 2);
+    assert.equal(readdirSync(d.journal).length, 1, 'the failed segment is gone');
+    assert.deepEqual(errors, []);
+    const closing = j.close();
+    for (let i = 0; i < 20 && !(await settled(closing)); i++) h.flushes.at(-1)?.release();
+    await closing;
+  });
+});
+
+test('a settle that fails is tried again; the segment stays until it succeeds', async () => {
+  await withDirs(async (d) => {
+    const errors: string[] = [];
+    const j = new CommitJournal(d.journal, d.msg, d.sync, { settleDelayMs: 0, retryMs: 20, maxAgeMs: 10, onError: (err) => errors.push(String(err)) });
+    writeFileSync(join(d.msg, 'KEPT'), 'kept');
+    const realSync = d.sync.sync.bind(d.sync);
+    let failures = 2;
+    d.sync.sync = () => (failures-- > 0 ? Promise.reject(new Error('EIO (test dir)')) : realSync());
+    await j.append('KEPT', [Buffer.from('kept')]);
+    for (let i = 0; i < 200 && j.stats.settled < 1; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(j.stats.failedSettles, 2);
+    assert.equal(errors.length, 2);
+    assert.equal(j.stats.settled, 1, 'settled on the third try');
     await j.close();
     assert.deepEqual(readdirSync(d.journal), []);
   });
@@ -130,13 +211,30 @@ test('replay: a missing or torn file comes back with the acknowledged bytes unle
     writeFileSync(join(d.journal, '777.1.1'), Buffer.concat([segmentHeader(GEN), ...rec('OTHER', 'another process')]));
     writeFileSync(join(d.msg, 'TORN'), 'torn mess');
     writeFileSync(join(d.msg, 'WHOLE'), 'whole message');
-    const report = await replayJournal({ journalDir: d.journal, msgDir: d.msg, msgDirSync: d.sync, isFinal: (id) => id === 'DONE', select: (s) => s.startsWith('4242.') });
+    const report = await replayJournal({ journalDir: d.journal, msgDir: d.msg, tmpDir: d.tmp, msgDirSync: d.sync, isFinal: (id) => id === 'DONE', select: (s) => s.startsWith('4242.') });
     assert.deepEqual(report, { segments: 1, records: 4, restored: 2 });
     assert.equal(readFileSync(join(d.msg, 'MISSING'), 'utf8'), 'missing message');
     assert.equal(readFileSync(join(d.msg, 'TORN'), 'utf8'), 'torn message, whole in the journal');
     assert.equal(readFileSync(join(d.msg, 'WHOLE'), 'utf8'), 'whole message');
     assert.deepEqual(readdirSync(d.msg).sort(), ['MISSING', 'TORN', 'WHOLE']);
     assert.deepEqual(readdirSync(d.journal), ['777.1.1'], "another process's segment is left to it");
+  });
+});
+
+test('replay never writes into an inode another name shares: a restored file is a new one, renamed into place', async () => {
+  await withDirs(async (d) => {
+    mkdirSync(d.journal);
+    // After a crash without a journal, msg/DONE (delivered; its final row lost with the WAL) and
+    // msg/LIVE (its reused file) can name one inode that holds LIVE's bytes.
+    writeFileSync(join(d.msg, 'LIVE'), 'the live message');
+    linkSync(join(d.msg, 'LIVE'), join(d.msg, 'DONE'));
+    writeFileSync(join(d.journal, '1.1.1'), Buffer.concat([segmentHeader(GEN), ...rec('LIVE', 'the live message'), ...rec('DONE', 'the delivered one')]));
+    const report = await replayJournal({ journalDir: d.journal, msgDir: d.msg, tmpDir: d.tmp, msgDirSync: d.sync, isFinal: () => false });
+    assert.equal(report.restored, 1);
+    assert.equal(readFileSync(join(d.msg, 'LIVE'), 'utf8'), 'the live message', 'LIVE keeps its bytes');
+    assert.equal(readFileSync(join(d.msg, 'DONE'), 'utf8'), 'the delivered one');
+    assert.notEqual(statSync(join(d.msg, 'LIVE')).ino, statSync(join(d.msg, 'DONE')).ino);
+    assert.deepEqual(readdirSync(d.tmp), []);
   });
 });
 
@@ -160,5 +258,21 @@ test('recovery after a crash that lost unflushed files: every acknowledged messa
       assert.equal(f.store.get(id)?.state, 'incoming', id);
       assert.equal(await text(f.spool.openMessage(id, '')), body(i), id);
     }
+  });
+});
+
+test('recovery: a file with a row whose bytes no longer match its end record (torn, its journal gone) goes aside and its row is held, never delivered', async () => {
+  await withQueueFixture(async (f) => {
+    const id = await queueMessage(f, 'Subject: x\r\n\r\nhello world\r\n', 'a@example.net', ['u@example.com']);
+    await f.spool.close(); // its segment settled and gone
+    // Old blocks under a valid end record: the same size, other bytes.
+    const fd = openSync(f.spool.msgPath(id), 'r+');
+    writeSync(fd, Buffer.from('Subject: y'), 0, 10, 0);
+    closeSync(fd);
+    const report = await recoverQueue({ spool: f.spool, store: f.store, clock: f.clock, logger: createLogger('test', 'silent') });
+    assert.equal(report.corrupt, 1);
+    assert.equal(report.missingFiles, 1);
+    assert.equal(f.store.get(id)?.state, 'hold');
+    assert.ok(readdirSync(f.spool.asideDir).includes(id));
   });
 });

@@ -28,10 +28,17 @@
  * "#MGJ " gen " " id " " length " " crc32 "\n"     then `length` bytes: the whole spool file
  * ...                                             (message + end record, spool-format.ts)
  * ```
- * Limits: a message deleted by `queue delete` within the seconds before its segment is settled
- * comes back if the machine crashes in that window (its row is gone, so nothing says it ended);
- * a failed flush fails the commit (451) but leaves its record, which a crash may then replay:
- * a duplicate, never a loss.
+ * Flushes and failures: a new segment's name is made durable with it (journal/ is fsynced with
+ * its first flush). A flush that fails refuses every append it covered (451) and retires its
+ * segment (Linux reports a failed writeback once, so what the file holds is unknown): sealed at
+ * once, deleted once settled, never reused. A settle that fails is tried again (retryMs) and,
+ * at a stop, left for the next start.
+ * Limits, all duplicates and never a loss: a refused append's record stays in its segment, so a
+ * crash before the segment is settled can deliver a message whose client got 451; a message
+ * deleted by `queue delete` comes back if a crash or the death of its receive worker comes before
+ * its segment is settled (its row is gone, so nothing says it ended); and since SQLite commits
+ * without a flush (WAL, synchronous = NORMAL), a power cut can lose the final state of messages
+ * delivered in the seconds before it, which the replay then sends again.
  * Touches: the spool's journal/ directory, and msg/ files (flush; restore on replay).
  * RFCs: RFC 5321 §6.1 (a 250 after DATA takes responsibility for the message).
  */
@@ -39,7 +46,7 @@ import fs, { promises as fsp } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import type { DirSync } from './dir-sync.ts';
+import { DirSync } from './dir-sync.ts';
 import { SPOOL_NAME } from './spool-format.ts';
 
 const SEGMENT_MAGIC = '#MGJOURNAL 1 ';
@@ -101,8 +108,12 @@ export interface JournalOptions {
   maxAgeMs?: number;
   /** How long after sealing a segment is settled (default 1 s: time for delivery to retire most files). */
   settleDelayMs?: number;
-  /** Told of a segment that could not be settled (it stays on disk; the next start-up replays it). */
+  /** After a settle failed, how long until it is tried again (default 10 s). */
+  retryMs?: number;
+  /** Told of a segment that could not be settled (it stays; tried again, and replayed at the next start). */
   onError?: (err: unknown, segment: string) => void;
+  /** The flush of a segment (default fdatasync; tests hold it open or make it fail). */
+  sync?: (fd: number) => Promise<void>;
 }
 
 interface Segment {
@@ -114,6 +125,10 @@ interface Segment {
   /** The flush that covers its last record (settled, never rejects). */
   flushed: Promise<void>;
   timer?: NodeJS.Timeout | undefined;
+  /** Its name in journal/ is on disk (the directory was fsynced after the file was created). */
+  named: boolean;
+  /** A flush of it failed: sealed at once, deleted once settled, never reused. */
+  failed: boolean;
 }
 
 interface Batch {
@@ -138,7 +153,7 @@ const FREE_SEGMENTS = 4;
 
 const fdatasync = (fd: number): Promise<void> => new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
 
-/** This process's commit journal: append + group flush; sealed segments are settled and deleted. */
+/** This process's commit journal: append + group flush; sealed segments are settled and reused or deleted. */
 export class CommitJournal {
   private current: Segment | undefined;
   private seq = 0;
@@ -146,14 +161,18 @@ export class CommitJournal {
   private running = false;
   /** Sealed segments: their settle (done or not), and a way to start it without waiting for its delay. */
   private readonly settling = new Map<Promise<void>, () => void>();
-  private readonly segmentBytes: number;
-  private readonly maxAgeMs: number;
-  private readonly settleDelayMs: number;
-  /** Counters for tests and the line each process logs when it stops. */
-  readonly stats = { records: 0, flushes: 0, segments: 0, reused: 0, settled: 0, filesFlushed: 0 };
   /** Settled segments kept for reuse. */
   private readonly free: Segment[] = [];
   private closing = false;
+  private readonly segmentBytes: number;
+  private readonly maxAgeMs: number;
+  private readonly settleDelayMs: number;
+  private readonly retryMs: number;
+  private readonly sync: (fd: number) => Promise<void>;
+  /** Fsyncs of journal/ after a segment is created there (coalesced). */
+  private readonly dirSync: DirSync;
+  /** Counters for tests and the line each process logs when it stops. */
+  readonly stats = { records: 0, flushes: 0, segments: 0, reused: 0, settled: 0, filesFlushed: 0, failedFlushes: 0, failedSettles: 0 };
 
   constructor(
     readonly dir: string,
@@ -164,12 +183,16 @@ export class CommitJournal {
     this.segmentBytes = opts.segmentBytes ?? 8 * 1024 * 1024;
     this.maxAgeMs = opts.maxAgeMs ?? 5_000;
     this.settleDelayMs = opts.settleDelayMs ?? 1_000;
+    this.retryMs = opts.retryMs ?? 10_000;
+    this.sync = opts.sync ?? fdatasync;
+    this.dirSync = new DirSync(dir);
   }
 
   /**
-   * Append the spool file bytes of `id` (already written to msg/<id>); resolves after an
-   * fdatasync of the segment that started after the append, rejects if that flush failed.
-   * The write itself is synchronous: one writev against the page cache.
+   * Append the spool file bytes of `id` (already written to msg/<id>); resolves after a flush of
+   * the segment that started after the append, rejects if that flush failed. The write itself is
+   * synchronous: one writev against the page cache (a write that throws leaves nothing counted:
+   * the next record overwrites its bytes, and a replay stops at them).
    */
   append(id: string, parts: readonly Buffer[]): Promise<void> {
     const seg = this.segment();
@@ -190,19 +213,27 @@ export class CommitJournal {
     return batch.promise;
   }
 
-  /** Seal the current segment and settle every sealed one now (clean shutdown: no segment is left). */
+  /**
+   * Seal the current segment and settle every sealed one now; delete the segments kept for reuse.
+   * A clean stop leaves no segment, unless one could not be settled (the next start replays it).
+   * Call it once nothing appends any more (the listeners are closed).
+   */
   async close(): Promise<void> {
     this.closing = true;
-    if (this.current) this.seal(this.current);
-    while (this.settling.size > 0) {
-      for (const now of this.settling.values()) now();
-      await Promise.all([...this.settling.keys()]);
+    try {
+      if (this.current) this.seal(this.current);
+      while (this.settling.size > 0) {
+        for (const now of this.settling.values()) now();
+        await Promise.all([...this.settling.keys()]);
+      }
+      for (const seg of this.free.splice(0)) {
+        fs.closeSync(seg.fd);
+        await fsp.unlink(seg.path).catch((err: unknown) => this.opts.onError?.(err, seg.path));
+      }
+    } finally {
+      this.dirSync.close();
+      this.closing = false;
     }
-    for (const seg of this.free.splice(0)) {
-      fs.closeSync(seg.fd);
-      await fsp.unlink(seg.path);
-    }
-    this.closing = false;
   }
 
   private segment(): Segment {
@@ -220,9 +251,15 @@ export class CommitJournal {
       const gen = randomBytes(8).toString('hex');
       const path = join(this.dir, `${process.pid}.${Date.now()}.${++this.seq}`);
       const fd = fs.openSync(path, 'wx', 0o600);
-      const head = segmentHeader(gen);
-      fs.writeSync(fd, head, 0, head.length, 0);
-      seg = { path, fd, gen, bytes: head.length, ids: [], flushed: Promise.resolve() };
+      try {
+        const head = segmentHeader(gen);
+        fs.writeSync(fd, head, 0, head.length, 0);
+      } catch (err) {
+        fs.closeSync(fd);
+        fs.rmSync(path, { force: true });
+        throw err;
+      }
+      seg = { path, fd, gen, bytes: segmentHeader(gen).length, ids: [], flushed: Promise.resolve(), named: false, failed: false };
       this.stats.segments++;
     }
     const timed = seg;
@@ -232,12 +269,12 @@ export class CommitJournal {
     return seg;
   }
 
-  private seal(seg: Segment): void {
+  private seal(seg: Segment, delayMs = this.settleDelayMs): void {
     if (this.current === seg) this.current = undefined;
     clearTimeout(seg.timer);
     let now!: () => void;
     const delay = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, this.settleDelayMs);
+      const timer = setTimeout(resolve, delayMs);
       timer.unref();
       now = () => {
         clearTimeout(timer);
@@ -246,39 +283,41 @@ export class CommitJournal {
     });
     const settle: Promise<void> = delay
       .then(() => this.settle(seg))
-      .catch((err: unknown) => this.opts.onError?.(err, seg.path))
       .finally(() => this.settling.delete(settle));
     this.settling.set(settle, now);
   }
 
   /**
    * Flush the files of a sealed segment still in msg/, then msg/ itself; then the segment is
-   * emptied for reuse (a new generation in its header, flushed) or deleted.
+   * emptied for reuse (a new generation in its header, flushed) or deleted. When any step fails
+   * the segment stays as it is and is tried again later (at a stop: left for the next start).
    */
   private async settle(seg: Segment): Promise<void> {
     await seg.flushed;
-    let keep = false;
     try {
       for (const id of seg.ids) {
         if (await flushIfPresent(join(this.msgDir, id))) this.stats.filesFlushed++;
       }
       await this.msgDirSync.sync();
-      this.stats.settled++;
-      if (!this.closing && this.free.length < FREE_SEGMENTS) {
+      if (!this.closing && !seg.failed && this.free.length < FREE_SEGMENTS) {
         // Reused rather than deleted: an overwrite within blocks already allocated needs no
         // metadata in its flushes (bench/: 0.11 against 0.17 ms per append + fdatasync).
         const gen = randomBytes(8).toString('hex');
         const head = segmentHeader(gen);
         fs.writeSync(seg.fd, head, 0, head.length, 0);
-        await fdatasync(seg.fd);
+        await this.sync(seg.fd);
         seg.gen = gen;
         this.free.push(seg);
-        keep = true;
       } else {
         await fsp.unlink(seg.path);
+        fs.closeSync(seg.fd);
       }
-    } finally {
-      if (!keep) fs.closeSync(seg.fd);
+      this.stats.settled++;
+    } catch (err) {
+      this.stats.failedSettles++;
+      this.opts.onError?.(err, seg.path);
+      if (this.closing) fs.closeSync(seg.fd);
+      else this.seal(seg, this.retryMs);
     }
   }
 
@@ -291,21 +330,37 @@ export class CommitJournal {
     return batch;
   }
 
+  /** One segment's flush; a segment new in journal/ also needs the directory on disk. */
+  private async flush(seg: Segment): Promise<void> {
+    if (seg.named) return this.sync(seg.fd);
+    await Promise.all([this.sync(seg.fd), this.dirSync.sync()]);
+    seg.named = true;
+  }
+
   private async run(): Promise<void> {
     const batch = this.waiting;
     if (!batch) return;
     this.waiting = null;
     this.running = true;
     this.stats.flushes++;
-    try {
-      await Promise.all([...batch.segments].map((s) => fdatasync(s.fd)));
-      batch.resolve();
-    } catch (err) {
-      batch.reject(err);
-    } finally {
-      this.running = false;
-      if (this.waiting) void this.run();
-    }
+    const segments = [...batch.segments];
+    // Every flush settles before anyone may close or rewrite a segment (allSettled, not all).
+    const results = await Promise.allSettled(segments.map((seg) => this.flush(seg)));
+    let failure: PromiseRejectedResult | undefined;
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') return;
+      failure ??= r;
+      // Linux reports a failed writeback once: what this file holds is unknown from here on.
+      const seg = segments[i] as Segment;
+      seg.failed = true;
+      if (this.current === seg) this.seal(seg);
+    });
+    if (failure) {
+      this.stats.failedFlushes++;
+      batch.reject(failure.reason);
+    } else batch.resolve();
+    this.running = false;
+    if (this.waiting) void this.run();
   }
 }
 
@@ -337,6 +392,8 @@ export interface ReplayReport {
 export interface ReplayDeps {
   journalDir: string;
   msgDir: string;
+  /** Where a restored file is written before it is renamed into msg/ (never into an existing inode). */
+  tmpDir: string;
   msgDirSync: DirSync;
   /** True when the queue row of `id` is final: its message needs no file any more. */
   isFinal: (id: string) => boolean;
@@ -371,7 +428,12 @@ export async function replayJournal(deps: ReplayDeps): Promise<ReplayReport> {
       if (await sameBytes(file, rec.payload)) {
         await flushIfPresent(file);
       } else if (!deps.isFinal(rec.id)) {
-        await writeDurably(file, rec.payload);
+        // Into a new file, renamed over the name: after a crash on a file system without a journal
+        // msg/<id> can share its inode with another message's file (a reused one), which an
+        // overwrite in place would destroy.
+        const tmp = join(deps.tmpDir, `${rec.id}.replay`);
+        await writeDurably(tmp, rec.payload);
+        await fsp.rename(tmp, file);
         report.restored++;
       }
     }

@@ -6,9 +6,10 @@
  *      file of a message they acknowledged is written back, unless its row is final;
  *   1. spool.scan(): delete tmp/ leftovers (never acknowledged), move corrupt msg/ files aside;
  *   2. store.recoverActive(): rows left active by a crash go back to incoming;
- *   3. valid files without a row get one (incoming, or hold if their end record says hold, so a
- *      lost database never releases quarantined mail) once their bytes match the end record's
- *      CRC-32 (else they go aside: a torn overwrite of a reused file, see file-pool.ts); with
+ *   3. every file still to be delivered must match its end record's CRC-32 (else it goes aside:
+ *      a torn overwrite of a reused file, see file-pool.ts, and its row is held by step 5);
+ *      valid files without a row get one (incoming, or hold if their end record says hold, so a
+ *      lost database never releases quarantined mail); with
  *      the trace row and events the end record carries (a receive worker answers 250 before its
  *      registration reaches the owner);
  *   4. files whose row is done/bounced are deleted (the crash came between commit and unlink);
@@ -69,7 +70,10 @@ export async function recoverQueue(deps: RecoverDeps): Promise<RecoverReport> {
   const present = new Set<string>();
   for (const meta of scan.valid) {
     const row = store.get(meta.id);
-    if (!row && !(await bodyIntact(spool, meta, logger))) {
+    // A file to be delivered must hold its message whole: registered from disk (no row), or with
+    // a row but never flushed itself (its bytes were durable in the commit journal only, and the
+    // replay above could not write them back).
+    if ((!row || !isFinal(row.state)) && !(await bodyIntact(spool, meta, logger))) {
       report.corrupt++;
       continue;
     }
@@ -104,11 +108,11 @@ export async function recoverQueue(deps: RecoverDeps): Promise<RecoverReport> {
 }
 
 /**
- * A file about to be registered from disk (no row) must hold the message its end record
- * describes: an overwrite of a reused file torn by a crash can keep old blocks (file-pool.ts).
- * A file that fails goes aside; a file gone meanwhile (registered, delivered and retired while
- * it was read, in a running gateway) is left alone. Either way: false, do not register it.
- * (A file with a row was registered after its commit: whole.)
+ * A file about to be registered from disk (no row), or to be delivered after a crash, must hold
+ * the message its end record describes: an overwrite of a reused file torn by a crash can keep
+ * old blocks (file-pool.ts). A file that fails goes aside; a file gone meanwhile (registered,
+ * delivered and retired while it was read, in a running gateway) is left alone. Either way:
+ * false, do not register it.
  */
 export async function bodyIntact(spool: Spool, meta: SpoolMeta, logger?: Logger): Promise<boolean> {
   try {

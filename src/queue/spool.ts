@@ -92,7 +92,12 @@ export class Spool {
 
   /** Create the directories (idempotent). */
   async init(): Promise<void> {
-    for (const d of [this.tmpDir, this.msgDir, this.asideDir, this.freeDir, this.journalDir]) await fsp.mkdir(d, { recursive: true, mode: 0o700 });
+    let created = false;
+    for (const d of [this.tmpDir, this.msgDir, this.asideDir, this.freeDir, this.journalDir]) {
+      created = (await fsp.mkdir(d, { recursive: true, mode: 0o700 })) !== undefined || created;
+    }
+    // A new subdirectory's name must be on disk before anything durable goes into it.
+    if (created) await fsyncDir(this.dir);
   }
 
   /** Path of a committed message file. */
@@ -110,7 +115,7 @@ export class Spool {
    * receive worker that died: `select` its segments): restore the files they acknowledged.
    */
   async replayJournal(isFinal: (id: string) => boolean, select?: (segment: string) => boolean): Promise<ReplayReport> {
-    return replayJournal({ journalDir: this.journalDir, msgDir: this.msgDir, msgDirSync: this.msgDirSync, isFinal, select });
+    return replayJournal({ journalDir: this.journalDir, msgDir: this.msgDir, tmpDir: this.tmpDir, msgDirSync: this.msgDirSync, isFinal, select });
   }
 
   /** Settle this process's journal (its files flushed, its segments deleted): at shutdown. */
@@ -351,6 +356,15 @@ function headerEnd(text: string): number {
   const lf = text.indexOf('\n\n');
   if (crlf >= 0 && (lf < 0 || crlf < lf)) return crlf + 2;
   return lf >= 0 ? lf + 1 : -1;
+}
+
+async function fsyncDir(path: string): Promise<void> {
+  const handle = await fsp.open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 async function pathExists(path: string): Promise<boolean> {
