@@ -104,14 +104,17 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
   // Each ack hands the worker as many reusable spool files as it just used (queue/file-pool.ts).
   const fork = (): void => serveWorkerLink(cluster.fork(), q.registrar, rt.trace, wake, (n) => q.spool.pool?.handOut(n) ?? []);
   for (let i = 0; i < workers; i++) fork();
+  const replays = new Set<Promise<void>>();
   cluster.on('exit', (w, code, signal) => {
     // What the worker acknowledged may sit in its commit journal only (a kill -9): settle it.
     const pid = w.process.pid;
     if (pid !== undefined) {
-      q.spool
+      const replay: Promise<void> = q.spool
         .replayJournal(q.store.isFinalRow, (segment) => segment.startsWith(`${pid}.`))
-        .then((r) => r.segments > 0 && logger.info({ pid, ...r }, 'commit journal of a stopped receive worker settled'))
-        .catch((err: unknown) => logger.error({ err, pid }, 'commit journal of a stopped receive worker not settled: replayed at the next start'));
+        .then((r) => void (r.segments > 0 && logger.info({ pid, ...r }, 'commit journal of a stopped receive worker settled')))
+        .catch((err: unknown) => logger.error({ err, pid }, 'commit journal of a stopped receive worker not settled: replayed at the next start'))
+        .finally(() => replays.delete(replay));
+      replays.add(replay);
     }
     if (stopping) return;
     logger.error({ pid, code, signal }, 'receive worker died; starting another');
@@ -125,6 +128,7 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
     );
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
     await Promise.all(exits);
+    await Promise.all([...replays]);
     await owner.close();
     await rt.close();
   });

@@ -287,6 +287,53 @@ test('kill -9 of a 2-worker gateway mid-stream: every acknowledged message is de
   }
 });
 
+test('a receive worker killed with -9: the queue owner settles its commit journal, a new worker takes over, and what it acknowledged is delivered once', { timeout: 120_000 }, async () => {
+  const s = await setup();
+  const tag = `kw${Date.now().toString(36)}`;
+  let gw = await start(s);
+  let sink: Sink | undefined;
+  try {
+    const primary = gw.proc.pid as number;
+    const workers = (): number[] =>
+      readFileSync(`/proc/${primary}/task/${primary}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    await waitUntil('two receive workers', () => workers().length === 2, 10_000);
+    const [victim] = workers() as [number];
+    let killed = false;
+    const load = await sendLoad({
+      port: s.ports.mx,
+      tag,
+      total: 60,
+      connections: 6,
+      perConnection: 5,
+      deadlineMs: 30_000,
+      onReply: (n) => {
+        if (n >= 30 && !killed) {
+          killed = true;
+          process.kill(victim, 'SIGKILL');
+        }
+      },
+    });
+    assert.ok(killed, 'the worker was killed');
+    // Nothing listens on the next hop: the acknowledged messages wait in msg/, and the dead
+    // worker's segments (files it wrote, never flushed by it) are settled by the owner.
+    await waitUntil('the owner to settle the dead worker\'s journal', () => gw.log().includes('commit journal of a stopped receive worker settled'), 15_000, () => gw.log().slice(-2000));
+    assert.deepEqual(spoolFiles(s.dir, 'journal').filter((f) => f.startsWith(`${victim}.`)), [], 'no segment of the dead worker left');
+    await waitUntil('a new receive worker', () => workers().length === 2 && !workers().includes(victim), 10_000);
+    const onDisk = new Set(spoolFiles(s.dir, 'msg'));
+    assert.deepEqual([...load.acked.values()].filter((id) => !onDisk.has(id)), [], 'acknowledged messages on disk');
+    await gw.stop();
+    assert.deepEqual(spoolFiles(s.dir, 'journal'), [], 'a graceful stop leaves no segment');
+
+    sink = await startSink(s.nextHop);
+    gw = await start(s);
+    await assertDeliveredExactlyOnce(s, gw, sink, tag, load);
+  } finally {
+    await gw.stop();
+    await sink?.close();
+    removeDir(s.dir);
+  }
+});
+
 test('a truncated spool file is moved aside with a reason and never delivered', { timeout: 60_000 }, async () => {
   const s = await setup();
   const tag = `tr${Date.now().toString(36)}`;
