@@ -22,7 +22,11 @@ async function withSpool(fn: (spool: Spool, dir: string) => Promise<void>, opts:
   try {
     const spool = new Spool(dir, opts);
     await spool.init();
-    await fn(spool, dir);
+    try {
+      await fn(spool, dir);
+    } finally {
+      await spool.close().catch(() => undefined);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -73,6 +73,8 @@ export async function withQueueFixture(fn: (f: QueueFixture) => Promise<void>): 
   try {
     await fn(f);
   } finally {
+    // Settle the commit journal (its timers and descriptors) before the directory goes.
+    await f.spool.close().catch(() => undefined);
     f.cleanup();
   }
 }
