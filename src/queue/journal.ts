@@ -295,8 +295,11 @@ export class CommitJournal {
   private async settle(seg: Segment): Promise<void> {
     await seg.flushed;
     try {
-      for (const id of seg.ids) {
-        if (await flushIfPresent(join(this.msgDir, id))) this.stats.filesFlushed++;
+      for (let i = 0; i < seg.ids.length; i++) {
+        if (await flushIfPresent(join(this.msgDir, seg.ids[i] as string))) this.stats.filesFlushed++;
+        // Most files are gone (a failed stat, ~1.5 µs): let the sessions run between batches of
+        // them instead of holding the event loop for a whole segment's worth (~3,400 records).
+        if (i % 128 === 127) await new Promise<void>((resolve) => setImmediate(resolve));
       }
       await this.msgDirSync.sync();
       if (!this.closing && !seg.failed && this.free.length < FREE_SEGMENTS) {
@@ -366,6 +369,8 @@ export class CommitJournal {
 
 /** fdatasync msg/<id> when it exists; false when it is gone (retired, deleted or set aside). */
 async function flushIfPresent(path: string): Promise<boolean> {
+  // Most are gone when a segment is settled: a failed stat costs a fifth of a failed open (no Error).
+  if (!fs.existsSync(path)) return false;
   let fd: number;
   try {
     fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
