@@ -70,6 +70,9 @@ export async function openOwnerQueue(rt: Runtime, notify: () => void): Promise<O
 export async function openWorkerQueue(rt: Runtime, registrar: Registrar): Promise<QueueParts> {
   const spool = openSpool(rt);
   await spool.init();
+  // A journal segment ready before the first message (journal.ts). Workers start after the
+  // owner's recovery, which replays and deletes every segment it finds.
+  spool.journal?.prepare();
   const acceptor = createAcceptor({ spool, registrar, clock: systemClock, logger: rt.logger, background: true });
   return { spool, acceptor, smtpAcceptor: smtpAcceptorOf(acceptor) };
 }
@@ -101,6 +104,8 @@ export async function startQueueOwner(rt: Runtime, spool: Spool, store: QueueSto
   });
   const report = await scheduler.recover();
   rt.logger.info({ report }, 'spool recovered');
+  // Only now: the recovery above replays and deletes every journal segment it finds.
+  spool.journal?.prepare();
   scheduler.start();
   const prune = async (): Promise<void> => {
     const { trace, queue } = rt.snapshot().config;

@@ -195,6 +195,27 @@ test('a full or old segment is sealed and settled: files still in msg/ flushed, 
   });
 });
 
+test('a prepared segment is written full of zeros and flushed ahead; the next append lands in it, and another is prepared', async () => {
+  await withDirs(async (d) => {
+    const size = 64 * 1024;
+    const j = new CommitJournal(d.journal, d.msg, d.sync, { segmentBytes: size });
+    j.prepare();
+    for (let i = 0; i < 200 && j.stats.prepared < 1; i++) await new Promise((r) => setTimeout(r, 5));
+    const [name] = readdirSync(d.journal) as [string];
+    const path = join(d.journal, name);
+    assert.equal(statSync(path).size, size);
+    assert.deepEqual(parseSegment(readFileSync(path)), [], 'zeros are no records');
+    await j.append('P1', [Buffer.from('prepared')]);
+    assert.equal(j.stats.reused, 1, 'the append took the prepared segment');
+    assert.deepEqual(parseSegment(readFileSync(path)).map((r) => r.id), ['P1']);
+    assert.equal(statSync(path).size, size, 'into blocks already written: the file did not grow');
+    for (let i = 0; i < 200 && j.stats.prepared < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(j.stats.prepared, 2, 'a spare again once the last free one was taken');
+    await j.close();
+    assert.deepEqual(readdirSync(d.journal), []);
+  });
+});
+
 test('replay: a missing or torn file comes back with the acknowledged bytes unless its row is final; whole files are kept; segments deleted', async () => {
   await withDirs(async (d) => {
     mkdirSync(d.journal);

@@ -13,7 +13,9 @@
  * every file of it still in msg/ is fdatasynced (most are already delivered and retired, so
  * there is little to flush), msg/ is fsynced, and the segment is emptied for reuse (a new
  * generation written into its header and flushed, so its old records are no longer its own) or,
- * beyond a few kept, deleted; a clean stop deletes them all.
+ * beyond a few kept, deleted; a clean stop deletes them all. A gateway process also keeps one
+ * spare segment written full of zeros (`prepare`), so that even a new segment's appends land in
+ * allocated blocks and its flushes write no metadata. Disk: up to 6 segments of 8 MiB a process.
  *
  * A crash can leave segments behind: `replayJournal` (start-up recovery, before the spool scan;
  * and the queue owner for a receive worker that died) restores from them every message whose
@@ -164,6 +166,9 @@ export class CommitJournal {
   /** Settled segments kept for reuse. */
   private readonly free: Segment[] = [];
   private closing = false;
+  /** The spare segment being written (prepare), and whether to keep one ready (prepare was called). */
+  private preparing: Promise<void> | undefined;
+  private keepSpare = false;
   private readonly segmentBytes: number;
   private readonly maxAgeMs: number;
   private readonly settleDelayMs: number;
@@ -172,7 +177,7 @@ export class CommitJournal {
   /** Fsyncs of journal/ after a segment is created there (coalesced). */
   private readonly dirSync: DirSync;
   /** Counters for tests and the line each process logs when it stops. */
-  readonly stats = { records: 0, flushes: 0, segments: 0, reused: 0, settled: 0, filesFlushed: 0, failedFlushes: 0, failedSettles: 0 };
+  readonly stats = { records: 0, flushes: 0, segments: 0, prepared: 0, reused: 0, settled: 0, filesFlushed: 0, failedFlushes: 0, failedSettles: 0 };
 
   constructor(
     readonly dir: string,
@@ -221,6 +226,7 @@ export class CommitJournal {
   async close(): Promise<void> {
     this.closing = true;
     try {
+      await this.preparing;
       if (this.current) this.seal(this.current);
       while (this.settling.size > 0) {
         for (const now of this.settling.values()) now();
@@ -236,37 +242,85 @@ export class CommitJournal {
     }
   }
 
+  /**
+   * Have an empty segment ready, its blocks written (zeros) and flushed, so that appends to it
+   * change no metadata: its flushes write data blocks only (bench/: 0.11 against 0.17 ms per
+   * append + fdatasync for a growing file). Done in the background; gateway processes call it at
+   * start, and from then on the journal calls it whenever it takes its last free segment.
+   */
+  prepare(): void {
+    this.keepSpare = true;
+    if (this.preparing || this.closing || this.free.length > 0) return;
+    const spare = this.createSegment().then(
+      (seg) => {
+        this.free.push(seg);
+        this.stats.prepared++;
+      },
+      (err: unknown) => this.opts.onError?.(err, this.dir),
+    );
+    this.preparing = spare.finally(() => (this.preparing = undefined));
+  }
+
   private segment(): Segment {
     if (this.current) return this.current;
     let seg = this.free.pop();
     if (seg) {
-      // A settled segment again: its header already names a new generation, so the records of
-      // its last life are not its own any more; new ones overwrite them in allocated blocks.
+      // A settled or prepared segment: its header names a generation of its own, so what its
+      // blocks held before (zeros, or the records of its last life) is not read as records.
       seg.bytes = segmentHeader(seg.gen).length;
       seg.ids = [];
       seg.flushed = Promise.resolve();
       this.stats.reused++;
+      if (this.keepSpare && this.free.length === 0) this.prepare();
     } else {
-      fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-      const gen = randomBytes(8).toString('hex');
-      const path = join(this.dir, `${process.pid}.${Date.now()}.${++this.seq}`);
-      const fd = fs.openSync(path, 'wx', 0o600);
-      try {
-        const head = segmentHeader(gen);
-        fs.writeSync(fd, head, 0, head.length, 0);
-      } catch (err) {
-        fs.closeSync(fd);
-        fs.rmSync(path, { force: true });
-        throw err;
-      }
-      seg = { path, fd, gen, bytes: segmentHeader(gen).length, ids: [], flushed: Promise.resolve(), named: false, failed: false };
-      this.stats.segments++;
+      seg = this.createSegmentSync();
+      if (this.keepSpare) this.prepare();
     }
     const timed = seg;
     seg.timer = setTimeout(() => this.seal(timed), this.maxAgeMs);
     seg.timer.unref();
     this.current = seg;
     return seg;
+  }
+
+  private newSegmentFile(): { path: string; fd: number; gen: string; head: Buffer } {
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const gen = randomBytes(8).toString('hex');
+    const path = join(this.dir, `${process.pid}.${Date.now()}.${++this.seq}`);
+    const fd = fs.openSync(path, 'wx', 0o600);
+    this.stats.segments++;
+    return { path, fd, gen, head: segmentHeader(gen) };
+  }
+
+  /** A segment created on the spot, growing with its appends (none was ready). */
+  private createSegmentSync(): Segment {
+    const { path, fd, gen, head } = this.newSegmentFile();
+    try {
+      fs.writeSync(fd, head, 0, head.length, 0);
+    } catch (err) {
+      fs.closeSync(fd);
+      fs.rmSync(path, { force: true });
+      throw err;
+    }
+    return { path, fd, gen, bytes: head.length, ids: [], flushed: Promise.resolve(), named: false, failed: false };
+  }
+
+  /** A segment written full of zeros past its header, flushed, its name on disk (prepare). */
+  private async createSegment(): Promise<Segment> {
+    const { path, fd, gen, head } = this.newSegmentFile();
+    try {
+      const zeros = Buffer.alloc(Math.min(1024 * 1024, this.segmentBytes));
+      const write = (buf: Buffer, pos: number): Promise<void> =>
+        new Promise((resolve, reject) => fs.write(fd, buf, 0, buf.length, pos, (err) => (err ? reject(err) : resolve())));
+      await write(head, 0);
+      for (let pos = head.length; pos < this.segmentBytes; pos += zeros.length) await write(zeros.subarray(0, this.segmentBytes - pos), pos);
+      await Promise.all([this.sync(fd), this.dirSync.sync()]);
+    } catch (err) {
+      fs.closeSync(fd);
+      await fsp.rm(path, { force: true });
+      throw err;
+    }
+    return { path, fd, gen, bytes: head.length, ids: [], flushed: Promise.resolve(), named: true, failed: false };
   }
 
   private seal(seg: Segment, delayMs = this.settleDelayMs): void {
