@@ -8,8 +8,11 @@
  * transport, 5 connections, 1,000 messages per session: src/deliver/smtp.ts). Nothing is written
  * to disk, no policy, no trace: not a gateway, a reference point for one. With --fsync DIR (target
  * `smtp-relay-fsync`) each message is first written to a new file in DIR and fsynced, then 250:
- * the least a durable relay on these libraries does (the files are never deleted). Messages the
- * next hop refuses are counted and logged, and the process exits 1 at shutdown if there were any.
+ * the straightforward durable relay on these libraries (the files are never deleted). With
+ * --journal DIR (target `smtp-relay-journal`) each message is appended to a per-process journal
+ * and the 250 waits for a flush shared by every message appended before it began (group commit,
+ * class Journal below). Messages the next hop refuses are counted and logged, and the process
+ * exits 1 at shutdown if there were any.
  * usage: node --import tsx bench/relay-ceiling.ts --port 2611 --next-hop 2600 (bench/run.sh runs it
  * in as many cluster workers as mailgate has receive workers: in-cluster.ts)
  * Touches: listens on 127.0.0.1:PORT, connects to 127.0.0.1:NEXT_HOP. Stops on SIGTERM/SIGINT.
