@@ -9,7 +9,8 @@
  *                     never read as messages
  *   aside/<id>        corrupt or orphaned files, each with aside/<id>.reason (a text line)
  *   journal/<segment> commit journal segments: the bytes of recently committed small messages,
- *                     flushed once per group (journal.ts); deleted once their files are on disk
+ *                     flushed once per group (journal.ts); emptied for reuse once their files are
+ *                     on disk, deleted at a clean stop; replayed at start-up after a crash
  * A file in msg/ is the source of truth for an accepted message; queue rows are rebuilt from it.
  * Touches: the spool directory on disk, nothing else.
  * RFCs: none directly (message bytes are opaque; RFC 5321 §6.1 responsibility is why it fsyncs).
