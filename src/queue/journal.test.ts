@@ -12,7 +12,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
@@ -23,6 +23,8 @@ import { recoverQueue } from './recover.ts';
 import { queueMessage, withQueueFixture } from './test-support.ts';
 
 const GEN = '0123456789abcdef';
+/** Above the largest pid_max Linux allows (2^22): no process has it, so its segments are replayed. */
+const GONE_PID = 4_194_305;
 const rec = (id: string, body: string): Buffer[] => {
   const payload = Buffer.from(body);
   return [recordHeader(GEN, id, [payload]), payload];
@@ -121,7 +123,7 @@ test('group flush: appends of one turn share a flush; an append made while a flu
   });
 });
 
-test('a failed flush refuses its appends; its segment is sealed, never reused, and deleted once settled', async () => {
+test('a failed flush refuses its appends and every later one of its segment; the segment is sealed, never reused, and deleted once settled', async () => {
   await withDirs(async (d) => {
     const h = heldSync();
     const errors: string[] = [];
@@ -129,16 +131,20 @@ test('a failed flush refuses its appends; its segment is sealed, never reused, a
     const a = j.append('A1', [Buffer.from('a')]);
     const b = j.append('B2', [Buffer.from('b')]);
     await tick();
+    const late = j.append('L3', [Buffer.from('l')]); // while the flush runs: the next batch, same segment
     h.flushes[0]?.fail(new Error('EIO (test)'));
     await assert.rejects(a, /EIO/);
     await assert.rejects(b, /EIO/);
-    assert.equal(j.stats.failedFlushes, 1);
+    // Its own flush could report success for blocks the failed one lost: refused without one.
+    await assert.rejects(late, /an earlier flush failed/);
+    assert.equal(h.flushes.length, 1);
+    assert.equal(j.stats.failedFlushes, 2);
     // The next append goes to a new segment; the failed one is settled and deleted, not kept.
     const c = j.append('C3', [Buffer.from('c')]);
     await tick();
     h.flushes.at(-1)?.release();
     await c;
-    for (let i = 0; i < 100 && j.stats.settled < 1; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 2000 && j.stats.settled < 1; i++) await new Promise((r) => setTimeout(r, 5));
     assert.equal(j.stats.settled, 1);
     assert.equal(j.stats.segments, 2);
     assert.equal(readdirSync(d.journal).length, 1, 'the failed segment is gone');
@@ -158,7 +164,7 @@ test('a settle that fails is tried again; the segment stays until it succeeds', 
     let failures = 2;
     d.sync.sync = () => (failures-- > 0 ? Promise.reject(new Error('EIO (test dir)')) : realSync());
     await j.append('KEPT', [Buffer.from('kept')]);
-    for (let i = 0; i < 200 && j.stats.settled < 1; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 2000 && j.stats.settled < 1; i++) await new Promise((r) => setTimeout(r, 5));
     assert.equal(j.stats.failedSettles, 2);
     assert.equal(errors.length, 2);
     assert.equal(j.stats.settled, 1, 'settled on the third try');
@@ -176,7 +182,7 @@ test('a full or old segment is sealed and settled: files still in msg/ flushed, 
     assert.equal(j.stats.segments, 1);
     await j.append('NEXT', [Buffer.from('next')]); // a new segment
     assert.equal(j.stats.segments, 2);
-    for (let i = 0; i < 100 && j.stats.settled < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 1000 && j.stats.settled < 2; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(j.stats.settled, 2, 'the full segment, then the one older than maxAgeMs');
     assert.equal(j.stats.filesFlushed, 1, 'only KEPT was still in msg/');
     assert.ok(d.sync.syncCount >= 1, 'msg/ fsynced before a segment is emptied');
@@ -200,7 +206,7 @@ test('a prepared segment is written full of zeros and flushed ahead; the next ap
     const size = 64 * 1024;
     const j = new CommitJournal(d.journal, d.msg, d.sync, { segmentBytes: size });
     j.prepare();
-    for (let i = 0; i < 200 && j.stats.prepared < 1; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 2000 && j.stats.prepared < 1; i++) await new Promise((r) => setTimeout(r, 5));
     const [name] = readdirSync(d.journal) as [string];
     const path = join(d.journal, name);
     assert.equal(statSync(path).size, size);
@@ -209,7 +215,7 @@ test('a prepared segment is written full of zeros and flushed ahead; the next ap
     assert.equal(j.stats.reused, 1, 'the append took the prepared segment');
     assert.deepEqual(parseSegment(readFileSync(path)).map((r) => r.id), ['P1']);
     assert.equal(statSync(path).size, size, 'into blocks already written: the file did not grow');
-    for (let i = 0; i < 200 && j.stats.prepared < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 2000 && j.stats.prepared < 2; i++) await new Promise((r) => setTimeout(r, 5));
     assert.equal(j.stats.prepared, 2, 'a spare again once the last free one was taken');
     await j.close();
     assert.deepEqual(readdirSync(d.journal), []);
@@ -228,17 +234,33 @@ test('replay: a missing or torn file comes back with the acknowledged bytes unle
     ]);
     // The crash cut the last record (never acknowledged): it is not restored.
     const tail = Buffer.concat(rec('CUT', 'a record whose flush never finished'));
-    writeFileSync(join(d.journal, '4242.1.1'), Buffer.concat([seg, tail.subarray(0, tail.length - 5)]));
-    writeFileSync(join(d.journal, '777.1.1'), Buffer.concat([segmentHeader(GEN), ...rec('OTHER', 'another process')]));
+    writeFileSync(join(d.journal, `${GONE_PID}.1.1`), Buffer.concat([seg, tail.subarray(0, tail.length - 5)]));
+    writeFileSync(join(d.journal, `${GONE_PID + 1}.1.1`), Buffer.concat([segmentHeader(GEN), ...rec('OTHER', 'another process')]));
     writeFileSync(join(d.msg, 'TORN'), 'torn mess');
     writeFileSync(join(d.msg, 'WHOLE'), 'whole message');
-    const report = await replayJournal({ journalDir: d.journal, msgDir: d.msg, tmpDir: d.tmp, msgDirSync: d.sync, isFinal: (id) => id === 'DONE', select: (s) => s.startsWith('4242.') });
-    assert.deepEqual(report, { segments: 1, records: 4, restored: 2 });
+    const report = await replayJournal({ journalDir: d.journal, msgDir: d.msg, tmpDir: d.tmp, msgDirSync: d.sync, isFinal: (id) => id === 'DONE', select: (s) => s.startsWith(`${GONE_PID}.`) });
+    assert.deepEqual(report, { segments: 1, skipped: 0, records: 4, restored: 2 });
     assert.equal(readFileSync(join(d.msg, 'MISSING'), 'utf8'), 'missing message');
     assert.equal(readFileSync(join(d.msg, 'TORN'), 'utf8'), 'torn message, whole in the journal');
     assert.equal(readFileSync(join(d.msg, 'WHOLE'), 'utf8'), 'whole message');
     assert.deepEqual(readdirSync(d.msg).sort(), ['MISSING', 'TORN', 'WHOLE']);
-    assert.deepEqual(readdirSync(d.journal), ['777.1.1'], "another process's segment is left to it");
+    assert.deepEqual(readdirSync(d.journal), [`${GONE_PID + 1}.1.1`], 'a segment not selected is left alone');
+  });
+});
+
+test("replay leaves alone a recent segment of another process that still runs (a worker outliving its primary), not an old one", async () => {
+  await withDirs(async (d) => {
+    mkdirSync(d.journal);
+    const live = `${process.ppid}.1.1`; // the test runner: alive
+    const stale = `${process.ppid}.1.2`;
+    writeFileSync(join(d.journal, live), Buffer.concat([segmentHeader(GEN), ...rec('LIVE1', 'still being written')]));
+    writeFileSync(join(d.journal, stale), Buffer.concat([segmentHeader(GEN), ...rec('OLD1', 'from before a reboot')]));
+    const old = new Date(Date.now() - 10 * 60_000);
+    utimesSync(join(d.journal, stale), old, old);
+    const report = await replayJournal({ journalDir: d.journal, msgDir: d.msg, tmpDir: d.tmp, msgDirSync: d.sync, isFinal: () => false });
+    assert.deepEqual(report, { segments: 1, skipped: 1, records: 1, restored: 1 });
+    assert.deepEqual(readdirSync(d.journal), [live]);
+    assert.deepEqual(readdirSync(d.msg), ['OLD1']);
   });
 });
 
@@ -249,7 +271,7 @@ test('replay never writes into an inode another name shares: a restored file is 
     // msg/LIVE (its reused file) can name one inode that holds LIVE's bytes.
     writeFileSync(join(d.msg, 'LIVE'), 'the live message');
     linkSync(join(d.msg, 'LIVE'), join(d.msg, 'DONE'));
-    writeFileSync(join(d.journal, '1.1.1'), Buffer.concat([segmentHeader(GEN), ...rec('LIVE', 'the live message'), ...rec('DONE', 'the delivered one')]));
+    writeFileSync(join(d.journal, `${GONE_PID}.1.1`), Buffer.concat([segmentHeader(GEN), ...rec('LIVE', 'the live message'), ...rec('DONE', 'the delivered one')]));
     const report = await replayJournal({ journalDir: d.journal, msgDir: d.msg, tmpDir: d.tmp, msgDirSync: d.sync, isFinal: () => false });
     assert.equal(report.restored, 1);
     assert.equal(readFileSync(join(d.msg, 'LIVE'), 'utf8'), 'the live message', 'LIVE keeps its bytes');

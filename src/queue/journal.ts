@@ -351,7 +351,7 @@ export class CommitJournal {
     try {
       for (let i = 0; i < seg.ids.length; i++) {
         if (await flushIfPresent(join(this.msgDir, seg.ids[i] as string))) this.stats.filesFlushed++;
-        // Most files are gone (a failed stat, ~1.5 µs): let the sessions run between batches of
+        // Most files are gone (a stat that finds nothing, ~1.5 µs): let the sessions run between batches of
         // them instead of holding the event loop for a whole segment's worth (~3,400 records).
         if (i % 128 === 127) await new Promise<void>((resolve) => setImmediate(resolve));
       }
@@ -366,7 +366,10 @@ export class CommitJournal {
         seg.gen = gen;
         this.free.push(seg);
       } else {
-        await fsp.unlink(seg.path);
+        await fsp.unlink(seg.path).catch((err: unknown) => {
+          // Gone already (a replay removed it after its process looked dead): nothing left to do.
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        });
         fs.closeSync(seg.fd);
       }
       this.stats.settled++;
@@ -389,8 +392,14 @@ export class CommitJournal {
 
   /** One segment's flush; a segment new in journal/ also needs the directory on disk. */
   private async flush(seg: Segment): Promise<void> {
+    // A flush after a failed one may report success for blocks that never reached the disk
+    // (Linux reports a writeback error once): nothing more is acknowledged from this segment.
+    if (seg.failed) throw new Error(`commit journal segment ${seg.path}: an earlier flush failed`);
     if (seg.named) return this.sync(seg.fd);
-    await Promise.all([this.sync(seg.fd), this.dirSync.sync()]);
+    // Both settle before this returns (a close must not meet an fsync in flight).
+    const [data, dir] = await Promise.allSettled([this.sync(seg.fd), this.dirSync.sync()]);
+    if (data.status === 'rejected') throw data.reason;
+    if (dir.status === 'rejected') throw dir.reason;
     seg.named = true;
   }
 
@@ -423,8 +432,9 @@ export class CommitJournal {
 
 /** fdatasync msg/<id> when it exists; false when it is gone (retired, deleted or set aside). */
 async function flushIfPresent(path: string): Promise<boolean> {
-  // Most are gone when a segment is settled: a failed stat costs a fifth of a failed open (no Error).
-  if (!fs.existsSync(path)) return false;
+  // Most are gone when a segment is settled: a stat that finds nothing costs a fifth of a failed
+  // open (no Error object); any other failure still throws.
+  if (fs.lstatSync(path, { throwIfNoEntry: false }) === undefined) return false;
   let fd: number;
   try {
     fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
@@ -443,6 +453,8 @@ async function flushIfPresent(path: string): Promise<boolean> {
 /** What replayJournal did, by count. */
 export interface ReplayReport {
   segments: number;
+  /** Segments left alone: their process still runs (a receive worker of an earlier gateway). */
+  skipped: number;
   records: number;
   /** Files written back from the journal (missing, or not the bytes acknowledged). */
   restored: number;
@@ -466,7 +478,7 @@ export interface ReplayDeps {
  * row is final), flushed, then msg/ is fsynced and the segments are deleted.
  */
 export async function replayJournal(deps: ReplayDeps): Promise<ReplayReport> {
-  const report: ReplayReport = { segments: 0, records: 0, restored: 0 };
+  const report: ReplayReport = { segments: 0, skipped: 0, records: 0, restored: 0 };
   let names: string[];
   try {
     names = (await fsp.readdir(deps.journalDir)).sort();
@@ -478,6 +490,10 @@ export async function replayJournal(deps: ReplayDeps): Promise<ReplayReport> {
   for (const name of names) {
     if (deps.select && !deps.select(name)) continue;
     const path = join(deps.journalDir, name);
+    if (await inUse(name, path)) {
+      report.skipped++;
+      continue;
+    }
     const records = parseSegment(await fsp.readFile(path));
     report.segments++;
     for (const rec of records) {
@@ -502,6 +518,51 @@ export async function replayJournal(deps: ReplayDeps): Promise<ReplayReport> {
   await deps.msgDirSync.sync();
   for (const path of done) await fsp.unlink(path);
   return report;
+}
+
+/** How recently a segment of a live process must have changed for a replay to leave it alone. */
+const LIVE_SEGMENT_MS = 60_000;
+
+/**
+ * True when the segment's process (its name starts with the pid) is another process that still
+ * runs and the segment changed in the last minute, since this boot: a receive worker that
+ * outlived its primary (a kill -9 of the primary alone) settles its own segments as it stops;
+ * removing them under it would leave what it acknowledges meanwhile in no journal. An older
+ * segment, one written before the boot, or one whose pid is gone (or a zombie) is replayed. A
+ * segment left alone stays on disk and is replayed by a later start.
+ */
+async function inUse(name: string, path: string): Promise<boolean> {
+  const pid = Number(name.slice(0, name.indexOf('.')));
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !running(pid)) return false;
+  const st = await fsp.stat(path).catch(() => undefined);
+  // Written before this boot: whatever runs under that pid now is another process.
+  return st !== undefined && st.mtimeMs > bootTimeMs() && Date.now() - st.mtimeMs < LIVE_SEGMENT_MS;
+}
+
+/** True when `pid` is a process that runs (a zombie, dead but not yet reaped, does not). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const state = stat.charAt(stat.lastIndexOf(')') + 2);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true; // no /proc: what kill(pid, 0) said
+  }
+}
+
+/** When this machine booted (ms since the epoch; 0 when /proc/stat does not say). */
+function bootTimeMs(): number {
+  try {
+    const m = /^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'latin1'));
+    return m ? Number(m[1]) * 1000 : 0;
+  } catch {
+    return 0;
+  }
 }
 
 async function sameBytes(path: string, want: Buffer): Promise<boolean> {

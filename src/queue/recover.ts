@@ -56,7 +56,7 @@ export async function recoverQueue(deps: RecoverDeps): Promise<RecoverReport> {
   const { spool, store, clock, logger } = deps;
   // Before the scan: files a crash left short of what their journal acknowledged are written back.
   const journal = await spool.replayJournal(store.isFinalRow);
-  if (journal.segments > 0) logger.info(journal, 'commit journal replayed');
+  if (journal.segments > 0 || journal.skipped > 0) logger.info(journal, 'commit journal replayed');
   const scan = await spool.scan();
   const now = clock.now();
   const report: RecoverReport = {
