@@ -111,8 +111,8 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
     if (pid !== undefined) {
       const replay: Promise<void> = q.spool
         .replayJournal(q.store.isFinalRow, (segment) => segment.startsWith(`${pid}.`))
-        .then((r) => void (r.segments > 0 && logger.info({ pid, ...r }, 'commit journal of a stopped receive worker settled')))
-        .catch((err: unknown) => logger.error({ err, pid }, 'commit journal of a stopped receive worker not settled: replayed at the next start'))
+        .then((r) => void (r.segments > 0 && logger.info({ worker: pid, ...r }, 'commit journal of a stopped receive worker settled')))
+        .catch((err: unknown) => logger.error({ err, worker: pid }, 'commit journal of a stopped receive worker not settled: replayed at the next start'))
         .finally(() => replays.delete(replay));
       replays.add(replay);
     }
