@@ -19,8 +19,9 @@
  *
  * A crash can leave segments behind: `replayJournal` (start-up recovery, before the spool scan;
  * and the queue owner for a receive worker that died) restores from them every message whose
- * file is missing or differs, unless its queue row is final (delivered, bounced or deleted by
- * the queue), then flushes and deletes them. A record is trusted only whole: its header names
+ * file is missing or differs (a new file, renamed into place), unless its queue row is final
+ * (delivered or bounced), then flushes and deletes them; a recent segment of another process
+ * that still runs is left to it (`inUse`). A record is trusted only whole: its header names
  * the segment's generation, the id, the length and the CRC-32 of the bytes; the first record
  * that fails ends the segment (a torn tail was never acknowledged).
  *
@@ -33,8 +34,8 @@
  * Flushes and failures: a new segment's name is made durable with it (journal/ is fsynced with
  * its first flush). A flush that fails refuses every append it covered (451) and retires its
  * segment (Linux reports a failed writeback once, so what the file holds is unknown): sealed at
- * once, deleted once settled, never reused. A settle that fails is tried again (retryMs) and,
- * at a stop, left for the next start.
+ * once, deleted once settled, never reused, and later appends to it are refused too. A settle
+ * that fails is tried again (retryMs) and, at a stop, left for the next start.
  * Limits, all duplicates and never a loss: a refused append's record stays in its segment, so a
  * crash before the segment is settled can deliver a message whose client got 451; a message
  * deleted by `queue delete` comes back if a crash or the death of its receive worker comes before
