@@ -1,6 +1,7 @@
 /**
  * @module queue/journal.test
- * The commit journal: its segment format read back whole and never past a torn or foreign record;
+ * The commit journal (journal.ts, journal-format.ts, journal-replay.ts): its segment format read
+ * back whole and never past a torn or foreign record;
  * group flushes (a 250 waits for a flush that began after its append); a failed flush refuses its
  * appends and retires its segment; sealing by size and age; settling (files still in msg/
  * flushed, the segment emptied for reuse, none left after close; a failed settle tried again);
@@ -18,7 +19,9 @@ import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { createLogger } from '../core/log.ts';
 import { DirSync } from './dir-sync.ts';
-import { CommitJournal, parseSegment, recordHeader, replayJournal, segmentHeader } from './journal.ts';
+import { CommitJournal } from './journal.ts';
+import { parseSegment, recordHeader, segmentHeader } from './journal-format.ts';
+import { replayJournal } from './journal-replay.ts';
 import { recoverQueue } from './recover.ts';
 import { queueMessage, withQueueFixture } from './test-support.ts';
 

@@ -17,20 +17,11 @@
  * spare segment written full of zeros (`prepare`), so that even a new segment's appends land in
  * allocated blocks and its flushes write no metadata. Disk: up to 6 segments of 8 MiB a process.
  *
- * A crash can leave segments behind: `replayJournal` (start-up recovery, before the spool scan;
- * and the queue owner for a receive worker that died) restores from them every message whose
- * file is missing or differs (a new file, renamed into place), unless its queue row is final
- * (delivered or bounced), then flushes and deletes them; a recent segment of another process
- * that still runs is left to it (`inUse`). A record is trusted only whole: its header names
- * the segment's generation, the id, the length and the CRC-32 of the bytes; the first record
- * that fails ends the segment (a torn tail was never acknowledged).
+ * A crash can leave segments behind: `replayJournal` (journal-replay.ts: start-up recovery, and
+ * the queue owner for a receive worker that died) restores from them every message whose file is
+ * missing or torn, unless its queue row is final, then deletes them. The segment format, and why
+ * a record is trusted only whole: journal-format.ts. The group flush itself: group-commit.ts.
  *
- * Segment format (journal/<pid>.<ms>.<seq>):
- * ```
- * "#MGJOURNAL 1 " gen "\n"                         gen: 16 hex digits, random per segment
- * "#MGJ " gen " " id " " length " " crc32 "\n"     then `length` bytes: the whole spool file
- * ...                                             (message + end record, spool-format.ts)
- * ```
  * Flushes and failures: a new segment's name is made durable with it (journal/ is fsynced with
  * its first flush). A flush that fails refuses every append it covered (451) and retires its
  * segment (Linux reports a failed writeback once, so what the file holds is unknown): sealed at
@@ -48,61 +39,9 @@
 import fs, { promises as fsp } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { DirSync } from './dir-sync.ts';
-import { SPOOL_NAME } from './spool-format.ts';
-
-const SEGMENT_MAGIC = '#MGJOURNAL 1 ';
-const RECORD_RE = /^#MGJ ([0-9a-f]{16}) ([A-Za-z0-9][A-Za-z0-9_-]{0,63}) (0|[1-9][0-9]{0,14}) (0|[1-9][0-9]{0,9})\n/;
-/** The longest record header: "#MGJ " + 16 + " " + 64 + " " + 15 + " " + 10 + "\n". */
-const MAX_HEADER = 5 + 16 + 1 + 64 + 1 + 15 + 1 + 10 + 1;
-
-/** One whole record read back from a segment. */
-export interface JournalRecord {
-  id: string;
-  /** The spool file's bytes. */
-  payload: Buffer;
-}
-
-/** The header of a segment with generation `gen`. */
-export function segmentHeader(gen: string): Buffer {
-  return Buffer.from(`${SEGMENT_MAGIC}${gen}\n`, 'latin1');
-}
-
-/** The header of a record of `id` whose payload is `parts`. */
-export function recordHeader(gen: string, id: string, parts: readonly Buffer[]): Buffer {
-  let length = 0;
-  let crc = 0;
-  for (const p of parts) {
-    length += p.length;
-    crc = crc32(p, crc);
-  }
-  return Buffer.from(`#MGJ ${gen} ${id} ${length} ${crc}\n`, 'latin1');
-}
-
-/** The whole records of a segment, in order; parsing stops at the first that is not whole. */
-export function parseSegment(buf: Buffer): JournalRecord[] {
-  const first = buf.indexOf(0x0a);
-  const head = first < 0 ? '' : buf.toString('latin1', 0, first + 1);
-  const m = /^#MGJOURNAL 1 ([0-9a-f]{16})\n$/.exec(head);
-  if (!m) return [];
-  const gen = m[1];
-  const out: JournalRecord[] = [];
-  let off = first + 1;
-  while (off < buf.length) {
-    const text = buf.toString('latin1', off, Math.min(buf.length, off + MAX_HEADER));
-    const r = RECORD_RE.exec(text);
-    if (!r || r[1] !== gen) break;
-    const start = off + r[0].length;
-    const length = Number(r[3]);
-    if (start + length > buf.length) break;
-    const payload = buf.subarray(start, start + length);
-    if (crc32(payload) !== Number(r[4])) break;
-    out.push({ id: r[2] as string, payload });
-    off = start + length;
-  }
-  return out;
-}
+import { GroupCommit } from './group-commit.ts';
+import { recordHeader, segmentHeader } from './journal-format.ts';
 
 export interface JournalOptions {
   /** A segment is sealed once it holds this many bytes (default 8 MiB). */
@@ -134,23 +73,6 @@ interface Segment {
   failed: boolean;
 }
 
-interface Batch {
-  segments: Set<Segment>;
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
-function newBatch(): Batch {
-  let resolve!: () => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { segments: new Set(), promise, resolve, reject };
-}
-
 /** Settled segments a process keeps for reuse. */
 const FREE_SEGMENTS = 4;
 
@@ -160,8 +82,8 @@ const fdatasync = (fd: number): Promise<void> => new Promise((resolve, reject) =
 export class CommitJournal {
   private current: Segment | undefined;
   private seq = 0;
-  private waiting: Batch | null = null;
-  private running = false;
+  /** The group flush: appends that arrive before a flush begins share it (group-commit.ts). */
+  private readonly commit = new GroupCommit<Segment>((segments) => this.flushGroup(segments));
   /** Sealed segments: their settle (done or not), and a way to start it without waiting for its delay. */
   private readonly settling = new Map<Promise<void>, () => void>();
   /** Settled segments kept for reuse. */
@@ -212,11 +134,10 @@ export class CommitJournal {
     seg.bytes += length;
     seg.ids.push(id);
     this.stats.records++;
-    const batch = this.waiting ?? this.startBatch();
-    batch.segments.add(seg);
-    seg.flushed = batch.promise.catch(() => undefined);
+    const flushed = this.commit.join(seg);
+    seg.flushed = flushed.catch(() => undefined);
     if (seg.bytes >= this.segmentBytes) this.seal(seg);
-    return batch.promise;
+    return flushed;
   }
 
   /**
@@ -382,15 +303,6 @@ export class CommitJournal {
     }
   }
 
-  private startBatch(): Batch {
-    const batch = newBatch();
-    this.waiting = batch;
-    // The next turn: every append of this turn joins the flush (and, under load, every append
-    // made while a flush runs joins the one after it).
-    if (!this.running) setImmediate(() => void this.run());
-    return batch;
-  }
-
   /** One segment's flush; a segment new in journal/ also needs the directory on disk. */
   private async flush(seg: Segment): Promise<void> {
     // A flush after a failed one may report success for blocks that never reached the disk
@@ -404,13 +316,10 @@ export class CommitJournal {
     seg.named = true;
   }
 
-  private async run(): Promise<void> {
-    const batch = this.waiting;
-    if (!batch) return;
-    this.waiting = null;
-    this.running = true;
+  /** The flush of a group: every segment its appends went to (usually one). */
+  private async flushGroup(items: ReadonlySet<Segment>): Promise<void> {
     this.stats.flushes++;
-    const segments = [...batch.segments];
+    const segments = [...items];
     // Every flush settles before anyone may close or rewrite a segment (allSettled, not all).
     const results = await Promise.allSettled(segments.map((seg) => this.flush(seg)));
     let failure: PromiseRejectedResult | undefined;
@@ -424,15 +333,13 @@ export class CommitJournal {
     });
     if (failure) {
       this.stats.failedFlushes++;
-      batch.reject(failure.reason);
-    } else batch.resolve();
-    this.running = false;
-    if (this.waiting) void this.run();
+      throw failure.reason;
+    }
   }
 }
 
 /** fdatasync msg/<id> when it exists; false when it is gone (retired, deleted or set aside). */
-async function flushIfPresent(path: string): Promise<boolean> {
+export async function flushIfPresent(path: string): Promise<boolean> {
   // Most are gone when a segment is settled: a stat that finds nothing costs a fifth of a failed
   // open (no Error object); any other failure still throws.
   if (fs.lstatSync(path, { throwIfNoEntry: false }) === undefined) return false;
@@ -451,136 +358,3 @@ async function flushIfPresent(path: string): Promise<boolean> {
   }
 }
 
-/** What replayJournal did, by count. */
-export interface ReplayReport {
-  segments: number;
-  /** Segments left alone: their process still runs (a receive worker of an earlier gateway). */
-  skipped: number;
-  records: number;
-  /** Files written back from the journal (missing, or not the bytes acknowledged). */
-  restored: number;
-}
-
-export interface ReplayDeps {
-  journalDir: string;
-  msgDir: string;
-  /** Where a restored file is written before it is renamed into msg/ (never into an existing inode). */
-  tmpDir: string;
-  msgDirSync: DirSync;
-  /** True when the queue row of `id` is final: its message needs no file any more. */
-  isFinal: (id: string) => boolean;
-  /** Only segments whose name passes (default: all; the queue owner passes a dead worker's pid). */
-  select?: (name: string) => boolean;
-}
-
-/**
- * Settle segments left by a process that is gone (see the module comment): every message of
- * them gets its acknowledged bytes in msg/ (written back when missing or different, unless its
- * row is final), flushed, then msg/ is fsynced and the segments are deleted.
- */
-export async function replayJournal(deps: ReplayDeps): Promise<ReplayReport> {
-  const report: ReplayReport = { segments: 0, skipped: 0, records: 0, restored: 0 };
-  let names: string[];
-  try {
-    names = (await fsp.readdir(deps.journalDir)).sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return report;
-    throw err;
-  }
-  const done: string[] = [];
-  for (const name of names) {
-    if (deps.select && !deps.select(name)) continue;
-    const path = join(deps.journalDir, name);
-    if (await inUse(name, path)) {
-      report.skipped++;
-      continue;
-    }
-    const records = parseSegment(await fsp.readFile(path));
-    report.segments++;
-    for (const rec of records) {
-      if (!SPOOL_NAME.test(rec.id)) continue;
-      report.records++;
-      const file = join(deps.msgDir, rec.id);
-      if (await sameBytes(file, rec.payload)) {
-        await flushIfPresent(file);
-      } else if (!deps.isFinal(rec.id)) {
-        // Into a new file, renamed over the name: after a crash on a file system without a journal
-        // msg/<id> can share its inode with another message's file (a reused one), which an
-        // overwrite in place would destroy.
-        const tmp = join(deps.tmpDir, `${rec.id}.replay`);
-        await writeDurably(tmp, rec.payload);
-        await fsp.rename(tmp, file);
-        report.restored++;
-      }
-    }
-    done.push(path);
-  }
-  if (done.length === 0) return report;
-  await deps.msgDirSync.sync();
-  for (const path of done) await fsp.unlink(path);
-  return report;
-}
-
-/** How recently a segment of a live process must have changed for a replay to leave it alone. */
-const LIVE_SEGMENT_MS = 60_000;
-
-/**
- * True when the segment's process (its name starts with the pid) is another process that still
- * runs and the segment changed in the last minute, since this boot: a receive worker that
- * outlived its primary (a kill -9 of the primary alone) settles its own segments as it stops;
- * removing them under it would leave what it acknowledges meanwhile in no journal. An older
- * segment, one written before the boot, or one whose pid is gone (or a zombie) is replayed. A
- * segment left alone stays on disk and is replayed by a later start.
- */
-async function inUse(name: string, path: string): Promise<boolean> {
-  const pid = Number(name.slice(0, name.indexOf('.')));
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !running(pid)) return false;
-  const st = await fsp.stat(path).catch(() => undefined);
-  // Written before this boot: whatever runs under that pid now is another process.
-  return st !== undefined && st.mtimeMs > bootTimeMs() && Date.now() - st.mtimeMs < LIVE_SEGMENT_MS;
-}
-
-/** True when `pid` is a process that runs (a zombie, dead but not yet reaped, does not). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const state = stat.charAt(stat.lastIndexOf(')') + 2);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return true; // no /proc: what kill(pid, 0) said
-  }
-}
-
-/** When this machine booted (ms since the epoch; 0 when /proc/stat does not say). */
-function bootTimeMs(): number {
-  try {
-    const m = /^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'latin1'));
-    return m ? Number(m[1]) * 1000 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-async function sameBytes(path: string, want: Buffer): Promise<boolean> {
-  try {
-    return (await fsp.readFile(path)).equals(want);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
-}
-
-async function writeDurably(path: string, bytes: Buffer): Promise<void> {
-  const handle = await fsp.open(path, 'w', 0o600);
-  try {
-    await handle.writeFile(bytes);
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
-}

@@ -21,7 +21,8 @@ import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { DirSync } from './dir-sync.ts';
 import { FilePool } from './file-pool.ts';
-import { CommitJournal, replayJournal, type JournalOptions, type ReplayReport } from './journal.ts';
+import { CommitJournal, type JournalOptions } from './journal.ts';
+import { replayJournal, type ReplayReport } from './journal-replay.ts';
 import { SpoolWriter } from './spool-writer.ts';
 import {
   SPOOL_NAME,

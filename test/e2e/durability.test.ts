@@ -24,7 +24,7 @@ import { applyConfig, baseConfig, freePort, removeDir, startGateway, tempDir, ty
 import { openDatabase } from '../../src/core/sqlite.ts';
 import { getTrace, searchTrace } from '../../src/trace/index.ts';
 import { QueueStore } from '../../src/queue/index.ts';
-import { parseSegment } from '../../src/queue/journal.ts';
+import { parseSegment } from '../../src/queue/journal-format.ts';
 
 const FROM = 'printer@example.com';
 const TO = 'user@example.com';
