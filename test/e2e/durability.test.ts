@@ -258,14 +258,39 @@ async function assertDeliveredExactlyOnce(s: Setup, gw: Gateway, sink: Sink, tag
   return got;
 }
 
-test('kill -9 of a 2-worker gateway mid-stream: every acknowledged message is delivered exactly once', { timeout: 120_000 }, async () => {
+/** One scenario: its data dir, tag, gateway and next hop (`gw` and `sink` change as it restarts). */
+interface Run {
+  s: Setup;
+  tag: string;
+  gw: Gateway;
+  sink?: Sink | undefined;
+}
+
+/** Run a scenario against a fresh gateway (next hop down); whatever it started is stopped and its data dir removed. */
+async function scenario(tagPrefix: string, fn: (r: Run) => Promise<void>): Promise<void> {
   const s = await setup();
-  const tag = `k9${Date.now().toString(36)}`;
-  let gw = await start(s);
-  let sink: Sink | undefined;
+  const r: Run = { s, tag: `${tagPrefix}${Date.now().toString(36)}`, gw: await start(s) };
   try {
+    await fn(r);
+  } finally {
+    await r.gw.stop();
+    await r.sink?.close();
+    removeDir(s.dir);
+  }
+}
+
+/** The next hop comes up and the gateway starts again: every acknowledged message arrives exactly once. */
+async function restartAndDeliver(r: Run, load: LoadResult): Promise<Map<string, number>> {
+  r.sink = await startSink(r.s.nextHop);
+  r.gw = await start(r.s);
+  return assertDeliveredExactlyOnce(r.s, r.gw, r.sink, r.tag, load);
+}
+
+test('kill -9 of a 2-worker gateway mid-stream: every acknowledged message is delivered exactly once', { timeout: 120_000 }, async () => {
+  await scenario('k9', async (r) => {
+    const { s, tag } = r;
     const t0 = Date.now();
-    const load = await sendLoadKilledAfter(gw, s.ports.mx, tag, 120);
+    const load = await sendLoadKilledAfter(r.gw, s.ports.mx, tag, 120);
     const sent = load.acked.size + load.unacked.size;
     console.log(`kill -9 load: ${load.acked.size} acknowledged, ${load.unacked.size} unacknowledged, ${300 - sent} never sent, ${Date.now() - t0} ms`);
     assert.ok(load.acked.size >= 100, `only ${load.acked.size} acknowledged before the kill`);
@@ -275,29 +300,20 @@ test('kill -9 of a 2-worker gateway mid-stream: every acknowledged message is de
     const lost = [...load.acked.values()].filter((id) => !onDisk.has(id));
     assert.deepEqual(lost, [], 'acknowledged messages missing from spool/msg after kill -9');
 
-    sink = await startSink(s.nextHop);
     const t1 = Date.now();
-    gw = await start(s);
-    const got = await assertDeliveredExactlyOnce(s, gw, sink, tag, load);
+    const got = await restartAndDeliver(r, load);
     console.log(`after restart: ${got.size} delivered (${load.acked.size} acknowledged) in ${Date.now() - t1} ms`);
     withDb(s.dir, (db) => {
-      const rows = searchTrace(db, { limit: 1000 }).filter((r) => r.subject?.startsWith(`${tag}-`));
-      for (const id of load.acked.values()) assert.ok(rows.some((r) => r.id === id), `searchTrace finds ${id}`);
+      const rows = searchTrace(db, { limit: 1000 }).filter((row) => row.subject?.startsWith(`${tag}-`));
+      for (const id of load.acked.values()) assert.ok(rows.some((row) => row.id === id), `searchTrace finds ${id}`);
     });
-  } finally {
-    await gw.stop();
-    await sink?.close();
-    removeDir(s.dir);
-  }
+  });
 });
 
 test('a receive worker killed with -9: the queue owner settles its commit journal, a new worker takes over, and what it acknowledged is delivered once', { timeout: 120_000 }, async () => {
-  const s = await setup();
-  const tag = `kw${Date.now().toString(36)}`;
-  let gw = await start(s);
-  let sink: Sink | undefined;
-  try {
-    const primary = gw.proc.pid as number;
+  await scenario('kw', async (r) => {
+    const { s, tag } = r;
+    const primary = r.gw.proc.pid as number;
     const workers = (): number[] =>
       readFileSync(`/proc/${primary}/task/${primary}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
     await waitUntil('two receive workers', () => workers().length === 2, 10_000);
@@ -331,34 +347,25 @@ test('a receive worker killed with -9: the queue owner settles its commit journa
     assert.ok(killed, 'the worker was killed');
     // Nothing listens on the next hop: the acknowledged messages wait in msg/, and the dead
     // worker's segments (files it wrote, never flushed by it) are settled by the owner.
-    const settledLine = (): string => gw.log().split('\n').find((l) => l.includes('commit journal of a stopped receive worker settled') && l.includes(`"worker":${victim}`)) ?? '';
-    await waitUntil("the owner to settle the dead worker's journal", () => settledLine() !== '', 15_000, () => gw.log().slice(-2000));
+    const settledLine = (): string => r.gw.log().split('\n').find((l) => l.includes('commit journal of a stopped receive worker settled') && l.includes(`"worker":${victim}`)) ?? '';
+    await waitUntil("the owner to settle the dead worker's journal", () => settledLine() !== '', 15_000, () => r.gw.log().slice(-2000));
     assert.match(settledLine(), /"records":[1-9]/, `the dead worker had acknowledged messages in its journal: ${settledLine()}`);
     assert.deepEqual(spoolFiles(s.dir, 'journal').filter((f) => f.startsWith(`${victim}.`)), [], 'no segment of the dead worker left');
     await waitUntil('a new receive worker', () => workers().length === 2 && !workers().includes(victim), 10_000);
     const onDisk = new Set(spoolFiles(s.dir, 'msg'));
     assert.deepEqual([...load.acked.values()].filter((id) => !onDisk.has(id)), [], 'acknowledged messages on disk');
-    await gw.stop();
+    await r.gw.stop();
     assert.deepEqual(spoolFiles(s.dir, 'journal'), [], 'a graceful stop leaves no segment');
 
-    sink = await startSink(s.nextHop);
-    gw = await start(s);
-    await assertDeliveredExactlyOnce(s, gw, sink, tag, load);
-  } finally {
-    await gw.stop();
-    await sink?.close();
-    removeDir(s.dir);
-  }
+    await restartAndDeliver(r, load);
+  });
 });
 
 test('kill -9, then every message file the crash left unflushed lost or torn (as a power cut may): the commit journal brings back every acknowledged message, delivered once', { timeout: 120_000 }, async () => {
-  const s = await setup();
-  const tag = `pc${Date.now().toString(36)}`;
-  let gw = await start(s);
-  let sink: Sink | undefined;
-  try {
+  await scenario('pc', async (r) => {
+    const { s, tag } = r;
     const t0 = Date.now();
-    const load = await sendLoadKilledAfter(gw, s.ports.mx, tag, 60);
+    const load = await sendLoadKilledAfter(r.gw, s.ports.mx, tag, 60);
     // A segment is settled (its files flushed) 1 s after it is sealed, at the earliest 5 s after
     // its first record (8 MiB are far away): within 5.5 s, no acknowledged message's file was.
     assert.ok(Date.now() - t0 < 5500, `the load took ${Date.now() - t0} ms`);
@@ -368,27 +375,18 @@ test('kill -9, then every message file the crash left unflushed lost or torn (as
     const msgDir = join(s.dir, 'spool', 'msg');
     spoolFiles(s.dir, 'msg').forEach((f, i) => (i % 2 === 0 ? rmSync(join(msgDir, f)) : truncateSync(join(msgDir, f), 10)));
 
-    sink = await startSink(s.nextHop);
-    gw = await start(s);
-    await assertDeliveredExactlyOnce(s, gw, sink, tag, load);
-    const replayed = gw.log().split('\n').find((l) => l.includes('commit journal replayed')) ?? '';
+    await restartAndDeliver(r, load);
+    const replayed = r.gw.log().split('\n').find((l) => l.includes('commit journal replayed')) ?? '';
     assert.match(replayed, /"restored":[1-9]/, `the journal restored files: ${replayed}`);
-  } finally {
-    await gw.stop();
-    await sink?.close();
-    removeDir(s.dir);
-  }
+  });
 });
 
 test('a truncated spool file is moved aside with a reason and never delivered', { timeout: 60_000 }, async () => {
-  const s = await setup();
-  const tag = `tr${Date.now().toString(36)}`;
-  let gw = await start(s);
-  let sink: Sink | undefined;
-  try {
+  await scenario('tr', async (r) => {
+    const { s, tag } = r;
     const load = await sendLoad({ port: s.ports.mx, tag, total: 3, connections: 1, perConnection: 3, deadlineMs: 15_000 });
     assert.equal(load.acked.size, 3, 'three messages queued');
-    await gw.stop();
+    await r.gw.stop();
     const [victimSubject, victimId] = [...load.acked][0] as [string, string];
     const [, sourceId] = [...load.acked][1] as [string, string];
     const victimPath = join(s.dir, 'spool', 'msg', victimId);
@@ -401,16 +399,16 @@ test('a truncated spool file is moved aside with a reason and never delivered', 
     const source = readFileSync(join(s.dir, 'spool', 'msg', sourceId));
     writeFileSync(join(s.dir, 'spool', 'msg', orphanId), source.subarray(0, source.length - 5));
 
-    sink = await startSink(s.nextHop);
-    gw = await start(s);
+    r.sink = await startSink(s.nextHop);
+    r.gw = await start(s);
     const good = [...load.acked].slice(1).map(([subject]) => subject);
-    await waitUntil('the two intact messages at the sink', () => good.every((x) => deliveredCounts(sink as Sink, tag).has(x)), 30_000, () => gw.log());
+    await waitUntil('the two intact messages at the sink', () => good.every((x) => deliveredCounts(r.sink as Sink, tag).has(x)), 30_000, () => r.gw.log());
     await waitUntil('an empty spool/msg', () => spoolFiles(s.dir, 'msg').length === 0, 10_000);
     await sleep(1500);
-    const got = deliveredCounts(sink, tag);
+    const got = deliveredCounts(r.sink, tag);
     assert.equal(got.get(victimSubject), undefined, 'the truncated message is never delivered');
     assert.equal(got.size, 2, `only the intact messages arrive: ${[...got.keys()].join(', ')}`);
-    assert.ok(!sink.messages.some((m) => m.raw.includes(victimSubject)), 'no part of the truncated message left');
+    assert.ok(!r.sink.messages.some((m) => m.raw.includes(victimSubject)), 'no part of the truncated message left');
     const aside = spoolFiles(s.dir, 'aside');
     for (const id of [victimId, orphanId]) {
       assert.ok(aside.includes(id), `aside/${id} exists (aside: ${aside.join(', ')})`);
@@ -424,22 +422,15 @@ test('a truncated spool file is moved aside with a reason and never delivered', 
       assert.match(row?.lastError ?? '', /spool file missing or corrupt/);
       assert.equal(new QueueStore(db).get(orphanId), undefined, 'no row is built from a corrupt file');
     });
-  } finally {
-    await gw.stop();
-    await sink?.close();
-    removeDir(s.dir);
-  }
+  });
 });
 
 test('graceful stop (SIGTERM) under load: acknowledged messages survive and are delivered after restart', { timeout: 90_000 }, async () => {
-  const s = await setup();
-  const tag = `st${Date.now().toString(36)}`;
-  let gw = await start(s);
-  let sink: Sink | undefined;
-  try {
+  await scenario('st', async (r) => {
+    const { s, tag } = r;
     let stopped: Promise<void> | undefined;
     let stopStarted = 0;
-    const first = gw;
+    const first = r.gw;
     const t0 = Date.now();
     const load = await sendLoad({
       port: s.ports.mx,
@@ -470,14 +461,8 @@ test('graceful stop (SIGTERM) under load: acknowledged messages survive and are 
       for (const id of load.acked.values()) assert.ok(getTrace(db, id), `trace row for ${id} written before exit`);
     });
 
-    sink = await startSink(s.nextHop);
-    gw = await start(s);
-    await assertDeliveredExactlyOnce(s, gw, sink, tag, load);
-  } finally {
-    await gw.stop();
-    await sink?.close();
-    removeDir(s.dir);
-  }
+    await restartAndDeliver(r, load);
+  });
 });
 
 /** Every `${tag}-N` in a delivered message: its subject, Message-ID and body name one message. */
