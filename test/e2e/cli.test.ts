@@ -136,7 +136,9 @@ test('queue verbs on deferred mail, then delivery; trace search and show', async
       const l = cli(data, ['queue', 'list', '--state', 'deferred', '--format', 'json']);
       const rows = JSON.parse(l.stdout || '[]') as Array<{ id: string; lastError: string }>;
       return rows.length === 2 ? rows : undefined;
-    });
+      // Each look spawns the CLI (seconds apiece when CI runs every test file at once: once it
+      // took more than 15 s to see both deferred).
+    }, 30_000);
     assert.ok(deferred.every((r) => r.lastError.length > 0), 'the deferral reason is kept');
     assert.equal(cli(data, ['queue', 'hold', idA]).code, 0);
     assert.match(cli(data, ['queue', 'show', idA]).stdout, /hold/);
