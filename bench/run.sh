@@ -17,6 +17,8 @@
 #   MAILGATE_WORKERS=0             serve --workers (0 = one per core)
 #   SKIP_BUILD=1                   use dist/ as it is
 #   PROFILE=1                      mailgate started with --cpu-prof (profiles in $PB/prof)
+#   PHASES=1                       the latency client also times each step (p50/p99 per step, in
+#                                  $OUT/logs/latency-TARGET.log)
 #   BASELINE_DIST=/path/to/dist    adds targets mailgate-off-baseline / mailgate-full-baseline: another
 #                                  build (e.g. before a change), interleaved in the same rounds
 set -uo pipefail
@@ -196,7 +198,7 @@ measure() { # target round
   if [ -n "$l2" ]; then LOADS=("$l2"); bench "$t" "$PORT" "$drain"; fi  # (2) one session
   sync
   (cd "$ROOT" && timeout "$RUN_TIMEOUT" "${TSX[@]}" bench/latency.ts --port "$PORT" -n "$latn" --bytes "$MSG_BYTES" \
-    --from "$FROM" --to "$RCPT" --target "$t" --round "$round") >>"$LATCSV" 2>>"$LOGDIR/latency-$t.log"
+    --from "$FROM" --to "$RCPT" --target "$t" --round "$round" ${PHASES:+--phases}) >>"$LATCSV" 2>>"$LOGDIR/latency-$t.log"
   tail -1 "$LATCSV" >&2
   if [ "$IDLE_N" -gt 0 ] && [[ $t != smtp-* ]]; then                 # (3) idle connections during (1)
     local ready=$OUT/idle.ready ipid
