@@ -16,6 +16,8 @@ import type { Runtime } from './runtime.ts';
 
 export interface Receiver {
   listeners(): RunningListener[];
+  /** SMTP sessions open on every listener of this process. */
+  openSessions(): number;
   close(): Promise<void>;
 }
 
@@ -53,6 +55,11 @@ export async function startReceiver(rt: Runtime, deps: SmtpDeps): Promise<Receiv
   });
   return {
     listeners: () => [...running.values()].map((r) => r.l),
+    openSessions: () => {
+      let n = 0;
+      for (const r of running.values()) n += r.l.handlers.sessions.size;
+      return n;
+    },
     async close() {
       await chain;
       await Promise.all([...running.values()].map((r) => r.l.close()));

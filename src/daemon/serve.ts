@@ -84,6 +84,8 @@ async function serveSingle(opts: ServeOptions): Promise<void> {
   const owner = await startQueueOwner(rt, q.spool, q.store, q.acceptor, q.registrar);
   wake = () => owner.scheduler.wake();
   const receiver = await startReceiver(rt, smtpDeps(rt, q.smtpAcceptor));
+  // One session (or none) open: its 250 waits on the journal flush alone, run it on the loop.
+  q.spool.journal?.flushOnLoopWhen(() => receiver.openSessions() <= 1);
   logger.info({ version: rt.snapshot().version, workers: 1 }, 'mailgate ready');
   onSignals(async () => {
     await receiver.close();
@@ -141,6 +143,8 @@ async function serveWorker(opts: ServeOptions): Promise<void> {
   const q = await openWorkerQueue(rt, link.register);
   link.freeFiles = (names) => q.spool.pool?.give(names);
   const receiver = await startReceiver(rt, smtpDeps(rt, q.smtpAcceptor));
+  // One session (or none) open: its 250 waits on the journal flush alone, run it on the loop.
+  q.spool.journal?.flushOnLoopWhen(() => receiver.openSessions() <= 1);
   // The primary is gone (kill -9): stop taking mail; what was acknowledged is on disk already.
   process.on('disconnect', () => {
     void receiver

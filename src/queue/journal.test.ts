@@ -2,7 +2,8 @@
  * @module queue/journal.test
  * The commit journal (journal.ts, journal-format.ts, journal-replay.ts): its segment format read
  * back whole and never past a torn or foreign record;
- * group flushes (a 250 waits for a flush that began after its append); a failed flush refuses its
+ * group flushes (a 250 waits for a flush that began after its append), on the event loop or in the
+ * thread pool as the process's receiver says; a failed flush refuses its
  * appends and retires its segment; sealing by size and age; settling (files still in msg/
  * flushed, the segment emptied for reuse, none left after close; a failed settle tried again);
  * and replay after a crash: a message whose file is missing or torn is written back with the
@@ -123,6 +124,29 @@ test('group flush: appends of one turn share a flush; an append made while a flu
     for (let i = 0; i < 20 && !(await settled(closing)); i++) h.flushes.at(-1)?.release();
     await closing;
     assert.deepEqual(readdirSync(d.journal), []);
+  });
+});
+
+test('flushOnLoopWhen: a group flush runs on the event loop while the predicate says so (one session), in the thread pool otherwise; both make the appends durable', async () => {
+  await withDirs(async (d) => {
+    const j = new CommitJournal(d.journal, d.msg, d.sync);
+    let oneSession = true;
+    let asked = 0;
+    j.flushOnLoopWhen(() => {
+      asked++;
+      return oneSession;
+    });
+    await j.append('L1', [Buffer.from('alone')]);
+    assert.deepEqual([j.stats.flushes, j.stats.loopFlushes, asked], [1, 1, 1]);
+    oneSession = false;
+    await Promise.all([j.append('P1', [Buffer.from('busy 1')]), j.append('P2', [Buffer.from('busy 2')])]);
+    assert.deepEqual([j.stats.flushes, j.stats.loopFlushes, asked], [2, 1, 2], 'asked once per group flush; the pool flush is not counted as on the loop');
+    oneSession = true;
+    await j.append('L2', [Buffer.from('alone again')]);
+    assert.equal(j.stats.loopFlushes, 2);
+    const [name] = readdirSync(d.journal);
+    assert.deepEqual(parseSegment(readFileSync(join(d.journal, name as string))).map((r) => r.id), ['L1', 'P1', 'P2', 'L2']);
+    await j.close();
   });
 });
 

@@ -78,6 +78,21 @@ const FREE_SEGMENTS = 4;
 
 const fdatasync = (fd: number): Promise<void> => new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
 
+/**
+ * fdatasync on the event loop instead of in libuv's thread pool, for a group flush when nothing
+ * else waits for the loop (`flushOnLoopWhen`): with one SMTP session, the hand-off to a pool
+ * thread and the wake-up after it cost more than the flush itself, ~0.1–0.3 ms (load B +22 %,
+ * bench/README.md "Session 9"). With many sessions it would stall all of them (load A −13 %).
+ */
+const flushOnLoop = (fd: number): Promise<void> => {
+  try {
+    fs.fdatasyncSync(fd);
+    return Promise.resolve();
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
+};
+
 /** This process's commit journal: append + group flush; sealed segments are settled and reused or deleted. */
 export class CommitJournal {
   private current: Segment | undefined;
@@ -97,10 +112,12 @@ export class CommitJournal {
   private readonly settleDelayMs: number;
   private readonly retryMs: number;
   private readonly sync: (fd: number) => Promise<void>;
+  /** Whether a group flush may run on the event loop now (flushOnLoopWhen). */
+  private onLoopWhen: (() => boolean) | undefined;
   /** Fsyncs of journal/ after a segment is created there (coalesced). */
   private readonly dirSync: DirSync;
   /** Counters for tests and the line each process logs when it stops. */
-  readonly stats = { records: 0, flushes: 0, segments: 0, prepared: 0, reused: 0, settled: 0, filesFlushed: 0, failedFlushes: 0, failedSettles: 0 };
+  readonly stats = { records: 0, flushes: 0, loopFlushes: 0, segments: 0, prepared: 0, reused: 0, settled: 0, filesFlushed: 0, failedFlushes: 0, failedSettles: 0 };
 
   constructor(
     readonly dir: string,
@@ -181,6 +198,22 @@ export class CommitJournal {
       (err: unknown) => this.opts.onError?.(err, this.dir),
     );
     this.preparing = spare.finally(() => (this.preparing = undefined));
+  }
+
+  /**
+   * Let group flushes run on the event loop whenever `when()` is true: the process's receiver
+   * says so when it has at most one SMTP session open (nobody else to serve meanwhile).
+   */
+  flushOnLoopWhen(when: () => boolean): void {
+    this.onLoopWhen = when;
+  }
+
+  /** The flush of a group: the injected one, or fdatasync in the thread pool or on the loop. */
+  private groupSync(fd: number): Promise<void> {
+    if (this.opts.sync) return this.opts.sync(fd);
+    if (!this.onLoopWhen?.()) return fdatasync(fd);
+    this.stats.loopFlushes++;
+    return flushOnLoop(fd);
   }
 
   private segment(): Segment {
@@ -308,9 +341,9 @@ export class CommitJournal {
     // A flush after a failed one may report success for blocks that never reached the disk
     // (Linux reports a writeback error once): nothing more is acknowledged from this segment.
     if (seg.failed) throw new Error(`commit journal segment ${seg.path}: an earlier flush failed`);
-    if (seg.named) return this.sync(seg.fd);
+    if (seg.named) return this.groupSync(seg.fd);
     // Both settle before this returns (a close must not meet an fsync in flight).
-    const [data, dir] = await Promise.allSettled([this.sync(seg.fd), this.dirSync.sync()]);
+    const [data, dir] = await Promise.allSettled([this.groupSync(seg.fd), this.dirSync.sync()]);
     if (data.status === 'rejected') throw data.reason;
     if (dir.status === 'rejected') throw dir.reason;
     seg.named = true;

@@ -387,6 +387,8 @@ test('a truncated spool file is moved aside with a reason and never delivered', 
     const load = await sendLoad({ port: s.ports.mx, tag, total: 3, connections: 1, perConnection: 3, deadlineMs: 15_000 });
     assert.equal(load.acked.size, 3, 'three messages queued');
     await r.gw.stop();
+    // One session at a time: its 250s waited on journal flushes run on the event loop (journal.ts).
+    assert.match(r.gw.log(), /"loopFlushes":[1-9]/, 'a receive worker with one session flushed its journal on the loop');
     const [victimSubject, victimId] = [...load.acked][0] as [string, string];
     const [, sourceId] = [...load.acked][1] as [string, string];
     const victimPath = join(s.dir, 'spool', 'msg', victimId);
