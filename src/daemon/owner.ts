@@ -8,7 +8,7 @@
  * Touches: the spool, the SQLite store, next hops (through the agent).
  */
 import { systemClock } from '../core/clock.ts';
-import { QueueStore, Scheduler, Spool, createAcceptor, localRegistrar, pruneFinalRows, registerOrphans, type Acceptor, type Registrar, type RowHook } from '../queue/index.ts';
+import { QueueStore, Scheduler, Spool, createAcceptor, localRegistrar, pruneFinalRows, registerOrphans, type Acceptor, type Admission, type Registrar, type RowHook } from '../queue/index.ts';
 import { buildBounce, createDeliveryAgent, type ClosableDeliveryAgent } from '../deliver/index.ts';
 import { insertEventsSync, insertMessageSync, pruneTrace, retentionCutoff } from '../trace/index.ts';
 import type { Acceptor as SmtpAcceptor } from '../smtp/deps.ts';
@@ -31,6 +31,8 @@ export interface QueueParts {
 export interface OwnerQueueParts extends QueueParts {
   store: QueueStore;
   registrar: Registrar;
+  /** Where the registrar hands new rows straight into delivery: the scheduler, once it runs. */
+  admission: { to?: Admission };
 }
 
 /** The trace row and events of an accepted message commit in the same transaction as its queue row. */
@@ -58,9 +60,10 @@ export async function openOwnerQueue(rt: Runtime, notify: () => void): Promise<O
   const spool = openSpool(rt);
   await spool.init();
   const store = new QueueStore(rt.db);
-  const registrar = localRegistrar(store, traceRowHook);
+  const admission: { to?: Admission } = {};
+  const registrar = localRegistrar(store, traceRowHook, () => admission.to);
   const acceptor = createAcceptor({ spool, registrar, clock: systemClock, logger: rt.logger, notify });
-  return { spool, store, registrar, acceptor, smtpAcceptor: smtpAcceptorOf(acceptor) };
+  return { spool, store, registrar, acceptor, smtpAcceptor: smtpAcceptorOf(acceptor), admission };
 }
 
 /**
@@ -83,7 +86,8 @@ const ORPHAN_SCAN_MS = 30_000;
 const FREE_IDLE_MS = 60_000;
 
 /** Recover the spool and start delivering; `registrar` also registers orphaned spool files. */
-export async function startQueueOwner(rt: Runtime, spool: Spool, store: QueueStore, acceptor: Acceptor, registrar: Registrar): Promise<QueueOwner> {
+export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<QueueOwner> {
+  const { spool, store, acceptor, registrar } = q;
   const cfg = rt.snapshot().config;
   const agent = createDeliveryAgent({ routes: () => rt.snapshot().config.routes, dataDir: rt.paths.dir, hostname: rt.hostname(), logger: rt.logger });
   const scheduler = new Scheduler({
@@ -107,6 +111,7 @@ export async function startQueueOwner(rt: Runtime, spool: Spool, store: QueueSto
   // Only now: the recovery above replays and deletes every journal segment it finds.
   spool.journal?.prepare();
   scheduler.start();
+  q.admission.to = scheduler;
   const prune = async (): Promise<void> => {
     const { trace, queue } = rt.snapshot().config;
     try {

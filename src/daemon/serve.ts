@@ -81,8 +81,8 @@ async function serveSingle(opts: ServeOptions): Promise<void> {
   const rt = openRuntime(opts.data, logger);
   let wake = (): void => undefined;
   const q = await openOwnerQueue(rt, () => wake());
-  const owner = await startQueueOwner(rt, q.spool, q.store, q.acceptor, q.registrar);
-  wake = () => owner.scheduler.wake();
+  const owner = await startQueueOwner(rt, q);
+  wake = () => owner.scheduler.wakeForNew();
   const receiver = await startReceiver(rt, smtpDeps(rt, q.smtpAcceptor));
   // One session (or none) open: its 250 waits on the journal flush alone, run it on the loop.
   q.spool.journal?.flushOnLoopWhen(() => receiver.openSessions() <= 1);
@@ -100,8 +100,8 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
   ensureSelfSigned(rt.paths.dir, rt.hostname());
   let wake = (): void => undefined;
   const q = await openOwnerQueue(rt, () => wake()); // bounces the owner queues itself
-  const owner = await startQueueOwner(rt, q.spool, q.store, q.acceptor, q.registrar);
-  wake = () => owner.scheduler.wake();
+  const owner = await startQueueOwner(rt, q);
+  wake = () => owner.scheduler.wakeForNew();
   let stopping = false;
   // Each ack hands the worker as many reusable spool files as it just used (queue/file-pool.ts).
   const fork = (): void => serveWorkerLink(cluster.fork(), q.registrar, rt.trace, wake, (n) => q.spool.pool?.handOut(n) ?? []);

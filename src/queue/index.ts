@@ -32,7 +32,7 @@ export {
 } from './states.ts';
 export { QueueStore, formatOutcome, type QueueRow, type RcptRow, type RcptStatus, type SetStateOptions } from './store.ts';
 export { createAcceptor, type Acceptor, type AcceptorDeps, type AcceptMeta } from './accept.ts';
-export { localRegistrar, registrationOf, type Registrar, type Registration, type RowHook } from './register.ts';
+export { localRegistrar, registrationOf, type Admission, type Registrar, type Registration, type RowHook } from './register.ts';
 export { registerOrphans, type OrphanDeps } from './orphans.ts';
 export { Scheduler, type SchedulerOptions } from './scheduler.ts';
 export { pruneFinalRows } from './prune.ts';

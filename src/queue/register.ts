@@ -5,7 +5,8 @@
  * `localRegistrar` does it in this process through a RowBatcher (group commit: every message that
  * registers in the same event-loop turn shares one IMMEDIATE transaction, each in its own
  * savepoint). The daemon gives receive workers a registrar that sends the same Registration to
- * the queue owner over IPC instead, so exactly one process writes the queue tables.
+ * the queue owner over IPC instead, so exactly one process writes the queue tables. In the queue
+ * owner, a new row can go straight into delivery (`Admission`: inserted as active, no claim).
  * Touches: the SQLite database (queue tables, plus whatever the row hook writes).
  * RFCs: none.
  */
@@ -13,7 +14,7 @@ import type { Db } from '../core/sqlite.ts';
 import type { TraceEvent, TraceMessage } from '../trace/events.ts';
 import type { Disposition } from './contract.ts';
 import type { SpoolMeta } from './spool-format.ts';
-import type { QueueStore } from './store.ts';
+import type { QueueRow, QueueStore } from './store.ts';
 import { RowBatcher } from './row-batch.ts';
 
 /** Plain data (it crosses process boundaries): one committed spool file to register. */
@@ -46,12 +47,45 @@ export type Registrar = (r: Registration) => Promise<void>;
 /** Writes what rides with a queue row, inside its transaction; throwing rolls the row back. */
 export type RowHook = (db: Db, r: Registration) => void;
 
-/** A registrar writing into this process's database, group-committed per event-loop turn. */
-export function localRegistrar(store: QueueStore, hook?: RowHook): Registrar {
+/**
+ * The queue owner's scheduler, taking a new row straight into delivery: the row is inserted as
+ * active and handed over once committed, instead of inserted as incoming and claimed back by a
+ * query and an update in a transaction of their own (scheduler.ts).
+ */
+export interface Admission {
+  /** Reserve a delivery slot for a row about to be registered; false: register it as incoming. */
+  reserve(): boolean;
+  /** The row reserved for is committed as active: deliver it (the reserved slot is its). */
+  admit(row: QueueRow): void;
+  /** The row reserved for was not committed: the slot goes back. */
+  release(): void;
+  /** A row to deliver was committed as incoming (no slot was free): a claim should look. */
+  queued(): void;
+}
+
+/**
+ * A registrar writing into this process's database, group-committed per event-loop turn. With
+ * `admission` (the queue owner's scheduler, once it runs), a message to deliver goes straight into
+ * delivery when the scheduler has a free slot and no older due rows waiting.
+ */
+export function localRegistrar(store: QueueStore, hook?: RowHook, admission?: () => Admission | undefined): Registrar {
   const rows = RowBatcher.for(store.db);
-  return (r) =>
-    rows.register(() => {
-      store.insert(r.stored, r.disposition);
+  return (r) => {
+    // Decided once, outside the entry: a batch that fails runs its entries a second time.
+    const to = r.disposition === 'deliver' ? admission?.() : undefined;
+    const active = to?.reserve() === true;
+    const committed = rows.register(() => {
+      store.insert(r.stored, r.disposition, active);
       hook?.(store.db, r);
     });
+    if (!to) return committed;
+    if (!active) return committed.then(() => to.queued());
+    return committed.then(
+      () => to.admit(store.rowOf(r.stored, r.disposition, true)),
+      (err: unknown) => {
+        to.release();
+        throw err;
+      },
+    );
+  };
 }

@@ -1,7 +1,8 @@
 /**
  * @module queue/scheduler.test
  * The scheduler with a fake in-process agent: done, deferred with backoff, retry, bounce, null
- * sender, partial delivery, expiry, agent that throws, active window, and recover().
+ * sender, partial delivery, expiry, agent that throws, active window, recover(), and admission
+ * (a new row registered straight into delivery while a slot is free, claimed when none is).
  * Passes are driven with runOnce() and a FakeClock; nothing sleeps.
  * Touches: temporary directories and SQLite files.
  * RFCs: RFC 3463 (4.4.7), RFC 3464 (bounce is built by the injected builder).
@@ -13,9 +14,12 @@ import { text } from 'node:stream/consumers';
 import { silentLogger } from '../core/log.ts';
 import { openDatabase } from '../core/sqlite.ts';
 import type { BounceInfo, DeliveryAgent, DeliveryRequest, RecipientOutcome } from './contract.ts';
+import { createAcceptor } from './accept.ts';
+import { localRegistrar } from './register.ts';
 import { Scheduler } from './scheduler.ts';
 import { QueueStore } from './store.ts';
 import { fakeBounceBuilder, makeFixture, queueMessage, type QueueFixture } from './test-support.ts';
+import { newQueueId } from '../core/ids.ts';
 
 type Script = (rcpt: string, req: DeliveryRequest) => Pick<RecipientOutcome, 'status' | 'code' | 'reply'>;
 
@@ -270,6 +274,60 @@ test('start/stop: a started scheduler delivers on wake and stop waits for in-fli
     assert.equal(h.f.store.get(id)?.state, 'done');
   } finally {
     h.f.cleanup();
+  }
+});
+
+test('admission: a new row goes straight into delivery while a slot is free (no claim); with the window full it is registered as incoming and claimed when a slot frees', async () => {
+  const f = await makeFixture();
+  const held: Array<{ id: string; release: () => void }> = [];
+  const agent: DeliveryAgent = (req) =>
+    new Promise((resolve) => held.push({ id: req.queueId, release: () => resolve(req.recipients.map((rcpt) => ({ rcpt, status: 'delivered', reply: 'ok' }))) }));
+  const sched = new Scheduler({ ...baseOptions(f, []), agent, activeWindow: 2, pollMs: 60_000 });
+  let claims = 0;
+  const claimDue = f.store.claimDue.bind(f.store);
+  f.store.claimDue = (now, limit) => {
+    claims++;
+    return claimDue(now, limit);
+  };
+  const registrar = localRegistrar(f.store, undefined, () => sched);
+  const acceptor = createAcceptor({ spool: f.spool, registrar, clock: f.clock, trace: f.trace, notify: () => sched.wakeForNew() });
+  const accept = (n: number): Promise<string> => {
+    const w = acceptor.begin(newQueueId(f.clock.now()));
+    w.end(Buffer.from(`Subject: ${n}\r\n\r\nbody\r\n`));
+    return acceptor.accept(w, { receivedAt: f.clock.now(), envelope: { mailFrom: SENDER, rcptTo: ['a@x.test'] }, prependHeaders: '', facts: {} }, 'deliver');
+  };
+  const until = async (ok: () => boolean): Promise<void> => {
+    for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setImmediate(r));
+    assert.ok(ok());
+  };
+  try {
+    sched.start(); // its first pass finds the queue empty: admission is open
+    assert.equal(claims, 1);
+    const a = await accept(1);
+    const b = await accept(2);
+    await until(() => held.length === 2);
+    assert.deepEqual(held.map((x) => x.id), [a, b], 'both delivered at once');
+    assert.equal(f.store.get(a)?.state, 'active');
+    assert.equal(claims, 1, 'no claim for a row admitted straight into delivery');
+    const c = await accept(3); // the window (2) is full
+    assert.equal(f.store.get(c)?.state, 'incoming');
+    held[0]?.release();
+    await until(() => held.length === 3);
+    assert.equal(held[2]?.id, c, 'claimed as soon as a slot freed');
+    assert.ok(claims >= 2);
+    for (const x of held.slice(1)) x.release();
+    await until(() => [a, b, c].every((id) => f.store.get(id)?.state === 'done'));
+    // Stopped between a reservation and its commit: the row goes back to incoming, not left active.
+    await sched.stop();
+    assert.equal(sched.reserve(), false, 'no admission once stopped');
+    const d = await queueMessage(f, 'x', SENDER, ['b@x.test']);
+    f.store.setState(d, 'active');
+    sched.admit(f.store.get(d)!);
+    assert.equal(f.store.get(d)?.state, 'incoming');
+  } finally {
+    await sched.stop();
+    await f.spool.close();
+    f.cleanup();
   }
 });
 

@@ -7,6 +7,8 @@
  * queued to the sender unless the sender is null); otherwise deferred with exponential backoff.
  * Messages older than maxAgeSeconds turn their deferred recipients into failures (4.4.7).
  * Exactly one process per queue runs a scheduler; it calls recover() before start().
+ * Admission: the queue owner's registrar can insert a new message as active and hand it straight
+ * to the window (reserve/admit/release), when a slot is free and no claim found the window full.
  * Touches: the spool and queue tables (through Spool, QueueStore, Acceptor), the injected agent,
  * the trace sink, timers.
  * RFCs: RFC 5321 §4.5.4.1 (retry), §6.1 and §4.5.5 (bounces go to the reverse path, never to the
@@ -26,7 +28,7 @@ import {
 } from './attempt.ts';
 import type { BounceBuilder, DeliveryAgent, DeliveryRequest, RecipientOutcome } from './contract.ts';
 import { recoverQueue, type RecoverReport } from './recover.ts';
-import type { RowHook } from './register.ts';
+import type { Admission, RowHook } from './register.ts';
 import { RowBatcher } from './row-batch.ts';
 import type { Spool } from './spool.ts';
 import { isFinal, type QueueState } from './states.ts';
@@ -55,7 +57,7 @@ export interface SchedulerOptions {
 }
 
 /** Runs delivery passes over the queue. */
-export class Scheduler {
+export class Scheduler implements Admission {
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly acceptor: Acceptor;
   /** Outcomes of attempts that finish in the same turn are recorded in one transaction. */
@@ -63,6 +65,12 @@ export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private stopping = false;
+  /** Slots reserved for rows being registered (admission), not yet in flight. */
+  private reserved = 0;
+  /** The last claim filled the window: due rows may be waiting, so nothing is admitted. */
+  private backlog = true;
+  /** A new row was committed as incoming since the last pass (wakeForNew). */
+  private newIncoming = true;
 
   constructor(private readonly o: SchedulerOptions) {
     this.outcomeRows = RowBatcher.for(o.store.db);
@@ -131,21 +139,68 @@ export class Scheduler {
     return this.inFlight.size;
   }
 
+  /**
+   * Run a pass if a new row was committed as incoming since the last pass (`queued`): what the
+   * queue owner calls after registrations commit. Rows admitted straight into delivery need none.
+   */
+  wakeForNew(): void {
+    if (this.newIncoming) this.wake();
+  }
+
   private autoWake(): void {
     if (this.running) setImmediate(() => this.wake());
   }
 
   private claimAndStart(): number {
-    const free = this.o.activeWindow - this.inFlight.size;
+    this.newIncoming = false;
+    const free = this.o.activeWindow - this.inFlight.size - this.reserved;
     const rows = this.o.store.claimDue(this.o.clock.now(), free);
-    for (const row of rows) {
-      const p = this.attemptSafely(row).finally(() => {
-        this.inFlight.delete(row.id);
-        if (rows.length === free) this.autoWake(); // the window was full: more may be due
-      });
-      this.inFlight.set(row.id, p);
-    }
+    // The window was filled: more may be due, and new rows wait behind them (no admission).
+    this.backlog = rows.length >= free;
+    for (const row of rows) this.launch(row);
     return rows.length;
+  }
+
+  private launch(row: QueueRow): void {
+    const p = this.attemptSafely(row).finally(() => {
+      this.inFlight.delete(row.id);
+      // A slot is free: claim if due rows may be waiting (the window was full, or new ones came).
+      if (this.backlog || this.newIncoming) this.autoWake();
+    });
+    this.inFlight.set(row.id, p);
+  }
+
+  /**
+   * Admission (register.ts): a slot for a new row, which is then inserted as active and handed to
+   * `admit` once committed: no claim query, no update, no transaction of its own, no meta parsed
+   * back. Refused while stopped, while the window is full, or while the last claim filled the
+   * window (older due rows go first: they are claimed in order).
+   */
+  reserve(): boolean {
+    if (!this.running || this.stopping || this.backlog) return false;
+    if (this.inFlight.size + this.reserved >= this.o.activeWindow) return false;
+    this.reserved++;
+    return true;
+  }
+
+  queued(): void {
+    this.newIncoming = true;
+  }
+
+  release(): void {
+    if (this.reserved > 0) this.reserved--;
+  }
+
+  admit(row: QueueRow): void {
+    this.release();
+    if (!this.stopping) return this.launch(row);
+    // Stopped between the reservation and the commit: back to incoming for the next claim
+    // (a crash here leaves it active, which recovery turns back to incoming as well).
+    try {
+      this.o.store.setState(row.id, 'incoming', { now: this.o.clock.now() });
+    } catch (err) {
+      this.o.logger.error({ err, queueId: row.id }, 'could not return an admitted message to incoming; left active until restart');
+    }
   }
 
   private async attemptSafely(row: QueueRow): Promise<void> {

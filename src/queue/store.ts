@@ -72,6 +72,12 @@ function toRow(r: RawMessage): QueueRow {
   };
 }
 
+/** The state a new row is inserted in. */
+function insertState(disposition: Disposition, active: boolean): QueueState {
+  if (disposition === 'hold') return 'hold';
+  return active ? 'active' : 'incoming';
+}
+
 /** "code enhanced text" for a reply, skipping missing parts. */
 export function formatOutcome(o: RecipientOutcome): string {
   return [o.code, o.enhanced, o.reply].filter((p) => p !== undefined && p !== '').join(' ');
@@ -107,9 +113,12 @@ export class QueueStore {
     return this.db.inTransaction ? fn() : (this.immediate(fn) as T);
   }
 
-  /** Insert a message and its recipients (state incoming, or hold for disposition 'hold'). */
-  insert(meta: SpoolMeta, disposition: Disposition): void {
-    const state: QueueState = disposition === 'hold' ? 'hold' : 'incoming';
+  /**
+   * Insert a message and its recipients: state incoming, hold for disposition 'hold', or active
+   * when the scheduler took it straight into delivery (`active`, see register.ts).
+   */
+  insert(meta: SpoolMeta, disposition: Disposition, active = false): void {
+    const state = insertState(disposition, active);
     this.tx(() => {
       this.sql.insertMessage.run({
         id: meta.id,
@@ -123,6 +132,22 @@ export class QueueStore {
       });
       for (const rcpt of meta.envelope.rcptTo) this.sql.insertRcpt.run(meta.id, rcpt);
     });
+  }
+
+  /** The row `insert(meta, disposition, active)` writes, as `get` would read it back. */
+  rowOf(meta: SpoolMeta, disposition: Disposition, active = false): QueueRow {
+    return {
+      id: meta.id,
+      state: insertState(disposition, active),
+      receivedAt: meta.receivedAt,
+      nextAttempt: meta.receivedAt,
+      attempts: 0,
+      mailFrom: meta.envelope.mailFrom,
+      size: meta.size,
+      meta: { ...meta, disposition },
+      lastError: null,
+      updatedAt: meta.receivedAt,
+    };
   }
 
   /** One message row, or undefined. */
