@@ -59,14 +59,16 @@ export interface Admission {
   admit(row: QueueRow): void;
   /** The row reserved for was not committed: the slot goes back. */
   release(): void;
-  /** A row to deliver was committed as incoming (no slot was free): a claim should look. */
+  /** A row to deliver was committed as incoming (no slot given): a claim should look. */
   queued(): void;
 }
 
 /**
  * A registrar writing into this process's database, group-committed per event-loop turn. With
  * `admission` (the queue owner's scheduler, once it runs), a message to deliver goes straight into
- * delivery when the scheduler has a free slot and no older due rows waiting.
+ * delivery when the scheduler gives it a slot (see Scheduler.reserve). Once the row is committed
+ * the registration resolves, whatever happens to the hand-over: a rejection would have the
+ * caller move aside the file of a queued message.
  */
 export function localRegistrar(store: QueueStore, hook?: RowHook, admission?: () => Admission | undefined): Registrar {
   const rows = RowBatcher.for(store.db);
@@ -79,13 +81,25 @@ export function localRegistrar(store: QueueStore, hook?: RowHook, admission?: ()
       hook?.(store.db, r);
     });
     if (!to) return committed;
-    if (!active) return committed.then(() => to.queued());
+    if (!active) return committed.then(() => handOver(() => to.queued()));
     return committed.then(
-      () => to.admit(store.rowOf(r.stored, r.disposition, true)),
+      () => handOver(() => to.admit(store.rowOf(r.stored, r.disposition, true))),
       (err: unknown) => {
         to.release();
         throw err;
       },
     );
   };
+}
+
+/**
+ * After the commit: never throws (the row is queued; recovery turns a row left active back to
+ * incoming at the next start). Admission's own methods do not throw; this is the backstop.
+ */
+function handOver(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // Nothing to undo here: the row is committed and a claim or the next start picks it up.
+  }
 }

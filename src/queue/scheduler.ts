@@ -152,9 +152,9 @@ export class Scheduler implements Admission {
   }
 
   private claimAndStart(): number {
-    this.newIncoming = false;
     const free = this.o.activeWindow - this.inFlight.size - this.reserved;
     const rows = this.o.store.claimDue(this.o.clock.now(), free);
+    this.newIncoming = false; // only once the claim looked (a claim that throws leaves it set)
     // The window was filled: more may be due, and new rows wait behind them (no admission).
     this.backlog = rows.length >= free;
     for (const row of rows) this.launch(row);
@@ -173,11 +173,13 @@ export class Scheduler implements Admission {
   /**
    * Admission (register.ts): a slot for a new row, which is then inserted as active and handed to
    * `admit` once committed: no claim query, no update, no transaction of its own, no meta parsed
-   * back. Refused while stopped, while the window is full, or while the last claim filled the
-   * window (older due rows go first: they are claimed in order).
+   * back. Refused while stopped, while the window is full, while rows registered as incoming wait
+   * for a claim, and while the last claim filled the window (due rows then go first, in order).
+   * Deferred rows that came due since the last claim are not seen here: the next poll claims them
+   * (within pollMs), and new mail may go ahead of them until then.
    */
   reserve(): boolean {
-    if (!this.running || this.stopping || this.backlog) return false;
+    if (!this.running || this.stopping || this.backlog || this.newIncoming) return false;
     if (this.inFlight.size + this.reserved >= this.o.activeWindow) return false;
     this.reserved++;
     return true;
@@ -189,6 +191,7 @@ export class Scheduler implements Admission {
 
   release(): void {
     if (this.reserved > 0) this.reserved--;
+    else this.o.logger.error('admission: a slot released that was not reserved');
   }
 
   admit(row: QueueRow): void {
@@ -198,6 +201,7 @@ export class Scheduler implements Admission {
     // (a crash here leaves it active, which recovery turns back to incoming as well).
     try {
       this.o.store.setState(row.id, 'incoming', { now: this.o.clock.now() });
+      this.newIncoming = true;
     } catch (err) {
       this.o.logger.error({ err, queueId: row.id }, 'could not return an admitted message to incoming; left active until restart');
     }
