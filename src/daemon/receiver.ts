@@ -30,6 +30,8 @@ async function startOne(rt: Runtime, deps: SmtpDeps, l: ReceiveConnector): Promi
 /** Start the receive connectors and follow config changes. */
 export async function startReceiver(rt: Runtime, deps: SmtpDeps): Promise<Receiver> {
   const running = new Map<string, { cfg: ReceiveConnector; l: RunningListener }>();
+  /** Listeners replaced by a config change whose open sessions are still finishing. */
+  const draining = new Set<RunningListener>();
   for (const l of rt.snapshot().config.receiveConnectors) {
     running.set(l.name, { cfg: l, l: await startOne(rt, deps, l) });
   }
@@ -41,7 +43,8 @@ export async function startReceiver(rt: Runtime, deps: SmtpDeps): Promise<Receiv
         const next = wanted.get(name);
         if (next && isDeepStrictEqual(listenerIdentity(next), listenerIdentity(cur.cfg))) continue;
         running.delete(name);
-        await cur.l.close();
+        draining.add(cur.l);
+        await cur.l.close().finally(() => draining.delete(cur.l));
       }
       for (const [name, l] of wanted) {
         if (running.has(name)) continue;
@@ -58,6 +61,7 @@ export async function startReceiver(rt: Runtime, deps: SmtpDeps): Promise<Receiv
     openSessions: () => {
       let n = 0;
       for (const r of running.values()) n += r.l.handlers.sessions.size;
+      for (const l of draining) n += l.handlers.sessions.size;
       return n;
     },
     async close() {

@@ -84,8 +84,9 @@ async function serveSingle(opts: ServeOptions): Promise<void> {
   const owner = await startQueueOwner(rt, q);
   wake = () => owner.scheduler.wakeForNew();
   const receiver = await startReceiver(rt, smtpDeps(rt, q.smtpAcceptor));
-  // One session (or none) open: its 250 waits on the journal flush alone, run it on the loop.
-  q.spool.journal?.flushOnLoopWhen(() => receiver.openSessions() <= 1);
+  // The journal flush on the loop only while it would hold up nobody: one session open (or none)
+  // and, as deliveries share this loop, none in flight.
+  q.spool.journal?.flushOnLoopWhen(() => receiver.openSessions() <= 1 && owner.scheduler.activeCount === 0);
   logger.info({ version: rt.snapshot().version, workers: 1 }, 'mailgate ready');
   onSignals(async () => {
     await receiver.close();
@@ -143,7 +144,7 @@ async function serveWorker(opts: ServeOptions): Promise<void> {
   const q = await openWorkerQueue(rt, link.register);
   link.freeFiles = (names) => q.spool.pool?.give(names);
   const receiver = await startReceiver(rt, smtpDeps(rt, q.smtpAcceptor));
-  // One session (or none) open: its 250 waits on the journal flush alone, run it on the loop.
+  // One session open (or none): nobody else on this loop waits while its journal flush runs there.
   q.spool.journal?.flushOnLoopWhen(() => receiver.openSessions() <= 1);
   // The primary is gone (kill -9): stop taking mail; what was acknowledged is on disk already.
   process.on('disconnect', () => {

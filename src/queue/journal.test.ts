@@ -12,9 +12,9 @@
  * aside instead of out.
  * Touches: temporary directories, a SQLite file.
  */
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import fs, { closeSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
@@ -127,26 +127,45 @@ test('group flush: appends of one turn share a flush; an append made while a flu
   });
 });
 
-test('flushOnLoopWhen: a group flush runs on the event loop while the predicate says so (one session), in the thread pool otherwise; both make the appends durable', async () => {
+test('flushOnLoopWhen: a group flush is an fdatasync on the event loop while the predicate says so (one session), in the thread pool otherwise; a failing one on the loop refuses its appends', async () => {
   await withDirs(async (d) => {
-    const j = new CommitJournal(d.journal, d.msg, d.sync);
-    let oneSession = true;
-    let asked = 0;
-    j.flushOnLoopWhen(() => {
-      asked++;
-      return oneSession;
+    const onLoop: number[] = [];
+    let fail = false;
+    const real = fs.fdatasyncSync;
+    const m = mock.method(fs, 'fdatasyncSync', (fd: number) => {
+      onLoop.push(fd);
+      if (fail) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+      real(fd);
     });
-    await j.append('L1', [Buffer.from('alone')]);
-    assert.deepEqual([j.stats.flushes, j.stats.loopFlushes, asked], [1, 1, 1]);
-    oneSession = false;
-    await Promise.all([j.append('P1', [Buffer.from('busy 1')]), j.append('P2', [Buffer.from('busy 2')])]);
-    assert.deepEqual([j.stats.flushes, j.stats.loopFlushes, asked], [2, 1, 2], 'asked once per group flush; the pool flush is not counted as on the loop');
-    oneSession = true;
-    await j.append('L2', [Buffer.from('alone again')]);
-    assert.equal(j.stats.loopFlushes, 2);
-    const [name] = readdirSync(d.journal);
-    assert.deepEqual(parseSegment(readFileSync(join(d.journal, name as string))).map((r) => r.id), ['L1', 'P1', 'P2', 'L2']);
-    await j.close();
+    try {
+      const j = new CommitJournal(d.journal, d.msg, d.sync);
+      let oneSession = true;
+      let asked = 0;
+      j.flushOnLoopWhen(() => {
+        asked++;
+        return oneSession;
+      });
+      await j.append('L1', [Buffer.from('alone')]);
+      assert.equal(onLoop.length, 1, 'flushed by fdatasyncSync');
+      assert.deepEqual([j.stats.flushes, j.stats.loopFlushes, asked], [1, 1, 1]);
+      oneSession = false;
+      await Promise.all([j.append('P1', [Buffer.from('busy 1')]), j.append('P2', [Buffer.from('busy 2')])]);
+      assert.equal(onLoop.length, 1, 'not on the loop: the thread pool flushed it');
+      assert.deepEqual([j.stats.flushes, j.stats.loopFlushes, asked], [2, 1, 2], 'asked once per group flush');
+      oneSession = true;
+      await j.append('L2', [Buffer.from('alone again')]);
+      assert.equal(onLoop.length, 2);
+      const [name] = readdirSync(d.journal);
+      assert.deepEqual(parseSegment(readFileSync(join(d.journal, name as string))).map((r) => r.id), ['L1', 'P1', 'P2', 'L2']);
+      assert.ok(onLoop.every((fd) => fd === onLoop[0]), "the segment's descriptor each time");
+      fail = true;
+      await assert.rejects(j.append('F1', [Buffer.from('refused')]), /EIO/);
+      assert.equal(j.stats.failedFlushes, 1);
+      fail = false;
+      await j.close();
+    } finally {
+      m.mock.restore();
+    }
   });
 });
 

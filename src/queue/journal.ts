@@ -80,9 +80,10 @@ const fdatasync = (fd: number): Promise<void> => new Promise((resolve, reject) =
 
 /**
  * fdatasync on the event loop instead of in libuv's thread pool, for a group flush when nothing
- * else waits for the loop (`flushOnLoopWhen`): with one SMTP session, the hand-off to a pool
- * thread and the wake-up after it cost more than the flush itself, ~0.1–0.3 ms (load B +22 %,
- * bench/README.md "Session 9"). With many sessions it would stall all of them (load A −13 %).
+ * else waits for the loop (`flushOnLoopWhen`): with one SMTP session the 250 waits for the flush
+ * anyway, and the hand-off to a pool thread and the wake-up after it only add to the flush's
+ * ~0.1–0.3 ms (load B +12–21 %, bench/README.md "Session 9"). With many sessions a flush on the
+ * loop would stall all of them: every flush there cost load A 13 %.
  */
 const flushOnLoop = (fd: number): Promise<void> => {
   try {
