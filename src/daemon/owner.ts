@@ -151,7 +151,7 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<
       await scheduler.stop();
       await agent.close();
       await spool.close();
-      rt.logger.info({ spoolFiles: spool.pool?.stats, journal: spool.journal?.stats }, 'queue owner stopped');
+      rt.logger.info({ scheduler: scheduler.stats, spoolFiles: spool.pool?.stats, journal: spool.journal?.stats }, 'queue owner stopped');
     },
   };
 }

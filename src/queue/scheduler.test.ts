@@ -309,6 +309,7 @@ test('admission: a new row goes straight into delivery while a slot is free (no 
     assert.deepEqual(held.map((x) => x.id), [a, b], 'both delivered at once');
     assert.equal(f.store.get(a)?.state, 'active');
     assert.equal(claims, 1, 'no claim for a row admitted straight into delivery');
+    assert.deepEqual(sched.stats, { claims: 1, claimed: 0, admitted: 2 });
     const c = await accept(3); // the window (2) is full
     assert.equal(f.store.get(c)?.state, 'incoming');
     held[0]?.release();

@@ -71,6 +71,8 @@ export class Scheduler implements Admission {
   private backlog = true;
   /** A new row was committed as incoming since the last pass (wakeForNew). */
   private newIncoming = true;
+  /** Counters for tests and the line the queue owner logs when it stops. */
+  readonly stats = { claims: 0, claimed: 0, admitted: 0 };
 
   constructor(private readonly o: SchedulerOptions) {
     this.outcomeRows = RowBatcher.for(o.store.db);
@@ -155,6 +157,8 @@ export class Scheduler implements Admission {
     const free = this.o.activeWindow - this.inFlight.size - this.reserved;
     const rows = this.o.store.claimDue(this.o.clock.now(), free);
     this.newIncoming = false; // only once the claim looked (a claim that throws leaves it set)
+    this.stats.claims++;
+    this.stats.claimed += rows.length;
     // The window was filled: more may be due, and new rows wait behind them (no admission).
     this.backlog = rows.length >= free;
     for (const row of rows) this.launch(row);
@@ -196,7 +200,10 @@ export class Scheduler implements Admission {
 
   admit(row: QueueRow): void {
     this.release();
-    if (!this.stopping) return this.launch(row);
+    if (!this.stopping) {
+      this.stats.admitted++;
+      return this.launch(row);
+    }
     // Stopped between the reservation and the commit: back to incoming for the next claim
     // (a crash here leaves it active, which recovery turns back to incoming as well).
     try {

@@ -389,6 +389,8 @@ test('a truncated spool file is moved aside with a reason and never delivered', 
     await r.gw.stop();
     // One session at a time: its 250s waited on journal flushes run on the event loop (journal.ts).
     assert.match(r.gw.log(), /"loopFlushes":[1-9]/, 'a receive worker with one session flushed its journal on the loop');
+    // The queue owner took the new messages straight into delivery (admission), without a claim.
+    assert.match(r.gw.log(), /"scheduler":\{[^}]*"admitted":[1-9]/, 'the queue owner admitted new messages');
     const [victimSubject, victimId] = [...load.acked][0] as [string, string];
     const [, sourceId] = [...load.acked][1] as [string, string];
     const victimPath = join(s.dir, 'spool', 'msg', victimId);
