@@ -72,12 +72,6 @@ function toRow(r: RawMessage): QueueRow {
   };
 }
 
-/** The state a new row is inserted in. */
-function insertState(disposition: Disposition, active: boolean): QueueState {
-  if (disposition === 'hold') return 'hold';
-  return active ? 'active' : 'incoming';
-}
-
 /** "code enhanced text" for a reply, skipping missing parts. */
 export function formatOutcome(o: RecipientOutcome): string {
   return [o.code, o.enhanced, o.reply].filter((p) => p !== undefined && p !== '').join(' ');
@@ -118,17 +112,17 @@ export class QueueStore {
    * when the scheduler took it straight into delivery (`active`, see register.ts).
    */
   insert(meta: SpoolMeta, disposition: Disposition, active = false): void {
-    const state = insertState(disposition, active);
+    const row = this.rowOf(meta, disposition, active);
     this.tx(() => {
       this.sql.insertMessage.run({
-        id: meta.id,
-        state,
-        received_at: meta.receivedAt,
-        next_attempt: meta.receivedAt,
-        mail_from: meta.envelope.mailFrom,
-        size: meta.size,
-        meta_json: JSON.stringify({ ...meta, disposition }),
-        updated_at: meta.receivedAt,
+        id: row.id,
+        state: row.state,
+        received_at: row.receivedAt,
+        next_attempt: row.nextAttempt,
+        mail_from: row.mailFrom,
+        size: row.size,
+        meta_json: JSON.stringify(row.meta),
+        updated_at: row.updatedAt,
       });
       for (const rcpt of meta.envelope.rcptTo) this.sql.insertRcpt.run(meta.id, rcpt);
     });
@@ -138,7 +132,7 @@ export class QueueStore {
   rowOf(meta: SpoolMeta, disposition: Disposition, active = false): QueueRow {
     return {
       id: meta.id,
-      state: insertState(disposition, active),
+      state: disposition === 'hold' ? 'hold' : active ? 'active' : 'incoming',
       receivedAt: meta.receivedAt,
       nextAttempt: meta.receivedAt,
       attempts: 0,
