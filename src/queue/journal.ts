@@ -42,6 +42,7 @@ import { join } from 'node:path';
 import { DirSync } from './dir-sync.ts';
 import { GroupCommit } from './group-commit.ts';
 import { recordHeader, segmentHeader } from './journal-format.ts';
+import { writeAllSync } from './spool-writer.ts';
 
 export interface JournalOptions {
   /** A segment is sealed once it holds this many bytes (default 8 MiB). */
@@ -143,13 +144,8 @@ export class CommitJournal {
   append(id: string, parts: readonly Buffer[]): Promise<void> {
     const seg = this.segment();
     const bufs = [recordHeader(seg.gen, id, parts), ...parts];
-    const length = bufs.reduce((n, b) => n + b.length, 0);
-    let done = 0;
-    while (done < length) {
-      const rest = done === 0 ? bufs : [Buffer.concat(bufs).subarray(done)];
-      done += fs.writevSync(seg.fd, rest, seg.bytes + done);
-    }
-    seg.bytes += length;
+    writeAllSync(seg.fd, bufs, seg.bytes);
+    seg.bytes += bufs.reduce((n, b) => n + b.length, 0);
     seg.ids.push(id);
     this.stats.records++;
     const flushed = this.commit.join(seg);

@@ -51,10 +51,14 @@ function writeAll(fd: number, bufs: Buffer[], cb: Cb): void {
   });
 }
 
-function writeAllSync(fd: number, bufs: Buffer[]): void {
+/**
+ * Write every byte of `bufs` (one writev; a short write, rare on regular files, is completed),
+ * at the file position, or at `position` when given. A write that throws leaves the rest unwritten.
+ */
+export function writeAllSync(fd: number, bufs: readonly Buffer[], position?: number): void {
   const total = bufs.reduce((n, b) => n + b.length, 0);
-  const written = fs.writevSync(fd, bufs);
-  if (written < total) writeAllSync(fd, [Buffer.concat(bufs).subarray(written)]);
+  const written = fs.writevSync(fd, bufs, position);
+  if (written < total) writeAllSync(fd, [Buffer.concat(bufs).subarray(written)], position === undefined ? undefined : position + written);
 }
 
 function call(fn: (cb: Cb) => void): Promise<void> {
