@@ -154,9 +154,34 @@ function ceilings(targets: TargetResult[], pf: TargetResult | undefined, ...goal
     if (!load) continue;
     const base = pf.loads[load]?.drained.median ?? NaN;
     const got = found.map((c) => `${c.target} ${ratio(c.loads[load]?.drained.median ?? NaN, base)}`).join(', ');
-    lines.push(`- load ${load}: ${got} (goal for mailgate-full: ≥ ${want}×)`);
+    lines.push(`- load ${load}: ${got} (goal for mailgate-full: ≥ ${want}×)${reach(targets, found, load, base, want)}`);
   }
   return lines;
+}
+
+/** The relay ceilings: they receive, answer 250 and relay to the sink, as a gateway must. */
+const RELAY_CEILINGS = ['smtp-relay-journal', 'smtp-relay-fsync', 'smtp-relay'];
+/** Of those, the ones durable before their 250, as issue 7 asks of mailgate-full. */
+const DURABLE_RELAY_CEILINGS = ['smtp-relay-journal', 'smtp-relay-fsync'];
+
+/**
+ * Whether the goal is within what the libraries reach in this run: the best durable relay
+ * ceiling against the goal (mailgate-full does all a durable ceiling does and more, so a goal
+ * above it is above what any gateway on these libraries reaches on this machine), and how much
+ * of the group-commit ceiling mailgate-full reaches (the share its own work leaves).
+ */
+function reach(targets: TargetResult[], found: TargetResult[], load: string, base: number, want: number): string {
+  const drained = (t: TargetResult | undefined): number => t?.loads[load]?.drained.median ?? NaN;
+  const best = (names: string[]): number => Math.max(...found.filter((c) => names.includes(c.target)).map(drained).filter(Number.isFinite));
+  const parts: string[] = [];
+  const durable = best(DURABLE_RELAY_CEILINGS) / base;
+  const any = best(RELAY_CEILINGS) / base;
+  if (Number.isFinite(durable)) parts.push(`the best durable relay ceiling, ${durable.toFixed(2)}×, is ${durable >= want ? 'at or above' : 'below'} the goal`);
+  if (Number.isFinite(any) && any !== durable) parts.push(`the best relay ceiling with or without disk, ${any.toFixed(2)}×, is ${any >= want ? 'at or above' : 'below'} it`);
+  const journal = drained(found.find((c) => c.target === 'smtp-relay-journal'));
+  const full = drained(targets.find((t) => t.target === 'mailgate-full'));
+  if (Number.isFinite(journal) && Number.isFinite(full) && journal > 0) parts.push(`mailgate-full drains ${Math.round((100 * full) / journal)} % of smtp-relay-journal's msg/s`);
+  return parts.length ? `: ${parts.join('; ')}` : '';
 }
 
 function main(): void {
