@@ -6,7 +6,7 @@
  * Touches: the SQLite queue tables and the spool (delete).
  */
 import type { Command } from 'commander';
-import { QueueStore, Spool, type QueueRow } from '../../queue/index.ts';
+import { IllegalTransitionError, QueueStore, Spool, type QueueRow } from '../../queue/index.ts';
 import { dataPaths } from '../../daemon/paths.ts';
 import { withContext } from '../context.ts';
 import { CliError, formatOption, parsePositiveInt, printRecord, printRows, type OutputFormat } from '../format.ts';
@@ -81,6 +81,11 @@ export function registerQueue(program: Command): void {
             try {
               store.setState(id, to);
             } catch (e) {
+              // An attempt in flight ends in a state of its own (states.ts): hold after it, as
+              // `delete` tells the admin too.
+              if (e instanceof IllegalTransitionError && e.from === 'active' && to === 'hold') {
+                throw new CliError(`${id} is being delivered right now; hold it again once the attempt ends`);
+              }
               throw new CliError(`${id}: ${(e as Error).message}`);
             }
             process.stdout.write(`${id}: ${to === 'hold' ? 'held' : 'released'}\n`);
