@@ -221,7 +221,7 @@ test('a settle that fails is tried again; the segment stays until it succeeds', 
 
 test('a full or old segment is sealed and settled: files still in msg/ flushed, gone ones skipped, the segment deleted', async () => {
   await withDirs(async (d) => {
-    const j = new CommitJournal(d.journal, d.msg, d.sync, { segmentBytes: 200, settleDelayMs: 0, maxAgeMs: 50 });
+    const j = new CommitJournal(d.journal, d.msg, d.sync, { segmentBytes: 200, settleDelayMs: 0, maxAgeMs: 1000 });
     writeFileSync(join(d.msg, 'KEPT'), 'kept');
     await j.append('KEPT', [Buffer.from('kept')]);
     await j.append('GONE', [Buffer.alloc(200, 'g')]); // past 200 bytes: sealed

@@ -165,8 +165,10 @@ test('a message past spillBytes is written through as it arrives; a crash before
     const chunk = Buffer.alloc(700, 0x61);
     w.write(chunk);
     w.write(chunk);
-    await new Promise((r) => setTimeout(r, 20));
-    assert.equal(statSync(spool.msgPath(id)).size, 1400, 'spilled bytes are on disk before commit');
+    // The writes go through libuv's thread pool: wait for them (a busy disk can take a while).
+    const size = (): number => (existsSync(spool.msgPath(id)) ? statSync(spool.msgPath(id)).size : -1);
+    for (let i = 0; i < 500 && size() !== 1400; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(size(), 1400, 'spilled bytes are on disk before commit');
     // A crash here: the file has no end record. Simulate by scanning a copy of the state.
     const crashed = newQueueId();
     writeFileSync(spool.msgPath(crashed), readFileSync(spool.msgPath(id)));

@@ -204,7 +204,7 @@ test('queue verbs on deferred mail, then delivery; trace search and show', async
         const s = cli(data, ['trace', 'show', idA, '--format', 'json']);
         const j = s.code === 0 ? (JSON.parse(s.stdout) as { message: { status: string }; events: Array<{ event: string }> }) : undefined;
         return j?.message.status === 'Delivered' ? j : undefined;
-      });
+      }, 30_000); // a CLI spawn per look, seconds apiece under CI's load
       assert.deepEqual(
         show.events.map((e) => e.event).filter((e) => e !== 'DEFER'),
         ['RECEIVE', 'DELIVER'],

@@ -296,12 +296,13 @@ test('the recipient past maxRecipients gets 452 4.5.3; the message goes to the f
   c.write(message({ from: FROM, to: RCPT, subject: 'five rcpts' }) + '.\r\n');
   assert.equal((await c.reply()).code, 250);
   accepted.add('five rcpts');
+  // Before the wait for delivery: the listener's idle timeout (2 s) could close it meanwhile.
+  await stillUsable(c, 'clean after rcpt limit');
+  await c.quit();
   await waitFor(() => delivered('five rcpts').flatMap((m) => m.to).length >= 5);
   await sleep(200);
   const to = delivered('five rcpts').flatMap((m) => m.to);
   assert.deepEqual([...to].sort(), rcpts.slice(0, 5).sort(), 'each of the five exactly once, not the sixth');
-  await stillUsable(c, 'clean after rcpt limit');
-  await c.quit();
 });
 
 test('after maxErrors refusals the next one is 421 4.7.0 and the connection closes', async () => {
@@ -315,14 +316,15 @@ test('after maxErrors refusals the next one is 421 4.7.0 and the connection clos
   await c.quit();
 });
 
-test('an idle client is closed with a 421 within ~3 s', async () => {
-  const c = await SmtpTestClient.connect({ port, localAddress: '127.0.0.4', timeoutMs: 5000 });
+test('an idle client is closed with a 421 after the idle timeout (2 s here)', async () => {
+  const c = await SmtpTestClient.connect({ port, localAddress: '127.0.0.4', timeoutMs: 10_000 });
   const t0 = Date.now();
   const r = await c.reply();
   const took = Date.now() - t0;
   console.log(`# idle timeout (library reply): ${JSON.stringify(r.text)} after ${took} ms`);
   assert.equal(r.code, 421, r.text);
-  assert.ok(took < 3000, `took ${took} ms`);
+  // Not before the timeout; after it, with room for a machine busy with every other test file.
+  assert.ok(took >= 1500 && took < 6000, `took ${took} ms`);
   await waitFor(() => c.isClosed, 3000);
   await c.quit();
 });
@@ -354,7 +356,7 @@ test('a flood of 200 simultaneous connections: all accepted, all delivered exact
   const c = await session('127.0.0.5');
   assert.equal((await c.cmd('NOOP')).code, 250);
   await c.quit();
-  assert.ok(Date.now() - t1 < 1000, `responsive after the flood (${Date.now() - t1} ms)`);
+  assert.ok(Date.now() - t1 < 5000, `responsive after the flood (${Date.now() - t1} ms)`);
 });
 
 test('a slow client sending DATA one byte every few ms still gets its message through', async () => {

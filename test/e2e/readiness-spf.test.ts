@@ -47,7 +47,16 @@ before(async () => {
       await c.quit();
     }
   }
-  await new Promise((r) => setTimeout(r, 600)); // trace writer flush
+  // The trace writer flushes in batches: wait until all five rows are there with their SPF result,
+  // rather than sleep a fixed time that a machine busy with every other test file can overrun.
+  const traced = (): number => {
+    const r = cli(dir, ['trace', 'search', '--since', '1d', '--format', 'json']);
+    return r.code === 0 ? (JSON.parse(r.stdout) as Array<{ spf?: string | null }>).filter((x) => x.spf).length : 0;
+  };
+  for (const end = Date.now() + 30_000; traced() < 5; ) {
+    if (Date.now() > end) throw new Error('the trace never showed the five messages with their SPF results');
+    await new Promise((r) => setTimeout(r, 200));
+  }
 });
 
 after(async () => {
