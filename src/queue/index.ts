@@ -30,7 +30,7 @@ export {
   nextStates,
   type QueueState,
 } from './states.ts';
-export { QueueStore, formatOutcome, type QueueRow, type RcptRow, type RcptStatus, type SetStateOptions } from './store.ts';
+export { QueueStore, UnexpectedStateError, formatOutcome, type QueueRow, type RcptRow, type RcptStatus, type SetStateOptions } from './store.ts';
 export { createAcceptor, type Acceptor, type AcceptorDeps, type AcceptMeta } from './accept.ts';
 export { localRegistrar, registrationOf, type Admission, type Registrar, type Registration, type RowHook } from './register.ts';
 export { registerOrphans, type OrphanDeps } from './orphans.ts';

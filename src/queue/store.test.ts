@@ -14,6 +14,7 @@ import { createAcceptor } from './accept.ts';
 import { localRegistrar } from './register.ts';
 import { pruneFinalRows } from './prune.ts';
 import { IllegalTransitionError } from './states.ts';
+import { UnexpectedStateError } from './store.ts';
 import { queueMessage, withQueueFixture } from './test-support.ts';
 
 test('insert, get, recipients, list, countByState, has, delete', async () => {
@@ -51,6 +52,18 @@ test('claimDue takes due rows only, up to the limit, and setState is checked', a
     assert.throws(() => f.store.setState(ids[0]!, 'hold'), IllegalTransitionError);
     assert.equal(f.store.recoverActive(now), 3);
     assert.equal(f.store.countByState().incoming, 3);
+  });
+});
+
+test('setState with `from` refuses a row in another state and changes nothing (an admin release of a row mid-attempt)', async () => {
+  await withQueueFixture(async (f) => {
+    const id = await queueMessage(f, 'm', 's@e.test', ['r@e.test']);
+    assert.equal(f.store.claimDue(f.clock.now(), 10).length, 1); // active: an attempt in flight
+    // active → incoming is a legal transition (crash recovery), so only `from` stops it.
+    assert.throws(() => f.store.setState(id, 'incoming', { from: ['hold'] }), (e: unknown) => e instanceof UnexpectedStateError && e.state === 'active' && e.id === id);
+    assert.equal(f.store.get(id)?.state, 'active');
+    f.store.setState(id, 'deferred', { from: ['active'] });
+    assert.equal(f.store.get(id)?.state, 'deferred');
   });
 });
 

@@ -83,6 +83,22 @@ export interface SetStateOptions {
   lastError?: string | null;
   /** When it becomes due (defaults to `now` for → incoming, unchanged otherwise). */
   nextAttempt?: number;
+  /**
+   * Only from these states (checked in the same transaction): an admin's verb must not take a
+   * transition kept for the scheduler or for recovery (active → incoming is crash recovery only).
+   */
+  from?: readonly QueueState[];
+}
+
+/** setState refused: the message is not in a state the caller allowed (`SetStateOptions.from`). */
+export class UnexpectedStateError extends Error {
+  constructor(
+    readonly id: string,
+    readonly state: QueueState,
+  ) {
+    super(`queue message ${id} is ${state}`);
+    this.name = 'UnexpectedStateError';
+  }
 }
 
 /** The queue index in SQLite. */
@@ -220,6 +236,7 @@ export class QueueStore {
   setState(id: string, to: QueueState, opts: SetStateOptions = {}): void {
     this.tx(() => {
       const row = this.requireRow(id);
+      if (opts.from && !opts.from.includes(row.state)) throw new UnexpectedStateError(id, row.state);
       assertTransition(row.state, to);
       const now = opts.now ?? Date.now();
       const next = opts.nextAttempt ?? (to === 'incoming' ? now : row.nextAttempt);

@@ -117,33 +117,41 @@ test('an invalid config file is refused with file, path and reason, and nothing 
   assert.equal(cli(dir, ['config', 'history', '--format', 'json']).stdout, before.stdout);
 });
 
-test('queue hold and delete refuse a message mid-attempt with what to do, and take it once the attempt ended', async () => {
+test('queue hold, release and delete act only on the states they are for: refused mid-attempt with what to do, changing nothing', async () => {
   const data = tempDir();
   try {
     applyConfig(data, baseConfig({ mx: 0, submission: 0 }));
-    const db = openDatabase(dataPaths(data).db);
     const id = newQueueId();
-    try {
-      const store = new QueueStore(db);
-      const meta = { id, size: 5, receivedAt: Date.now(), envelope: { mailFrom: 's@example.com', rcptTo: ['r@example.com'] }, prependHeaders: '', facts: {}, disposition: 'deliver' as const };
-      store.insert(meta, 'deliver', true); // as the scheduler admits it: an attempt in flight
-    } finally {
-      db.close();
-    }
-    for (const verb of ['hold', 'delete']) {
+    const withStore = (fn: (store: QueueStore) => void): void => {
+      const db = openDatabase(dataPaths(data).db);
+      try {
+        fn(new QueueStore(db));
+      } finally {
+        db.close();
+      }
+    };
+    const refused = (verb: string, text: RegExp): void => {
       const r = cli(data, ['queue', verb, id]);
       assert.equal(r.code, 1, `${verb}: ${r.stderr}`);
-      assert.match(r.stderr, new RegExp(`${id} is being delivered right now`), verb);
-    }
-    assert.match(cli(data, ['queue', 'show', id]).stdout, /active/, 'a refused verb changes nothing');
-    const db2 = openDatabase(dataPaths(data).db);
-    try {
-      new QueueStore(db2).setState(id, 'deferred'); // the attempt ended
-    } finally {
-      db2.close();
-    }
+      assert.match(r.stderr, text, verb);
+    };
+    const state = (): string => (JSON.parse(cli(data, ['queue', 'show', id, '--format', 'json']).stdout) as { state: string }).state;
+    withStore((store) => {
+      const meta = { id, size: 5, receivedAt: Date.now(), envelope: { mailFrom: 's@example.com', rcptTo: ['r@example.com'] }, prependHeaders: '', facts: {}, disposition: 'deliver' as const };
+      store.insert(meta, 'deliver', true); // as the scheduler admits it: an attempt in flight
+    });
+    refused('hold', new RegExp(`${id} is being delivered right now`));
+    refused('delete', new RegExp(`${id} is being delivered right now`));
+    // Release would have made it incoming while its attempt runs: a second attempt beside the first.
+    refused('release', new RegExp(`${id} is not on hold \\(it is active\\)`));
+    assert.equal(state(), 'active', 'a refused verb changes nothing');
+    withStore((store) => store.setState(id, 'deferred')); // the attempt ended
+    refused('release', /is not on hold \(it is deferred\)/);
     assert.equal(cli(data, ['queue', 'hold', id]).code, 0);
-    assert.match(cli(data, ['queue', 'show', id]).stdout, /hold/);
+    assert.equal(state(), 'hold');
+    refused('hold', /is already on hold/);
+    assert.equal(cli(data, ['queue', 'release', id]).code, 0);
+    assert.equal(state(), 'incoming');
     assert.equal(cli(data, ['queue', 'delete', id]).code, 0);
     assert.equal(cli(data, ['queue', 'show', id]).code, 1, 'a deleted message is gone');
   } finally {

@@ -6,7 +6,7 @@
  * Touches: the SQLite queue tables and the spool (delete).
  */
 import type { Command } from 'commander';
-import { IllegalTransitionError, QueueStore, Spool, type QueueRow } from '../../queue/index.ts';
+import { QueueStore, Spool, UnexpectedStateError, type QueueRow, type QueueState } from '../../queue/index.ts';
 import { dataPaths } from '../../daemon/paths.ts';
 import { withContext } from '../context.ts';
 import { CliError, formatOption, parsePositiveInt, printRecord, printRows, type OutputFormat } from '../format.ts';
@@ -30,6 +30,15 @@ function getRow(store: QueueStore, id: string): QueueRow {
   const r = store.get(id);
   if (!r) throw new CliError(`no queued message ${id}`);
   return r;
+}
+
+/** Why `hold` or `release` leaves a message in `state` as it is, in the admin's terms. */
+function refusal(verb: 'hold' | 'release', id: string, state: QueueState): string {
+  if (verb === 'release') return `${id} is not on hold (it is ${state})`;
+  // An attempt in flight ends in a state of its own: hold after it, as `delete` says too.
+  if (state === 'active') return `${id} is being delivered right now; hold it again once the attempt ends`;
+  if (state === 'hold') return `${id} is already on hold`;
+  return `${id} is ${state}: only incoming or deferred mail can be held`;
 }
 
 /** Register `queue …`. */
@@ -67,9 +76,12 @@ export function registerQueue(program: Command): void {
         process.stdout.write(`${n} deferred message(s) due now\n`);
       }),
     );
-  for (const [verb, to, help] of [
-    ['hold', 'hold', 'put a message on hold (no delivery until released)'],
-    ['release', 'incoming', 'release a held message for delivery'],
+  // Each verb acts only on the states it is meant for, checked in the transaction that changes
+  // the state: release takes held mail only (active → incoming is the crash recovery's transition:
+  // on a message mid-attempt it would let the scheduler start a second attempt beside the first).
+  for (const [verb, to, from, help] of [
+    ['hold', 'hold', ['incoming', 'deferred'], 'put a message on hold (no delivery until released)'],
+    ['release', 'incoming', ['hold'], 'release a held message for delivery'],
   ] as const) {
     q.command(`${verb} <id...>`)
       .description(help)
@@ -79,13 +91,9 @@ export function registerQueue(program: Command): void {
           for (const id of ids) {
             getRow(store, id);
             try {
-              store.setState(id, to);
+              store.setState(id, to, { from });
             } catch (e) {
-              // An attempt in flight ends in a state of its own (states.ts): hold after it, as
-              // `delete` tells the admin too.
-              if (e instanceof IllegalTransitionError && e.from === 'active' && to === 'hold') {
-                throw new CliError(`${id} is being delivered right now; hold it again once the attempt ends`);
-              }
+              if (e instanceof UnexpectedStateError) throw new CliError(refusal(verb, id, e.state));
               throw new CliError(`${id}: ${(e as Error).message}`);
             }
             process.stdout.write(`${id}: ${to === 'hold' ? 'held' : 'released'}\n`);
