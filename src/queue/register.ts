@@ -76,14 +76,16 @@ export function localRegistrar(store: QueueStore, hook?: RowHook, admission?: ()
     // Decided once, outside the entry: a batch that fails runs its entries a second time.
     const to = r.disposition === 'deliver' ? admission?.() : undefined;
     const active = to?.reserve() === true;
+    let row: QueueRow | undefined;
     const committed = rows.register(() => {
-      store.insert(r.stored, r.disposition, active);
+      row = store.insert(r.stored, r.disposition, active);
       hook?.(store.db, r);
     });
     if (!to) return committed;
     if (!active) return committed.then(() => handOver(() => to.queued()));
     return committed.then(
-      () => handOver(() => to.admit(store.rowOf(r.stored, r.disposition, true))),
+      // The row the committed entry inserted (a batch that failed ran it again, with the same values).
+      () => handOver(() => to.admit(row as QueueRow)),
       (err: unknown) => {
         to.release();
         throw err;

@@ -125,9 +125,10 @@ export class QueueStore {
 
   /**
    * Insert a message and its recipients: state incoming, hold for disposition 'hold', or active
-   * when the scheduler took it straight into delivery (`active`, see register.ts).
+   * when the scheduler took it straight into delivery (`active`, see register.ts). Returns the row
+   * as `get` would read it back.
    */
-  insert(meta: SpoolMeta, disposition: Disposition, active = false): void {
+  insert(meta: SpoolMeta, disposition: Disposition, active = false): QueueRow {
     const row = this.rowOf(meta, disposition, active);
     this.tx(() => {
       this.sql.insertMessage.run({
@@ -142,10 +143,11 @@ export class QueueStore {
       });
       for (const rcpt of meta.envelope.rcptTo) this.sql.insertRcpt.run(meta.id, rcpt);
     });
+    return row;
   }
 
   /** The row `insert(meta, disposition, active)` writes, as `get` would read it back. */
-  rowOf(meta: SpoolMeta, disposition: Disposition, active = false): QueueRow {
+  private rowOf(meta: SpoolMeta, disposition: Disposition, active: boolean): QueueRow {
     return {
       id: meta.id,
       state: disposition === 'hold' ? 'hold' : active ? 'active' : 'incoming',
