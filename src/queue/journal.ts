@@ -235,31 +235,34 @@ export class CommitJournal {
     return seg;
   }
 
-  private newSegmentFile(): { path: string; fd: number; gen: string; head: Buffer } {
+  /** A new segment file, open, its header not yet written (`head`), not yet known to be named on disk. */
+  private newSegment(): { seg: Segment; head: Buffer } {
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const gen = randomBytes(8).toString('hex');
     const path = join(this.dir, `${process.pid}.${Date.now()}.${++this.seq}`);
     const fd = fs.openSync(path, 'wx', 0o600);
     this.stats.segments++;
-    return { path, fd, gen, head: segmentHeader(gen) };
+    const head = segmentHeader(gen);
+    return { seg: { path, fd, gen, bytes: head.length, ids: [], flushed: Promise.resolve(), named: false, failed: false }, head };
   }
 
   /** A segment created on the spot, growing with its appends (none was ready). */
   private createSegmentSync(): Segment {
-    const { path, fd, gen, head } = this.newSegmentFile();
+    const { seg, head } = this.newSegment();
     try {
-      fs.writeSync(fd, head, 0, head.length, 0);
+      fs.writeSync(seg.fd, head, 0, head.length, 0);
     } catch (err) {
-      fs.closeSync(fd);
-      fs.rmSync(path, { force: true });
+      fs.closeSync(seg.fd);
+      fs.rmSync(seg.path, { force: true });
       throw err;
     }
-    return { path, fd, gen, bytes: head.length, ids: [], flushed: Promise.resolve(), named: false, failed: false };
+    return seg;
   }
 
   /** A segment written full of zeros past its header, flushed, its name on disk (prepare). */
   private async createSegment(): Promise<Segment> {
-    const { path, fd, gen, head } = this.newSegmentFile();
+    const { seg, head } = this.newSegment();
+    const { fd } = seg;
     try {
       const zeros = Buffer.alloc(Math.min(1024 * 1024, this.segmentBytes));
       const write = (buf: Buffer, pos: number): Promise<void> =>
@@ -269,10 +272,11 @@ export class CommitJournal {
       await Promise.all([this.sync(fd), this.dirSync.sync()]);
     } catch (err) {
       fs.closeSync(fd);
-      await fsp.rm(path, { force: true });
+      await fsp.rm(seg.path, { force: true });
       throw err;
     }
-    return { path, fd, gen, bytes: head.length, ids: [], flushed: Promise.resolve(), named: true, failed: false };
+    seg.named = true;
+    return seg;
   }
 
   private seal(seg: Segment, delayMs = this.settleDelayMs): void {
