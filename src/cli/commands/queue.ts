@@ -114,9 +114,13 @@ export function registerQueue(program: Command): void {
           // claim it between the check and the unlink (a held message is never claimed).
           if (r.state === 'incoming' || r.state === 'deferred') {
             try {
-              store.setState(id, 'hold', { lastError: 'being deleted by an admin' });
-            } catch {
-              throw new CliError(`${id} is being delivered right now; hold it first or retry`);
+              store.setState(id, 'hold', { lastError: 'being deleted by an admin', from: ['incoming', 'deferred'] });
+            } catch (e) {
+              // Claimed (or changed by another admin) since the look above.
+              if (e instanceof UnexpectedStateError) {
+                throw new CliError(e.state === 'active' ? `${id} is being delivered right now; hold it first or retry` : `${id} is ${e.state} now; try again`);
+              }
+              throw new CliError(`${id}: ${(e as Error).message}`);
             }
           }
           // Then the file, then the row: a spool file without a row is an acknowledged message to
