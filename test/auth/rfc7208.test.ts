@@ -12,7 +12,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { authenticate, createResolver } from '../../src/auth/index.ts';
 import { startDnsServer } from '../helpers/dns-server.ts';
@@ -93,9 +94,13 @@ function translate(zonedata: Scenario['zonedata']): Zones {
   return zones;
 }
 
-const scenarios = parseAllDocuments(readFileSync(SUITE, 'utf8'))
-  .map((d) => d.toJS() as Scenario | null)
-  .filter((s): s is Scenario => Boolean(s?.tests));
+// The suite lives in the project's shared notes beside the checkout (CI has them there).
+const suitePresent = existsSync(SUITE);
+const scenarios = suitePresent
+  ? parseAllDocuments(readFileSync(SUITE, 'utf8'))
+      .map((d) => d.toJS() as Scenario | null)
+      .filter((s): s is Scenario => Boolean(s?.tests))
+  : [];
 
 let dns: TestDnsServer;
 before(async () => {
@@ -105,7 +110,13 @@ after(() => dns.stop());
 
 const message = Buffer.from('From: <x@example.org>\r\nSubject: t\r\n\r\nbody\r\n');
 
-test('RFC 7208 conformance suite', async () => {
+test('RFC 7208 conformance suite', async (t) => {
+  if (!suitePresent) {
+    const why = `the RFC 7208 suite is not at ${fileURLToPath(SUITE)} (the project's shared notes, ../shared beside the checkout)`;
+    if (process.env.CI === 'true') assert.fail(`${why}: under CI it must run`);
+    t.skip(why);
+    return;
+  }
   let passed = 0;
   let skipped = 0;
   const failures: string[] = [];
