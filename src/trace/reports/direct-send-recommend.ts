@@ -29,9 +29,14 @@ export function shellWord(s: string): string {
   return /^[A-Za-z0-9@%+=:,./_-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** A PowerShell double-quoted string with `"`, `` ` `` and `$` escaped. */
+/** A PowerShell double-quoted string with `"`, `` ` `` and `$` escaped (line breaks become spaces). */
 export function psString(s: string): string {
-  return `"${s.replace(/[`"$]/g, (c) => '`' + c)}"`;
+  return `"${s.replace(/[\r\n\u2028\u2029]+/g, ' ').replace(/[`"$\u201c\u201d\u201e]/g, (c) => '`' + c)}"`;
+}
+
+/** A PowerShell argument: bare when a plain token (domain, IP, CIDR, `*`), else single-quoted. */
+export function psArg(s: string): string {
+  return /^[A-Za-z0-9.:*/_-]+$/.test(s) ? s : `'${s.replace(/[\r\n\u2028\u2029]+/g, ' ').replace(/['\u2018\u2019]/g, (c) => c + c)}'`;
 }
 
 export interface RecommendInput {
@@ -66,7 +71,7 @@ function certificateConnector(r: RecommendInput): Recommendation {
   return {
     action: 'connector-certificate',
     command: `mailgate connector add ${shellWord(name)} --type Partner --tls-cert-name ${shellWord(cn)} --sender-domain ${shellWord(r.senderDomain)} --require-tls`,
-    powershell: `New-InboundConnector -Name ${psString(name)} -ConnectorType Partner -SenderDomains ${r.senderDomain} -TlsSenderCertificateName ${cn} -RequireTls $true -RestrictDomainsToCertificate $false`,
+    powershell: `New-InboundConnector -Name ${psString(name)} -ConnectorType Partner -SenderDomains ${psArg(r.senderDomain)} -TlsSenderCertificateName ${psArg(cn)} -RequireTls $true -RestrictDomainsToCertificate $false`,
   };
 }
 
@@ -87,14 +92,14 @@ export function recommend(r: RecommendInput): Recommendation {
       if (r.certCn) return certificateConnector(r);
       const via = r.spfMechanism ?? 'its SPF include';
       if (r.sharedService) {
-        const text = `# ${r.sharedService} is a shared sending service (${via}): no connector (its IPs send for every customer). Have it send with its own return-path (a bounce domain that is not an accepted domain) and DKIM-sign as ${r.senderDomain}, so DMARC passes by alignment and the mail is no longer Direct Send`;
+        const text = `# ${r.sharedService} is a shared sending service (${via}): no connector (its IPs send for every customer). Have it send with its own return-path (a bounce domain that is not an accepted domain) and DKIM-sign as ${psArg(r.senderDomain)}, so DMARC passes by alignment and the mail is no longer Direct Send`;
         return { action: 'dmarc-aligned', command: text, powershell: text };
       }
       const name = `Direct Send ${via.replace(/^[+?~-]?(include:|redirect=)/i, '')}`;
       return {
         action: 'vendor-connector',
         command: `# mailgate connector add ${shellWord(name)} --type Partner --sender-domain ${shellWord(r.senderDomain)} --sender-ip <the ranges the service documents for your account (${via})>`,
-        powershell: `# New-InboundConnector -Name ${psString(name)} -ConnectorType Partner -SenderDomains ${r.senderDomain} -SenderIPAddresses <the ranges the service documents for your account (${via}); not the one address seen> -RestrictDomainsToIPAddresses $false`,
+        powershell: `# New-InboundConnector -Name ${psString(name)} -ConnectorType Partner -SenderDomains ${psArg(r.senderDomain)} -SenderIPAddresses <the ranges the service documents for your account (${via}); not the one address seen> -RestrictDomainsToIPAddresses $false`,
       };
     }
     case 'device-or-app': {
@@ -111,7 +116,7 @@ export function recommend(r: RecommendInput): Recommendation {
       return {
         action: 'connector-ip',
         command,
-        powershell: `New-InboundConnector -Name ${psString(name)} -ConnectorType Partner -SenderDomains ${r.senderDomain} -SenderIPAddresses ${ip} -RestrictDomainsToIPAddresses $false`,
+        powershell: `New-InboundConnector -Name ${psString(name)} -ConnectorType Partner -SenderDomains ${psArg(r.senderDomain)} -SenderIPAddresses ${ip} -RestrictDomainsToIPAddresses $false`,
       };
     }
     default: {

@@ -206,7 +206,7 @@ function leftOut(db: Db, w: ReportWindow, source?: string): string | undefined {
 }
 
 /** Run the Direct Send readiness report. */
-export async function directSendReport(db: Db, window: ReportWindow, opts: DirectSendOptions = {}): Promise<Report & { sources: DirectSendSource[] }> {
+export async function directSendReport(db: Db, window: ReportWindow, opts: DirectSendOptions = {}): Promise<Report & { sources: DirectSendSource[]; days: number }> {
   const internal = compileCidrs(opts.internal ?? DEFAULT_INTERNAL_RANGES);
   const spfCheck = opts.spfCheck ?? unknownSpfAuthorizer;
   const groups = new Map<string, Acc>();
@@ -288,5 +288,5 @@ export async function directSendReport(db: Db, window: ReportWindow, opts: Direc
   if (warned) summary.push(`warning: ${warned} source(s) carry a warning (see the warnings column): an internal range on a loopback or NAT address, or contradicted by evidence`);
   const out = traceReady(db) ? leftOut(db, window, opts.source) : undefined;
   if (out) summary.push(out);
-  return { title: 'Direct Send readiness report', window, summary, sections: [{ name: 'sources', columns: DIRECT_SEND_COLUMNS, rows: sources.map((s) => ({ ...s })) }], sources };
+  return { title: 'Direct Send readiness report', window, summary, sections: [{ name: 'sources', columns: DIRECT_SEND_COLUMNS, rows: sources.map((s) => ({ ...s })) }], sources, days };
 }

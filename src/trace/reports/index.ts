@@ -19,6 +19,6 @@ export {
   type SpfAuthorization,
   type SpfAuthorizer,
 } from './direct-send-classify.ts';
-export { recommend, connectorNameFor, shellWord, psString, type Recommendation, type RecommendAction } from './direct-send-recommend.ts';
+export { recommend, connectorNameFor, shellWord, psString, psArg, type Recommendation, type RecommendAction } from './direct-send-recommend.ts';
 export { exchangeFlags, type Evidence } from './direct-send-evidence.ts';
 export { staleAllowReport, type StaleAllowInput, type StaleEntry } from './stale-allow.ts';
