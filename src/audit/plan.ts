@@ -136,7 +136,7 @@ export async function buildPlan(db: Db, o: PlanOptions): Promise<Plan> {
     'Imported rows are message copies (one per network message id and recipient, as Exchange lists them), so "messages" counts copies.',
     'A message trace export (Get-MessageTraceV2) has no connector column: its inbound rows count as "no connector". Confirm a source with Get-MessageTraceV2 -MessageId … | Get-MessageTraceDetailV2, or import EmailEvents, before acting on it.',
     "A Partner connector's SenderIPAddresses applies only with RestrictDomainsToIPAddresses $true (reference §3.4): until stage 3 the connectors change no verdict, and the monitoring rule's IP exceptions cover the sources meanwhile. Restrict every connector of a domain at the same checkpoint (§3.3).",
-    'Basic SMTP AUTH is disabled by default from the end of December 2026 (MC786329): this plan never enables it for a mailbox; a device that must authenticate relays through mailgate (submission listener, mailgate user add) or uses OAuth.',
+    'Basic SMTP AUTH is disabled by default from the end of December 2026 (MC786329): this plan never turns it on for a mailbox; a device that must authenticate, and sends as its own mailbox from inside, relays through mailgate (an account on its submission listener) or uses OAuth.',
   ];
   if (o.window.note) notes.unshift(o.window.note);
   return {

@@ -16,7 +16,8 @@
  *    - through any other term (ip4, ip6, a, mx …) → `device-or-app`.
  * 3. An internal range (`--internal`, default RFC 1918, loopback, ULA) → `device-or-app`, unless
  *    contradicted: the organization's SPF fails the IP against `-all` while the HELO names a host
- *    outside the sender's domain, or Exchange flagged the source → `unknown`. A warning says when
+ *    outside the sender's domain (and no verified client certificate vouches for it), or Exchange
+ *    flagged the source → `unknown`. A warning says when
  *    the client IP is loopback or a NAT range (Docker's 172.17.0.0/16, CGNAT, user-mode NAT):
  *    behind port publishing every internet client can appear as such an address.
  * 4. `likely-spoof`: outside every internal range, not authorised by the organization's SPF, and
@@ -97,6 +98,8 @@ export interface ClassifyInput {
   evidence: Evidence;
   spf: SpfAuthorization;
   helos: readonly string[];
+  /** CN of a verified client certificate the source presented. */
+  certCn?: string | undefined;
 }
 
 export interface ClassifyResult {
@@ -141,7 +144,7 @@ export function classifySource(s: ClassifyInput): ClassifyResult {
   }
   if (hit) {
     const foreign = foreignHelos(s.helos, s.senderDomain);
-    if (s.spf.result === 'fail' && foreign.length) {
+    if (s.spf.result === 'fail' && foreign.length && !s.certCn) {
       warnings.push(`internal range ${hit.entry} did not decide: contradicted by SPF and HELO`);
       return out('unknown', `on internal range ${hit.entry}, but the organization's SPF fails it and the HELO ${foreign[0]} is outside ${s.senderDomain || 'the sender domain'}: investigate`, [`internal range ${hit.entry}`, spfLine, `foreign HELO ${foreign.join(', ')}`]);
     }
@@ -149,7 +152,7 @@ export function classifySource(s: ClassifyInput): ClassifyResult {
       warnings.push(`internal range ${hit.entry} did not decide: contradicted by Exchange's verdicts`);
       return out('unknown', `on internal range ${hit.entry}, but Exchange flagged it: investigate`, [`internal range ${hit.entry}`, ...flags]);
     }
-    return out('device-or-app', `internal range ${hit.entry} decided`, [`internal range ${hit.entry}`]);
+    return out('device-or-app', `internal range ${hit.entry} decided`, [`internal range ${hit.entry}`, ...(s.certCn ? [`verified client certificate ${s.certCn}`] : [])]);
   }
   if (flags.length) {
     return out('likely-spoof', "not authorised by the organization's SPF, and Exchange itself flagged it", [spfLine, ...flags]);

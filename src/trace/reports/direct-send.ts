@@ -243,7 +243,7 @@ export async function directSendReport(db: Db, window: ReportWindow, opts: Direc
   const sources: DirectSendSource[] = accs.map((a, i) => {
     const spf = spfs[i] ?? { result: 'unknown' };
     const senderDomain = domainOf(a.sender);
-    const c = classifySource({ clientIp: a.clientIp, senderDomain, internal, evidence: a.evidence, spf, helos: [...a.helos] });
+    const c = classifySource({ clientIp: a.clientIp, senderDomain, internal, evidence: a.evidence, spf, helos: [...a.helos], certCn: a.certCn });
     const { classification, reason } = c;
     const rec = recommend({ classification, clientIp: a.clientIp, sender: a.sender, senderDomain, certCn: a.certCn, spfMechanism: spf.mechanism, sharedService: c.sharedService });
     return {
