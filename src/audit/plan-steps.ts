@@ -186,7 +186,7 @@ export function planStages(p: StageInput): PlanStage[] {
     id: 'enforce',
     title: `After the quiet period (${p.quietDays} days): restrictions, then RejectDirectSend`,
     intro: [
-      'Restrict every connector of a domain together (a restriction locks the domain to its connectors: 550 5.7.51 for any other source), then turn on RejectDirectSend (changes take up to 30 minutes).',
+      'Restrict every connector of a domain together (a restriction locks the domain to its connectors: 5.7.51 for any other source), then turn on RejectDirectSend (changes take up to 30 minutes).',
       p.refusal ? `Not recommending RejectDirectSend: ${p.refusal}.` : p.rejects,
     ],
     commands: enforce,

@@ -281,7 +281,7 @@ export async function directSendReport(db: Db, window: ReportWindow, opts: Direc
   ];
   if (sources.some((s) => s.action.startsWith('connector'))) {
     summary.push(
-      'note: the connectors are created without restrictions; --restrict-domains-to-ip/--restrict-domains-to-certificate locks a sender domain (every other anonymous source of it gets 550 5.7.51), so restrict only once every legitimate source of the domain has its path and a quiet period is over (mailgate audit plan stages this)',
+      'note: the connectors are created without restrictions; --restrict-domains-to-ip/--restrict-domains-to-certificate locks a sender domain (every other anonymous source of it is refused with 5.7.51), so restrict only once every legitimate source of the domain has its path and a quiet period is over (mailgate audit plan stages this)',
     );
   }
   const warned = sources.filter((s) => s.warnings.length).length;
