@@ -105,7 +105,11 @@ export const RULE_NAME: Readonly<Record<RuleVariant, string>> = {
   broad: 'Monitor mail not coming from known IPs',
 };
 
-/** The monitoring rule, in audit mode (reference §8.4; the narrow form matches the envelope sender, as RejectDirectSend does). */
+/**
+ * The monitoring rule, in audit mode (reference §8.4; the narrow form matches the envelope sender, as
+ * RejectDirectSend does). No -StopRuleProcessing: a rule that only observes must not keep the
+ * tenant's later rules from running.
+ */
 export function transportRule(variant: RuleVariant, tenantDomains: readonly string[], authorisedIps: readonly string[]): string {
   const except = `-ExceptIfHeaderContainsMessageHeader 'X-MS-Exchange-Organization-AuthAs' -ExceptIfHeaderContainsWords 'Internal'`;
   const v4 = authorisedIps.filter((ip) => isIP(ip) === 4);

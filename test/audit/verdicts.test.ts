@@ -110,3 +110,27 @@ test('verdicts: each Exchange verdict field decides the class and is named among
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('verdicts: an EmailEvents export after a message trace export adds its verdicts to the same copies', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mailgate-verdicts-'));
+  const db = openDatabase(join(dir, 'mailgate.db'));
+  try {
+    const id = nextId();
+    const mt = F.csv(F.MESSAGE_TRACE_HEADER, [[F.usTime(now - 5 * 3_600_000), CFO, 'alice@contoso.com', 'Wire transfer', 'Delivered', '', IP, '1000', '<m@x>', id]]);
+    await importFiles(db, [F.write(dir, 'mt.csv', mt, 'utf8')], { name: 'both', tenantDomains: ['contoso.com'] });
+    const spfCheck = createSpfAuthorizer({ record: SPF_WITHOUT, tenantDomains: ['contoso.com'], resolve: F.fakeResolve });
+    const w = reportWindow('2d', now, 90);
+    assert.equal((await directSendReport(db, w, { source: 'import:both', spfCheck })).sources[0]?.classification, 'unknown');
+    const ee = eeRow({ NetworkMessageId: id, ThreatTypes: 'Phish' });
+    const s = await importFiles(db, [F.write(dir, 'ee.jsonl', ee, 'utf8')], { name: 'both', tenantDomains: ['contoso.com'] });
+    assert.equal(s.files[0]?.duplicates, 1, 'the same copy (network message id + recipient)');
+    const stored = db.prepare('SELECT exo_verdicts AS v FROM trace_message WHERE import_name = ?').get('both') as { v: string };
+    assert.deepEqual(JSON.parse(stored.v), { status: 'Delivered', deliveryAction: 'Delivered', deliveryLocation: 'Inbox/folder', threatTypes: 'Phish', direction: 'Inbound' });
+    const src = (await directSendReport(db, w, { source: 'import:both', spfCheck })).sources[0];
+    assert.equal(src?.classification, 'likely-spoof');
+    assert.ok(src?.signals.includes('ThreatTypes Phish 1/1'), JSON.stringify(src?.signals));
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
