@@ -64,9 +64,12 @@ export interface Plan {
   notes: string[];
 }
 
+/** A KQL string literal (domains may come from sender addresses: escaped, one line). */
+const kqlString = (v: string): string => `"${v.replace(/[\r\n\u2028\u2029]+/g, ' ').replace(/[\\"]/g, (c) => '\\' + c)}"`;
+
 /** The Defender advanced hunting queries (reference §6.3, narrowed to the tenant's P1 domains). */
 export function planKql(tenantDomains: readonly string[], authorisedIps: readonly string[], days: number): { title: string; query: string }[] {
-  const inList = tenantDomains.map((d) => `"${d}"`).join(', ');
+  const inList = tenantDomains.map(kqlString).join(', ');
   const ago = `ago(${days}d)`;
   const base = [`EmailEvents`, `| where Timestamp > ${ago}`, `| where EmailDirection == "Inbound" and Connectors == "" and isnotempty(SenderIPv4)`, `| where SenderMailFromDomain in (${inList})`];
   const v4 = authorisedIps.filter((ip) => isIP(ip) === 4).map((ip) => `"${ip}"`).join(', ');

@@ -197,6 +197,8 @@ test('plan pieces: certificate and IPv6 sources, untrusted names quoted, broad r
   assert.deepEqual(none[2]?.commands, ['Set-OrganizationConfig -RejectDirectSend $true', '# rollback: Set-OrganizationConfig -RejectDirectSend $false']);
   assert.match(none[2]?.title ?? '', /After the quiet period \(21 days\)/);
   assert.equal(planKql(['contoso.com', 'fabrikam.com'], [], 30).length, 3);
+  // A domain taken from a sender address cannot leave its KQL string.
+  assert.ok(planKql(['x") | take 1 //.test'], [], 7)[0]?.query.includes('| where SenderMailFromDomain in ("x\\") | take 1 //.test")'));
 });
 
 test('audit plan: a window without data refuses to recommend RejectDirectSend and says where the data is', async () => {
