@@ -9,9 +9,11 @@
  * `S:SPF=…` style entries of custom_data or message_info; recipients = every recipient_address
  * (`;` separated) of any event, status from the latest outcome event for that recipient
  * (DELIVER/SEND → Delivered, FAIL/DROP → Failed, DEFER → Deferred; RECEIVE only → Received).
+ * Exchange's verdicts kept verbatim (trace/exo-verdicts): that event word, directionality,
+ * connector_id and custom_data's SFV/CAT/SCL.
  * Touches: nothing (pure).
  */
-import type { TraceStatus } from '../trace/index.ts';
+import { spamFilterFields, type ExoVerdicts, type TraceStatus } from '../trace/index.ts';
 import { clientIpOf, first, keyOf, type Getter } from './map-rows.ts';
 import { address, authFromCustomData, directionOf, statusOf, type Direction, type ImportedRow } from './model.ts';
 import { parseExoTime } from './time.ts';
@@ -30,7 +32,8 @@ interface Msg {
   size?: number | undefined;
   messageId?: string | undefined;
   auth: Pick<ImportedRow, 'spf' | 'dkim' | 'dmarc' | 'compauth'>;
-  rcpts: Map<string, { status: TraceStatus; at: number; address: string }>;
+  exo: ExoVerdicts;
+  rcpts: Map<string, { status: TraceStatus; at: number; address: string; event: string }>;
 }
 
 const OUTCOME = new Set(['DELIVER', 'SEND', 'FAIL', 'DROP', 'DEFER', 'QUARANTINE']);
@@ -51,7 +54,7 @@ export class ExtendedAggregator {
     if (typeof ip !== 'string') return ip.error;
     let m = this.msgs.get(id);
     if (!m) {
-      m = { id, firstAt: at, direction: 'unknown', clientIp: '', ipFromReceive: false, auth: {}, rcpts: new Map() };
+      m = { id, firstAt: at, direction: 'unknown', clientIp: '', ipFromReceive: false, auth: {}, exo: {}, rcpts: new Map() };
       this.msgs.set(id, m);
     }
     m.firstAt = Math.min(m.firstAt, at);
@@ -72,14 +75,18 @@ export class ExtendedAggregator {
     if (m.size === undefined && get('totalbytes') !== '' && Number.isFinite(size)) m.size = size;
     const auth = { ...authFromCustomData(get('customdata')), ...authFromCustomData(get('messageinfo')) };
     for (const k of ['spf', 'dkim', 'dmarc', 'compauth'] as const) m.auth[k] ??= auth[k];
+    const sf = spamFilterFields(get('customdata'));
+    for (const k of ['sfv', 'cat', 'scl'] as const) m.exo[k] ??= sf[k];
+    m.exo.direction ??= get('directionality').trim() || undefined;
+    m.exo.connectors ??= conn || undefined;
     for (const part of get('recipientaddress').split(';')) {
       const a = address(part);
       if (!a) continue;
       const k = a.toLowerCase();
       const cur = m.rcpts.get(k);
       if (OUTCOME.has(event)) {
-        if (!cur || cur.status === 'Received' || at >= cur.at) m.rcpts.set(k, { status: statusOf(event), at, address: a });
-      } else if (!cur) m.rcpts.set(k, { status: 'Received', at: -Infinity, address: a });
+        if (!cur || cur.status === 'Received' || at >= cur.at) m.rcpts.set(k, { status: statusOf(event), at, address: a, event });
+      } else if (!cur) m.rcpts.set(k, { status: 'Received', at: -Infinity, address: a, event });
     }
     return undefined;
   }
@@ -114,6 +121,7 @@ export class ExtendedAggregator {
           connector: m.connector,
           status: r.status,
           ...m.auth,
+          exo: { ...m.exo, status: r.event || undefined },
         });
       }
     }

@@ -11,5 +11,7 @@ export { parseExoTime } from './time.ts';
 export { CsvReader, type CsvRecord, type CsvEnd } from './csv.ts';
 export { sniffEncoding } from './decode.ts';
 export { createSpfAuthorizer, tenantSpfRecords, spfResolver, type SpfOptions } from './spf.ts';
-export { buildPlan, planScript, planSteps, planKql, plannedConnectors, transportRule, type Plan, type PlanOptions, type RuleVariant } from './plan.ts';
+export { buildPlan, planKql, type Plan, type PlanOptions } from './plan.ts';
+export { planStages, plannedConnectors, stepForSource, transportRule, RULE_NAME, type PlanStage, type PlannedConnector, type RuleVariant, type SourceStep } from './plan-steps.ts';
+export { renderScript } from './plan-script.ts';
 export { renderMarkdown, renderHtml } from './plan-render.ts';

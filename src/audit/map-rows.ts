@@ -5,8 +5,9 @@
  * row through a Getter (normalised column name → text) and returns its rows or the reason the row
  * is malformed.
  * - message-trace: P1 = SenderAddress (message trace lists the envelope sender); client IP = FromIP;
- *   direction: ToIP set → outbound, else FromIP set → inbound, else unknown (the export has no
- *   direction column; "ToIP is blank for inbound"); no connector column: every inbound row counts
+ *   direction: ToIP set → outbound, else FromIP set → inbound, else intra-org (the export has no
+ *   direction column; "ToIP is blank for inbound" and FromIP is the sending server of inbound mail,
+ *   so a row with neither never came from an SMTP client); no connector column: every inbound row counts
  *   as "no connector" (say so in the plan); dedupe id = MessageTraceId (the network message id),
  *   else MessageId.
  * - historical-search: P1 = sender_address (the only sender column); one row per recipient of
@@ -16,10 +17,13 @@
  *   SenderFromAddress; client IP = SenderIPv4, else SenderIPv6; connector = Connectors ('' or [] = none);
  *   status = Quarantined when DeliveryLocation is Quarantine, else from DeliveryAction;
  *   SPF/DKIM/DMARC/CompAuth from AuthenticationDetails.
+ * Every mapper also keeps Exchange's own verdicts verbatim (`exo`, trace/exo-verdicts): Status; the
+ * last recipient_status event, directionality, connector_id and custom_data's SFV/CAT/SCL;
+ * DeliveryAction, DeliveryLocation, ThreatTypes, DetectionMethods, EmailDirection, Connectors.
  * Touches: nothing (pure).
  */
 import { isIP } from 'node:net';
-import type { TraceStatus } from '../trace/index.ts';
+import { spamFilterFields, type TraceStatus } from '../trace/index.ts';
 import { address, authFromCustomData, authFromDetails, directionOf, statusOf, type ImportedRow } from './model.ts';
 import { parseExoTime } from './time.ts';
 
@@ -82,7 +86,7 @@ export const mapMessageTrace: RowMapper = (get) => {
       key: keyOf(id, recipient),
       networkMessageId: id,
       receivedAt: at,
-      direction: to !== '' ? 'outbound' : from !== '' ? 'inbound' : 'unknown',
+      direction: to !== '' ? 'outbound' : from !== '' ? 'inbound' : 'intra-org',
       clientIp: from,
       mailFrom: address(get('senderaddress')),
       recipient,
@@ -90,19 +94,21 @@ export const mapMessageTrace: RowMapper = (get) => {
       size: sizeOf(get('size')),
       messageId,
       status: statusOf(get('status')),
+      exo: { status: opt(get('status').trim()) },
     },
   ];
 };
 
-/** `addr##Receive, Deliver;addr2##Receive, Fail` → [address, status] pairs. */
-export function recipientStatuses(text: string): [string, TraceStatus][] {
-  const out: [string, TraceStatus][] = [];
+/** `addr##Receive, Deliver;addr2##Receive, Fail` → [address, status, last event word] triples. */
+export function recipientStatuses(text: string): [string, TraceStatus, string][] {
+  const out: [string, TraceStatus, string][] = [];
   for (const part of text.split(';')) {
     const [addr, events] = part.split('##');
     const a = address(addr);
     if (!a) continue;
     const words = (events ?? '').split(',').map((w) => w.trim()).filter(Boolean);
-    out.push([a, statusOf(words[words.length - 1])]);
+    const last = words[words.length - 1] ?? '';
+    out.push([a, statusOf(last), last]);
   }
   return out;
 }
@@ -128,7 +134,8 @@ export const mapHistoricalSearch: RowMapper = (get) => {
     connector: opt(first(get, 'connectorid')),
     ...authFromCustomData(get('customdata')),
   };
-  return rcpts.map(([recipient, status]) => ({ ...base, key: keyOf(id, recipient), recipient, status }));
+  const exo = { direction: opt(get('directionality').trim()), connectors: opt(first(get, 'connectorid')), ...spamFilterFields(get('customdata')) };
+  return rcpts.map(([recipient, status, word]) => ({ ...base, key: keyOf(id, recipient), recipient, status, exo: { ...exo, status: opt(word) } }));
 };
 
 function eventsStatus(get: Getter): TraceStatus {
@@ -165,6 +172,14 @@ export const mapEmailEvents: RowMapper = (get) => {
       connector: opt(get('connectors').trim().replace(/^\[\s*\]$/, '')),
       status: eventsStatus(get),
       ...auth,
+      exo: {
+        deliveryAction: opt(first(get, 'latestdeliveryaction', 'deliveryaction')),
+        deliveryLocation: opt(first(get, 'latestdeliverylocation', 'deliverylocation')),
+        threatTypes: opt(first(get, 'threattypes')),
+        detectionMethods: opt(first(get, 'detectionmethods')),
+        direction: opt(first(get, 'emaildirection')),
+        connectors: opt(first(get, 'connectors')),
+      },
     },
   ];
 };

@@ -5,8 +5,9 @@
  * shared by every kind: direction words, status words, authentication words, and the attribution
  * computed exactly as the gateway names it:
  * - `connector`: inbound, a connector is named (connector_id, Connectors);
- * - `direct-send`: inbound, no connector, MAIL FROM (P1) domain is a tenant domain;
- * - `anonymous-external`: any other inbound (or unknown-direction) message;
+ * - `direct-send`: inbound, no connector, a client IP, MAIL FROM (P1) domain is a tenant domain;
+ * - `anonymous-external`: any other inbound (or unknown-direction) message; a row without a client
+ *   IP never reached Exchange from an SMTP client, so it is never Direct Send;
  * - `authenticated`: outbound and intra-org mail (sent by a tenant mailbox, i.e. authenticated).
  * Status: Delivered / Expanded / Send → Delivered; Failed / Fail / Drop → Failed; Quarantined →
  * Quarantined; FilteredAsSpam and EmailEvents' Junked → Quarantined (held back from the inbox by a
@@ -14,7 +15,7 @@
  * Pending / GettingStatus / Defer → Pending or Deferred; anything else → Received.
  * Touches: nothing (pure).
  */
-import type { TraceStatus } from '../trace/index.ts';
+import type { ExoVerdicts, TraceStatus } from '../trace/index.ts';
 
 export type Direction = 'inbound' | 'outbound' | 'intra-org' | 'unknown';
 
@@ -39,6 +40,8 @@ export interface ImportedRow {
   dkim?: string | undefined;
   dmarc?: string | undefined;
   compauth?: string | undefined;
+  /** Exchange's own verdicts as the export wrote them (Status, DeliveryAction, ThreatTypes, …). */
+  exo?: ExoVerdicts | undefined;
 }
 
 /** Exchange's direction words and numbers (1/2 of the historical search; Incoming/Originating of tracking logs). */
@@ -79,10 +82,10 @@ export function address(text: string | undefined): string | undefined {
 }
 
 /** The attribution the gateway would record (module header). */
-export function attributionOf(r: Pick<ImportedRow, 'direction' | 'connector' | 'mailFrom'>, tenant: ReadonlySet<string>): string {
+export function attributionOf(r: Pick<ImportedRow, 'direction' | 'connector' | 'mailFrom' | 'clientIp'>, tenant: ReadonlySet<string>): string {
   if (r.direction === 'outbound' || r.direction === 'intra-org') return 'authenticated';
   if (r.connector) return 'connector';
-  return tenant.has(domainOfAddress(r.mailFrom)) ? 'direct-send' : 'anonymous-external';
+  return r.clientIp !== '' && tenant.has(domainOfAddress(r.mailFrom)) ? 'direct-send' : 'anonymous-external';
 }
 
 /** The listener column of an imported row: the direction Exchange reported (`exo:inbound` …). */

@@ -3,22 +3,25 @@
  * The migration plan as a document an admin can hand to a colleague: Markdown (GitHub-flavoured
  * tables, fenced `powershell` and `kql` blocks) or a self-contained HTML page (inline CSS, every
  * value escaped). Both carry the same sections in the same order: data, summary, tenant domains and
- * SPF, sources found and their classification, the Inbound messages report (when imported), the
- * PowerShell steps, the full script, the sources that will be refused, the KQL, notes.
+ * SPF, sources found with their class, the signals that decided it and warnings, the Inbound
+ * messages report (when imported), the stages (each: what it does, its commands with their
+ * rollbacks, the queries that show what the monitoring rule caught, its rollback, its checkpoint),
+ * the sources left without a connector, the KQL, notes. There is no "whole script" block: the
+ * stages are meant to be run one at a time (`--format ps1` gives a script that enforces this).
  * Touches: nothing (pure).
  */
 import type { DirectSendSource } from '../trace/reports/index.ts';
-import { planScript, type Plan } from './plan.ts';
+import type { Plan } from './plan.ts';
 
 type Table = { head: string[]; rows: string[][] };
 
 function sourcesTable(list: readonly DirectSendSource[], withCommand: boolean): Table {
-  const head = ['Client IP', 'Sender (P1)', 'Messages', 'First seen', 'Last seen', 'SPF record authorises', 'Classification', 'Reason', 'Action'];
+  const head = ['Client IP', 'Sender (P1)', 'Messages', 'First seen', 'Last seen', 'SPF record authorises', 'Classification', 'Reason', 'Signals', 'Warnings', 'Action'];
   if (withCommand) head.push('PowerShell');
   return {
     head,
     rows: list.map((s) => {
-      const r = [s.clientIp, s.sender || '<>', String(s.messages), s.firstSeen, s.lastSeen, s.spfAuthorised, s.classification, s.reason, s.action];
+      const r = [s.clientIp, s.sender || '<>', String(s.messages), s.firstSeen, s.lastSeen, s.spfAuthorised, s.classification, s.reason, s.signals.join('; '), s.warnings.join('; '), s.action];
       if (withCommand) r.push(s.powershell);
       return r;
     }),
@@ -56,12 +59,21 @@ function sections(p: Plan): Section[] {
     });
   }
   out.push({
-    title: 'Migration steps (Exchange Online PowerShell, in order)',
-    sub: p.steps.map((s, i) => ({ title: `${i + 1}. ${s.title}`, code: [{ lang: 'powershell', lines: s.commands }] })),
+    title: 'Migration stages (Exchange Online PowerShell): run one stage at a time',
+    text: [p.refusal ? `RejectDirectSend is not recommended: ${p.refusal}.` : p.rejects],
+    sub: p.stages.map((s, i) => ({
+      title: `Stage ${i + 1}: ${s.title}`,
+      text: s.intro,
+      code: [{ lang: 'powershell', lines: s.commands }],
+      sub: [
+        ...(s.queries.length ? [{ title: 'What the rule caught', code: [{ lang: 'powershell', lines: s.queries }] }] : []),
+        ...(s.rollback.length ? [{ title: `Rollback of stage ${i + 1}`, code: [{ lang: 'powershell', lines: s.rollback }] }] : []),
+        ...(s.checkpoint.length ? [{ title: `Checkpoint before stage ${i + 2}`, text: s.checkpoint.map((c) => `- ${c}`) }] : []),
+      ],
+    })),
   });
-  out.push({ title: 'The whole script', code: [{ lang: 'powershell', lines: planScript(p.steps) }] });
   if (p.refused.length) {
-    out.push({ title: 'Sources that will be refused (not migrated)', text: ['Once RejectDirectSend is on these get 550 5.7.68; what to do about each:'], table: sourcesTable(p.refused, true) });
+    out.push({ title: 'Sources without a connector', text: ['Once RejectDirectSend is on these get 550 5.7.68 unless their step is done; what to do about each:'], table: sourcesTable(p.refused, true) });
   }
   if (p.kql.length) out.push({ title: 'Defender advanced hunting (KQL)', sub: p.kql.map((k) => ({ title: k.title, code: [{ lang: 'kql', lines: k.query.split('\n') }] })) });
   out.push({ title: 'Notes', text: p.notes.map((n) => `- ${n}`) });
@@ -78,7 +90,13 @@ function mdSection(s: Section, level: number, out: string[]): void {
     for (const r of s.table.rows) out.push(`| ${r.map(mdCell).join(' | ')} |`);
     out.push('');
   }
-  for (const c of s.code ?? []) out.push('```' + c.lang, ...c.lines, '```', '');
+  for (const c of s.code ?? []) {
+    const lines = c.lines.map((l) => l.replace(/[\r\n\u2028\u2029]+/g, ' '));
+    // A fence longer than any backtick run inside, so no value can close it.
+    const run = Math.max(0, ...lines.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((m) => m.length))));
+    const fence = '`'.repeat(Math.max(3, run + 1));
+    out.push(fence + c.lang, ...lines, fence, '');
+  }
   for (const sub of s.sub ?? []) mdSection(sub, level + 1, out);
 }
 

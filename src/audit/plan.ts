@@ -1,19 +1,13 @@
 /**
  * @module audit/plan
  * The Direct Send migration plan: runs the readiness report (trace/reports direct-send: same
- * grouping by client IP + MAIL FROM, same classification) over the trace — imported data, gateway
- * data, or one source — with the tenant's SPF record evaluated for every source IP, and turns it
- * into the PowerShell to run, in order (reference §1.4, §3.3, §8.4):
- *  1. `New-InboundConnector … -ConnectorType Partner -SenderDomains … -SenderIPAddresses …
- *     -RestrictDomainsToIPAddresses $true` per legitimate source IP (device-or-app and
- *     third-party-service; certificate form when the source presented a verified certificate;
- *     a comment for IPv6, which SenderIPAddresses does not take);
- *  2. the quarantine transport rule for the monitoring period: `narrow` (default; FromScope
- *     NotInOrganization + SenderDomainIs the tenant domains — safe when MX points at Exchange
- *     Online) or `broad` (Microsoft's §8.4 rule; everything not from the listed IPs, for tenants
- *     whose MX points at a third-party service or on-premises), both excepting the authorised IPs
- *     and mail attributed Internal;
- *  3. `Set-OrganizationConfig -RejectDirectSend $true`; 4. `Get-OrganizationConfig | Select RejectDirectSend`.
+ * grouping by client IP + MAIL FROM, same classification and signals) over the trace — imported
+ * data, gateway data, or one source — with the tenant's SPF record evaluated for every source IP,
+ * and stages what to run (audit/plan-steps: connectors without restrictions → the monitoring rule
+ * in audit mode → after a quiet period, restrictions and RejectDirectSend with rollbacks → checks).
+ * It says what enabling RejectDirectSend would reject (messages/day, sources, how many likely
+ * spoof, how many to investigate) and refuses to recommend it when the window holds no data (it
+ * then says where the trace's data is) or no tenant domain is known.
  * Plus the Defender KQL of reference §6.3 narrowed with `SenderMailFromDomain in (…)` (P1, as
  * RejectDirectSend decides) and what is left once the connectors exist.
  * Touches: reads trace_message and audit_inbound_report; DNS through the injected SpfAuthorizer.
@@ -21,10 +15,9 @@
 import { isIP } from 'node:net';
 import type { Db } from '../core/sqlite.ts';
 import { traceReady } from '../trace/index.ts';
-import { directSendReport, plainIp, type DirectSendSource, type ReportWindow, type SpfAuthorizer } from '../trace/reports/index.ts';
+import { directSendReport, type DirectSendSource, type ReportWindow, type SpfAuthorizer } from '../trace/reports/index.ts';
 import { inboundVolumes, type InboundVolume } from './inbound-report.ts';
-
-export type RuleVariant = 'narrow' | 'broad';
+import { planStages, plannedConnectors, stepForSource, type PlanStage, type PlannedConnector, type RuleVariant } from './plan-steps.ts';
 
 export interface PlanOptions {
   window: ReportWindow;
@@ -35,20 +28,9 @@ export interface PlanOptions {
   spfRecords?: readonly { domain: string; record: string; how: string }[] | undefined;
   rule?: RuleVariant | undefined;
   internal?: readonly string[] | undefined;
+  /** Days the audit-mode rule runs before enforcement (default 14). */
+  quietDays?: number | undefined;
   now?: number | undefined;
-}
-
-export interface PlannedConnector {
-  name: string;
-  ip: string;
-  domains: string[];
-  certCn?: string | undefined;
-  command: string;
-}
-
-export interface PlanStep {
-  title: string;
-  commands: string[];
 }
 
 export interface DataSource {
@@ -63,6 +45,8 @@ export interface Plan {
   window: ReportWindow;
   source: string;
   data: DataSource[];
+  /** Trace rows of the source(s) inside the window. */
+  rowsInWindow: number;
   tenantDomains: string[];
   spfRecords: { domain: string; record: string; how: string }[];
   summary: string[];
@@ -70,82 +54,22 @@ export interface Plan {
   inbound: InboundVolume[];
   connectors: PlannedConnector[];
   authorisedIps: string[];
-  steps: PlanStep[];
+  stages: PlanStage[];
+  /** Why RejectDirectSend is not recommended, when it is not. */
+  refusal?: string | undefined;
+  /** What enabling RejectDirectSend after the plan would reject. */
+  rejects: string;
   refused: DirectSendSource[];
   kql: { title: string; query: string }[];
   notes: string[];
 }
 
-const LEGITIMATE = new Set(['device-or-app', 'third-party-service']);
-
-/** PowerShell single-quoted string. */
-function psq(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
-
-/** A comma list for a PowerShell array parameter (bare when every item is a plain token). */
-function psList(items: readonly string[]): string {
-  return items.map((i) => (/^[A-Za-z0-9.:*/_-]+$/.test(i) ? i : psq(i))).join(',');
-}
-
-/** One connector per legitimate source IP, with every tenant domain it sent as. */
-export function plannedConnectors(sources: readonly DirectSendSource[]): PlannedConnector[] {
-  const byIp = new Map<string, { domains: Set<string>; certCn?: string | undefined }>();
-  for (const s of sources) {
-    if (!LEGITIMATE.has(s.classification)) continue;
-    const ip = plainIp(s.clientIp);
-    const g = byIp.get(ip) ?? { domains: new Set<string>() };
-    if (s.senderDomain) g.domains.add(s.senderDomain);
-    if (s.certCn) g.certCn = s.certCn;
-    byIp.set(ip, g);
-  }
-  return [...byIp.entries()].map(([ip, g]) => {
-    const domains = [...g.domains].sort();
-    const dl = psList(domains.length ? domains : ['*']);
-    if (g.certCn) {
-      const name = `Direct Send ${g.certCn}`;
-      return { name, ip, domains, certCn: g.certCn, command: `New-InboundConnector -Name "${name}" -ConnectorType Partner -SenderDomains ${dl} -TlsSenderCertificateName ${g.certCn} -RestrictDomainsToCertificate $true -RequireTls $true` };
-    }
-    const name = `Direct Send ${ip}`;
-    const command =
-      isIP(ip) === 6
-        ? `# ${name}: Exchange Online's SenderIPAddresses takes IPv4 only; give this source a certificate connector (-TlsSenderCertificateName … -RestrictDomainsToCertificate $true) or move it to SMTP AUTH`
-        : `New-InboundConnector -Name "${name}" -ConnectorType Partner -SenderDomains ${dl} -SenderIPAddresses ${ip} -RestrictDomainsToIPAddresses $true`;
-    return { name, ip, domains, command };
-  });
-}
-
-/** The monitoring-period transport rule (module header). */
-export function transportRule(variant: RuleVariant, tenantDomains: readonly string[], authorisedIps: readonly string[]): string {
-  const except = `-ExceptIfHeaderContainsMessageHeader 'X-MS-Exchange-Organization-AuthAs' -ExceptIfHeaderContainsWords 'Internal'`;
-  const ips = authorisedIps.length ? ` -ExceptIfSenderIpRanges ${psList(authorisedIps)}` : '';
-  if (variant === 'broad') {
-    return `New-TransportRule -Name "Redirect to quarantine if not coming from known IPs" -Quarantine $true ${except}${ips} -StopRuleProcessing $true -Priority 0`;
-  }
-  if (tenantDomains.length === 0) return '# no tenant domain known: pass --tenant-domains to build the rule (-SenderDomainIs)';
-  return `New-TransportRule -Name "Quarantine Direct Send from unapproved sources" -FromScope NotInOrganization -SenderDomainIs ${psList(tenantDomains)} -Quarantine $true ${except}${ips} -StopRuleProcessing $true -Priority 0`;
-}
-
-/** The PowerShell steps, in the order to run them. */
-export function planSteps(connectors: readonly PlannedConnector[], variant: RuleVariant, tenantDomains: readonly string[], authorisedIps: readonly string[]): PlanStep[] {
-  const rule = [transportRule(variant, tenantDomains, authorisedIps)];
-  if (variant === 'broad') rule.unshift('# add your MX service (third-party filter) and on-premises IPs to -ExceptIfSenderIpRanges before running this');
-  return [
-    { title: 'Partner inbound connectors for the legitimate sources', commands: connectors.length ? connectors.map((c) => c.command) : ['# no legitimate Direct Send source found: no connector needed'] },
-    { title: 'Quarantine mail from unapproved sources for a monitoring period', commands: rule },
-    { title: 'Turn on RejectDirectSend', commands: ['Set-OrganizationConfig -RejectDirectSend $true'] },
-    { title: 'Check', commands: ['Get-OrganizationConfig | Select RejectDirectSend'] },
-  ];
-}
-
-/** Every PowerShell line of the plan, in order, with a `# n. title` comment before each step. */
-export function planScript(steps: readonly PlanStep[]): string[] {
-  return steps.flatMap((s, i) => [`# ${i + 1}. ${s.title}`, ...s.commands]);
-}
+/** A KQL string literal (domains may come from sender addresses: escaped, one line). */
+const kqlString = (v: string): string => `"${v.replace(/[\r\n\u2028\u2029]+/g, ' ').replace(/[\\"]/g, (c) => '\\' + c)}"`;
 
 /** The Defender advanced hunting queries (reference §6.3, narrowed to the tenant's P1 domains). */
 export function planKql(tenantDomains: readonly string[], authorisedIps: readonly string[], days: number): { title: string; query: string }[] {
-  const inList = tenantDomains.map((d) => `"${d}"`).join(', ');
+  const inList = tenantDomains.map(kqlString).join(', ');
   const ago = `ago(${days}d)`;
   const base = [`EmailEvents`, `| where Timestamp > ${ago}`, `| where EmailDirection == "Inbound" and Connectors == "" and isnotempty(SenderIPv4)`, `| where SenderMailFromDomain in (${inList})`];
   const v4 = authorisedIps.filter((ip) => isIP(ip) === 4).map((ip) => `"${ip}"`).join(', ');
@@ -170,6 +94,27 @@ function dataSources(db: Db, source: string | undefined): DataSource[] {
   return rows.map((r) => ({ source: r.source, rows: r.n, first: new Date(r.a).toISOString(), last: new Date(r.b).toISOString() }));
 }
 
+function rowsIn(db: Db, w: ReportWindow, source: string | undefined): number {
+  if (!traceReady(db)) return 0;
+  const by = source ? ' AND source = ?' : '';
+  return (db.prepare(`SELECT count(*) AS n FROM trace_message WHERE received_at >= ? AND received_at < ?${by}`).get(w.since, w.until, ...(source ? [source] : [])) as { n: number }).n;
+}
+
+const fmtRate = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(1));
+
+/** "after the plan, enabling RejectDirectSend would reject …": the sources left without a connector. */
+function rejectsSentence(sources: readonly DirectSendSource[], days: number): string {
+  const left = sources.filter((s) => stepForSource(s).kind !== 'connector');
+  const n = left.reduce((a, s) => a + s.messages, 0);
+  const spoof = left.filter((s) => s.classification === 'likely-spoof').length;
+  const unknown = left.filter((s) => s.classification === 'unknown').length;
+  const manual = left.filter((s) => stepForSource(s).kind === 'manual').length;
+  return (
+    `After stages 1-2, enabling RejectDirectSend would reject ${fmtRate(Math.round((n / days) * 10) / 10)} messages/day from ${left.length} source(s) of this window: ` +
+    `${spoof} likely spoof (nothing to migrate: RejectDirectSend will stop it), ${unknown} to investigate first, ${manual} with a manual step (rejected unless that step is done).`
+  );
+}
+
 /** Build the plan (module header). */
 export async function buildPlan(db: Db, o: PlanOptions): Promise<Plan> {
   const report = await directSendReport(db, o.window, { source: o.source, spfCheck: o.spfCheck, internal: o.internal });
@@ -180,27 +125,40 @@ export async function buildPlan(db: Db, o: PlanOptions): Promise<Plan> {
   const variant = o.rule ?? 'narrow';
   const days = Math.max(1, Math.ceil((o.window.until - o.window.since) / 86_400_000));
   const importName = o.source?.startsWith('import:') ? o.source.slice(7) : undefined;
+  const data = dataSources(db, o.source);
+  const rowsInWindow = rowsIn(db, o.window, o.source);
+  const where = data.length ? `the trace holds ${data.map((d) => `${d.source}: ${d.rows} row(s) from ${d.first} to ${d.last}`).join('; ')}` : 'the trace holds no data at all: import the exports first (mailgate audit import)';
+  const refusal =
+    rowsInWindow === 0
+      ? `no data in the window ${new Date(o.window.since).toISOString()} to ${new Date(o.window.until).toISOString()}${o.source ? ` for ${o.source}` : ''}, so nothing shows which senders depend on Direct Send (${where}); choose a window that covers the data (--since)`
+      : tenantDomains.length === 0
+        ? 'no tenant domain is known (pass --tenant-domains)'
+        : undefined;
+  const rejects = rejectsSentence(sources, report.days);
   const notes = [
     'Imported rows are message copies (one per network message id and recipient, as Exchange lists them), so "messages" counts copies.',
     'A message trace export (Get-MessageTraceV2) has no connector column: its inbound rows count as "no connector". Confirm a source with Get-MessageTraceV2 -MessageId … | Get-MessageTraceDetailV2, or import EmailEvents, before acting on it.',
-    'A Partner connector with -RestrictDomainsToIPAddresses locks its sender domains to its IPs: create the connectors of every legitimate source of a domain together (reference §3.3).',
-    'Keep the transport rule through the monitoring period and review the quarantine (Get-QuarantineMessage) before turning on RejectDirectSend; remove the rule (Remove-TransportRule) once RejectDirectSend is on.',
+    "A Partner connector's SenderIPAddresses applies only with RestrictDomainsToIPAddresses $true (reference §3.4): until stage 3 the connectors change no verdict, and the monitoring rule's IP exceptions cover the sources meanwhile. Restrict every connector of a domain at the same checkpoint (§3.3).",
+    'Basic SMTP AUTH is disabled by default from the end of December 2026 (MC786329): this plan never turns it on for a mailbox; a device that must authenticate, and sends as its own mailbox from inside, relays through mailgate (an account on its submission listener) or uses OAuth.',
   ];
   if (o.window.note) notes.unshift(o.window.note);
   return {
     generatedAt: new Date(o.now ?? Date.now()).toISOString(),
     window: o.window,
     source: o.source ?? 'all sources',
-    data: dataSources(db, o.source),
+    data,
+    rowsInWindow,
     tenantDomains,
     spfRecords: [...(o.spfRecords ?? [])],
-    summary: report.summary,
+    summary: rowsInWindow === 0 ? [`RejectDirectSend not recommended: ${refusal ?? ''}`] : report.summary,
     sources,
     inbound: inboundVolumes(db, importName),
     connectors,
     authorisedIps,
-    steps: planSteps(connectors, variant, tenantDomains, authorisedIps),
-    refused: sources.filter((s) => !LEGITIMATE.has(s.classification)),
+    stages: planStages({ sources, connectors, variant, tenantDomains, quietDays: o.quietDays ?? 14, refusal, rejects }),
+    refusal,
+    rejects,
+    refused: sources.filter((s) => stepForSource(s).kind !== 'connector'),
     kql: tenantDomains.length ? planKql(tenantDomains, authorisedIps, days) : [],
     notes,
   };

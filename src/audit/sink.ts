@@ -8,16 +8,17 @@
  * increasing within a run, so inserts append to the primary key B-tree instead of scattering
  * (dedupe rests on import_key, not on the id). Positional parameters and 20,000-row transactions:
  * together about twice as fast as named parameters, hashed ids and small batches.
+ * Exchange's own verdicts go to exo_verdicts (JSON); a duplicate adds the keys it lacks.
  * Also reconciles attribution for an import once its tenant domains are known (given or inferred).
  * Touches: trace_message (insert, and attribution updates of the import's own rows).
  */
 import type Database from 'better-sqlite3';
 import type { Db } from '../core/sqlite.ts';
-import { ensureTraceSchema, type TraceMessage } from '../trace/index.ts';
+import { ensureTraceSchema, exoVerdictsText, type TraceMessage } from '../trace/index.ts';
 import { MESSAGE_COLUMNS, messageToRecord } from '../trace/rows.ts';
 import { attributionOf, listenerOf, type ImportedRow } from './model.ts';
 
-const EXTRA = ['import_key', 'import_name'] as const;
+const EXTRA = ['import_key', 'import_name', 'exo_verdicts'] as const;
 
 export interface SinkCounts {
   inserted: number;
@@ -52,16 +53,18 @@ export class ImportSink {
     this.insert = db.prepare(`INSERT INTO trace_message (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')}) ON CONFLICT DO NOTHING`);
     this.merge = db.prepare(
       `UPDATE trace_message SET spf = coalesce(spf, @spf), dkim = coalesce(dkim, @dkim), dmarc = coalesce(dmarc, @dmarc), compauth = coalesce(compauth, @compauth),
-         header_from = coalesce(header_from, @header_from) WHERE import_key = @import_key`,
+         header_from = coalesce(header_from, @header_from),
+         exo_verdicts = CASE WHEN @exo_verdicts IS NULL THEN exo_verdicts WHEN exo_verdicts IS NULL THEN @exo_verdicts ELSE json_patch(@exo_verdicts, exo_verdicts) END
+         WHERE import_key = @import_key`,
     );
     this.flushTx = db.transaction((rows: ImportedRow[]) => {
       const now = Date.now();
       for (const r of rows) {
-        const rec = { ...messageToRecord(this.toMessage(r), now), import_key: r.key, import_name: this.name };
+        const rec = { ...messageToRecord(this.toMessage(r), now), import_key: r.key, import_name: this.name, exo_verdicts: exoVerdictsText(r.exo) ?? null };
         if (this.insert.run(cols.map((c) => rec[c])).changes > 0) this.counts.inserted++;
         else {
           this.counts.duplicates++;
-          if (r.spf || r.dkim || r.dmarc || r.compauth || r.headerFrom) this.merge.run(rec);
+          if (r.spf || r.dkim || r.dmarc || r.compauth || r.headerFrom || rec.exo_verdicts) this.merge.run(rec);
         }
       }
     });
@@ -119,13 +122,15 @@ export class ImportSink {
  */
 export function reconcileAttribution(db: Db, name: string, tenant: readonly string[], countOnly = false): number {
   const domains = JSON.stringify(tenant.map((d) => d.toLowerCase()));
-  const base = `import_name = ? AND listener IN ('exo:inbound', 'exo:unknown') AND (connector IS NULL OR connector = '')`;
+  const base = `import_name = ? AND listener IN ('exo:inbound', 'exo:unknown') AND (connector IS NULL OR connector = '') AND client_ip <> ''`;
   const dom = `lower(substr(mail_from, instr(mail_from, '@') + 1)) IN (SELECT value FROM json_each(?))`;
   const n = (): number => (db.prepare(`SELECT count(*) AS n FROM trace_message WHERE import_name = ? AND attribution = 'direct-send'`).get(name) as { n: number }).n;
   if (countOnly) return n();
   return db.transaction(() => {
     db.prepare(`UPDATE trace_message SET attribution = 'anonymous-external' WHERE ${base} AND attribution = 'direct-send' AND (mail_from IS NULL OR NOT ${dom})`).run(name, domains);
     db.prepare(`UPDATE trace_message SET attribution = 'direct-send' WHERE ${base} AND attribution <> 'direct-send' AND mail_from IS NOT NULL AND ${dom}`).run(name, domains);
+    // Stores written before the client-IP rule: a row without a client IP is never Direct Send.
+    db.prepare(`UPDATE trace_message SET attribution = 'anonymous-external' WHERE import_name = ? AND attribution = 'direct-send' AND client_ip = ''`).run(name);
     return n();
   })();
 }

@@ -3,8 +3,9 @@
  * "Which sources does the tenant's SPF record authorise?": an SpfAuthorizer (the seam of the
  * readiness report) that evaluates SPF with mailauth through mailgate's resolver (auth/), for the
  * sender's domain and a source IP. With `--spf "v=spf1 …"` (offline) the resolver answers that
- * record for the TXT of every tenant domain and passes every other question (includes, a, mx) to
- * the real resolver, which may fail offline (then the include is a temperror).
+ * record for the TXT of every tenant domain (with no tenant domains given: of the sender domain
+ * being evaluated, as `report direct-send --spf` needs) and passes every other question (includes,
+ * a, mx) to the real resolver, which may fail offline (then the include is a temperror).
  * The term that authorised the IP comes from auth/spf-explain (each mechanism evaluated alone, first
  * pass wins, as RFC 7208 §4.6.2 reads a record).
  * Touches: DNS, through the resolver it is given.
@@ -45,12 +46,14 @@ async function txtRecord(resolve: DnsResolveFn, domain: string): Promise<string 
 /** An SpfAuthorizer over the tenant's published (or given) SPF records; answers are cached per (ip, domain). */
 export function createSpfAuthorizer(o: SpfOptions = {}): SpfAuthorizer {
   const resolve = spfResolver(o);
+  const perDomain = o.record !== undefined && o.tenantDomains === undefined;
   const cache = new Map<string, Promise<SpfAuthorization>>();
   return (ip, domain) => {
     const k = `${ip} ${domain}`;
     let p = cache.get(k);
     if (!p) {
-      p = domain ? explainSpf(ip, domain, resolve) : Promise.resolve({ result: 'none' });
+      const r = perDomain ? spfResolver({ ...o, tenantDomains: [domain] }) : resolve;
+      p = domain ? explainSpf(ip, domain, r) : Promise.resolve({ result: 'none' });
       cache.set(k, p);
     }
     return p;

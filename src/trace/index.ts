@@ -12,3 +12,4 @@ export { TraceWriter, type TraceWriterOptions } from './writer.ts';
 export { DEFAULT_SEARCH_LIMIT, getTrace, searchTrace, type TlsFilter, type TraceFilter } from './search.ts';
 export { parseDurationMs, parseSince } from './window.ts';
 export { DEFAULT_PRUNE_BATCH, pruneTrace, retentionCutoff } from './retention.ts';
+export { exoVerdictsText, parseExoVerdicts, spamFilterFields, EXO_VERDICT_FIELD, type ExoVerdicts } from './exo-verdicts.ts';

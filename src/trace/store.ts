@@ -89,6 +89,8 @@ const ADDED_COLUMNS: readonly (readonly [string, string])[] = [
   // Rows imported from Exchange Online exports (audit/): dedupe key (network message id + recipient) and import name.
   ['import_key', 'TEXT'],
   ['import_name', 'TEXT'],
+  // Exchange's own verdicts on an imported row (JSON, trace/exo-verdicts): Status, DeliveryAction, ThreatTypes, …
+  ['exo_verdicts', 'TEXT'],
 ];
 
 /** Indexes the reports need (after ADDED_COLUMNS, which some of them cover). */

@@ -69,14 +69,16 @@ test('import: every shape and encoding, then the readiness report exactly', asyn
       r.sources.map((x) => ({ ip: x.clientIp, sender: x.sender, n: x.messages, rcpts: x.recipients, spf: x.spf, authorised: x.spfAuthorised, dkim: x.dkimPassRate, dmarc: x.dmarc, cls: x.classification, action: x.action, subjects: x.sampleSubjects })),
       [
         { ip: '203.0.113.20', sender: 'alerts@contoso.com', n: 3, rcpts: 2, spf: 'unknown:3', authorised: 'pass (ip4:203.0.113.0/26)', dkim: 'unknown', dmarc: 'unknown:3', cls: 'device-or-app', action: 'connector-ip', subjects: ['Disk, 90% full', 'Disk\nfull again'] },
-        { ip: '198.51.100.66', sender: 'ceo@contoso.com', n: 2, rcpts: 2, spf: 'fail:1 softfail:1', authorised: 'fail', dkim: '0% (0/2)', dmarc: 'fail:2', cls: 'likely-spoof', action: 'block', subjects: ['Urgent, wire'] },
+        { ip: '198.51.100.66', sender: 'ceo@contoso.com', n: 2, rcpts: 2, spf: 'fail:1 softfail:1', authorised: 'fail', dkim: '0% (0/2)', dmarc: 'fail:2', cls: 'likely-spoof', action: 'none', subjects: ['Urgent, wire'] },
         { ip: '203.0.113.10', sender: 'scanner@contoso.com', n: 2, rcpts: 2, spf: 'unknown:2', authorised: 'pass (ip4:203.0.113.0/26)', dkim: 'unknown', dmarc: 'unknown:2', cls: 'device-or-app', action: 'connector-ip', subjects: ['Scan, page 1', 'Scan\r\nsecond line'] },
         { ip: '203.0.113.30', sender: 'copier@contoso.com', n: 2, rcpts: 2, spf: 'pass:2', authorised: 'pass (ip4:203.0.113.0/26)', dkim: '0% (0/2)', dmarc: 'pass:2', cls: 'device-or-app', action: 'connector-ip', subjects: ['Copier scan'] },
-        { ip: '198.51.100.7', sender: 'bounce@contoso.com', n: 1, rcpts: 1, spf: 'pass:1', authorised: 'pass (include:spf.vendor.example)', dkim: '100% (1/1)', dmarc: 'pass:1', cls: 'third-party-service', action: 'connector-ip', subjects: ['Your receipt'] },
-        { ip: '2001:db8::25', sender: 'app@contoso.com', n: 1, rcpts: 1, spf: 'unknown:1', authorised: 'fail', dkim: 'unknown', dmarc: 'unknown:1', cls: 'unknown', action: 'smtp-auth', subjects: ['Report "daily"'] },
+        { ip: '198.51.100.7', sender: 'bounce@contoso.com', n: 1, rcpts: 1, spf: 'pass:1', authorised: 'pass (include:spf.vendor.example)', dkim: '100% (1/1)', dmarc: 'pass:1', cls: 'third-party-service', action: 'vendor-connector', subjects: ['Your receipt'] },
+        { ip: '2001:db8::25', sender: 'app@contoso.com', n: 1, rcpts: 1, spf: 'unknown:1', authorised: 'fail', dkim: 'unknown', dmarc: 'unknown:1', cls: 'likely-spoof', action: 'none', subjects: ['Report "daily"'] },
       ],
     );
-    assert.match(r.summary[0] ?? '', /from 6 sources \(1 of them likely spoof\)$/);
+    assert.match(r.summary[0] ?? '', /from 6 sources \(2 of them likely spoof\)$/);
+    // FilteredAsSpam (message trace Status), outside IP, not in SPF: Exchange's verdict decided.
+    assert.deepEqual(r.sources.find((x) => x.clientIp === '2001:db8::25')?.signals, ["organization's SPF: fail", 'Status FilteredAsSpam 1/1']);
     // --source narrows: the gateway has no rows here.
     assert.equal((await directSendReport(t.db, reportWindow('7d', now, 90), { source: 'gateway' })).sources.length, 0);
   } finally {

@@ -98,8 +98,8 @@ test('readiness report classifies by the live SPF record and the recorded result
   assert.match(by.get('127.0.0.2')?.spf ?? '', /pass/);
   assert.match(by.get('127.0.0.66')?.spf ?? '', /fail/);
   assert.match(by.get('127.0.0.66')?.dmarc ?? '', /fail/);
-  assert.equal(by.get('127.0.0.2')?.recommendation, "mailgate connector add 'Direct Send 127.0.0.2' --type Partner --sender-ip 127.0.0.2/32 --sender-domain example.com --restrict-domains-to-ip");
-  assert.equal(by.get('127.0.0.66')?.recommendation, 'mailgate list block add 127.0.0.66');
+  assert.equal(by.get('127.0.0.2')?.recommendation, "mailgate connector add 'Direct Send 127.0.0.2' --type Partner --sender-ip 127.0.0.2/32 --sender-domain example.com");
+  assert.equal(by.get('127.0.0.66')?.recommendation, '# nothing to migrate: RejectDirectSend will stop it');
   assert.match(rep.summary[0] ?? '', /would reject 5 messages\/day from 3 sources \(1 of them likely spoof\)/);
 });
 

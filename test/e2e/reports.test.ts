@@ -138,12 +138,15 @@ test('report direct-send: sources, classification and the exact migration comman
       ['127.0.0.3', 'app@example.com', 1, 'yes', ['app.lan'], ['report 1'], 'device-or-app'],
     ],
   );
-  assert.equal(r.sources[0]?.recommendation, "mailgate connector add 'Direct Send 127.0.0.2' --type Partner --sender-ip 127.0.0.2/32 --sender-domain example.com --restrict-domains-to-ip");
-  assert.equal(r.sources[0]?.powershell, 'New-InboundConnector -Name "Direct Send 127.0.0.2" -ConnectorType Partner -SenderDomains example.com -SenderIPAddresses 127.0.0.2 -RestrictDomainsToIPAddresses $true');
+  // Unrestricted: a restriction would lock example.com to this one source (5.7.51 for the others).
+  assert.equal(r.sources[0]?.recommendation, "mailgate connector add 'Direct Send 127.0.0.2' --type Partner --sender-ip 127.0.0.2/32 --sender-domain example.com");
+  assert.equal(r.sources[0]?.powershell, 'New-InboundConnector -Name "Direct Send 127.0.0.2" -ConnectorType Partner -SenderDomains example.com -SenderIPAddresses 127.0.0.2 -RestrictDomainsToIPAddresses $false');
+  assert.ok(r.summary.some((l) => l.startsWith('warning: 2 source(s) carry a warning')), 'loopback decided the class: the report warns');
   const outside = json<DsReport>(['report', 'direct-send', '--since', '1d', '--internal', '10.0.0.0/8']);
+  // Nothing vouches for them: investigate, never an SMTP AUTH grant.
   assert.deepEqual(outside.sources.map((s) => [s.classification, s.recommendation]), [
-    ['unknown', 'mailgate user add printer@example.com'],
-    ['unknown', 'mailgate user add app@example.com'],
+    ['unknown', 'mailgate trace search --since 30d --client-ip 127.0.0.2 --sender printer@example.com'],
+    ['unknown', 'mailgate trace search --since 30d --client-ip 127.0.0.3 --sender app@example.com'],
   ]);
 });
 

@@ -4,7 +4,8 @@
  * its own exports, with no gateway running. Import streams the files into the trace (source
  * `import:<name>`), shows progress on stderr and prints a summary (per file: kind, encoding, rows,
  * new/duplicate copies, malformed rows listed with file, line and reason, where a cut-off file
- * stopped). Plan writes the Direct Send migration plan (Markdown or HTML) to stdout or `-o FILE`.
+ * stopped). Plan writes the staged Direct Send migration plan (Markdown, HTML, or a PowerShell
+ * script that runs one stage per call) to stdout or `-o FILE`.
  * An unknown file shape or an undecodable file is a CliError (exit 1) naming what was expected.
  * Touches: the given files (read), the trace store, DNS (the tenant's SPF record) unless `--spf`.
  */
@@ -19,6 +20,7 @@ import {
   KIND_FLAGS,
   renderHtml,
   renderMarkdown,
+  renderScript,
   tenantSpfRecords,
   type ImportSummary,
   type KindFlag,
@@ -26,7 +28,7 @@ import {
 } from '../../audit/index.ts';
 import { reportWindow } from '../../trace/reports/index.ts';
 import { defaultIo, withContext, type CliIo } from '../context.ts';
-import { CliError, UsageError, enumParser, splitList, type Out } from '../format.ts';
+import { CliError, UsageError, enumParser, parsePositiveInt, splitList, type Out } from '../format.ts';
 
 /** Seams of the audit commands (tests pass a fake DNS and a clock). */
 export interface AuditDeps {
@@ -102,8 +104,9 @@ function registerImport(audit: Command, io: CliIo, deps: AuditDeps): void {
 interface PlanOpts {
   since: string;
   source?: string;
-  format: 'md' | 'html';
+  format: 'md' | 'html' | 'ps1';
   output?: string;
+  quietDays: number;
   spf?: string;
   tenantDomains?: string[];
   rule: RuleVariant;
@@ -112,14 +115,15 @@ interface PlanOpts {
 function registerPlan(audit: Command, io: CliIo, deps: AuditDeps): void {
   audit
     .command('plan')
-    .description('write the Direct Send migration plan (sources, classification, PowerShell in order, KQL) as Markdown or HTML')
+    .description('write the staged Direct Send migration plan (sources, classification and its signals, PowerShell stages with checkpoints and rollbacks, KQL) as Markdown, HTML or a stage-by-stage PowerShell script')
     .option('--since <window>', 'e.g. 30d, 90d or an ISO date', '90d')
     .option('--source <source>', 'gateway or import:NAME (default: every source)')
-    .option('--format <format>', 'md|html', enumParser('--format', ['md', 'html'] as const), 'md')
+    .option('--format <format>', 'md|html|ps1', enumParser('--format', ['md', 'html', 'ps1'] as const), 'md')
     .option('-o, --output <file>', 'write the plan to FILE (default: stdout)')
     .option('--spf <record>', 'the tenant\'s SPF record ("v=spf1 ..."), instead of looking it up')
     .option('--tenant-domains <domains...>', 'accepted domains, comma separated (default: the Direct Send sender domains)')
     .option('--rule <variant>', 'narrow|broad transport rule for the monitoring period', enumParser('--rule', ['narrow', 'broad'] as const), 'narrow')
+    .option('--quiet-days <n>', 'days the audit-mode monitoring rule runs before restrictions and RejectDirectSend', parsePositiveInt, 14)
     .action(async (o: PlanOpts, cmd: Command) =>
       withContext(cmd, async (ctx) => {
         if (o.spf !== undefined && !/^v=spf1(\s|$)/i.test(o.spf.trim())) throw new UsageError(`--spf must be an SPF record starting with "v=spf1" (got "${o.spf}")`);
@@ -143,9 +147,10 @@ function registerPlan(audit: Command, io: CliIo, deps: AuditDeps): void {
           spfCheck: createSpfAuthorizer(spfOpts),
           spfRecords: await tenantSpfRecords(spfOpts, tenant),
           rule: o.rule,
+          quietDays: o.quietDays,
           now,
         });
-        const text = o.format === 'html' ? renderHtml(plan) : renderMarkdown(plan);
+        const text = o.format === 'html' ? renderHtml(plan) : o.format === 'ps1' ? renderScript(plan) : renderMarkdown(plan);
         if (o.output) {
           writeFileSync(o.output, text);
           io.err.write(`wrote ${o.output}: ${plan.sources.length} source(s), ${plan.connectors.length} connector(s)\n`);

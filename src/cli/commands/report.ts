@@ -4,8 +4,9 @@
  * messages report, the Direct Send readiness report, stale connectors/allow entries, and read-only
  * SQL hunting with saved queries). Every report takes `--since` (clamped to trace.retentionDays,
  * with a note on stderr) and `--format table|json|csv` (CSV: the report's main table).
- * The live SPF check of the direct-send report is injected (`ReportDeps.spfCheck`); until a
- * resolver-backed one exists it answers 'unknown'.
+ * The direct-send report evaluates the organization's SPF record for every source (live through
+ * the config's DNS, or `--spf RECORD` for every sender domain, as `audit plan --spf`); tests inject
+ * `ReportDeps.spfCheck` or `ReportDeps.resolve`.
  * Touches: the trace tables and config store (read only); hunts run in a child process.
  */
 import type { Command } from 'commander';
@@ -23,7 +24,7 @@ import {
   type SpfAuthorizer,
 } from '../../trace/reports/index.ts';
 import { defaultIo, withContext, type CliContext, type CliIo } from '../context.ts';
-import { resolverFromSettings } from '../../auth/index.ts';
+import { resolverFromSettings, type DnsResolveFn } from '../../auth/index.ts';
 import { createSpfAuthorizer } from '../../audit/index.ts';
 import { CliError, UsageError, enumParser, formatOption, parsePositiveInt, printRows, requireIps, splitList, type OutputFormat } from '../format.ts';
 
@@ -31,14 +32,16 @@ import { CliError, UsageError, enumParser, formatOption, parsePositiveInt, print
 export interface ReportDeps {
   /** Live SPF evaluation of the organization's record (default: through our caching resolver). */
   spfCheck?: SpfAuthorizer;
+  /** The resolver SPF evaluation uses (default: the config's DNS through auth/'s caching resolver). */
+  resolve?: DnsResolveFn;
 }
 
 /**
  * The live SPF check: the organization's published record evaluated through auth/'s resolver on the
  * DNS servers of the config in force (the audit plan's authorizer; one implementation for both).
  */
-function liveSpfCheck(ctx: CliContext): SpfAuthorizer {
-  return createSpfAuthorizer({ resolve: resolverFromSettings(ctx.store.current()?.config.dns).resolve });
+function liveSpfCheck(ctx: CliContext, deps: ReportDeps, record?: string): SpfAuthorizer {
+  return createSpfAuthorizer({ resolve: deps.resolve ?? resolverFromSettings(ctx.store.current()?.config.dns).resolve, record });
 }
 
 const TLS = ['none', '1.0', '1.1', '1.2', '1.3'] as const;
@@ -114,14 +117,17 @@ function registerDirectSend(report: Command, io: CliIo, deps: ReportDeps): void 
     .option('--since <window>', 'e.g. 7d, 30d, 90d or an ISO date', '30d')
     .option('--internal <cidr...>', `internal ranges for classification (default ${DEFAULT_INTERNAL_RANGES.join(' ')})`)
     .option('--source <source>', 'only traffic from this source: gateway, or import:NAME (mailgate audit import); default every source')
+    .option('--spf <record>', 'the organization\'s SPF record ("v=spf1 ..."), used for every sender domain instead of looking it up')
     .addOption(formatOption())
-    .action(async (o: { since: string; internal?: string[]; source?: string; format: OutputFormat }, cmd: Command) =>
+    .action(async (o: { since: string; internal?: string[]; source?: string; spf?: string; format: OutputFormat }, cmd: Command) =>
       withContext(cmd, async (ctx) => {
         ensureTraceSchema(ctx.db);
         const internal = o.internal ? requireIps('--internal', splitList(o.internal)) : undefined;
         const w = windowFor(ctx, o.since, io);
         if (o.source !== undefined && o.source !== 'gateway' && !/^import:.+/.test(o.source)) throw new UsageError(`--source must be gateway or import:NAME, not "${o.source}"`);
-        printReport(await directSendReport(ctx.db, w, { internal, source: o.source, spfCheck: deps.spfCheck ?? liveSpfCheck(ctx) }), o.format, io);
+        if (o.spf !== undefined && !/^v=spf1(\s|$)/i.test(o.spf.trim())) throw new UsageError(`--spf must be an SPF record starting with "v=spf1" (got "${o.spf}")`);
+        const spfCheck = o.spf !== undefined ? liveSpfCheck(ctx, deps, o.spf.trim()) : (deps.spfCheck ?? liveSpfCheck(ctx, deps));
+        printReport(await directSendReport(ctx.db, w, { internal, source: o.source, spfCheck }), o.format, io);
       }),
     );
 }

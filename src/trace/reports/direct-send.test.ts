@@ -48,18 +48,25 @@ test('direct-send: grouping, counts, classification and exact recommendations', 
     assert.equal(printer.spf, 'unknown:2');
     assert.equal(printer.dkimPassRate, 'unknown');
     assert.equal(printer.classification, 'device-or-app');
-    assert.equal(printer.reason, 'internal range 10.0.0.0/8');
+    assert.equal(printer.reason, 'internal range 10.0.0.0/8 decided');
+    assert.deepEqual(printer.signals, ['internal range 10.0.0.0/8']);
+    assert.deepEqual(printer.warnings, []);
     assert.equal(printer.firstSeen, new Date(base).toISOString());
     assert.equal(printer.lastSeen, new Date(base + 1000).toISOString());
-    assert.equal(printer.recommendation, "mailgate connector add 'Direct Send 10.1.2.3' --type Partner --sender-ip 10.1.2.3/32 --sender-domain example.com --restrict-domains-to-ip");
-    assert.equal(printer.powershell, 'New-InboundConnector -Name "Direct Send 10.1.2.3" -ConnectorType Partner -SenderDomains example.com -SenderIPAddresses 10.1.2.3 -RestrictDomainsToIPAddresses $true');
+    // Created without a restriction: restricting locks the domain for every other source (5.7.51).
+    assert.equal(printer.recommendation, "mailgate connector add 'Direct Send 10.1.2.3' --type Partner --sender-ip 10.1.2.3/32 --sender-domain example.com");
+    assert.equal(printer.powershell, 'New-InboundConnector -Name "Direct Send 10.1.2.3" -ConnectorType Partner -SenderDomains example.com -SenderIPAddresses 10.1.2.3 -RestrictDomainsToIPAddresses $false');
 
     const saas = by.get('198.51.100.7 news@example.com');
     assert.equal(saas?.classification, 'third-party-service');
     assert.equal(saas?.spfAuthorised, 'pass (include:sendgrid.net)');
     assert.equal(saas?.dkimPassRate, '100% (1/1)');
     assert.equal(saas?.dmarc, 'pass:1');
-    assert.equal(saas?.action, 'connector-ip');
+    // A shared sending service: never a /32 connector (its IPs send for every SendGrid customer).
+    assert.equal(saas?.action, 'dmarc-aligned');
+    assert.equal(saas?.sharedService, 'SendGrid');
+    assert.doesNotMatch(`${saas?.recommendation} ${saas?.powershell}`, /\/32|New-InboundConnector|connector add|-SenderIPAddresses 198/);
+    assert.match(saas?.powershell ?? '', /DKIM-sign as example\.com, so DMARC passes by alignment/);
 
     assert.equal(by.get('198.51.100.8 app@example.com')?.classification, 'device-or-app');
     assert.equal(by.get('198.51.100.8 app@example.com')?.reason, "authorised by the organization's SPF ip4:198.51.100.0/24");
@@ -72,22 +79,29 @@ test('direct-send: grouping, counts, classification and exact recommendations', 
     assert.equal(spoof.dkimPassRate, '0% (0/2)');
     assert.equal(spoof.dmarc, 'fail:2');
     assert.equal(spoof.classification, 'likely-spoof');
-    assert.equal(spoof.recommendation, 'mailgate list block add 203.0.113.9');
-    assert.equal(spoof.powershell, 'Set-HostedConnectionFilterPolicy -Identity Default -IPBlockList @{Add="203.0.113.9"}');
+    assert.equal(spoof.action, 'none');
+    assert.equal(spoof.recommendation, '# nothing to migrate: RejectDirectSend will stop it');
+    assert.deepEqual(spoof.signals, ['recorded SPF fail + DMARC fail 2/2', "organization's SPF: fail (-all)"]);
 
     const unknown = by.get('192.0.2.44 crm@example.com');
     assert.equal(unknown?.classification, 'unknown');
-    assert.equal(unknown?.recommendation, 'mailgate user add crm@example.com');
-    assert.equal(unknown?.powershell, 'Set-CASMailbox -Identity "crm@example.com" -SmtpClientAuthenticationDisabled $false');
+    assert.equal(unknown?.action, 'investigate');
+    assert.equal(unknown?.recommendation, 'mailgate trace search --since 30d --client-ip 192.0.2.44 --sender crm@example.com');
+    assert.equal(unknown?.powershell, 'Get-MessageTraceV2 -SenderAddress "crm@example.com" -FromIP 192.0.2.44 -StartDate (Get-Date).AddDays(-10) -EndDate (Get-Date) | Get-MessageTraceDetailV2');
 
-    assert.equal(by.get('192.0.2.55 hr@example.com')?.classification, 'device-or-app');
-    assert.equal(by.get('192.0.2.55 hr@example.com')?.reason, 'SPF pass on all 1 message(s) with a result');
+    // Recorded SPF pass, but the organization's record (evaluated now) fails the IP: investigate, not a connector.
+    const hr = by.get('192.0.2.55 hr@example.com');
+    assert.equal(hr?.classification, 'unknown');
+    assert.deepEqual(hr?.signals, ["organization's SPF: fail (-all)", 'recorded SPF pass 1/1']);
+    for (const s of r.sources) {
+      assert.doesNotMatch(`${s.recommendation} ${s.powershell}`, /SmtpClientAuthenticationDisabled|Set-CASMailbox|user add/, `${s.clientIp}: never an SMTP AUTH grant`);
+    }
 
     const scanner = by.get('::ffff:10.0.0.9 scanner@example.com');
     assert.equal(scanner?.classification, 'device-or-app');
     assert.equal(scanner?.tls, 'yes');
-    assert.equal(scanner?.recommendation, "mailgate connector add 'Direct Send scanner.example.com' --type Partner --tls-cert-name scanner.example.com --sender-domain example.com --restrict-domains-to-certificate --require-tls");
-    assert.equal(scanner?.powershell, 'New-InboundConnector -Name "Direct Send scanner.example.com" -ConnectorType Partner -SenderDomains example.com -TlsSenderCertificateName scanner.example.com -RestrictDomainsToCertificate $true -RequireTls $true');
+    assert.equal(scanner?.recommendation, "mailgate connector add 'Direct Send scanner.example.com' --type Partner --tls-cert-name scanner.example.com --sender-domain example.com --require-tls");
+    assert.equal(scanner?.powershell, 'New-InboundConnector -Name "Direct Send scanner.example.com" -ConnectorType Partner -SenderDomains example.com -TlsSenderCertificateName scanner.example.com -RequireTls $true -RestrictDomainsToCertificate $false');
 
     assert.equal(r.summary[0], 'enabling RejectDirectSend now would reject 9 messages/day from 7 sources (1 of them likely spoof)');
   } finally {

@@ -6,11 +6,15 @@
  * message count, first/last seen, HELO names, sample subjects, TLS use, distinct recipients, the
  * SPF result distribution, whether the organization's own SPF record authorises the IP (live, via
  * the injected SpfAuthorizer, with the matching mechanism), DKIM pass rate, DMARC results, a
- * classification and a recommendation (direct-send-classify.ts), and the summary line
+ * classification with the signals that decided it and warnings (direct-send-classify.ts, over
+ * direct-send-evidence.ts: recorded auth results and Exchange's own verdicts of imported rows), a
+ * recommendation (direct-send-recommend.ts), and the summary line
  * "enabling RejectDirectSend now would reject N messages/day from K sources (M of them likely spoof)".
  * N is the window's messages divided by the days actually observed (from the later of the window
  * start and the oldest trace row, at least one day).
  * Recorded SPF/DKIM/DMARC columns may be null (not evaluated): null counts as unknown.
+ * A row without a client IP, or imported as outbound or intra-org, is never a source (it never came
+ * from an anonymous SMTP client); the summary counts the imported copies left out and why.
  * Touches: reads trace_message; calls the injected SpfAuthorizer.
  */
 import { compileCidrs } from '../../core/cidr.ts';
@@ -18,7 +22,10 @@ import type { Db } from '../../core/sqlite.ts';
 import { parseRecipients } from '../rows.ts';
 import { traceReady } from '../store.ts';
 import { authWord, DEFAULT_INTERNAL_RANGES, DIRECT_SEND_REPLY_LIKE, distribution, domainOf, isDirectSendRefusal, type Report, type ReportWindow } from './common.ts';
-import { classifySource, recommend, unknownSpfAuthorizer, type AuthCounts, type Classification, type SpfAuthorizer } from './direct-send-classify.ts';
+import { parseExoVerdicts } from '../exo-verdicts.ts';
+import { classifySource, unknownSpfAuthorizer, type Classification, type SpfAuthorizer } from './direct-send-classify.ts';
+import { addEvidence, newEvidence, type Evidence } from './direct-send-evidence.ts';
+import { recommend } from './direct-send-recommend.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -56,6 +63,12 @@ export interface DirectSendSource {
   certCn: string;
   classification: Classification;
   reason: string;
+  /** The signals that decided the class ("organization's SPF: fail (-all)", "Status Quarantined 2/2" …). */
+  signals: string[];
+  warnings: string[];
+  /** The SPF term that authorised the IP, and the shared sending service it names (if any). */
+  spfMechanism: string;
+  sharedService: string;
   action: string;
   recommendation: string;
   powershell: string;
@@ -75,9 +88,7 @@ interface Acc {
   recipients: Set<string>;
   spf: Map<string, number>;
   dmarc: Map<string, number>;
-  dkimKnown: number;
-  dkimPass: number;
-  auth: AuthCounts;
+  evidence: Evidence;
   certCn: string | undefined;
 }
 
@@ -92,6 +103,8 @@ interface Row {
   spf: string | null;
   dkim: string | null;
   dmarc: string | null;
+  compauth: string | null;
+  exo_verdicts?: string | null;
   cert_cn: string | null;
   cert_verified: number | null;
   reply: string | null;
@@ -100,8 +113,7 @@ interface Row {
 function newAcc(ip: string, sender: string): Acc {
   return {
     clientIp: ip, sender, messages: 0, rejected: 0, first: Infinity, last: -Infinity, helos: new Set(), subjects: new Set(), tlsYes: 0,
-    recipients: new Set(), spf: new Map(), dmarc: new Map(), dkimKnown: 0, dkimPass: 0,
-    auth: { messages: 0, spfKnown: 0, spfPass: 0, allKnown: 0, failedAll: 0 }, certCn: undefined,
+    recipients: new Set(), spf: new Map(), dmarc: new Map(), evidence: newEvidence(), certCn: undefined,
   };
 }
 
@@ -124,7 +136,6 @@ function distinctRecipients(texts: ReadonlySet<string>): number {
 
 function addRow(a: Acc, r: Row, maxSubjects: number, maxHelos: number): void {
   a.messages++;
-  a.auth.messages++;
   if (isDirectSendRefusal(r.reply)) a.rejected++;
   a.first = Math.min(a.first, r.received_at);
   a.last = Math.max(a.last, r.received_at);
@@ -137,18 +148,7 @@ function addRow(a: Acc, r: Row, maxSubjects: number, maxHelos: number): void {
   const dmarc = word(r.dmarc);
   a.spf.set(spf, (a.spf.get(spf) ?? 0) + 1);
   a.dmarc.set(dmarc, (a.dmarc.get(dmarc) ?? 0) + 1);
-  if (dkim !== 'unknown') {
-    a.dkimKnown++;
-    if (dkim === 'pass') a.dkimPass++;
-  }
-  if (spf !== 'unknown') {
-    a.auth.spfKnown++;
-    if (spf === 'pass') a.auth.spfPass++;
-  }
-  if (spf !== 'unknown' && dkim !== 'unknown' && dmarc !== 'unknown') {
-    a.auth.allKnown++;
-    if ((spf === 'fail' || spf === 'softfail') && dkim !== 'pass' && dmarc === 'fail') a.auth.failedAll++;
-  }
+  addEvidence(a.evidence, { spf, dkim, dmarc, compauth: word(r.compauth), exo: parseExoVerdicts(r.exo_verdicts) });
   if (r.cert_cn && r.cert_verified === 1) a.certCn = r.cert_cn;
 }
 
@@ -182,23 +182,45 @@ const fmtRate = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFi
 
 export const DIRECT_SEND_COLUMNS = [
   'clientIp', 'sender', 'messages', 'rejected', 'firstSeen', 'lastSeen', 'heloNames', 'sampleSubjects', 'tls', 'recipients',
-  'spf', 'spfAuthorised', 'dkimPassRate', 'dmarc', 'classification', 'reason', 'recommendation', 'powershell',
+  'spf', 'spfAuthorised', 'dkimPassRate', 'dmarc', 'classification', 'reason', 'signals', 'warnings', 'action', 'recommendation', 'powershell',
 ];
 
+/** True when trace_message has the column (a read-only store of an older release may lack it). */
+function hasColumn(db: Db, name: string): boolean {
+  return (db.prepare('PRAGMA table_info(trace_message)').all() as { name: string }[]).some((c) => c.name === name);
+}
+
+/** Imported copies that are never Direct Send, by why (Connectors, direction, no client IP). */
+function leftOut(db: Db, w: ReportWindow, source?: string): string | undefined {
+  const bySource = source === undefined ? '' : ' AND source = ?';
+  const args: (string | number)[] = source === undefined ? [w.since, w.until] : [w.since, w.until, source];
+  const r = db
+    .prepare(
+      `SELECT sum(attribution = 'connector') AS conn, sum(listener IN ('exo:outbound', 'exo:intra-org')) AS dir, sum(client_ip = '' AND listener NOT IN ('exo:outbound', 'exo:intra-org') AND attribution <> 'connector') AS noip
+         FROM trace_message WHERE received_at >= ? AND received_at < ? AND listener LIKE 'exo:%'${bySource}`,
+    )
+    .get(...args) as { conn: number | null; dir: number | null; noip: number | null };
+  const [conn, dir, noip] = [r.conn ?? 0, r.dir ?? 0, r.noip ?? 0];
+  if (conn + dir + noip === 0) return undefined;
+  return `imported copies not counted as Direct Send: ${conn} through a connector (Connectors/connector_id), ${dir} outbound or intra-org (EmailDirection/directionality, or ToIP set), ${noip} without a client IP`;
+}
+
 /** Run the Direct Send readiness report. */
-export async function directSendReport(db: Db, window: ReportWindow, opts: DirectSendOptions = {}): Promise<Report & { sources: DirectSendSource[] }> {
+export async function directSendReport(db: Db, window: ReportWindow, opts: DirectSendOptions = {}): Promise<Report & { sources: DirectSendSource[]; days: number }> {
   const internal = compileCidrs(opts.internal ?? DEFAULT_INTERNAL_RANGES);
   const spfCheck = opts.spfCheck ?? unknownSpfAuthorizer;
   const groups = new Map<string, Acc>();
   let days = 1;
   if (traceReady(db)) {
     // Two indexed queries (attribution, received_at) and (status, received_at) rather than one OR.
-    const cols = 'client_ip, mail_from, received_at, helo, subject, tls_version, recipients, spf, dkim, dmarc, cert_cn, cert_verified, reply';
+    const cols = `client_ip, mail_from, received_at, helo, subject, tls_version, recipients, spf, dkim, dmarc, compauth, cert_cn, cert_verified, reply${hasColumn(db, 'exo_verdicts') ? ', exo_verdicts' : ''}`;
+    // Never a source: no client IP, or Exchange said outbound / intra-org.
+    const anonymous = `client_ip <> '' AND listener NOT IN ('exo:outbound', 'exo:intra-org')`;
     const bySource = opts.source === undefined ? '' : ' AND source = ?';
     const args: (string | number)[] = opts.source === undefined ? [window.since, window.until] : [window.since, window.until, opts.source];
-    const directSend = db.prepare(`SELECT ${cols} FROM trace_message WHERE attribution = 'direct-send' AND received_at >= ? AND received_at < ?${bySource}`);
+    const directSend = db.prepare(`SELECT ${cols} FROM trace_message WHERE attribution = 'direct-send' AND received_at >= ? AND received_at < ? AND ${anonymous}${bySource}`);
     const refused = db.prepare(
-      `SELECT ${cols} FROM trace_message WHERE status = 'Rejected' AND received_at >= ? AND received_at < ?${bySource}
+      `SELECT ${cols} FROM trace_message WHERE status = 'Rejected' AND received_at >= ? AND received_at < ? AND ${anonymous}${bySource}
          AND reply LIKE '${DIRECT_SEND_REPLY_LIKE}' AND (attribution IS NULL OR attribution <> 'direct-send')`,
     );
     const all = function* (): Generator<Row> {
@@ -220,9 +242,10 @@ export async function directSendReport(db: Db, window: ReportWindow, opts: Direc
   );
   const sources: DirectSendSource[] = accs.map((a, i) => {
     const spf = spfs[i] ?? { result: 'unknown' };
-    const { classification, reason } = classifySource({ clientIp: a.clientIp, internal, auth: a.auth, spf });
     const senderDomain = domainOf(a.sender);
-    const rec = recommend({ classification, clientIp: a.clientIp, sender: a.sender, senderDomain, certCn: a.certCn });
+    const c = classifySource({ clientIp: a.clientIp, senderDomain, internal, evidence: a.evidence, spf, helos: [...a.helos], certCn: a.certCn });
+    const { classification, reason } = c;
+    const rec = recommend({ classification, clientIp: a.clientIp, sender: a.sender, senderDomain, certCn: a.certCn, spfMechanism: spf.mechanism, sharedService: c.sharedService });
     return {
       clientIp: a.clientIp,
       sender: a.sender,
@@ -237,11 +260,15 @@ export async function directSendReport(db: Db, window: ReportWindow, opts: Direc
       recipients: distinctRecipients(a.recipients),
       spf: distribution(a.spf),
       spfAuthorised: spf.result + (spf.mechanism ? ` (${spf.mechanism})` : ''),
-      dkimPassRate: a.dkimKnown === 0 ? 'unknown' : `${Math.round((100 * a.dkimPass) / a.dkimKnown)}% (${a.dkimPass}/${a.dkimKnown})`,
+      dkimPassRate: a.evidence.dkimKnown === 0 ? 'unknown' : `${Math.round((100 * a.evidence.dkimPass) / a.evidence.dkimKnown)}% (${a.evidence.dkimPass}/${a.evidence.dkimKnown})`,
       dmarc: distribution(a.dmarc),
       certCn: a.certCn ?? '',
       classification,
       reason,
+      signals: c.signals,
+      warnings: c.warnings,
+      spfMechanism: spf.mechanism ?? '',
+      sharedService: c.sharedService ?? '',
       action: rec.action,
       recommendation: rec.command,
       powershell: rec.powershell,
@@ -254,8 +281,12 @@ export async function directSendReport(db: Db, window: ReportWindow, opts: Direc
   ];
   if (sources.some((s) => s.action.startsWith('connector'))) {
     summary.push(
-      'note: a Partner connector with --restrict-domains-to-ip/--restrict-domains-to-certificate locks its sender domain: other anonymous sources sending as that domain get 550 5.7.51 from then on, so add a connector (or user) for every legitimate source of a domain together',
+      'note: the connectors are created without restrictions; --restrict-domains-to-ip/--restrict-domains-to-certificate locks a sender domain (every other anonymous source of it is refused with 5.7.51), so restrict only once every legitimate source of the domain has its path and a quiet period is over (mailgate audit plan stages this)',
     );
   }
-  return { title: 'Direct Send readiness report', window, summary, sections: [{ name: 'sources', columns: DIRECT_SEND_COLUMNS, rows: sources.map((s) => ({ ...s })) }], sources };
+  const warned = sources.filter((s) => s.warnings.length).length;
+  if (warned) summary.push(`warning: ${warned} source(s) carry a warning (see the warnings column): an internal range on a loopback or NAT address, or contradicted by evidence`);
+  const out = traceReady(db) ? leftOut(db, window, opts.source) : undefined;
+  if (out) summary.push(out);
+  return { title: 'Direct Send readiness report', window, summary, sections: [{ name: 'sources', columns: DIRECT_SEND_COLUMNS, rows: sources.map((s) => ({ ...s })) }], sources, days };
 }

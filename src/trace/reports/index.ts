@@ -10,14 +10,15 @@ export { inboundReport, inboundConditions, type InboundFilter, type ConnectorTyp
 export { directSendReport, DIRECT_SEND_COLUMNS, type DirectSendOptions, type DirectSendSource } from './direct-send.ts';
 export {
   classifySource,
-  recommend,
-  connectorNameFor,
-  shellWord,
+  foreignHelos,
+  natWarning,
+  sharedServiceOf,
   unknownSpfAuthorizer,
   type Classification,
+  type ClassifyResult,
   type SpfAuthorization,
   type SpfAuthorizer,
-  type AuthCounts,
-  type Recommendation,
 } from './direct-send-classify.ts';
+export { recommend, connectorNameFor, shellWord, psString, psArg, type Recommendation, type RecommendAction } from './direct-send-recommend.ts';
+export { exchangeFlags, type Evidence } from './direct-send-evidence.ts';
 export { staleAllowReport, type StaleAllowInput, type StaleEntry } from './stale-allow.ts';
