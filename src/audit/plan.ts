@@ -23,6 +23,8 @@ import type { Db } from '../core/sqlite.ts';
 import { traceReady } from '../trace/index.ts';
 import { directSendReport, plainIp, type DirectSendSource, type ReportWindow, type SpfAuthorizer } from '../trace/reports/index.ts';
 import { inboundVolumes, type InboundVolume } from './inbound-report.ts';
+import { tenantPlanView } from './plan-tenant.ts';
+import type { TenantConfig } from './tenant-model.ts';
 
 export type RuleVariant = 'narrow' | 'broad';
 
@@ -36,6 +38,8 @@ export interface PlanOptions {
   rule?: RuleVariant | undefined;
   internal?: readonly string[] | undefined;
   now?: number | undefined;
+  /** The tenant's own configuration (audit import-config): covered sources, RejectDirectSend, rule lint. */
+  tenant?: TenantConfig | undefined;
 }
 
 export interface PlannedConnector {
@@ -175,8 +179,9 @@ export async function buildPlan(db: Db, o: PlanOptions): Promise<Plan> {
   const report = await directSendReport(db, o.window, { source: o.source, spfCheck: o.spfCheck, internal: o.internal });
   const sources = report.sources;
   const tenantDomains = o.tenantDomains?.length ? [...o.tenantDomains] : [...new Set(sources.map((s) => s.senderDomain).filter(Boolean))].sort();
-  const connectors = plannedConnectors(sources);
-  const authorisedIps = connectors.map((c) => c.ip);
+  const tenantView = tenantPlanView(o.tenant, sources, tenantDomains);
+  const connectors = plannedConnectors(tenantView.uncovered);
+  const authorisedIps = [...connectors.map((c) => c.ip), ...tenantView.coveredIps.filter((ip) => !connectors.some((c) => c.ip === ip))];
   const variant = o.rule ?? 'narrow';
   const days = Math.max(1, Math.ceil((o.window.until - o.window.since) / 86_400_000));
   const importName = o.source?.startsWith('import:') ? o.source.slice(7) : undefined;
@@ -187,6 +192,7 @@ export async function buildPlan(db: Db, o: PlanOptions): Promise<Plan> {
     'Keep the transport rule through the monitoring period and review the quarantine (Get-QuarantineMessage) before turning on RejectDirectSend; remove the rule (Remove-TransportRule) once RejectDirectSend is on.',
   ];
   if (o.window.note) notes.unshift(o.window.note);
+  notes.unshift(...tenantView.notes);
   return {
     generatedAt: new Date(o.now ?? Date.now()).toISOString(),
     window: o.window,
