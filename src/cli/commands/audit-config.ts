@@ -20,6 +20,11 @@ import { CliError, UsageError, formatOption, printRows, type OutputFormat } from
 
 const NAME = /^[A-Za-z0-9._-]+$/;
 
+/** The tenant's text for a terminal: control characters shown as \uXXXX, never sent raw. */
+function safe(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** The tenant a command means, as a CLI error when it cannot be decided. */
 export function tenantFor(db: Db, given: string | undefined, source?: string): TenantConfig | undefined {
   if (given !== undefined && !NAME.test(given)) throw new UsageError(`--tenant must be letters, digits, ".", "_" or "-" (got "${given}")`);
@@ -71,7 +76,7 @@ function registerImportConfig(audit: Command, io: CliIo): void {
         io.out.write(`tenant configuration "${name}"\n`);
         for (const s of sums) {
           io.out.write(`${s.file}: ${s.cmdlet}, ${s.encoding}; ${s.objects} object(s)\n`);
-          for (const n of s.notes) io.out.write(`  note: ${n}\n`);
+          for (const n of s.notes) io.out.write(`  note: ${safe(n)}\n`);
         }
         if (t.organization) io.out.write(`RejectDirectSend: ${t.organization.rejectDirectSend === null ? 'not set (off)' : t.organization.rejectDirectSend ? '$true' : '$false'}\n`);
         if (t.transportRules) io.out.write(`transport rules: ${t.transportRules.length}; findings: ${lintRules(t.transportRules, tenantDomainsOf(resolveTenant(ctx.db, name))).length} (mailgate audit lint --tenant ${name})\n`);
@@ -130,9 +135,9 @@ function registerMirror(audit: Command, io: CliIo): void {
           throw e;
         }
         const head = [`# mailgate configuration mirrored from tenant "${t.name}" (mailgate audit mirror)`, '# apply with: mailgate config validate -f FILE && mailgate config apply -f FILE'];
-        const notes = m.notMirrored.map((n) => `# not mirrored: ${n.replace(/[\r\n]+/g, ' ')}`);
+        const notes = m.notMirrored.map((n) => `# not mirrored: ${safe(n)}`);
         const text = [...head, ...notes, configToYaml(cfg)].join('\n');
-        for (const n of m.notMirrored) io.err.write(`not mirrored: ${n}\n`);
+        for (const n of m.notMirrored) io.err.write(`not mirrored: ${safe(n)}\n`);
         if (o.output) {
           writeFileSync(o.output, text);
           io.err.write(`wrote ${o.output}: ${cfg.acceptedDomains.length} accepted domain(s), ${cfg.inboundConnectors.length} inbound connector(s), rejectDirectSend ${cfg.organization.rejectDirectSend}\n`);
