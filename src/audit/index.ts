@@ -2,7 +2,9 @@
  * @module audit
  * The public surface of audit/: import Exchange Online exports (message trace, historical search,
  * the Inbound messages report, Defender EmailEvents) into the trace with source `import:<name>`,
- * and the Direct Send migration plan (PowerShell and KQL) built on the readiness report.
+ * the Direct Send migration plan (PowerShell and KQL) built on the readiness report, and the
+ * tenant's own configuration (import-config: accepted domains, connectors, RejectDirectSend,
+ * transport rules) with the rule linter and the mirror into a mailgate configuration.
  * Touches: nothing itself (see each module).
  */
 export { importFiles, defaultImportName, ImportRefused, type ImportOptions, type ImportSummary, type FileSummary, type Malformed } from './import.ts';

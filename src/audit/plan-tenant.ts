@@ -36,7 +36,7 @@ export function tenantPlanView(tenant: TenantConfig | undefined, sources: readon
   if (tenant.organization) {
     notes.push(
       rds
-        ? `Tenant "${tenant.name}": RejectDirectSend is already $true (Get-OrganizationConfig): Exchange already rejects Direct Send from every source without a connector (550 5.7.68).`
+        ? `Tenant "${tenant.name}": RejectDirectSend is already $true (Get-OrganizationConfig): Exchange already rejects Direct Send from every source without a connector (5.7.68).`
         : `Tenant "${tenant.name}": RejectDirectSend is currently ${rds === false ? '$false' : 'not set ($false)'} (Get-OrganizationConfig).`,
     );
   } else notes.push(`Tenant "${tenant.name}": no Get-OrganizationConfig imported, so the current RejectDirectSend is unknown.`);

@@ -206,7 +206,7 @@ export async function buildPlan(db: Db, o: PlanOptions): Promise<Plan> {
     connectors,
     authorisedIps,
     steps: planSteps(connectors, variant, tenantDomains, authorisedIps),
-    refused: sources.filter((s) => !LEGITIMATE.has(s.classification)),
+    refused: tenantView.uncovered.filter((s) => !LEGITIMATE.has(s.classification)),
     kql: tenantDomains.length ? planKql(tenantDomains, authorisedIps, days) : [],
     notes,
   };

@@ -35,7 +35,7 @@ async function run(data: string, args: string[]): Promise<{ out: string; err: st
 function tenantFiles(dir: string): string[] {
   return [
     T.writeJson(dir, 'domains.json', [T.acceptedDomain('ps51', 'contoso.com', 'Authoritative', { Default: true })], 'ps51'),
-    T.writeJson(dir, 'inbound.json', [T.inboundConnector('ps51', { name: "Scanner's floor 3", type: 'Partner', ips: ['203.0.113.10'], domains: ['contoso.com'], restrictIp: true }), T.inboundConnector('ps51', { name: 'Old', type: 'Partner', ips: ['203.0.113.20'], enabled: false })], 'ps51'),
+    T.writeJson(dir, 'inbound.json', [T.inboundConnector('ps51', { name: "Scanner's floor 3", type: 'Partner', ips: ['203.0.113.10'], domains: ['contoso.com'], restrictIp: true }), T.inboundConnector('ps51', { name: 'Old', type: 'Partner', ips: ['203.0.113.20'], enabled: false }), T.inboundConnector('ps51', { name: 'App hosts', type: 'OnPremises', ips: ['2001:db8::/64'] })], 'ps51'),
     T.writeJson(dir, 'outbound.json', [T.outboundConnector('ps51', 'To on-prem', 'mail.contoso.com')], 'ps51'),
     T.writeJson(dir, 'org.json', [T.organizationConfig('ps51', false)], 'ps51'),
     T.writeJson(dir, 'rules.json', [
@@ -54,7 +54,7 @@ test('audit import-config, lint (table, json, csv), plan over the import: a cove
     const ic = await run(data, ['audit', 'import-config', ...tenantFiles(data)]);
     assert.match(ic.out, /^tenant configuration "tenant1"\n/, 'the only import names the tenant');
     assert.match(ic.out, /domains\.json: Get-AcceptedDomain, UTF-16 LE BOM; 1 object\(s\)\n/);
-    assert.match(ic.out, /inbound\.json: Get-InboundConnector, UTF-16 LE BOM; 2 object\(s\)\n {2}note: SenderDomains address spaces like smtp:\*;1 read as their domain \(\*\)\n/);
+    assert.match(ic.out, /inbound\.json: Get-InboundConnector, UTF-16 LE BOM; 3 object\(s\)\n {2}note: SenderDomains address spaces like smtp:\*;1 read as their domain \(\*\)\n/);
     assert.match(ic.out, /RejectDirectSend: \$false\n/);
     assert.match(ic.out, /transport rules: 2; findings: 1 \(mailgate audit lint --tenant tenant1\)\n/);
 
@@ -73,6 +73,9 @@ test('audit import-config, lint (table, json, csv), plan over the import: a cove
     assert.match(md, /Tenant "tenant1": RejectDirectSend is currently \$false \(Get-OrganizationConfig\)\./);
     assert.match(md, /Transport rule "DS monitor" \[warning audit-mode-action\]/);
     assert.match(md, /-ExceptIfSenderIpRanges [^\n]*203\.0\.113\.10/, 'the covered source stays excepted from the monitoring rule');
+    const refused = md.slice(md.indexOf('Sources that will be refused'), md.indexOf('\n#', md.indexOf('Sources that will be refused') + 1));
+    assert.match(refused, /198\.51\.100\.66/, 'the spoof is still refused');
+    assert.doesNotMatch(refused, /2001:db8::25/, 'a source an OnPremises connector covers is not among those RejectDirectSend will refuse');
   } finally {
     removeDir(data);
   }
@@ -88,7 +91,7 @@ test('audit mirror writes a configuration the real `config validate` accepts; un
     const m = await run(data, ['audit', 'mirror', '-o', file]);
     assert.match(m.err, /not mirrored: outbound connector "To on-prem" \(smart hosts mail\.contoso\.com\)/);
     assert.match(m.err, /not mirrored: transport rule "DS monitor" \(AuditAndNotify, enabled\)/);
-    assert.match(m.err, /wrote .*mirror\.yaml: 1 accepted domain\(s\), 2 inbound connector\(s\), rejectDirectSend false/);
+    assert.match(m.err, /wrote .*mirror\.yaml: 1 accepted domain\(s\), 3 inbound connector\(s\), rejectDirectSend false/);
     const yaml = readFileSync(file, 'utf8');
     assert.match(yaml, /^# mailgate configuration mirrored from tenant "contoso"/);
     assert.match(yaml, /# not mirrored: transport rule "Safe"/);
