@@ -192,3 +192,33 @@ test('mirror: accepted domains, connectors, RejectDirectSend; what cannot be mir
     assert.match(notes, /outbound connector "To on-prem" \(smart hosts mail\.contoso\.com\)/);
     assert.match(notes, /transport rule "DS monitor" \(Audit, enabled\): not mirrored/);
   }));
+
+test('every cmdlet: one object (written bare) and several (an array, or 5.1\'s {"value":[…],"Count":n}) give the same model', () =>
+  withDir((dir) => {
+    const makers: [string, (shell: T.Shell, i: number) => Record<string, unknown>, keyof TenantConfig][] = [
+      ['Get-AcceptedDomain', (s, i) => T.acceptedDomain(s, `d${i}.contoso.com`, 'Authoritative'), 'acceptedDomains'],
+      ['Get-InboundConnector', (s, i) => T.inboundConnector(s, { name: `C${i}`, type: 'Partner', ips: [`192.0.2.${i}`] }), 'inboundConnectors'],
+      ['Get-OutboundConnector', (s, i) => T.outboundConnector(s, `O${i}`, `mx${i}.contoso.com`), 'outboundConnectors'],
+      ['Get-TransportRule', (s, i) => T.transportRule(s, { name: `R${i}`, priority: i }), 'transportRules'],
+    ];
+    for (const shell of ['ps7', 'ps51'] as const) {
+      for (const [cmdlet, make, key] of makers) {
+        const one: TenantConfig = { name: 'x' };
+        const s1 = readTenantFile(T.writeJson(dir, `${shell}-${key}-1.json`, [make(shell, 1)], shell), one);
+        const many: TenantConfig = { name: 'x' };
+        const s2 = readTenantFile(T.writeJson(dir, `${shell}-${key}-2.json`, [make(shell, 1), make(shell, 2)], shell), many);
+        // Windows PowerShell 5.1 piping an array through a function: the whole file is {"value":[…],"Count":n}.
+        const wrapped: TenantConfig = { name: 'x' };
+        const f3 = join(dir, `${shell}-${key}-3.json`);
+        writeFileSync(f3, JSON.stringify({ value: [make(shell, 1), make(shell, 2)], Count: 2 }));
+        readTenantFile(f3, wrapped);
+        assert.deepEqual([s1.cmdlet, s1.objects, s2.cmdlet, s2.objects], [cmdlet, 1, cmdlet, 2], `${shell} ${cmdlet}`);
+        assert.deepEqual((many[key] as unknown[])[0], (one[key] as unknown[])[0], `${shell} ${cmdlet}: the first object reads the same alone or in an array`);
+        assert.deepEqual(wrapped[key], many[key], `${shell} ${cmdlet}: {"value":[…],"Count":n}`);
+      }
+      const org: TenantConfig = { name: 'x' };
+      const s = readTenantFile(T.writeJson(dir, `${shell}-org-2.json`, [T.organizationConfig(shell, false), T.organizationConfig(shell, true)], shell), org);
+      assert.equal(org.organization?.rejectDirectSend, false, 'an array of organizations: the first is used');
+      assert.ok(s.notes.some((n) => /2 organization objects: the first is used/.test(n)));
+    }
+  }));
