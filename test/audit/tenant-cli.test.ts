@@ -98,6 +98,13 @@ test('audit mirror writes a configuration the real `config validate` accepts; un
     assert.match(yaml, /- name: Scanner's floor 3\n {4}connectorType: Partner\n {4}senderIPAddresses: \[203\.0\.113\.10\]/);
     const v = cli(data, ['config', 'validate', '-f', file]);
     assert.equal(v.code, 0, v.stderr + v.stdout);
+
+    // A second tenant: commands must then be told which one.
+    await run(data, ['audit', 'import-config', '--tenant', 'fabrikam', T.writeJson(data, 'f-org.json', [T.organizationConfig('ps7', true)], 'ps7')]);
+    await assert.rejects(run(data, ['audit', 'lint']), (e: unknown) => e instanceof CliError && /several tenant configurations are stored \(contoso, fabrikam\): name one with --tenant/.test(e.message));
+    const plan = (await run(data, ['audit', 'plan', '--tenant', 'fabrikam', '--since', '7d', '--spf', F.TENANT_SPF])).out;
+    assert.match(plan, /Tenant "fabrikam": RejectDirectSend is already \$true/);
+    await assert.rejects(run(data, ['audit', 'lint', '--tenant', 'fabrikam']), (e: unknown) => e instanceof CliError && /tenant "fabrikam" has no Get-TransportRule output imported/.test(e.message));
   } finally {
     removeDir(data);
   }
