@@ -46,5 +46,7 @@ export function tenantPlanView(tenant: TenantConfig | undefined, sources: readon
   for (const f of lintRules(tenant.transportRules ?? [], tenantDomains)) {
     notes.push(`Transport rule "${f.rule}" [${f.severity} ${f.code}]: ${f.message}. Fix: ${f.fix}`);
   }
-  return { uncovered, covered, coveredIps: [...new Set(covered.map((c) => plainIp(c.source.clientIp)))], notes };
+  // Names are the tenant's text: one line each, no control characters, in Markdown and HTML alike.
+  const oneLine = (n: string): string => n.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
+  return { uncovered, covered, coveredIps: [...new Set(covered.map((c) => plainIp(c.source.clientIp)))], notes: notes.map(oneLine) };
 }

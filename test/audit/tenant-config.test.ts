@@ -13,7 +13,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { coveredBy, lintRules, mirrorTenant, readTenantFile, TenantConfigRefused, type TenantConfig } from '../../src/audit/index.ts';
+import { tenantPlanView } from '../../src/audit/plan-tenant.ts';
 import { validateConfig } from '../../src/config/index.ts';
+import type { DirectSendSource } from '../../src/trace/reports/index.ts';
 import * as T from './tenant-fixtures.ts';
 
 function withDir(fn: (dir: string) => void): void {
@@ -222,3 +224,19 @@ test('every cmdlet: one object (written bare) and several (an array, or 5.1\'s {
       assert.ok(s.notes.some((n) => /2 organization objects: the first is used/.test(n)));
     }
   }));
+
+test('plan notes from the tenant: covered sources and RejectDirectSend, the tenant\'s names kept on one line', () => {
+  const source = { clientIp: '203.0.113.10', sender: 'scanner@contoso.com', senderDomain: 'contoso.com', certCn: '', classification: 'device-or-app' } as DirectSendSource; // only the fields tenantPlanView reads
+  const tenant: TenantConfig = {
+    name: 't',
+    organization: { name: null, rejectDirectSend: null },
+    inboundConnectors: [{ name: 'Scanners\n# 1. Set-OrganizationConfig -RejectDirectSend $true', connectorType: 'Partner', enabled: true, senderIPAddresses: ['203.0.113.0/28'], senderDomains: ['contoso.com'], tlsSenderCertificateName: null, requireTls: false, restrictDomainsToIPAddresses: false, restrictDomainsToCertificate: false, comment: '', unsupported: [] }],
+  };
+  const v = tenantPlanView(tenant, [source], ['contoso.com']);
+  assert.deepEqual([v.uncovered, v.coveredIps], [[], ['203.0.113.10']]);
+  assert.deepEqual(v.notes, [
+    'Tenant "t": RejectDirectSend is currently not set ($false) (Get-OrganizationConfig).',
+    '203.0.113.10 (scanner@contoso.com) is covered by connector "Scanners # 1. Set-OrganizationConfig -RejectDirectSend $true" (Partner, by IP 203.0.113.0/28): not planned again.',
+  ]);
+  assert.deepEqual(tenantPlanView(undefined, [source], []).uncovered, [source], 'no tenant: nothing is covered');
+});
