@@ -11,7 +11,8 @@
  * The client's source port is not replayed (it identifies a connection, not a sender).
  * Speed: the policy is pure, so each distinct fact tuple (every column replayTransaction reads,
  * plus the recipients refused one by one) is replayed once and its two outcomes reused for every
- * row with the same facts; rows are read as arrays, the subject only for samples. Recorded traffic
+ * row with the same facts; SQLite hands over each row's facts as one key string, the whole row
+ * is read only for a new key and the subject only for samples. Recorded traffic
  * repeats (the same devices, senders and recipients): 1,000,000 rows replay in a few seconds of
  * CPU (bench/policy-replay.ts).
  * A transaction "passes" when no stage refuses it and at least one recipient is accepted (a
@@ -56,13 +57,15 @@ interface FactRow {
   recipients: string;
 }
 
-/** The columns read per row, in FactRow order; rows are read raw (arrays: no object per row). */
-const FACT_COLUMNS = ['id', 'client_ip', 'helo', 'listener', 'tls_version', 'cert_cn', 'cert_sans', 'cert_verified', 'auth_user', 'mail_from', 'header_from', 'recipients'] as const;
-type RawRow = (string | number | null)[];
+/** The facts of a row (FactRow's columns but the id). */
+const FACT_COLUMNS = ['client_ip', 'helo', 'listener', 'tls_version', 'cert_cn', 'cert_sans', 'cert_verified', 'auth_user', 'mail_from', 'header_from', 'recipients'] as const;
 
-function factRow(raw: RawRow): FactRow {
-  return Object.fromEntries(FACT_COLUMNS.map((c, i) => [c, raw[i] ?? null])) as unknown as FactRow;
-}
+/**
+ * Every fact `replayTransaction` reads from a row, as one string built by SQLite (NUL separates:
+ * it never occurs in the facts; \u0001 stands for NULL, so NULL and '' differ). One value per row
+ * crosses into JavaScript instead of eleven; a row's facts are read whole only for a new key.
+ */
+const FACT_KEY_SQL = FACT_COLUMNS.map((c) => `coalesce(${c}, char(1))`).join(' || char(0) || ');
 
 /** A JSON array of strings stored in a column (recipients, certificate SANs). */
 function stringList(text: string | null): string[] {
@@ -156,14 +159,6 @@ interface SourceChange {
 /** Distinct fact tuples remembered at once (a bound on memory; past it the memo starts over). */
 const MEMO_LIMIT = 1_000_000;
 
-/** Every fact `replayTransaction` reads from a row (all columns but the id) and its refused recipients, as one string. */
-function factKey(raw: RawRow, refused: readonly string[] | undefined): string {
-  let k = '';
-  // NUL separates (it never occurs in the facts); \u0001 stands for NULL, so NULL and '' differ.
-  for (let i = 1; i < raw.length; i++) k += `${raw[i] ?? '\u0001'}\0`;
-  return refused ? k + refused.join('\0') : k;
-}
-
 /**
  * Replay the window's gateway transactions under both snapshots and report the differences.
  * `memo: false` evaluates every row on its own (the reference the memoised replay is tested against).
@@ -180,9 +175,10 @@ export function replayTrace(
   const evs = db.prepare("SELECT message_id, recipient FROM trace_event WHERE event = 'REJECT' AND recipient IS NOT NULL AND at >= ?").iterate(window.since) as IterableIterator<{ message_id: string; recipient: string }>;
   for (const e of evs) refusedRcpts.set(e.message_id, [...(refusedRcpts.get(e.message_id) ?? []), e.recipient]);
   const rows = db
-    .prepare(`SELECT ${FACT_COLUMNS.join(', ')} FROM trace_message WHERE received_at >= ? AND received_at < ? AND (source IS NULL OR source = 'gateway') ORDER BY received_at, id`)
+    .prepare(`SELECT id, client_ip, mail_from, ${FACT_KEY_SQL} FROM trace_message WHERE received_at >= ? AND received_at < ? AND (source IS NULL OR source = 'gateway') ORDER BY received_at, id`)
     .raw(true)
-    .iterate(window.since, window.until) as IterableIterator<RawRow>;
+    .iterate(window.since, window.until) as IterableIterator<[string, string, string | null, string]>;
+  const factsOf = db.prepare(`SELECT id, ${FACT_COLUMNS.join(', ')} FROM trace_message WHERE id = ?`);
   const subjectOf = db.prepare('SELECT subject FROM trace_message WHERE id = ?').pluck();
   const bySource = new Map<string, SourceChange>();
   const byAttr = new Map<string, { attribution: string; transactions: number; newlyRejected: number; noLongerRejected: number }>();
@@ -193,14 +189,13 @@ export function replayTrace(
   let replayed = 0;
   let newly = 0;
   let noLonger = 0;
-  for (const raw of rows) {
+  for (const [id, clientIp, mailFromColumn, factText] of rows) {
     replayed++;
-    const id = raw[0] as string;
     const refused = refusedRcpts.get(id);
-    const facts = opts.memo === false ? '' : factKey(raw, refused);
+    const facts = refused ? `${factText}\0\0${refused.join('\0')}` : factText;
     let pair = opts.memo === false ? undefined : memo.get(facts);
     if (!pair) {
-      const r = factRow(raw);
+      const r = factsOf.get(id) as FactRow;
       const rcpts = [...new Set([...stringList(r.recipients), ...(refused ?? [])])];
       const base = inputOf(r);
       const mailFrom = r.mail_from ?? undefined;
@@ -218,8 +213,7 @@ export function replayTrace(
     const change = cand.rejected ? 'newly rejected' : 'no longer rejected';
     if (cand.rejected) (newly++, a.newlyRejected++);
     else (noLonger++, a.noLongerRejected++);
-    const clientIp = raw[1] as string;
-    const sender = ((raw[9] as string | null) ?? '').toLowerCase();
+    const sender = (mailFromColumn ?? '').toLowerCase();
     const key = `${change}\0${clientIp}\0${sender}`;
     const s = bySource.get(key) ?? { clientIp, sender, change, messages: 0, attributionNow: now.attribution, attributionCandidate: cand.attribution, reply: (cand.rejected ? cand.reply : now.reply) ?? '', samples: [] };
     s.messages++;
