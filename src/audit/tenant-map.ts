@@ -1,7 +1,9 @@
 /**
  * @module audit/tenant-map
  * One ConvertTo-Json object of each cmdlet → the tenant model (audit/tenant-model). Enum numbers
- * are Exchange's own values (AcceptedDomainType Authoritative 0, ExternalRelay 1, InternalRelay 2;
+ * (Windows PowerShell 5.1 writes enums as numbers) are read as Exchange's enum values as far as
+ * they are known — the reference does not list them, so a number outside these is not guessed but
+ * named in a note (AcceptedDomainType Authoritative 0, ExternalRelay 1, InternalRelay 2;
  * TenantConnectorType OnPremises 1, Partner 2; RuleMode Audit 0, AuditAndNotify 1, Enforce 2;
  * RuleState Enabled 0, Disabled 1; AddressLocation Header 0, Envelope 1, HeaderOrEnvelope 2).
  * Rule conditions and actions come from the Conditions/Actions lists (class names, or serialized
