@@ -169,6 +169,10 @@ export function mapTransportRule(o: Obj, notes: string[]): TenantTransportRule {
   if (!mode) notes.push(`transport rule ${name}: Mode ${JSON.stringify(prop(o, 'Mode'))} not recognised; read as Enforce`);
   const state = enumValue<'Enabled' | 'Disabled'>(prop(o, 'State'), ['Enabled', 'Disabled'], { 0: 'Enabled', 1: 'Disabled' });
   const loc = enumValue<SenderAddressLocation>(prop(o, 'SenderAddressLocation'), ['Header', 'Envelope', 'HeaderOrEnvelope'], { 0: 'Header', 1: 'Envelope', 2: 'HeaderOrEnvelope' });
+  for (const [k, v] of [['State', state], ['SenderAddressLocation', loc]] as const) {
+    const raw = prop(o, k);
+    if (v === undefined && raw !== undefined && raw !== null) notes.push(`transport rule ${name}: ${k} ${JSON.stringify(raw)} not recognised; read as ${k === 'State' ? 'Enabled' : 'Header'}`);
+  }
   const actions = new Set(classNames(prop(o, 'Actions'), /Action$/));
   for (const [p, a] of ACTION_PARAMS) if (isSet(prop(o, p))) actions.add(a);
   const scl = prop(o, 'SetSCL');

@@ -240,3 +240,12 @@ test('plan notes from the tenant: covered sources and RejectDirectSend, the tena
   ]);
   assert.deepEqual(tenantPlanView(undefined, [source], []).uncovered, [source], 'no tenant: nothing is covered');
 });
+
+test('an enum number or name not known is not guessed silently: the summary names it', () =>
+  withDir((dir) => {
+    const t: TenantConfig = { name: 'x' };
+    const s = readTenantFile(T.writeJson(dir, 'r.json', [{ ...T.transportRule('ps51', { name: 'R' }), Mode: 7, State: 9, SenderAddressLocation: 'Body' }], 'ps51'), t);
+    assert.deepEqual(s.notes, ['transport rule R: Mode 7 not recognised; read as Enforce', 'transport rule R: State 9 not recognised; read as Enabled', 'transport rule R: SenderAddressLocation "Body" not recognised; read as Header']);
+    const c = readTenantFile(T.writeJson(dir, 'c.json', [{ ...T.inboundConnector('ps51', { name: 'C', type: 'Partner' }), ConnectorType: 5 }], 'ps51'), t);
+    assert.ok(c.notes.includes('inbound connector C: ConnectorType 5 not recognised; read as Partner'), c.notes.join('; '));
+  }));
