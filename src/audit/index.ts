@@ -2,7 +2,9 @@
  * @module audit
  * The public surface of audit/: import Exchange Online exports (message trace, historical search,
  * the Inbound messages report, Defender EmailEvents) into the trace with source `import:<name>`,
- * and the Direct Send migration plan (PowerShell and KQL) built on the readiness report.
+ * the Direct Send migration plan (PowerShell and KQL) built on the readiness report, and the
+ * tenant's own configuration (import-config: accepted domains, connectors, RejectDirectSend,
+ * transport rules) with the rule linter and the mirror into a mailgate configuration.
  * Touches: nothing itself (see each module).
  */
 export { importFiles, defaultImportName, ImportRefused, type ImportOptions, type ImportSummary, type FileSummary, type Malformed } from './import.ts';
@@ -15,3 +17,9 @@ export { buildPlan, planKql, type Plan, type PlanOptions } from './plan.ts';
 export { planStages, plannedConnectors, stepForSource, transportRule, RULE_NAME, type PlanStage, type PlannedConnector, type RuleVariant, type SourceStep } from './plan-steps.ts';
 export { renderScript } from './plan-script.ts';
 export { renderMarkdown, renderHtml } from './plan-render.ts';
+export { readTenantFile, TenantConfigRefused, TENANT_KINDS, type TenantKind, type TenantFileSummary } from './tenant-json.ts';
+export { saveTenantConfig, loadTenantConfig, listTenantConfigs, resolveTenant } from './tenant-store.ts';
+export type { TenantConfig, TenantInboundConnector, TenantTransportRule, TenantAcceptedDomain, TenantOrganization } from './tenant-model.ts';
+export { lintRules, LINT_CHECKS, type LintFinding, type LintCode, type LintableRule } from './rule-lint.ts';
+export { coveredBy, type Coverage, type CoverableSource } from './tenant-cover.ts';
+export { mirrorTenant, type Mirror } from './mirror.ts';

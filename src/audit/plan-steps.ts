@@ -142,6 +142,8 @@ export interface StageInput {
   refusal?: string | undefined;
   /** What enabling it would reject, one sentence. */
   rejects: string;
+  /** IPs the monitoring rule excepts (planned connectors and those the tenant's connectors already cover); default: the planned connectors'. */
+  exceptIps?: readonly string[] | undefined;
 }
 
 const ROLLBACK = '# rollback: ';
@@ -152,7 +154,7 @@ export function planStages(p: StageInput): PlanStage[] {
   const manual = steps.filter((x) => x.step.kind === 'manual').map((x) => `# manual: ${x.step.text ?? ''}`);
   const investigate = steps.filter((x) => x.step.kind === 'investigate');
   const ruleName = RULE_NAME[p.variant];
-  const rule = transportRule(p.variant, p.tenantDomains, p.connectors.map((c) => c.ip));
+  const rule = transportRule(p.variant, p.tenantDomains, p.exceptIps ?? p.connectors.map((c) => c.ip));
   const notify = `you@${p.tenantDomains[0] ?? 'contoso.com'}`;
   const stage1: PlanStage = {
     id: 'connectors',

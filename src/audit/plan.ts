@@ -18,6 +18,8 @@ import { traceReady } from '../trace/index.ts';
 import { directSendReport, type DirectSendSource, type ReportWindow, type SpfAuthorizer } from '../trace/reports/index.ts';
 import { inboundVolumes, type InboundVolume } from './inbound-report.ts';
 import { planStages, plannedConnectors, stepForSource, type PlanStage, type PlannedConnector, type RuleVariant } from './plan-steps.ts';
+import { tenantPlanView } from './plan-tenant.ts';
+import type { TenantConfig } from './tenant-model.ts';
 
 export interface PlanOptions {
   window: ReportWindow;
@@ -31,6 +33,8 @@ export interface PlanOptions {
   /** Days the audit-mode rule runs before enforcement (default 14). */
   quietDays?: number | undefined;
   now?: number | undefined;
+  /** The tenant's own configuration (audit import-config): covered sources, RejectDirectSend, rule lint. */
+  tenant?: TenantConfig | undefined;
 }
 
 export interface DataSource {
@@ -120,8 +124,9 @@ export async function buildPlan(db: Db, o: PlanOptions): Promise<Plan> {
   const report = await directSendReport(db, o.window, { source: o.source, spfCheck: o.spfCheck, internal: o.internal });
   const sources = report.sources;
   const tenantDomains = o.tenantDomains?.length ? [...o.tenantDomains] : [...new Set(sources.map((s) => s.senderDomain).filter(Boolean))].sort();
-  const connectors = plannedConnectors(sources);
-  const authorisedIps = connectors.map((c) => c.ip);
+  const tenantView = tenantPlanView(o.tenant, sources, tenantDomains);
+  const connectors = plannedConnectors(tenantView.uncovered);
+  const authorisedIps = [...connectors.map((c) => c.ip), ...tenantView.coveredIps.filter((ip) => !connectors.some((c) => c.ip === ip))];
   const variant = o.rule ?? 'narrow';
   const days = Math.max(1, Math.ceil((o.window.until - o.window.since) / 86_400_000));
   const importName = o.source?.startsWith('import:') ? o.source.slice(7) : undefined;
@@ -134,7 +139,7 @@ export async function buildPlan(db: Db, o: PlanOptions): Promise<Plan> {
       : tenantDomains.length === 0
         ? 'no tenant domain is known (pass --tenant-domains)'
         : undefined;
-  const rejects = rejectsSentence(sources, report.days);
+  const rejects = rejectsSentence(tenantView.uncovered, report.days);
   const notes = [
     'Imported rows are message copies (one per network message id and recipient, as Exchange lists them), so "messages" counts copies.',
     'A message trace export (Get-MessageTraceV2) has no connector column: its inbound rows count as "no connector". Confirm a source with Get-MessageTraceV2 -MessageId … | Get-MessageTraceDetailV2, or import EmailEvents, before acting on it.',
@@ -142,6 +147,7 @@ export async function buildPlan(db: Db, o: PlanOptions): Promise<Plan> {
     'Basic SMTP AUTH is disabled by default from the end of December 2026 (MC786329): this plan never turns it on for a mailbox; a device that must authenticate, and sends as its own mailbox from inside, relays through mailgate (an account on its submission listener) or uses OAuth.',
   ];
   if (o.window.note) notes.unshift(o.window.note);
+  notes.unshift(...tenantView.notes);
   return {
     generatedAt: new Date(o.now ?? Date.now()).toISOString(),
     window: o.window,
@@ -155,10 +161,10 @@ export async function buildPlan(db: Db, o: PlanOptions): Promise<Plan> {
     inbound: inboundVolumes(db, importName),
     connectors,
     authorisedIps,
-    stages: planStages({ sources, connectors, variant, tenantDomains, quietDays: o.quietDays ?? 14, refusal, rejects }),
+    stages: planStages({ sources: tenantView.uncovered, connectors, variant, tenantDomains, quietDays: o.quietDays ?? 14, refusal, rejects, exceptIps: authorisedIps }),
     refusal,
     rejects,
-    refused: sources.filter((s) => stepForSource(s).kind !== 'connector'),
+    refused: tenantView.uncovered.filter((s) => stepForSource(s).kind !== 'connector'),
     kql: tenantDomains.length ? planKql(tenantDomains, authorisedIps, days) : [],
     notes,
   };

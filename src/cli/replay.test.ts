@@ -72,3 +72,68 @@ test('replay: RejectDirectSend on plus a connector for one source newly rejects 
     t.close();
   }
 });
+
+test('replay: the memoised replay (each distinct fact tuple once) gives exactly the per-row result on a varied trace', () => {
+  const t = tempTrace();
+  try {
+    const db = t.db;
+    const at = Date.now() - 3_600_000;
+    const refuse = (id: string, rcpt: string): void => {
+      db.prepare("INSERT INTO trace_event (message_id, at, event, recipient, detail) VALUES (?, ?, 'REJECT', ?, '550 5.7.1 refused')").run(id, at + 1, rcpt);
+    };
+    // Rows that differ from a base in one fact each, every variant twice (so the memo is hit),
+    // interleaved so samples and counts depend on the order rows are read.
+    const variants: Parameters<typeof addRow>[1][] = [
+      {},
+      { clientIp: '127.0.0.5' },
+      { clientIp: '127.0.0.9', mailFrom: 'bob@contoso.test', headerFrom: 'ceo@example.com', attribution: 'anonymous-external' },
+      { clientIp: '127.0.0.9', mailFrom: 'bob@contoso.test', headerFrom: 'bob@contoso.test', attribution: 'anonymous-external' },
+      { mailFrom: 'Printer@Example.com' },
+      { mailFrom: undefined, recipients: [] },
+      { recipients: ['user@example.com', 'other@example.com'] },
+      { recipients: ['x@elsewhere.test'] },
+      { recipients: [] },
+      { certCn: 'dev.partner.test', certVerified: true, tlsVersion: 'TLSv1.3' },
+      { certCn: 'dev.partner.test', certVerified: false, tlsVersion: 'TLSv1.3' },
+      { certCn: 'x.test', certVerified: true, tlsVersion: 'TLSv1.3' },
+      { certCn: 'x.test', certSans: ['dev.partner.test'], certVerified: true, tlsVersion: 'TLSv1.3' },
+      { certCn: 'x.test', certSans: ['y.test'], certVerified: true, tlsVersion: 'TLSv1.3' },
+      { clientIp: '127.0.0.6', tlsVersion: 'TLSv1.3' },
+      { clientIp: '127.0.0.6' },
+      { authUser: 'printer@example.com', listener: 'submission' },
+      { authUser: 'printer@example.com' },
+      { listener: 'relay' },
+      { helo: 'other.test' },
+      { clientIp: '127.0.0.66' },
+    ];
+    let n = 0;
+    for (let round = 0; round < 2; round++) {
+      for (const v of variants) {
+        const id = addRow(db, { receivedAt: at + n++, subject: `s${n}`, ...v });
+        if (v?.recipients?.length === 0 && !('mailFrom' in v) && round === 1) refuse(id, 'user@example.com');
+      }
+    }
+    const cur = config({
+      receiveConnectors: [
+        { name: 'mx', port: 2525, role: 'mx' },
+        { name: 'relay', port: 2526, role: 'relay', defaultDeny: true },
+        { name: 'submission', port: 2587, role: 'submission' },
+      ],
+    });
+    const cand = applySets(cur, [
+      'org.rejectDirectSend=true',
+      'org.rejectDirectSendHeaderFrom=true',
+      'inboundConnectors=[{"name":"Cert","senderDomains":["example.com"],"tlsSenderCertificateName":"dev.partner.test"},{"name":"Ip","connectorType":"OnPremises","senderIPAddresses":["127.0.0.5/32"]},{"name":"Tls","senderDomains":["example.com"],"senderIPAddresses":["127.0.0.6/32"],"requireTls":true}]',
+      'lists.block.ips=[]',
+    ]);
+    const w = reportWindow('1d', Date.now(), 90);
+    const memo = replayTrace(db, w, compilePolicy(cur, 1), compilePolicy(cand, 0));
+    const perRow = replayTrace(db, w, compilePolicy(cur, 1), compilePolicy(cand, 0), 3, { memo: false });
+    assert.deepEqual(memo, perRow);
+    assert.equal(memo.replayed, variants.length * 2);
+    const changed = new Set(memo.changes.map((c) => `${c.change} ${c.clientIp} ${c.sender}`));
+    assert.ok(changed.size >= 3, `a varied set: several sources change (${[...changed].join('; ')})`);
+  } finally {
+    t.close();
+  }
+});

@@ -28,6 +28,7 @@ import {
 } from '../../audit/index.ts';
 import { reportWindow } from '../../trace/reports/index.ts';
 import { defaultIo, withContext, type CliIo } from '../context.ts';
+import { registerAuditConfig, tenantDomainsOf, tenantFor } from './audit-config.ts';
 import { CliError, UsageError, enumParser, parsePositiveInt, splitList, type Out } from '../format.ts';
 
 /** Seams of the audit commands (tests pass a fake DNS and a clock). */
@@ -110,6 +111,7 @@ interface PlanOpts {
   spf?: string;
   tenantDomains?: string[];
   rule: RuleVariant;
+  tenant?: string;
 }
 
 function registerPlan(audit: Command, io: CliIo, deps: AuditDeps): void {
@@ -124,6 +126,7 @@ function registerPlan(audit: Command, io: CliIo, deps: AuditDeps): void {
     .option('--tenant-domains <domains...>', 'accepted domains, comma separated (default: the Direct Send sender domains)')
     .option('--rule <variant>', 'narrow|broad transport rule for the monitoring period', enumParser('--rule', ['narrow', 'broad'] as const), 'narrow')
     .option('--quiet-days <n>', 'days the audit-mode monitoring rule runs before restrictions and RejectDirectSend', parsePositiveInt, 14)
+    .option('--tenant <name>', "the tenant's own configuration (audit import-config; default: the import's tenant or the only one)")
     .action(async (o: PlanOpts, cmd: Command) =>
       withContext(cmd, async (ctx) => {
         if (o.spf !== undefined && !/^v=spf1(\s|$)/i.test(o.spf.trim())) throw new UsageError(`--spf must be an SPF record starting with "v=spf1" (got "${o.spf}")`);
@@ -136,7 +139,9 @@ function registerPlan(audit: Command, io: CliIo, deps: AuditDeps): void {
         } catch (e) {
           throw new UsageError((e as Error).message);
         }
-        const given = o.tenantDomains ? splitList(o.tenantDomains).map((d) => d.toLowerCase()) : undefined;
+        const tenantConfig = tenantFor(ctx.db, o.tenant, o.source);
+        const accepted = tenantDomainsOf(tenantConfig);
+        const given = o.tenantDomains ? splitList(o.tenantDomains).map((d) => d.toLowerCase()) : accepted.length ? accepted : undefined;
         // Tenant domains for SPF: given, else found by a first pass without SPF (the sources' sender domains).
         const tenant = given ?? (await buildPlan(ctx.db, { window, source: o.source, now })).tenantDomains;
         const spfOpts = { resolve: deps.resolve ?? resolverFromSettings(ctx.store.current()?.config.dns).resolve, record: o.spf?.trim(), tenantDomains: tenant };
@@ -149,6 +154,7 @@ function registerPlan(audit: Command, io: CliIo, deps: AuditDeps): void {
           rule: o.rule,
           quietDays: o.quietDays,
           now,
+          tenant: tenantConfig,
         });
         const text = o.format === 'html' ? renderHtml(plan) : o.format === 'ps1' ? renderScript(plan) : renderMarkdown(plan);
         if (o.output) {
@@ -164,4 +170,5 @@ export function registerAudit(program: Command, io: CliIo = defaultIo(), deps: A
   const audit = program.command('audit').description('audit an Exchange Online tenant from its exports: import them, then plan the Direct Send migration');
   registerImport(audit, io, deps);
   registerPlan(audit, io, deps);
+  registerAuditConfig(audit, io);
 }
