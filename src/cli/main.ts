@@ -19,6 +19,7 @@ import { registerUser } from './commands/user.ts';
 import { registerRoute } from './commands/route.ts';
 import { registerReport } from './commands/report.ts';
 import { registerAudit } from './commands/audit.ts';
+import { registerEgress } from './commands/egress.ts';
 import { registerPolicyReplay } from './replay.ts';
 import { reportError } from './format.ts';
 
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerTrace(program);
   registerReport(program);
   registerAudit(program);
+  registerEgress(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const s of c.commands) s.exitOverride();
