@@ -36,6 +36,15 @@ export interface PlanOptions {
   rule?: RuleVariant | undefined;
   internal?: readonly string[] | undefined;
   now?: number | undefined;
+  /** The egress step (egress/ builds it from the policy in force; audit/ does not import egress/). */
+  egress?: EgressPlanStep | undefined;
+}
+
+/** After the migration: block direct SMTP egress (shell commands, not PowerShell). */
+export interface EgressPlanStep {
+  title: string;
+  commands: string[];
+  notes: string[];
 }
 
 export interface PlannedConnector {
@@ -74,6 +83,7 @@ export interface Plan {
   refused: DirectSendSource[];
   kql: { title: string; query: string }[];
   notes: string[];
+  egress?: EgressPlanStep | undefined;
 }
 
 const LEGITIMATE = new Set(['device-or-app', 'third-party-service']);
@@ -203,5 +213,6 @@ export async function buildPlan(db: Db, o: PlanOptions): Promise<Plan> {
     refused: sources.filter((s) => !LEGITIMATE.has(s.classification)),
     kql: tenantDomains.length ? planKql(tenantDomains, authorisedIps, days) : [],
     notes,
+    egress: o.egress,
   };
 }

@@ -20,6 +20,8 @@ import { registerRoute } from './commands/route.ts';
 import { registerReport } from './commands/report.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerEgress } from './commands/egress.ts';
+import { registerEgressGone } from './commands/report-egress.ts';
+import { defaultIo } from './context.ts';
 import { registerPolicyReplay } from './replay.ts';
 import { reportError } from './format.ts';
 
@@ -44,6 +46,8 @@ export function buildProgram(): Command {
   registerQueue(program);
   registerTrace(program);
   registerReport(program);
+  const report = program.commands.find((c) => c.name() === 'report');
+  if (report) registerEgressGone(report, defaultIo());
   registerAudit(program);
   registerEgress(program);
   for (const c of program.commands) {

@@ -43,4 +43,4 @@ export function renderEgress(format: EgressFormat, egress: Egress, meta: RenderM
 
 export { prepareEgress, type EgressModel, type RenderMeta } from './model.ts';
 export { IPTABLES_CHAIN } from './iptables.ts';
-export { egressStep, type EgressStep } from './step.ts';
+export { egressStep, egressStepSummary, type EgressStep } from './step.ts';

@@ -51,3 +51,8 @@ export function egressStep(egress: Egress, probeTarget = 'smtp.example.net'): Eg
     ],
   };
 }
+
+/** The step as summary lines of the readiness report: the title, then its commands, indented. */
+export function egressStepSummary(step: EgressStep): string[] {
+  return [`next, ${step.title.charAt(0).toLowerCase()}${step.title.slice(1)}:`, ...step.commands.filter((c) => !c.startsWith('#')).map((c) => `  ${c}`)];
+}

@@ -25,6 +25,7 @@ import {
   type RuleVariant,
 } from '../../audit/index.ts';
 import { reportWindow } from '../../trace/reports/index.ts';
+import { egressStep } from '../../egress/index.ts';
 import { defaultIo, withContext, type CliIo } from '../context.ts';
 import { CliError, UsageError, enumParser, splitList, type Out } from '../format.ts';
 
@@ -136,6 +137,7 @@ function registerPlan(audit: Command, io: CliIo, deps: AuditDeps): void {
         // Tenant domains for SPF: given, else found by a first pass without SPF (the sources' sender domains).
         const tenant = given ?? (await buildPlan(ctx.db, { window, source: o.source, now })).tenantDomains;
         const spfOpts = { resolve: deps.resolve ?? resolverFromSettings(ctx.store.current()?.config.dns).resolve, record: o.spf?.trim(), tenantDomains: tenant };
+        const egressPolicy = ctx.store.current()?.config.egress;
         const plan = await buildPlan(ctx.db, {
           window,
           source: o.source,
@@ -144,6 +146,7 @@ function registerPlan(audit: Command, io: CliIo, deps: AuditDeps): void {
           spfRecords: await tenantSpfRecords(spfOpts, tenant),
           rule: o.rule,
           now,
+          egress: egressPolicy ? egressStep(egressPolicy) : undefined,
         });
         const text = o.format === 'html' ? renderHtml(plan) : renderMarkdown(plan);
         if (o.output) {

@@ -25,6 +25,7 @@ import {
 import { defaultIo, withContext, type CliContext, type CliIo } from '../context.ts';
 import { resolverFromSettings } from '../../auth/index.ts';
 import { createSpfAuthorizer } from '../../audit/index.ts';
+import { egressStep, egressStepSummary } from '../../egress/index.ts';
 import { CliError, UsageError, enumParser, formatOption, parsePositiveInt, printRows, requireIps, splitList, type OutputFormat } from '../format.ts';
 
 /** Seams of the report commands. */
@@ -121,7 +122,10 @@ function registerDirectSend(report: Command, io: CliIo, deps: ReportDeps): void 
         const internal = o.internal ? requireIps('--internal', splitList(o.internal)) : undefined;
         const w = windowFor(ctx, o.since, io);
         if (o.source !== undefined && o.source !== 'gateway' && !/^import:.+/.test(o.source)) throw new UsageError(`--source must be gateway or import:NAME, not "${o.source}"`);
-        printReport(await directSendReport(ctx.db, w, { internal, source: o.source, spfCheck: deps.spfCheck ?? liveSpfCheck(ctx) }), o.format, io);
+        const r = await directSendReport(ctx.db, w, { internal, source: o.source, spfCheck: deps.spfCheck ?? liveSpfCheck(ctx) });
+        const egress = ctx.store.current()?.config.egress;
+        if (egress) r.summary.push(...egressStepSummary(egressStep(egress)));
+        printReport(r, o.format, io);
       }),
     );
 }

@@ -21,3 +21,4 @@ export {
   type Recommendation,
 } from './direct-send-classify.ts';
 export { staleAllowReport, type StaleAllowInput, type StaleEntry } from './stale-allow.ts';
+export { egressGoneReport, EGRESS_GONE_COLUMNS, type EgressGoneOptions, type EgressGoneSource, type EgressGoneStatus } from './egress-gone.ts';
