@@ -32,7 +32,7 @@ function group(name: string, description: string, nets: readonly Net[]): string[
 export function renderAsa(m: EgressModel): string {
   const lines = headerLines(m, 'asa').map((l) => `! ${oneLine(l)}`);
   lines.push(
-    '! Syntax: Cisco ASA CLI Configuration Guide 9.x, "Objects for Access Control" and "Access Control Lists".',
+    '! Syntax: Cisco Secure Firewall ASA Series Firewall CLI Configuration Guide 9.x, "Objects for Access Control" and "Access Control Lists"; ASA Command Reference, "service resetinbound".',
     `! access-group replaces an ACL already bound inbound on ${m.inside}: if there is one, add these access-list lines at its top instead.`,
   );
   const exempt = m.exempt.map((e) => ({ e, name: e.kind === 'relay' ? 'MG-EGRESS-RELAY' : `MG-EGRESS-X-${ident(e.name)}` }));

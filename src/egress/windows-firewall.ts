@@ -41,7 +41,7 @@ export function renderWindowsFirewall(m: EgressModel): string {
   return [
     ...hashComments(headerLines(m, 'windows-firewall')),
     ...hashComments(m.exempt.map(exemptLine)),
-    '# Syntax: Microsoft Learn, New-NetFirewallRule / Set-NetFirewallProfile (NetSecurity module).',
+    '# Syntax: Microsoft Learn, New-NetFirewallRule (https://learn.microsoft.com/en-us/powershell/module/netsecurity/new-netfirewallrule), Set-NetFirewallProfile (NetSecurity module).',
     "# Local computer: .\\egress.ps1 (elevated). By GPO: .\\egress.ps1 -PolicyStore 'corp.example.com\\mailgate egress'",
     '# (create the GPO first with New-GPO; link it to the OUs of the clients, not the relay). Re-running replaces the rules.',
     "param([string]$PolicyStore = 'PersistentStore')",
