@@ -13,12 +13,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { egressSchema, type Egress } from '../../src/config/schema.ts';
 import { EGRESS_FORMATS, renderEgress, type EgressFormat } from '../../src/egress/index.ts';
+import { GOLDEN_EGRESS_DIR, goldenPolicy } from '../helpers/egress-policy.ts';
 
-const DIR = join(import.meta.dirname, 'egress');
-export const GOLDEN_FILES: Record<EgressFormat, string> = {
+const DIR = GOLDEN_EGRESS_DIR;
+const GOLDEN_FILES: Record<EgressFormat, string> = {
   nftables: 'nftables.nft',
   iptables: 'iptables.rules',
   ip6tables: 'ip6tables.rules',
@@ -39,11 +39,6 @@ const CITES: Record<EgressFormat, RegExp> = {
   panos: /^# Syntax: PAN-OS CLI configuration mode/m,
   'windows-firewall': /^# Syntax: Microsoft Learn, New-NetFirewallRule \(https:\/\/learn\.microsoft\.com\//m,
 };
-
-export function goldenPolicy(): { egress: Egress; version: number; asOf: string } {
-  const doc = parse(readFileSync(join(DIR, 'policy.yaml'), 'utf8')) as { version: number; asOf: string; egress: unknown };
-  return { egress: egressSchema.parse(doc.egress), version: doc.version, asOf: doc.asOf };
-}
 
 test('every format renders the golden policy to its golden file, which cites the vendor syntax', () => {
   const p = goldenPolicy();
