@@ -6,7 +6,8 @@
  * DROPped); FORWARD and OUTPUT jump to it for the blocked ports (multiport takes 15 ports per
  * rule). Load with `--noflush` so the rest of the filter table stays: the chain is declared in
  * the file, so it is emptied and refilled on every load (the jumps are inserted again, once more).
- * Only built-in targets and the chain declared here are used.
+ * Only built-in targets and the chain declared here are used. REJECT with tcp-reset needs `-p tcp`
+ * in its own rule (the kernel refuses it otherwise, which `--test` does not notice).
  * Syntax: iptables(8), iptables-extensions(8) (multiport, LOG, REJECT), iptables-restore(8).
  * Touches: nothing (pure).
  */
@@ -43,8 +44,8 @@ export function renderIptables(m: EgressModel, family: Family): string {
     ...exempt.map((n) => `-A ${IPTABLES_CHAIN} -s ${cidr(n)} -j RETURN`),
     ...internal.map((n) => `-A ${IPTABLES_CHAIN} -d ${cidr(n)} -j RETURN`),
     ...internal.flatMap((n) => [
-      ...(m.log ? [`-A ${IPTABLES_CHAIN} -s ${cidr(n)} -j LOG --log-prefix "mailgate-egress: "`] : []),
-      `-A ${IPTABLES_CHAIN} -s ${cidr(n)} ${reject}`,
+      ...(m.log ? [`-A ${IPTABLES_CHAIN} -p tcp -s ${cidr(n)} -j LOG --log-prefix "mailgate-egress: "`] : []),
+      `-A ${IPTABLES_CHAIN} -p tcp -s ${cidr(n)} ${reject}`,
     ]),
     'COMMIT',
     '',
