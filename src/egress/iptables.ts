@@ -38,6 +38,7 @@ export function renderIptables(m: EgressModel, family: Family): string {
     ...hashComments(headerLines(m, format)),
     ...hashComments(m.exempt.map(exemptLine)),
     `# Syntax: iptables(8), iptables-extensions(8) (https://manpages.debian.org/bookworm/iptables/iptables-extensions.8.en.html), iptables-restore(8). Apply: ${tool}-restore --noflush FILE; check: ${tool}-restore --test --noflush FILE.`,
+    `# Loading again refills ${IPTABLES_CHAIN} and inserts its jumps once more (harmless); ${tool} -S FORWARD lists them.`,
     '*filter',
     `:${IPTABLES_CHAIN} - [0:0]`,
     ...jumps,

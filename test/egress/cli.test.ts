@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, cliAsync, freePort, removeDir, tempDir } from '../helpers/gateway.ts';
 import { openDatabase } from '../../src/core/sqlite.ts';
@@ -63,6 +63,16 @@ test('egress set / exception add / show / render: flags make versions; bad input
 
   assert.equal(cli(dir, ['egress', 'exception', 'remove', 'scanner']).code, 0);
   assert.equal(cli(dir, ['egress', 'exception', 'remove', 'scanner']).code, 1);
+});
+
+test('the egress policy moves as YAML too: config validate names every bad egress setting', () => {
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(bad, 'egress:\n  relayAddresses: [192.0.2.300]\n  blockedPorts: [0]\n  action: block\n  exceptions:\n    - { name: "a b", addresses: [], expires: 2027-1-1 }\n');
+  const r = cli(dir, ['config', 'validate', '-f', bad]);
+  assert.equal(r.code, 1);
+  for (const path of ['egress.relayAddresses[0]', 'egress.blockedPorts[0]', 'egress.action', 'egress.exceptions[0].name', 'egress.exceptions[0].addresses', 'egress.exceptions[0].expires']) {
+    assert.ok(r.stderr.includes(`bad.yaml: ${path}: `), `${path} named:\n${r.stderr}`);
+  }
 });
 
 async function listen(): Promise<{ server: Server; port: number }> {
