@@ -65,10 +65,10 @@ interface SetOpts {
   comment?: string;
 }
 
-/** Replace, add to or remove from an address list (flags already checked as IPs/CIDRs). */
-function editList(list: string[], replace?: string[], add?: string[], remove?: string[]): string[] {
-  let out = replace ? requireIps('--replace', splitList(replace)) : [...list];
-  for (const a of add ? requireIps('--add', splitList(add)) : []) if (!out.includes(a)) out.push(a);
+/** Replace, add to or remove from the address list of `--<flag>` (values checked as IPs/CIDRs). */
+function editList(flag: string, list: string[], replace?: string[], add?: string[], remove?: string[]): string[] {
+  let out = replace ? requireIps(`--${flag}`, splitList(replace)) : [...list];
+  for (const a of add ? requireIps(`--add-${flag}`, splitList(add)) : []) if (!out.includes(a)) out.push(a);
   const gone = new Set(remove ? splitList(remove) : []);
   for (const r of gone) if (!out.includes(r)) throw new CliError(`${r} is not in the list`);
   out = out.filter((x) => !gone.has(x));
@@ -100,8 +100,8 @@ function registerSet(egress: Command, io: CliIo): void {
       await withContext(cmd, ({ store }) => {
         const v = store.update(actor(), comment ?? `egress set ${what.join(' ')}`, (draft) => {
           const e = draft.egress;
-          e.internalRanges = editList(e.internalRanges, o.internalRange, o.addInternalRange, o.removeInternalRange);
-          e.relayAddresses = editList(e.relayAddresses, o.relayAddress, o.addRelayAddress, o.removeRelayAddress);
+          e.internalRanges = editList('internal-range', e.internalRanges, o.internalRange, o.addInternalRange, o.removeInternalRange);
+          e.relayAddresses = editList('relay-address', e.relayAddresses, o.relayAddress, o.addRelayAddress, o.removeRelayAddress);
           if (ports) e.blockedPorts = ports;
           if (o.log !== undefined) e.log = o.log;
           if (o.action !== undefined) e.action = o.action;
