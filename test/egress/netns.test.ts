@@ -12,7 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { egressSchema } from '../../src/config/schema.ts';
@@ -82,6 +82,7 @@ test('netns: the nftables ruleset, then the iptables/ip6tables files, block the 
     const data = join(dir, 'data');
     const open = egressCheck(net, data);
     assert.equal(open.code, 1, `egress check without rules must exit 1:\n${open.out}`);
+    assert.equal(existsSync(data), false, 'egress check on a host without a data directory creates none (checks 25, 465, 587)');
 
     // nftables
     const nft = join(dir, 'egress.nft');

@@ -7,7 +7,8 @@
  * the version it came from.
  * Touches: the config store (through cli/context); writes the `-o` file of render.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Egress } from '../../config/index.ts';
 import { EGRESS_FORMATS, renderEgress, type EgressFormat } from '../../egress/index.ts';
@@ -15,6 +16,7 @@ import { actor, defaultIo, indexOfNamed, registerRemoveNamed, withContext, type 
 import { CliError, enumParser, formatOption, parseBool, parsePort, printRecord, printRows, requireIps, splitList, UsageError, type OutputFormat } from '../format.ts';
 import { registerEgressCheck } from './egress-check.ts';
 
+const DEFAULT_PORTS = [25, 465, 587];
 const today = (): string => new Date().toISOString().slice(0, 10);
 
 function parseDate(v: string): string {
@@ -166,5 +168,10 @@ export function registerEgress(program: Command, io: CliIo = defaultIo()): void 
   registerSet(egress, io);
   registerException(egress, io);
   registerRender(egress, io);
-  registerEgressCheck(egress, io, (cmd) => withContext(cmd, ({ store }) => [...(store.current()?.config.egress.blockedPorts ?? [25, 465, 587])]));
+  // On an admin's host without a mailgate data directory, check the default ports rather than create one.
+  registerEgressCheck(egress, io, async (cmd) => {
+    const data = (cmd.optsWithGlobals() as { data?: string }).data ?? './data';
+    if (!existsSync(join(resolve(data), 'mailgate.db'))) return [...DEFAULT_PORTS];
+    return withContext(cmd, ({ store }) => [...(store.current()?.config.egress.blockedPorts ?? DEFAULT_PORTS)]);
+  });
 }
