@@ -101,12 +101,30 @@ test('egress check: an open port fails the check (exit 1), refused ports pass it
   }
 });
 
-test('the readiness report and the audit plan carry the egress step; report egress-gone takes a block date', () => {
-  let r = cli(dir, ['report', 'direct-send', '--format', 'json']);
-  assert.equal(r.code, 0, r.stderr);
-  const summary = (JSON.parse(r.stdout) as { summary: string[] }).summary;
-  assert.ok(summary.includes('  mailgate egress render --format nftables -o egress.nft && nft -c -f egress.nft && nft -f egress.nft'), summary.join('\n'));
-  r = cli(dir, ['audit', 'plan', '--since', '30d']);
+test('the readiness report and the audit plan carry the egress step (set the relay first); report egress-gone takes a block date', () => {
+  const dir = tempDir('mailgate-egress-step-');
+  try {
+    readinessAndPlan(dir);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+const RENDER_LINE = '  mailgate egress render --format nftables -o egress.nft && nft -c -f egress.nft && nft -f egress.nft';
+
+function readinessAndPlan(dir: string): void {
+  const summary = (): string[] => {
+    const r = cli(dir, ['report', 'direct-send', '--format', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    return (JSON.parse(r.stdout) as { summary: string[] }).summary;
+  };
+  const unset = summary();
+  assert.ok(unset.some((l) => l.includes('mailgate egress set --relay-address')), unset.join('\n'));
+  assert.ok(!unset.includes(RENDER_LINE), 'no render/apply advice before the relay address is set');
+  assert.equal(cli(dir, ['egress', 'set', '--relay-address', '192.0.2.10']).code, 0);
+  const set = summary();
+  assert.ok(set.includes(RENDER_LINE), set.join('\n'));
+  let r = cli(dir, ['audit', 'plan', '--since', '30d']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /## After the migration: Block direct SMTP egress \(once the devices relay through mailgate\)\n/);
   assert.match(r.stdout, /```sh\n# 1\. review the policy/);
@@ -116,4 +134,4 @@ test('the readiness report and the audit plan carry the egress step; report egre
   assert.equal((JSON.parse(r.stdout) as { title: string }).title, 'Sources gone since the egress block');
   assert.equal(cli(dir, ['report', 'egress-gone', '--block-date', 'soon']).code, 2);
   assert.equal(cli(dir, ['report', 'egress-gone', '--block-date', '2001-01-01']).code, 2);
-});
+}
