@@ -49,6 +49,8 @@ const SECTIONS: Record<string, string> = {
   users: 'SMTP AUTH accounts. CLI: `mailgate user add|passwd|list|remove`.',
   queue: 'Delivery retries, backoff and expiry. CLI: `mailgate queue …`.',
   trace: 'The message trace. CLI: `mailgate trace search|show`.',
+  egress: 'The egress policy: outbound SMTP from internal ranges is blocked except from the relay and named exceptions. CLI: `mailgate egress show|set|render|check`.',
+  'egress.exceptions[]': 'A named exception: sources that may still reach the blocked ports, until its expiry date.',
 };
 
 /** The pattern of a domain name setting, so the docs can say "domain name" instead of the regex. */

@@ -75,6 +75,7 @@ function sections(p: Plan): Section[] {
   if (p.refused.length) {
     out.push({ title: 'Sources without a connector', text: ['Once RejectDirectSend is on these get 550 5.7.68 unless their step is done; what to do about each:'], table: sourcesTable(p.refused, true) });
   }
+  if (p.egress) out.push({ title: `After the migration: ${p.egress.title}`, text: p.egress.notes, code: [{ lang: 'sh', lines: p.egress.commands }] });
   if (p.kql.length) out.push({ title: 'Defender advanced hunting (KQL)', sub: p.kql.map((k) => ({ title: k.title, code: [{ lang: 'kql', lines: k.query.split('\n') }] })) });
   out.push({ title: 'Notes', text: p.notes.map((n) => `- ${n}`) });
   return out;

@@ -35,6 +35,15 @@ export interface PlanOptions {
   now?: number | undefined;
   /** The tenant's own configuration (audit import-config): covered sources, RejectDirectSend, rule lint. */
   tenant?: TenantConfig | undefined;
+  /** The egress step (egress/ builds it from the policy in force; audit/ does not import egress/). */
+  egress?: EgressPlanStep | undefined;
+}
+
+/** After the migration: block direct SMTP egress (shell commands, not PowerShell). */
+export interface EgressPlanStep {
+  title: string;
+  commands: string[];
+  notes: string[];
 }
 
 export interface DataSource {
@@ -66,6 +75,7 @@ export interface Plan {
   refused: DirectSendSource[];
   kql: { title: string; query: string }[];
   notes: string[];
+  egress?: EgressPlanStep | undefined;
 }
 
 /** A KQL string literal (domains may come from sender addresses: escaped, one line). */
@@ -167,5 +177,6 @@ export async function buildPlan(db: Db, o: PlanOptions): Promise<Plan> {
     refused: tenantView.uncovered.filter((s) => stepForSource(s).kind !== 'connector'),
     kql: tenantDomains.length ? planKql(tenantDomains, authorisedIps, days) : [],
     notes,
+    egress: o.egress,
   };
 }

@@ -19,6 +19,9 @@ import { registerUser } from './commands/user.ts';
 import { registerRoute } from './commands/route.ts';
 import { registerReport } from './commands/report.ts';
 import { registerAudit } from './commands/audit.ts';
+import { registerEgress } from './commands/egress.ts';
+import { registerEgressGone } from './commands/report-egress.ts';
+import { defaultIo } from './context.ts';
 import { registerPolicyReplay } from './replay.ts';
 import { reportError } from './format.ts';
 
@@ -43,7 +46,10 @@ export function buildProgram(): Command {
   registerQueue(program);
   registerTrace(program);
   registerReport(program);
+  const report = program.commands.find((c) => c.name() === 'report');
+  if (report) registerEgressGone(report, defaultIo());
   registerAudit(program);
+  registerEgress(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const s of c.commands) s.exitOverride();

@@ -27,6 +27,7 @@ import {
   type RuleVariant,
 } from '../../audit/index.ts';
 import { reportWindow } from '../../trace/reports/index.ts';
+import { egressStep } from '../../egress/index.ts';
 import { defaultIo, withContext, type CliIo } from '../context.ts';
 import { registerAuditConfig, tenantDomainsOf, tenantFor } from './audit-config.ts';
 import { CliError, UsageError, enumParser, parsePositiveInt, splitList, type Out } from '../format.ts';
@@ -145,6 +146,7 @@ function registerPlan(audit: Command, io: CliIo, deps: AuditDeps): void {
         // Tenant domains for SPF: given, else found by a first pass without SPF (the sources' sender domains).
         const tenant = given ?? (await buildPlan(ctx.db, { window, source: o.source, now })).tenantDomains;
         const spfOpts = { resolve: deps.resolve ?? resolverFromSettings(ctx.store.current()?.config.dns).resolve, record: o.spf?.trim(), tenantDomains: tenant };
+        const egressPolicy = ctx.store.current()?.config.egress;
         const plan = await buildPlan(ctx.db, {
           window,
           source: o.source,
@@ -155,6 +157,7 @@ function registerPlan(audit: Command, io: CliIo, deps: AuditDeps): void {
           quietDays: o.quietDays,
           now,
           tenant: tenantConfig,
+          egress: egressPolicy ? egressStep(egressPolicy) : undefined,
         });
         const text = o.format === 'html' ? renderHtml(plan) : o.format === 'ps1' ? renderScript(plan) : renderMarkdown(plan);
         if (o.output) {

@@ -26,6 +26,7 @@ import {
 import { defaultIo, withContext, type CliContext, type CliIo } from '../context.ts';
 import { resolverFromSettings, type DnsResolveFn } from '../../auth/index.ts';
 import { createSpfAuthorizer } from '../../audit/index.ts';
+import { egressStep, egressStepSummary } from '../../egress/index.ts';
 import { CliError, UsageError, enumParser, formatOption, parsePositiveInt, printRows, requireIps, splitList, type OutputFormat } from '../format.ts';
 
 /** Seams of the report commands. */
@@ -127,7 +128,10 @@ function registerDirectSend(report: Command, io: CliIo, deps: ReportDeps): void 
         if (o.source !== undefined && o.source !== 'gateway' && !/^import:.+/.test(o.source)) throw new UsageError(`--source must be gateway or import:NAME, not "${o.source}"`);
         if (o.spf !== undefined && !/^v=spf1(\s|$)/i.test(o.spf.trim())) throw new UsageError(`--spf must be an SPF record starting with "v=spf1" (got "${o.spf}")`);
         const spfCheck = o.spf !== undefined ? liveSpfCheck(ctx, deps, o.spf.trim()) : (deps.spfCheck ?? liveSpfCheck(ctx, deps));
-        printReport(await directSendReport(ctx.db, w, { internal, source: o.source, spfCheck }), o.format, io);
+        const r = await directSendReport(ctx.db, w, { internal, source: o.source, spfCheck });
+        const egress = ctx.store.current()?.config.egress;
+        if (egress) r.summary.push(...egressStepSummary(egressStep(egress)));
+        printReport(r, o.format, io);
       }),
     );
 }
