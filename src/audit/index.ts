@@ -8,6 +8,9 @@
 export { importFiles, defaultImportName, ImportRefused, type ImportOptions, type ImportSummary, type FileSummary, type Malformed } from './import.ts';
 export { KIND_FLAGS, type KindFlag, type ExportKind } from './kinds.ts';
 export { parseExoTime } from './time.ts';
+export { DATE_FORMATS, DateOrder, dateEvidence, type DateFormatFlag } from './dates.ts';
+export { getDataset, listDatasets, removeDataset, importNameOf, type Dataset, type DatasetFile } from './datasets.ts';
+export { sniffDelimiter, unwrapJson } from './forms.ts';
 export { CsvReader, type CsvRecord, type CsvEnd } from './csv.ts';
 export { sniffEncoding } from './decode.ts';
 export { createSpfAuthorizer, tenantSpfRecords, spfResolver, type SpfOptions } from './spf.ts';

@@ -66,7 +66,7 @@ test('audit import + plan (md): sources, PowerShell line by line, KQL', async ()
       F.write(data, 'inbound.csv', F.inboundReportText(now), 'utf8-bom'),
       F.write(data, 'events.jsonl', F.emailEventsJsonLines(now), 'utf8'),
     ];
-    const imp = await run(data, ['audit', 'import', ...files, '--name', 'tenant1', '--tenant-domains', 'contoso.com']);
+    const imp = await run(data, ['audit', 'import', ...files, '--name', 'tenant1', '--tenant-domains', 'contoso.com', '--date-format', 'mdy']);
     assert.match(imp.out, /^imported as import:tenant1\n/);
     assert.match(imp.out, /trace\.csv: message-trace, UTF-16 LE BOM; 5 row\(s\): 5 message copies added, 0 already present, 0 malformed\n/);
     assert.match(imp.out, /tenant domains: contoso\.com \(given with --tenant-domains\)\n/);
