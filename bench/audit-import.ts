@@ -49,11 +49,13 @@ try {
   console.log(`generated ${rows.toLocaleString('en-US')} rows, ${(size / 1048576).toFixed(0)} MiB UTF-16 LE, in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const db = openDatabase(join(dir, 'mailgate.db'));
   t = performance.now();
+  const cpu0 = process.cpuUsage();
   const s = await importFiles(db, [file], { name: 'bench', tenantDomains: ['contoso.com'], progress: process.stderr });
   const secs = (performance.now() - t) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   db.close();
   const f = s.files[0];
-  console.log(`imported ${f?.inserted.toLocaleString('en-US')} rows (${s.malformedCount} malformed, ${s.directSend.toLocaleString('en-US')} direct-send) in ${secs.toFixed(1)} s: ${Math.round(rows / secs).toLocaleString('en-US')} rows/s`);
+  console.log(`imported ${f?.inserted.toLocaleString('en-US')} rows (${s.malformedCount} malformed, ${s.directSend.toLocaleString('en-US')} direct-send) in ${secs.toFixed(1)} s: ${Math.round(rows / secs).toLocaleString('en-US')} rows/s; CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s (user ${(cpu.user / 1e6).toFixed(1)}, system ${(cpu.system / 1e6).toFixed(1)})`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -14,17 +14,22 @@ import { resolverFromSettings, type DnsResolveFn } from '../../auth/index.ts';
 import {
   buildPlan,
   createSpfAuthorizer,
+  DATE_FORMATS,
+  getDataset,
+  importNameOf,
   importFiles,
   ImportRefused,
   KIND_FLAGS,
   renderHtml,
   renderMarkdown,
   tenantSpfRecords,
+  type DateFormatFlag,
   type ImportSummary,
   type KindFlag,
   type RuleVariant,
 } from '../../audit/index.ts';
-import { reportWindow } from '../../trace/reports/index.ts';
+import { sourceWindow } from '../../trace/reports/index.ts';
+import { registerAuditDatasets } from './audit-datasets.ts';
 import { defaultIo, withContext, type CliIo } from '../context.ts';
 import { CliError, UsageError, enumParser, splitList, type Out } from '../format.ts';
 
@@ -46,11 +51,15 @@ export function printImportSummary(s: ImportSummary, out: Out, listed = LISTED):
     out.write(
       `${f.file}: ${f.kind}, ${f.encoding}; ${f.rows} row(s): ${f.inserted} message copies added, ${f.duplicates} already present${f.reportRows ? `, ${f.reportRows} report rows` : ''}, ${f.malformed} malformed\n`,
     );
+    out.write(`  sha256: ${f.sha256}\n`);
     for (const n of f.notes) out.write(`  note: ${n}\n`);
     if (f.stoppedAt) out.write(`  stopped at ${f.stoppedAt}\n`);
   }
   out.write(`tenant domains: ${s.tenantDomains.join(', ') || '(none)'} (${s.tenantHow})\n`);
   out.write(`direct-send copies in this import: ${s.directSend}\n`);
+  const d = s.dataset;
+  const span = d.first !== undefined && d.last !== undefined ? `, ${new Date(d.first).toISOString()} to ${new Date(d.last).toISOString()}` : '';
+  out.write(`${s.source} now holds ${d.rows} message copies${span} (mailgate audit list)\n`);
   if (s.malformedCount > 0) {
     out.write(`malformed rows: ${s.malformedCount} (not imported)\n`);
     for (const m of s.malformed.slice(0, listed)) out.write(`  ${m.file}:${m.line}: ${m.reason}\n`);
@@ -60,6 +69,7 @@ export function printImportSummary(s: ImportSummary, out: Out, listed = LISTED):
 
 interface ImportOpts {
   kind: KindFlag;
+  dateFormat: DateFormatFlag;
   tenantDomains?: string[];
   name?: string;
   errors?: string;
@@ -73,6 +83,7 @@ function registerImport(audit: Command, io: CliIo, deps: AuditDeps): void {
     .option('--kind <kind>', KIND_FLAGS.join('|'), enumParser('--kind', KIND_FLAGS), 'auto')
     .option('--tenant-domains <domains...>', 'accepted domains, comma separated (default: inferred from inbound recipients)')
     .option('--name <name>', 'import name: rows get source import:NAME (default: the first file name)')
+    .option('--date-format <order>', `${DATE_FORMATS.join('|')}: the order of numeric dates such as 06/12/2026 (default auto: detected across the rows; an ambiguous file is refused)`, enumParser('--date-format', DATE_FORMATS), 'auto')
     .option('--errors <file>', 'write every kept malformed row (file,line,reason) as CSV to FILE')
     .action(async (files: string[], o: ImportOpts, cmd: Command) =>
       withContext(cmd, async (ctx) => {
@@ -83,6 +94,7 @@ function registerImport(audit: Command, io: CliIo, deps: AuditDeps): void {
             kind: o.kind,
             tenantDomains: o.tenantDomains ? splitList(o.tenantDomains) : undefined,
             name: o.name,
+            dateFormat: o.dateFormat,
             progress: deps.progress ?? (io.err as Out & { isTTY?: boolean }),
             keepMalformed: o.errors ? 100_000 : 1000,
           });
@@ -100,7 +112,7 @@ function registerImport(audit: Command, io: CliIo, deps: AuditDeps): void {
 }
 
 interface PlanOpts {
-  since: string;
+  since?: string;
   source?: string;
   format: 'md' | 'html';
   output?: string;
@@ -113,7 +125,7 @@ function registerPlan(audit: Command, io: CliIo, deps: AuditDeps): void {
   audit
     .command('plan')
     .description('write the Direct Send migration plan (sources, classification, PowerShell in order, KQL) as Markdown or HTML')
-    .option('--since <window>', 'e.g. 30d, 90d or an ISO date', '90d')
+    .option('--since <window>', "e.g. 30d, 90d or an ISO date (default 90d; over --source import:NAME, the import's own time range)")
     .option('--source <source>', 'gateway or import:NAME (default: every source)')
     .option('--format <format>', 'md|html', enumParser('--format', ['md', 'html'] as const), 'md')
     .option('-o, --output <file>', 'write the plan to FILE (default: stdout)')
@@ -128,11 +140,14 @@ function registerPlan(audit: Command, io: CliIo, deps: AuditDeps): void {
         const days = ctx.store.current()?.config.trace.retentionDays ?? 90;
         let window;
         try {
-          window = reportWindow(o.since, now, days);
+          window = sourceWindow(ctx.db, { since: o.since, defaultSince: '90d', source: o.source, now, retentionDays: days });
         } catch (e) {
           throw new UsageError((e as Error).message);
         }
-        const given = o.tenantDomains ? splitList(o.tenantDomains).map((d) => d.toLowerCase()) : undefined;
+        const importName = importNameOf(o.source);
+        const stored = importName === undefined ? undefined : getDataset(ctx.db, importName)?.tenantDomains;
+        // Tenant domains: given, else those stored with the import, else found from the sources.
+        const given = o.tenantDomains ? splitList(o.tenantDomains).map((d) => d.toLowerCase()) : stored?.length ? stored : undefined;
         // Tenant domains for SPF: given, else found by a first pass without SPF (the sources' sender domains).
         const tenant = given ?? (await buildPlan(ctx.db, { window, source: o.source, now })).tenantDomains;
         const spfOpts = { resolve: deps.resolve ?? resolverFromSettings(ctx.store.current()?.config.dns).resolve, record: o.spf?.trim(), tenantDomains: tenant };
@@ -159,4 +174,5 @@ export function registerAudit(program: Command, io: CliIo = defaultIo(), deps: A
   const audit = program.command('audit').description('audit an Exchange Online tenant from its exports: import them, then plan the Direct Send migration');
   registerImport(audit, io, deps);
   registerPlan(audit, io, deps);
+  registerAuditDatasets(audit, io);
 }

@@ -18,6 +18,7 @@ import type { Db } from '../../core/sqlite.ts';
 import { parseRecipients } from '../rows.ts';
 import { traceReady } from '../store.ts';
 import { authWord, DEFAULT_INTERNAL_RANGES, DIRECT_SEND_REPLY_LIKE, distribution, domainOf, isDirectSendRefusal, type Report, type ReportWindow } from './common.ts';
+import { emptyWindowNote } from './coverage.ts';
 import { classifySource, recommend, unknownSpfAuthorizer, type AuthCounts, type Classification, type SpfAuthorizer } from './direct-send-classify.ts';
 
 const DAY_MS = 86_400_000;
@@ -252,6 +253,8 @@ export async function directSendReport(db: Db, window: ReportWindow, opts: Direc
   const summary = [
     `enabling RejectDirectSend now would reject ${fmtRate(Math.round((total / days) * 10) / 10)} messages/day from ${sources.length} sources (${spoof} of them likely spoof)`,
   ];
+  const empty = emptyWindowNote(db, window, opts.source);
+  if (empty) summary.unshift(empty);
   if (sources.some((s) => s.action.startsWith('connector'))) {
     summary.push(
       'note: a Partner connector with --restrict-domains-to-ip/--restrict-domains-to-certificate locks its sender domain: other anonymous sources sending as that domain get 550 5.7.51 from then on, so add a connector (or user) for every legitimate source of a domain together',

@@ -20,4 +20,5 @@ export {
   type AuthCounts,
   type Recommendation,
 } from './direct-send-classify.ts';
+export { emptyWindowNote, sourceSpans, sourceWindow, type SourceSpan } from './coverage.ts';
 export { staleAllowReport, type StaleAllowInput, type StaleEntry } from './stale-allow.ts';
