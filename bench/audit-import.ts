@@ -22,7 +22,8 @@ function generate(): void {
   writeSync(fd, Buffer.from([0xff, 0xfe]));
   let buf = '#TYPE Deserialized.Microsoft.Exchange.Management.ReportingTask.MessageTraceV2\r\n';
   buf += '"Received","SenderAddress","RecipientAddress","Subject","Status","ToIP","FromIP","Size","MessageId","MessageTraceId"\r\n';
-  const t0 = Date.now() - 5 * 86_400_000;
+  // 20–25 November 2026: days above 12 settle the en-US month/day order from the first row.
+  const t0 = Date.UTC(2026, 10, 20);
   const statuses = ['Delivered', 'Delivered', 'Delivered', 'FilteredAsSpam', 'Failed', 'Quarantined'];
   for (let i = 0; i < rows; i++) {
     const d = new Date(t0 + i * 400);

@@ -54,14 +54,20 @@ export class ImportSink {
       `UPDATE trace_message SET spf = coalesce(spf, @spf), dkim = coalesce(dkim, @dkim), dmarc = coalesce(dmarc, @dmarc), compauth = coalesce(compauth, @compauth),
          header_from = coalesce(header_from, @header_from) WHERE import_key = @import_key`,
     );
+    const n = MESSAGE_COLUMNS.length;
     this.flushTx = db.transaction((rows: ImportedRow[]) => {
       const now = Date.now();
+      // One parameter array reused for every row (no per-row record copy: a million rows is a lot of garbage).
+      const vals: unknown[] = new Array<unknown>(n + EXTRA.length);
+      vals[n + 1] = this.name;
       for (const r of rows) {
-        const rec = { ...messageToRecord(this.toMessage(r), now), import_key: r.key, import_name: this.name };
-        if (this.insert.run(cols.map((c) => rec[c])).changes > 0) this.counts.inserted++;
+        const rec = messageToRecord(this.toMessage(r), now);
+        for (let i = 0; i < n; i++) vals[i] = rec[MESSAGE_COLUMNS[i]!];
+        vals[n] = r.key;
+        if (this.insert.run(vals).changes > 0) this.counts.inserted++;
         else {
           this.counts.duplicates++;
-          if (r.spf || r.dkim || r.dmarc || r.compauth || r.headerFrom) this.merge.run(rec);
+          if (r.spf || r.dkim || r.dmarc || r.compauth || r.headerFrom) this.merge.run({ ...rec, import_key: r.key, import_name: this.name });
         }
       }
     });
