@@ -166,11 +166,16 @@ export async function importFiles(db: Db, files: readonly string[], opts: Import
   const progress = new Progress(opts.progress, sizes.reduce((a, b) => a + b, 0), { intervalMs: opts.progressIntervalMs });
   const summaries: FileSummary[] = [];
   let done = 0;
+  let refused: unknown;
   try {
     for (const [i, f] of files.entries()) {
       summaries.push(await importFile(db, run, f, opts, progress, done, name));
       done += sizes[i] ?? 0;
     }
+  } catch (e) {
+    // The files before the refused one are in the trace: record them as the data set, then refuse.
+    if (!(e instanceof ImportRefused) || summaries.length === 0) throw e;
+    refused = e;
   } finally {
     run.sink.close();
     progress.done();
@@ -197,5 +202,6 @@ export async function importFiles(db: Db, files: readonly string[], opts: Import
     tenantHow,
     now,
   });
+  if (refused) throw new ImportRefused(`${(refused as Error).message}\n  (the file(s) before it were imported as ${`import:${name}`}: ${summaries.map((f) => f.file).join(', ')})`);
   return { name, source: `import:${name}`, files: summaries, malformed: run.malformed, malformedCount: run.malformedCount, tenantDomains: tenant, tenantHow, directSend, dataset };
 }

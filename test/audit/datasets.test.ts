@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/core/sqlite.ts';
+import { importFiles, ImportRefused, listDatasets } from '../../src/audit/index.ts';
 import { insertMessageSync, pruneTrace, retentionCutoff } from '../../src/trace/index.ts';
 import { cli, removeDir, tempDir } from '../helpers/gateway.ts';
 import * as X from './form-fixtures.ts';
@@ -118,6 +119,26 @@ test('audit import --date-format: an ambiguous file is a CliError naming the fla
     const re = cli(dir, ['audit', 'import', file, '--name', 'early', '--date-format', 'dmy']);
     assert.match(re.stdout, /tenant domains: contoso\.com \(given with --tenant-domains at an earlier import under this name\)/);
   } finally {
+    removeDir(dir);
+  }
+});
+
+test('a refused file after good ones: the good ones are recorded as the data set, the refusal says so', async () => {
+  const dir = tempDir('mailgate-datasets-');
+  const db = openDatabase(join(dir, 'mailgate.db'));
+  try {
+    const good = X.put(dir, 'good.csv', X.exportCsv(X.V2_HEADER, X.v2Rows(X.frTime)));
+    const bad = X.put(dir, 'bad.csv', 'Name,Email\r\nx,y\r\n');
+    await assert.rejects(importFiles(db, [good, bad], { name: 'part', tenantDomains: ['contoso.com'] }), (e: unknown) => {
+      assert.ok(e instanceof ImportRefused);
+      assert.match(e.message, /bad\.csv: the header row matches no supported export/);
+      assert.match(e.message, new RegExp(`\\(the file\\(s\\) before it were imported as import:part: ${good.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`));
+      return true;
+    });
+    const sets = listDatasets(db);
+    assert.deepEqual(sets.map((d) => [d.name, d.rows, d.files.map((f) => f.file), d.tenantDomains]), [['part', 5, [good], ['contoso.com']]]);
+  } finally {
+    db.close();
     removeDir(dir);
   }
 });
