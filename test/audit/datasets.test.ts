@@ -118,6 +118,17 @@ test('audit import --date-format: an ambiguous file is a CliError naming the fla
     assert.equal(ok.code, 0, ok.stderr);
     const re = cli(dir, ['audit', 'import', file, '--name', 'early', '--date-format', 'dmy']);
     assert.match(re.stdout, /tenant domains: contoso\.com \(given with --tenant-domains at an earlier import under this name\)/);
+    // Text from the file reaches the terminal with its control characters shown, never interpreted.
+    const evil = X.put(dir, 'evil.csv', `#TYPE Evil\x1b[2J\r\n${X.exportCsv(['Name\x1b]0;x\x07', 'Email'], [['x', 'y']])}`);
+    const shown = cli(dir, ['audit', 'import', evil, '--name', 'evil']);
+    assert.equal(shown.code, 1);
+    assert.match(shown.stderr, /found columns: Name\\x1b\]0;x\\x07, Email/);
+    assert.doesNotMatch(shown.stderr, /\x1b/);
+    const typed = X.put(dir, 'typed.csv', `#TYPE Evil\x1b[2J\r\n${X.exportCsv(X.V2_HEADER, X.v2Rows(X.frTime))}`);
+    const ok2 = cli(dir, ['audit', 'import', typed, '--name', 'typed']);
+    assert.equal(ok2.code, 0, ok2.stderr);
+    assert.match(ok2.stdout, /note: skipped the Windows PowerShell line "#TYPE Evil\\x1b\[2J" \(line 1\)/);
+    assert.doesNotMatch(ok2.stdout, /\x1b/);
   } finally {
     removeDir(dir);
   }

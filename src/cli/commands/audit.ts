@@ -44,8 +44,14 @@ export interface AuditDeps {
 /** How many malformed rows the summary lists (all are counted; --errors lists more). */
 const LISTED = 50;
 
-/** Print an import summary. */
-export function printImportSummary(s: ImportSummary, out: Out, listed = LISTED): void {
+/** Text from an export made safe for a terminal: control characters other than LF shown as \xNN. */
+export function visible(text: string): string {
+  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Print an import summary (every string from a file or an export shown through `visible`). */
+export function printImportSummary(s: ImportSummary, raw: Out, listed = LISTED): void {
+  const out: Out = { write: (t: string) => raw.write(visible(t.slice(0, -1)) + t.slice(-1)) };
   out.write(`imported as ${s.source}\n`);
   for (const f of s.files) {
     out.write(
@@ -99,7 +105,7 @@ function registerImport(audit: Command, io: CliIo, deps: AuditDeps): void {
             keepMalformed: o.errors ? 100_000 : 1000,
           });
         } catch (e) {
-          if (e instanceof ImportRefused) throw new CliError(e.message);
+          if (e instanceof ImportRefused) throw new CliError(visible(e.message));
           throw e;
         }
         printImportSummary(summary, io.out);
