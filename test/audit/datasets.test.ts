@@ -14,8 +14,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/core/sqlite.ts';
-import { importFiles, ImportRefused, listDatasets } from '../../src/audit/index.ts';
-import { insertMessageSync, pruneTrace, retentionCutoff } from '../../src/trace/index.ts';
+import { importFiles, ImportRefused, listDatasets, removeDataset } from '../../src/audit/index.ts';
+import { ensureTraceSchema, insertMessageSync, pruneTrace, retentionCutoff } from '../../src/trace/index.ts';
 import { cli, removeDir, tempDir } from '../helpers/gateway.ts';
 import * as X from './form-fixtures.ts';
 
@@ -148,6 +148,36 @@ test('a refused file after good ones: the good ones are recorded as the data set
     });
     const sets = listDatasets(db);
     assert.deepEqual(sets.map((d) => [d.name, d.rows, d.files.map((f) => f.file), d.tenantDomains]), [['part', 5, [good], ['contoso.com']]]);
+  } finally {
+    db.close();
+    removeDir(dir);
+  }
+});
+
+test('an import into an empty trace builds the secondary indexes once at the end; into a used trace it never drops them', async () => {
+  const dir = tempDir('mailgate-datasets-');
+  const db = openDatabase(join(dir, 'mailgate.db'));
+  const indexes = (): string[] =>
+    (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'trace_message' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+  try {
+    ensureTraceSchema(db);
+    const all = indexes();
+    assert.equal(all.length, 7);
+    const f = X.put(dir, 'a.csv', X.exportCsv(X.V2_HEADER, X.v2Rows(X.frTime)));
+    const seen: string[][] = [];
+    await importFiles(db, [f], { name: 'a', tenantDomains: ['contoso.com'], progress: { write: () => seen.push(indexes()) }, progressIntervalMs: 0 });
+    assert.deepEqual(seen[0], ['trace_message_import_key'], 'during the load only the dedupe index is kept');
+    assert.deepEqual(indexes(), all, 'every index is there again');
+    // A refused file still leaves every index in place.
+    removeDataset(db, 'a');
+    await assert.rejects(importFiles(db, [X.put(dir, 'b.csv', 'Name,Email\r\nx,y\r\n')], { name: 'b' }), ImportRefused);
+    assert.deepEqual(indexes(), all);
+    // Into a trace holding rows (a gateway's), nothing is dropped.
+    insertMessageSync(db, { id: 'G1', connectionId: 'C', receivedAt: Date.now(), clientIp: '192.0.2.1', listener: 'mx', recipients: ['a@contoso.com'], status: 'Delivered', source: 'gateway' });
+    seen.length = 0;
+    await importFiles(db, [f], { name: 'a', tenantDomains: ['contoso.com'], progress: { write: () => seen.push(indexes()) }, progressIntervalMs: 0 });
+    assert.deepEqual(seen[0], all);
+    assert.equal((db.prepare("SELECT count(*) AS n FROM trace_message WHERE source = 'import:a'").get() as { n: number }).n, 5);
   } finally {
     db.close();
     removeDir(dir);
