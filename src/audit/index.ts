@@ -1,7 +1,8 @@
 /**
  * @module audit
  * The public surface of audit/: import Exchange Online exports (message trace, historical search,
- * the Inbound messages report, Defender EmailEvents) into the trace with source `import:<name>`,
+ * the Inbound messages report, Defender EmailEvents, Change Optics; in every form of reference
+ * §5.5) into the trace with source `import:<name>`, each import a named data set (audit list/remove),
  * and the Direct Send migration plan (PowerShell and KQL) built on the readiness report.
  * Touches: nothing itself (see each module).
  */
