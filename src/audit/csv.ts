@@ -9,6 +9,8 @@
  * At the end of input, a record still inside a quoted field is not emitted: `finish()` reports
  * the line it began on (a file cut off mid-way); a last record without a line end is emitted and
  * `endedWithoutNewline` is set so a short last row can be called cut off.
+ * The delimiter is `,` unless given: Export-Csv -UseCulture writes the locale's list separator
+ * (`;` in de-DE, fr-FR, nl-NL …), and `-Delimiter "`t"` a tab (see audit/forms sniffDelimiter).
  * Touches: nothing (pure).
  * RFCs: 4180.
  */
@@ -31,7 +33,6 @@ export interface CsvEnd {
 }
 
 const QUOTE = 34;
-const COMMA = 44;
 const CR = 13;
 const LF = 10;
 
@@ -50,7 +51,17 @@ export class CsvReader {
   private openQuoteLine: number | undefined;
   private lastHadNewline = true;
 
-  constructor(private readonly onRecord: (r: CsvRecord) => void) {}
+  private readonly sep: string;
+  private readonly SEP: number;
+
+  constructor(
+    private readonly onRecord: (r: CsvRecord) => void,
+    delimiter = ',',
+  ) {
+    if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\r' || delimiter === '\n') throw new Error(`invalid CSV delimiter ${JSON.stringify(delimiter)}`);
+    this.sep = delimiter;
+    this.SEP = delimiter.charCodeAt(0);
+  }
 
   /** Feed the next piece of text. */
   push(text: string): void {
@@ -118,11 +129,11 @@ export class CsvReader {
           return this.emit(fields, p, extraLines, false, problem);
         }
         let c = buf.charCodeAt(p);
-        if (c !== COMMA && c !== CR && c !== LF) {
+        if (c !== this.SEP && c !== CR && c !== LF) {
           // Text after the closing quote: keep it, flag the record.
           problem ??= `text after the closing quote of field ${fields.length + 1}`;
           let j = p;
-          while (j < len && (c = buf.charCodeAt(j)) !== COMMA && c !== CR && c !== LF) j++;
+          while (j < len && (c = buf.charCodeAt(j)) !== this.SEP && c !== CR && c !== LF) j++;
           if (j >= len && !final) return false;
           val += buf.slice(p, j);
           p = j;
@@ -132,7 +143,7 @@ export class CsvReader {
           }
         }
         fields.push(val);
-        if (c === COMMA) {
+        if (c === this.SEP) {
           p++;
           continue;
         }
@@ -142,12 +153,12 @@ export class CsvReader {
         } else p++;
         return this.emit(fields, p, extraLines, true, problem);
       }
-      // Unquoted field: up to the next comma or line end.
+      // Unquoted field: up to the next delimiter or line end.
       if (this.nl < p) {
         this.nl = buf.indexOf('\n', p);
         if (this.nl < 0) this.nl = len + 1;
       }
-      const ci = buf.indexOf(',', p);
+      const ci = buf.indexOf(this.sep, p);
       if (ci >= 0 && ci < this.nl) {
         const f = buf.slice(p, ci);
         fields.push(f);

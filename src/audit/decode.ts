@@ -13,6 +13,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import type { Hash } from 'node:crypto';
 
 export type TextEncodingName = 'utf-8' | 'utf-16le' | 'utf-16be';
 
@@ -70,17 +71,23 @@ export interface DecodedChunk {
 export interface DecodeState {
   /** Set when the file ended inside a multi-byte character. */
   cutMidCharacter: boolean;
+  /** Set once the first chunk (whose BOM is skipped) was read. */
+  started?: boolean | undefined;
 }
 
 /**
  * Stream a file as text chunks in the sniffed encoding. Throws DecodeError on bytes that are not
- * valid in that encoding (with the approximate byte offset).
+ * valid in that encoding (with the approximate byte offset). `hash` is fed every byte of the file,
+ * BOM included.
  */
-export async function* decodeFile(file: string, sniffed: Sniffed, state: DecodeState, chunkBytes = 1 << 20): AsyncGenerator<DecodedChunk> {
+export async function* decodeFile(file: string, sniffed: Sniffed, state: DecodeState, chunkBytes = 1 << 20, hash?: Hash): AsyncGenerator<DecodedChunk> {
   const decoder = new TextDecoder(sniffed.encoding, { fatal: true, ignoreBOM: true });
   let bytes = sniffed.bom;
   // `stream: true` carries a character split across chunks over to the next call.
-  for await (const chunk of createReadStream(file, { start: sniffed.bom, highWaterMark: chunkBytes }) as AsyncIterable<Buffer>) {
+  for await (const whole of createReadStream(file, { highWaterMark: chunkBytes }) as AsyncIterable<Buffer>) {
+    hash?.update(whole);
+    const chunk = bytes === sniffed.bom && whole.length > 0 && !state.started ? whole.subarray(sniffed.bom) : whole;
+    state.started = true;
     let text: string;
     try {
       text = decoder.decode(chunk, { stream: true });

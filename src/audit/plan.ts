@@ -15,7 +15,7 @@
 import { isIP } from 'node:net';
 import type { Db } from '../core/sqlite.ts';
 import { traceReady } from '../trace/index.ts';
-import { directSendReport, type DirectSendSource, type ReportWindow, type SpfAuthorizer } from '../trace/reports/index.ts';
+import { directSendReport, emptyWindowNote, type DirectSendSource, type ReportWindow, type SpfAuthorizer } from '../trace/reports/index.ts';
 import { inboundVolumes, type InboundVolume } from './inbound-report.ts';
 import { planStages, plannedConnectors, stepForSource, type PlanStage, type PlannedConnector, type RuleVariant } from './plan-steps.ts';
 import { tenantPlanView } from './plan-tenant.ts';
@@ -142,10 +142,9 @@ export async function buildPlan(db: Db, o: PlanOptions): Promise<Plan> {
   const importName = o.source?.startsWith('import:') ? o.source.slice(7) : undefined;
   const data = dataSources(db, o.source);
   const rowsInWindow = rowsIn(db, o.window, o.source);
-  const where = data.length ? `the trace holds ${data.map((d) => `${d.source}: ${d.rows} row(s) from ${d.first} to ${d.last}`).join('; ')}` : 'the trace holds no data at all: import the exports first (mailgate audit import)';
   const refusal =
     rowsInWindow === 0
-      ? `no data in the window ${new Date(o.window.since).toISOString()} to ${new Date(o.window.until).toISOString()}${o.source ? ` for ${o.source}` : ''}, so nothing shows which senders depend on Direct Send (${where}); choose a window that covers the data (--since)`
+      ? `${emptyWindowNote(db, o.window, o.source) ?? 'no data in the window'}; so nothing shows which senders depend on Direct Send`
       : tenantDomains.length === 0
         ? 'no tenant domain is known (pass --tenant-domains)'
         : undefined;

@@ -4,6 +4,10 @@
  * before a cutoff together with their events, then events older than the cutoff whose message
  * row is gone (orphans). Works in small batches, each its own short write transaction, so cluster
  * workers and the queue writing to the same file are never held off for long.
+ * Rows imported from Exchange Online exports (`import_name` set, audit/) are never pruned: an
+ * export is often older than the retention, and it goes only with `mailgate audit remove`. The
+ * batches walk received_at upwards from the last one, so old imported rows are passed once, not
+ * once per batch.
  * Touches: deletes from the trace tables.
  */
 import type { Db } from '../core/sqlite.ts';
@@ -33,16 +37,20 @@ export function pruneTrace(
   const result = { messages: 0, events: 0 };
   if (!traceReady(db)) return result;
 
-  const pickMessages = db.prepare('SELECT id FROM trace_message WHERE received_at < ? LIMIT ?').pluck();
+  const pickMessages = db.prepare(
+    'SELECT id, received_at AS at FROM trace_message WHERE received_at >= ? AND received_at < ? AND import_name IS NULL ORDER BY received_at LIMIT ?',
+  );
   const deleteEventsOf = db.prepare('DELETE FROM trace_event WHERE message_id = ?');
   const deleteMessage = db.prepare('DELETE FROM trace_message WHERE id = ?');
+  let from = Number.MIN_SAFE_INTEGER;
   const messageBatch = db.transaction((): number => {
-    const ids = pickMessages.all(olderThanMs, batchSize) as string[];
-    for (const id of ids) {
+    const rows = pickMessages.all(from, olderThanMs, batchSize) as { id: string; at: number }[];
+    for (const { id, at } of rows) {
       result.events += deleteEventsOf.run(id).changes;
       result.messages += deleteMessage.run(id).changes;
+      from = at;
     }
-    return ids.length;
+    return rows.length;
   });
   while (messageBatch.immediate() === batchSize) {
     /* next batch */

@@ -13,7 +13,7 @@ test('audit import, report direct-send --source, audit plan', () => {
   const dir = tempDir();
   try {
     const file = write(dir, 'trace.csv', messageTraceText(Date.now()), 'utf16le-bom');
-    const imp = cli(dir, ['audit', 'import', file, '--name', 'tenant1', '--tenant-domains', 'contoso.com']);
+    const imp = cli(dir, ['audit', 'import', file, '--name', 'tenant1', '--tenant-domains', 'contoso.com', '--date-format', 'mdy']);
     assert.equal(imp.code, 0, imp.stderr);
     assert.match(imp.stdout + imp.stderr, /message-trace/);
     const rep = cli(dir, ['report', 'direct-send', '--since', '7d', '--source', 'import:tenant1', '--format', 'json']);

@@ -41,7 +41,7 @@ const spfCheck = (): ReturnType<typeof createSpfAuthorizer> => createSpfAuthoriz
 test('import: every shape and encoding, then the readiness report exactly', async () => {
   const t = setup();
   try {
-    const s = await importFiles(t.db, fixtureFiles(t.dir), { name: 'fx' });
+    const s = await importFiles(t.db, fixtureFiles(t.dir), { name: 'fx', dateFormat: 'mdy' });
     assert.deepEqual(
       s.files.map((f) => [f.kind, f.encoding, f.rows, f.inserted, f.duplicates, f.reportRows, f.malformed]),
       [
@@ -105,8 +105,8 @@ test('import: re-importing the same file adds nothing', async () => {
   const t = setup();
   try {
     const files = fixtureFiles(t.dir);
-    await importFiles(t.db, files, { name: 'fx' });
-    const again = await importFiles(t.db, files, { name: 'fx' });
+    await importFiles(t.db, files, { name: 'fx', dateFormat: 'mdy' });
+    const again = await importFiles(t.db, files, { name: 'fx', dateFormat: 'mdy' });
     assert.deepEqual(again.files.map((f) => f.inserted), [0, 0, 0, 0, 0]);
     assert.deepEqual(again.files.map((f) => f.duplicates), [5, 4, 2, 0, 4]);
     assert.equal(count(t.db), 15);
@@ -122,7 +122,7 @@ test('import: a file cut off inside a quoted field imports the whole rows and sa
   try {
     const text = F.messageTraceText(now, false);
     const cut = text.slice(0, text.indexOf('Report "') + 4); // inside row 4's quoted subject (line 5)
-    const s = await importFiles(t.db, [F.write(t.dir, 'cut.csv', cut, 'utf16le-bom')], { tenantDomains: ['contoso.com'] });
+    const s = await importFiles(t.db, [F.write(t.dir, 'cut.csv', cut, 'utf16le-bom')], { tenantDomains: ['contoso.com'], dateFormat: 'mdy' });
     assert.equal(s.files[0]?.inserted, 2);
     assert.equal(s.files[0]?.stoppedAt, 'line 5: the file ends inside a quoted field that begins there; 2 whole row(s) before it were read, the cut-off row was not imported');
   } finally {
@@ -145,7 +145,7 @@ test('import: an unknown shape is refused naming what each kind expects', async 
       return true;
     });
     const mt = F.write(t.dir, 'mt.csv', F.messageTraceText(now), 'utf8');
-    await assert.rejects(importFiles(t.db, [mt], { kind: 'email-events' }), /not a email-events export: missing column\(s\) timestamp, networkmessageid, recipientemailaddress/);
+    await assert.rejects(importFiles(t.db, [mt], { kind: 'email-events' }), /not a email-events export: missing column\(s\) Timestamp, NetworkMessageId, RecipientEmailAddress/);
     assert.equal(count(t.db), 0);
   } finally {
     t.done();
@@ -155,7 +155,7 @@ test('import: an unknown shape is refused naming what each kind expects', async 
 test('import: UTF-16 without BOM is sniffed; an undecodable file is refused', async () => {
   const t = setup();
   try {
-    const s = await importFiles(t.db, [F.write(t.dir, 'nobom.csv', F.messageTraceText(now), 'utf16le')], { name: 'nobom' });
+    const s = await importFiles(t.db, [F.write(t.dir, 'nobom.csv', F.messageTraceText(now), 'utf16le')], { name: 'nobom', dateFormat: 'mdy' });
     assert.equal(s.files[0]?.encoding, 'no BOM, zero bytes at odd offsets: UTF-16 LE');
     assert.equal(s.files[0]?.inserted, 5);
     const latin1 = Buffer.from(F.messageTraceText(now, false).replace('Newsletter', 'Caf\u00e9'), 'latin1');
@@ -177,7 +177,7 @@ test('import: malformed rows are counted and listed with file, line and reason',
       ['3/4/2025 1:05:06 PM', 'a@contoso.com'],
     ]);
     const f = F.write(t.dir, 'bad.csv', text, 'utf8');
-    const s = await importFiles(t.db, [f]);
+    const s = await importFiles(t.db, [f], { dateFormat: 'mdy' });
     assert.equal(s.files[0]?.inserted, 1);
     assert.equal(s.malformedCount, 3);
     assert.deepEqual(s.malformed, [

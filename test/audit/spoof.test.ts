@@ -35,7 +35,7 @@ test('spoof/quarantine: the CFO sender Exchange held is likely-spoof, with nothi
   const dir = tempDir();
   try {
     const file = F.write(dir, 'trace.csv', exportText(Date.now()), 'utf16le-bom');
-    const imp = cli(dir, ['audit', 'import', file, '--name', 't', '--tenant-domains', 'contoso.com']);
+    const imp = cli(dir, ['audit', 'import', file, '--name', 't', '--tenant-domains', 'contoso.com', '--date-format', 'mdy']);
     assert.equal(imp.code, 0, imp.stderr);
 
     const rep = cli(dir, ['report', 'direct-send', '--since', '7d', '--source', 'import:t', '--spf', SPF, '--format', 'json']);

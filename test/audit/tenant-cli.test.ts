@@ -49,7 +49,7 @@ test('audit import-config, lint (table, json, csv), plan over the import: a cove
   const data = tempDir();
   try {
     const exports = [F.write(data, 'trace.csv', F.messageTraceText(now), 'utf16le-bom'), F.write(data, 'enhanced.csv', F.historicalText(now), 'utf8'), F.write(data, 'events.jsonl', F.emailEventsJsonLines(now), 'utf8')];
-    const imp = await run(data, ['audit', 'import', ...exports, '--name', 'tenant1', '--tenant-domains', 'contoso.com']);
+    const imp = await run(data, ['audit', 'import', ...exports, '--name', 'tenant1', '--tenant-domains', 'contoso.com', '--date-format', 'mdy']);
     assert.match(imp.out, /imported as import:tenant1/);
     const ic = await run(data, ['audit', 'import-config', ...tenantFiles(data)]);
     assert.match(ic.out, /^tenant configuration "tenant1"\n/, 'the only import names the tenant');

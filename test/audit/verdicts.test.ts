@@ -87,7 +87,7 @@ test('verdicts: each Exchange verdict field decides the class and is named among
     const results: string[] = [];
     for (const c of CASES) {
       const file = F.write(dir, `${c.name}-${c.file}`, c.text, 'utf8');
-      const s = await importFiles(db, [file], { name: c.name, tenantDomains: ['contoso.com'] });
+      const s = await importFiles(db, [file], { name: c.name, tenantDomains: ['contoso.com'], dateFormat: 'mdy' });
       assert.equal(s.malformedCount, 0, `${c.name}: ${JSON.stringify(s.malformed)}`);
       const spfCheck = createSpfAuthorizer({ record: c.spf ?? SPF_WITHOUT, tenantDomains: ['contoso.com'], resolve: F.fakeResolve });
       const r = await directSendReport(db, w, { source: `import:${c.name}`, spfCheck });
@@ -117,12 +117,12 @@ test('verdicts: an EmailEvents export after a message trace export adds its verd
   try {
     const id = nextId();
     const mt = F.csv(F.MESSAGE_TRACE_HEADER, [[F.usTime(now - 5 * 3_600_000), CFO, 'alice@contoso.com', 'Wire transfer', 'Delivered', '', IP, '1000', '<m@x>', id]]);
-    await importFiles(db, [F.write(dir, 'mt.csv', mt, 'utf8')], { name: 'both', tenantDomains: ['contoso.com'] });
+    await importFiles(db, [F.write(dir, 'mt.csv', mt, 'utf8')], { name: 'both', tenantDomains: ['contoso.com'], dateFormat: 'mdy' });
     const spfCheck = createSpfAuthorizer({ record: SPF_WITHOUT, tenantDomains: ['contoso.com'], resolve: F.fakeResolve });
     const w = reportWindow('2d', now, 90);
     assert.equal((await directSendReport(db, w, { source: 'import:both', spfCheck })).sources[0]?.classification, 'unknown');
     const ee = eeRow({ NetworkMessageId: id, ThreatTypes: 'Phish' });
-    const s = await importFiles(db, [F.write(dir, 'ee.jsonl', ee, 'utf8')], { name: 'both', tenantDomains: ['contoso.com'] });
+    const s = await importFiles(db, [F.write(dir, 'ee.jsonl', ee, 'utf8')], { name: 'both', tenantDomains: ['contoso.com'], dateFormat: 'mdy' });
     assert.equal(s.files[0]?.duplicates, 1, 'the same copy (network message id + recipient)');
     const stored = db.prepare('SELECT exo_verdicts AS v FROM trace_message WHERE import_name = ?').get('both') as { v: string };
     assert.deepEqual(JSON.parse(stored.v), { status: 'Delivered', deliveryAction: 'Delivered', deliveryLocation: 'Inbox/folder', threatTypes: 'Phish', direction: 'Inbound' });

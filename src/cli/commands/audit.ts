@@ -15,6 +15,9 @@ import { resolverFromSettings, type DnsResolveFn } from '../../auth/index.ts';
 import {
   buildPlan,
   createSpfAuthorizer,
+  DATE_FORMATS,
+  getDataset,
+  importNameOf,
   importFiles,
   ImportRefused,
   KIND_FLAGS,
@@ -22,12 +25,14 @@ import {
   renderMarkdown,
   renderScript,
   tenantSpfRecords,
+  type DateFormatFlag,
   type ImportSummary,
   type KindFlag,
   type RuleVariant,
 } from '../../audit/index.ts';
-import { reportWindow } from '../../trace/reports/index.ts';
+import { sourceWindow } from '../../trace/reports/index.ts';
 import { egressStep } from '../../egress/index.ts';
+import { registerAuditDatasets } from './audit-datasets.ts';
 import { defaultIo, withContext, type CliIo } from '../context.ts';
 import { registerAuditConfig, tenantDomainsOf, tenantFor } from './audit-config.ts';
 import { CliError, UsageError, enumParser, parsePositiveInt, splitList, type Out } from '../format.ts';
@@ -43,18 +48,28 @@ export interface AuditDeps {
 /** How many malformed rows the summary lists (all are counted; --errors lists more). */
 const LISTED = 50;
 
-/** Print an import summary. */
-export function printImportSummary(s: ImportSummary, out: Out, listed = LISTED): void {
+/** Text from an export made safe for a terminal: control characters other than LF shown as \xNN. */
+export function visible(text: string): string {
+  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Print an import summary (every string from a file or an export shown through `visible`). */
+export function printImportSummary(s: ImportSummary, raw: Out, listed = LISTED): void {
+  const out: Out = { write: (t: string) => raw.write(visible(t.slice(0, -1)) + t.slice(-1)) };
   out.write(`imported as ${s.source}\n`);
   for (const f of s.files) {
     out.write(
       `${f.file}: ${f.kind}, ${f.encoding}; ${f.rows} row(s): ${f.inserted} message copies added, ${f.duplicates} already present${f.reportRows ? `, ${f.reportRows} report rows` : ''}, ${f.malformed} malformed\n`,
     );
+    out.write(`  sha256: ${f.sha256}\n`);
     for (const n of f.notes) out.write(`  note: ${n}\n`);
     if (f.stoppedAt) out.write(`  stopped at ${f.stoppedAt}\n`);
   }
   out.write(`tenant domains: ${s.tenantDomains.join(', ') || '(none)'} (${s.tenantHow})\n`);
   out.write(`direct-send copies in this import: ${s.directSend}\n`);
+  const d = s.dataset;
+  const span = d.first !== undefined && d.last !== undefined ? `, ${new Date(d.first).toISOString()} to ${new Date(d.last).toISOString()}` : '';
+  out.write(`${s.source} now holds ${d.rows} message copies${span} (mailgate audit list)\n`);
   if (s.malformedCount > 0) {
     out.write(`malformed rows: ${s.malformedCount} (not imported)\n`);
     for (const m of s.malformed.slice(0, listed)) out.write(`  ${m.file}:${m.line}: ${m.reason}\n`);
@@ -64,6 +79,7 @@ export function printImportSummary(s: ImportSummary, out: Out, listed = LISTED):
 
 interface ImportOpts {
   kind: KindFlag;
+  dateFormat: DateFormatFlag;
   tenantDomains?: string[];
   name?: string;
   errors?: string;
@@ -77,6 +93,7 @@ function registerImport(audit: Command, io: CliIo, deps: AuditDeps): void {
     .option('--kind <kind>', KIND_FLAGS.join('|'), enumParser('--kind', KIND_FLAGS), 'auto')
     .option('--tenant-domains <domains...>', 'accepted domains, comma separated (default: inferred from inbound recipients)')
     .option('--name <name>', 'import name: rows get source import:NAME (default: the first file name)')
+    .option('--date-format <order>', `${DATE_FORMATS.join('|')}: the order of numeric dates such as 06/12/2026 (default auto: detected across the rows; an ambiguous file is refused)`, enumParser('--date-format', DATE_FORMATS), 'auto')
     .option('--errors <file>', 'write every kept malformed row (file,line,reason) as CSV to FILE')
     .action(async (files: string[], o: ImportOpts, cmd: Command) =>
       withContext(cmd, async (ctx) => {
@@ -87,11 +104,12 @@ function registerImport(audit: Command, io: CliIo, deps: AuditDeps): void {
             kind: o.kind,
             tenantDomains: o.tenantDomains ? splitList(o.tenantDomains) : undefined,
             name: o.name,
+            dateFormat: o.dateFormat,
             progress: deps.progress ?? (io.err as Out & { isTTY?: boolean }),
             keepMalformed: o.errors ? 100_000 : 1000,
           });
         } catch (e) {
-          if (e instanceof ImportRefused) throw new CliError(e.message);
+          if (e instanceof ImportRefused) throw new CliError(visible(e.message));
           throw e;
         }
         printImportSummary(summary, io.out);
@@ -104,7 +122,7 @@ function registerImport(audit: Command, io: CliIo, deps: AuditDeps): void {
 }
 
 interface PlanOpts {
-  since: string;
+  since?: string;
   source?: string;
   format: 'md' | 'html' | 'ps1';
   output?: string;
@@ -119,7 +137,7 @@ function registerPlan(audit: Command, io: CliIo, deps: AuditDeps): void {
   audit
     .command('plan')
     .description('write the staged Direct Send migration plan (sources, classification and its signals, PowerShell stages with checkpoints and rollbacks, KQL) as Markdown, HTML or a stage-by-stage PowerShell script')
-    .option('--since <window>', 'e.g. 30d, 90d or an ISO date', '90d')
+    .option('--since <window>', "e.g. 30d, 90d or an ISO date (default 90d; over --source import:NAME, the import's own time range)")
     .option('--source <source>', 'gateway or import:NAME (default: every source)')
     .option('--format <format>', 'md|html|ps1', enumParser('--format', ['md', 'html', 'ps1'] as const), 'md')
     .option('-o, --output <file>', 'write the plan to FILE (default: stdout)')
@@ -136,13 +154,22 @@ function registerPlan(audit: Command, io: CliIo, deps: AuditDeps): void {
         const days = ctx.store.current()?.config.trace.retentionDays ?? 90;
         let window;
         try {
-          window = reportWindow(o.since, now, days);
+          window = sourceWindow(ctx.db, { since: o.since, defaultSince: '90d', source: o.source, now, retentionDays: days });
         } catch (e) {
           throw new UsageError((e as Error).message);
         }
         const tenantConfig = tenantFor(ctx.db, o.tenant, o.source);
         const accepted = tenantDomainsOf(tenantConfig);
-        const given = o.tenantDomains ? splitList(o.tenantDomains).map((d) => d.toLowerCase()) : accepted.length ? accepted : undefined;
+        const importName = importNameOf(o.source);
+        const stored = importName === undefined ? undefined : getDataset(ctx.db, importName)?.tenantDomains;
+        // Tenant domains: given, else the tenant's accepted domains (import-config), else those stored with the import, else found from the sources.
+        const given = o.tenantDomains
+          ? splitList(o.tenantDomains).map((d) => d.toLowerCase())
+          : accepted.length
+            ? accepted
+            : stored?.length
+              ? stored
+              : undefined;
         // Tenant domains for SPF: given, else found by a first pass without SPF (the sources' sender domains).
         const tenant = given ?? (await buildPlan(ctx.db, { window, source: o.source, now })).tenantDomains;
         const spfOpts = { resolve: deps.resolve ?? resolverFromSettings(ctx.store.current()?.config.dns).resolve, record: o.spf?.trim(), tenantDomains: tenant };
@@ -174,4 +201,5 @@ export function registerAudit(program: Command, io: CliIo = defaultIo(), deps: A
   registerImport(audit, io, deps);
   registerPlan(audit, io, deps);
   registerAuditConfig(audit, io);
+  registerAuditDatasets(audit, io);
 }

@@ -17,6 +17,7 @@ import {
   directSendReport,
   inboundReport,
   reportWindow,
+  sourceWindow,
   staleAllowReport,
   DEFAULT_INTERNAL_RANGES,
   type Report,
@@ -48,12 +49,16 @@ function liveSpfCheck(ctx: CliContext, deps: ReportDeps, record?: string): SpfAu
 const TLS = ['none', '1.0', '1.1', '1.2', '1.3'] as const;
 const CONNECTOR_TYPES = ['none', 'partner', 'onpremises'] as const;
 
-/** The window of `--since`, clamped to the retention in force; the clamp note goes to stderr. */
-export function windowFor(ctx: CliContext, since: string, io: CliIo, now = Date.now()): ReportWindow {
+/**
+ * The window of `--since`, clamped to the retention in force; the clamp note goes to stderr. Over
+ * `--source import:NAME` the window is not clamped (imports are never pruned) and, without
+ * `--since`, is the import's own time range (trace/reports coverage).
+ */
+export function windowFor(ctx: CliContext, since: string | undefined, io: CliIo, now = Date.now(), source?: string, defaultSince = '7d'): ReportWindow {
   const days = ctx.store.current()?.config.trace.retentionDays ?? 90;
   let w: ReportWindow;
   try {
-    w = reportWindow(since, now, days);
+    w = source === undefined ? reportWindow(since ?? defaultSince, now, days) : sourceWindow(ctx.db, { since, defaultSince, source, now, retentionDays: days });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -83,8 +88,14 @@ export function printReport(r: Report, format: OutputFormat, io: CliIo): void {
   io.out.write('\n' + r.summary.join('\n') + '\n');
 }
 
+/** `--source`: gateway or import:NAME. */
+function checkSource(source: string | undefined): void {
+  if (source !== undefined && source !== 'gateway' && !/^import:[A-Za-z0-9._-]+$/.test(source)) throw new UsageError(`--source must be gateway or import:NAME, not "${source}"`);
+}
+
 interface InboundOpts {
-  since: string;
+  since?: string;
+  source?: string;
   connectorType?: (typeof CONNECTOR_TYPES)[number];
   connector?: string;
   tls?: (typeof TLS)[number];
@@ -96,7 +107,8 @@ function registerInbound(report: Command, io: CliIo): void {
   report
     .command('inbound')
     .description("Exchange's Inbound messages report: per day and total by connector, connector type and TLS")
-    .option('--since <window>', 'e.g. 1h, 7d, 90d or an ISO date', '7d')
+    .option('--since <window>', "e.g. 1h, 7d, 90d or an ISO date (default 7d; over --source import:NAME, the import's own time range)")
+    .option('--source <source>', 'only traffic from this source: gateway, or import:NAME (mailgate audit import); default every source')
     .option('--connector-type <type>', CONNECTOR_TYPES.join('|'), enumParser('--connector-type', CONNECTOR_TYPES))
     .option('--connector <name>', 'connector name, or none')
     .option('--tls <version>', TLS.join('|'), enumParser('--tls', TLS))
@@ -105,8 +117,9 @@ function registerInbound(report: Command, io: CliIo): void {
     .action(async (o: InboundOpts, cmd: Command) =>
       withContext(cmd, (ctx) => {
         ensureTraceSchema(ctx.db);
-        const w = windowFor(ctx, o.since, io);
-        printReport(inboundReport(ctx.db, w, { connectorType: o.connectorType, connector: o.connector, tls: o.tls, attribution: o.attribution }), o.format, io);
+        checkSource(o.source);
+        const w = windowFor(ctx, o.since, io, Date.now(), o.source, '7d');
+        printReport(inboundReport(ctx.db, w, { connectorType: o.connectorType, connector: o.connector, tls: o.tls, attribution: o.attribution, source: o.source }), o.format, io);
       }),
     );
 }
@@ -115,17 +128,17 @@ function registerDirectSend(report: Command, io: CliIo, deps: ReportDeps): void 
   report
     .command('direct-send')
     .description('Direct Send readiness: every anonymous accepted-domain sender, classified, with the command that migrates it')
-    .option('--since <window>', 'e.g. 7d, 30d, 90d or an ISO date', '30d')
+    .option('--since <window>', "e.g. 7d, 30d, 90d or an ISO date (default 30d; over --source import:NAME, the import's own time range)")
     .option('--internal <cidr...>', `internal ranges for classification (default ${DEFAULT_INTERNAL_RANGES.join(' ')})`)
     .option('--source <source>', 'only traffic from this source: gateway, or import:NAME (mailgate audit import); default every source')
     .option('--spf <record>', 'the organization\'s SPF record ("v=spf1 ..."), used for every sender domain instead of looking it up')
     .addOption(formatOption())
-    .action(async (o: { since: string; internal?: string[]; source?: string; spf?: string; format: OutputFormat }, cmd: Command) =>
+    .action(async (o: { since?: string; internal?: string[]; source?: string; spf?: string; format: OutputFormat }, cmd: Command) =>
       withContext(cmd, async (ctx) => {
         ensureTraceSchema(ctx.db);
         const internal = o.internal ? requireIps('--internal', splitList(o.internal)) : undefined;
-        const w = windowFor(ctx, o.since, io);
-        if (o.source !== undefined && o.source !== 'gateway' && !/^import:.+/.test(o.source)) throw new UsageError(`--source must be gateway or import:NAME, not "${o.source}"`);
+        checkSource(o.source);
+        const w = windowFor(ctx, o.since, io, Date.now(), o.source, '30d');
         if (o.spf !== undefined && !/^v=spf1(\s|$)/i.test(o.spf.trim())) throw new UsageError(`--spf must be an SPF record starting with "v=spf1" (got "${o.spf}")`);
         const spfCheck = o.spf !== undefined ? liveSpfCheck(ctx, deps, o.spf.trim()) : (deps.spfCheck ?? liveSpfCheck(ctx, deps));
         const r = await directSendReport(ctx.db, w, { internal, source: o.source, spfCheck });

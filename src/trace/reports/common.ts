@@ -30,20 +30,20 @@ export interface ReportWindow {
 
 /**
  * The window of `--since TEXT` bounded by the trace retention: a request reaching before the
- * retention cutoff uses the retention window and carries a note saying so. Throws the
- * parseSince error on a bad window.
+ * retention cutoff uses the retention window and carries a note saying so (`clamp` false: not
+ * bounded, for imported data, which retention never prunes). Throws the parseSince error on a bad window.
  */
-export function reportWindow(sinceText: string, now: number, retentionDays: number): ReportWindow {
+export function reportWindow(sinceText: string, now: number, retentionDays: number, clamp = true): ReportWindow {
   const requested = parseSince(sinceText, now);
   const cutoff = now - retentionDays * DAY_MS;
-  if (requested >= cutoff) return { since: requested, until: now, requested, clamped: false, retentionDays };
+  if (requested >= cutoff || !clamp) return { since: requested, until: now, requested, clamped: false, retentionDays };
   return {
     since: cutoff,
     until: now,
     requested,
     clamped: true,
     retentionDays,
-    note: `--since ${sinceText} reaches beyond the trace retention (trace.retentionDays = ${retentionDays}); using the last ${retentionDays} days`,
+    note: `--since ${sinceText} reaches beyond the trace retention (trace.retentionDays = ${retentionDays}); using the last ${retentionDays} days (imported data is kept: --source import:NAME reports on all of it)`,
   };
 }
 

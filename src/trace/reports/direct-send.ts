@@ -23,6 +23,7 @@ import { parseRecipients } from '../rows.ts';
 import { traceReady } from '../store.ts';
 import { authWord, DEFAULT_INTERNAL_RANGES, DIRECT_SEND_REPLY_LIKE, distribution, domainOf, isDirectSendRefusal, type Report, type ReportWindow } from './common.ts';
 import { parseExoVerdicts } from '../exo-verdicts.ts';
+import { emptyWindowNote } from './coverage.ts';
 import { classifySource, unknownSpfAuthorizer, type Classification, type SpfAuthorizer } from './direct-send-classify.ts';
 import { addEvidence, newEvidence, type Evidence } from './direct-send-evidence.ts';
 import { recommend } from './direct-send-recommend.ts';
@@ -279,6 +280,8 @@ export async function directSendReport(db: Db, window: ReportWindow, opts: Direc
   const summary = [
     `enabling RejectDirectSend now would reject ${fmtRate(Math.round((total / days) * 10) / 10)} messages/day from ${sources.length} sources (${spoof} of them likely spoof)`,
   ];
+  const empty = emptyWindowNote(db, window, opts.source);
+  if (empty) summary.unshift(empty);
   if (sources.some((s) => s.action.startsWith('connector'))) {
     summary.push(
       'note: the connectors are created without restrictions; --restrict-domains-to-ip/--restrict-domains-to-certificate locks a sender domain (every other anonymous source of it is refused with 5.7.51), so restrict only once every legitimate source of the domain has its path and a quiet period is over (mailgate audit plan stages this)',

@@ -7,11 +7,13 @@
  * TLS" is the canonical Direct Send audit view. The messages behind any row are listed by
  * `mailgate trace search` with the same filters (trace/search applies the same conditions).
  * Rejected transactions are counted too (column `rejected`): mailgate's trace is allowed to be
- * better than Exchange's, which never shows them.
+ * better than Exchange's, which never shows them. `source` narrows to the gateway or one import;
+ * a window holding no data says so and where the data is (trace/reports/coverage).
  * Touches: reads trace_message.
  */
 import type { Db } from '../../core/sqlite.ts';
 import { traceReady } from '../store.ts';
+import { emptyWindowNote } from './coverage.ts';
 import { TLS_FILTER_VALUES, tlsLabel, type Report, type ReportWindow } from './common.ts';
 
 export type ConnectorTypeFilter = 'none' | 'partner' | 'onpremises';
@@ -23,6 +25,8 @@ export interface InboundFilter {
   connector?: string | undefined;
   tls?: InboundTlsFilter | undefined;
   attribution?: string | undefined;
+  /** Only rows of this source ('gateway' or 'import:<name>'). */
+  source?: string | undefined;
 }
 
 interface Where {
@@ -52,6 +56,10 @@ export function inboundConditions(f: InboundFilter): Where {
   if (f.attribution) {
     w.sql.push('attribution = ?');
     w.params.push(f.attribution);
+  }
+  if (f.source) {
+    w.sql.push('source = ?');
+    w.params.push(f.source);
   }
   return w;
 }
@@ -91,7 +99,7 @@ export function inboundReport(db: Db, window: ReportWindow, filter: InboundFilte
   const columnsDay = ['date', 'connector', 'connectorType', 'tls', 'messages', 'accepted', 'rejected'];
   const columnsTotal = ['connector', 'connectorType', 'tls', 'messages', 'accepted', 'rejected'];
   if (!traceReady(db)) {
-    return { title, window, summary: ['total: 0 messages'], sections: [{ name: 'per day', columns: columnsDay, rows: [] }, { name: 'total', columns: columnsTotal, rows: [] }] };
+    return { title, window, summary: [emptyWindowNote(db, window, filter.source)!, 'total: 0 messages'], sections: [{ name: 'per day', columns: columnsDay, rows: [] }, { name: 'total', columns: columnsTotal, rows: [] }] };
   }
   const where = ['received_at >= ?', 'received_at < ?', ...w.sql].join(' AND ');
   const rows = db
@@ -118,10 +126,11 @@ export function inboundReport(db: Db, window: ReportWindow, filter: InboundFilte
   }
   const finish = (m: Map<string, Counts & Record<string, unknown>>): Record<string, unknown>[] =>
     [...m.values()].map((r) => ({ ...r, accepted: r.messages - r.rejected })).sort(ORDER);
+  const empty = all === 0 ? emptyWindowNote(db, window, filter.source) : undefined;
   return {
     title,
     window,
-    summary: [`total: ${all} messages (${all - rejected} accepted, ${rejected} rejected)`],
+    summary: [...(empty ? [empty] : []), `total: ${all} messages (${all - rejected} accepted, ${rejected} rejected)`],
     sections: [
       { name: 'per day', columns: columnsDay, rows: finish(perDay) },
       { name: 'total', columns: columnsTotal, rows: finish(total) },

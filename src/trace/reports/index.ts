@@ -21,5 +21,6 @@ export {
 } from './direct-send-classify.ts';
 export { recommend, connectorNameFor, shellWord, psString, psArg, type Recommendation, type RecommendAction } from './direct-send-recommend.ts';
 export { exchangeFlags, type Evidence } from './direct-send-evidence.ts';
+export { emptyWindowNote, sourceSpans, sourceWindow, type SourceSpan } from './coverage.ts';
 export { staleAllowReport, type StaleAllowInput, type StaleEntry } from './stale-allow.ts';
 export { egressGoneReport, EGRESS_GONE_COLUMNS, type EgressGoneOptions, type EgressGoneSource, type EgressGoneStatus } from './egress-gone.ts';

@@ -14,7 +14,7 @@ test('window: --since beyond retention is clamped with a note', () => {
   const w = reportWindow('400d', now, 90);
   assert.equal(w.clamped, true);
   assert.equal(w.since, now - 90 * DAY);
-  assert.equal(w.note, '--since 400d reaches beyond the trace retention (trace.retentionDays = 90); using the last 90 days');
+  assert.equal(w.note, '--since 400d reaches beyond the trace retention (trace.retentionDays = 90); using the last 90 days (imported data is kept: --source import:NAME reports on all of it)');
   const ok = reportWindow('7d', now, 90);
   assert.equal(ok.clamped, false);
   assert.equal(ok.since, now - 7 * DAY);
