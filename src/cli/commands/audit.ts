@@ -26,7 +26,7 @@ import {
 } from '../../audit/index.ts';
 import { reportWindow } from '../../trace/reports/index.ts';
 import { defaultIo, withContext, type CliIo } from '../context.ts';
-import { CliError, UsageError, enumParser, splitList, type Out } from '../format.ts';
+import { CliError, UsageError, csvField, enumParser, splitList, terminalSafe, type Out } from '../format.ts';
 
 /** Seams of the audit commands (tests pass a fake DNS and a clock). */
 export interface AuditDeps {
@@ -46,14 +46,14 @@ export function printImportSummary(s: ImportSummary, out: Out, listed = LISTED):
     out.write(
       `${f.file}: ${f.kind}, ${f.encoding}; ${f.rows} row(s): ${f.inserted} message copies added, ${f.duplicates} already present${f.reportRows ? `, ${f.reportRows} report rows` : ''}, ${f.malformed} malformed\n`,
     );
-    for (const n of f.notes) out.write(`  note: ${n}\n`);
+    for (const n of f.notes) out.write(`  note: ${terminalSafe(n)}\n`);
     if (f.stoppedAt) out.write(`  stopped at ${f.stoppedAt}\n`);
   }
-  out.write(`tenant domains: ${s.tenantDomains.join(', ') || '(none)'} (${s.tenantHow})\n`);
+  out.write(`tenant domains: ${terminalSafe(s.tenantDomains.join(', ')) || '(none)'} (${s.tenantHow})\n`);
   out.write(`direct-send copies in this import: ${s.directSend}\n`);
   if (s.malformedCount > 0) {
     out.write(`malformed rows: ${s.malformedCount} (not imported)\n`);
-    for (const m of s.malformed.slice(0, listed)) out.write(`  ${m.file}:${m.line}: ${m.reason}\n`);
+    for (const m of s.malformed.slice(0, listed)) out.write(`  ${terminalSafe(m.file)}:${m.line}: ${terminalSafe(m.reason)}\n`);
     if (s.malformedCount > listed) out.write(`  … and ${s.malformedCount - listed} more (all counted; --errors FILE lists ${s.malformed.length > listed ? 'up to ' + s.malformed.length : 'them'})\n`);
   }
 }
@@ -92,8 +92,7 @@ function registerImport(audit: Command, io: CliIo, deps: AuditDeps): void {
         }
         printImportSummary(summary, io.out);
         if (o.errors) {
-          const q = (s: string): string => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-          writeFileSync(o.errors, 'file,line,reason\r\n' + summary.malformed.map((m) => `${q(m.file)},${m.line},${q(m.reason)}\r\n`).join(''));
+          writeFileSync(o.errors, 'file,line,reason\r\n' + summary.malformed.map((m) => `${csvField(m.file)},${m.line},${csvField(m.reason)}\r\n`).join(''));
         }
       }),
     );
