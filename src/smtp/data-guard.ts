@@ -4,10 +4,11 @@
  * a message before anything else sees it: no bare LF, no bare CR (the SMTP smuggling defence,
  * CVE-2023-51764/51765/51766 class, Postfix `smtpd_forbid_bare_newline = reject`), a line length
  * limit, a total size limit and a header block size limit, and no NUL byte (RFC 5322 §3.5 `text`
- * and RFC 6152 8bit data exclude it; a next hop written in C may cut a line at it). It buffers the header block, strips
- * the headers the caller names (with their folded continuation lines), records From, Subject and
- * Message-ID, and passes the body through untouched. On the first violation it stops emitting but
- * keeps consuming, so the session stays in sync and the reply is given after the final dot.
+ * and RFC 6152 8bit data exclude it; a next hop written in C may cut a line at it). It buffers the
+ * header block, strips the headers the caller names (with their folded continuation lines), records
+ * every From (and the first Subject and Message-ID), and passes the body through untouched. On
+ * the first violation it stops emitting but keeps consuming, so the session stays in sync and the
+ * reply is given after the final dot.
  * Events: 'headers' (block: Buffer), once, synchronously just before the header block is emitted
  * (the bytes emitted, the empty separator line included when there is one): a listener that pipes
  * the guard somewhere from that moment on receives the header block too. Not emitted for an empty
