@@ -1,6 +1,7 @@
 /**
  * @module auth/authenticate
- * Evaluates SPF (MAIL FROM, and HELO when it is a domain name), every DKIM signature, DMARC and
+ * Evaluates SPF (MAIL FROM, and HELO when it is a domain name), the DKIM signatures (at most
+ * `maxDkimSignatures`, From-aligned first: auth/dkim-limit; the rest are reported unchecked), DMARC and
  * ARC for one message with mailauth 4.13.3's parts (dkimVerify, spf, arc, dmarc, composed as its
  * authenticate() does), through the resolver it is given, and returns AuthFacts. SPF comes from
  * auth/spf (cached per DNS TTL when deps carry a cache), either started earlier by the caller
@@ -14,7 +15,7 @@
  */
 import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import { arc as mailauthArc, dkimVerify } from 'mailauth';
+import { arc as mailauthArc } from 'mailauth';
 import type { ARCData, ARCResult, DNSResolver } from 'mailauth';
 import type { AuthFacts, SpfFacts } from './types.ts';
 import { arcFacts, dkimFacts, dmarcFacts, spfFacts } from './facts.ts';
@@ -24,6 +25,7 @@ import { renderAuthResults } from './auth-results.ts';
 import { checkSpf, heloDomain, type SpfDeps, type SpfOutcome } from './spf.ts';
 import { checkDmarc, type DmarcCache } from './dmarc.ts';
 import { verifyUnsignedHeaderBlock } from './dkim-headers.ts';
+import { dkimVerifyLimited, type UncheckedSignature } from './dkim-limit.ts';
 
 export interface AuthInput {
   /** The message as received (headers + body), streamed. */
@@ -59,7 +61,12 @@ export interface AuthDeps extends Partial<Pick<SpfDeps, 'tracked' | 'cache'>> {
   disableArc?: boolean;
   /** Minimum DKIM/ARC key size in bits (mailauth default 1024). */
   minBitLength?: number;
+  /** DKIM signatures verified per message, From-aligned first (default 5; auth/dkim-limit). */
+  maxDkimSignatures?: number;
 }
+
+/** The default cap on DKIM signatures verified per message (authentication.maxDkimSignatures). */
+export const DEFAULT_MAX_DKIM_SIGNATURES = 5;
 
 const domainOf = (addr: string): string => (addr.includes('@') ? (addr.split('@').pop() ?? '') : addr).toLowerCase();
 
@@ -105,7 +112,7 @@ async function evaluate(
   resolver: DNSResolver,
   mailFrom: string,
   countLookups: (n: number) => void,
-): Promise<{ r: MaResult; spf: SpfOutcome }> {
+): Promise<{ r: MaResult; spf: SpfOutcome; notChecked: UncheckedSignature[] }> {
   const spfP = (
     input.spf ??
     checkSpf(
@@ -119,8 +126,10 @@ async function evaluate(
   const minBits = deps.minBitLength ? { minBitLength: deps.minBitLength } : {};
   const dkimOptions = { resolver, ...(mailFrom ? { sender: mailFrom } : {}), ...minBits };
   const dkimP =
-    input.unsignedHeaderBlock && Buffer.isBuffer(input.message) ? verifyUnsignedHeaderBlock(input.message, dkimOptions) : dkimVerify(input.message, dkimOptions);
-  const [dkim, spf] = await Promise.all([dkimP, spfP]);
+    input.unsignedHeaderBlock && Buffer.isBuffer(input.message)
+      ? verifyUnsignedHeaderBlock(input.message, dkimOptions).then((result) => ({ result, notChecked: [] }))
+      : dkimVerifyLimited(input.message, dkimOptions, deps.maxDkimSignatures ?? DEFAULT_MAX_DKIM_SIGNATURES);
+  const [{ result: dkim, notChecked }, spf] = await Promise.all([dkimP, spfP]);
   const arc: ARCResult | undefined = deps.disableArc ? undefined : await mailauthArc(dkim.arc as unknown as ARCData, { resolver, ...minBits });
   const spfPass = spf.mailFrom.status?.result === 'pass' && spf.mailFrom.domain ? [spf.mailFrom.domain] : [];
   const dmarc = dkim.headerFrom
@@ -138,7 +147,7 @@ async function evaluate(
       )
     : undefined;
   if (dmarc) countLookups(dmarc.lookups);
-  return { r: { spf: spf.mailFrom, dkim, dmarc: dmarc ? dmarc.result : false, arc: arc ?? false } as unknown as MaResult, spf };
+  return { r: { spf: spf.mailFrom, dkim, dmarc: dmarc ? dmarc.result : false, arc: arc ?? false } as unknown as MaResult, spf, notChecked };
 }
 
 /** Evaluates one message. Never throws. */
@@ -160,7 +169,7 @@ export async function authenticate(input: AuthInput, deps: AuthDeps): Promise<Au
     partLookups += n;
   };
   try {
-    const { r, spf: spfOut } = await withDeadline(evaluate(input, deps, resolver, mailFrom, countLookups), deps.deadlineMs ?? 20000);
+    const { r, spf: spfOut, notChecked } = await withDeadline(evaluate(input, deps, resolver, mailFrom, countLookups), deps.deadlineMs ?? 20000);
     if (spfOut.error) throw new Error(spfOut.error);
     const spf = spfFacts(r.spf, domainOf(mailFrom) || hDomain || '');
     const dkim = dkimFacts(r.dkim?.results);
@@ -172,6 +181,7 @@ export async function authenticate(input: AuthInput, deps: AuthDeps): Promise<Au
       spf,
       ...(heloSpf ? { heloSpf } : {}),
       dkim,
+      ...(notChecked.length ? { dkimNotChecked: notChecked } : {}),
       dmarc: dmarcFacts(r, spf, dkim),
       arc: arcFacts(r.arc),
       ...(receivedSpf ? { receivedSpfHeader: receivedSpf } : {}),

@@ -69,8 +69,10 @@ export interface AuthFacts {
   spf: SpfFacts;
   /** SPF of the HELO identity (RFC 7208 §2.3), when HELO is a domain name. */
   heloSpf?: SpfFacts;
-  /** One entry per DKIM-Signature, in header order; empty when the message is unsigned. */
+  /** One entry per DKIM-Signature verified, in header order; empty when the message is unsigned. */
   dkim: DkimSignatureFacts[];
+  /** Signatures over the per-message cap, not verified (no DNS lookup); absent when none. */
+  dkimNotChecked?: Array<{ domain: string; selector: string }>;
   dmarc: DmarcFacts;
   arc: ArcFacts;
   compauth: CompauthFacts;

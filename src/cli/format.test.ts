@@ -67,3 +67,27 @@ test('parsers and exit codes', () => {
   assert.equal(reportError(new ConfigError('routes[0].host', 'needed', 'f.yaml'), err), 1);
   assert.equal(err.text, 'f.yaml: routes[0].host: needed\n');
 });
+
+test('csv: cells a spreadsheet would run as a formula get a leading quote (OWASP CSV injection)', () => {
+  const out = capture();
+  const evil = [
+    { subject: '=HYPERLINK("http://evil.test","x")', from: '+1+cmd|/c calc!A0', helo: '-2+3', to: '@SUM(A1)', note: '\t=1', cr: '\r=1', count: -5 },
+    { subject: 'plain', from: 'a@b.test', helo: 'mx.test', to: 'x=1', note: ' =1', cr: 'ok', count: 3 },
+  ];
+  printRows(evil, ['subject', 'from', 'helo', 'to', 'note', 'cr', 'count'], 'csv', out);
+  const [head, first, second] = out.text.split('\r\n');
+  assert.equal(head, 'subject,from,helo,to,note,cr,count');
+  assert.equal(first, `"'=HYPERLINK(""http://evil.test"",""x"")",'+1+cmd|/c calc!A0,'-2+3,'@SUM(A1),'\t=1,"'\r=1",-5`);
+  assert.equal(second, 'plain,a@b.test,mx.test,x=1, =1,ok,3');
+});
+
+test('table: ESC/OSC/BEL, C1 and bidi overrides in untrusted text are neutralised', () => {
+  const out = capture();
+  const subject = 'pay \x1b[2J\x1b]8;;http://evil.test\x07click\x1b]8;;\x07 \u202eexe.pdf\u202c \x9b31m \u2066x\u2069';
+  printRows([{ subject, helo: 'mx\x1b[31m.test', from: 'a\u202e@b.test' }], ['subject', 'helo', 'from'], 'table', out);
+  assert.doesNotMatch(out.text, /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/);
+  assert.match(out.text, /pay \?\[2J\?\]8;;http:\/\/evil\.test\?click/);
+  const rec = capture();
+  printRecord({ helo: 'x\x1b]0;owned\x07' }, 'table', rec);
+  assert.equal(rec.text.trim(), 'helo     x?]0;owned?');
+});

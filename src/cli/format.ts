@@ -1,6 +1,10 @@
 /**
  * @module cli/format
  * How the CLI writes and reads values: listings as an aligned table, RFC 4180 CSV or JSON;
+ * untrusted text (subjects, HELO names, addresses: anything a client sent) reaches a terminal only
+ * through terminalSafe (no ESC/OSC/BEL or other C0/C1 controls, no bidi overrides: Trojan Source,
+ * CVE-2021-42574) and a spreadsheet only through csvField (a cell starting with = + - @ tab or CR
+ * gets a leading ' — OWASP CSV injection);
  * single records; flag value parsers (booleans, Exchange enums, lists, ports, IPs) that throw a
  * UsageError (exit 2); the error classes and the error → exit code mapping main.ts uses.
  * Touches: the output stream it is given.
@@ -43,13 +47,35 @@ function cell(v: unknown): string {
   return String(v);
 }
 
-/** RFC 4180: quote a field containing comma, quote, CR or LF; double the quotes. */
+/** C0 controls but tab, CR and LF; DEL; C1 controls; bidi embeddings, overrides and isolates. */
+const TERMINAL_UNSAFE = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text safe to print on a terminal: every control character that could move the cursor, set a
+ * title or hyperlink (ESC, OSC, BEL, C1 CSI) or reorder what is shown (bidi) becomes `?`; tab, CR
+ * and LF are kept for the caller to lay out (a table turns them into spaces).
+ */
+export function terminalSafe(s: string): string {
+  return s.replace(TERMINAL_UNSAFE, '?');
+}
+
+/**
+ * One CSV field: a field whose first character a spreadsheet would take as a formula (= + - @, or
+ * a tab or CR before one) is prefixed with ' (OWASP CSV injection); then RFC 4180 — quoted when it
+ * holds a comma, quote, CR or LF, quotes doubled.
+ */
 export function csvField(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  const v = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+/** A CSV cell of a value: numbers as they are (a negative count is not a formula), the rest through csvField. */
+function csvCell(v: unknown): string {
+  return typeof v === 'number' || typeof v === 'bigint' ? String(v) : csvField(cell(v));
 }
 
 function table(rows: Record<string, unknown>[], columns: string[]): string {
-  const cells = rows.map((r) => columns.map((c) => cell(r[c]).replace(/[\r\n]+/g, ' ')));
+  const cells = rows.map((r) => columns.map((c) => terminalSafe(cell(r[c])).replace(/[\t\r\n]+/g, ' ')));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => (r[i] ?? '').length)));
   const line = (vals: string[]): string => vals.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ').trimEnd() + '\n';
   return line(columns.map((c) => c.toUpperCase())) + cells.map(line).join('');
@@ -61,8 +87,8 @@ export function printRows(rows: Record<string, unknown>[], columns: string[], fo
     const picked = rows.map((r) => Object.fromEntries(columns.map((c) => [c, r[c] ?? null])));
     out.write(JSON.stringify(picked, null, 2) + '\n');
   } else if (format === 'csv') {
-    const lines = [columns, ...rows.map((r) => columns.map((c) => cell(r[c])))];
-    out.write(lines.map((l) => l.map(csvField).join(',')).join('\r\n') + '\r\n');
+    const lines = [columns.map(csvField), ...rows.map((r) => columns.map((c) => csvCell(r[c])))];
+    out.write(lines.map((l) => l.join(',')).join('\r\n') + '\r\n');
   } else {
     out.write(table(rows, columns));
   }

@@ -97,3 +97,14 @@ test('parsed configs never share zod default objects', () => {
   assert.deepEqual(defaultConfig().lists.block.ips, []);
   assert.equal(Object.isFrozen(parseConfigText('').organization), false);
 });
+
+test('a YAML alias bomb (billion laughs) is refused with one line, as at load', () => {
+  const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+  for (const [i, n] of ['b', 'c', 'd', 'e', 'f', 'g', 'h'].entries()) {
+    const prev = String.fromCharCode(97 + i);
+    levels.push(`${n}: &${n} [${Array(9).fill('*' + prev).join(', ')}]`);
+  }
+  const lines = errorsOf(levels.join('\n') + '\n');
+  assert.equal(lines.length, 1);
+  assert.match(lines[0] ?? '', /^mg\.yaml: YAML: refused: Excessive alias count/);
+});

@@ -3,7 +3,8 @@
  * YAML in and out of the model: parse (syntax errors with line and column), validate with the zod
  * schema (every issue reported as `file: path.to[2].field: reason`, not just the first), then
  * compile once to prove the config is usable (duplicate names, bad CIDRs), so a bad entry is
- * refused at load with its path named. Also the defaults and the embedded example config.
+ * refused at load with its path named. An alias bomb (billion laughs) is refused with one line.
+ * Also the defaults and the embedded example config.
  * Touches: reads mailgate.example.yaml at the repo root (loadExampleConfig only).
  */
 import { readFileSync } from 'node:fs';
@@ -78,8 +79,19 @@ export function parseConfigText(text: string, file?: string): Config {
       }),
     );
   }
-  return validateConfig(doc.toJS(), file);
+  let obj: unknown;
+  try {
+    // yaml expands at most maxAliasCount aliases (billion laughs): past it toJS throws.
+    obj = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (e) {
+    const reason = e instanceof Error ? (e.message.split('\n')[0] ?? e.message) : String(e);
+    throw new ConfigErrors([new ConfigError('YAML', `refused: ${reason} (a YAML alias bomb; the alias expansion limit is ${MAX_YAML_ALIASES})`, file)]);
+  }
+  return validateConfig(obj, file);
 }
+
+/** Alias expansions allowed in a YAML file (yaml's default, named here: a config needs few). */
+export const MAX_YAML_ALIASES = 100;
 
 /** Serialise a config as YAML in schema key order (stable, so versions diff cleanly). */
 export function configToYaml(config: Config): string {

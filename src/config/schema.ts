@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { parseCidr } from '../core/cidr.ts';
+import { confinedDirProblem } from '../core/confine.ts';
 
 const domainName = z
   .string()
@@ -100,6 +101,10 @@ export const receiveConnectorSchema = z
     role: z.enum(['mx', 'relay', 'submission']).default('mx').describe('mx: anonymous mail in; relay: devices and apps; submission: authenticated users.'),
     tls: tlsSchema.default({ mode: 'starttls', requestClientCert: true }),
     requireAuth: z.boolean().optional().describe('Require SMTP AUTH before MAIL (default: true for submission).'),
+    allowAuth: z
+      .boolean()
+      .optional()
+      .describe('Offer SMTP AUTH on this listener (default: false for role mx unless requireAuth, true otherwise); where off, AUTH is not advertised and is answered 500.'),
     remoteIPRanges: z.array(ipOrCidr).default([]).describe('Scoped access: only these clients may connect (empty = any).'),
     defaultDeny: z.boolean().default(false).describe('Accept only mail attributed to a connector or an authenticated user.'),
     maxMessageSize: z.number().int().positive().default(36_700_160).describe('Bytes; advertised as SIZE; larger gets 552 5.3.4.'),
@@ -116,7 +121,8 @@ export const receiveConnectorSchema = z
       .describe('Pause before the 220 banner; a client that talks during it gets 421 (early-talker detection, e.g. 100 on an internet MX).'),
     maxLineLength: z.number().int().min(78).default(8192).describe('Longest DATA line in bytes without CRLF; longer gets 550 5.5.2.'),
   })
-  .strict();
+  .strict()
+  .refine((l) => !(l.requireAuth === true && l.allowAuth === false), { message: 'requireAuth needs allowAuth', path: ['allowAuth'] });
 
 export const listSchema = z
   .object({
@@ -135,9 +141,22 @@ export const routeSchema = z
     tls: z.enum(['opportunistic', 'required', 'none']).default('opportunistic').describe('STARTTLS policy toward the next hop.'),
     clientCertFile: z.string().optional().describe('PEM certificate to present to the next hop (connector match by certificate).'),
     clientKeyFile: z.string().optional().describe('PEM key for clientCertFile.'),
-    pickupDir: z.string().default('pickup').describe('pickup: folder (relative to the data dir) for one .eml per message.'),
+    pickupDir: z
+      .string()
+      .default('pickup')
+      .describe('pickup: folder for one .eml per message, relative to the data dir and confined to it; a folder elsewhere must be absolute, with pickupOutsideDataDir.'),
+    pickupOutsideDataDir: z.boolean().optional().describe('pickup: allow an absolute pickupDir outside the data dir, e.g. a group-readable folder (default false).'),
+    pickupFileMode: z
+      .string()
+      .regex(/^0?[0-7]{3}$/, 'an octal file mode such as 0600 or 0640')
+      .optional()
+      .describe("pickup: mode of each .eml file (default 0600); 0640 lets the folder's group read them (give the folder that group and the setgid bit)."),
   })
   .strict()
+  .superRefine((r, ctx) => {
+    const problem = confinedDirProblem(r.pickupDir, r.pickupOutsideDataDir === true, 'pickupOutsideDataDir');
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['pickupDir'] });
+  })
   .refine((r) => r.type !== 'smtp' || (r.host !== undefined && r.host !== ''), { message: 'an smtp route needs host', path: ['host'] });
 
 export const userSchema = z
@@ -182,6 +201,13 @@ export const authenticationSchema = z
   .object({
     enabled: z.boolean().default(true).describe('Evaluate SPF, DKIM, DMARC and ARC for every anonymous message.'),
     deadlineMs: z.number().int().positive().default(8000).describe('Longest the checks may take per message; past it the results are temperror.'),
+    maxDkimSignatures: z
+      .number()
+      .int()
+      .min(1)
+      .max(50)
+      .default(5)
+      .describe('DKIM signatures verified per message, those aligned with the From domain first; the rest are traced as not checked (no DNS lookup).'),
   })
   .strict();
 
@@ -236,7 +262,7 @@ export const configSchema = z
       authservId: '',
     }),
     dns: dnsSchema.default({ servers: [], timeoutMs: 2000, tries: 2, cacheEntries: 10_000, negativeTtlSeconds: 300 }),
-    authentication: authenticationSchema.default({ enabled: true, deadlineMs: 8000 }),
+    authentication: authenticationSchema.default({ enabled: true, deadlineMs: 8000, maxDkimSignatures: 5 }),
     acceptedDomains: z.array(acceptedDomainSchema).default([]),
     inboundConnectors: z.array(inboundConnectorSchema).default([]),
     receiveConnectors: z.array(receiveConnectorSchema).default([]),

@@ -3,19 +3,37 @@
  * Opens the embedded SQLite store (better-sqlite3) with the settings every user of it relies on:
  * WAL (readers never block the writer; several processes may share the file), a busy timeout
  * (cluster workers and the CLI write to the same file), foreign keys on.
+ * The file holds the scrypt hashes and the whole trace: it is created 0600 in a directory created
+ * 0700, and an existing file (and its -wal / -shm, which SQLite creates with the database file's
+ * mode) is narrowed to 0600 when opened for writing.
  * Durability of accepted mail does not rest on SQLite: the spool file (fsynced, with its end
  * record) is the source of truth and queue rows are rebuilt from it at start.
  * Touches: the database file.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export type Db = Database.Database;
 
+/** Create the database file 0600 when absent; narrow it and its -wal / -shm to 0600 when wider. */
+function ownerOnly(file: string): void {
+  closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      if ((statSync(f).mode & 0o077) !== 0) chmodSync(f, 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+}
+
 /** Open (creating if needed) a SQLite database file with WAL and a busy timeout. */
 export function openDatabase(file: string, opts: { readonly?: boolean } = {}): Db {
-  if (!opts.readonly && file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (!opts.readonly && file !== ':memory:') {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    ownerOnly(file);
+  }
   const db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
   db.pragma('busy_timeout = 10000');
   if (!opts.readonly) {

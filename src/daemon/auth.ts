@@ -32,6 +32,6 @@ export function createAuthService(rt: Runtime): AuthService {
     dmarcCache,
     checkSpf: (input) => checkSpf(input, { resolver: resolve, tracked, cache: spfCache }),
     authenticate: (input) =>
-      authenticate(input, { resolver: resolve, tracked, cache: spfCache, dmarcCache, deadlineMs: rt.snapshot().config.authentication.deadlineMs }),
+      authenticate(input, { resolver: resolve, tracked, cache: spfCache, dmarcCache, deadlineMs: rt.snapshot().config.authentication.deadlineMs, maxDkimSignatures: rt.snapshot().config.authentication.maxDkimSignatures }),
   };
 }

@@ -74,5 +74,5 @@ export async function startReceiver(rt: Runtime, deps: SmtpDeps): Promise<Receiv
 
 /** The settings that need a new socket or TLS context when they change. */
 function listenerIdentity(l: ReceiveConnector): unknown {
-  return { bind: l.bind, port: l.port, tls: l.tls, maxConnections: l.maxConnections, idle: l.idleTimeoutSeconds, size: l.maxMessageSize, role: l.role };
+  return { bind: l.bind, port: l.port, tls: l.tls, maxConnections: l.maxConnections, idle: l.idleTimeoutSeconds, size: l.maxMessageSize, role: l.role, allowAuth: l.allowAuth };
 }

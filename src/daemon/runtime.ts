@@ -11,7 +11,7 @@ import { openDatabase, type Db } from '../core/sqlite.ts';
 import { ConfigStore, hashPassword, loadExampleConfig, loadSnapshot, watchConfig, verifyPassword, type ConfigWatch } from '../config/index.ts';
 import { TraceWriter, type TraceSink } from '../trace/index.ts';
 import type { RuntimeSnapshot } from '../smtp/deps.ts';
-import { dataPaths, type DataPaths } from './paths.ts';
+import { dataPaths, secureDataDir, type DataPaths } from './paths.ts';
 
 export interface Runtime {
   paths: DataPaths;
@@ -31,6 +31,8 @@ export interface Runtime {
 /** Open the shared runtime of a gateway process. */
 export function openRuntime(dataDir: string, logger: Logger, opts: { seed?: boolean; trace?: TraceSink & { close(): void | Promise<void> } } = {}): Runtime {
   const paths = dataPaths(dataDir);
+  const widened = secureDataDir(paths.dir);
+  if (widened !== undefined) logger.warn({ dir: paths.dir, was: widened.toString(8) }, 'data directory narrowed to mode 0700');
   const db = openDatabase(paths.db);
   const store = new ConfigStore(db);
   if (opts.seed !== false) store.ensureInitial(loadExampleConfig(), 'mailgate', 'initial configuration (embedded example)');

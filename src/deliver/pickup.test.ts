@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -66,4 +66,23 @@ test('an I/O error defers with the error text and leaves no temp file', async ()
   assert.equal(broken[0]?.status, 'deferred');
   assert.match(broken[0]?.reply ?? '', /spool read failed/);
   assert.deepEqual(readdirSync(join(data, 'pickup')), []);
+});
+
+test('a pickupDir outside the data dir is refused at delivery (deferred, nothing written) unless allowed; files take pickupFileMode', async () => {
+  const data = mkdtempSync(join(tmpdir(), 'mailgate-pickup-'));
+  const msg = () => Readable.from([Buffer.from('Subject: x\r\n\r\nx\r\n')]);
+  const escape: Route = { ...route, pickupDir: '../escaped' };
+  const out = await deliverPickup(escape, join(data, 'inner'), request(msg), ['a@x.test']);
+  assert.equal(out[0]?.status, 'deferred');
+  assert.match(out[0]?.reply ?? '', /pickupDir must be a folder inside the data dir/);
+  assert.deepEqual(readdirSync(data), []);
+  const outside = join(data, 'readers');
+  const absolute = await deliverPickup({ ...route, pickupDir: outside }, join(data, 'inner'), request(msg), ['a@x.test']);
+  assert.equal(absolute[0]?.status, 'deferred');
+  const allowed = await deliverPickup({ ...route, pickupDir: outside, pickupOutsideDataDir: true, pickupFileMode: '0640' }, join(data, 'inner'), request(msg), ['a@x.test']);
+  assert.equal(allowed[0]?.status, 'delivered');
+  assert.equal(statSync(join(outside, `${ID}.eml`)).mode & 0o777, 0o640);
+  assert.equal(statSync(outside).mode & 0o777, 0o750);
+  await deliverPickup(route, data, request(msg), ['a@x.test']);
+  assert.equal(statSync(join(data, 'pickup', `${ID}.eml`)).mode & 0o777, 0o600, 'default 0600');
 });

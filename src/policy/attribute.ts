@@ -17,7 +17,9 @@
  *   matches: its restriction is a condition of using it at all (PS-NIC "usable only if").
  *
  * Relay: a recipient outside the accepted domains, or with routing syntax, is a relay attempt; only
- * SMTP AUTH and an OnPremises connector may relay. A Partner connector does NOT grant relay.
+ * SMTP AUTH and an OnPremises connector may relay, the latter when matched by certificate or, by
+ * IP, with an accepted MAIL FROM domain (§3.2 "Originating"). A Partner connector does NOT grant
+ * relay. A connector that may not carry the recipient leaves the facts anonymous (relay-denied).
  *
  * DECISION (open question 3): the null sender "<>" has no domain, so it is never Direct Send by the
  * envelope — bounces from remote MTAs must still arrive. A spoofed own-domain header From on a
@@ -26,8 +28,8 @@
  * Touches: nothing (pure). RFCs: 5321 §4.1.2, 5280 §4.2.1.6 (subjectAltName dNSName).
  */
 import { matchDomainPattern, normalizeDomain } from '../core/address.ts';
-import { domainMatchesAny, headerFromDomainOf, isAccepted, senderDomainOf } from './domains.ts';
-import { isRelayAttempt } from './relay.ts';
+import { domainMatchesAny, headerFromDomainsOf, isAccepted, senderDomainOf } from './domains.ts';
+import { connectorMayRelay, isRelayAttempt } from './relay.ts';
 import type { Attribution, CertFacts, CompiledConnector, PolicyInput, PolicySnapshot, Stage } from './types.ts';
 
 /** The connector the facts matched, and how. */
@@ -100,12 +102,11 @@ export function matchConnector(input: PolicyInput, snap: PolicySnapshot): Connec
   return byIp ? { connector: byIp, matchedBy: 'ip' } : undefined;
 }
 
-/** Direct Send by the header From applies at end of DATA (or when no stage is given) when enabled. */
+/** Direct Send by the header From (any of its addresses) applies at end of DATA (or when no stage is given) when enabled. */
 function headerFromDirectSend(input: PolicyInput, snap: PolicySnapshot, stage: Stage | undefined): boolean {
   if (stage !== undefined && stage !== 'eod') return false;
   if (!snap.organization.rejectDirectSendHeaderFrom) return false;
-  const d = headerFromDomainOf(input);
-  return d !== '' && isAccepted(d, snap);
+  return headerFromDomainsOf(input).some((d) => isAccepted(d, snap));
 }
 
 /** Attribution for anonymous facts (no AUTH, and no connector that may carry this recipient). */
@@ -120,7 +121,7 @@ function anonymousAttribution(input: PolicyInput, snap: PolicySnapshot, stage: S
 /** Attribution given an already computed connector match (evaluate computes it once). */
 export function attributeWith(input: PolicyInput, snap: PolicySnapshot, match: ConnectorMatch | undefined, stage?: Stage): Attribution {
   if (input.authUser) return { kind: 'authenticated', user: input.authUser };
-  if (match && (match.connector.connectorType === 'OnPremises' || !isRelayAttempt(input.rcpt, snap))) {
+  if (match && (!isRelayAttempt(input.rcpt, snap) || connectorMayRelay(match, input, snap))) {
     const { name, connectorType } = match.connector;
     return { kind: 'connector', connector: name, connectorType, matchedBy: match.matchedBy };
   }

@@ -73,3 +73,11 @@ test('header From at eod: only with both options', () => {
 test('eod re-checks the MAIL FROM basis', () => {
   assert.equal(run('eod', { rcpt: undefined, mailFrom: 'p@contoso.com' }), 'direct-send-rejected');
 });
+
+test('header-From Direct Send considers every From address, not just the first', async () => {
+  const { attribute } = await import('./attribute.ts');
+  const facts = factsOf({ rcpt: 'x@contoso.com', mailFrom: 'bounce@esp.example', headerFrom: 'x@outside.test', headerFromAddresses: ['x@outside.test', 'ceo@contoso.com'] });
+  assert.deepEqual(attribute(facts, both, 'eod'), { kind: 'direct-send', basis: 'header-from' });
+  const outside = factsOf({ rcpt: 'x@contoso.com', mailFrom: 'bounce@esp.example', headerFrom: 'x@outside.test', headerFromAddresses: ['x@outside.test', 'y@other.test'] });
+  assert.deepEqual(attribute(outside, both, 'eod'), { kind: 'anonymous-external' });
+});

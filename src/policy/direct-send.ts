@@ -6,16 +6,22 @@
  * (open question 1: the phase is inferred). Subdomains count only under matchSubDomains (policy/domains).
  *
  * Beyond Exchange: with organization.rejectDirectSendHeaderFrom, the rule also applies at end of DATA
- * to the header From (P2). DECISION: the eod stage also re-checks the MAIL FROM basis, so a
+ * to the header From (P2), every address of every From field. DECISION: the eod stage also re-checks the MAIL FROM basis, so a
  * RejectDirectSend switched on mid-transaction still applies (fail closed). The null sender is never
  * Direct Send by the envelope (see policy/attribute).
  * Touches: nothing (pure). RFCs: 5321 §4.1.1.3, 5322 §3.6.2 (From).
  */
 import { reject, type Check, type CheckContext, type Refusal } from './context.ts';
-import { headerFromDomainOf, senderDomainOf } from './domains.ts';
+import { headerFromDomainsOf, isAccepted, senderDomainOf } from './domains.ts';
+
+/** The header From domain to name: the first accepted one (every address counts). */
+function headerFromDomain(ctx: CheckContext): string {
+  const all = headerFromDomainsOf(ctx.input);
+  return all.find((d) => isAccepted(d, ctx.snap)) ?? all[0] ?? '';
+}
 
 function refuse(ctx: CheckContext, basis: 'mail-from' | 'header-from'): Refusal {
-  const domain = basis === 'mail-from' ? (senderDomainOf(ctx.input) ?? '') : headerFromDomainOf(ctx.input);
+  const domain = basis === 'mail-from' ? (senderDomainOf(ctx.input) ?? '') : headerFromDomain(ctx);
   return reject('direct-send-rejected', `direct-send:${basis}`, { domain });
 }
 

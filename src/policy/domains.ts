@@ -48,6 +48,19 @@ export function headerFromDomainOf(input: PolicyInput): string {
 }
 
 /**
+ * Every header From domain: of each address in headerFromAddresses when known (every From field,
+ * groups flattened), else of headerFrom. Empty when there is none.
+ */
+export function headerFromDomainsOf(input: PolicyInput): string[] {
+  const addrs = input.headerFromAddresses;
+  if (addrs === undefined || addrs.length === 0) {
+    const d = headerFromDomainOf(input);
+    return d === '' ? [] : [d];
+  }
+  return addrs.map((a) => parseAddress(a).domain).filter((d) => d !== '');
+}
+
+/**
  * True when `domain` matches one of `patterns` ('*', 'd', '*.d'). A missing domain (MAIL FROM not
  * known yet, or the null sender) matches only '*'.
  */

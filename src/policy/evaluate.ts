@@ -10,7 +10,8 @@
  * - mail: access re-check → IP / sender-domain block → requireAuth → sendAs → connector requireTls →
  *   defaultDeny (allow list exempts).
  * - rcpt: routing syntax / relay → recipient limit → Partner restrictions (5.7.51) → RejectDirectSend (5.7.68).
- * - eod: RejectDirectSend (MAIL FROM re-check, and the header From when enabled) → DMARC policy
+ * - eod: header From shape of anonymous mail (one field, one address, no group) → RejectDirectSend
+ *   (MAIL FROM re-check, and every header From address when enabled) → DMARC policy
  *   (honorDmarcPolicy: p=reject → 5.7.509, p=quarantine → hold).
  * Touches: nothing (pure, synchronous: no I/O, no clock, no process.env). RFCs: 5321 §4.1.1, §3.6.
  */
@@ -22,6 +23,7 @@ import { listenerOf, type Check, type CheckContext, type Refusal } from './conte
 import { checkDefaultDeny } from './default-deny.ts';
 import { checkDirectSend, checkDirectSendAtEod } from './direct-send.ts';
 import { checkDmarc } from './dmarc.ts';
+import { checkHeaderFromShape } from './header-from.ts';
 import { checkLists } from './lists.ts';
 import { checkRecipientLimit, checkRelay } from './relay.ts';
 import { checkPartnerRestrictions } from './restrictions.ts';
@@ -40,7 +42,7 @@ export function checksFor(stage: Stage): readonly Check[] {
     case 'rcpt':
       return [checkRelay, checkRecipientLimit, checkPartnerRestrictions, checkDirectSend];
     case 'eod':
-      return [checkDirectSendAtEod, checkDmarc];
+      return [checkHeaderFromShape, checkDirectSendAtEod, checkDmarc];
     default: {
       const never: never = stage;
       throw new TypeError(`unknown stage ${String(never)}`);

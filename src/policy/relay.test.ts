@@ -39,7 +39,10 @@ test('relay-denied for every sender variant including null sender and own domain
 });
 
 test('OnPremises connector and authenticated may relay; Partner may not', () => {
-  assert.equal(rcpt({ clientIp: '10.1.1.1', rcpt: 'x@ext.org' }), 'continue');
+  assert.equal(rcpt({ clientIp: '10.1.1.1', mailFrom: 'app@contoso.com', rcpt: 'x@ext.org' }), 'continue');
+  // matched by IP: only an accepted MAIL FROM domain relays (reference §3.2, Exchange 5.7.64 ATTR36)
+  assert.equal(rcpt({ clientIp: '10.1.1.1', rcpt: 'x@ext.org' }), 'relay-sender-not-accepted');
+  assert.equal(rcpt({ clientIp: '10.1.1.1', mailFrom: '', rcpt: 'x@ext.org' }), 'relay-sender-not-accepted');
   assert.equal(rcpt({ authUser: 'app', rcpt: 'x@ext.org' }), 'continue');
   assert.equal(rcpt({ clientIp: '198.51.100.5', rcpt: 'x@ext.org' }), 'relay-denied');
   assert.equal(rcpt({ clientIp: '198.51.100.5', rcpt: 'x@contoso.com' }), 'continue');
@@ -51,7 +54,8 @@ test('routing syntax refused for anonymous and Partner, allowed for OnPremises/a
   assert.equal(rcpt({ rcpt: '@contoso.com,@x.org:user@contoso.com' }), 'relay-routing-denied');
   assert.equal(rcpt({ rcpt: 'ext.org!user@contoso.com' }), 'relay-routing-denied');
   assert.equal(rcpt({ clientIp: '198.51.100.5', rcpt: 'user%ext.org@contoso.com' }), 'relay-routing-denied');
-  assert.equal(rcpt({ clientIp: '10.1.1.1', rcpt: 'user%ext.org@contoso.com' }), 'continue');
+  assert.equal(rcpt({ clientIp: '10.1.1.1', mailFrom: 'app@contoso.com', rcpt: 'user%ext.org@contoso.com' }), 'continue');
+  assert.equal(rcpt({ clientIp: '10.1.1.1', rcpt: 'user%ext.org@contoso.com' }), 'relay-routing-denied');
   assert.equal(rcpt({ authUser: 'app', rcpt: 'ext.org!user@contoso.com' }), 'continue');
 });
 
@@ -66,7 +70,7 @@ test('recipient limit: tempfail at maxRecipients, after relay check', () => {
 
 test('continue carries relay reasons', () => {
   assert.deepEqual(evaluate('rcpt', factsOf({ mailFrom: 'a@b.org', rcpt: 'x@contoso.com' }), snap).reasons, ['anonymous-external', 'relay:accepted-domain']);
-  assert.deepEqual(evaluate('rcpt', factsOf({ clientIp: '10.0.0.1', mailFrom: 'a@b.org', rcpt: 'x@e.org' }), snap).reasons, [
+  assert.deepEqual(evaluate('rcpt', factsOf({ clientIp: '10.0.0.1', mailFrom: 'a@contoso.com', rcpt: 'x@e.org' }), snap).reasons, [
     'connector:ip',
     'relay:on-premises-connector',
   ]);

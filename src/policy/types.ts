@@ -47,6 +47,12 @@ export interface PolicyInput {
   acceptedRcptCount?: number | undefined;
   /** Header From address (eod stage). */
   headerFrom?: string | undefined;
+  /** Number of From header fields in the message (eod stage; RFC 5322 §3.6: exactly one). */
+  headerFromFields?: number | undefined;
+  /** Every mailbox address of every From field, groups flattened (eod stage). */
+  headerFromAddresses?: readonly string[] | undefined;
+  /** True when a From field uses group syntax (`team: a@b;`, RFC 5322 §3.4). */
+  headerFromGroup?: boolean | undefined;
   /** What SPF/DKIM/DMARC said (eod stage; undefined when not evaluated, e.g. authenticated submission). */
   auth?: AuthSummary | undefined;
 }
@@ -87,11 +93,15 @@ export type PolicyReplyKey =
   | 'connector-requires-tls' // matched connector has requireTls, session not encrypted
   | 'relay-denied' // anonymous mail to a non-accepted domain (5.7.64)
   | 'relay-routing-denied' // source route / % hack / ! path in a recipient
+  | 'relay-sender-not-accepted' // OnPremises connector matched by IP, MAIL FROM domain not accepted (5.7.64 ATTR36)
   | 'direct-send-rejected' // RejectDirectSend (5.7.68)
   | 'partner-restricted' // Partner connector RestrictDomainsTo* (5.7.51)
   | 'too-many-recipients' // per-message recipient limit (452 4.5.3)
   | 'dmarc-reject' // DMARC fail with p=reject, honoured (550 5.7.509)
   | 'dmarc-tempfail' // DMARC could not be evaluated for a p=reject domain because of DNS (451 4.7.5)
+  | 'from-header-duplicate' // anonymous mail with more than one From field (RFC 5322 §3.6, RFC 7489 §6.6.1)
+  | 'from-header-multiple' // anonymous mail whose From names more than one address
+  | 'from-header-group' // anonymous mail whose From uses group syntax
   | 'dmarc-quarantine'; // not a refusal: accepted into quarantine (the 250 does not tell the sender)
 
 /** The decision of one stage. `continue` means: nothing against it at this stage. */

@@ -125,13 +125,21 @@ export function authSummary(f: AuthFacts, id: string): AuthSummary {
   };
 }
 
+/** The trace's dkim column: each signature verified, then each one over the cap as not-checked. */
+function dkimColumn(f: AuthFacts): string {
+  const unchecked = f.dkimNotChecked ?? [];
+  if (f.dkim.length === 0 && unchecked.length === 0) return 'none';
+  const rows = [...f.dkim.map((d) => ({ d: d.domain, s: d.selector, result: d.result as string })), ...unchecked.map((d) => ({ d: d.domain, s: d.selector, result: 'not-checked' }))];
+  return JSON.stringify(rows);
+}
+
 /** Trace columns for the facts (each starts with the result word, as the reports match on it). */
 export function authColumns(f: AuthFacts | undefined): Partial<Pick<TraceMessage, 'spf' | 'dkim' | 'dmarc' | 'arc' | 'compauth' | 'spoofSuspect' | 'dnsLookups'>> {
   if (!f) return {};
   const dmarc = `${f.dmarc.result}${f.dmarc.policy ? ' p=' + f.dmarc.policy : ''} spf=${f.dmarc.alignment.spf ? 1 : 0} dkim=${f.dmarc.alignment.dkim ? 1 : 0}${f.dmarc.headerFrom ? ' header.from=' + f.dmarc.headerFrom : ''}`;
   return {
     spf: `${f.spf.result}${f.spf.domain ? ' smtp.mailfrom=' + f.spf.domain : ''}`,
-    dkim: f.dkim.length === 0 ? 'none' : JSON.stringify(f.dkim.map((d) => ({ d: d.domain, s: d.selector, result: d.result }))),
+    dkim: dkimColumn(f),
     dmarc,
     arc: `${f.arc.result}${f.arc.i ? '/i=' + f.arc.i : ''}`,
     compauth: `${f.compauth.result} reason=${f.compauth.reason}`,

@@ -69,7 +69,8 @@ function writeAtomic(path: string, data: string, mode: number): void {
 
 /**
  * Make sure `dir/tls/selfsigned.crt` and `.key` exist, generating them only when either is absent.
- * The key is written first (mode 0600), then the certificate, each atomically.
+ * The key is written first, then the certificate, each atomically and mode 0600 (every file in the
+ * data dir is the owner's alone; the certificate is public, but nobody else needs to read it).
  */
 export function ensureSelfSigned(dir: string, hostname: string): { certFile: string; keyFile: string; generated: boolean } {
   const tlsDir = join(dir, 'tls');
@@ -79,7 +80,7 @@ export function ensureSelfSigned(dir: string, hostname: string): { certFile: str
   mkdirSync(tlsDir, { recursive: true, mode: 0o700 });
   const { cert, key } = generateSelfSigned(hostname);
   writeAtomic(keyFile, key, 0o600);
-  writeAtomic(certFile, cert, 0o644);
+  writeAtomic(certFile, cert, 0o600);
   return { certFile, keyFile, generated: true };
 }
 

@@ -134,7 +134,7 @@ test('message with no headers and empty message', async () => {
   assert.equal(a.r.headerCount, 0);
   const b = await run([]);
   assert.equal(b.out.length, 0);
-  assert.deepEqual(b.r, { bytesIn: 0, bytesOut: 0, headerCount: 0, headersStripped: 0 });
+  assert.deepEqual(b.r, { bytesIn: 0, bytesOut: 0, headerCount: 0, headersStripped: 0, headerFroms: [] });
 });
 
 test('CRLF split across chunks is fine', async () => {
@@ -278,4 +278,25 @@ test('against a real smtp-server: what onData receives, and smuggling stays insi
   // one 354 per real DATA: the smuggled MAIL/RCPT/DATA never reached command mode
   assert.equal((replies.match(/^354 /gm) ?? []).length, 2, replies);
   assert.equal((replies.match(/^250 OK/gm) ?? []).length, 1, replies);
+});
+
+test('a NUL byte in the body or the header block is a violation, whatever the chunking', async () => {
+  for (const [input, label] of [
+    [HEAD + '\r\nhello\x00world\r\n', 'body'],
+    [HEAD + 'X-Null: a\x00b\r\n\r\nbody\r\n', 'header'],
+    [HEAD + '\r\n\x00\r\n', 'alone on a line'],
+  ] as const) {
+    const { r } = await runAll(input);
+    assert.equal(r.violation, 'nul', label);
+  }
+  // the earliest violation wins: a bare LF before the NUL, and a NUL before a bare LF
+  assert.equal((await runAll(HEAD + '\r\na\nb\x00c\r\n')).r.violation, 'bare-lf');
+  assert.equal((await runAll(HEAD + '\r\na\x00b\nc\r\n')).r.violation, 'nul');
+  assert.equal((await runAll(HEAD + '\r\nno nul here\r\n')).r.violation, undefined);
+});
+
+test('every From field is recorded, in order; headerFrom stays the first', async () => {
+  const { r } = await runAll('From: a@outside.test\r\nFrom: "CEO" <ceo@example.com>\r\nSubject: s\r\n\r\nbody\r\n');
+  assert.deepEqual(r.headerFroms, ['a@outside.test', '"CEO" <ceo@example.com>']);
+  assert.equal(r.headerFrom, 'a@outside.test');
 });

@@ -3,10 +3,12 @@
  * A Transform that sits on the DATA stream of `smtp-server` and enforces the byte-level rules of
  * a message before anything else sees it: no bare LF, no bare CR (the SMTP smuggling defence,
  * CVE-2023-51764/51765/51766 class, Postfix `smtpd_forbid_bare_newline = reject`), a line length
- * limit, a total size limit and a header block size limit. It buffers the header block, strips
- * the headers the caller names (with their folded continuation lines), records From, Subject and
- * Message-ID, and passes the body through untouched. On the first violation it stops emitting but
- * keeps consuming, so the session stays in sync and the reply is given after the final dot.
+ * limit, a total size limit and a header block size limit, and no NUL byte (RFC 5322 §3.5 `text`
+ * and RFC 6152 8bit data exclude it; a next hop written in C may cut a line at it). It buffers the
+ * header block, strips the headers the caller names (with their folded continuation lines), records
+ * every From (and the first Subject and Message-ID), and passes the body through untouched. On
+ * the first violation it stops emitting but keeps consuming, so the session stays in sync and the
+ * reply is given after the final dot.
  * Events: 'headers' (block: Buffer), once, synchronously just before the header block is emitted
  * (the bytes emitted, the empty separator line included when there is one): a listener that pipes
  * the guard somewhere from that moment on receives the header block too. Not emitted for an empty
@@ -33,9 +35,10 @@ const { Headers } = mailsplit;
 
 const CR = 0x0d;
 const LF = 0x0a;
+const NUL = 0x00;
 const CRLF = Buffer.from('\r\n');
 
-export type DataViolation = 'bare-lf' | 'bare-cr' | 'line-too-long' | 'size' | 'headers-too-large';
+export type DataViolation = 'bare-lf' | 'bare-cr' | 'nul' | 'line-too-long' | 'size' | 'headers-too-large';
 
 export interface DataGuardOptions {
   /** Total message bytes allowed (as received, after dot-unstuffing). */
@@ -53,6 +56,8 @@ export interface DataGuardResult {
   bytesIn: number;
   bytesOut: number;
   headerFrom?: string;
+  /** The value of every From field, in order (RFC 5322 allows one; more is a spoofing shape). */
+  headerFroms: string[];
   subject?: string;
   messageId?: string;
   /** Header fields in the emitted header block (after stripping). */
@@ -86,6 +91,7 @@ export class DataGuard extends Transform {
   private headerChunks: Buffer[] = [];
   private headerLen = 0;
   private headerFrom: string | undefined;
+  private headerFroms: string[] = [];
   private subject: string | undefined;
   private messageId: string | undefined;
   private headerCount = 0;
@@ -105,6 +111,7 @@ export class DataGuard extends Transform {
       bytesOut: this.bytesOut,
       headerCount: this.headerCount,
       headersStripped: this.headersStripped,
+      headerFroms: this.headerFroms,
     };
     if (this.violation) r.violation = this.violation;
     if (this.headerFrom !== undefined) r.headerFrom = this.headerFrom;
@@ -168,11 +175,11 @@ export class DataGuard extends Transform {
   }
 
   /**
-   * Check buf[from, to) for bare CR/LF and long lines, carrying state across calls exactly as if the
-   * bytes were contiguous, so that the first violation found does not depend on chunking. Each
-   * violation has a position (bare CR: the CR; bare LF: the LF; long line: the first byte that
-   * makes the raw line exceed maxLineLength + 1, the +1 being its CR), and the earliest wins,
-   * a long line winning a tie with a bare CR. With `headers`, stops after the LF of the first empty
+   * Check buf[from, to) for bare CR/LF, NUL bytes and long lines, carrying state across calls
+   * exactly as if the bytes were contiguous, so that the first violation found does not depend on
+   * chunking. Each violation has a position (bare CR: the CR; bare LF: the LF; NUL: the NUL; long
+   * line: the first byte that makes the raw line exceed maxLineLength + 1, the +1 being its CR),
+   * and the earliest wins, a long line winning a tie. With `headers`, stops after the LF of the first empty
    * line and returns the index after it; otherwise (or if not found) returns -1.
    */
   private scan(buf: Buffer, from: number, to: number, headers: boolean): number {
@@ -185,6 +192,8 @@ export class DataGuard extends Transform {
     let pos = from;
     let cr = buf.indexOf(CR, pos);
     if (cr >= to) cr = -1;
+    let nul = buf.indexOf(NUL, pos);
+    if (nul >= to) nul = -1;
     while (pos < to) {
       let lf = buf.indexOf(LF, pos);
       if (lf >= to) lf = -1;
@@ -193,13 +202,16 @@ export class DataGuard extends Transform {
       const tooLongAt = raw > max1 ? pos + (max1 - this.lineRaw) : Infinity;
       // the only CR allowed in a segment is its last byte, and only if an LF follows (or may follow)
       const bareCrAt = cr >= 0 && cr < segEnd - 1 ? cr : Infinity;
+      const nulAt = nul >= 0 && nul < segEnd ? nul : Infinity;
       let bareLfAt = Infinity;
       if (lf >= 0) {
         const before = lf > from ? buf[lf - 1] === CR : this.prevCR;
         if (!before) bareLfAt = lf;
       }
-      if (tooLongAt !== Infinity || bareCrAt !== Infinity || bareLfAt !== Infinity) {
-        if (tooLongAt <= bareCrAt && tooLongAt <= bareLfAt) this.violation = 'line-too-long';
+      const firstAt = Math.min(tooLongAt, bareCrAt, bareLfAt, nulAt);
+      if (firstAt !== Infinity) {
+        if (tooLongAt === firstAt) this.violation = 'line-too-long';
+        else if (nulAt === firstAt) this.violation = 'nul';
         else if (bareCrAt < bareLfAt) this.violation = 'bare-cr';
         else this.violation = 'bare-lf';
         return -1;
@@ -216,6 +228,10 @@ export class DataGuard extends Transform {
       if (cr >= 0 && cr < pos) {
         cr = buf.indexOf(CR, pos);
         if (cr >= to) cr = -1;
+      }
+      if (nul >= 0 && nul < pos) {
+        nul = buf.indexOf(NUL, pos);
+        if (nul >= to) nul = -1;
       }
       if (headers && raw === 1) return pos;
     }
@@ -249,6 +265,7 @@ export class DataGuard extends Transform {
     this.headersStripped = lines.length - kept.length;
     this.headerCount = kept.length;
     for (const l of kept) {
+      if (l.key === 'from') this.headerFroms.push(headerValue(l.line));
       if (l.key === 'from' && this.headerFrom === undefined) this.headerFrom = headerValue(l.line);
       else if (l.key === 'subject' && this.subject === undefined) this.subject = headerValue(l.line);
       else if (l.key === 'message-id' && this.messageId === undefined) this.messageId = headerValue(l.line);

@@ -12,6 +12,7 @@
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { DataGuard } from './data-guard.ts';
 import { prependHeaders } from './headers.ts';
+import { fromFacts } from './from-fields.ts';
 import { authColumns, authSummary, startAuth, stripPredicate } from './auth-run.ts';
 import type { AuthFacts } from '../auth/index.ts';
 import { SmtpReplyError, type ReplyKey } from './replies.ts';
@@ -28,6 +29,7 @@ type DataCb = (err?: Error | null, message?: string) => void;
 const VIOLATION_KEYS: Record<string, ReplyKey> = {
   'bare-lf': 'bare-lf',
   'bare-cr': 'bare-cr',
+  nul: 'nul-byte',
   'line-too-long': 'line-too-long',
   size: 'message-too-big',
   'headers-too-large': 'headers-too-large',
@@ -129,7 +131,7 @@ async function finish(
   }
   // auth/ never throws by contract; should it, the message is judged without results.
   facts = auth ? await auth.catch(() => undefined) : undefined;
-  const v = h.decide('eod', policyInput(c, { headerFrom: r.headerFrom, auth: facts ? authSummary(facts, tx.id) : undefined }));
+  const v = h.decide('eod', policyInput(c, { headerFrom: r.headerFrom, ...fromFacts(r.headerFroms), auth: facts ? authSummary(facts, tx.id) : undefined }));
   if (v === 'error') return refuse('policy-error', {}, tx.attribution, ['policy:error']);
   if (v.action === 'reject' || v.action === 'tempfail') return refuse(v.reply, { ip: c.clientIp, ...v.vars }, v.attribution ?? tx.attribution, v.reasons);
   const quarantined = v.action === 'quarantine';

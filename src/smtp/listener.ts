@@ -2,7 +2,8 @@
  * @module smtp/listener
  * One smtp-server instance per receive connector (mx, relay, submission): TLS (STARTTLS or
  * implicit, client certificate requested but verified by us, not by the handshake), AUTH PLAIN /
- * LOGIN only after TLS, SIZE advertised, idle timeout, connection limit, no reverse DNS at connect
+ * LOGIN only after TLS and only where the listener allows it (`allowAuth`: off by default on an
+ * mx listener, where AUTH is then neither advertised nor accepted), SIZE advertised, idle timeout, connection limit, no reverse DNS at connect
  * (it is slow and the policy never uses it).
  * smtp-server's defaults accept everything; every handler here is ours, so nothing is accepted
  * that the policy did not pass.
@@ -42,13 +43,22 @@ export function loadTls(l: ReceiveConnector, fallback: { certFile: string; keyFi
   };
 }
 
+/**
+ * Whether the listener offers SMTP AUTH: `allowAuth`, else off for role mx (an internet MX has no
+ * business taking passwords; a guessed one would make it an open relay) unless it requires AUTH.
+ */
+export function authAllowed(l: ReceiveConnector): boolean {
+  return l.allowAuth ?? (l.role !== 'mx' || l.requireAuth === true);
+}
+
 function serverOptions(l: ReceiveConnector, deps: SmtpDeps, h: StageHandlers, tls: TlsMaterial | undefined): SMTPServerOptions {
   const useTls = l.tls.mode !== 'none' && tls !== undefined;
+  const disabled = [...(useTls ? [] : ['STARTTLS']), ...(authAllowed(l) ? [] : ['AUTH'])];
   return {
     name: deps.hostname,
     banner: 'mailgate',
     secure: l.tls.mode === 'implicit' && useTls,
-    disabledCommands: useTls ? [] : ['STARTTLS'],
+    disabledCommands: disabled,
     hideSTARTTLS: !useTls,
     ...(useTls ? { key: tls.key, cert: tls.cert, ...(tls.ca ? { ca: tls.ca } : {}) } : {}),
     requestCert: useTls && l.tls.requestClientCert,
@@ -88,7 +98,7 @@ export async function startListener(l: ReceiveConnector, deps: SmtpDeps, tls: Tl
       resolve();
     });
   });
-  deps.logger.info({ listener: l.name, bind: l.bind, port: l.port, role: l.role, tls: l.tls.mode }, 'listening');
+  deps.logger.info({ listener: l.name, bind: l.bind, port: l.port, role: l.role, tls: l.tls.mode, auth: authAllowed(l) }, 'listening');
   return {
     name: l.name,
     server,

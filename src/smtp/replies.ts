@@ -22,6 +22,7 @@ export type SmtpReplyKey =
   | 'queued'
   | 'bare-lf'
   | 'bare-cr'
+  | 'nul-byte'
   | 'line-too-long'
   | 'message-too-big'
   | 'headers-too-large'
@@ -48,6 +49,8 @@ export const REPLIES: Readonly<Record<ReplyKey, Reply>> = Object.freeze({
   'connector-requires-tls': { code: 530, enhanced: '5.7.10', text: 'Must issue a STARTTLS command first: inbound connector {connector} requires TLS' },
   // RCPT TO
   'relay-denied': { code: 550, enhanced: '5.7.64', text: 'TenantAttribution; Relay Access Denied' },
+  // reference §3.1/§3.2: OnPremises connector matched by IP, sender domain not accepted (ATTR36)
+  'relay-sender-not-accepted': { code: 550, enhanced: '5.7.64', text: 'Relay Access Denied ATTR36. For more details please refer to KB 3169958.' },
   'relay-routing-denied': { code: 550, enhanced: '5.7.64', text: 'TenantAttribution; Relay Access Denied (source routes and %, ! addresses are not accepted)' },
   'direct-send-rejected': { code: 550, enhanced: '5.7.68', text: 'TenantInboundAttribution; Direct Send not allowed for this organization from unauthorized sources' },
   'partner-restricted': {
@@ -62,6 +65,10 @@ export const REPLIES: Readonly<Record<ReplyKey, Reply>> = Object.freeze({
     enhanced: '5.7.509',
     text: 'Access denied, sending domain {domain} does not pass DMARC verification and has a DMARC policy of reject.',
   },
+  // end of DATA, anonymous mail: one From field with one mailbox (RFC 5322 §3.6, RFC 7489 §6.6.1)
+  'from-header-duplicate': { code: 550, enhanced: '5.7.1', text: 'Message refused: more than one From header field (RFC 5322 section 3.6)' },
+  'from-header-multiple': { code: 550, enhanced: '5.7.1', text: 'Message refused: the From header field names more than one address (RFC 7489 section 6.6.1)' },
+  'from-header-group': { code: 550, enhanced: '5.7.1', text: 'Message refused: group syntax in the From header field is not accepted' },
   'dmarc-tempfail': { code: 451, enhanced: '4.7.5', text: 'Temporary DNS failure evaluating DMARC for {domain}, try again later' },
   // Quarantine is an accept: the sender is told only that the message was queued.
   'dmarc-quarantine': { code: 250, enhanced: '2.0.0', text: 'Ok: queued as {id}' },
@@ -69,6 +76,7 @@ export const REPLIES: Readonly<Record<ReplyKey, Reply>> = Object.freeze({
   queued: { code: 250, enhanced: '2.0.0', text: 'Ok: queued as {id}' },
   'bare-lf': { code: 550, enhanced: '5.5.2', text: 'Error: bare <LF> received; message refused (SMTP smuggling protection)' },
   'bare-cr': { code: 550, enhanced: '5.5.2', text: 'Error: bare <CR> received; message refused (SMTP smuggling protection)' },
+  'nul-byte': { code: 550, enhanced: '5.5.2', text: 'Error: NUL byte received; message refused' },
   'line-too-long': { code: 550, enhanced: '5.5.2', text: 'Error: message line longer than {limit} bytes' },
   'message-too-big': { code: 552, enhanced: '5.3.4', text: 'Error: message exceeds fixed maximum message size {limit}' },
   'headers-too-large': { code: 552, enhanced: '5.3.4', text: 'Error: message header section too large' },

@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HUNT_MAX_QUERY, HuntRefused, runHunt, runHuntSync, SAVED_HUNTS } from './hunt.ts';
 import { addRow, tempTrace } from './reports/test-rows.ts';
+import { ConfigStore } from '../config/store.ts';
+import { defaultConfig } from '../config/load.ts';
 
 const refused = (re: RegExp) => (e: unknown) => e instanceof HuntRefused && re.test(e.message);
 
@@ -79,6 +81,39 @@ test('hunt: saved queries return the expected rows', async () => {
     assert.deepEqual((await run('new-anonymous-sources')).map((r) => r.client_ip), ['192.0.2.50']);
     const spoof = await run('spoof-suspects');
     assert.deepEqual(spoof.map((r) => [r.client_ip, r.sender, r.messages, r.dkim_pass]), [['203.0.113.9', 'ceo@example.com', 2, 0]]);
+  } finally {
+    t.close();
+  }
+});
+
+test('hunt: reads the trace tables only — never the configuration (users and their password hashes) or anything else', async () => {
+  const t = tempTrace();
+  try {
+    addRow(t.db, {});
+    const cfg = defaultConfig();
+    cfg.users.push({ name: 'alice@example.com', passwordHash: 'scrypt$16384$8$1$c2FsdA$aGFzaA', sendAs: [] });
+    new ConfigStore(t.db).save(cfg, 'test', 'with a user');
+    t.db.exec("CREATE TABLE users (name TEXT, hash TEXT); INSERT INTO users VALUES ('alice', 'scrypt$x')");
+    const cases = [
+      'SELECT * FROM users',
+      'SELECT * FROM config_version',
+      'SELECT yaml FROM config_version ORDER BY version DESC LIMIT 1',
+      'SELECT id, (SELECT yaml FROM config_version LIMIT 1) AS leak FROM trace_message',
+      'WITH c AS (SELECT yaml FROM config_version) SELECT * FROM trace_message, c',
+      'SELECT m.id FROM trace_message m JOIN users u ON 1',
+      'SELECT * FROM trace_message UNION ALL SELECT * FROM trace_message WHERE EXISTS (SELECT 1 FROM config_version)',
+      'SELECT count(*) FROM config_version',
+      'SELECT sql FROM sqlite_schema',
+      'SELECT * FROM sqlite_sequence',
+    ];
+    for (const sql of cases) assert.throws(() => runHuntSync(t.file, sql, 10), refused(/hunts read only the trace/), sql);
+    await assert.rejects(runHunt(t.file, 'SELECT yaml FROM config_version'), refused(/not config_version/));
+    // the trace itself, its indexes, joins between its tables and JSON functions still work
+    assert.equal(runHuntSync(t.file, 'SELECT count(*) AS n FROM trace_message', 10).rows[0]?.n, 1);
+    assert.equal(runHuntSync(t.file, "SELECT id FROM trace_message WHERE mail_from = 'x' OR attribution = 'direct-send'", 10).rows.length >= 0, true);
+    runHuntSync(t.file, 'SELECT m.id, e.event FROM trace_message m LEFT JOIN trace_event e ON e.message_id = m.id', 10);
+    runHuntSync(t.file, "SELECT value FROM json_each('[1,2]')", 10);
+    for (const [name, h] of Object.entries(SAVED_HUNTS)) assert.doesNotThrow(() => runHuntSync(t.file, h.sql, 10), name);
   } finally {
     t.close();
   }

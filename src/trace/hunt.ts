@@ -9,7 +9,9 @@
  *    (`stmt.readonly`, sqlite3_stmt_readonly) — this refuses INSERT/UPDATE/DELETE, WITH … DELETE,
  *    PRAGMA writes, ATTACH (reader false), VACUUM, ANALYZE;
  * 4. the connection is opened read-only (SQLITE_OPEN_READONLY) with `PRAGMA query_only = 1`;
- *    load_extension() is not authorised in better-sqlite3.
+ *    load_extension() is not authorised in better-sqlite3;
+ * 5. the statement may read only the trace tables (trace/hunt-scope: its bytecode's opened
+ *    b-trees), never the configuration versions with the users' password hashes, or the queue.
  * Limits: a row limit (the rest is reported as truncated) and a time limit. better-sqlite3 has no
  * sqlite3_interrupt and a worker_thread cannot be stopped while it is inside one long native
  * sqlite3_step (terminate() only takes effect when control returns to JavaScript, and process
@@ -24,6 +26,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../core/sqlite.ts';
 import { DIRECT_SEND_REPLY_LIKE } from './reports/common.ts';
+import { huntScopeProblem } from './hunt-scope.ts';
 
 export const HUNT_MAX_QUERY = 4000;
 export const HUNT_DEFAULT_LIMIT = 1000;
@@ -109,7 +112,7 @@ export function checkHuntText(sql: string): void {
 
 type Db = ReturnType<typeof openDatabase>;
 
-/** Guards 1-3 on a connection: returns the prepared statement or throws HuntRefused / the SQL error. */
+/** Guards 1-3 and 5 on a connection: returns the prepared statement or throws HuntRefused / the SQL error. */
 export function prepareHunt(db: Db, sql: string): ReturnType<Db['prepare']> {
   checkHuntText(sql);
   let stmt: ReturnType<Db['prepare']>;
@@ -121,6 +124,8 @@ export function prepareHunt(db: Db, sql: string): ReturnType<Db['prepare']> {
     throw e;
   }
   if (!stmt.reader || !stmt.readonly) throw new HuntRefused('query refused: only a single read-only SELECT is allowed (the statement would not just read rows)');
+  const outOfScope = huntScopeProblem(db, sql);
+  if (outOfScope) throw new HuntRefused(outOfScope);
   return stmt;
 }
 

@@ -71,7 +71,8 @@ before(async () => {
   applyConfig(dir, {
     ...base,
     receiveConnectors: [
-      { ...mx, tls: { mode: 'starttls', requestClientCert: true, clientCaFile: caFile } },
+      // allowAuth: this mx listener also takes AUTH (off by default for role mx), for the AUTH-in-transaction test
+      { ...mx, allowAuth: true, tls: { mode: 'starttls', requestClientCert: true, clientCaFile: caFile } },
       ...(base.receiveConnectors ?? []).filter((l) => l.role === 'submission'),
       { name: 'scoped', port: ports.scoped, role: 'relay', remoteIPRanges: ['127.0.0.50/32'] },
       { name: 'deny', port: ports.deny, role: 'relay', defaultDeny: true },

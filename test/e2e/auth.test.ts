@@ -112,6 +112,33 @@ test('DKIM pass aligns DMARC even when SPF fails', async () => {
   assert.match(got, /dmarc=pass/);
 });
 
+test('DKIM signature storm: 700 signatures cost at most 5 key lookups, the From-aligned one is verified, the rest are traced as not checked', async () => {
+  const raw = Buffer.from(message({ from: 'news@signed.test', to: 'user@example.com', subject: 'signature storm' }));
+  const signed = (await signDkim(raw, { domain: 'signed.test', selector: 'sel1', privateKey: privPem })).toString('latin1');
+  const bh = /bh=([^;]+);/.exec(signed)?.[1]?.replace(/\s+/g, '');
+  assert.ok(bh, 'the real signature has a body hash');
+  // 699 signatures with the right body hash (no key is needed for that) at names the attacker
+  // picks, all before the real one: a verifier in header order would never reach it.
+  const storm = Array.from({ length: 699 }, (_, i) => `DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=storm${i}.test; s=s${i}; h=from:subject; bh=${bh}; b=AAAA\r\n`).join('');
+  dns.resetLog();
+  const r = await send('127.0.0.42', 'news@signed.test', storm + signed);
+  assert.equal(r.code, 250, r.text);
+  const keyLookups = dns.queries.filter((q) => q.name.includes('._domainkey.'));
+  assert.ok(keyLookups.length <= 5, `${keyLookups.length} DKIM key lookups: ${keyLookups.map((q) => q.name).slice(0, 10).join(', ')}`);
+  const got = await delivered('signature storm');
+  assert.match(got, /dkim=pass[^;]*header\.d=signed\.test/, 'the aligned signature was among those verified');
+  assert.match(got, /dmarc=pass/);
+  const db = openDatabase(join(dir, 'mailgate.db'));
+  try {
+    const rows = JSON.parse(getTrace(db, r.id ?? '')?.message.dkim ?? '[]') as Array<{ d: string; result: string }>;
+    assert.equal(rows.length, 700);
+    assert.equal(rows.filter((x) => x.result === 'not-checked').length, 695);
+    assert.ok(rows.some((x) => x.d === 'signed.test' && x.result === 'pass'));
+  } finally {
+    db.close();
+  }
+});
+
 test('DMARC p=quarantine is accepted into hold, not delivered, traced as Quarantined', async () => {
   const r = await send('127.0.0.9', 'orders@shop.test', message({ from: 'orders@shop.test', to: 'user@example.com', subject: 'invoice overdue' }));
   assert.equal(r.code, 250, r.text);

@@ -28,12 +28,16 @@ const ALL_REPLY_KEYS: Record<PolicyReplyKey, true> = {
   'connector-requires-tls': true,
   'relay-denied': true,
   'relay-routing-denied': true,
+  'relay-sender-not-accepted': true,
   'direct-send-rejected': true,
   'partner-restricted': true,
   'too-many-recipients': true,
   'dmarc-reject': true,
   'dmarc-tempfail': true,
   'dmarc-quarantine': true,
+  'from-header-duplicate': true,
+  'from-header-multiple': true,
+  'from-header-group': true,
 };
 
 const caseSchema = z

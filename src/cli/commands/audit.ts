@@ -35,7 +35,7 @@ import { egressStep } from '../../egress/index.ts';
 import { registerAuditDatasets } from './audit-datasets.ts';
 import { defaultIo, withContext, type CliIo } from '../context.ts';
 import { registerAuditConfig, tenantDomainsOf, tenantFor } from './audit-config.ts';
-import { CliError, UsageError, enumParser, parsePositiveInt, splitList, type Out } from '../format.ts';
+import { CliError, UsageError, csvField, enumParser, parsePositiveInt, splitList, terminalSafe, type Out } from '../format.ts';
 
 /** Seams of the audit commands (tests pass a fake DNS and a clock). */
 export interface AuditDeps {
@@ -62,17 +62,17 @@ export function printImportSummary(s: ImportSummary, raw: Out, listed = LISTED):
       `${f.file}: ${f.kind}, ${f.encoding}; ${f.rows} row(s): ${f.inserted} message copies added, ${f.duplicates} already present${f.reportRows ? `, ${f.reportRows} report rows` : ''}, ${f.malformed} malformed\n`,
     );
     out.write(`  sha256: ${f.sha256}\n`);
-    for (const n of f.notes) out.write(`  note: ${n}\n`);
+    for (const n of f.notes) out.write(`  note: ${terminalSafe(n)}\n`);
     if (f.stoppedAt) out.write(`  stopped at ${f.stoppedAt}\n`);
   }
-  out.write(`tenant domains: ${s.tenantDomains.join(', ') || '(none)'} (${s.tenantHow})\n`);
+  out.write(`tenant domains: ${terminalSafe(s.tenantDomains.join(', ')) || '(none)'} (${s.tenantHow})\n`);
   out.write(`direct-send copies in this import: ${s.directSend}\n`);
   const d = s.dataset;
   const span = d.first !== undefined && d.last !== undefined ? `, ${new Date(d.first).toISOString()} to ${new Date(d.last).toISOString()}` : '';
   out.write(`${s.source} now holds ${d.rows} message copies${span} (mailgate audit list)\n`);
   if (s.malformedCount > 0) {
     out.write(`malformed rows: ${s.malformedCount} (not imported)\n`);
-    for (const m of s.malformed.slice(0, listed)) out.write(`  ${m.file}:${m.line}: ${m.reason}\n`);
+    for (const m of s.malformed.slice(0, listed)) out.write(`  ${terminalSafe(m.file)}:${m.line}: ${terminalSafe(m.reason)}\n`);
     if (s.malformedCount > listed) out.write(`  … and ${s.malformedCount - listed} more (all counted; --errors FILE lists ${s.malformed.length > listed ? 'up to ' + s.malformed.length : 'them'})\n`);
   }
 }
@@ -114,8 +114,7 @@ function registerImport(audit: Command, io: CliIo, deps: AuditDeps): void {
         }
         printImportSummary(summary, io.out);
         if (o.errors) {
-          const q = (s: string): string => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-          writeFileSync(o.errors, 'file,line,reason\r\n' + summary.malformed.map((m) => `${q(m.file)},${m.line},${q(m.reason)}\r\n`).join(''));
+          writeFileSync(o.errors, 'file,line,reason\r\n' + summary.malformed.map((m) => `${csvField(m.file)},${m.line},${csvField(m.reason)}\r\n`).join(''));
         }
       }),
     );

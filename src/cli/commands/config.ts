@@ -1,25 +1,29 @@
 /**
  * @module cli/commands/config
  * `mailgate config apply|export|history|show|validate`: the whole configuration as YAML. Apply is
- * all or nothing: every error is reported as `FILE: path: reason` and nothing is saved.
+ * all or nothing: every error is reported as `FILE: path: reason` and nothing is saved; warnings
+ * (`FILE: path: warning: …`, config/warnings) go to stderr and do not stop it.
  * `show --changed` prints only what differs from the built-in defaults (like `postconf -n`),
  * `show --defaults` the defaults themselves (like `postconf -d`).
  * Touches: the config store (through cli/context); the files named by -f / -o.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { changedSettings, configToYaml, defaultConfig, parseConfigText, toReadableYaml, type Config } from '../../config/index.ts';
+import { changedSettings, configToYaml, configWarnings, defaultConfig, parseConfigText, toReadableYaml, type Config } from '../../config/index.ts';
 import { actor, defaultIo, withContext, type CliIo } from '../context.ts';
 import { CliError, enumParser, formatOption, parsePositiveInt, printRows, UsageError, type OutputFormat } from '../format.ts';
 
-function readConfigFile(file: string): Config {
+/** Read, validate and compile FILE; its warnings (config/warnings) go to stderr. */
+function readConfigFile(file: string, io: CliIo): Config {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new CliError(`cannot read ${file}: ${(e as Error).message}`);
   }
-  return parseConfigText(text, file);
+  const cfg = parseConfigText(text, file);
+  for (const w of configWarnings(cfg, file)) io.err.write(w + '\n');
+  return cfg;
 }
 
 function summary(c: Config): string {
@@ -39,7 +43,7 @@ function registerApplyValidate(config: Command, io: CliIo): void {
     .requiredOption('-f, --file <file>', 'YAML configuration file')
     .option('--comment <text>', 'why (recorded in config history)')
     .action(async (opts: { file: string; comment?: string }, cmd: Command) => {
-      const cfg = readConfigFile(opts.file);
+      const cfg = readConfigFile(opts.file, io);
       await withContext(cmd, ({ store }) => {
         const v = store.save(cfg, actor(), opts.comment ?? `config apply ${opts.file}`);
         io.out.write(`${opts.file}: applied as config version ${v} (${summary(cfg)})\n`);
@@ -50,7 +54,7 @@ function registerApplyValidate(config: Command, io: CliIo): void {
     .description('check FILE without applying it (every error: FILE: path: reason)')
     .requiredOption('-f, --file <file>', 'YAML configuration file')
     .action((opts: { file: string }) => {
-      io.out.write(`${opts.file}: OK (${summary(readConfigFile(opts.file))})\n`);
+      io.out.write(`${opts.file}: OK (${summary(readConfigFile(opts.file, io))})\n`);
     });
 }
 

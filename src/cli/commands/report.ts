@@ -28,7 +28,7 @@ import { defaultIo, withContext, type CliContext, type CliIo } from '../context.
 import { resolverFromSettings, type DnsResolveFn } from '../../auth/index.ts';
 import { createSpfAuthorizer } from '../../audit/index.ts';
 import { egressStep, egressStepSummary } from '../../egress/index.ts';
-import { CliError, UsageError, enumParser, formatOption, parsePositiveInt, printRows, requireIps, splitList, type OutputFormat } from '../format.ts';
+import { CliError, UsageError, enumParser, formatOption, parsePositiveInt, printRows, requireIps, splitList, terminalSafe, type OutputFormat } from '../format.ts';
 
 /** Seams of the report commands. */
 export interface ReportDeps {
@@ -85,7 +85,7 @@ export function printReport(r: Report, format: OutputFormat, io: CliIo): void {
     if (s.rows.length === 0) io.out.write('(none)\n');
     else printRows(s.rows, s.columns, 'table', io.out);
   }
-  io.out.write('\n' + r.summary.join('\n') + '\n');
+  io.out.write('\n' + r.summary.map(terminalSafe).join('\n') + '\n');
 }
 
 /** `--source`: gateway or import:NAME. */
