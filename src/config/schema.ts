@@ -132,7 +132,15 @@ export const routeSchema = z
     type: z.enum(['pickup', 'smtp', 'mx']).default('pickup').describe('pickup folder, an SMTP next hop, or MX lookup.'),
     host: z.string().optional().describe('smtp: next hop host.'),
     port: z.number().int().min(1).max(65535).default(25).describe('smtp/mx: port.'),
-    tls: z.enum(['opportunistic', 'required', 'none']).default('opportunistic').describe('STARTTLS policy toward the next hop.'),
+    tls: z
+      .enum(['none', 'may', 'encrypt', 'verify', 'secure', 'opportunistic', 'required'])
+      .default('may')
+      .describe(
+        "TLS level toward the next hop (Postfix's names): none; may (STARTTLS when offered, certificate not checked); encrypt (TLS required, not checked); verify (TLS required, chain checked against the system CAs or caFile and the name against the host or tlsName, else deferred 4.7.5); secure (as verify; on an mx route the name must be the recipient domain or a subdomain). Old names: opportunistic = may, required = verify.",
+      ),
+    caFile: z.string().optional().describe('verify/secure: PEM CAs the next hop certificate must chain to (default: the system CAs).'),
+    tlsName: z.string().optional().describe('verify/secure: the name the next hop certificate must carry (default: the host dialled).'),
+    mtaSts: z.boolean().optional().describe("mx: honour the recipient domain's MTA-STS policy (RFC 8461; default on): enforce skips MX hosts it does not list and verifies TLS."),
     clientCertFile: z.string().optional().describe('PEM certificate to present to the next hop (connector match by certificate).'),
     clientKeyFile: z.string().optional().describe('PEM key for clientCertFile.'),
     pickupDir: z.string().default('pickup').describe('pickup: folder (relative to the data dir) for one .eml per message.'),

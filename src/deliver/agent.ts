@@ -15,6 +15,7 @@ import { defaultMxResolver, type MxResolver } from './mx.ts';
 import { deliverPickup, pickupFolder } from './pickup.ts';
 import { groupByRoute } from './route.ts';
 import { createSmtpClient, type ConnectTo, type SmtpClient, type SmtpTimeouts } from './smtp.ts';
+import { systemMtaSts, type MtaStsDeps } from './mta-sts.ts';
 
 export interface DeliveryAgentOptions {
   /** Current routes; called per request so config reloads apply. */
@@ -28,6 +29,8 @@ export interface DeliveryAgentOptions {
   timeouts?: Partial<SmtpTimeouts>;
   /** Test seam: the address actually dialled for a next-hop name (identity by default). */
   connectTo?: ConnectTo;
+  /** MTA-STS lookups for mx routes (default: the system's DNS and HTTPS); false = never checked. */
+  mtaSts?: MtaStsDeps | false;
 }
 
 export type ClosableDeliveryAgent = DeliveryAgent & { close(): Promise<void> };
@@ -104,6 +107,7 @@ export function createDeliveryAgent(opts: DeliveryAgentOptions): ClosableDeliver
     timeouts: opts.timeouts,
     resolveMx: opts.resolveMx ?? defaultMxResolver,
     connectTo: opts.connectTo,
+    mtaSts: opts.mtaSts === false ? undefined : (opts.mtaSts ?? systemMtaSts((msg, fields) => opts.logger.warn(fields, msg))),
   });
   const agent = async (req: DeliveryRequest): Promise<RecipientOutcome[]> => {
     let outcomes: RecipientOutcome[];
