@@ -19,6 +19,7 @@ import { openOwnerQueue, openWorkerQueue, startQueueOwner } from './owner.ts';
 import { OwnerLink, serveWorkerLink } from './ipc.ts';
 import { startReceiver } from './receiver.ts';
 import { createAuthService } from './auth.ts';
+import { createRecipientVerifier, defaultMxResolver } from '../deliver/index.ts';
 
 export interface ServeOptions {
   data: string;
@@ -43,6 +44,8 @@ function smtpDeps(rt: Runtime, acceptor: SmtpDeps['acceptor']): SmtpDeps {
       return rt.hostname();
     },
     verifyPassword: (u, p) => rt.verifyPassword(u, p),
+    verifyRecipient: createRecipientVerifier({ routes: () => rt.snapshot().config.routes, hostname: rt.hostname(), resolveMx: defaultMxResolver }),
+    dataDir: rt.paths.dir,
     now: () => Date.now(),
   };
 }
