@@ -100,3 +100,24 @@ test('a test-CA certificate with the right name: delivered with caFile; refused 
   assert.match(wrongName?.reply ?? '', /verification failed for other\.contoso\.test.*(altnames|not in the cert)/i);
   assert.equal(sink.messages.length, 2);
 });
+
+test('secure on an mx route: the certificate must name the recipient domain or a subdomain, not just the MX host', async () => {
+  const inDomain = await sinkWith(issueCert(ca, { cn: 'mx1.contoso.test', sans: ['mx1.contoso.test'], server: true }));
+  const outside = await sinkWith(issueCert(ca, { cn: 'mx.hoster.test', sans: ['mx.hoster.test'], server: true }));
+  const mx = (host: string) => async () => [{ exchange: host, priority: 10 }];
+  const mxClient = (s: Sink, host: string): SmtpClient => {
+    const c = createSmtpClient({ hostname: 'mailgate.test', resolveMx: mx(host), connectTo: () => ({ host: '127.0.0.1', port: s.port }), timeouts: { connection: 3000, greeting: 3000, socket: 5000 } });
+    clients.push(c);
+    return c;
+  };
+  const secure = route({ name: 'mx-secure', type: 'mx', host: undefined, tls: 'secure', caFile });
+  const [ok] = await mxClient(inDomain, 'mx1.contoso.test').deliverMx(secure, request(), ['u@contoso.test']);
+  assert.equal(ok?.status, 'delivered', ok?.reply);
+  // The MX answer (unauthenticated DNS) names mx.hoster.test, whose certificate is valid for it:
+  // verify accepts that, secure does not.
+  const [verified] = await mxClient(outside, 'mx.hoster.test').deliverMx({ ...secure, name: 'mx-verify', tls: 'verify' }, request(), ['u@contoso.test']);
+  assert.equal(verified?.status, 'delivered', verified?.reply);
+  const [refused] = await mxClient(outside, 'mx.hoster.test').deliverMx(secure, request(), ['u@contoso.test']);
+  assert.equal(refused?.status, 'deferred');
+  assert.match(refused?.reply ?? '', /verification failed for contoso\.test \(tls: secure\)/);
+});
