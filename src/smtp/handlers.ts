@@ -3,7 +3,8 @@
  * smtp-server callbacks for one receive connector: connect, TLS, AUTH, MAIL, RCPT and the end of
  * DATA. Each stage collects facts, asks the pure policy (`evaluate`) and turns a refusal into a
  * reply from the reply table; refusals and their attribution are traced. Nothing here decides on
- * its own: the only local refusals are protocol ones (too many errors, DATA violations).
+ * its own: the only local refusals are protocol ones (too many errors, DATA violations, the hop
+ * count) and recipient validation (recipient-check.ts: the address must exist, which needs I/O).
  * Fails closed: an exception in policy becomes 451 4.3.5, never an accept.
  * Touches: SMTP clients (through smtp-server), the trace sink.
  */
@@ -165,8 +166,8 @@ export class StageHandlers {
     checkRecipient(this.deps, address.address).then(
       (r) => {
         if (r === 'ok') return this.settle(c, v, cb, { rcpt: address.address }, address.address);
-        const reply = r === 'recipient-unknown' ? 'recipient-unknown' : 'recipient-unverified';
-        this.settle(c, { action: r === 'recipient-unknown' ? 'reject' : 'tempfail', reply, reasons: [...v.reasons, `rcpt:${reply}`], attribution: v.attribution }, cb, { rcpt: address.address }, address.address);
+        const refusal: StageVerdict = { action: r === 'recipient-unknown' ? 'reject' : 'tempfail', reply: r, reasons: [...v.reasons, `rcpt:${r}`], attribution: v.attribution };
+        this.settle(c, refusal, cb, { rcpt: address.address }, address.address);
       },
       (err: unknown) => {
         this.deps.logger.error({ err }, 'recipient validation failed');
