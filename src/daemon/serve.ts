@@ -19,7 +19,9 @@ import { openOwnerQueue, openWorkerQueue, startQueueOwner } from './owner.ts';
 import { OwnerLink, serveWorkerLink } from './ipc.ts';
 import { startReceiver } from './receiver.ts';
 import { createAuthService } from './auth.ts';
-import { createRecipientVerifier, defaultMxResolver } from '../deliver/index.ts';
+// Not deliver/index.ts: a receive worker needs only the probe, not the SMTP client (nodemailer) behind it.
+import { createRecipientVerifier } from '../deliver/recipient-probe.ts';
+import { defaultMxResolver } from '../deliver/mx.ts';
 
 export interface ServeOptions {
   data: string;
