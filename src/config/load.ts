@@ -12,6 +12,7 @@ import YAML from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.ts';
 import { compilePolicy, ConfigError } from './compile.ts';
+import { selfRouteErrors } from './self-route.ts';
 
 /** Several configuration problems at once; `message` holds one `file: path: reason` line per error. */
 export class ConfigErrors extends ConfigError {
@@ -62,6 +63,9 @@ export function validateConfig(obj: unknown, file?: string): Config {
     if (e instanceof ConfigError) throw new ConfigErrors([new ConfigError(e.path, e.reason, file ?? e.file)]);
     throw e;
   }
+  // A route back to one of our own listeners is a mail loop (issue 19): refused like a bad entry.
+  const loops = selfRouteErrors(result.data, undefined, file);
+  if (loops.length) throw new ConfigErrors(loops);
   // zod hands out its `.default()` objects by reference; clone so callers may mutate or freeze.
   return structuredClone(result.data);
 }

@@ -41,6 +41,12 @@ export const organizationSchema = z
       .default(true)
       .describe("Honour the sender domain's DMARC policy for anonymous mail: p=reject gets 550 5.7.509, p=quarantine is held in quarantine (OnPremises connectors and authenticated users exempt)."),
     authservId: z.string().default('').describe('authserv-id of our Authentication-Results header; empty = the host name.'),
+    hopCountLimit: z
+      .number()
+      .int()
+      .min(1)
+      .default(50)
+      .describe("Most Received: headers a message may carry, ours included (Postfix's hopcount_limit): more is a mail loop, refused 554 5.4.6 at end of DATA and failed at delivery."),
   })
   .strict();
 
@@ -49,11 +55,23 @@ export const acceptedDomainSchema = z
     domainName: domainName.describe('SMTP domain the organization receives mail for.'),
     domainType: z.enum(['Authoritative', 'InternalRelay']).default('Authoritative').describe('Authoritative or InternalRelay.'),
     matchSubDomains: z.boolean().default(false).describe('Also accept mail for subdomains (Exchange requires InternalRelay).'),
+    recipientValidation: z
+      .enum(['none', 'list', 'verify'])
+      .optional()
+      .describe("Refuse unknown recipients at RCPT TO with 550 5.4.1 (Exchange's Directory-Based Edge Blocking), so nothing is accepted that would bounce: none (default), list (recipients and/or recipientsFile), verify (a cached RCPT probe to the domain's next hop; 450 4.1.1 while it cannot tell, Postfix's reject_unverified_recipient)."),
+    recipients: z.array(z.string()).optional().describe('list: the addresses that exist (local@domain, case-insensitive).'),
+    recipientsFile: z.string().optional().describe('list: a file of addresses, one per line (# comments); re-read when it changes. Relative to the data dir.'),
+    verifyPositiveTtlSeconds: z.number().int().positive().optional().describe('verify: how long an accepted probe is remembered (default 86400).'),
+    verifyNegativeTtlSeconds: z.number().int().positive().optional().describe('verify: how long a refused probe is remembered (default 3600).'),
   })
   .strict()
   .refine((d) => !d.matchSubDomains || d.domainType === 'InternalRelay', {
     message: 'matchSubDomains requires domainType InternalRelay (as in Exchange Online)',
     path: ['matchSubDomains'],
+  })
+  .refine((d) => d.recipientValidation !== 'list' || (d.recipients?.length ?? 0) > 0 || d.recipientsFile !== undefined, {
+    message: 'recipientValidation list needs recipients or recipientsFile',
+    path: ['recipientValidation'],
   });
 
 export const inboundConnectorSchema = z
@@ -138,7 +156,15 @@ export const routeSchema = z
     type: z.enum(['pickup', 'smtp', 'mx']).default('pickup').describe('pickup folder, an SMTP next hop, or MX lookup.'),
     host: z.string().optional().describe('smtp: next hop host.'),
     port: z.number().int().min(1).max(65535).default(25).describe('smtp/mx: port.'),
-    tls: z.enum(['opportunistic', 'required', 'none']).default('opportunistic').describe('STARTTLS policy toward the next hop.'),
+    tls: z
+      .enum(['none', 'may', 'encrypt', 'verify', 'secure', 'opportunistic', 'required'])
+      .default('may')
+      .describe(
+        "TLS level toward the next hop (Postfix's names): none; may (STARTTLS when offered, certificate not checked); encrypt (TLS required, not checked); verify (TLS required, chain checked against the system CAs or caFile and the name against the host or tlsName, else deferred 4.7.5); secure (as verify; on an mx route the name must be the recipient domain or a subdomain). Old names: opportunistic = may, required = verify.",
+      ),
+    caFile: z.string().optional().describe('verify/secure: PEM CAs the next hop certificate must chain to (default: the system CAs).'),
+    tlsName: z.string().optional().describe('verify/secure: the name the next hop certificate must carry (default: the host dialled).'),
+    mtaSts: z.boolean().optional().describe("mx: honour the recipient domain's MTA-STS policy (RFC 8461; default on): enforce skips MX hosts it does not list and verifies TLS."),
     clientCertFile: z.string().optional().describe('PEM certificate to present to the next hop (connector match by certificate).'),
     clientKeyFile: z.string().optional().describe('PEM key for clientCertFile.'),
     pickupDir: z
@@ -260,6 +286,7 @@ export const configSchema = z
       hostname: '',
       honorDmarcPolicy: true,
       authservId: '',
+      hopCountLimit: 50,
     }),
     dns: dnsSchema.default({ servers: [], timeoutMs: 2000, tries: 2, cacheEntries: 10_000, negativeTtlSeconds: 300 }),
     authentication: authenticationSchema.default({ enabled: true, deadlineMs: 8000, maxDkimSignatures: 5 }),

@@ -89,7 +89,13 @@ const FREE_IDLE_MS = 60_000;
 export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<QueueOwner> {
   const { spool, store, acceptor, registrar } = q;
   const cfg = rt.snapshot().config;
-  const agent = createDeliveryAgent({ routes: () => rt.snapshot().config.routes, dataDir: rt.paths.dir, hostname: rt.hostname(), logger: rt.logger });
+  const agent = createDeliveryAgent({
+    routes: () => rt.snapshot().config.routes,
+    hopCountLimit: () => rt.snapshot().config.organization.hopCountLimit,
+    dataDir: rt.paths.dir,
+    hostname: rt.hostname(),
+    logger: rt.logger,
+  });
   const scheduler = new Scheduler({
     store,
     spool,

@@ -19,6 +19,9 @@ import { openOwnerQueue, openWorkerQueue, startQueueOwner } from './owner.ts';
 import { OwnerLink, serveWorkerLink } from './ipc.ts';
 import { startReceiver } from './receiver.ts';
 import { createAuthService } from './auth.ts';
+// Not deliver/index.ts: a receive worker needs only the probe, not the SMTP client (nodemailer) behind it.
+import { createRecipientVerifier } from '../deliver/recipient-probe.ts';
+import { defaultMxResolver } from '../deliver/mx.ts';
 
 export interface ServeOptions {
   data: string;
@@ -43,6 +46,8 @@ function smtpDeps(rt: Runtime, acceptor: SmtpDeps['acceptor']): SmtpDeps {
       return rt.hostname();
     },
     verifyPassword: (u, p) => rt.verifyPassword(u, p),
+    verifyRecipient: createRecipientVerifier({ routes: () => rt.snapshot().config.routes, hostname: rt.hostname(), resolveMx: defaultMxResolver }),
+    dataDir: rt.paths.dir,
     now: () => Date.now(),
   };
 }

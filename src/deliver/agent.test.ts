@@ -73,3 +73,28 @@ test('an exception anywhere becomes deferred outcomes, never a throw', async () 
   await agent.close();
   await throwing.close();
 });
+
+test('a message past the hop count limit fails 5.4.6 without a connection; within it, it is delivered', async () => {
+  let connections = 0;
+  const server = new SMTPServer({
+    authOptional: true, disableReverseLookup: true, logger: false,
+    onConnect(_s, cb) { connections++; cb(); },
+    onData(stream, _session, cb) { stream.resume(); stream.on('end', () => cb()); },
+  });
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  const addr = server.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const routes: Route[] = [{ ...base, name: 'hop', domains: ['*'], type: 'smtp', host: '127.0.0.1', port, tls: 'none' }];
+  const agent = createDeliveryAgent({ routes: () => routes, hopCountLimit: () => 50, dataDir: '/nonexistent', hostname: 'gw.test', logger: silentLogger, mtaSts: false });
+  const looping = request(['a@x.test', 'b@y.test']);
+  looping.meta.facts = { hops: 51 };
+  const out = await agent(looping);
+  assert.deepEqual(out.map((o) => [o.status, o.enhanced]), [['failed', '5.4.6'], ['failed', '5.4.6']]);
+  assert.match(out[0]?.reply ?? '', /mail forwarding loop: 51 Received headers exceed hopCountLimit 50/);
+  assert.equal(connections, 0, 'nothing was sent');
+  const fine = request(['a@x.test']);
+  fine.meta.facts = { hops: 50 };
+  assert.equal((await agent(fine))[0]?.status, 'delivered');
+  await agent.close();
+  await new Promise<void>((res) => server.close(() => res()));
+});

@@ -4,9 +4,10 @@
  * for every request (so a config reload applies to the next attempt), groups recipients by route,
  * delivers each group (pickup folder, SMTP next hop, or MX), and returns exactly one outcome per
  * requested recipient, in request order. Never throws: an unexpected exception becomes deferred
- * outcomes carrying the error text; a recipient no route serves fails with 5.4.4.
+ * outcomes carrying the error text; a recipient no route serves fails with 5.4.4; a message whose
+ * hop count (Received headers, recorded at receipt) exceeds the limit fails 5.4.6 unsent (a loop).
  * Touches: through pickup/ and smtp/ only: the pickup folders and outbound SMTP.
- * RFCs: 5321 §5 (address resolution), 3463 (X.4.4 unable to route).
+ * RFCs: 5321 §5 (address resolution), §6.3 (loop detection), 3463 (X.4.4 unable to route, X.4.6 loop).
  */
 import type { Logger } from '../core/log.ts';
 import type { Route } from '../config/schema.ts';
@@ -15,6 +16,7 @@ import { defaultMxResolver, type MxResolver } from './mx.ts';
 import { deliverPickup, pickupFolder } from './pickup.ts';
 import { groupByRoute } from './route.ts';
 import { createSmtpClient, type ConnectTo, type SmtpClient, type SmtpTimeouts } from './smtp.ts';
+import { systemMtaSts, type MtaStsDeps } from './mta-sts.ts';
 
 export interface DeliveryAgentOptions {
   /** Current routes; called per request so config reloads apply. */
@@ -28,6 +30,10 @@ export interface DeliveryAgentOptions {
   timeouts?: Partial<SmtpTimeouts>;
   /** Test seam: the address actually dialled for a next-hop name (identity by default). */
   connectTo?: ConnectTo;
+  /** Most Received headers a message may carry (organization.hopCountLimit); undefined = no check. */
+  hopCountLimit?: () => number;
+  /** MTA-STS lookups for mx routes (default: the system's DNS and HTTPS); false = never checked. */
+  mtaSts?: MtaStsDeps | false;
 }
 
 export type ClosableDeliveryAgent = DeliveryAgent & { close(): Promise<void> };
@@ -87,8 +93,19 @@ function inRequestOrder(requested: readonly string[], outcomes: readonly Recipie
   });
 }
 
+/** Failed outcomes for a looping message (more hops than the limit), or undefined when within it. */
+function loopOutcomes(opts: DeliveryAgentOptions, req: DeliveryRequest): RecipientOutcome[] | undefined {
+  const hops = req.meta.facts['hops'];
+  const limit = opts.hopCountLimit?.();
+  if (typeof hops !== 'number' || limit === undefined || hops <= limit) return undefined;
+  const reply = `mail forwarding loop: ${hops} Received headers exceed hopCountLimit ${limit}; not delivered`;
+  return req.recipients.map((rcpt) => ({ rcpt, status: 'failed', enhanced: '5.4.6', reply }));
+}
+
 /** Group, deliver every group concurrently, collect. */
 async function deliverRequest(smtp: SmtpClient, opts: DeliveryAgentOptions, req: DeliveryRequest): Promise<RecipientOutcome[]> {
+  const looping = loopOutcomes(opts, req);
+  if (looping) return looping;
   const { byRoute, unrouted } = groupByRoute(opts.routes(), req.recipients);
   const groups = mergePickupGroups(byRoute, opts.dataDir);
   const results = await Promise.all(
@@ -104,6 +121,7 @@ export function createDeliveryAgent(opts: DeliveryAgentOptions): ClosableDeliver
     timeouts: opts.timeouts,
     resolveMx: opts.resolveMx ?? defaultMxResolver,
     connectTo: opts.connectTo,
+    mtaSts: opts.mtaSts === false ? undefined : (opts.mtaSts ?? systemMtaSts((msg, fields) => opts.logger.warn(fields, msg))),
   });
   const agent = async (req: DeliveryRequest): Promise<RecipientOutcome[]> => {
     let outcomes: RecipientOutcome[];

@@ -75,3 +75,13 @@ test('three parts: explanation, message/delivery-status with per-recipient Statu
   assert.match(headers?.head ?? '', /^Content-Type: text\/rfc822-headers; charset=utf-8$/m);
   assert.match(headers?.body ?? '', /^From: alice@s\.test\r\nTo: bad@x\.test\r\nSubject: Quarterly report\r\n/);
 });
+
+test('backscatter: the bounce quotes only the header fields, never text that follows them without a blank line', () => {
+  const attack = 'From: alice@s.test\r\nSubject: hi\r\n\tfolded\r\nBuy cheap watches at evil.test!\r\nMore: spam\r\n' + 'x'.repeat(60_000);
+  const raw = buildBounce({ ...info, originalHeaders: attack }).toString('utf8');
+  const [, , headers] = parts(raw);
+  assert.equal(headers?.body, 'From: alice@s.test\r\nSubject: hi\r\n\tfolded\r\n');
+  assert.doesNotMatch(raw, /evil\.test|xxxxxxxx/);
+  assert.doesNotMatch(raw, /message\/rfc822(?!-headers)/, 'no copy of the whole message');
+  assert.ok(raw.length < 4096, `bounce is ${raw.length} bytes`);
+});

@@ -2,7 +2,10 @@
  * @module deliver/dsn
  * Builds the bounce for recipients that failed: a multipart/report; report-type=delivery-status
  * message with a plain-words explanation, a machine-readable message/delivery-status part and the
- * original headers as text/rfc822-headers (Postfix's bounce(8) layout). Pure: the time comes in
+ * original headers as text/rfc822-headers (Postfix's bounce(8) layout), and never more than the
+ * headers: the quoted part stops at the first line that is not a header field, so a message
+ * without a header/body separator cannot have its text reflected to a forged sender
+ * (backscatter). Pure: the time comes in
  * the info and the boundary and Message-ID are derived from a hash of the inputs, so the same
  * info gives the same bytes and different bounces get different boundaries.
  * Touches: nothing (pure).
@@ -28,6 +31,22 @@ function line(text: string): string {
 function crlf(text: string): string {
   const body = text.replace(/\r?\n|\r/g, CRLF);
   return body.endsWith(CRLF) ? body : body + CRLF;
+}
+
+/** RFC 5322 §2.2 field name (printable US-ASCII except ':'), then optional WSP and ':'. */
+const FIELD = /^[\x21-\x39\x3b-\x7e]+[ \t]*:/;
+
+/**
+ * The header fields at the start of `text` (folded lines included), up to the first line that is
+ * neither a field nor a continuation of one: what the original's header section really was.
+ */
+export function headerFieldsOnly(text: string): string {
+  const out: string[] = [];
+  for (const l of text.split(/\r?\n|\r/)) {
+    if (FIELD.test(l) || (out.length > 0 && /^[ \t]/.test(l) && l.trim() !== '')) out.push(l);
+    else break;
+  }
+  return out.length ? out.join(CRLF) + CRLF : '';
 }
 
 /** A failed recipient's Status: always class 5 (Action: failed), from its enhanced code if any. */
@@ -97,7 +116,7 @@ function seed(info: BounceInfo, parts: string[]): string {
 export const buildBounce: BounceBuilder = (info) => {
   const text = explanation(info);
   const status = deliveryStatus(info);
-  const headers = crlf(info.originalHeaders);
+  const headers = crlf(headerFieldsOnly(info.originalHeaders));
   const id = seed(info, [text, status, headers]);
   const boundary = `=_mailgate-report-${id}`;
   const head = [

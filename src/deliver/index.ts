@@ -10,3 +10,4 @@ export { buildBounce } from './dsn.ts';
 export { selectRoute, groupByRoute, type RouteGroups } from './route.ts';
 export { defaultMxResolver, type MxRecord, type MxResolver } from './mx.ts';
 export { defaultTimeouts, type SmtpTimeouts, type ConnectTo } from './smtp.ts';
+export { createRecipientVerifier, type RecipientVerifier, type ProbeAnswer } from './recipient-probe.ts';

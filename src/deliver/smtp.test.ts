@@ -195,10 +195,10 @@ test('client certificate: presented when the route names one (server requires it
   writeFileSync(join(dir, 'c.key'), clientCert.key);
   const sink = await startSink({ key: server.key, cert: server.cert, ca: [clientCert.cert], requestCert: true, rejectUnauthorized: true });
   const c = client();
-  const withCert = route({ name: 'cert', port: sink.port, tls: 'required', clientCertFile: join(dir, 'c.pem'), clientKeyFile: join(dir, 'c.key') });
+  const withCert = route({ name: 'cert', port: sink.port, tls: 'encrypt', clientCertFile: join(dir, 'c.pem'), clientKeyFile: join(dir, 'c.key') });
   const ok = await c.deliverSmtp(withCert, request('a@sender.test', ['good@x.test']), ['good@x.test']);
   assert.equal(ok[0]?.status, 'delivered', ok[0]?.reply);
-  const without = await c.deliverSmtp(route({ name: 'nocert', port: sink.port, tls: 'required' }), request('a@sender.test', ['good@x.test']), ['good@x.test']);
+  const without = await c.deliverSmtp(route({ name: 'nocert', port: sink.port, tls: 'encrypt' }), request('a@sender.test', ['good@x.test']), ['good@x.test']);
   assert.equal(without[0]?.status, 'deferred');
   assert.equal(sink.received.length, 1);
   const missing = await c.deliverSmtp(route({ name: 'gone', port: sink.port, clientCertFile: join(dir, 'no.pem'), clientKeyFile: join(dir, 'no.key') }), request('a@sender.test', ['good@x.test']), ['good@x.test']);

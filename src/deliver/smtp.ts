@@ -4,19 +4,24 @@
  * nodemailer's pooled client: one pool per (route, host, port, TLS policy, client certificate),
  * cached and reused, sending the raw message stream with an explicit envelope (null sender
  * supported). The client certificate from the route's files is how Exchange Online matches
- * mailgate to an inbound connector by certificate. nodemailer's own requeue is off
+ * mailgate to an inbound connector by certificate. The TLS level (tls-policy.ts) decides whether
+ * the next hop's certificate is verified; a failed verification defers 4.7.5 and sends nothing.
+ * On an `mx` route the recipient domain's MTA-STS policy (mta-sts.ts) drops unlisted MX hosts
+ * and makes TLS verified (enforce), or is only logged (testing). nodemailer's own requeue is off
  * (`maxRequeues: 0`): a requeued raw stream would be half-consumed, and the queue owns retries.
- * Touches: outbound TCP to next hops; reads the route's client certificate files.
- * RFCs: 5321 (SMTP client, §5.1 MX walk), 3207 (STARTTLS), 1869/1870, 3463 (enhanced codes).
+ * Touches: outbound TCP to next hops; reads the route's certificate and CA files.
+ * RFCs: 5321 (SMTP client, §5.1 MX walk), 3207 (STARTTLS), 1869/1870, 3463 (enhanced codes),
+ * 8461 (MTA-STS), 6125 (server identity).
  */
 import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { createTransport } from 'nodemailer';
 import { normalizeDomain, parseAddress } from '../core/address.ts';
 import type { Route } from '../config/schema.ts';
 import type { DeliveryRequest, RecipientOutcome } from '../queue/contract.ts';
 import { planMx, type MxResolver } from './mx.ts';
+import { MtaStsCache, mxAllowed, type MtaStsDeps } from './mta-sts.ts';
+import { isCertificateError, targetKey, tlsOptions, tlsTarget, verificationFailure, verifies, type TlsTarget } from './tls-policy.ts';
 import { outcomesFromError, outcomesFromInfo, type HopResult } from './smtp-outcome.ts';
 
 export interface SmtpTimeouts {
@@ -41,6 +46,8 @@ export interface SmtpClientOptions {
   connectTo?: ConnectTo;
   /** Most pools kept open at once; the oldest is closed beyond this (default 100). */
   maxPools?: number;
+  /** MTA-STS for mx routes (DNS TXT + HTTPS fetcher); undefined = not checked. */
+  mtaSts?: MtaStsDeps | undefined;
 }
 
 /** One pooled next-hop client: sends a raw message with an explicit envelope. */
@@ -111,10 +118,11 @@ async function clientCert(route: Route): Promise<{ cert?: Buffer; key?: Buffer }
   return { cert, key };
 }
 
-/** Build one pooled transport for a route and host. */
-async function buildTransport(route: Route, host: string, port: number, opts: SmtpClientOptions): Promise<PoolTransport> {
+/** Build one pooled transport for a route, host and TLS target. */
+async function buildTransport(route: Route, host: string, port: number, target: TlsTarget, opts: SmtpClientOptions): Promise<PoolTransport> {
   const t = { ...defaultTimeouts, ...opts.timeouts };
   const dial = opts.connectTo ? opts.connectTo(host, port) : { host, port };
+  const tls = await tlsOptions(route, target);
   const mailer = createTransport({
     pool: true,
     maxConnections: 5,
@@ -123,12 +131,10 @@ async function buildTransport(route: Route, host: string, port: number, opts: Sm
     host: dial.host,
     port: dial.port,
     secure: false,
-    ignoreTLS: route.tls === 'none',
-    requireTLS: route.tls === 'required',
-    opportunisticTLS: route.tls === 'opportunistic',
-    // Next hops commonly present self-signed or internal certificates; TLS here protects against
-    // passive sniffing (RFC 7435 opportunistic security), not against an active attacker.
-    tls: { rejectUnauthorized: false, ...(isIP(host) ? {} : { servername: host }), ...(await clientCert(route)) },
+    ignoreTLS: tls.ignoreTLS,
+    requireTLS: tls.requireTLS,
+    opportunisticTLS: tls.opportunisticTLS,
+    tls: { ...tls.tls, ...(await clientCert(route)) },
     name: opts.hostname,
     connectionTimeout: t.connection,
     greetingTimeout: t.greeting,
@@ -150,15 +156,15 @@ class PoolCache {
   private readonly pools = new Map<string, Promise<PoolTransport>>();
   constructor(private readonly opts: SmtpClientOptions) {}
 
-  get(route: Route, host: string, port: number): Promise<PoolTransport> {
-    const k = JSON.stringify([route.name, host, port, route.tls, route.clientCertFile ?? '', route.clientKeyFile ?? '']);
+  get(route: Route, host: string, port: number, target: TlsTarget): Promise<PoolTransport> {
+    const k = JSON.stringify([route.name, host, port, targetKey(target), route.caFile ?? '', route.clientCertFile ?? '', route.clientKeyFile ?? '']);
     const hit = this.pools.get(k);
     if (hit) {
       this.pools.delete(k);
       this.pools.set(k, hit); // most recently used last
       return hit;
     }
-    const made = buildTransport(route, host, port, this.opts);
+    const made = buildTransport(route, host, port, target, this.opts);
     made.catch(() => this.pools.delete(k)); // a failed build (unreadable certificate) is not cached
     this.pools.set(k, made);
     this.evict();
@@ -181,14 +187,29 @@ class PoolCache {
   }
 }
 
+/** A host to try and the TLS it needs. */
+interface Hop {
+  host: string;
+  target: TlsTarget;
+}
+
+/** A failed certificate check: every recipient deferred 4.7.5 with the reason; the next MX may do better. */
+function tlsFailed(result: HopResult, target: TlsTarget, err: unknown): HopResult {
+  if (!verifies(target.level) || !isCertificateError(err)) return result;
+  const e = err as { message?: unknown };
+  const reply = verificationFailure(target, String(e.message));
+  return { outcomes: result.outcomes.map((o) => ({ ...o, status: 'deferred', code: undefined, enhanced: '4.7.5', reply })), hopFailed: true };
+}
+
 /** One SMTP transaction with one host. */
-async function sendToHost(cache: PoolCache, route: Route, host: string, req: DeliveryRequest, recipients: readonly string[]): Promise<HopResult> {
+async function sendToHost(cache: PoolCache, route: Route, hop: Hop, req: DeliveryRequest, recipients: readonly string[]): Promise<HopResult> {
+  const { host, target } = hop;
   const nextHop = `smtp:${host}:${route.port}`;
   let transport: PoolTransport;
   try {
-    transport = await cache.get(route, host, route.port);
+    transport = await cache.get(route, host, route.port, target);
   } catch (err) {
-    const reply = `cannot load the client certificate of route ${route.name}: ${err instanceof Error ? err.message : String(err)}`;
+    const reply = `cannot load the client certificate or CA file of route ${route.name}: ${err instanceof Error ? err.message : String(err)}`;
     return { outcomes: recipients.map((rcpt) => ({ rcpt, status: 'deferred', enhanced: '4.7.5', reply, nextHop })), hopFailed: false };
   }
   let raw: Readable | undefined;
@@ -197,17 +218,17 @@ async function sendToHost(cache: PoolCache, route: Route, host: string, req: Del
     const info = await transport.send({ from: req.mailFrom, to: [...recipients] }, raw);
     return outcomesFromInfo(recipients, info, nextHop);
   } catch (err) {
-    return outcomesFromError(recipients, err, nextHop);
+    return tlsFailed(outcomesFromError(recipients, err, nextHop), target, err);
   } finally {
     raw?.destroy(); // a spool stream never read (connection refused) would otherwise keep its fd open
   }
 }
 
 /** Try hosts in order until one gets past the session stage; the last host's outcomes otherwise. */
-async function walkHosts(cache: PoolCache, route: Route, hosts: readonly string[], req: DeliveryRequest, recipients: readonly string[]): Promise<RecipientOutcome[]> {
+async function walkHosts(cache: PoolCache, route: Route, hops: readonly Hop[], req: DeliveryRequest, recipients: readonly string[]): Promise<RecipientOutcome[]> {
   let last: HopResult | undefined;
-  for (const host of hosts) {
-    last = await sendToHost(cache, route, host, req, recipients);
+  for (const hop of hops) {
+    last = await sendToHost(cache, route, hop, req, recipients);
     if (!last.hopFailed) break;
   }
   return last?.outcomes ?? recipients.map((rcpt) => ({ rcpt, status: 'deferred', enhanced: '4.4.4', reply: 'no host to try' }));
@@ -225,18 +246,40 @@ function byDomain(recipients: readonly string[]): Map<string, string[]> {
   return map;
 }
 
+/**
+ * The MX hosts to try with their TLS targets, after the domain's MTA-STS policy: enforce keeps
+ * only listed hosts and verifies them (RFC 8461 §4.2, at least `verify`); testing logs and goes
+ * on as the route says. A string when no host may be used (§5: no delivery).
+ */
+async function mxHops(route: Route, domain: string, hosts: readonly string[], sts: MtaStsCache | undefined, deps: MtaStsDeps | undefined): Promise<Hop[] | string> {
+  const plain = hosts.map((host) => ({ host, target: tlsTarget(route, host, domain) }));
+  if (!sts || route.mtaSts === false) return plain;
+  const policy = await sts.policyFor(domain);
+  if (!policy || policy.mode === 'none') return plain;
+  const allowed = plain.filter((h) => mxAllowed(h.host, policy));
+  if (policy.mode === 'testing') {
+    if (allowed.length < plain.length) deps?.warn?.('MTA-STS testing: MX host not in policy', { domain, hosts: plain.filter((h) => !allowed.includes(h)).map((h) => h.host) });
+    return plain;
+  }
+  if (allowed.length === 0) return `MTA-STS policy of ${domain} (enforce) lists none of its MX hosts (${hosts.join(', ')}); not delivered`;
+  return allowed.map((h) => (verifies(h.target.level) ? h : { host: h.host, target: { ...h.target, level: 'verify' as const } }));
+}
+
 /** Create the SMTP client (pool cache + smtp and mx delivery). */
 export function createSmtpClient(opts: SmtpClientOptions): SmtpClient {
   const cache = new PoolCache(opts);
+  const sts = opts.mtaSts ? new MtaStsCache(opts.mtaSts) : undefined;
   const deliverDomain = async (route: Route, domain: string, req: DeliveryRequest, rcpts: string[]): Promise<RecipientOutcome[]> => {
     const plan = await planMx(domain, opts.resolveMx);
     if (plan.kind !== 'hosts') return rcpts.map((rcpt) => ({ rcpt, status: plan.kind, enhanced: plan.enhanced, reply: plan.reply }));
-    return walkHosts(cache, route, plan.hosts, req, rcpts);
+    const hops = await mxHops(route, domain, plan.hosts, sts, opts.mtaSts);
+    if (typeof hops === 'string') return rcpts.map((rcpt) => ({ rcpt, status: 'deferred', enhanced: '4.7.5', reply: hops }));
+    return walkHosts(cache, route, hops, req, rcpts);
   };
   return {
     async deliverSmtp(route, req, recipients) {
       if (!route.host) return recipients.map((rcpt) => ({ rcpt, status: 'deferred', enhanced: '4.3.5', reply: `route ${route.name} has no host` }));
-      return walkHosts(cache, route, [route.host], req, recipients);
+      return walkHosts(cache, route, [{ host: route.host, target: tlsTarget(route, route.host) }], req, recipients);
     },
     async deliverMx(route, req, recipients) {
       const groups = [...byDomain(recipients)];

@@ -11,6 +11,7 @@
  */
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { DataGuard } from './data-guard.ts';
+import { countReceived, tooManyHops } from './hop-count.ts';
 import { prependHeaders } from './headers.ts';
 import { fromFacts } from './from-fields.ts';
 import { authColumns, authSummary, startAuth, stripPredicate } from './auth-run.ts';
@@ -52,6 +53,8 @@ export function onData(h: StageHandlers, stream: SMTPServerDataStream, session: 
   }
   const settings = listenerSettings(h.deps, h.listener);
   const guard = new DataGuard({ maxSize: settings.maxMessageSize, maxLineLength: settings.maxLineLength, stripHeaders: stripPredicate(h.deps) });
+  const hops = { received: 0 };
+  guard.once('headers', (block: Buffer) => (hops.received = countReceived(block)));
   let writer: SpoolSink | undefined;
   let writeError: Error | undefined;
   try {
@@ -63,7 +66,7 @@ export function onData(h: StageHandlers, stream: SMTPServerDataStream, session: 
   const done = (): void => {
     pending -= 1;
     if (pending !== 0) return;
-    finish(h, c, tx, stream, guard, writer, writeError, auth, settings.maxMessageSize, settings.maxLineLength, cb).catch((err: unknown) => {
+    finish(h, c, tx, stream, guard, writer, writeError, auth, settings.maxMessageSize, settings.maxLineLength, hops.received, cb).catch((err: unknown) => {
       // Fail closed: an unexpected error after DATA never becomes an accept (convention 3).
       h.deps.logger.error({ err, id: tx.id }, 'end of DATA failed');
       void writer?.abort().catch(() => undefined);
@@ -111,6 +114,7 @@ async function finish(
   auth: Promise<AuthFacts> | undefined,
   maxSize: number,
   maxLine: number,
+  received: number,
   cb: DataCb,
 ): Promise<void> {
   const r = guard.result();
@@ -129,6 +133,8 @@ async function finish(
     h.deps.logger.error({ err: writeError, id: tx.id }, 'spool write failed');
     return refuse('queue-error', {}, tx.attribution, ['queue:write-error']);
   }
+  const hopLimit = h.deps.snapshot().config.organization.hopCountLimit;
+  if (tooManyHops(received, hopLimit)) return refuse('too-many-hops', { count: String(received), limit: String(hopLimit) }, tx.attribution, ['data:hop-count']);
   // auth/ never throws by contract; should it, the message is judged without results.
   facts = auth ? await auth.catch(() => undefined) : undefined;
   const v = h.decide('eod', policyInput(c, { headerFrom: r.headerFrom, ...fromFacts(r.headerFroms), auth: facts ? authSummary(facts, tx.id) : undefined }));
@@ -147,7 +153,7 @@ async function finish(
       attribution,
       facts?.authResultsHeader ?? '',
     ),
-    facts: { attribution, listener: c.listener, clientIp: c.clientIp, helo: c.helo, tls: c.tls, authUser: c.authUser, headerFrom: r.headerFrom, subject: r.subject, quarantined },
+    facts: { hops: received + 1, attribution, listener: c.listener, clientIp: c.clientIp, helo: c.helo, tls: c.tls, authUser: c.authUser, headerFrom: r.headerFrom, subject: r.subject, quarantined },
   };
   const row: TraceMessage = {
     ...sessionColumns(c),

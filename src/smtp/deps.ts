@@ -63,6 +63,10 @@ export interface SmtpDeps {
   authenticate?: Authenticator | undefined;
   /** SPF alone, started at the first accepted recipient so it runs while DATA arrives. */
   checkSpf?: SpfChecker | undefined;
+  /** Ask the next hop whether a recipient exists (recipientValidation: verify; cached); never throws. */
+  verifyRecipient?: ((rcpt: string, ttl: { positive: number; negative: number }) => Promise<'exists' | 'unknown' | 'unverified'>) | undefined;
+  /** The data dir (relative recipientsFile paths); default the working directory. */
+  dataDir?: string | undefined;
   /** Verify an SMTP AUTH password against the current config's users. */
   verifyPassword(user: string, password: string): Promise<boolean>;
   now(): number;

@@ -3,7 +3,8 @@
  * smtp-server callbacks for one receive connector: connect, TLS, AUTH, MAIL, RCPT and the end of
  * DATA. Each stage collects facts, asks the pure policy (`evaluate`) and turns a refusal into a
  * reply from the reply table; refusals and their attribution are traced. Nothing here decides on
- * its own: the only local refusals are protocol ones (too many errors, DATA violations).
+ * its own: the only local refusals are protocol ones (too many errors, DATA violations, the hop
+ * count) and recipient validation (recipient-check.ts: the address must exist, which needs I/O).
  * Fails closed: an exception in policy becomes 451 4.3.5, never an accept.
  * Touches: SMTP clients (through smtp-server), the trace sink.
  */
@@ -21,8 +22,12 @@ import { listenerSettings, type SmtpDeps } from './deps.ts';
 import { describePeerCertificate } from './certs.ts';
 import { traceRefusedConnection, traceRefusedTransaction } from './trace-rows.ts';
 import { startSpf } from './auth-run.ts';
+import { checkRecipient } from './recipient-check.ts';
 
 type Cb = (err?: Error | null) => void;
+
+/** A policy verdict, or a refusal the receive side makes itself (recipient validation). */
+type StageVerdict = Verdict | { action: 'reject' | 'tempfail'; reply: ReplyKey; attribution?: Attribution | undefined; reasons: string[]; vars?: Record<string, string> };
 
 /** Connection state by smtp-server session id. */
 export class SessionTable {
@@ -156,11 +161,23 @@ export class StageHandlers {
     const c = this.sessions.get(session);
     if (!c || !c.tx) return cb(new SmtpReplyError('policy-error'));
     const v = this.decide('rcpt', policyInput(c, { rcpt: address.address }));
-    this.settle(c, v, cb, { rcpt: address.address }, address.address);
+    if (v === 'error' || (v.action !== 'continue' && v.action !== 'quarantine')) return this.settle(c, v, cb, { rcpt: address.address }, address.address);
+    // Policy would take it: an accepted domain with recipientValidation must also know the address.
+    checkRecipient(this.deps, address.address).then(
+      (r) => {
+        if (r === 'ok') return this.settle(c, v, cb, { rcpt: address.address }, address.address);
+        const refusal: StageVerdict = { action: r === 'recipient-unknown' ? 'reject' : 'tempfail', reply: r, reasons: [...v.reasons, `rcpt:${r}`], attribution: v.attribution };
+        this.settle(c, refusal, cb, { rcpt: address.address }, address.address);
+      },
+      (err: unknown) => {
+        this.deps.logger.error({ err }, 'recipient validation failed');
+        this.settle(c, 'error', cb, { rcpt: address.address }, address.address);
+      },
+    );
   }
 
   /** Apply a verdict at MAIL or RCPT: reply, remember attribution, trace refusals. */
-  private settle(c: ConnState, v: Verdict | 'error', cb: Cb, vars: Record<string, string>, rcpt?: string): void {
+  private settle(c: ConnState, v: StageVerdict | 'error', cb: Cb, vars: Record<string, string>, rcpt?: string): void {
     const tx = c.tx;
     if (!tx) return cb(new SmtpReplyError('policy-error'));
     if (v === 'error') return cb(this.refuse(c, 'policy-error'));

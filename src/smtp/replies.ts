@@ -32,7 +32,10 @@ export type SmtpReplyKey =
   | 'auth-failed'
   | 'auth-tempfail'
   | 'auth-encryption-required'
-  | 'auth-in-transaction';
+  | 'auth-in-transaction'
+  | 'recipient-unknown'
+  | 'recipient-unverified'
+  | 'too-many-hops';
 
 export type ReplyKey = PolicyReplyKey | SmtpReplyKey;
 
@@ -59,6 +62,9 @@ export const REPLIES: Readonly<Record<ReplyKey, Reply>> = Object.freeze({
     text: "TenantInboundAttribution; There is a partner connector configured that matched the message's recipient domain. The connector had either the RestrictDomainsToIPAddresses or RestrictDomainsToCertificate set",
   },
   'too-many-recipients': { code: 452, enhanced: '4.5.3', text: 'Error: too many recipients' },
+  // recipient validation (Exchange Online's Directory-Based Edge Blocking text, reference §3.1)
+  'recipient-unknown': { code: 550, enhanced: '5.4.1', text: 'Recipient address rejected: Access denied. AS(201806281)' },
+  'recipient-unverified': { code: 450, enhanced: '4.1.1', text: 'Recipient address verification in progress, try again later' },
   // end of DATA, after SPF/DKIM/DMARC (reference §7.3: the NDR-table text of 5.7.509)
   'dmarc-reject': {
     code: 550,
@@ -80,6 +86,7 @@ export const REPLIES: Readonly<Record<ReplyKey, Reply>> = Object.freeze({
   'line-too-long': { code: 550, enhanced: '5.5.2', text: 'Error: message line longer than {limit} bytes' },
   'message-too-big': { code: 552, enhanced: '5.3.4', text: 'Error: message exceeds fixed maximum message size {limit}' },
   'headers-too-large': { code: 552, enhanced: '5.3.4', text: 'Error: message header section too large' },
+  'too-many-hops': { code: 554, enhanced: '5.4.6', text: 'Error: too many hops ({count} Received headers, limit {limit}): mail forwarding loop' },
   'queue-error': { code: 451, enhanced: '4.3.0', text: 'Error: queue file write error, try again later' },
   'policy-error': { code: 451, enhanced: '4.3.5', text: 'Error: server configuration problem, try again later' },
   // session

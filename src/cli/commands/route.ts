@@ -15,7 +15,7 @@ import { actor, defaultIo, indexOfNamed, requireNamed, registerRemoveNamed, with
 import { CliError, enumParser, formatOption, parsePort, printRecord, printRows, splitList, UsageError, type OutputFormat } from '../format.ts';
 
 const parseType = enumParser('--type', ['pickup', 'smtp', 'mx'] as const);
-const parseTls = enumParser('--tls', ['opportunistic', 'required', 'none'] as const);
+const parseTls = enumParser('--tls', ['none', 'may', 'encrypt', 'verify', 'secure', 'opportunistic', 'required'] as const);
 
 interface RouteOpts {
   type?: Route['type'];
@@ -35,7 +35,7 @@ function routeOptions(cmd: Command): Command {
     .option('--domain <domain...>', 'recipient domains this route serves ("*" = all; most precise match wins)')
     .option('--host <host>', 'smtp: next hop host')
     .option('--port <port>', 'smtp/mx: port', parsePort)
-    .option('--tls <policy>', 'STARTTLS toward the next hop: opportunistic, required or none', parseTls)
+    .option('--tls <level>', 'TLS toward the next hop: none, may, encrypt, verify or secure (verify/secure check the certificate; old names: opportunistic = may, required = verify)', parseTls)
     .option('--client-cert <file>', 'PEM certificate to present to the next hop (with --client-key)')
     .option('--client-key <file>', 'PEM key for --client-cert')
     .option('--pickup-dir <dir>', 'pickup: folder under the data dir');
@@ -96,7 +96,7 @@ function certificateScript(route: Route, cn: string): string[] {
 }
 
 function ipScript(route: Route, config: Config): string[] {
-  const requireTls = route.tls === 'required' ? ' -RequireTls $true' : '';
+  const requireTls = route.tls !== 'none' && route.tls !== 'may' && route.tls !== 'opportunistic' ? ' -RequireTls $true' : '';
   const domains = config.acceptedDomains.map((d) => d.domainName);
   return [
     `New-InboundConnector -Name "mailgate ${route.name}" -ConnectorType OnPremises -SenderDomains * -SenderIPAddresses <your public IPv4>${requireTls}`,
@@ -115,7 +115,7 @@ export function exchangeScript(route: Route, config: Config, dataDir: string): s
   const head = ['# Exchange Online PowerShell (Connect-ExchangeOnline), for devices relaying through mailgate:'];
   if (route.type !== 'smtp') {
     head.push(`# Warning: route "${route.name}" is of type ${route.type}; to relay through Exchange Online use`);
-    head.push('# --type smtp --host <tenant>.mail.protection.outlook.com --port 25 --tls required.');
+    head.push('# --type smtp --host <tenant>.mail.protection.outlook.com --port 25 --tls verify.');
   }
   const body = route.clientCertFile
     ? certificateScript(route, certificateName(resolveFile(route.clientCertFile, dataDir)))
@@ -132,7 +132,7 @@ function registerAddSet(route: Command, io: CliIo): void {
       await withContext(cmd, ({ store }) => {
         const v = store.update(actor(), `route add ${name}`, (draft) => {
           if (indexOfNamed(draft.routes, name) >= 0) throw new CliError(`route "${name}" already exists`);
-          const r: Route = { name, domains: ['*'], type: opts.type, port: 25, tls: 'opportunistic', pickupDir: 'pickup' };
+          const r: Route = { name, domains: ['*'], type: opts.type, port: 25, tls: 'may', pickupDir: 'pickup' };
           applyOptions(r, opts);
           draft.routes.push(r);
         });
