@@ -19,6 +19,9 @@ import { openOwnerQueue, openWorkerQueue, startQueueOwner } from './owner.ts';
 import { OwnerLink, serveWorkerLink } from './ipc.ts';
 import { startReceiver } from './receiver.ts';
 import { createAuthService } from './auth.ts';
+import { connectionCap, raiseFdLimit, readFdLimits } from './fd-limit.ts';
+import { AuthThrottle } from '../smtp/auth-throttle.ts';
+import { FreeSpaceGauge } from '../queue/free-space.ts';
 
 export interface ServeOptions {
   data: string;
@@ -28,11 +31,18 @@ export interface ServeOptions {
 
 function smtpDeps(rt: Runtime, acceptor: SmtpDeps['acceptor']): SmtpDeps {
   const auth = createAuthService(rt);
+  const throttle = new AuthThrottle(() => rt.snapshot().config.authThrottle);
+  const space = new FreeSpaceGauge(rt.paths.dir, () => rt.snapshot().config.queue.minFreeMegabytes * 1024 * 1024);
   const stats = setInterval(() => {
     rt.logger.info({ dns: auth.resolver.stats(), spf: auth.spfCache.stats(), dmarc: auth.dmarcCache.stats() }, 'dns cache');
+    if (throttle.stats.failures > 0) rt.logger.info({ authThrottle: throttle.stats }, 'AUTH failures');
   }, 60_000);
   stats.unref();
   return {
+    authThrottle: throttle,
+    storageLow: () => space.isLow(),
+    // Workers inherit the primary's raised limit (raiseFdLimit before fork); each has its own descriptors.
+    maxConnectionsCap: connectionCap(rt.snapshot().config, readFdLimits(), rt.logger),
     authenticate: auth.authenticate,
     checkSpf: auth.checkSpf,
     snapshot: () => rt.snapshot(),
@@ -78,6 +88,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
 
 async function serveSingle(opts: ServeOptions): Promise<void> {
   const logger = createLogger('mailgate');
+  raiseFdLimit(logger);
   const rt = openRuntime(opts.data, logger);
   let wake = (): void => undefined;
   const q = await openOwnerQueue(rt, () => wake());
@@ -97,6 +108,7 @@ async function serveSingle(opts: ServeOptions): Promise<void> {
 
 async function servePrimary(opts: ServeOptions, workers: number): Promise<void> {
   const logger = createLogger('mailgate-primary');
+  raiseFdLimit(logger); // before fork: the workers inherit it
   const rt = openRuntime(opts.data, logger);
   ensureSelfSigned(rt.paths.dir, rt.hostname());
   let wake = (): void => undefined;

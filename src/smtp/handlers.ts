@@ -21,6 +21,7 @@ import { listenerSettings, type SmtpDeps } from './deps.ts';
 import { describePeerCertificate } from './certs.ts';
 import { traceRefusedConnection, traceRefusedTransaction } from './trace-rows.ts';
 import { startSpf } from './auth-run.ts';
+import { ClientLimiter, limitExempt } from './client-limits.ts';
 
 type Cb = (err?: Error | null) => void;
 
@@ -43,6 +44,8 @@ export class SessionTable {
 
 export class StageHandlers {
   readonly sessions = new SessionTable();
+  /** Per-client-IP connection counts and rates of this listener. */
+  readonly limiter = new ClientLimiter();
   constructor(
     readonly deps: SmtpDeps,
     readonly listener: ReceiveConnector,
@@ -77,6 +80,12 @@ export class StageHandlers {
       tls: session.secure,
     });
     this.sessions.set(session, c);
+    const limited = this.clientLimit(c);
+    if (limited) {
+      const err = new SmtpReplyError(limited, { ip: c.clientIp }, c.connectionId, this.deps.hostname);
+      traceRefusedConnection(this.deps, c, `${err.responseCode} ${err.message}`, [limited]);
+      return cb(err);
+    }
     const v = this.decide('connect', policyInput(c));
     if (v === 'error') return cb(new SmtpReplyError('policy-error', undefined, c.connectionId, this.deps.hostname));
     if (v.action === 'reject' || v.action === 'tempfail') {
@@ -85,6 +94,20 @@ export class StageHandlers {
       return cb(err);
     }
     cb();
+  }
+
+  /** The per-client limit this connection hits (connector and allow-listed IPs are exempt); else it is counted. */
+  private clientLimit(c: ConnState): 'client-connection-limit' | 'client-rate-limit' | undefined {
+    const settings = listenerSettings(this.deps, this.listener);
+    if (settings.maxConnectionsPerClient === 0 && settings.maxConnectionRatePerClient === 0) return undefined;
+    if (limitExempt(c.clientIp, this.deps.snapshot().policy)) return undefined;
+    const hit = this.limiter.admit(c.clientIp, settings, this.deps.now());
+    if (hit === undefined) {
+      c.limited = true;
+      return undefined;
+    }
+    this.deps.logger.info({ cid: c.connectionId, ip: c.clientIp, listener: this.listener.name, limit: hit }, 'connection refused: per-client limit');
+    return hit === 'count' ? 'client-connection-limit' : 'client-rate-limit';
   }
 
   onSecure(socket: Socket | TLSSocket, session: SMTPServerSession, cb: Cb): void {
@@ -115,15 +138,23 @@ export class StageHandlers {
     // (smtp-server's own envelope: set by an accepted MAIL FROM, cleared by RSET, EHLO and DATA.)
     if (session.envelope?.mailFrom) return cb(this.refuse(c, 'auth-in-transaction'));
     const user = auth.username ?? '';
+    const throttle = this.deps.authThrottle;
+    // A locked client is answered before its password is checked: the answer tells it nothing.
+    const locked = throttle?.check(c.clientIp, user, this.deps.now());
+    if (locked) return cb(this.authThrottled(c, user, locked.scope));
     if ((auth.method !== 'PLAIN' && auth.method !== 'LOGIN') || !user || typeof auth.password !== 'string') {
+      throttle?.failure(c.clientIp, user, this.deps.now());
       return cb(this.refuse(c, 'auth-failed'));
     }
     this.deps.verifyPassword(user, auth.password).then(
       (ok) => {
         if (!ok) {
           this.deps.logger.info({ cid: c.connectionId, ip: c.clientIp, user }, 'AUTH failed');
+          const started = throttle?.failure(c.clientIp, user, this.deps.now());
+          if (started) this.deps.logger.warn({ cid: c.connectionId, ip: c.clientIp, user, scope: started.scope, until: new Date(started.until).toISOString() }, 'AUTH lockout');
           return cb(this.refuse(c, 'auth-failed'));
         }
+        throttle?.success(c.clientIp, user);
         c.authUser = user;
         cb(null, { user });
       },
@@ -132,6 +163,14 @@ export class StageHandlers {
         cb(new SmtpReplyError('auth-tempfail', undefined, c.connectionId, this.deps.hostname));
       },
     );
+  }
+
+  /** 454 4.7.0 for a client whose IP (or the user name it tries) is locked out; logged and traced. */
+  private authThrottled(c: ConnState, user: string, scope: 'ip' | 'user'): SmtpReplyError {
+    const err = this.refuse(c, 'auth-throttled');
+    this.deps.logger.warn({ cid: c.connectionId, ip: c.clientIp, user, scope }, 'AUTH refused: locked out after repeated failures');
+    traceRefusedConnection(this.deps, c, `${err.responseCode} ${err.message}`, [`auth-throttle:${scope}`]);
+    return err;
   }
 
   onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, cb: Cb): void {
@@ -148,6 +187,14 @@ export class StageHandlers {
       lastReply: undefined,
       reasons: [],
     };
+    // Postfix queue_minfree: take nothing new while the data dir is short of space.
+    if (this.deps.storageLow?.()) {
+      const err = this.refuse(c, 'insufficient-storage');
+      c.tx.lastReply = `${err.responseCode} ${err.message}`;
+      traceRefusedTransaction(this.deps, c, c.tx, c.tx.lastReply, undefined, ['storage-low']);
+      this.deps.logger.warn({ cid: c.connectionId, listener: this.listener.name }, 'MAIL FROM refused: free space in the data dir under queue.minFreeMegabytes');
+      return cb(err);
+    }
     const v = this.decide('mail', policyInput(c));
     this.settle(c, v, cb, { domain: address.address.split('@').pop() ?? '' });
   }
@@ -188,6 +235,8 @@ export class StageHandlers {
   }
 
   onClose(session: SMTPServerSession): void {
+    const c = this.sessions.get(session);
+    if (c?.limited) this.limiter.release(c.clientIp);
     this.sessions.delete(session);
   }
 

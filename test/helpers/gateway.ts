@@ -95,9 +95,15 @@ export interface Gateway {
 }
 
 /** Start `mailgate serve` and wait for the given ports. */
-export async function startGateway(dataDir: string, ports: number[], opts: { workers?: number; env?: Record<string, string> } = {}): Promise<Gateway> {
+export async function startGateway(
+  dataDir: string,
+  ports: number[],
+  opts: { workers?: number; env?: Record<string, string>; /** A command that execs the gateway (e.g. prlimit --nofile=…). */ prefix?: string[] } = {},
+): Promise<Gateway> {
   let out = '';
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, '--data', dataDir, 'serve', '--workers', String(opts.workers ?? 1)], {
+  const argv = [process.execPath, '--import', 'tsx', MAIN, '--data', dataDir, 'serve', '--workers', String(opts.workers ?? 1)];
+  const [cmd = process.execPath, ...args] = [...(opts.prefix ?? []), ...argv];
+  const proc = spawn(cmd, args, {
     cwd: ROOT,
     // DNS stays on loopback: a closed port answers every lookup at once (temperror) unless a test
     // passes its own loopback DNS server.
