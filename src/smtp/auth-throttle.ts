@@ -6,7 +6,8 @@
  * IP within a day, at most 16 times); past the user's much higher ceiling the name is locked for
  * everyone except the IPs it logged in from before, so an attacker spread over many IPs cannot
  * lock the real user out. A locked client is answered before its password is checked (no oracle).
- * State is per process: with `serve --workers N` each receive worker keeps its own (README).
+ * State lives in one process: with `serve --workers N` in the primary, which the workers ask
+ * (daemon/limits-link.ts), so the counts hold across workers and reconnects.
  * Memory is bounded: entries past their window and lockout are swept, and at most MAX_ENTRIES
  * are kept per table (the oldest go first).
  * Touches: nothing (memory only).
@@ -33,7 +34,14 @@ const DAY_MS = 86_400_000;
 /** Known-good IPs remembered per user. */
 const MAX_GOOD_IPS = 64;
 
-export class AuthThrottle {
+/** The throttle as the receive side uses it: here, or in the primary process (answers may be promises). */
+export interface AuthGuard {
+  check(ip: string, user: string, now: number): Lockout | undefined | Promise<Lockout | undefined>;
+  failure(ip: string, user: string, now: number): Lockout | undefined | Promise<Lockout | undefined>;
+  success(ip: string, user: string): void;
+}
+
+export class AuthThrottle implements AuthGuard {
   private readonly ips = new Map<string, Counter>();
   private readonly users = new Map<string, Counter>();
   private readonly goodIps = new Map<string, Set<string>>();

@@ -5,8 +5,9 @@
  *   - concurrency: connections open at once from one IP (`maxConnectionsPerClient`);
  *   - rate: connection attempts from one IP per minute (`maxConnectionRatePerClient`), counted in
  *     a window that starts at the IP's first attempt (as anvil's time unit), refused ones included.
- * IPs of an inbound connector and allow-listed IPs are exempt (the caller decides). Counts are
- * per process: with `serve --workers N` each receive worker enforces them on its own connections.
+ * IPs of an inbound connector and allow-listed IPs are exempt (the caller decides). The counts live
+ * in one process: with `serve --workers N` in the primary (daemon/limits-link.ts), so a limit holds
+ * across workers.
  * Memory is bounded: rate windows that ended are swept once the table grows past SWEEP_AT.
  * (The open counts are bounded by the connections themselves.)
  * Touches: nothing (memory only).
@@ -70,6 +71,33 @@ export class ClientLimiter {
       if (this.rate.size < 2 * SWEEP_AT) break;
       this.rate.delete(ip);
     }
+  }
+}
+
+/**
+ * Where the counts live: this process (LocalConnectionCounter), or the primary process so that the
+ * limits hold across `serve --workers N` (daemon/limits-link.ts). Keyed by listener name.
+ */
+export interface ConnectionCounter {
+  admit(listener: string, ip: string, s: ClientLimitSettings, now: number): ClientLimitHit | undefined | Promise<ClientLimitHit | undefined>;
+  release(listener: string, ip: string): void;
+}
+
+/** One ClientLimiter per listener name, in this process. */
+export class LocalConnectionCounter implements ConnectionCounter {
+  private readonly byListener = new Map<string, ClientLimiter>();
+
+  admit(listener: string, ip: string, s: ClientLimitSettings, now: number): ClientLimitHit | undefined {
+    let l = this.byListener.get(listener);
+    if (!l) {
+      l = new ClientLimiter();
+      this.byListener.set(listener, l);
+    }
+    return l.admit(ip, s, now);
+  }
+
+  release(listener: string, ip: string): void {
+    this.byListener.get(listener)?.release(ip);
   }
 }
 

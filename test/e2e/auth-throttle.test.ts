@@ -102,3 +102,41 @@ test('failures for one user from many IPs lock the name for new IPs only, never 
   assert.equal(ok.code, 235, `the user's known IP still logs in: ${ok.text}`);
   await known.quit();
 });
+
+test('with serve --workers 2 the count holds across the workers: the 6th failure over new connections gets 454 4.7.0', async () => {
+  const wdir = tempDir();
+  const wport = await freePort();
+  const base = baseConfig({ mx: await freePort(), submission: wport });
+  applyConfig(wdir, {
+    ...base,
+    receiveConnectors: (base.receiveConnectors ?? []).filter((l) => l.role === 'submission'),
+    users: [{ name: USER, passwordHash: await hashPassword(GOOD) }],
+  });
+  // Round-robin: each new connection goes to the other worker.
+  const wgw = await startGateway(wdir, [wport], { workers: 2, env: { NODE_CLUSTER_SCHED_POLICY: 'rr' }, readyTimeoutMs: 120_000 });
+  // Both workers listening, so round-robin really alternates between them.
+  for (const until = Date.now() + 120_000; (wgw.log().match(/"msg":"listening"/g) ?? []).length < 2; ) {
+    if (Date.now() > until) throw new Error('the two receive workers did not both start');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  try {
+    const session = async (): Promise<SmtpTestClient> => {
+      const c = await SmtpTestClient.connect({ port: wport, localAddress: '127.0.0.21' });
+      await c.cmd('EHLO client.test');
+      await c.starttls();
+      await c.cmd('EHLO client.test');
+      return c;
+    };
+    for (let i = 0; i < 5; i++) {
+      const c = await session();
+      assert.equal((await c.cmd(plain(USER, `guess-${i}`))).code, 535);
+      await c.quit();
+    }
+    const c = await session();
+    throttled((await c.cmd(plain(USER, GOOD))).text);
+    await c.quit();
+  } finally {
+    await wgw.stop();
+    removeDir(wdir);
+  }
+});

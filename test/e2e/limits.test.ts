@@ -136,3 +136,40 @@ test('a low open-file limit: the soft limit is raised to the hard one and maxCon
     removeDir(dir);
   }
 });
+
+test('with serve --workers 2 the per-client limit holds across the workers (counted in the primary)', async () => {
+  const dir = tempDir();
+  const sink = await startSink();
+  const port = await freePort();
+  const base = baseConfig({ mx: port, submission: port });
+  applyConfig(dir, { ...base, receiveConnectors: [{ ...mxListenerOf(base), port, tls: { mode: 'none', requestClientCert: false }, maxConnectionsPerClient: 4 }], routes: [nextHopRoute(sink.port)] });
+  // Round-robin: the connections alternate between the workers, so no worker alone sees 4.
+  const gw = await startGateway(dir, [port], { workers: 2, env: { NODE_CLUSTER_SCHED_POLICY: 'rr' }, readyTimeoutMs: 120_000 });
+  // Both workers listening, so round-robin really alternates between them.
+  for (const until = Date.now() + 120_000; (gw.log().match(/"msg":"listening"/g) ?? []).length < 2; ) {
+    if (Date.now() > until) throw new Error('the two receive workers did not both start');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const conns: SmtpTestClient[] = [];
+  try {
+    for (let i = 0; i < 4; i++) {
+      const c = await SmtpTestClient.connect({ port, localAddress: '127.0.0.2' });
+      conns.push(c);
+      assert.equal(c.greeting.code, 220, `connection ${i + 1}: ${c.greeting.text}`);
+    }
+    const over = await SmtpTestClient.connect({ port, localAddress: '127.0.0.2' });
+    conns.push(over);
+    refusedWith(over.greeting, 'client-connection-limit', '127.0.0.2');
+    // One closes: its slot is free again, whichever worker held it.
+    await conns.shift()?.quit();
+    await sleep(300);
+    const again = await SmtpTestClient.connect({ port, localAddress: '127.0.0.2' });
+    conns.push(again);
+    assert.equal(again.greeting.code, 220, again.greeting.text);
+  } finally {
+    for (const c of conns) c.destroy();
+    await gw.stop();
+    await sink.close();
+    removeDir(dir);
+  }
+});
