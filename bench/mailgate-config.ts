@@ -34,7 +34,8 @@ export function benchConfig(mode: BenchMode, port: number, sinkPort: number, sen
       ? [{ name: 'bench-source', connectorType: 'Partner', senderIPAddresses: ['127.0.0.1/32'], senderDomains: [senderDomain] }]
       : [],
     receiveConnectors: [
-      { name: 'mx', bind: '127.0.0.1', port, role: 'mx', tls: { mode: 'starttls', requestClientCert: true }, greetingDelayMs: 0 },
+      // Every bench load comes from 127.0.0.1 (load 3 holds 1,000 idle connections): no per-client limit.
+      { name: 'mx', bind: '127.0.0.1', port, role: 'mx', tls: { mode: 'starttls', requestClientCert: true }, greetingDelayMs: 0, maxConnectionsPerClient: 0 },
     ],
     routes: [{ name: 'sink', domains: ['*'], type: 'smtp', host: '127.0.0.1', port: sinkPort, tls: 'none' }],
   };

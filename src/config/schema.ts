@@ -127,7 +127,7 @@ export const receiveConnectorSchema = z
     defaultDeny: z.boolean().default(false).describe('Accept only mail attributed to a connector or an authenticated user.'),
     maxMessageSize: z.number().int().positive().default(36_700_160).describe('Bytes; advertised as SIZE; larger gets 552 5.3.4.'),
     maxRecipients: z.number().int().positive().default(100).describe('Recipients per message; more get 452 4.5.3.'),
-    maxConnections: z.number().int().positive().default(10_000).describe('Concurrent connections per process.'),
+    maxConnections: z.number().int().positive().default(10_000).describe('Concurrent connections per process; clamped at start (with a warning) so all listeners fit in the open-file limit.'),
     idleTimeoutSeconds: z.number().positive().default(300).describe('Idle client timeout (RFC 5321 §4.5.3.2: at least 5 minutes).'),
     maxErrors: z.number().int().positive().default(10).describe('Rejected commands before the session is closed with 421.'),
     greetingDelayMs: z
@@ -138,6 +138,18 @@ export const receiveConnectorSchema = z
       .default(0)
       .describe('Pause before the 220 banner; a client that talks during it gets 421 (early-talker detection, e.g. 100 on an internet MX).'),
     maxLineLength: z.number().int().min(78).default(8192).describe('Longest DATA line in bytes without CRLF; longer gets 550 5.5.2.'),
+    maxConnectionsPerClient: z
+      .number()
+      .int()
+      .min(0)
+      .default(50)
+      .describe("Concurrent connections from one client IP on this listener (per receive process); more get 421 4.7.0. 0 = no limit. IPs of an inbound connector and the allow list are exempt (Postfix's smtpd_client_connection_count_limit)."),
+    maxConnectionRatePerClient: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe("Connection attempts from one client IP per minute on this listener (per receive process); more get 421 4.7.0. 0 = no limit. Connector and allow-listed IPs are exempt (Postfix's smtpd_client_connection_rate_limit)."),
   })
   .strict()
   .refine((l) => !(l.requireAuth === true && l.allowAuth === false), { message: 'requireAuth needs allowAuth', path: ['allowAuth'] });
@@ -204,6 +216,25 @@ export const queueSchema = z
       .positive()
       .default(24)
       .describe('Delivered and bounced messages leave the queue index this long after their last attempt (their history stays in the trace).'),
+    minFreeMegabytes: z
+      .number()
+      .min(0)
+      .default(100)
+      .describe('Free space the data dir must keep: below it MAIL FROM gets 452 4.3.1 (Postfix queue_minfree). 0 = no check.'),
+  })
+  .strict();
+
+export const authThrottleSchema = z
+  .object({
+    ipFailures: z.number().int().min(0).default(5).describe('Failed SMTP AUTH attempts from one client IP within windowSeconds before it is locked out (454 4.7.0). 0 = no limit.'),
+    userFailures: z
+      .number()
+      .int()
+      .min(0)
+      .default(50)
+      .describe('Failed attempts for one user name (from any IP) within windowSeconds before the name is locked out; IPs it logged in from before stay allowed. 0 = no limit.'),
+    windowSeconds: z.number().int().positive().default(300).describe('The window failures are counted in.'),
+    lockoutSeconds: z.number().int().positive().default(900).describe('How long a lockout lasts; an IP locked again within a day waits twice as long each time (up to 16 times).'),
   })
   .strict();
 
@@ -299,7 +330,8 @@ export const configSchema = z
       .default({ allow: { ips: [], senderDomains: [] }, block: { ips: [], senderDomains: [] } }),
     routes: z.array(routeSchema).default([]),
     users: z.array(userSchema).default([]),
-    queue: queueSchema.default({ retryInitialSeconds: 60, retryMaxSeconds: 3600, maxAgeSeconds: 172_800, activeWindow: 100, keepFinalHours: 24 }),
+    queue: queueSchema.default({ retryInitialSeconds: 60, retryMaxSeconds: 3600, maxAgeSeconds: 172_800, activeWindow: 100, keepFinalHours: 24, minFreeMegabytes: 100 }),
+    authThrottle: authThrottleSchema.default({ ipFailures: 5, userFailures: 50, windowSeconds: 300, lockoutSeconds: 900 }),
     trace: traceSchema.default({ retentionDays: 90 }),
     egress: egressSchema.default({
       internalRanges: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
@@ -324,3 +356,4 @@ export type Route = z.infer<typeof routeSchema>;
 export type User = z.infer<typeof userSchema>;
 export type Egress = z.infer<typeof egressSchema>;
 export type EgressException = z.infer<typeof egressExceptionSchema>;
+export type AuthThrottleSettings = z.infer<typeof authThrottleSchema>;

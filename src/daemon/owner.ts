@@ -7,7 +7,9 @@
  * accepted messages through it (daemon/ipc.ts).
  * Touches: the spool, the SQLite store, next hops (through the agent).
  */
+import { join } from 'node:path';
 import { systemClock } from '../core/clock.ts';
+import { OutcomeJournal } from '../queue/outcome-journal.ts';
 import { QueueStore, Scheduler, Spool, createAcceptor, localRegistrar, pruneFinalRows, registerOrphans, type Acceptor, type Admission, type Registrar, type RowHook } from '../queue/index.ts';
 import { buildBounce, createDeliveryAgent, type ClosableDeliveryAgent } from '../deliver/index.ts';
 import { insertEventsSync, insertMessageSync, pruneTrace, retentionCutoff } from '../trace/index.ts';
@@ -96,7 +98,10 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<
     hostname: rt.hostname(),
     logger: rt.logger,
   });
+  // What next hops answered, before the store records it (a full disk must not make it deliver twice).
+  const outcomes = new OutcomeJournal(join(rt.paths.spool, 'outcomes'), rt.logger);
   const scheduler = new Scheduler({
+    outcomes,
     store,
     spool,
     agent,
@@ -155,9 +160,10 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<
       clearInterval(timer);
       clearInterval(orphans);
       await scheduler.stop();
+      outcomes.close();
       await agent.close();
       await spool.close();
-      rt.logger.info({ scheduler: scheduler.stats, spoolFiles: spool.pool?.stats, journal: spool.journal?.stats }, 'queue owner stopped');
+      rt.logger.info({ scheduler: scheduler.stats, outcomeJournal: outcomes.stats, spoolFiles: spool.pool?.stats, journal: spool.journal?.stats }, 'queue owner stopped');
     },
   };
 }

@@ -22,6 +22,10 @@ import { createAuthService } from './auth.ts';
 // Not deliver/index.ts: a receive worker needs only the probe, not the SMTP client (nodemailer) behind it.
 import { createRecipientVerifier } from '../deliver/recipient-probe.ts';
 import { defaultMxResolver } from '../deliver/mx.ts';
+import { connectionCap, raiseFdLimit, readFdLimits } from './fd-limit.ts';
+import { AuthThrottle } from '../smtp/auth-throttle.ts';
+import { FreeSpaceGauge } from '../queue/free-space.ts';
+import { LimitsLink, LimitsServer } from './limits-link.ts';
 
 export interface ServeOptions {
   data: string;
@@ -29,13 +33,22 @@ export interface ServeOptions {
   workers: number;
 }
 
-function smtpDeps(rt: Runtime, acceptor: SmtpDeps['acceptor']): SmtpDeps {
+/** `limits`: a receive worker's link to the primary, where the per-client counts and the AUTH throttle live. */
+function smtpDeps(rt: Runtime, acceptor: SmtpDeps['acceptor'], limits?: LimitsLink): SmtpDeps {
   const auth = createAuthService(rt);
+  const throttle = limits ? undefined : new AuthThrottle(() => rt.snapshot().config.authThrottle);
+  const space = new FreeSpaceGauge(rt.paths.dir, () => rt.snapshot().config.queue.minFreeMegabytes * 1024 * 1024);
   const stats = setInterval(() => {
     rt.logger.info({ dns: auth.resolver.stats(), spf: auth.spfCache.stats(), dmarc: auth.dmarcCache.stats() }, 'dns cache');
+    if (throttle && throttle.stats.failures > 0) rt.logger.info({ authThrottle: throttle.stats }, 'AUTH failures');
   }, 60_000);
   stats.unref();
   return {
+    authThrottle: limits?.auth ?? throttle,
+    connections: limits?.connections,
+    storageLow: () => space.isLow(),
+    // Workers inherit the primary's raised limit (raiseFdLimit before fork); each has its own descriptors.
+    maxConnectionsCap: connectionCap(rt.snapshot().config, readFdLimits(), rt.logger),
     authenticate: auth.authenticate,
     checkSpf: auth.checkSpf,
     snapshot: () => rt.snapshot(),
@@ -83,6 +96,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
 
 async function serveSingle(opts: ServeOptions): Promise<void> {
   const logger = createLogger('mailgate');
+  raiseFdLimit(logger);
   const rt = openRuntime(opts.data, logger);
   let wake = (): void => undefined;
   const q = await openOwnerQueue(rt, () => wake());
@@ -102,6 +116,7 @@ async function serveSingle(opts: ServeOptions): Promise<void> {
 
 async function servePrimary(opts: ServeOptions, workers: number): Promise<void> {
   const logger = createLogger('mailgate-primary');
+  raiseFdLimit(logger); // before fork: the workers inherit it
   const rt = openRuntime(opts.data, logger);
   ensureSelfSigned(rt.paths.dir, rt.hostname());
   let wake = (): void => undefined;
@@ -109,8 +124,18 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
   const owner = await startQueueOwner(rt, q);
   wake = () => owner.scheduler.wakeForNew();
   let stopping = false;
+  // The per-client connection counts and the AUTH throttle of every worker (limits-link.ts).
+  const limits = new LimitsServer(new AuthThrottle(() => rt.snapshot().config.authThrottle));
+  const throttleLog = setInterval(() => {
+    if (limits.throttle.stats.failures > 0) logger.info({ authThrottle: limits.throttle.stats }, 'AUTH failures');
+  }, 60_000);
+  throttleLog.unref();
   // Each ack hands the worker as many reusable spool files as it just used (queue/file-pool.ts).
-  const fork = (): void => serveWorkerLink(cluster.fork(), q.registrar, rt.trace, wake, (n) => q.spool.pool?.handOut(n) ?? []);
+  const fork = (): void => {
+    const w = cluster.fork();
+    serveWorkerLink(w, q.registrar, rt.trace, wake, (n) => q.spool.pool?.handOut(n) ?? []);
+    limits.serve(w);
+  };
   for (let i = 0; i < workers; i++) fork();
   const replays = new Set<Promise<void>>();
   cluster.on('exit', (w, code, signal) => {
@@ -148,7 +173,7 @@ async function serveWorker(opts: ServeOptions): Promise<void> {
   const rt = openRuntime(opts.data, logger, { seed: false, trace: link.trace });
   const q = await openWorkerQueue(rt, link.register);
   link.freeFiles = (names) => q.spool.pool?.give(names);
-  const receiver = await startReceiver(rt, smtpDeps(rt, q.smtpAcceptor));
+  const receiver = await startReceiver(rt, smtpDeps(rt, q.smtpAcceptor, new LimitsLink(process)));
   // One session open (or none): nobody else on this loop waits while its journal flush runs there.
   q.spool.journal?.flushOnLoopWhen(() => receiver.openSessions() <= 1);
   // The primary is gone (kill -9): stop taking mail; what was acknowledged is on disk already.

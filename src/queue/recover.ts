@@ -3,7 +3,11 @@
  * Start-up reconciliation of the spool (source of truth) with the queue index, run by the one
  * process that owns the scheduler, before it starts:
  *   0. the commit journal's segments left by a crash are replayed (journal.ts): a missing or torn
- *      file of a message they acknowledged is written back, unless its row is final;
+ *      file of a message they acknowledged is written back, unless its row is final; then the
+ *      delivered-outcome journal (outcome-journal.ts): an attempt the next hop answered that the
+ *      store never recorded (row still active, attempt one past the row's) is recorded now, with
+ *      its trace events, so step 2 does not send it again; if the store refuses, start-up fails
+ *      (closed) rather than deliver twice;
  *   1. spool.scan(): delete tmp/ leftovers (never acknowledged), move corrupt msg/ files aside;
  *   2. store.recoverActive(): rows left active by a crash go back to incoming;
  *   3. every file still to be delivered must match its end record's CRC-32 (else it goes aside:
@@ -25,6 +29,9 @@ import { SpoolCorruptError, type SpoolMeta } from './spool-format.ts';
 import { canTransition, isFinal } from './states.ts';
 import type { QueueStore } from './store.ts';
 import { registrationOf, type RowHook } from './register.ts';
+import type { TraceSink } from '../trace/events.ts';
+import type { OutcomeJournal, OutcomeRecord } from './outcome-journal.ts';
+import { outcomeEvents } from './attempt.ts';
 
 /** What recover() did, by count. */
 export interface RecoverReport {
@@ -40,6 +47,8 @@ export interface RecoverReport {
   removedFinal: number;
   /** Open rows without a valid file, put on hold. */
   missingFiles: number;
+  /** Attempts recorded from the delivered-outcome journal. */
+  outcomesApplied: number;
 }
 
 export interface RecoverDeps {
@@ -49,6 +58,10 @@ export interface RecoverDeps {
   logger: Logger;
   /** Writes what rides with a rebuilt row (the trace row and events its file carries). */
   rowHook?: RowHook | undefined;
+  /** The delivered-outcome journal, applied before active rows are re-queued. */
+  outcomes?: OutcomeJournal | undefined;
+  /** Where the trace events of outcomes applied from the journal go. */
+  trace?: TraceSink | undefined;
 }
 
 /** Reconcile spool files and queue rows; see the module comment for the steps. */
@@ -57,6 +70,8 @@ export async function recoverQueue(deps: RecoverDeps): Promise<RecoverReport> {
   // Before the scan: files a crash left short of what their journal acknowledged are written back.
   const journal = await spool.replayJournal(store.isFinalRow);
   if (journal.segments > 0 || journal.skipped > 0) logger.info(journal, 'commit journal replayed');
+  const outcomesApplied = deps.outcomes ? applyOutcomes(deps.outcomes, store, deps.trace) : 0;
+  if (outcomesApplied > 0) logger.warn({ outcomesApplied }, 'delivered-outcome journal: attempts the store had not recorded are recorded now (not delivered again)');
   const scan = await spool.scan();
   const now = clock.now();
   const report: RecoverReport = {
@@ -66,6 +81,7 @@ export async function recoverQueue(deps: RecoverDeps): Promise<RecoverReport> {
     rebuilt: 0,
     removedFinal: 0,
     missingFiles: 0,
+    outcomesApplied,
   };
   const present = new Set<string>();
   for (const meta of scan.valid) {
@@ -105,6 +121,26 @@ export async function recoverQueue(deps: RecoverDeps): Promise<RecoverReport> {
   for (const id of scan.corrupt) logger.warn({ queueId: id }, 'corrupt spool file moved aside');
   logger.info(report, 'queue recovered');
   return report;
+}
+
+/**
+ * Record every attempt of the journal that is still open in the store: the last record of each
+ * (id, attempt) whose row is active with `attempts` one less. Records of attempts the store did
+ * record (the row moved on) are skipped. Throws when the store refuses (start-up fails closed).
+ */
+function applyOutcomes(journal: OutcomeJournal, store: QueueStore, trace: TraceSink | undefined): number {
+  const last = new Map<string, OutcomeRecord>();
+  for (const r of journal.readAll()) last.set(`${r.id} ${r.attempt}`, r);
+  let n = 0;
+  for (const r of last.values()) {
+    const row = store.get(r.id);
+    if (!row || row.state !== 'active' || row.attempts + 1 !== r.attempt) continue;
+    store.recordOutcomes(r.id, r.outcomes, r.at, r.next);
+    for (const ev of outcomeEvents(r.id, r.outcomes, r.at)) trace?.event(ev);
+    n++;
+  }
+  journal.clear();
+  return n;
 }
 
 /**

@@ -28,6 +28,7 @@ import {
 } from './attempt.ts';
 import type { BounceBuilder, DeliveryAgent, DeliveryRequest, RecipientOutcome } from './contract.ts';
 import { recoverQueue, type RecoverReport } from './recover.ts';
+import type { OutcomeJournal } from './outcome-journal.ts';
 import type { Admission, RowHook } from './register.ts';
 import { RowBatcher } from './row-batch.ts';
 import type { Spool } from './spool.ts';
@@ -54,6 +55,8 @@ export interface SchedulerOptions {
   acceptor?: Acceptor;
   /** Writes the trace row a spool file carries when recovery rebuilds its queue row. */
   rowHook?: RowHook | undefined;
+  /** The delivered-outcome journal (outcome-journal.ts); without it a store failure after delivery is retried in memory only. */
+  outcomes?: OutcomeJournal | undefined;
 }
 
 /** Runs delivery passes over the queue. */
@@ -73,6 +76,8 @@ export class Scheduler implements Admission {
   private newIncoming = true;
   /** Counters for tests and the line the queue owner logs when it stops. */
   readonly stats = { claims: 0, claimed: 0, admitted: 0 };
+  /** Attempts whose outcome the store refused past the first tries (then retried until it took them). */
+  unrecorded = 0;
 
   constructor(private readonly o: SchedulerOptions) {
     this.outcomeRows = RowBatcher.for(o.store.db);
@@ -90,7 +95,15 @@ export class Scheduler implements Admission {
 
   /** Reconcile spool and store (call once, before start). */
   recover(): Promise<RecoverReport> {
-    return recoverQueue({ spool: this.o.spool, store: this.o.store, clock: this.o.clock, logger: this.o.logger, rowHook: this.o.rowHook });
+    return recoverQueue({
+      spool: this.o.spool,
+      store: this.o.store,
+      clock: this.o.clock,
+      logger: this.o.logger,
+      rowHook: this.o.rowHook,
+      outcomes: this.o.outcomes,
+      trace: this.o.trace,
+    });
   }
 
   /** Poll every pollMs and run a pass now. */
@@ -240,14 +253,45 @@ export class Scheduler implements Admission {
     let outcomes = rcpts.length > 0 ? await this.callAgent(this.request(row, rcpts), rcpts) : [];
     const now = clock.now();
     if (isExpired(row.receivedAt, now, this.o.maxAgeSeconds)) outcomes = expireOutcomes(outcomes);
-    outcomes = await this.bounceFailures(row, outcomes, now);
     const next = now + backoffMs(row.attempts + 1, this.o.retryInitialSeconds, this.o.retryMaxSeconds);
-    // The next hop has already answered: recording that must not be lost to a busy database, or
-    // a delivered message would be deferred and sent twice. Retry for a while before giving up.
-    const state = await withRetries(() => this.recordOutcomes(row.id, outcomes, now, next), 5, 200);
+    // The next hop has answered: journal it at once (failures as deferred until their bounce is queued).
+    const record = { id: row.id, attempt: row.attempts + 1, at: now, next };
+    const handles = [this.o.outcomes?.write({ ...record, outcomes: outcomes.map((o) => (o.status === 'failed' ? { ...o, status: 'deferred' as const } : o)) })];
+    outcomes = await this.bounceFailures(row, outcomes, now);
+    if (outcomes.some((o) => o.status === 'failed')) handles.push(this.o.outcomes?.write({ ...record, outcomes }));
+    const state = await this.recordUntilDone(row.id, outcomes, now, next);
+    if (state === undefined) return; // stopping: the journal has it for the next start
+    for (const h of handles) this.o.outcomes?.settle(h);
     for (const ev of outcomeEvents(row.id, outcomes, now)) this.o.trace.event(ev);
     if (isFinal(state)) await spool.retire(row.id, row.size);
     this.o.logger.info({ queueId: row.id, attempt: row.attempts + 1, state }, 'delivery attempt done');
+  }
+
+  /**
+   * Record the outcomes, retrying until the store takes them: the next hop has answered, so the
+   * message must not be deferred and sent again (it stays active, outside every claim, meanwhile).
+   * Undefined when the scheduler stops first: the outcome journal, flushed, has it for the next start.
+   */
+  private async recordUntilDone(id: string, outcomes: RecipientOutcome[], now: number, next: number): Promise<QueueState | undefined> {
+    for (let i = 1; ; i++) {
+      try {
+        const state = await this.recordOutcomes(id, outcomes, now, next);
+        if (i > RECORD_TRIES) this.o.logger.info({ queueId: id, tries: i }, 'delivery outcome recorded after the store failed');
+        return state;
+      } catch (err) {
+        if (i === RECORD_TRIES) {
+          this.unrecorded++;
+          this.o.outcomes?.sync();
+          this.o.logger.error({ err, queueId: id, unrecorded: this.unrecorded }, 'delivery outcome not recorded (store failing): kept and retried; the message is not delivered again');
+        }
+        if (this.stopping) {
+          this.o.outcomes?.sync();
+          this.o.logger.warn({ queueId: id }, 'stopping with a delivery outcome not recorded: the outcome journal applies it at the next start');
+          return undefined;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(200 * i, 2000)));
+      }
+    }
   }
 
   /** store.recordOutcomes inside the next batch transaction; resolves with the new state once committed. */
@@ -333,14 +377,5 @@ function bounceTraceRow(original: QueueRow, now: number): TraceMessage {
   };
 }
 
-/** Run a store operation, retrying on error (SQLITE_BUSY under multi-process load). */
-async function withRetries<T>(fn: () => T | Promise<T>, tries: number, delayMs: number): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (i >= tries) throw err;
-      await new Promise((r) => setTimeout(r, delayMs * i));
-    }
-  }
-}
+/** Tries before a store failure to record an outcome is logged as an error (then it goes on trying). */
+const RECORD_TRIES = 5;

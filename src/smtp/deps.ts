@@ -12,6 +12,8 @@ import type { TraceEvent, TraceMessage, TraceSink } from '../trace/events.ts';
 import type { Disposition, MessageMeta } from '../queue/contract.ts';
 import type { AuthFacts, SpfOutcome } from '../auth/index.ts';
 import type { Readable } from 'node:stream';
+import type { AuthGuard } from './auth-throttle.ts';
+import type { ConnectionCounter } from './client-limits.ts';
 
 /** Evaluates SPF/DKIM/DMARC/ARC for one message (auth/ with our caching resolver); never throws. */
 export type Authenticator = (input: {
@@ -69,6 +71,14 @@ export interface SmtpDeps {
   dataDir?: string | undefined;
   /** Verify an SMTP AUTH password against the current config's users. */
   verifyPassword(user: string, password: string): Promise<boolean>;
+  /** SMTP AUTH failure throttling, shared by every listener of the process; undefined = none. */
+  authThrottle?: AuthGuard | undefined;
+  /** Per-client connection counts shared by the listeners (default: this process's own). */
+  connections?: ConnectionCounter | undefined;
+  /** True while free space in the data dir is under `queue.minFreeMegabytes` (MAIL FROM gets 452 4.3.1). */
+  storageLow?: (() => boolean) | undefined;
+  /** Upper bound on a listener's `maxConnections` (the open-file limit allows no more; daemon/fd-limit). */
+  maxConnectionsCap?: number | undefined;
   now(): number;
 }
 

@@ -23,6 +23,9 @@ import { describePeerCertificate } from './certs.ts';
 import { traceRefusedConnection, traceRefusedTransaction } from './trace-rows.ts';
 import { startSpf } from './auth-run.ts';
 import { checkRecipient } from './recipient-check.ts';
+import { LocalConnectionCounter, limitExempt, type ClientLimitHit, type ConnectionCounter } from './client-limits.ts';
+
+type LimitKey = 'client-connection-limit' | 'client-rate-limit';
 
 type Cb = (err?: Error | null) => void;
 
@@ -48,10 +51,14 @@ export class SessionTable {
 
 export class StageHandlers {
   readonly sessions = new SessionTable();
+  /** Per-client-IP connection counts and rates (the process's, or the primary's: deps.connections). */
+  private readonly counter: ConnectionCounter;
   constructor(
     readonly deps: SmtpDeps,
     readonly listener: ReceiveConnector,
-  ) {}
+  ) {
+    this.counter = deps.connections ?? new LocalConnectionCounter();
+  }
 
   /** Run policy, failing closed on an exception. */
   decide(stage: Stage, input: PolicyInput): Verdict | 'error' {
@@ -82,6 +89,18 @@ export class StageHandlers {
       tls: session.secure,
     });
     this.sessions.set(session, c);
+    const limited = this.clientLimit(session, c);
+    if (limited instanceof Promise) void limited.then((k) => this.connect(c, k, cb));
+    else this.connect(c, limited, cb);
+  }
+
+  /** The connect stage once the per-client limits have answered. */
+  private connect(c: ConnState, limited: LimitKey | undefined, cb: Cb): void {
+    if (limited) {
+      const err = new SmtpReplyError(limited, { ip: c.clientIp }, c.connectionId, this.deps.hostname);
+      traceRefusedConnection(this.deps, c, `${err.responseCode} ${err.message}`, [limited]);
+      return cb(err);
+    }
     const v = this.decide('connect', policyInput(c));
     if (v === 'error') return cb(new SmtpReplyError('policy-error', undefined, c.connectionId, this.deps.hostname));
     if (v.action === 'reject' || v.action === 'tempfail') {
@@ -90,6 +109,36 @@ export class StageHandlers {
       return cb(err);
     }
     cb();
+  }
+
+  /**
+   * The per-client limit this connection hits (connector and allow-listed IPs are exempt); an
+   * admitted one is counted until it closes. A counter that fails admits (as Postfix without anvil).
+   */
+  private clientLimit(session: SMTPServerSession, c: ConnState): LimitKey | undefined | Promise<LimitKey | undefined> {
+    const settings = listenerSettings(this.deps, this.listener);
+    if (settings.maxConnectionsPerClient === 0 && settings.maxConnectionRatePerClient === 0) return undefined;
+    if (limitExempt(c.clientIp, this.deps.snapshot().policy)) return undefined;
+    const hit = this.counter.admit(this.listener.name, c.clientIp, settings, this.deps.now());
+    if (!(hit instanceof Promise)) return this.limitOutcome(session, c, hit);
+    return hit.then(
+      (h) => this.limitOutcome(session, c, h),
+      (err: unknown) => {
+        this.deps.logger.warn({ err, ip: c.clientIp }, 'per-client connection counter unavailable; connection admitted');
+        return undefined;
+      },
+    );
+  }
+
+  private limitOutcome(session: SMTPServerSession, c: ConnState, hit: ClientLimitHit | undefined): LimitKey | undefined {
+    if (hit === undefined) {
+      // Closed while the count was asked for: give the slot back at once.
+      if (this.sessions.get(session) === c) c.limited = true;
+      else this.counter.release(this.listener.name, c.clientIp);
+      return undefined;
+    }
+    this.deps.logger.info({ cid: c.connectionId, ip: c.clientIp, listener: this.listener.name, limit: hit }, 'connection refused: per-client limit');
+    return hit === 'count' ? 'client-connection-limit' : 'client-rate-limit';
   }
 
   onSecure(socket: Socket | TLSSocket, session: SMTPServerSession, cb: Cb): void {
@@ -120,23 +169,45 @@ export class StageHandlers {
     // (smtp-server's own envelope: set by an accepted MAIL FROM, cleared by RSET, EHLO and DATA.)
     if (session.envelope?.mailFrom) return cb(this.refuse(c, 'auth-in-transaction'));
     const user = auth.username ?? '';
-    if ((auth.method !== 'PLAIN' && auth.method !== 'LOGIN') || !user || typeof auth.password !== 'string') {
-      return cb(this.refuse(c, 'auth-failed'));
-    }
-    this.deps.verifyPassword(user, auth.password).then(
-      (ok) => {
-        if (!ok) {
-          this.deps.logger.info({ cid: c.connectionId, ip: c.clientIp, user }, 'AUTH failed');
-          return cb(this.refuse(c, 'auth-failed'));
-        }
-        c.authUser = user;
-        cb(null, { user });
-      },
-      (err: unknown) => {
+    const password = auth.password;
+    const throttle = this.deps.authThrottle;
+    const now = this.deps.now();
+    // A failure is counted (and, in the primary, acknowledged) before the 535 goes out, so the
+    // client's next attempt, on whatever connection or worker, sees it.
+    const failed = async (): Promise<SmtpReplyError> => {
+      const started = await Promise.resolve(throttle?.failure(c.clientIp, user, this.deps.now())).catch(() => undefined);
+      if (started) this.deps.logger.warn({ cid: c.connectionId, ip: c.clientIp, user, scope: started.scope, until: new Date(started.until).toISOString() }, 'AUTH lockout');
+      return this.refuse(c, 'auth-failed');
+    };
+    const run = async (): Promise<{ user: string } | SmtpReplyError> => {
+      // A locked client is answered before its password is checked: the answer tells it nothing.
+      const locked = await Promise.resolve(throttle?.check(c.clientIp, user, now)).catch(() => undefined);
+      if (locked) return this.authThrottled(c, user, locked.scope);
+      if ((auth.method !== 'PLAIN' && auth.method !== 'LOGIN') || !user || typeof password !== 'string') return failed();
+      let ok: boolean;
+      try {
+        ok = await this.deps.verifyPassword(user, password);
+      } catch (err) {
         this.deps.logger.error({ err }, 'password check failed');
-        cb(new SmtpReplyError('auth-tempfail', undefined, c.connectionId, this.deps.hostname));
-      },
-    );
+        return new SmtpReplyError('auth-tempfail', undefined, c.connectionId, this.deps.hostname);
+      }
+      if (!ok) {
+        this.deps.logger.info({ cid: c.connectionId, ip: c.clientIp, user }, 'AUTH failed');
+        return failed();
+      }
+      throttle?.success(c.clientIp, user);
+      c.authUser = user;
+      return { user };
+    };
+    void run().then((r) => (r instanceof SmtpReplyError ? cb(r) : cb(null, r)));
+  }
+
+  /** 454 4.7.0 for a client whose IP (or the user name it tries) is locked out; logged and traced. */
+  private authThrottled(c: ConnState, user: string, scope: 'ip' | 'user'): SmtpReplyError {
+    const err = this.refuse(c, 'auth-throttled');
+    this.deps.logger.warn({ cid: c.connectionId, ip: c.clientIp, user, scope }, 'AUTH refused: locked out after repeated failures');
+    traceRefusedConnection(this.deps, c, `${err.responseCode} ${err.message}`, [`auth-throttle:${scope}`]);
+    return err;
   }
 
   onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, cb: Cb): void {
@@ -153,6 +224,14 @@ export class StageHandlers {
       lastReply: undefined,
       reasons: [],
     };
+    // Postfix queue_minfree: take nothing new while the data dir is short of space.
+    if (this.deps.storageLow?.()) {
+      const err = this.refuse(c, 'insufficient-storage');
+      c.tx.lastReply = `${err.responseCode} ${err.message}`;
+      traceRefusedTransaction(this.deps, c, c.tx, c.tx.lastReply, undefined, ['storage-low']);
+      this.deps.logger.warn({ cid: c.connectionId, listener: this.listener.name }, 'MAIL FROM refused: free space in the data dir under queue.minFreeMegabytes');
+      return cb(err);
+    }
     const v = this.decide('mail', policyInput(c));
     this.settle(c, v, cb, { domain: address.address.split('@').pop() ?? '' });
   }
@@ -205,6 +284,8 @@ export class StageHandlers {
   }
 
   onClose(session: SMTPServerSession): void {
+    const c = this.sessions.get(session);
+    if (c?.limited) this.counter.release(this.listener.name, c.clientIp);
     this.sessions.delete(session);
   }
 

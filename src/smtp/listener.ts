@@ -72,7 +72,7 @@ function serverOptions(l: ReceiveConnector, deps: SmtpDeps, h: StageHandlers, tl
     disableReverseLookup: true,
     socketTimeout: l.idleTimeoutSeconds * 1000,
     closeTimeout: 5000,
-    maxClients: l.maxConnections,
+    maxClients: Math.min(l.maxConnections, deps.maxConnectionsCap ?? Infinity),
     logger: false,
     onConnect: (s, cb) => h.onConnect(s, cb),
     onSecure: (sock, s, cb) => h.onSecure(sock, s, cb),

@@ -35,7 +35,11 @@ export type SmtpReplyKey =
   | 'auth-in-transaction'
   | 'recipient-unknown'
   | 'recipient-unverified'
-  | 'too-many-hops';
+  | 'too-many-hops'
+  | 'client-connection-limit'
+  | 'client-rate-limit'
+  | 'auth-throttled'
+  | 'insufficient-storage';
 
 export type ReplyKey = PolicyReplyKey | SmtpReplyKey;
 
@@ -95,6 +99,11 @@ export const REPLIES: Readonly<Record<ReplyKey, Reply>> = Object.freeze({
   'auth-tempfail': { code: 454, enhanced: '4.7.0', text: 'Temporary authentication failure' },
   'auth-encryption-required': { code: 538, enhanced: '5.7.11', text: 'Encryption required for requested authentication mechanism' },
   'auth-in-transaction': { code: 503, enhanced: '5.5.1', text: 'Error: AUTH not permitted during a mail transaction' },
+  // limits (issue 19: per-client connections, AUTH brute force, disk space)
+  'client-connection-limit': { code: 421, enhanced: '4.7.0', text: 'Error: too many connections from [{ip}], try again later' },
+  'client-rate-limit': { code: 421, enhanced: '4.7.0', text: 'Error: too many connection attempts from [{ip}], try again later' },
+  'auth-throttled': { code: 454, enhanced: '4.7.0', text: 'Too many failed authentication attempts, try again later' },
+  'insufficient-storage': { code: 452, enhanced: '4.3.1', text: 'Insufficient system storage' },
 });
 
 function fill(text: string, vars: Record<string, string> | undefined): string {

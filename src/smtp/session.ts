@@ -43,6 +43,8 @@ export interface ConnState {
   tx: TxState | undefined;
   /** Transactions finished on this connection (for the Received header and logs). */
   transactions: number;
+  /** Counted against the per-client connection limit (released when it closes). */
+  limited?: boolean | undefined;
 }
 
 /** The state of a connection as it opens: nothing said yet, no TLS details, no transaction. */

@@ -1,8 +1,9 @@
 /**
  * @module trace/writer.test
  * The buffered writer: appends never write synchronously; many appends become one transaction;
- * a full buffer flushes on the next turn; the timer flushes; close flushes; a locked store is
- * retried once then dropped and counted; the timer does not keep a process alive.
+ * a full buffer flushes on the next turn; the timer flushes; close flushes; a failing store keeps
+ * the records and retries them (bounded by maxRetained; the rest dropped and counted); the timer
+ * does not keep a process alive.
  * Touches: a temp directory; spawns one node child process.
  */
 import { test } from 'node:test';
@@ -69,7 +70,7 @@ test('close flushes what is buffered; later appends are dropped and counted', ()
   other.close();
 });
 
-test('a locked store: the batch is retried once, then dropped and counted; busy timeout restored', () => {
+test('a locked store: the records are kept and retried until written, with what came meanwhile; busy timeout restored', () => {
   const file = tempFile();
   const db = openDatabase(file);
   const w = new TraceWriter(db, { flushMs: 60_000, busyTimeoutMs: 5 });
@@ -77,24 +78,38 @@ test('a locked store: the batch is retried once, then dropped and counted; busy 
   locker.exec('BEGIN IMMEDIATE');
   w.message(row('Q1'));
   w.flush();
+  w.event({ messageId: 'Q1', at: 1, event: 'RECEIVE' });
+  w.flush();
+  w.flush();
   assert.equal(w.flushes, 0);
-  assert.equal(w.pending, 1, 'kept for one retry');
+  assert.equal(w.failures, 3);
+  assert.equal(w.pending, 2, 'nothing dropped while the store fails');
+  assert.equal(w.dropped, 0);
   assert.equal(db.pragma('busy_timeout', { simple: true }), 10000);
   locker.exec('COMMIT');
   w.flush();
   assert.equal(w.flushes, 1, 'retry succeeded');
   assert.equal(count(locker, 'trace_message'), 1);
-
-  locker.exec('BEGIN IMMEDIATE');
-  w.event({ messageId: 'Q1', at: 1, event: 'RECEIVE' });
-  w.event({ messageId: 'Q1', at: 2, event: 'RULE' });
-  w.flush();
-  w.flush();
-  assert.equal(w.dropped, 2);
-  assert.equal(w.pending, 0);
-  locker.exec('COMMIT');
+  assert.equal(count(locker, 'trace_event'), 1);
   w.close();
-  assert.equal(count(locker, 'trace_event'), 0);
+  locker.close();
+});
+
+test('records kept while writes fail are bounded by maxRetained (the oldest go, counted); close drops and counts the rest', () => {
+  const file = tempFile();
+  const db = openDatabase(file);
+  const w = new TraceWriter(db, { flushMs: 60_000, busyTimeoutMs: 5, maxRetained: 3 });
+  const locker = openDatabase(file);
+  locker.exec('BEGIN IMMEDIATE');
+  for (const id of ['Q1', 'Q2']) w.message(row(id));
+  for (let i = 0; i < 3; i++) w.event({ messageId: 'Q1', at: i, event: 'RECEIVE' });
+  w.flush();
+  assert.equal(w.pending, 3);
+  assert.equal(w.dropped, 2);
+  w.close();
+  assert.equal(w.dropped, 5);
+  locker.exec('COMMIT');
+  assert.equal(count(locker, 'trace_message') + count(locker, 'trace_event'), 0);
   locker.close();
 });
 

@@ -5,9 +5,11 @@
  * (`maxBuffer`, flushed on the next turn of the event loop) writes everything in ONE
  * transaction. While flushing, the connection's busy timeout is lowered to `busyTimeoutMs` so a
  * store held by another process stalls this event loop briefly, not for the store's full 10 s.
- * A failed batch is retried once on the next flush, then dropped and counted in `dropped`:
- * a crash or a locked store may lose trace records, never a queued message (the queue writes
- * its RECEIVE row itself, in its own commit).
+ * A batch that fails (a locked store, a full disk) is kept and retried with the next flush, every
+ * second while it fails, with whatever arrived meanwhile; at most `maxRetained` records are kept
+ * (past that the oldest go, counted in `dropped` and logged), and what is still kept at close()
+ * is dropped and counted. A crash may lose the records in memory, never a queued message (the
+ * queue writes its RECEIVE row itself, in its own commit).
  * Touches: the trace tables through the given connection; a timer.
  */
 import { systemClock, type Clock } from '../core/clock.ts';
@@ -23,6 +25,8 @@ export interface TraceWriterOptions {
   maxBuffer?: number;
   /** Busy timeout while flushing, in ms (default 500); the connection's own is restored after. */
   busyTimeoutMs?: number;
+  /** Most records kept for retry while writes fail (default 100,000); the oldest go past it. */
+  maxRetained?: number;
   clock?: Clock;
   logger?: Logger;
 }
@@ -34,9 +38,14 @@ interface Batch {
 
 const size = (b: Batch): number => b.messages.length + b.events.length;
 
+/** While writes fail, how often the kept records are tried again. */
+const RETRY_MS = 1000;
+
 export class TraceWriter implements TraceSink {
-  /** Records given up on after a failed retry, or appended after close(). */
+  /** Records given up on: past maxRetained while writes fail, still unwritten at close(), or appended after close(). */
   dropped = 0;
+  /** Flushes that failed (their records kept for retry). */
+  failures = 0;
   /** Transactions committed (one per successful batch). */
   flushes = 0;
   /** Records committed. */
@@ -46,6 +55,7 @@ export class TraceWriter implements TraceSink {
   readonly #flushMs: number;
   readonly #maxBuffer: number;
   readonly #busyMs: number;
+  readonly #maxRetained: number;
   readonly #clock: Clock;
   readonly #log: Logger;
   #buffer: Batch = { messages: [], events: [] };
@@ -59,6 +69,7 @@ export class TraceWriter implements TraceSink {
     this.#flushMs = opts.flushMs ?? 200;
     this.#maxBuffer = opts.maxBuffer ?? 500;
     this.#busyMs = opts.busyTimeoutMs ?? 500;
+    this.#maxRetained = opts.maxRetained ?? 100_000;
     this.#clock = opts.clock ?? systemClock;
     this.#log = opts.logger ?? silentLogger;
     if (!(this.#flushMs > 0) || !(this.#maxBuffer > 0)) throw new RangeError('flushMs and maxBuffer must be positive');
@@ -85,34 +96,44 @@ export class TraceWriter implements TraceSink {
   }
 
   /**
-   * Write what is buffered now: first a batch that failed before (dropped if it fails again),
-   * then the current buffer (kept for one retry if it fails). Never throws.
+   * Write what is buffered now, after what failed before, in one transaction; if it fails, all of
+   * it is kept (bounded) for the next flush. Never throws.
    */
   flush(): void {
     this.#cancelTimers();
-    if (this.#retry) {
-      const b = this.#retry;
-      this.#retry = undefined;
-      if (!this.#write(b)) {
-        this.dropped += size(b);
-        this.#log.error({ dropped: size(b), total: this.dropped }, 'trace batch dropped after retry');
-      }
+    const b = this.#retry ? { messages: this.#retry.messages.concat(this.#buffer.messages), events: this.#retry.events.concat(this.#buffer.events) } : this.#buffer;
+    this.#retry = undefined;
+    this.#buffer = { messages: [], events: [] };
+    if (size(b) === 0) return;
+    if (!this.#write(b)) {
+      this.failures += 1;
+      this.#retry = this.#bounded(b);
+      this.#log.warn({ kept: size(this.#retry), dropped: this.dropped, failures: this.failures }, 'trace records kept for retry');
     }
-    if (size(this.#buffer) > 0) {
-      const b = this.#buffer;
-      this.#buffer = { messages: [], events: [] };
-      if (!this.#write(b)) this.#retry = b;
-    }
-    if (this.#retry && !this.#closed) this.#arm();
+    if (this.#retry && !this.#closed) this.#arm(RETRY_MS);
   }
 
-  /** Flush (a failed batch gets its one retry at once) and stop accepting records. */
+  /** Flush and stop accepting records; what still cannot be written is dropped and counted. */
   close(): void {
     if (this.#closed) return;
     this.flush();
     this.#closed = true;
-    if (this.#retry) this.flush();
+    if (this.#retry) {
+      this.dropped += size(this.#retry);
+      this.#log.error({ dropped: size(this.#retry), total: this.dropped }, 'trace records not written at close');
+      this.#retry = undefined;
+    }
     this.#cancelTimers();
+  }
+
+  /** `b`, or its newest maxRetained records (the oldest events go first, then the oldest rows). */
+  #bounded(b: Batch): Batch {
+    const over = size(b) - this.#maxRetained;
+    if (over <= 0) return b;
+    const fromEvents = Math.min(over, b.events.length);
+    this.dropped += over;
+    this.#log.error({ dropped: over, total: this.dropped }, 'trace records dropped: too many kept while writes fail');
+    return { messages: b.messages.slice(over - fromEvents), events: b.events.slice(fromEvents) };
   }
 
   #accepting(): boolean {
@@ -135,12 +156,12 @@ export class TraceWriter implements TraceSink {
     this.#arm();
   }
 
-  #arm(): void {
+  #arm(ms = this.#flushMs): void {
     if (this.#timer) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.flush();
-    }, this.#flushMs);
+    }, Math.max(ms, this.#flushMs));
     this.#timer.unref();
   }
 

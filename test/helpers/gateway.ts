@@ -95,9 +95,22 @@ export interface Gateway {
 }
 
 /** Start `mailgate serve` and wait for the given ports. */
-export async function startGateway(dataDir: string, ports: number[], opts: { workers?: number; env?: Record<string, string> } = {}): Promise<Gateway> {
+export async function startGateway(
+  dataDir: string,
+  ports: number[],
+  opts: {
+    workers?: number;
+    env?: Record<string, string>;
+    /** A command that execs the gateway (e.g. prlimit --nofile=…). */
+    prefix?: string[];
+    /** How long each port may take to open (default 20 s; cluster workers start slower on a busy machine). */
+    readyTimeoutMs?: number;
+  } = {},
+): Promise<Gateway> {
   let out = '';
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, '--data', dataDir, 'serve', '--workers', String(opts.workers ?? 1)], {
+  const argv = [process.execPath, '--import', 'tsx', MAIN, '--data', dataDir, 'serve', '--workers', String(opts.workers ?? 1)];
+  const [cmd = process.execPath, ...args] = [...(opts.prefix ?? []), ...argv];
+  const proc = spawn(cmd, args, {
     cwd: ROOT,
     // DNS stays on loopback: a closed port answers every lookup at once (temperror) unless a test
     // passes its own loopback DNS server.
@@ -109,7 +122,7 @@ export async function startGateway(dataDir: string, ports: number[], opts: { wor
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((res) => proc.once('exit', () => res()));
   try {
-    for (const p of ports) await waitForPort(p);
+    for (const p of ports) await waitForPort(p, opts.readyTimeoutMs);
   } catch (e) {
     proc.kill('SIGKILL');
     throw new Error(`${(e as Error).message}\n--- gateway output ---\n${out}`);
