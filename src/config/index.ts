@@ -23,3 +23,5 @@ export { ConfigStore, type ConfigVersion, type ConfigVersionInfo } from './store
 export { watchConfig, loadSnapshot, type ConfigSnapshot, type ConfigWatch, type WatchOptions } from './watch.ts';
 export { hashPassword, verifyPassword, isPasswordHash, parsePasswordHash } from './passwords.ts';
 export { changedSettings } from './diff.ts';
+export { lineDiff, maskSecrets, maskedYaml, summarizeChange } from './changes.ts';
+export { bindsOverlap, completenessProblems, routePattern } from './overlap.ts';

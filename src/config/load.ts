@@ -11,6 +11,7 @@ import YAML from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.ts';
 import { compilePolicy, ConfigError } from './compile.ts';
+import { checkListenerOverlap, checkRouteOverlap } from './overlap.ts';
 
 /** Several configuration problems at once; `message` holds one `file: path: reason` line per error. */
 export class ConfigErrors extends ConfigError {
@@ -49,14 +50,24 @@ function issueToErrors(issue: z.core.$ZodIssue, file?: string): ConfigError[] {
   return [new ConfigError(formatPath(issue.path), reason, file)];
 }
 
+/** How strictly to validate: a stored version is read back without the overlap checks added since. */
+export interface ValidateOptions {
+  /** Reading a version already in the store: it must load even if a newer rule would refuse it. */
+  stored?: boolean;
+}
+
 /** Validate and compile a plain object (already parsed from YAML or JSON). Throws ConfigErrors. */
-export function validateConfig(obj: unknown, file?: string): Config {
+export function validateConfig(obj: unknown, file?: string, opts: ValidateOptions = {}): Config {
   const result = configSchema.safeParse(obj ?? {});
   if (!result.success) {
     throw new ConfigErrors(result.error.issues.flatMap((i) => issueToErrors(i, file)));
   }
   try {
     compilePolicy(result.data, 0);
+    if (!opts.stored) {
+      checkRouteOverlap(result.data);
+      checkListenerOverlap(result.data);
+    }
   } catch (e) {
     if (e instanceof ConfigError) throw new ConfigErrors([new ConfigError(e.path, e.reason, file ?? e.file)]);
     throw e;
@@ -66,7 +77,7 @@ export function validateConfig(obj: unknown, file?: string): Config {
 }
 
 /** Parse YAML text into a validated, compilable Config. Throws ConfigErrors naming file, path and reason. */
-export function parseConfigText(text: string, file?: string): Config {
+export function parseConfigText(text: string, file?: string, opts: ValidateOptions = {}): Config {
   const doc = YAML.parseDocument(text, { prettyErrors: true });
   if (doc.errors.length) {
     throw new ConfigErrors(
@@ -78,7 +89,7 @@ export function parseConfigText(text: string, file?: string): Config {
       }),
     );
   }
-  return validateConfig(doc.toJS(), file);
+  return validateConfig(doc.toJS(), file, opts);
 }
 
 /** Serialise a config as YAML in schema key order (stable, so versions diff cleanly). */
