@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { serve } from '../../daemon/serve.ts';
 import { parsePositiveInt } from '../format.ts';
+import { dataDirOf } from '../context.ts';
 
 /** Register `serve`. */
 export function registerServe(program: Command): void {
@@ -14,8 +15,7 @@ export function registerServe(program: Command): void {
     .description('run the gateway: receive connectors, queue, delivery, trace')
     .option('--workers <n>', 'receive processes (0 = one per core, 1 = single process)', (v) => (v === '0' ? 0 : parsePositiveInt(v)), 0)
     .action(async (opts: { workers: number }, cmd: Command) => {
-      const data = (cmd.optsWithGlobals() as { data: string }).data;
-      await serve({ data, workers: opts.workers });
+      await serve({ data: dataDirOf(cmd), workers: opts.workers });
       // serve() returns once listening; the process lives on its sockets and timers.
       await new Promise<never>(() => undefined);
     });
