@@ -7,9 +7,10 @@
  * message's spool file durable themselves and send its registration (queue row, trace row,
  * events) to the owner, the only SQLite writer, which acks after its group commit (ipc.ts).
  * Signals: SIGTERM/SIGINT stop listening, let open sessions finish, flush the trace, exit 0.
+ * Start is all or nothing (daemon/startup): a listener that cannot listen stops it (StartupError).
  * Touches: everything, through the modules it wires.
  */
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { createLogger } from '../core/log.ts';
 import { ensureSelfSigned } from '../smtp/certs.ts';
@@ -17,7 +18,8 @@ import type { SmtpDeps } from '../smtp/deps.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { openOwnerQueue, openWorkerQueue, startQueueOwner } from './owner.ts';
 import { OwnerLink, serveWorkerLink } from './ipc.ts';
-import { startReceiver } from './receiver.ts';
+import { startReceiver, type Receiver } from './receiver.ts';
+import { awaitWorkersStarted, reportStartup } from './startup.ts';
 import { createAuthService } from './auth.ts';
 
 export interface ServeOptions {
@@ -83,7 +85,11 @@ async function serveSingle(opts: ServeOptions): Promise<void> {
   const q = await openOwnerQueue(rt, () => wake());
   const owner = await startQueueOwner(rt, q);
   wake = () => owner.scheduler.wakeForNew();
-  const receiver = await startReceiver(rt, smtpDeps(rt, q.smtpAcceptor));
+  const receiver = await startReceiver(rt, smtpDeps(rt, q.smtpAcceptor)).catch(async (err: unknown) => {
+    await owner.close();
+    await rt.close();
+    throw err;
+  });
   // The journal flush on the loop only while it would hold up nobody: one session open (or none)
   // and, as deliveries share this loop, none in flight.
   q.spool.journal?.flushOnLoopWhen(() => receiver.openSessions() <= 1 && owner.scheduler.activeCount === 0);
@@ -105,8 +111,12 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
   wake = () => owner.scheduler.wakeForNew();
   let stopping = false;
   // Each ack hands the worker as many reusable spool files as it just used (queue/file-pool.ts).
-  const fork = (): void => serveWorkerLink(cluster.fork(), q.registrar, rt.trace, wake, (n) => q.spool.pool?.handOut(n) ?? []);
-  for (let i = 0; i < workers; i++) fork();
+  const fork = (): Worker => {
+    const w = cluster.fork();
+    serveWorkerLink(w, q.registrar, rt.trace, wake, (n) => q.spool.pool?.handOut(n) ?? []);
+    return w;
+  };
+  const started = awaitWorkersStarted(Array.from({ length: workers }, fork));
   const replays = new Set<Promise<void>>();
   cluster.on('exit', (w, code, signal) => {
     // What the worker acknowledged may sit in its commit journal only (a kill -9): settle it.
@@ -123,8 +133,7 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
     logger.error({ pid, code, signal }, 'receive worker died; starting another');
     setTimeout(fork, 500).unref();
   });
-  logger.info({ version: rt.snapshot().version, workers }, 'mailgate ready');
-  onSignals(async () => {
+  const stop = async (): Promise<void> => {
     stopping = true;
     const exits = Object.values(cluster.workers ?? {}).map(
       (w) => new Promise<void>((resolve) => (w?.isDead() ? resolve() : w?.once('exit', () => resolve()))),
@@ -134,7 +143,16 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
     await Promise.all([...replays]);
     await owner.close();
     await rt.close();
-  });
+  };
+  try {
+    await started;
+  } catch (err) {
+    stopping = true;
+    await stop();
+    throw err;
+  }
+  logger.info({ version: rt.snapshot().version, workers }, 'mailgate ready');
+  onSignals(stop);
 }
 
 async function serveWorker(opts: ServeOptions): Promise<void> {
@@ -143,7 +161,15 @@ async function serveWorker(opts: ServeOptions): Promise<void> {
   const rt = openRuntime(opts.data, logger, { seed: false, trace: link.trace });
   const q = await openWorkerQueue(rt, link.register);
   link.freeFiles = (names) => q.spool.pool?.give(names);
-  const receiver = await startReceiver(rt, smtpDeps(rt, q.smtpAcceptor));
+  let receiver: Receiver;
+  try {
+    receiver = await startReceiver(rt, smtpDeps(rt, q.smtpAcceptor));
+  } catch (err) {
+    // The primary says it (once) and stops every worker.
+    await reportStartup(err);
+    process.exit(1);
+  }
+  await reportStartup();
   // One session open (or none): nobody else on this loop waits while its journal flush runs there.
   q.spool.journal?.flushOnLoopWhen(() => receiver.openSessions() <= 1);
   // The primary is gone (kill -9): stop taking mail; what was acknowledged is on disk already.
