@@ -44,8 +44,14 @@ export function checkRouteOverlap(config: Config): void {
 
 type Bind = { any: 'v4' | 'v6' | false; addr: string; family: number };
 
-function bindOf(raw: string): Bind {
+/** An IP in one spelling (IPv6 compressed by the URL parser: 0:0::1 → ::1). */
+function canonicalIp(raw: string): string {
   const ip = normalizeIp(raw);
+  return isIP(ip) === 6 ? new URL(`http://[${ip}]/`).hostname.slice(1, -1) : ip;
+}
+
+function bindOf(raw: string): Bind {
+  const ip = canonicalIp(raw);
   if (ip === '0.0.0.0') return { any: 'v4', addr: ip, family: 4 };
   if (ip === '::') return { any: 'v6', addr: ip, family: 6 };
   return { any: false, addr: ip || raw.trim().toLowerCase(), family: ip ? isIP(ip) : 0 };
