@@ -9,6 +9,7 @@
  */
 import { matchDomainPattern, normalizeDomain } from '../core/address.ts';
 import type { Config } from '../config/index.ts';
+import { REPLIES } from '../smtp/replies.ts';
 import { isIpOrCidr, UsageError } from './format.ts';
 
 const LOOKS_LIKE_IP = /^[\d.]+(\/.*)?$|:|\//;
@@ -36,6 +37,7 @@ export function parseListEntry(raw: string): string {
  */
 export function acceptedDomainsBlocked(config: Config, entries: readonly string[]): string[] {
   const notes: string[] = [];
+  const reply = REPLIES['sender-blocked'];
   for (const e of entries) {
     if (isIpOrCidr(e)) continue;
     const pattern = e.startsWith('*.') ? '*.' + normalizeDomain(e.slice(2)) : normalizeDomain(e);
@@ -43,7 +45,7 @@ export function acceptedDomainsBlocked(config: Config, entries: readonly string[
       const domain = normalizeDomain(d.domainName);
       if (matchDomainPattern(domain, pattern) < 0 && !(d.matchSubDomains && matchDomainPattern(pattern.replace(/^\*\./, ''), '*.' + domain) >= 0)) continue;
       notes.push(
-        `"${e}" covers your accepted domain ${domain}: every message with a MAIL FROM in it would be refused at MAIL FROM (550 5.7.1) — Direct Send, connector mail and authenticated users (SMTP AUTH) alike`,
+        `"${e}" covers your accepted domain ${domain}: every message with a MAIL FROM in it would be refused at MAIL FROM (${reply.code} ${reply.enhanced}) — Direct Send, connector mail and authenticated users (SMTP AUTH) alike`,
       );
     }
   }
