@@ -110,6 +110,7 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
   const owner = await startQueueOwner(rt, q);
   wake = () => owner.scheduler.wakeForNew();
   let stopping = false;
+  let ready = false;
   // Each ack hands the worker as many reusable spool files as it just used (queue/file-pool.ts).
   const fork = (): Worker => {
     const w = cluster.fork();
@@ -129,7 +130,8 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
         .finally(() => replays.delete(replay));
       replays.add(replay);
     }
-    if (stopping) return;
+    // A worker that dies while starting fails the start (awaitWorkersStarted): no replacement.
+    if (stopping || !ready) return;
     logger.error({ pid, code, signal }, 'receive worker died; starting another');
     setTimeout(fork, 500).unref();
   });
@@ -147,10 +149,10 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
   try {
     await started;
   } catch (err) {
-    stopping = true;
     await stop();
     throw err;
   }
+  ready = true;
   logger.info({ version: rt.snapshot().version, workers }, 'mailgate ready');
   onSignals(stop);
 }
