@@ -40,7 +40,7 @@ const SECTIONS: Record<string, string> = {
   acceptedDomains: 'The domains the organization receives mail for (Exchange: `New-/Get-/Remove-AcceptedDomain`). CLI: `mailgate domain add|list|remove`.',
   inboundConnectors:
     'How mail from a known source is recognised, by verified client certificate or by source IP (Exchange: `New-/Set-InboundConnector`). CLI: `mailgate connector add|set|list|show|remove`.',
-  receiveConnectors: 'The SMTP listeners (Exchange Server receive connectors). Edited through `mailgate config apply`.',
+  receiveConnectors: 'The SMTP listeners (Exchange Server receive connectors). CLI: `mailgate listener add|set|list|show|remove`.',
   'receiveConnectors[].tls': 'TLS of one listener.',
   lists: 'IP/CIDR and sender-domain allow and block lists. CLI: `mailgate list allow|block add|list|remove`.',
   'lists.allow': 'The allow list: its only effect is to exempt from a listener\'s `defaultDeny`.',

@@ -17,3 +17,4 @@ export { compauth, spoofSuspect } from './compauth.ts';
 export type * from './types.ts';
 export { explainSpf, type SpfExplanation } from './spf-explain.ts';
 export { resolverFromSettings, type DnsSettings } from './configured.ts';
+export { whatIfAuth, type WhatIfAuth, type WhatIfInput } from './what-if.ts';

@@ -1,19 +1,22 @@
 /**
  * @module cli/context
- * What a CLI command runs with: the data directory and its store (opened per command, seeded
- * with the example config on first use), who is acting (recorded with every config version), and
- * the I/O seams (stdout, stderr, stdin, the password source) that tests replace.
+ * What a CLI command runs with: the data directory and its store (opened per command; only
+ * `mailgate init` creates one, every other command refuses a directory without a store, so a
+ * command run from the wrong directory never changes a fresh, unused store), who is acting
+ * (recorded with every config version), and the I/O seams (stdout, stderr, stdin, the password
+ * source) that tests replace. The data directory is `--data`, else MAILGATE_DATA, else ./data.
  * Passwords are read from stdin when it is not a terminal (first line), otherwise prompted twice
  * without echo; never taken from a flag (it would land in shell history and `ps`).
  * Touches: <data>/mailgate.db; stdin/stdout/stderr.
  */
+import { existsSync, mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { openDatabase, type Db } from '../core/sqlite.ts';
-import { ConfigStore, loadExampleConfig, type Config } from '../config/index.ts';
+import { ConfigStore, completenessProblems, loadExampleConfig, type Config } from '../config/index.ts';
 import { CliError, UsageError, type Out } from './format.ts';
 
 export interface CliContext {
@@ -37,10 +40,25 @@ export function defaultIo(): CliIo {
   return { out: process.stdout, err: process.stderr, stdin: process.stdin };
 }
 
-/** Open `<data>/mailgate.db` and its config store, seeding version 1 from the example config. */
-export function openContext(opts: { data: string }): CliContext {
+/** The data directory a command names: `--data`, else MAILGATE_DATA, else ./data. */
+export function dataDirOf(cmd: Command): string {
+  const given = (cmd.optsWithGlobals() as { data?: string }).data;
+  return resolve(given ?? (process.env.MAILGATE_DATA || './data'));
+}
+
+/**
+ * Open `<data>/mailgate.db` and its config store. Without `create` a directory holding no store
+ * is refused (exit 1); with it (`mailgate init`) the directory is made (0700) and the store
+ * seeded with version 1 from the example config.
+ */
+export function openContext(opts: { data: string; create?: boolean }): CliContext {
   const dataDir = resolve(opts.data);
-  const db = openDatabase(join(dataDir, 'mailgate.db'));
+  const file = join(dataDir, 'mailgate.db');
+  if (!opts.create && !existsSync(file)) {
+    throw new CliError(`no mailgate data directory at ${dataDir}; pass --data or set MAILGATE_DATA (mailgate init creates one)`);
+  }
+  if (opts.create) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const db = openDatabase(file);
   try {
     const store = new ConfigStore(db);
     if (store.currentVersion() === 0) store.ensureInitial(loadExampleConfig(), actor(), 'initial configuration (mailgate.example.yaml)');
@@ -51,6 +69,21 @@ export function openContext(opts: { data: string }): CliContext {
   }
 }
 
+/** How a command that changed the configuration says what it changed: version and data directory. */
+export function changedIn(ctx: Pick<CliContext, 'dataDir'>, version: number): string {
+  return `config version ${version} in ${ctx.dataDir}`;
+}
+
+/**
+ * Refuse (exit 1, with the reasons) a configuration that would receive no mail — no receive
+ * connector or no accepted domain — unless the admin forces it.
+ */
+export function requireComplete(config: Config, force: boolean | undefined): void {
+  const problems = completenessProblems(config);
+  if (problems.length === 0 || force) return;
+  throw new CliError(`refused: ${problems.join('; ')}. Pass --force to save it anyway`);
+}
+
 /** Who is acting: the sudo caller if any, else the login name. */
 export function actor(): string {
   return process.env.SUDO_USER ?? userInfo().username;
@@ -58,8 +91,7 @@ export function actor(): string {
 
 /** Run `fn` with a context opened from the command's global `--data` option, closing it after. */
 export async function withContext<T>(cmd: Command, fn: (ctx: CliContext) => T | Promise<T>): Promise<T> {
-  const data = (cmd.optsWithGlobals() as { data?: string }).data ?? './data';
-  const ctx = openContext({ data });
+  const ctx = openContext({ data: dataDirOf(cmd) });
   try {
     return await fn(ctx);
   } finally {
@@ -131,26 +163,29 @@ export function requireNamed<T extends { name: string }>(items: readonly T[], na
 }
 
 /**
- * `<noun> remove NAME` for a named list of the model (connectors, routes, users): one versioned
- * change that removes the item, or a CliError naming the noun when there is none.
+ * `<noun> remove NAME` for a named list of the model (connectors, routes, users, listeners): one
+ * versioned change that removes the item, or a CliError naming the noun when there is none. With
+ * `complete`, a removal that leaves a configuration receiving no mail needs `--force`.
  */
 export function registerRemoveNamed(
   parent: Command,
   io: CliIo,
-  o: { description: string; noun: string; verb: string; list: (config: Config) => { name: string }[] },
+  o: { description: string; noun: string; verb: string; list: (config: Config) => { name: string }[]; complete?: boolean },
 ): void {
-  parent
+  const remove = parent
     .command('remove')
     .description(o.description)
-    .argument('<name>', `${o.noun} name`)
-    .action(async (name: string, _opts: unknown, cmd: Command) => {
-      await withContext(cmd, ({ store }) => {
-        const v = store.update(actor(), `${o.verb} remove ${name}`, (draft) => {
+    .argument('<name>', `${o.noun} name`);
+  if (o.complete) remove.option('--force', `remove even the last ${o.noun}`);
+  remove.action(async (name: string, opts: { force?: boolean }, cmd: Command) => {
+      await withContext(cmd, (ctx) => {
+        const v = ctx.store.update(actor(), `${o.verb} remove ${name}`, (draft) => {
           const items = o.list(draft);
           requireNamed(items, name, o.noun);
           items.splice(indexOfNamed(items, name), 1);
+          if (o.complete) requireComplete(draft, opts.force);
         });
-        io.out.write(`${o.noun} ${name} removed (config version ${v})\n`);
+        io.out.write(`${o.noun} ${name} removed (${changedIn(ctx, v)})\n`);
       });
     });
 }

@@ -2,11 +2,14 @@
 /**
  * @module cli/main
  * The `mailgate` command: `mailgate <noun> <verb> [flags]`. Exit codes: 0 ok, 1 failure,
- * 2 usage error. `--data DIR` (default ./data) holds the SQLite store and the spool.
+ * 2 usage error. `--data DIR` (default: $MAILGATE_DATA, else ./data) holds the SQLite store and
+ * the spool; only `init` and `serve` create one.
  * Touches: whatever the chosen command touches.
  */
 import { Command } from 'commander';
 import { registerServe } from './commands/serve.ts';
+import { registerInit } from './commands/init.ts';
+import { registerListener } from './commands/listener.ts';
 import { registerQueue } from './commands/queue.ts';
 import { registerTrace } from './commands/trace.ts';
 import { registerPolicy } from './commands/policy.ts';
@@ -29,15 +32,17 @@ import { reportError } from './format.ts';
 export function buildProgram(): Command {
   const program = new Command('mailgate')
     .description('SMTP mail-flow security gateway: Direct Send control, inbound connectors, durable queue, trace')
-    .option('--data <dir>', 'data directory (SQLite store, spool)', './data')
+    .option('--data <dir>', 'data directory (SQLite store, spool); default: $MAILGATE_DATA, else ./data')
     .showHelpAfterError()
     .exitOverride();
   registerServe(program);
+  registerInit(program);
   registerConfig(program);
   registerOrg(program);
   registerDomain(program);
   registerConnector(program);
   registerList(program);
+  registerListener(program);
   registerUser(program);
   registerRoute(program);
   registerPolicy(program);

@@ -23,7 +23,9 @@ interface Run {
 }
 
 function newDataDir(): string {
-  return mkdtempSync(join(tmpdir(), 'mailgate-cli-'));
+  const dir = mkdtempSync(join(tmpdir(), 'mailgate-cli-'));
+  openContext({ data: dir, create: true }).close(); // as \`mailgate init\` does
+  return dir;
 }
 
 async function run(data: string, args: string[], stdin?: string): Promise<Run> {
@@ -177,8 +179,10 @@ test('config apply/validate/export/show', async () => {
   await run(data, ['config', 'export', '-o', exported]);
   const good = join(dir, 'good.yaml');
   writeFileSync(good, 'organization:\n  rejectDirectSend: true\nacceptedDomains:\n  - domainName: contoso.com\n');
-  assert.match((await run(data, ['config', 'validate', '-f', good])).out, /OK/);
-  await run(data, ['config', 'apply', '-f', good, '--comment', 'lock down']);
+  assert.match((await run(data, ['config', 'validate', '-f', good])).out, /OK[^]*warning: it has no receive connector/);
+  await assert.rejects(run(data, ['config', 'apply', '-f', good]), /refused: it has no receive connector .*--force/);
+  assert.equal(versions(data), 1, 'a configuration that listens on nothing is not applied unforced');
+  await run(data, ['config', 'apply', '-f', good, '--comment', 'lock down', '--force']);
   assert.equal(stored(data).organization.rejectDirectSend, true);
   const changed = await run(data, ['config', 'show', '--changed']);
   assert.equal(changed.out, "organization:\n  rejectDirectSend: true\nacceptedDomains:\n  - domainName: contoso.com\n    domainType: Authoritative\n    matchSubDomains: false\n");

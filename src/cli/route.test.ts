@@ -19,7 +19,9 @@ import type { Config } from '../config/index.ts';
 import { storedConfig } from '../../test/helpers/stored-config.ts';
 
 function newDataDir(): string {
-  return mkdtempSync(join(tmpdir(), 'mailgate-route-'));
+  const dir = mkdtempSync(join(tmpdir(), 'mailgate-route-'));
+  openContext({ data: dir, create: true }).close(); // as \`mailgate init\` does
+  return dir;
 }
 
 async function run(data: string, args: string[]): Promise<{ out: string }> {
@@ -72,7 +74,7 @@ test('route show --exchange with a client certificate prints the certificate con
   const { cert, key } = selfSigned('relay.contoso.com');
   writeFileSync(join(data, 'relay.pem'), cert);
   writeFileSync(join(data, 'relay.key'), key);
-  await run(data, ['route', 'add', 'exo', '--type', 'smtp', '--host', 'contoso-com.mail.protection.outlook.com', '--tls', 'required', '--client-cert', join(data, 'relay.pem'), '--client-key', join(data, 'relay.key')]);
+  await run(data, ['route', 'add', 'exo', '--replace', '--type', 'smtp', '--host', 'contoso-com.mail.protection.outlook.com', '--tls', 'required', '--client-cert', join(data, 'relay.pem'), '--client-key', join(data, 'relay.key')]);
   const r = await run(data, ['route', 'show', 'exo', '--exchange']);
   assert.match(r.out, /^New-InboundConnector -Name "mailgate exo" -ConnectorType OnPremises -SenderDomains \* -TlsSenderCertificateName relay\.contoso\.com -RequireTls \$true$/m);
   assert.match(r.out, /accepted domain of the tenant/);
@@ -81,7 +83,7 @@ test('route show --exchange with a client certificate prints the certificate con
 
 test('route show --exchange without a certificate prints the IP connector and the SPF change', async () => {
   const data = newDataDir();
-  await run(data, ['route', 'add', 'exo', '--type', 'smtp', '--host', 'contoso-com.mail.protection.outlook.com', '--tls', 'required']);
+  await run(data, ['route', 'add', 'exo', '--domain', 'contoso.com', '--type', 'smtp', '--host', 'contoso-com.mail.protection.outlook.com', '--tls', 'required']);
   const r = await run(data, ['route', 'show', 'exo', '--exchange']);
   assert.match(r.out, /^New-InboundConnector -Name "mailgate exo" -ConnectorType OnPremises -SenderDomains \* -SenderIPAddresses <your public IPv4> -RequireTls \$true$/m);
   assert.match(r.out, /example\.com\. +TXT +"v=spf1 ip4:<your public IPv4> include:spf\.protection\.outlook\.com -all"/);

@@ -13,6 +13,7 @@ import type { z } from 'zod';
 import { configSchema, type Config } from './schema.ts';
 import { compilePolicy, ConfigError } from './compile.ts';
 import { selfRouteErrors } from './self-route.ts';
+import { checkListenerOverlap, checkRouteOverlap } from './overlap.ts';
 
 /** Several configuration problems at once; `message` holds one `file: path: reason` line per error. */
 export class ConfigErrors extends ConfigError {
@@ -51,14 +52,24 @@ function issueToErrors(issue: z.core.$ZodIssue, file?: string): ConfigError[] {
   return [new ConfigError(formatPath(issue.path), reason, file)];
 }
 
+/** How strictly to validate: a stored version is read back without the overlap checks added since. */
+export interface ValidateOptions {
+  /** Reading a version already in the store: it must load even if a newer rule would refuse it. */
+  stored?: boolean;
+}
+
 /** Validate and compile a plain object (already parsed from YAML or JSON). Throws ConfigErrors. */
-export function validateConfig(obj: unknown, file?: string): Config {
+export function validateConfig(obj: unknown, file?: string, opts: ValidateOptions = {}): Config {
   const result = configSchema.safeParse(obj ?? {});
   if (!result.success) {
     throw new ConfigErrors(result.error.issues.flatMap((i) => issueToErrors(i, file)));
   }
   try {
     compilePolicy(result.data, 0);
+    if (!opts.stored) {
+      checkRouteOverlap(result.data);
+      checkListenerOverlap(result.data);
+    }
   } catch (e) {
     if (e instanceof ConfigError) throw new ConfigErrors([new ConfigError(e.path, e.reason, file ?? e.file)]);
     throw e;
@@ -71,7 +82,7 @@ export function validateConfig(obj: unknown, file?: string): Config {
 }
 
 /** Parse YAML text into a validated, compilable Config. Throws ConfigErrors naming file, path and reason. */
-export function parseConfigText(text: string, file?: string): Config {
+export function parseConfigText(text: string, file?: string, opts: ValidateOptions = {}): Config {
   const doc = YAML.parseDocument(text, { prettyErrors: true });
   if (doc.errors.length) {
     throw new ConfigErrors(
@@ -91,7 +102,7 @@ export function parseConfigText(text: string, file?: string): Config {
     const reason = e instanceof Error ? (e.message.split('\n')[0] ?? e.message) : String(e);
     throw new ConfigErrors([new ConfigError('YAML', `refused: ${reason} (a YAML alias bomb; the alias expansion limit is ${MAX_YAML_ALIASES})`, file)]);
   }
-  return validateConfig(obj, file);
+  return validateConfig(obj, file, opts);
 }
 
 /** Alias expansions allowed in a YAML file (yaml's default, named here: a config needs few). */

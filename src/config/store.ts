@@ -127,6 +127,6 @@ function toVersion(row: Row): ConfigVersion {
     createdAt: row.created_at,
     actor: row.actor,
     comment: row.comment,
-    config: parseConfigText(row.yaml, `config version ${row.version}`),
+    config: parseConfigText(row.yaml, `config version ${row.version}`, { stored: true }),
   };
 }

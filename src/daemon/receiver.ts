@@ -13,6 +13,7 @@ import { ensureSelfSigned } from '../smtp/certs.ts';
 import { loadTls, startListener, type RunningListener } from '../smtp/listener.ts';
 import type { SmtpDeps } from '../smtp/deps.ts';
 import type { Runtime } from './runtime.ts';
+import { listenerStartError } from './startup.ts';
 
 export interface Receiver {
   listeners(): RunningListener[];
@@ -27,13 +28,19 @@ async function startOne(rt: Runtime, deps: SmtpDeps, l: ReceiveConnector): Promi
   return startListener(l, deps, tls);
 }
 
-/** Start the receive connectors and follow config changes. */
+/** Start the receive connectors (all, or none: a StartupError names the one that failed) and follow config changes. */
 export async function startReceiver(rt: Runtime, deps: SmtpDeps): Promise<Receiver> {
   const running = new Map<string, { cfg: ReceiveConnector; l: RunningListener }>();
   /** Listeners replaced by a config change whose open sessions are still finishing. */
   const draining = new Set<RunningListener>();
   for (const l of rt.snapshot().config.receiveConnectors) {
-    running.set(l.name, { cfg: l, l: await startOne(rt, deps, l) });
+    try {
+      running.set(l.name, { cfg: l, l: await startOne(rt, deps, l) });
+    } catch (err) {
+      // All or nothing: close the ones already listening, say which one failed.
+      await Promise.all([...running.values()].map((r) => r.l.close()));
+      throw listenerStartError(l, err);
+    }
   }
   let chain = Promise.resolve();
   rt.onChange((s) => {
@@ -51,7 +58,7 @@ export async function startReceiver(rt: Runtime, deps: SmtpDeps): Promise<Receiv
         try {
           running.set(name, { cfg: l, l: await startOne(rt, deps, l) });
         } catch (err) {
-          rt.logger.error({ err, listener: name }, 'could not start listener');
+          rt.logger.error({ listener: name, reason: listenerStartError(l, err).message }, 'could not start listener');
         }
       }
     });

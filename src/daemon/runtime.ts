@@ -8,7 +8,7 @@
 import { hostname as osHostname } from 'node:os';
 import type { Logger } from '../core/log.ts';
 import { openDatabase, type Db } from '../core/sqlite.ts';
-import { ConfigStore, hashPassword, loadExampleConfig, loadSnapshot, watchConfig, verifyPassword, type ConfigWatch } from '../config/index.ts';
+import { ConfigStore, hashPassword, loadExampleConfig, loadSnapshot, summarizeChange, watchConfig, verifyPassword, type ConfigWatch } from '../config/index.ts';
 import { TraceWriter, type TraceSink } from '../trace/index.ts';
 import type { RuntimeSnapshot } from '../smtp/deps.ts';
 import { dataPaths, secureDataDir, type DataPaths } from './paths.ts';
@@ -44,8 +44,11 @@ export function openRuntime(dataDir: string, logger: Logger, opts: { seed?: bool
     store,
     (s) => {
       if (s.version === current.version) return;
+      const changes = summarizeChange(current.config, s.config);
+      const who = store.history(1)[0];
+      const by = who?.version === s.version ? { actor: who.actor, comment: who.comment } : {};
       current = s;
-      logger.info({ version: s.version }, 'configuration version in force');
+      logger.info({ version: s.version, ...by, changes }, `configuration version ${s.version} in force: ${changes}`);
       for (const fn of listeners) fn(s);
     },
     250,

@@ -7,9 +7,10 @@
  * message's spool file durable themselves and send its registration (queue row, trace row,
  * events) to the owner, the only SQLite writer, which acks after its group commit (ipc.ts).
  * Signals: SIGTERM/SIGINT stop listening, let open sessions finish, flush the trace, exit 0.
+ * Start is all or nothing (daemon/startup): a listener that cannot listen stops it (StartupError).
  * Touches: everything, through the modules it wires.
  */
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { createLogger } from '../core/log.ts';
 import { ensureSelfSigned } from '../smtp/certs.ts';
@@ -17,7 +18,8 @@ import type { SmtpDeps } from '../smtp/deps.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { openOwnerQueue, openWorkerQueue, startQueueOwner } from './owner.ts';
 import { OwnerLink, serveWorkerLink } from './ipc.ts';
-import { startReceiver } from './receiver.ts';
+import { startReceiver, type Receiver } from './receiver.ts';
+import { awaitWorkersStarted, reportStartup } from './startup.ts';
 import { createAuthService } from './auth.ts';
 // Not deliver/index.ts: a receive worker needs only the probe, not the SMTP client (nodemailer) behind it.
 import { createRecipientVerifier } from '../deliver/recipient-probe.ts';
@@ -102,7 +104,11 @@ async function serveSingle(opts: ServeOptions): Promise<void> {
   const q = await openOwnerQueue(rt, () => wake());
   const owner = await startQueueOwner(rt, q);
   wake = () => owner.scheduler.wakeForNew();
-  const receiver = await startReceiver(rt, smtpDeps(rt, q.smtpAcceptor));
+  const receiver = await startReceiver(rt, smtpDeps(rt, q.smtpAcceptor)).catch(async (err: unknown) => {
+    await owner.close();
+    await rt.close();
+    throw err;
+  });
   // The journal flush on the loop only while it would hold up nobody: one session open (or none)
   // and, as deliveries share this loop, none in flight.
   q.spool.journal?.flushOnLoopWhen(() => receiver.openSessions() <= 1 && owner.scheduler.activeCount === 0);
@@ -130,13 +136,15 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
     if (limits.throttle.stats.failures > 0) logger.info({ authThrottle: limits.throttle.stats }, 'AUTH failures');
   }, 60_000);
   throttleLog.unref();
+  let ready = false;
   // Each ack hands the worker as many reusable spool files as it just used (queue/file-pool.ts).
-  const fork = (): void => {
+  const fork = (): Worker => {
     const w = cluster.fork();
     serveWorkerLink(w, q.registrar, rt.trace, wake, (n) => q.spool.pool?.handOut(n) ?? []);
     limits.serve(w);
+    return w;
   };
-  for (let i = 0; i < workers; i++) fork();
+  const started = awaitWorkersStarted(Array.from({ length: workers }, fork));
   const replays = new Set<Promise<void>>();
   cluster.on('exit', (w, code, signal) => {
     // What the worker acknowledged may sit in its commit journal only (a kill -9): settle it.
@@ -149,12 +157,12 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
         .finally(() => replays.delete(replay));
       replays.add(replay);
     }
-    if (stopping) return;
+    // A worker that dies while starting fails the start (awaitWorkersStarted): no replacement.
+    if (stopping || !ready) return;
     logger.error({ pid, code, signal }, 'receive worker died; starting another');
     setTimeout(fork, 500).unref();
   });
-  logger.info({ version: rt.snapshot().version, workers }, 'mailgate ready');
-  onSignals(async () => {
+  const stop = async (): Promise<void> => {
     stopping = true;
     const exits = Object.values(cluster.workers ?? {}).map(
       (w) => new Promise<void>((resolve) => (w?.isDead() ? resolve() : w?.once('exit', () => resolve()))),
@@ -164,7 +172,16 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
     await Promise.all([...replays]);
     await owner.close();
     await rt.close();
-  });
+  };
+  try {
+    await started;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  ready = true;
+  logger.info({ version: rt.snapshot().version, workers }, 'mailgate ready');
+  onSignals(stop);
 }
 
 async function serveWorker(opts: ServeOptions): Promise<void> {
@@ -173,7 +190,15 @@ async function serveWorker(opts: ServeOptions): Promise<void> {
   const rt = openRuntime(opts.data, logger, { seed: false, trace: link.trace });
   const q = await openWorkerQueue(rt, link.register);
   link.freeFiles = (names) => q.spool.pool?.give(names);
-  const receiver = await startReceiver(rt, smtpDeps(rt, q.smtpAcceptor, new LimitsLink(process)));
+  let receiver: Receiver;
+  try {
+    receiver = await startReceiver(rt, smtpDeps(rt, q.smtpAcceptor, new LimitsLink(process)));
+  } catch (err) {
+    // The primary says it (once) and stops every worker.
+    await reportStartup(err);
+    process.exit(1);
+  }
+  await reportStartup();
   // One session open (or none): nobody else on this loop waits while its journal flush runs there.
   q.spool.journal?.flushOnLoopWhen(() => receiver.openSessions() <= 1);
   // The primary is gone (kill -9): stop taking mail; what was acknowledged is on disk already.

@@ -84,20 +84,33 @@ function serverOptions(l: ReceiveConnector, deps: SmtpDeps, h: StageHandlers, tl
   };
 }
 
-/** Start one receive connector. Resolves once it is listening. */
+/** Errors a client causes (it went away, spoke no TLS): routine, logged at debug without a stack. */
+const CLIENT_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EHOSTUNREACH', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+function logConnectionError(deps: SmtpDeps, listener: string, err: Error & { code?: string; remoteAddress?: string }): void {
+  const code = err.code ?? '';
+  if (CLIENT_ERRORS.has(code) || code.startsWith('ERR_SSL_')) {
+    deps.logger.debug({ listener, ip: err.remoteAddress, code, reason: err.message }, 'client connection error');
+    return;
+  }
+  deps.logger.warn({ err, listener }, 'listener error');
+}
+
+/** Start one receive connector. Resolves once it is listening; rejects with the listen error. */
 export async function startListener(l: ReceiveConnector, deps: SmtpDeps, tls: TlsMaterial | undefined): Promise<RunningListener> {
   const h = new StageHandlers(deps, l);
   const server = new SMTPServer(serverOptions(l, deps, h, tls));
   setGreetingDelay(server, l.greetingDelayMs);
-  server.on('error', (err) => deps.logger.warn({ err, listener: l.name }, 'listener error'));
   await new Promise<void>((resolve, reject) => {
+    // smtp-server re-emits the listen error too: until listening, it is the caller's to report.
     const onErr = (err: Error): void => reject(err);
-    server.server.once('error', onErr);
+    server.once('error', onErr);
     server.listen(l.port, l.bind, () => {
-      server.server.off('error', onErr);
+      server.off('error', onErr);
       resolve();
     });
   });
+  server.on('error', (err) => logConnectionError(deps, l.name, err));
   deps.logger.info({ listener: l.name, bind: l.bind, port: l.port, role: l.role, tls: l.tls.mode, auth: authAllowed(l) }, 'listening');
   return {
     name: l.name,

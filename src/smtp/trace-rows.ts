@@ -2,13 +2,15 @@
  * @module smtp/trace-rows
  * Builds the trace rows the receive side records: refused connections, refused transactions and
  * accepted messages, with the session facts (client, HELO, TLS, certificate, AUTH user) and the
- * attribution. Appending never blocks a reply (the sink buffers).
+ * attribution. Appending never blocks a reply (the sink buffers). Each refusal is also logged
+ * (smtp/refusal-log: rate-limited per client IP).
  * Touches: the trace sink.
  */
 import type { Attribution } from '../policy/types.ts';
 import type { TraceMessage } from '../trace/events.ts';
 import type { ConnState, TxState } from './session.ts';
 import type { SmtpDeps } from './deps.ts';
+import { refusalLogFor } from './refusal-log.ts';
 
 /** Attribution columns of a trace row. */
 export function attributionColumns(a: Attribution | undefined): Pick<TraceMessage, 'attribution' | 'connector' | 'connectorType' | 'connectorMatchedBy'> {
@@ -41,6 +43,7 @@ export function traceRefusedConnection(deps: SmtpDeps, c: ConnState, reply: stri
   const at = deps.now();
   deps.trace.message({ ...sessionColumns(c), id: c.connectionId, receivedAt: at, recipients: [], status: 'Rejected', reply, reasons });
   deps.trace.event({ messageId: c.connectionId, at, event: 'CONNECT_REJECT', detail: reply });
+  refusalLogFor(deps.logger).log({ ip: c.clientIp, listener: c.listener, reply, id: c.connectionId });
 }
 
 /** A transaction with a refusal (MAIL, a RCPT, or end of DATA). */
@@ -70,4 +73,5 @@ export function traceRefusedTransaction(
   const last = tx.events[tx.events.length - 1];
   if (last && last.detail === reply) deps.trace.event(last);
   else deps.trace.event({ messageId: tx.id, at: deps.now(), event: 'REJECT', recipient: rcpt, detail: reply });
+  refusalLogFor(deps.logger).log({ ip: c.clientIp, listener: c.listener, reply, id: tx.id, mailFrom: tx.mailFrom, rcpt, attribution: attribution?.kind });
 }

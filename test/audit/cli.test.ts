@@ -12,6 +12,7 @@ import { messageTraceText, write } from './fixtures.ts';
 test('audit import, report direct-send --source, audit plan', () => {
   const dir = tempDir();
   try {
+    assert.equal(cli(dir, ['init']).code, 0, 'mailgate init creates the store the audit goes into');
     const file = write(dir, 'trace.csv', messageTraceText(Date.now()), 'utf16le-bom');
     const imp = cli(dir, ['audit', 'import', file, '--name', 'tenant1', '--tenant-domains', 'contoso.com', '--date-format', 'mdy']);
     assert.equal(imp.code, 0, imp.stderr);

@@ -14,12 +14,19 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Command } from 'commander';
 import { registerAudit } from '../../src/cli/commands/audit.ts';
-import type { CliIo } from '../../src/cli/context.ts';
+import { openContext, type CliIo } from '../../src/cli/context.ts';
 import { CliError } from '../../src/cli/format.ts';
 import { planKql, planStages, plannedConnectors, stepForSource, transportRule } from '../../src/audit/index.ts';
 import * as F from './fixtures.ts';
 
 const now = Date.now();
+
+/** A data directory with a store, as `mailgate init` makes it. */
+function newDataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mailgate-audit-cli-'));
+  openContext({ data: dir, create: true }).close();
+  return dir;
+}
 
 async function run(data: string, args: string[]): Promise<{ out: string; err: string }> {
   const res = { out: '', err: '' };
@@ -86,7 +93,7 @@ function fencedBlocks(md: string, lang: string): string[][] {
 }
 
 test('audit import + plan (md): sources, PowerShell line by line, KQL', async () => {
-  const data = mkdtempSync(join(tmpdir(), 'mailgate-audit-cli-'));
+  const data = newDataDir();
   try {
     const files = [
       F.write(data, 'trace.csv', F.messageTraceText(now), 'utf16le-bom'),
@@ -154,7 +161,7 @@ test('audit import + plan (md): sources, PowerShell line by line, KQL', async ()
 });
 
 test('audit import: an unknown file is a CliError naming the expected columns', async () => {
-  const data = mkdtempSync(join(tmpdir(), 'mailgate-audit-cli-'));
+  const data = newDataDir();
   try {
     const f = F.write(data, 'x.csv', 'a,b\r\n1,2\r\n', 'utf8');
     await assert.rejects(run(data, ['audit', 'import', f]), (e: unknown) => e instanceof CliError && /matches no supported export[\s\S]*message-trace: Received/.test(e.message));
@@ -202,7 +209,7 @@ test('plan pieces: certificate and IPv6 sources, untrusted names quoted, broad r
 });
 
 test('audit plan: a window without data refuses to recommend RejectDirectSend and says where the data is', async () => {
-  const data = mkdtempSync(join(tmpdir(), 'mailgate-audit-cli-'));
+  const data = newDataDir();
   try {
     // Nothing imported at all.
     for (const format of ['md', 'ps1']) {

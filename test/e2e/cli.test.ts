@@ -21,6 +21,7 @@ import { spawn } from 'node:child_process';
 let dir: string;
 before(() => {
   dir = tempDir();
+  assert.equal(cli(dir, ['init']).code, 0);
 });
 after(() => removeDir(dir));
 

@@ -18,6 +18,7 @@ let data: string;
 before(() => {
   dir = tempDir();
   data = join(dir, 'data');
+  assert.equal(cli(data, ['init']).code, 0, 'mailgate init creates the data directory');
 });
 after(() => removeDir(dir));
 
@@ -91,7 +92,7 @@ test('config validate warns about connector ranges wider than /16 (IPv4) or /32 
 
 test('report hunt reads the trace only: the configuration table with the users is refused', () => {
   const f = yamlFile('user.yaml', "users:\n  - { name: alice@example.com, passwordHash: 'scrypt$16384$8$1$c2FsdA$aGFzaA' }\n");
-  assert.equal(cli(data, ['config', 'apply', '-f', f]).code, 0);
+  assert.equal(cli(data, ['config', 'apply', '-f', f, '--force']).code, 0);
   for (const sql of ['SELECT * FROM config_version', "SELECT yaml FROM config_version WHERE yaml LIKE '%scrypt%'"]) {
     const r = cli(data, ['report', 'hunt', '--timeout', '120000', '--query', sql]);
     assert.equal(r.code, 2, `${sql}: ${r.stdout}${r.stderr}`);

@@ -2,15 +2,18 @@
  * @module cli/commands/config
  * `mailgate config apply|export|history|show|validate`: the whole configuration as YAML. Apply is
  * all or nothing: every error is reported as `FILE: path: reason` and nothing is saved; warnings
- * (`FILE: path: warning: …`, config/warnings) go to stderr and do not stop it.
+ * (`FILE: path: warning: …`, config/warnings) go to stderr and do not stop it; a file with no
+ * receive connector or no accepted domain is refused unless `--force`.
  * `show --changed` prints only what differs from the built-in defaults (like `postconf -n`),
- * `show --defaults` the defaults themselves (like `postconf -d`).
+ * `show --defaults` the defaults themselves (like `postconf -d`), `show --version N` an older
+ * version. History, diff and rollback live in cli/commands/config-history.
  * Touches: the config store (through cli/context); the files named by -f / -o.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { changedSettings, configToYaml, configWarnings, defaultConfig, parseConfigText, toReadableYaml, type Config } from '../../config/index.ts';
-import { actor, defaultIo, withContext, type CliIo } from '../context.ts';
+import { changedSettings, completenessProblems, configToYaml, configWarnings, defaultConfig, parseConfigText, toReadableYaml, type Config } from '../../config/index.ts';
+import { actor, changedIn, defaultIo, requireComplete, withContext, type CliIo } from '../context.ts';
+import { registerHistory } from './config-history.ts';
 import { CliError, enumParser, formatOption, parsePositiveInt, printRows, UsageError, type OutputFormat } from '../format.ts';
 
 /** Read, validate and compile FILE; its warnings (config/warnings) go to stderr. */
@@ -42,11 +45,13 @@ function registerApplyValidate(config: Command, io: CliIo): void {
     .description('validate FILE and make it the new configuration version (all or nothing)')
     .requiredOption('-f, --file <file>', 'YAML configuration file')
     .option('--comment <text>', 'why (recorded in config history)')
-    .action(async (opts: { file: string; comment?: string }, cmd: Command) => {
+    .option('--force', 'save even a configuration with no receive connector or no accepted domain')
+    .action(async (opts: { file: string; comment?: string; force?: boolean }, cmd: Command) => {
       const cfg = readConfigFile(opts.file, io);
-      await withContext(cmd, ({ store }) => {
-        const v = store.save(cfg, actor(), opts.comment ?? `config apply ${opts.file}`);
-        io.out.write(`${opts.file}: applied as config version ${v} (${summary(cfg)})\n`);
+      requireComplete(cfg, opts.force);
+      await withContext(cmd, (ctx) => {
+        const v = ctx.store.save(cfg, actor(), opts.comment ?? `config apply ${opts.file}`);
+        io.out.write(`${opts.file}: applied as ${changedIn(ctx, v)} (${summary(cfg)})\n`);
       });
     });
   config
@@ -54,11 +59,13 @@ function registerApplyValidate(config: Command, io: CliIo): void {
     .description('check FILE without applying it (every error: FILE: path: reason)')
     .requiredOption('-f, --file <file>', 'YAML configuration file')
     .action((opts: { file: string }) => {
-      io.out.write(`${opts.file}: OK (${summary(readConfigFile(opts.file, io))})\n`);
+      const cfg = readConfigFile(opts.file, io);
+      io.out.write(`${opts.file}: OK (${summary(cfg)})\n`);
+      for (const p of completenessProblems(cfg)) io.out.write(`warning: ${p} (config apply needs --force)\n`);
     });
 }
 
-function registerExportHistory(config: Command, io: CliIo): void {
+function registerExport(config: Command, io: CliIo): void {
   config
     .command('export')
     .description('write the current configuration as YAML (stdout, or -o FILE)')
@@ -73,17 +80,6 @@ function registerExportHistory(config: Command, io: CliIo): void {
           writeFileSync(opts.output, text, { mode: 0o600 });
           io.out.write(`config version ${cur.version} written to ${opts.output}\n`);
         } else io.out.write(text);
-      });
-    });
-  config
-    .command('history')
-    .description('configuration versions, newest first (who, when, what)')
-    .option('--limit <n>', 'how many versions', parsePositiveInt, 20)
-    .addOption(formatOption())
-    .action(async (opts: { limit: number; format: OutputFormat }, cmd: Command) => {
-      await withContext(cmd, ({ store }) => {
-        const rows = store.history(opts.limit).map((h) => ({ ...h, createdAt: new Date(h.createdAt).toISOString() }));
-        printRows(rows, ['version', 'createdAt', 'actor', 'comment'], opts.format, io.out);
       });
     });
 }
@@ -101,25 +97,28 @@ function registerShow(config: Command, io: CliIo): void {
     .option('--defaults', 'the built-in default of every setting')
     .option('--changed', 'only settings that differ from the defaults')
     .option('--format <format>', 'yaml or json', parseShowFormat, 'yaml')
-    .action(async (opts: { defaults?: boolean; changed?: boolean; format: 'yaml' | 'json' }, cmd: Command) => {
+    .option('--version <n>', 'an older configuration version (see config history)', parsePositiveInt)
+    .action(async (opts: { defaults?: boolean; changed?: boolean; format: 'yaml' | 'json'; version?: number }, cmd: Command) => {
       if (opts.defaults && opts.changed) throw new UsageError('--defaults and --changed together');
+      if (opts.defaults && opts.version !== undefined) throw new UsageError('--defaults and --version together');
       if (opts.defaults) {
         io.out.write(render(defaultConfig(), opts.format));
         return;
       }
       await withContext(cmd, ({ store }) => {
-        const cur = store.current();
-        if (!cur) throw new CliError('the store holds no configuration');
+        const cur = opts.version === undefined ? store.current() : store.get(opts.version);
+        if (!cur) throw new CliError(opts.version === undefined ? 'the store holds no configuration' : `no configuration version ${opts.version} (see config history)`);
         const shown = opts.changed ? changedSettings(cur.config, defaultConfig()) : cur.config;
         io.out.write(opts.format === 'yaml' && !opts.changed ? configToYaml(cur.config) : render(shown, opts.format));
       });
     });
 }
 
-/** Register `config apply|export|history|show|validate`. */
+/** Register `config apply|export|history|diff|rollback|show|validate`. */
 export function registerConfig(program: Command, io: CliIo = defaultIo()): void {
   const config = program.command('config').description('the whole configuration: YAML in and out, versions');
   registerApplyValidate(config, io);
-  registerExportHistory(config, io);
+  registerExport(config, io);
+  registerHistory(config, io);
   registerShow(config, io);
 }

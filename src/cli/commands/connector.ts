@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import type { InboundConnector } from '../../config/index.ts';
-import { actor, defaultIo, indexOfNamed, requireNamed, registerRemoveNamed, withContext, type CliIo } from '../context.ts';
+import { actor, changedIn, defaultIo, indexOfNamed, requireNamed, registerRemoveNamed, withContext, type CliIo } from '../context.ts';
 import { CliError, enumParser, formatOption, printRecord, printRows, requireIps, splitList, UsageError, type OutputFormat } from '../format.ts';
 
 type ConnectorType = InboundConnector['connectorType'];
@@ -129,25 +129,25 @@ function registerAddSet(connector: Command, io: CliIo): void {
     .argument('<name>', 'connector name')
     .requiredOption('--type <type>', 'ConnectorType: Partner or OnPremises', parseType)
     .action(async (name: string, opts: ConnectorOpts & { type: ConnectorType }, cmd: Command) => {
-      await withContext(cmd, ({ store }) => {
+      await withContext(cmd, ({ store, dataDir }) => {
         const v = store.update(actor(), `connector add ${name}`, (draft) => {
           if (indexOfNamed(draft.inboundConnectors, name) >= 0) throw new CliError(`inbound connector "${name}" already exists`);
           const c = newConnector(name, opts.type);
           applyOptions(c, opts);
           draft.inboundConnectors.push(c);
         });
-        io.out.write(`inbound connector ${name} added (config version ${v})\n`);
+        io.out.write(`inbound connector ${name} added (${changedIn({ dataDir }, v)})\n`);
       });
     });
   setOnlyOptions(commonOptions(connector.command('set'), true))
     .description('change an inbound connector (Set-InboundConnector)')
     .argument('<name>', 'connector name')
     .action(async (name: string, opts: ConnectorOpts, cmd: Command) => {
-      await withContext(cmd, ({ store }) => {
+      await withContext(cmd, ({ store, dataDir }) => {
         const v = store.update(actor(), `connector set ${name}`, (draft) => {
           applyOptions(requireNamed(draft.inboundConnectors, name, 'inbound connector'), opts);
         });
-        io.out.write(`inbound connector ${name} updated (config version ${v})\n`);
+        io.out.write(`inbound connector ${name} updated (${changedIn({ dataDir }, v)})\n`);
       });
     });
 }

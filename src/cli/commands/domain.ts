@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { normalizeDomain } from '../../core/address.ts';
-import { actor, defaultIo, withContext, type CliIo } from '../context.ts';
+import { actor, changedIn, defaultIo, requireComplete, withContext, type CliIo } from '../context.ts';
 import { CliError, enumParser, formatOption, printRows, type OutputFormat } from '../format.ts';
 
 const parseDomainType = enumParser('--type', ['Authoritative', 'InternalRelay'] as const);
@@ -25,12 +25,12 @@ export function registerDomain(program: Command, io: CliIo = defaultIo()): void 
     .option('--match-subdomains', 'also accept subdomains (needs InternalRelay)', false)
     .option('--comment <text>', 'why (recorded in config history)')
     .action(async (name: string, opts: { type: 'Authoritative' | 'InternalRelay'; matchSubdomains: boolean; comment?: string }, cmd: Command) => {
-      await withContext(cmd, ({ store }) => {
+      await withContext(cmd, ({ store, dataDir }) => {
         const v = store.update(actor(), opts.comment ?? `domain add ${name}`, (draft) => {
           if (draft.acceptedDomains.some((d) => sameDomain(d.domainName, name))) throw new CliError(`accepted domain "${name}" already exists`);
           draft.acceptedDomains.push({ domainName: name, domainType: opts.type, matchSubDomains: opts.matchSubdomains });
         });
-        io.out.write(`accepted domain ${name} added (config version ${v})\n`);
+        io.out.write(`accepted domain ${name} added (${changedIn({ dataDir }, v)})\n`);
       });
     });
   domain
@@ -48,14 +48,16 @@ export function registerDomain(program: Command, io: CliIo = defaultIo()): void 
     .description('remove an accepted domain')
     .argument('<name>', 'domain name')
     .option('--comment <text>', 'why (recorded in config history)')
-    .action(async (name: string, opts: { comment?: string }, cmd: Command) => {
-      await withContext(cmd, ({ store }) => {
+    .option('--force', 'remove even the last accepted domain')
+    .action(async (name: string, opts: { comment?: string; force?: boolean }, cmd: Command) => {
+      await withContext(cmd, ({ store, dataDir }) => {
         const v = store.update(actor(), opts.comment ?? `domain remove ${name}`, (draft) => {
           const i = draft.acceptedDomains.findIndex((d) => sameDomain(d.domainName, name));
           if (i < 0) throw new CliError(`no accepted domain named "${name}"`);
           draft.acceptedDomains.splice(i, 1);
+          requireComplete(draft, opts.force);
         });
-        io.out.write(`accepted domain ${name} removed (config version ${v})\n`);
+        io.out.write(`accepted domain ${name} removed (${changedIn({ dataDir }, v)})\n`);
       });
     });
 }

@@ -1,16 +1,19 @@
 /**
  * @module cli/commands/list
  * `mailgate list allow|block add|list|remove ENTRY...`: the IP/CIDR and sender-domain allow and
- * block lists. An entry that parses as an IP or CIDR goes to `ips`, anything else to
- * `senderDomains`.
+ * block lists. Each entry is parsed (list-entry.ts) as an IP/CIDR or as a domain pattern, with a
+ * usage error for anything that is neither (`999.1.1.1` is a bad IP, not a domain). Blocking an
+ * accepted domain is refused without `--force`: it would refuse every sender in it, authenticated
+ * users included.
  * Touches: the config store (through cli/context).
  */
 import type { Command } from 'commander';
 import { normalizeDomain } from '../../core/address.ts';
 import { normalizeIp } from '../../core/cidr.ts';
 import type { Config } from '../../config/index.ts';
-import { actor, defaultIo, withContext, type CliIo } from '../context.ts';
+import { actor, changedIn, defaultIo, withContext, type CliIo } from '../context.ts';
 import { CliError, formatOption, isIpOrCidr, printRows, splitList, type OutputFormat } from '../format.ts';
+import { acceptedDomainsBlocked, parseListEntry } from '../list-entry.ts';
 
 type ListName = 'allow' | 'block';
 type ListBody = Config['lists']['allow'];
@@ -58,13 +61,19 @@ function registerOne(parent: Command, name: ListName, io: CliIo): void {
     .command('add')
     .description(`add IPs, CIDRs or sender domains to the ${name} list`)
     .argument('<entry...>', 'IP, CIDR, domain or *.domain')
-    .action(async (entries: string[], _opts: unknown, c: Command) => {
-      const list = splitList(entries);
-      await withContext(c, ({ store }) => {
+    .option('--force', 'block even an accepted domain (refuses every sender in it, authenticated users too)')
+    .action(async (entries: string[], opts: { force?: boolean }, c: Command) => {
+      const list = splitList(entries).map(parseListEntry);
+      await withContext(c, ({ store, dataDir }) => {
         const v = store.update(actor(), `list ${name} add ${list.join(' ')}`, (draft) => {
+          if (name === 'block') {
+            const hits = acceptedDomainsBlocked(draft, list);
+            if (hits.length && !opts.force) throw new CliError(`refused: ${hits.join('; ')}. Pass --force to block it anyway`);
+            for (const h of hits) io.err.write(`warning: ${h}\n`);
+          }
           addEntries(draft.lists[name], list);
         });
-        io.out.write(`${name} list updated (config version ${v})\n`);
+        io.out.write(`${name} list updated (${changedIn({ dataDir }, v)})\n`);
       });
     });
   cmd
@@ -83,11 +92,11 @@ function registerOne(parent: Command, name: ListName, io: CliIo): void {
     .argument('<entry...>', 'IP, CIDR, domain or *.domain')
     .action(async (entries: string[], _opts: unknown, c: Command) => {
       const list = splitList(entries);
-      await withContext(c, ({ store }) => {
+      await withContext(c, ({ store, dataDir }) => {
         const v = store.update(actor(), `list ${name} remove ${list.join(' ')}`, (draft) => {
           removeEntries(draft.lists[name], list, name);
         });
-        io.out.write(`${name} list updated (config version ${v})\n`);
+        io.out.write(`${name} list updated (${changedIn({ dataDir }, v)})\n`);
       });
     });
 }

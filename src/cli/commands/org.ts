@@ -5,7 +5,7 @@
  * Touches: the config store (through cli/context).
  */
 import type { Command } from 'commander';
-import { actor, defaultIo, withContext, type CliIo } from '../context.ts';
+import { actor, changedIn, defaultIo, withContext, type CliIo } from '../context.ts';
 import { formatOption, parseBool, printRecord, UsageError, type OutputFormat } from '../format.ts';
 
 interface SetOpts {
@@ -47,11 +47,11 @@ export function registerOrg(program: Command, io: CliIo = defaultIo()): void {
       const { comment, ...set } = opts;
       const what = describeSet(set);
       if (!what) throw new UsageError('org set: nothing to change (see --help)');
-      await withContext(cmd, ({ store }) => {
+      await withContext(cmd, ({ store, dataDir }) => {
         const v = store.update(actor(), comment ?? `org set ${what}`, (draft) => {
           Object.assign(draft.organization, Object.fromEntries(Object.entries(set).filter(([, x]) => x !== undefined)));
         });
-        io.out.write(`organization updated (config version ${v})\n`);
+        io.out.write(`organization updated (${changedIn({ dataDir }, v)})\n`);
       });
     });
 }

@@ -3,7 +3,8 @@
  * `mailgate route add|set|list|show|remove`: where accepted mail goes (pickup folder, SMTP next
  * hop, MX). `route show NAME --exchange` prints the Exchange Online side of relaying devices
  * through mailgate: the New-InboundConnector to create in the tenant (by certificate when the
- * route presents one, else by IP, with the SPF change).
+ * route presents one, else by IP, with the SPF change). `route show` also lists which route wins
+ * for a sample of domains; `route add --replace` takes a domain pattern over from another route.
  * Touches: the config store (through cli/context); reads the route's client certificate file.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,7 +12,8 @@ import { X509Certificate } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
 import type { Config, Route } from '../../config/index.ts';
-import { actor, defaultIo, indexOfNamed, requireNamed, registerRemoveNamed, withContext, type CliIo } from '../context.ts';
+import { precedenceRows, takeOverPatterns } from '../route-precedence.ts';
+import { actor, changedIn, defaultIo, indexOfNamed, requireNamed, registerRemoveNamed, withContext, type CliIo } from '../context.ts';
 import { CliError, enumParser, formatOption, parsePort, printRecord, printRows, splitList, UsageError, type OutputFormat } from '../format.ts';
 
 const parseType = enumParser('--type', ['pickup', 'smtp', 'mx'] as const);
@@ -128,15 +130,19 @@ function registerAddSet(route: Command, io: CliIo): void {
     .description('add a route')
     .argument('<name>', 'route name')
     .requiredOption('--type <type>', 'pickup, smtp or mx', parseType)
-    .action(async (name: string, opts: RouteOpts & { type: Route['type'] }, cmd: Command) => {
-      await withContext(cmd, ({ store }) => {
-        const v = store.update(actor(), `route add ${name}`, (draft) => {
+    .option('--replace', 'take its domains over from the routes serving them (a route left with none is removed)')
+    .action(async (name: string, opts: RouteOpts & { type: Route['type']; replace?: boolean }, cmd: Command) => {
+      await withContext(cmd, ({ store, dataDir }) => {
+        let notes: string[] = [];
+        const v = store.update(actor(), `route add ${name}${opts.replace ? ' --replace' : ''}`, (draft) => {
           if (indexOfNamed(draft.routes, name) >= 0) throw new CliError(`route "${name}" already exists`);
           const r: Route = { name, domains: ['*'], type: opts.type, port: 25, tls: 'may', pickupDir: 'pickup' };
           applyOptions(r, opts);
           draft.routes.push(r);
+          if (opts.replace) notes = takeOverPatterns(draft, r);
         });
-        io.out.write(`route ${name} added (config version ${v})\n`);
+        for (const n of notes) io.out.write(`${n}\n`);
+        io.out.write(`route ${name} added (${changedIn({ dataDir }, v)})\n`);
       });
     });
   routeOptions(route.command('set'))
@@ -144,9 +150,9 @@ function registerAddSet(route: Command, io: CliIo): void {
     .argument('<name>', 'route name')
     .option('--type <type>', 'pickup, smtp or mx', parseType)
     .action(async (name: string, opts: RouteOpts, cmd: Command) => {
-      await withContext(cmd, ({ store }) => {
+      await withContext(cmd, ({ store, dataDir }) => {
         const v = store.update(actor(), `route set ${name}`, (draft) => applyOptions(requireNamed(draft.routes, name, 'route'), opts));
-        io.out.write(`route ${name} updated (config version ${v})\n`);
+        io.out.write(`route ${name} updated (${changedIn({ dataDir }, v)})\n`);
       });
     });
 }
@@ -170,7 +176,12 @@ function registerReadRemove(route: Command, io: CliIo): void {
         const cfg = store.current()?.config;
         const r = requireNamed(cfg?.routes ?? [], name, 'route');
         if (opts.exchange && cfg) io.out.write(exchangeScript(r, cfg, dataDir));
-        else printRecord({ ...r }, opts.format, io.out);
+        else if (opts.format === 'json') io.out.write(JSON.stringify({ ...r, serves: cfg ? precedenceRows(cfg, name) : [] }, null, 2) + '\n');
+        else {
+          printRecord({ ...r }, opts.format, io.out);
+          io.out.write('\n');
+          if (cfg && opts.format === 'table') printRows(precedenceRows(cfg, name), ['domain', 'route', 'wins'], opts.format, io.out);
+        }
       });
     });
   registerRemoveNamed(route, io, { description: 'remove a route', noun: 'route', verb: 'route', list: (c) => c.routes });

@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import { hashPassword } from '../../config/index.ts';
-import { actor, defaultIo, indexOfNamed, readPassword, requireNamed, registerRemoveNamed, withContext, type CliIo } from '../context.ts';
+import { actor, changedIn, defaultIo, indexOfNamed, readPassword, requireNamed, registerRemoveNamed, withContext, type CliIo } from '../context.ts';
 import { CliError, formatOption, printRows, splitList, type OutputFormat } from '../format.ts';
 
 function registerAdd(user: Command, io: CliIo): void {
@@ -17,14 +17,14 @@ function registerAdd(user: Command, io: CliIo): void {
     .argument('<name>', 'user name (an address, so it may send as itself)')
     .option('--send-as <addr...>', 'addresses or @domain this user may use as MAIL FROM ("*" = any)')
     .action(async (name: string, opts: { sendAs?: string[] }, cmd: Command) => {
-      await withContext(cmd, async ({ store }) => {
+      await withContext(cmd, async ({ store, dataDir }) => {
         if (indexOfNamed(store.current()?.config.users ?? [], name) >= 0) throw new CliError(`user "${name}" already exists`);
         const passwordHash = await hashPassword(await readPassword(io, `Password for ${name}: `));
         const v = store.update(actor(), `user add ${name}`, (draft) => {
           if (indexOfNamed(draft.users, name) >= 0) throw new CliError(`user "${name}" already exists`);
           draft.users.push({ name, passwordHash, sendAs: splitList(opts.sendAs) });
         });
-        io.out.write(`user ${name} added (config version ${v})\n`);
+        io.out.write(`user ${name} added (${changedIn({ dataDir }, v)})\n`);
       });
     });
 }
@@ -35,13 +35,13 @@ function registerPasswd(user: Command, io: CliIo): void {
     .description("change a user's password (from stdin when piped, else prompted)")
     .argument('<name>', 'user name')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
-      await withContext(cmd, async ({ store }) => {
+      await withContext(cmd, async ({ store, dataDir }) => {
         requireNamed(store.current()?.config.users ?? [], name, 'user');
         const passwordHash = await hashPassword(await readPassword(io, `New password for ${name}: `));
         const v = store.update(actor(), `user passwd ${name}`, (draft) => {
           requireNamed(draft.users, name, 'user').passwordHash = passwordHash;
         });
-        io.out.write(`password of ${name} changed (config version ${v})\n`);
+        io.out.write(`password of ${name} changed (${changedIn({ dataDir }, v)})\n`);
       });
     });
 }
