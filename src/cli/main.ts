@@ -21,12 +21,15 @@ import { registerReport } from './commands/report.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerPolicyReplay } from './replay.ts';
 import { reportError } from './format.ts';
+import { registerBackup } from './commands/backup.ts';
+import { releaseVersion } from '../daemon/release.ts';
 
 /** Build the program (tests build it too). */
 export function buildProgram(): Command {
   const program = new Command('mailgate')
     .description('SMTP mail-flow security gateway: Direct Send control, inbound connectors, durable queue, trace')
     .option('--data <dir>', 'data directory (SQLite store, spool)', './data')
+    .version(releaseVersion(), '-V, --version', 'print the mailgate version')
     .showHelpAfterError()
     .exitOverride();
   registerServe(program);
@@ -44,6 +47,7 @@ export function buildProgram(): Command {
   registerTrace(program);
   registerReport(program);
   registerAudit(program);
+  registerBackup(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const s of c.commands) s.exitOverride();

@@ -5,11 +5,13 @@
  * (cluster workers and the CLI write to the same file), foreign keys on.
  * Durability of accepted mail does not rest on SQLite: the spool file (fsynced, with its end
  * record) is the source of truth and queue rows are rebuilt from it at start.
+ * A database written by a newer mailgate is refused at open (core/data-version.ts).
  * Touches: the database file.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { refuseNewerData } from './data-version.ts';
 
 export type Db = Database.Database;
 
@@ -18,6 +20,12 @@ export function openDatabase(file: string, opts: { readonly?: boolean } = {}): D
   if (!opts.readonly && file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
   db.pragma('busy_timeout = 10000');
+  try {
+    if (file !== ':memory:') refuseNewerData(db, file);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
   if (!opts.readonly) {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');

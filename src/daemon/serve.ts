@@ -6,7 +6,11 @@
  * recovery scan never races a message being written), then schedules delivery. Workers make each
  * message's spool file durable themselves and send its registration (queue row, trace row,
  * events) to the owner, the only SQLite writer, which acks after its group commit (ipc.ts).
- * Signals: SIGTERM/SIGINT stop listening, let open sessions finish, flush the trace, exit 0.
+ * Signals (from any parent: a service manager, a shell, npm): SIGTERM/SIGINT stop listening, let
+ * open sessions finish, flush the trace, exit 0 (the primary stops its workers first); SIGHUP
+ * loads the newest configuration version now (the primary passes it to its workers). A worker
+ * whose primary is gone (kill -9) stops too: no listener outlives the gateway.
+ * The primary writes `<data>/serve.pid` (daemon/pidfile.ts) and removes it at a clean stop.
  * Touches: everything, through the modules it wires.
  */
 import cluster from 'node:cluster';
@@ -19,6 +23,7 @@ import { openOwnerQueue, openWorkerQueue, startQueueOwner } from './owner.ts';
 import { OwnerLink, serveWorkerLink } from './ipc.ts';
 import { startReceiver } from './receiver.ts';
 import { createAuthService } from './auth.ts';
+import { writePidFile } from './pidfile.ts';
 
 export interface ServeOptions {
   data: string;
@@ -47,8 +52,11 @@ function smtpDeps(rt: Runtime, acceptor: SmtpDeps['acceptor']): SmtpDeps {
   };
 }
 
-function onSignals(stop: () => Promise<void>): void {
+function onSignals(stop: () => Promise<void>, reload: () => void): void {
   let stopping = false;
+  process.on('SIGHUP', () => {
+    if (!stopping) reload();
+  });
   const handler = (): void => {
     if (stopping) return;
     stopping = true;
@@ -59,6 +67,12 @@ function onSignals(stop: () => Promise<void>): void {
   };
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
+}
+
+/** SIGHUP: the newest configuration version now (a version that does not compile is logged and skipped). */
+function reload(rt: Runtime): void {
+  rt.reload();
+  rt.logger.info({ version: rt.snapshot().version }, 'configuration reloaded (SIGHUP)');
 }
 
 /** Run the gateway until a signal stops it. */
@@ -87,12 +101,17 @@ async function serveSingle(opts: ServeOptions): Promise<void> {
   // The journal flush on the loop only while it would hold up nobody: one session open (or none)
   // and, as deliveries share this loop, none in flight.
   q.spool.journal?.flushOnLoopWhen(() => receiver.openSessions() <= 1 && owner.scheduler.activeCount === 0);
+  const unlinkPid = writePidFile(rt.paths.dir);
   logger.info({ version: rt.snapshot().version, workers: 1 }, 'mailgate ready');
-  onSignals(async () => {
-    await receiver.close();
-    await owner.close();
-    await rt.close();
-  });
+  onSignals(
+    async () => {
+      await receiver.close();
+      await owner.close();
+      await rt.close();
+      unlinkPid();
+    },
+    () => reload(rt),
+  );
 }
 
 async function servePrimary(opts: ServeOptions, workers: number): Promise<void> {
@@ -123,7 +142,12 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
     logger.error({ pid, code, signal }, 'receive worker died; starting another');
     setTimeout(fork, 500).unref();
   });
+  const unlinkPid = writePidFile(rt.paths.dir);
   logger.info({ version: rt.snapshot().version, workers }, 'mailgate ready');
+  const reloadAll = (): void => {
+    reload(rt);
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+  };
   onSignals(async () => {
     stopping = true;
     const exits = Object.values(cluster.workers ?? {}).map(
@@ -134,7 +158,8 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
     await Promise.all([...replays]);
     await owner.close();
     await rt.close();
-  });
+    unlinkPid();
+  }, reloadAll);
 }
 
 async function serveWorker(opts: ServeOptions): Promise<void> {
@@ -153,10 +178,13 @@ async function serveWorker(opts: ServeOptions): Promise<void> {
       .then(() => q.spool.close())
       .finally(() => process.exit(0));
   });
-  onSignals(async () => {
-    await receiver.close();
-    await q.spool.close();
-    logger.info({ spoolFiles: q.spool.pool?.stats, journal: q.spool.journal?.stats }, 'receive worker stopped');
-    await rt.close();
-  });
+  onSignals(
+    async () => {
+      await receiver.close();
+      await q.spool.close();
+      logger.info({ spoolFiles: q.spool.pool?.stats, journal: q.spool.journal?.stats }, 'receive worker stopped');
+      await rt.close();
+    },
+    () => reload(rt),
+  );
 }
