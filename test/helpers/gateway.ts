@@ -95,7 +95,7 @@ export interface Gateway {
 }
 
 /** Start `mailgate serve` and wait for the given ports. */
-export async function startGateway(dataDir: string, ports: number[], opts: { workers?: number; env?: Record<string, string> } = {}): Promise<Gateway> {
+export async function startGateway(dataDir: string, ports: number[], opts: { workers?: number; env?: Record<string, string>; readyMs?: number } = {}): Promise<Gateway> {
   let out = '';
   const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, '--data', dataDir, 'serve', '--workers', String(opts.workers ?? 1)], {
     cwd: ROOT,
@@ -109,7 +109,7 @@ export async function startGateway(dataDir: string, ports: number[], opts: { wor
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((res) => proc.once('exit', () => res()));
   try {
-    for (const p of ports) await waitForPort(p);
+    for (const p of ports) await waitForPort(p, opts.readyMs);
   } catch (e) {
     proc.kill('SIGKILL');
     throw new Error(`${(e as Error).message}\n--- gateway output ---\n${out}`);
