@@ -13,7 +13,7 @@
  * the next `serve` (recovery replays the journal and registers every file).
  * Touches: the data directory (read for backup, written for restore) and the backup directory.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openDatabase } from '../core/sqlite.ts';
 import { DATA_VERSION, dataVersionOf } from '../core/data-version.ts';
@@ -65,6 +65,7 @@ export async function backupDataDir(data: string, dest: string): Promise<BackupM
   } finally {
     src.close();
   }
+  chmodSync(join(out, 'mailgate.db'), 0o600); // password hashes, mail metadata
   const db = openDatabase(join(out, 'mailgate.db'));
   let queued = 0;
   let droppedRows = 0;
@@ -128,6 +129,7 @@ export function restoreDataDir(from: string, data: string, opts: { force?: boole
   cpSync(join(from, 'spool'), paths.spool, { recursive: true });
   if (existsSync(join(from, TLS))) cpSync(join(from, TLS), join(paths.dir, TLS), { recursive: true });
   copyFileSync(join(from, 'mailgate.db'), paths.db);
+  chmodSync(paths.db, 0o600);
   const db = openDatabase(paths.db);
   try {
     const { from: migratedFrom } = migrateDataDir(db);
