@@ -95,7 +95,9 @@ test("the unit's ExecStart, started as systemd starts it, stops whole on SIGTERM
     assert.deepEqual(await waitGone(ours, 15_000), [], 'no process of the gateway left');
     for (const p of ports) assert.equal(await accepts(p), false, `nothing listening on ${p}`);
   } finally {
-    killAll(ours.filter(alive));
+    // Also when the gateway never came up: the parent and whatever it started.
+    const pid = parent.pid as number;
+    killAll([...ours, pid, ...descendants(pid)].filter(alive));
     removeDir(dir);
   }
 });
@@ -153,7 +155,7 @@ test('npm start stops the gateway and its workers on SIGTERM to the npm process'
     for (const p of ports) assert.equal(await accepts(p), false, `nothing listening on ${p}`);
     await exited(npm);
   } finally {
-    killAll([...ours, npm.pid as number].filter(alive));
+    killAll([...ours, ...descendants(npm.pid as number), npm.pid as number].filter(alive));
     removeDir(dir);
   }
 });
