@@ -27,12 +27,15 @@ import { registerEgressGone } from './commands/report-egress.ts';
 import { defaultIo } from './context.ts';
 import { registerPolicyReplay } from './replay.ts';
 import { reportError } from './format.ts';
+import { registerBackup } from './commands/backup.ts';
+import { releaseVersion } from '../daemon/release.ts';
 
 /** Build the program (tests build it too). */
 export function buildProgram(): Command {
   const program = new Command('mailgate')
     .description('SMTP mail-flow security gateway: Direct Send control, inbound connectors, durable queue, trace')
     .option('--data <dir>', 'data directory (SQLite store, spool); default: $MAILGATE_DATA, else ./data')
+    // `mailgate --version` is answered in main(): commander's program-wide .version() would swallow `config show --version N`.
     .showHelpAfterError()
     .exitOverride();
   registerServe(program);
@@ -55,6 +58,7 @@ export function buildProgram(): Command {
   if (report) registerEgressGone(report, defaultIo());
   registerAudit(program);
   registerEgress(program);
+  registerBackup(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const s of c.commands) s.exitOverride();
@@ -63,6 +67,11 @@ export function buildProgram(): Command {
 }
 
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    process.stdout.write(`${releaseVersion()}\n`);
+    return;
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(process.argv);

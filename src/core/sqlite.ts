@@ -8,11 +8,13 @@
  * mode) is narrowed to 0600 when opened for writing.
  * Durability of accepted mail does not rest on SQLite: the spool file (fsynced, with its end
  * record) is the source of truth and queue rows are rebuilt from it at start.
+ * A database written by a newer mailgate is refused at open (core/data-version.ts).
  * Touches: the database file.
  */
 import Database from 'better-sqlite3';
 import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { refuseNewerData } from './data-version.ts';
 
 export type Db = Database.Database;
 
@@ -36,6 +38,12 @@ export function openDatabase(file: string, opts: { readonly?: boolean } = {}): D
   }
   const db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
   db.pragma('busy_timeout = 10000');
+  try {
+    if (file !== ':memory:') refuseNewerData(db, file);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
   if (!opts.readonly) {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');

@@ -2,7 +2,8 @@
  * @module daemon/runtime
  * What every gateway process shares: the database, the config store with the current frozen
  * snapshot (swapped whole when a new version appears; a broken version leaves the old one in
- * force), the trace writer, the host name.
+ * force), the trace writer, the host name. The process that owns the data directory migrates it
+ * to this release's data version first (daemon/migrate.ts).
  * Touches: the SQLite store.
  */
 import { hostname as osHostname } from 'node:os';
@@ -12,6 +13,7 @@ import { ConfigStore, hashPassword, loadExampleConfig, loadSnapshot, summarizeCh
 import { TraceWriter, type TraceSink } from '../trace/index.ts';
 import type { RuntimeSnapshot } from '../smtp/deps.ts';
 import { dataPaths, secureDataDir, type DataPaths } from './paths.ts';
+import { migrateDataDir } from './migrate.ts';
 
 export interface Runtime {
   paths: DataPaths;
@@ -24,6 +26,8 @@ export interface Runtime {
   hostname(): string;
   /** Called after a new version is swapped in. */
   onChange(fn: (s: RuntimeSnapshot) => void): void;
+  /** Look for a new configuration version now (SIGHUP) instead of at the next poll. */
+  reload(): void;
   verifyPassword(user: string, password: string): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -34,6 +38,14 @@ export function openRuntime(dataDir: string, logger: Logger, opts: { seed?: bool
   const widened = secureDataDir(paths.dir);
   if (widened !== undefined) logger.warn({ dir: paths.dir, was: widened.toString(8) }, 'data directory narrowed to mode 0700');
   const db = openDatabase(paths.db);
+  if (opts.seed !== false) {
+    try {
+      migrateDataDir(db, logger);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
   const store = new ConfigStore(db);
   if (opts.seed !== false) store.ensureInitial(loadExampleConfig(), 'mailgate', 'initial configuration (embedded example)');
   const first = loadSnapshot(store, store.currentVersion());
@@ -67,6 +79,7 @@ export function openRuntime(dataDir: string, logger: Logger, opts: { seed?: bool
     snapshot: () => current,
     hostname: () => current.config.organization.hostname || systemHost,
     onChange: (fn) => listeners.push(fn),
+    reload: () => watch.poll(),
     async verifyPassword(user, password) {
       const u = current.config.users.find((x) => x.name.toLowerCase() === user.toLowerCase());
       if (!u) {

@@ -6,8 +6,12 @@
  * recovery scan never races a message being written), then schedules delivery. Workers make each
  * message's spool file durable themselves and send its registration (queue row, trace row,
  * events) to the owner, the only SQLite writer, which acks after its group commit (ipc.ts).
- * Signals: SIGTERM/SIGINT stop listening, let open sessions finish, flush the trace, exit 0.
+ * Signals (from any parent: a service manager, a shell, npm): SIGTERM/SIGINT stop listening, let
+ * open sessions finish, flush the trace, exit 0 (the primary stops its workers first); SIGHUP
+ * loads the newest configuration version now (the primary passes it to its workers). A worker
+ * whose primary is gone (kill -9) stops too: no listener outlives the gateway.
  * Start is all or nothing (daemon/startup): a listener that cannot listen stops it (StartupError).
+ * The primary writes `<data>/serve.pid` (daemon/pidfile.ts) and removes it at a clean stop.
  * Touches: everything, through the modules it wires.
  */
 import cluster, { type Worker } from 'node:cluster';
@@ -28,6 +32,7 @@ import { connectionCap, raiseFdLimit, readFdLimits } from './fd-limit.ts';
 import { AuthThrottle } from '../smtp/auth-throttle.ts';
 import { FreeSpaceGauge } from '../queue/free-space.ts';
 import { LimitsLink, LimitsServer } from './limits-link.ts';
+import { writePidFile } from './pidfile.ts';
 
 export interface ServeOptions {
   data: string;
@@ -67,8 +72,11 @@ function smtpDeps(rt: Runtime, acceptor: SmtpDeps['acceptor'], limits?: LimitsLi
   };
 }
 
-function onSignals(stop: () => Promise<void>): void {
+function onSignals(stop: () => Promise<void>, reload: () => void): void {
   let stopping = false;
+  process.on('SIGHUP', () => {
+    if (!stopping) reload();
+  });
   const handler = (): void => {
     if (stopping) return;
     stopping = true;
@@ -79,6 +87,12 @@ function onSignals(stop: () => Promise<void>): void {
   };
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
+}
+
+/** SIGHUP: the newest configuration version now (a version that does not compile is logged and skipped). */
+function reload(rt: Runtime): void {
+  rt.reload();
+  rt.logger.info({ version: rt.snapshot().version }, 'configuration reloaded (SIGHUP)');
 }
 
 /** Run the gateway until a signal stops it. */
@@ -112,12 +126,17 @@ async function serveSingle(opts: ServeOptions): Promise<void> {
   // The journal flush on the loop only while it would hold up nobody: one session open (or none)
   // and, as deliveries share this loop, none in flight.
   q.spool.journal?.flushOnLoopWhen(() => receiver.openSessions() <= 1 && owner.scheduler.activeCount === 0);
+  const unlinkPid = writePidFile(rt.paths.dir);
   logger.info({ version: rt.snapshot().version, workers: 1 }, 'mailgate ready');
-  onSignals(async () => {
-    await receiver.close();
-    await owner.close();
-    await rt.close();
-  });
+  onSignals(
+    async () => {
+      await receiver.close();
+      await owner.close();
+      await rt.close();
+      unlinkPid();
+    },
+    () => reload(rt),
+  );
 }
 
 async function servePrimary(opts: ServeOptions, workers: number): Promise<void> {
@@ -162,6 +181,11 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
     logger.error({ pid, code, signal }, 'receive worker died; starting another');
     setTimeout(fork, 500).unref();
   });
+  const reloadAll = (): void => {
+    reload(rt);
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+  };
+  let unlinkPid = (): void => undefined;
   const stop = async (): Promise<void> => {
     stopping = true;
     const exits = Object.values(cluster.workers ?? {}).map(
@@ -172,6 +196,7 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
     await Promise.all([...replays]);
     await owner.close();
     await rt.close();
+    unlinkPid();
   };
   try {
     await started;
@@ -180,8 +205,9 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
     throw err;
   }
   ready = true;
+  unlinkPid = writePidFile(rt.paths.dir);
   logger.info({ version: rt.snapshot().version, workers }, 'mailgate ready');
-  onSignals(stop);
+  onSignals(stop, reloadAll);
 }
 
 async function serveWorker(opts: ServeOptions): Promise<void> {
@@ -208,10 +234,13 @@ async function serveWorker(opts: ServeOptions): Promise<void> {
       .then(() => q.spool.close())
       .finally(() => process.exit(0));
   });
-  onSignals(async () => {
-    await receiver.close();
-    await q.spool.close();
-    logger.info({ spoolFiles: q.spool.pool?.stats, journal: q.spool.journal?.stats }, 'receive worker stopped');
-    await rt.close();
-  });
+  onSignals(
+    async () => {
+      await receiver.close();
+      await q.spool.close();
+      logger.info({ spoolFiles: q.spool.pool?.stats, journal: q.spool.journal?.stats }, 'receive worker stopped');
+      await rt.close();
+    },
+    () => reload(rt),
+  );
 }

@@ -18,6 +18,7 @@ export type {
 } from './contract.ts';
 export { Spool, SpoolWriter, type SpoolOptions, type SpoolScan } from './spool.ts';
 export { SpoolCorruptError, type SpoolMeta } from './spool-format.ts';
+export { copySpool, type SpoolCopyReport } from './spool-copy.ts';
 export type { MessageMetaInput } from './spool-writer.ts';
 export {
   QUEUE_STATES,

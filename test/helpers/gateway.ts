@@ -105,6 +105,8 @@ export async function startGateway(
     prefix?: string[];
     /** How long each port may take to open (default 20 s; cluster workers start slower on a busy machine). */
     readyTimeoutMs?: number;
+    /** The same, the name the service and backup tests use. */
+    readyMs?: number;
   } = {},
 ): Promise<Gateway> {
   let out = '';
@@ -122,7 +124,7 @@ export async function startGateway(
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((res) => proc.once('exit', () => res()));
   try {
-    for (const p of ports) await waitForPort(p, opts.readyTimeoutMs);
+    for (const p of ports) await waitForPort(p, opts.readyTimeoutMs ?? opts.readyMs);
   } catch (e) {
     proc.kill('SIGKILL');
     throw new Error(`${(e as Error).message}\n--- gateway output ---\n${out}`);
