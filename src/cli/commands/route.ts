@@ -1,9 +1,8 @@
 /**
  * @module cli/commands/route
  * `mailgate route add|set|list|show|remove`: where accepted mail goes (pickup folder, SMTP next
- * hop, MX). `route show NAME --exchange` prints the Exchange Online side of relaying devices
- * through mailgate: the New-InboundConnector to create in the tenant (by certificate when the
- * route presents one, else by IP, with the SPF change).
+ * hop, MX). `route show NAME --exchange` prints the Exchange Online side (cli/exchange-front):
+ * a Partner connector and the cut-over steps for the MX path, OnPremises only for relaying out.
  * Touches: the config store (through cli/context); reads the route's client certificate file.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -12,6 +11,7 @@ import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
 import type { Config, Route } from '../../config/index.ts';
 import { actor, defaultIo, indexOfNamed, requireNamed, registerRemoveNamed, withContext, type CliIo } from '../context.ts';
+import { exchangeFrontScript } from '../exchange-front.ts';
 import { CliError, enumParser, formatOption, parsePort, printRecord, printRows, splitList, UsageError, type OutputFormat } from '../format.ts';
 
 const parseType = enumParser('--type', ['pickup', 'smtp', 'mx'] as const);
@@ -82,45 +82,10 @@ export function certificateName(file: string): string {
   return name;
 }
 
-function certificateScript(route: Route, cn: string): string[] {
-  const domain = cn.replace(/^\*\./, '');
-  const labels = domain.split('.');
-  const parent = labels.length > 2 ? labels.slice(1).join('.') : domain;
-  return [
-    `New-InboundConnector -Name "mailgate ${route.name}" -ConnectorType OnPremises -SenderDomains * -TlsSenderCertificateName ${cn} -RequireTls $true`,
-    '',
-    `# Note: the certificate's domain (${domain}) must be an accepted domain of the tenant, or use a`,
-    `# *.domain name whose domain is one (e.g. -TlsSenderCertificateName *.${parent} when ${parent} is accepted),`,
-    '# else Exchange Online refuses the mail with 550 5.7.51.',
-  ];
-}
-
-function ipScript(route: Route, config: Config): string[] {
-  const requireTls = route.tls === 'required' ? ' -RequireTls $true' : '';
-  const domains = config.acceptedDomains.map((d) => d.domainName);
-  return [
-    `New-InboundConnector -Name "mailgate ${route.name}" -ConnectorType OnPremises -SenderDomains * -SenderIPAddresses <your public IPv4>${requireTls}`,
-    '',
-    '# The route presents no client certificate, so the tenant recognises mailgate by its public IPv4',
-    '# (static, not shared with other organisations). Add that IP to the SPF record of each sending domain:',
-    ...(domains.length ? domains : ['<your domain>']).map(
-      (d) => `#   ${d}.  TXT  "v=spf1 ip4:<your public IPv4> include:spf.protection.outlook.com -all"`,
-    ),
-    '# (or add ip4:<your public IPv4> to the existing record, before its -all/~all).',
-  ];
-}
-
-/** The Exchange Online side of a route that relays through the tenant. */
+/** The Exchange Online side of a route that delivers to the tenant (see cli/exchange-front). */
 export function exchangeScript(route: Route, config: Config, dataDir: string): string {
-  const head = ['# Exchange Online PowerShell (Connect-ExchangeOnline), for devices relaying through mailgate:'];
-  if (route.type !== 'smtp') {
-    head.push(`# Warning: route "${route.name}" is of type ${route.type}; to relay through Exchange Online use`);
-    head.push('# --type smtp --host <tenant>.mail.protection.outlook.com --port 25 --tls required.');
-  }
-  const body = route.clientCertFile
-    ? certificateScript(route, certificateName(resolveFile(route.clientCertFile, dataDir)))
-    : ipScript(route, config);
-  return [...head, ...body].join('\n') + '\n';
+  const certName = route.clientCertFile ? certificateName(resolveFile(route.clientCertFile, dataDir)) : undefined;
+  return exchangeFrontScript(route, config, certName ? { certName } : {});
 }
 
 function registerAddSet(route: Command, io: CliIo): void {
@@ -163,7 +128,7 @@ function registerReadRemove(route: Command, io: CliIo): void {
     .command('show')
     .description('show a route; --exchange prints the Exchange Online connector for it')
     .argument('<name>', 'route name')
-    .option('--exchange', 'print the New-InboundConnector (and SPF change) for the tenant side')
+    .option('--exchange', 'print the Exchange Online connectors and cut-over steps for the tenant side')
     .addOption(formatOption())
     .action(async (name: string, opts: { exchange?: boolean; format: OutputFormat }, cmd: Command) => {
       await withContext(cmd, ({ store, dataDir }) => {
