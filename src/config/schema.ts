@@ -125,6 +125,20 @@ export const listSchema = z
   })
   .strict();
 
+/** OAuth 2.0 client-credentials settings of a route (Microsoft identity platform; deliver/oauth2). */
+export const routeOAuth2Schema = z
+  .object({
+    user: z.string().min(1).describe('Mailbox to authenticate as (the XOAUTH2 user; it needs SendAs/FullAccess for the app).'),
+    tenantId: z.string().min(1).describe('Microsoft Entra tenant id (directory id or a verified domain).'),
+    clientId: z.string().min(1).describe('Application (client) id of the app registration.'),
+    clientSecret: z.string().min(1).optional().describe('Client secret (masked by config show/export; prefer clientSecretFile).'),
+    clientSecretFile: z.string().min(1).optional().describe('File holding the client secret (read at each token request).'),
+    scope: z.string().default('https://outlook.office365.com/.default').describe('Scope requested with the client-credentials grant.'),
+    tokenEndpoint: z.string().url().optional().describe('Token endpoint; default https://login.microsoftonline.com/TENANT/oauth2/v2.0/token.'),
+  })
+  .strict()
+  .refine((o) => (o.clientSecret === undefined) !== (o.clientSecretFile === undefined), { message: 'give exactly one of clientSecret and clientSecretFile', path: ['clientSecret'] });
+
 export const routeSchema = z
   .object({
     name: z.string().min(1).describe('Route name.'),
@@ -136,6 +150,7 @@ export const routeSchema = z
     clientCertFile: z.string().optional().describe('PEM certificate to present to the next hop (connector match by certificate).'),
     clientKeyFile: z.string().optional().describe('PEM key for clientCertFile.'),
     pickupDir: z.string().default('pickup').describe('pickup: folder (relative to the data dir) for one .eml per message.'),
+    oauth2: routeOAuth2Schema.optional().describe('smtp: submit with SASL XOAUTH2 (Exchange Online client submission) using a client-credentials token.'),
   })
   .strict()
   .refine((r) => r.type !== 'smtp' || (r.host !== undefined && r.host !== ''), { message: 'an smtp route needs host', path: ['host'] });

@@ -4,7 +4,8 @@
  * nodemailer's pooled client: one pool per (route, host, port, TLS policy, client certificate),
  * cached and reused, sending the raw message stream with an explicit envelope (null sender
  * supported). The client certificate from the route's files is how Exchange Online matches
- * mailgate to an inbound connector by certificate. nodemailer's own requeue is off
+ * mailgate to an inbound connector by certificate; an `oauth2` route submits with XOAUTH2
+ * (deliver/oauth2). nodemailer's own requeue is off
  * (`maxRequeues: 0`): a requeued raw stream would be half-consumed, and the queue owns retries.
  * Touches: outbound TCP to next hops; reads the route's client certificate files.
  * RFCs: 5321 (SMTP client, §5.1 MX walk), 3207 (STARTTLS), 1869/1870, 3463 (enhanced codes).
@@ -17,6 +18,7 @@ import { normalizeDomain, parseAddress } from '../core/address.ts';
 import type { Route } from '../config/schema.ts';
 import type { DeliveryRequest, RecipientOutcome } from '../queue/contract.ts';
 import { planMx, type MxResolver } from './mx.ts';
+import { renewOn535, TokenCache } from './oauth2.ts';
 import { outcomesFromError, outcomesFromInfo, type HopResult } from './smtp-outcome.ts';
 
 export interface SmtpTimeouts {
@@ -41,6 +43,8 @@ export interface SmtpClientOptions {
   connectTo?: ConnectTo;
   /** Most pools kept open at once; the oldest is closed beyond this (default 100). */
   maxPools?: number;
+  /** OAuth 2.0 tokens for routes with `oauth2` (default: a cache of this client's own). */
+  tokens?: TokenCache;
 }
 
 /** One pooled next-hop client: sends a raw message with an explicit envelope. */
@@ -112,7 +116,7 @@ async function clientCert(route: Route): Promise<{ cert?: Buffer; key?: Buffer }
 }
 
 /** Build one pooled transport for a route and host. */
-async function buildTransport(route: Route, host: string, port: number, opts: SmtpClientOptions): Promise<PoolTransport> {
+async function buildTransport(route: Route, host: string, port: number, opts: SmtpClientOptions, tokens: TokenCache): Promise<PoolTransport> {
   const t = { ...defaultTimeouts, ...opts.timeouts };
   const dial = opts.connectTo ? opts.connectTo(host, port) : { host, port };
   const mailer = createTransport({
@@ -134,6 +138,7 @@ async function buildTransport(route: Route, host: string, port: number, opts: Sm
     greetingTimeout: t.greeting,
     socketTimeout: t.socket,
     logger: false,
+    ...(route.oauth2 ? { auth: tokens.nodemailerAuth(route.oauth2) } : {}),
   });
   const transporter = mailer.transporter as unknown as RawTransporter;
   return {
@@ -148,17 +153,20 @@ async function buildTransport(route: Route, host: string, port: number, opts: Sm
 /** A cache of pooled transports keyed by everything that shapes a connection. */
 class PoolCache {
   private readonly pools = new Map<string, Promise<PoolTransport>>();
-  constructor(private readonly opts: SmtpClientOptions) {}
+  readonly tokens: TokenCache;
+  constructor(private readonly opts: SmtpClientOptions) {
+    this.tokens = opts.tokens ?? new TokenCache();
+  }
 
   get(route: Route, host: string, port: number): Promise<PoolTransport> {
-    const k = JSON.stringify([route.name, host, port, route.tls, route.clientCertFile ?? '', route.clientKeyFile ?? '']);
+    const k = JSON.stringify([route.name, host, port, route.tls, route.clientCertFile ?? '', route.clientKeyFile ?? '', route.oauth2 ?? null]);
     const hit = this.pools.get(k);
     if (hit) {
       this.pools.delete(k);
       this.pools.set(k, hit); // most recently used last
       return hit;
     }
-    const made = buildTransport(route, host, port, this.opts);
+    const made = buildTransport(route, host, port, this.opts, this.tokens);
     made.catch(() => this.pools.delete(k)); // a failed build (unreadable certificate) is not cached
     this.pools.set(k, made);
     this.evict();
@@ -193,8 +201,11 @@ async function sendToHost(cache: PoolCache, route: Route, host: string, req: Del
   }
   let raw: Readable | undefined;
   try {
-    raw = req.openMessage();
-    const info = await transport.send({ from: req.mailFrom, to: [...recipients] }, raw);
+    const info = await renewOn535(cache.tokens, route.oauth2, () => {
+      raw?.destroy();
+      raw = req.openMessage();
+      return transport.send({ from: req.mailFrom, to: [...recipients] }, raw);
+    });
     return outcomesFromInfo(recipients, info, nextHop);
   } catch (err) {
     return outcomesFromError(recipients, err, nextHop);
