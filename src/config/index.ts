@@ -23,3 +23,4 @@ export { ConfigStore, type ConfigVersion, type ConfigVersionInfo } from './store
 export { watchConfig, loadSnapshot, type ConfigSnapshot, type ConfigWatch, type WatchOptions } from './watch.ts';
 export { hashPassword, verifyPassword, isPasswordHash, parsePasswordHash } from './passwords.ts';
 export { changedSettings } from './diff.ts';
+export { keepMaskedSecrets, maskRoute, maskSecrets, SECRET_MASK } from './secrets.ts';

@@ -8,7 +8,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { changedSettings, configToYaml, defaultConfig, parseConfigText, toReadableYaml, type Config } from '../../config/index.ts';
+import { changedSettings, configToYaml, defaultConfig, keepMaskedSecrets, maskSecrets, parseConfigText, toReadableYaml, type Config } from '../../config/index.ts';
 import { actor, defaultIo, withContext, type CliIo } from '../context.ts';
 import { CliError, enumParser, formatOption, parsePositiveInt, printRows, UsageError, type OutputFormat } from '../format.ts';
 
@@ -41,7 +41,7 @@ function registerApplyValidate(config: Command, io: CliIo): void {
     .action(async (opts: { file: string; comment?: string }, cmd: Command) => {
       const cfg = readConfigFile(opts.file);
       await withContext(cmd, ({ store }) => {
-        const v = store.save(cfg, actor(), opts.comment ?? `config apply ${opts.file}`);
+        const v = store.save(keepMaskedSecrets(cfg, store.current()?.config), actor(), opts.comment ?? `config apply ${opts.file}`);
         io.out.write(`${opts.file}: applied as config version ${v} (${summary(cfg)})\n`);
       });
     });
@@ -64,7 +64,7 @@ function registerExportHistory(config: Command, io: CliIo): void {
         const cur = store.current();
         if (!cur) throw new CliError('the store holds no configuration');
         const when = new Date(cur.createdAt).toISOString();
-        const text = `# mailgate configuration version ${cur.version}, saved ${when} by ${cur.actor}\n${configToYaml(cur.config)}`;
+        const text = `# mailgate configuration version ${cur.version}, saved ${when} by ${cur.actor}\n${configToYaml(maskSecrets(cur.config))}`;
         if (opts.output) {
           writeFileSync(opts.output, text, { mode: 0o600 });
           io.out.write(`config version ${cur.version} written to ${opts.output}\n`);
@@ -106,8 +106,9 @@ function registerShow(config: Command, io: CliIo): void {
       await withContext(cmd, ({ store }) => {
         const cur = store.current();
         if (!cur) throw new CliError('the store holds no configuration');
-        const shown = opts.changed ? changedSettings(cur.config, defaultConfig()) : cur.config;
-        io.out.write(opts.format === 'yaml' && !opts.changed ? configToYaml(cur.config) : render(shown, opts.format));
+        const masked = maskSecrets(cur.config);
+        const shown = opts.changed ? changedSettings(masked, defaultConfig()) : masked;
+        io.out.write(opts.format === 'yaml' && !opts.changed ? configToYaml(masked) : render(shown, opts.format));
       });
     });
 }

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
-import type { Config, Route } from '../../config/index.ts';
+import { maskRoute, type Config, type Route } from '../../config/index.ts';
 import { actor, defaultIo, indexOfNamed, requireNamed, registerRemoveNamed, withContext, type CliIo } from '../context.ts';
 import { exchangeFrontScript } from '../exchange-front.ts';
 import { CliError, enumParser, formatOption, parsePort, printRecord, printRows, splitList, UsageError, type OutputFormat } from '../format.ts';
@@ -26,6 +26,11 @@ interface RouteOpts {
   clientCert?: string;
   clientKey?: string;
   pickupDir?: string;
+  oauth2User?: string;
+  oauth2Tenant?: string;
+  oauth2ClientId?: string;
+  oauth2SecretFile?: string;
+  oauth2TokenEndpoint?: string;
 }
 
 const COLUMNS = ['name', 'type', 'domains', 'host', 'port', 'tls', 'clientCertFile', 'pickupDir'];
@@ -38,7 +43,34 @@ function routeOptions(cmd: Command): Command {
     .option('--tls <policy>', 'STARTTLS toward the next hop: opportunistic, required or none', parseTls)
     .option('--client-cert <file>', 'PEM certificate to present to the next hop (with --client-key)')
     .option('--client-key <file>', 'PEM key for --client-cert')
-    .option('--pickup-dir <dir>', 'pickup: folder under the data dir');
+    .option('--pickup-dir <dir>', 'pickup: folder under the data dir')
+    .option('--oauth2-user <mailbox>', 'smtp: submit with XOAUTH2 as this mailbox ("" removes OAuth2)')
+    .option('--oauth2-tenant <id>', 'OAuth2: Microsoft Entra tenant id')
+    .option('--oauth2-client-id <id>', 'OAuth2: application (client) id')
+    .option('--oauth2-secret-file <file>', 'OAuth2: file holding the client secret')
+    .option('--oauth2-token-endpoint <url>', 'OAuth2: token endpoint (default: the tenant\'s Microsoft identity platform v2.0 endpoint)');
+}
+
+/** Apply the --oauth2-* options; the schema then checks that the set is complete. */
+function applyOAuth2(r: Route, o: RouteOpts): void {
+  if (o.oauth2User === '') {
+    delete r.oauth2;
+    return;
+  }
+  const given = [o.oauth2User, o.oauth2Tenant, o.oauth2ClientId, o.oauth2SecretFile, o.oauth2TokenEndpoint].some((v) => v !== undefined);
+  if (!given) return;
+  const cur = r.oauth2;
+  const user = o.oauth2User ?? cur?.user;
+  const tenantId = o.oauth2Tenant ?? cur?.tenantId;
+  const clientId = o.oauth2ClientId ?? cur?.clientId;
+  if (!user || !tenantId || !clientId) throw new UsageError('OAuth2 needs --oauth2-user, --oauth2-tenant and --oauth2-client-id');
+  const next: NonNullable<Route['oauth2']> = { ...cur, user, tenantId, clientId, scope: cur?.scope ?? 'https://outlook.office365.com/.default' };
+  if (o.oauth2SecretFile !== undefined) {
+    next.clientSecretFile = o.oauth2SecretFile;
+    delete next.clientSecret;
+  }
+  if (o.oauth2TokenEndpoint !== undefined) next.tokenEndpoint = o.oauth2TokenEndpoint;
+  r.oauth2 = next;
 }
 
 function setOrClear<K extends 'host' | 'clientCertFile' | 'clientKeyFile'>(r: Route, key: K, value: string | undefined): void {
@@ -56,6 +88,7 @@ function applyOptions(r: Route, o: RouteOpts): void {
   setOrClear(r, 'clientCertFile', o.clientCert);
   setOrClear(r, 'clientKeyFile', o.clientKey);
   if (o.pickupDir !== undefined) r.pickupDir = o.pickupDir;
+  applyOAuth2(r, o);
   if ((r.clientCertFile === undefined) !== (r.clientKeyFile === undefined)) {
     throw new UsageError('--client-cert and --client-key go together');
   }
@@ -135,7 +168,7 @@ function registerReadRemove(route: Command, io: CliIo): void {
         const cfg = store.current()?.config;
         const r = requireNamed(cfg?.routes ?? [], name, 'route');
         if (opts.exchange && cfg) io.out.write(exchangeScript(r, cfg, dataDir));
-        else printRecord({ ...r }, opts.format, io.out);
+        else printRecord({ ...maskRoute(r) }, opts.format, io.out);
       });
     });
   registerRemoveNamed(route, io, { description: 'remove a route', noun: 'route', verb: 'route', list: (c) => c.routes });
