@@ -129,3 +129,15 @@ test('an OnPremises connector only for a route that relays out and carries no MX
   assert.doesNotMatch(mx, /OnPremises -SenderDomains/);
   assert.doesNotMatch(mx, /also carries mail to outside domains/);
 });
+
+test('the README\'s "In front of Exchange Online" connector commands use only documented parameters', (t) => {
+  const known = knownCmdlets(t);
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const start = readme.indexOf('\n## In front of Exchange Online');
+  assert.ok(start >= 0, 'README has the section');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 5));
+  const lines = section.split('\n').map((l) => l.replace(/^\(`|`\)\.?$/g, '')).filter((l) => /^(New|Set|Get)-(InboundConnector|OrganizationConfig|MessageTraceV2)\b/.test(l));
+  assert.ok(lines.length >= 6, `connector commands found: ${lines.length}`);
+  assertKnown(lines.join('\n'), known);
+  assert.doesNotMatch(section, /-ConnectorType OnPremises -SenderDomains \* -TlsSenderCertificateName mx\./);
+});
