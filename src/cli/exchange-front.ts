@@ -60,7 +60,7 @@ function partnerPlan(route: Route, config: Config, id: Identity, domains: string
     '# 3. Send a test message from outside through mailgate; the trace must show this connector:',
     psLine('Get-MessageTraceV2', [['MessageId', '<Message-ID of the test message>']]) + ' | Get-MessageTraceDetailV2',
     `# 4. Switch the MX records of ${domains.join(', ')} to mailgate; wait out the old TTL.`,
-    '# 5. Lock down: the tenant now refuses mail for these domains that did not come through mailgate (5.7.51 TenantInboundAttribution):',
+    '# 5. Lock down: the tenant now refuses mail for these domains that did not come through mailgate (550 5.7.51 TenantInboundAttribution):',
     psLine('Set-InboundConnector', [['Identity', name], lock]),
     '# 6. Once every device sends through mailgate (not straight to the tenant), refuse Direct Send:',
     psLine('Set-OrganizationConfig', [['RejectDirectSend', true]]),
@@ -101,7 +101,7 @@ function certNote(cn: string): string[] {
     '',
     `# Note: the certificate's domain (${domain}) must be an accepted domain of the tenant, or use a`,
     `# *.domain name whose domain is one (e.g. -TlsSenderCertificateName *.${parent} when ${parent} is accepted),`,
-    '# else Exchange Online refuses the mail with 5.7.51 (TenantInboundAttribution).',
+    '# else Exchange Online refuses the mail with 550 5.7.51 (TenantInboundAttribution).',
   ];
 }
 
