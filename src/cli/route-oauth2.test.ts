@@ -40,6 +40,9 @@ test('route add --oauth2-* stores the client; --oauth2-user "" removes it; an in
     user: 'scanner@contoso.com', tenantId: 'contoso.onmicrosoft.com', clientId: 'app-1', clientSecretFile: '/etc/mailgate/exo.secret', scope: 'https://outlook.office365.com/.default',
   });
   await assert.rejects(run(data, ['route', 'add', 'x', '--type', 'smtp', '--host', 'h', '--oauth2-user', 'a@b.c']), UsageError);
+  const oauth = ['--oauth2-user', 'a@b.c', '--oauth2-tenant', 't', '--oauth2-client-id', 'c', '--oauth2-secret-file', 's'];
+  await assert.rejects(run(data, ['route', 'add', 'y', '--type', 'smtp', '--host', 'smtp.office365.com', '--tls', 'none', ...oauth]), /routes\[2\]\.tls: oauth2 needs tls/);
+  await assert.rejects(run(data, ['route', 'add', 'z', '--type', 'mx', ...oauth]), /routes\[2\]\.oauth2: oauth2 needs an smtp route/);
   await assert.rejects(run(data, ['route', 'set', 'submit', '--oauth2-user', '']).then(() => run(data, ['route', 'set', 'submit', '--oauth2-tenant', 't'])), UsageError);
   assert.equal(storedConfig(data).routes[1]?.oauth2, undefined);
 });

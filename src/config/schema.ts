@@ -153,7 +153,10 @@ export const routeSchema = z
     oauth2: routeOAuth2Schema.optional().describe('smtp: submit with SASL XOAUTH2 (Exchange Online client submission) using a client-credentials token.'),
   })
   .strict()
-  .refine((r) => r.type !== 'smtp' || (r.host !== undefined && r.host !== ''), { message: 'an smtp route needs host', path: ['host'] });
+  .refine((r) => r.type !== 'smtp' || (r.host !== undefined && r.host !== ''), { message: 'an smtp route needs host', path: ['host'] })
+  .refine((r) => !r.oauth2 || r.type === 'smtp', { message: 'oauth2 needs an smtp route', path: ['oauth2'] })
+  // A bearer token must not cross the network in clear text; loopback (a local test hop) excepted.
+  .refine((r) => !r.oauth2 || r.tls !== 'none' || /^(127\.|::1$|localhost$)/.test(r.host ?? ''), { message: 'oauth2 needs tls opportunistic or required (a token must not go in clear text)', path: ['tls'] });
 
 export const userSchema = z
   .object({
