@@ -3,43 +3,19 @@
  * The README's "In front of Exchange Online" connector path, followed literally: its `mailgate`
  * commands run against a fresh data dir whose accepted domain is contoso.com (with certificates
  * named as in the README), and `route show exo --exchange` prints what the README shows.
- * Touches: temporary data directories; writes self-signed test certificates (node-forge).
+ * Touches: temporary data directories; writes test certificates (test/helpers/pki).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { Command } from 'commander';
-import forge from 'node-forge';
 import { registerDomain } from './commands/domain.ts';
 import { registerRoute } from './commands/route.ts';
-import type { CliIo } from './context.ts';
+import { runCli } from '../../test/helpers/cli-run.ts';
+import { createTestCa, issueCert } from '../../test/helpers/pki.ts';
 
-async function run(data: string, args: string[]): Promise<string> {
-  let out = '';
-  const io: CliIo = { out: { write: (s: string) => (out += s) }, err: { write: () => true }, stdin: Readable.from([]) };
-  const program = new Command('mailgate').exitOverride().option('--data <dir>', 'data directory', './data');
-  program.configureOutput({ writeOut: (s) => (out += s), writeErr: () => undefined });
-  registerRoute(program, io);
-  registerDomain(program, io);
-  await program.parseAsync(['--data', data, ...args], { from: 'user' });
-  return out;
-}
-
-function selfSigned(cn: string): { cert: string; key: string } {
-  const keys = forge.pki.rsa.generateKeyPair(1024);
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = '01';
-  cert.validity.notBefore = new Date(Date.now() - 60_000);
-  cert.validity.notAfter = new Date(Date.now() + 86_400_000);
-  cert.setSubject([{ name: 'commonName', value: cn }]);
-  cert.setIssuer([{ name: 'commonName', value: cn }]);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
-  return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
-}
+const run = (data: string, args: string[]): Promise<string> => runCli(data, args, [registerRoute, registerDomain]);
 
 /** Split a shell line into words ('…' quoting only, which is all the README uses). */
 function words(line: string): string[] {
@@ -56,8 +32,9 @@ test('README "In front of Exchange Online": the commands run as written and prin
   assert.ok(sh && shown, 'the section has the sh block and its output');
 
   const data = mkdtempSync(join(tmpdir(), 'mailgate-readme-exo-'));
+  const ca = createTestCa();
   for (const cn of ['mx', 'devices']) {
-    const { cert, key } = selfSigned(`${cn}.contoso.com`);
+    const { cert, key } = issueCert(ca, { cn: `${cn}.contoso.com`, client: true });
     writeFileSync(join(data, `${cn}.pem`), cert);
     writeFileSync(join(data, `${cn}.key`), key);
   }

@@ -10,25 +10,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { Command } from 'commander';
 import { registerConfig } from './commands/config.ts';
 import { registerRoute } from './commands/route.ts';
-import type { CliIo } from './context.ts';
 import { UsageError } from './format.ts';
 import { configToYaml } from '../config/index.ts';
+import { runCli } from '../../test/helpers/cli-run.ts';
 import { storedConfig } from '../../test/helpers/stored-config.ts';
 
-async function run(data: string, args: string[]): Promise<string> {
-  let out = '';
-  const io: CliIo = { out: { write: (s: string) => (out += s) }, err: { write: () => true }, stdin: Readable.from([]) };
-  const program = new Command('mailgate').exitOverride().option('--data <dir>', 'data directory', './data');
-  program.configureOutput({ writeOut: (s) => (out += s), writeErr: () => undefined });
-  registerRoute(program, io);
-  registerConfig(program, io);
-  await program.parseAsync(['--data', data, ...args], { from: 'user' });
-  return out;
-}
+const run = (data: string, args: string[]): Promise<string> => runCli(data, args, [registerRoute, registerConfig]);
 
 const SECRET = 'Zx9~s3cr3t.value';
 
