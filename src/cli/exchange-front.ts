@@ -57,6 +57,7 @@ function partnerPlan(route: Route, config: Config, id: Identity, domains: string
     '# 2. Partner connector from mailgate, and Enhanced Filtering so Exchange sees the original sender IP:',
     psLine('New-InboundConnector', [['Name', name], ['ConnectorType', 'Partner'], ['SenderDomains', '*'], ...match, ...tls]),
     psLine('Set-InboundConnector', [['Identity', name], ['EFSkipLastIP', true]]),
+    '#    (with Enhanced Filtering on, disable any mail flow rule that sets SCL -1 for mail from mailgate)',
     '# 3. Send a test message from outside through mailgate; the trace must show this connector:',
     psLine('Get-MessageTraceV2', [['MessageId', '<Message-ID of the test message>']]) + ' | Get-MessageTraceDetailV2',
     `# 4. Switch the MX records of ${domains.join(', ')} to mailgate; wait out the old TTL.`,
