@@ -74,18 +74,21 @@ test('route show --exchange with a client certificate prints the certificate con
   const { cert, key } = selfSigned('relay.contoso.com');
   writeFileSync(join(data, 'relay.pem'), cert);
   writeFileSync(join(data, 'relay.key'), key);
-  await run(data, ['route', 'add', 'exo', '--replace', '--type', 'smtp', '--host', 'contoso-com.mail.protection.outlook.com', '--tls', 'required', '--client-cert', join(data, 'relay.pem'), '--client-key', join(data, 'relay.key')]);
+  await run(data, ['route', 'add', 'exo', '--type', 'smtp', '--domain', 'example.com', '--host', 'contoso-com.mail.protection.outlook.com', '--tls', 'required', '--client-cert', join(data, 'relay.pem'), '--client-key', join(data, 'relay.key')]);
   const r = await run(data, ['route', 'show', 'exo', '--exchange']);
-  assert.match(r.out, /^New-InboundConnector -Name "mailgate exo" -ConnectorType OnPremises -SenderDomains \* -TlsSenderCertificateName relay\.contoso\.com -RequireTls \$true$/m);
+  assert.match(r.out, /^New-InboundConnector -Name "mailgate exo" -ConnectorType Partner -SenderDomains \* -TlsSenderCertificateName relay\.contoso\.com -RequireTls \$true$/m);
+  assert.match(r.out, /^Set-InboundConnector -Identity "mailgate exo" -RestrictDomainsToCertificate \$true$/m);
+  assert.doesNotMatch(r.out, /OnPremises -SenderDomains/);
   assert.match(r.out, /accepted domain of the tenant/);
   assert.match(r.out, /\*\.contoso\.com/);
 });
 
 test('route show --exchange without a certificate prints the IP connector and the SPF change', async () => {
   const data = newDataDir();
-  await run(data, ['route', 'add', 'exo', '--domain', 'contoso.com', '--type', 'smtp', '--host', 'contoso-com.mail.protection.outlook.com', '--tls', 'required']);
+  await run(data, ['route', 'add', 'exo', '--type', 'smtp', '--domain', 'example.com', '--host', 'contoso-com.mail.protection.outlook.com', '--tls', 'required']);
   const r = await run(data, ['route', 'show', 'exo', '--exchange']);
-  assert.match(r.out, /^New-InboundConnector -Name "mailgate exo" -ConnectorType OnPremises -SenderDomains \* -SenderIPAddresses <your public IPv4> -RequireTls \$true$/m);
+  assert.match(r.out, /^New-InboundConnector -Name "mailgate exo" -ConnectorType Partner -SenderDomains \* -SenderIPAddresses <your public IPv4> -RequireTls \$true$/m);
+  assert.match(r.out, /^Set-InboundConnector -Identity "mailgate exo" -RestrictDomainsToIPAddresses \$true$/m);
   assert.match(r.out, /example\.com\. +TXT +"v=spf1 ip4:<your public IPv4> include:spf\.protection\.outlook\.com -all"/);
   const show = await run(data, ['route', 'show', 'default']);
   assert.match(show.out, /^type +pickup$/m);

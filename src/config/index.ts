@@ -24,5 +24,6 @@ export { watchConfig, loadSnapshot, type ConfigSnapshot, type ConfigWatch, type 
 export { hashPassword, verifyPassword, isPasswordHash, parsePasswordHash } from './passwords.ts';
 export { changedSettings } from './diff.ts';
 export { configWarnings } from './warnings.ts';
-export { lineDiff, maskSecrets, maskedYaml, summarizeChange } from './changes.ts';
+export { lineDiff, maskedYaml, summarizeChange } from './changes.ts';
 export { bindsOverlap, completenessProblems, routePattern } from './overlap.ts';
+export { keepMaskedSecrets, maskRoute, maskSecrets, SECRET_MASK } from './secrets.ts';

@@ -161,6 +161,20 @@ export const listSchema = z
   })
   .strict();
 
+/** OAuth 2.0 client-credentials settings of a route (Microsoft identity platform; deliver/oauth2). */
+export const routeOAuth2Schema = z
+  .object({
+    user: z.string().min(1).describe('Mailbox to authenticate as (the XOAUTH2 user; it needs SendAs/FullAccess for the app).'),
+    tenantId: z.string().min(1).describe('Microsoft Entra tenant id (directory id or a verified domain).'),
+    clientId: z.string().min(1).describe('Application (client) id of the app registration.'),
+    clientSecret: z.string().min(1).optional().describe('Client secret (masked by config show/export; prefer clientSecretFile).'),
+    clientSecretFile: z.string().min(1).optional().describe('File holding the client secret (read at each token request).'),
+    scope: z.string().default('https://outlook.office365.com/.default').describe('Scope requested with the client-credentials grant.'),
+    tokenEndpoint: z.string().url().optional().describe('Token endpoint; default https://login.microsoftonline.com/TENANT/oauth2/v2.0/token.'),
+  })
+  .strict()
+  .refine((o) => (o.clientSecret === undefined) !== (o.clientSecretFile === undefined), { message: 'give exactly one of clientSecret and clientSecretFile', path: ['clientSecret'] });
+
 export const routeSchema = z
   .object({
     name: z.string().min(1).describe('Route name.'),
@@ -189,13 +203,17 @@ export const routeSchema = z
       .regex(/^0?[0-7]{3}$/, 'an octal file mode such as 0600 or 0640')
       .optional()
       .describe("pickup: mode of each .eml file (default 0600); 0640 lets the folder's group read them (give the folder that group and the setgid bit)."),
+    oauth2: routeOAuth2Schema.optional().describe('smtp: submit with SASL XOAUTH2 (Exchange Online client submission) using a client-credentials token.'),
   })
   .strict()
   .superRefine((r, ctx) => {
     const problem = confinedDirProblem(r.pickupDir, r.pickupOutsideDataDir === true, 'pickupOutsideDataDir');
     if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['pickupDir'] });
   })
-  .refine((r) => r.type !== 'smtp' || (r.host !== undefined && r.host !== ''), { message: 'an smtp route needs host', path: ['host'] });
+  .refine((r) => r.type !== 'smtp' || (r.host !== undefined && r.host !== ''), { message: 'an smtp route needs host', path: ['host'] })
+  .refine((r) => !r.oauth2 || r.type === 'smtp', { message: 'oauth2 needs an smtp route', path: ['oauth2'] })
+  // A bearer token must not cross the network in clear text; loopback (a local test hop) excepted.
+  .refine((r) => !r.oauth2 || r.tls !== 'none' || /^(127\.|::1$|localhost$)/.test(r.host ?? ''), { message: 'oauth2 needs tls other than none (a token must not go in clear text)', path: ['tls'] });
 
 export const userSchema = z
   .object({

@@ -139,6 +139,11 @@ export function outcomesFromError(recipients: readonly string[], err: unknown, n
     const reply = `address rejected by the SMTP client: ${oneLine(e.message)}`;
     return { outcomes: recipients.map((rcpt) => ({ rcpt, status: 'failed', enhanced: '5.1.3', reply, nextHop })), hopFailed: false };
   }
+  if (e.code === 'EAUTH') {
+    // Our credentials or token were refused (or no token came): retry later, as for a session failure.
+    const reply = `authentication to the next hop failed: ${oneLine(e.response ?? e.message)}`;
+    return { outcomes: recipients.map((rcpt) => ({ rcpt, status: 'deferred', enhanced: '4.7.0', reply, nextHop })), hopFailed: true };
+  }
   const sessionLevel = e.command === undefined || SESSION_COMMANDS.has(e.command) || e.code === 'ETLS';
   if (sessionLevel || e.responseCode === undefined) {
     const { enhanced, reply } = sessionFailure(e);

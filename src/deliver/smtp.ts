@@ -7,7 +7,8 @@
  * mailgate to an inbound connector by certificate. The TLS level (tls-policy.ts) decides whether
  * the next hop's certificate is verified; a failed verification defers 4.7.5 and sends nothing.
  * On an `mx` route the recipient domain's MTA-STS policy (mta-sts.ts) drops unlisted MX hosts
- * and makes TLS verified (enforce), or is only logged (testing). nodemailer's own requeue is off
+ * and makes TLS verified (enforce), or is only logged (testing). An `oauth2` route submits with
+ * XOAUTH2 (deliver/oauth2). nodemailer's own requeue is off
  * (`maxRequeues: 0`): a requeued raw stream would be half-consumed, and the queue owns retries.
  * Touches: outbound TCP to next hops; reads the route's certificate and CA files.
  * RFCs: 5321 (SMTP client, §5.1 MX walk), 3207 (STARTTLS), 1869/1870, 3463 (enhanced codes),
@@ -22,6 +23,7 @@ import type { DeliveryRequest, RecipientOutcome } from '../queue/contract.ts';
 import { planMx, type MxResolver } from './mx.ts';
 import { MtaStsCache, mxAllowed, type MtaStsDeps } from './mta-sts.ts';
 import { isCertificateError, targetKey, tlsOptions, tlsTarget, verificationFailure, verifies, type TlsTarget } from './tls-policy.ts';
+import { renewOn535, TokenCache } from './oauth2.ts';
 import { outcomesFromError, outcomesFromInfo, type HopResult } from './smtp-outcome.ts';
 
 export interface SmtpTimeouts {
@@ -48,6 +50,8 @@ export interface SmtpClientOptions {
   maxPools?: number;
   /** MTA-STS for mx routes (DNS TXT + HTTPS fetcher); undefined = not checked. */
   mtaSts?: MtaStsDeps | undefined;
+  /** OAuth 2.0 tokens for routes with `oauth2` (default: a cache of this client's own). */
+  tokens?: TokenCache;
 }
 
 /** One pooled next-hop client: sends a raw message with an explicit envelope. */
@@ -119,7 +123,7 @@ async function clientCert(route: Route): Promise<{ cert?: Buffer; key?: Buffer }
 }
 
 /** Build one pooled transport for a route, host and TLS target. */
-async function buildTransport(route: Route, host: string, port: number, target: TlsTarget, opts: SmtpClientOptions): Promise<PoolTransport> {
+async function buildTransport(route: Route, host: string, port: number, target: TlsTarget, opts: SmtpClientOptions, tokens: TokenCache): Promise<PoolTransport> {
   const t = { ...defaultTimeouts, ...opts.timeouts };
   const dial = opts.connectTo ? opts.connectTo(host, port) : { host, port };
   const tls = await tlsOptions(route, target);
@@ -140,6 +144,7 @@ async function buildTransport(route: Route, host: string, port: number, target: 
     greetingTimeout: t.greeting,
     socketTimeout: t.socket,
     logger: false,
+    ...(route.oauth2 ? { auth: tokens.nodemailerAuth(route.oauth2) } : {}),
   });
   const transporter = mailer.transporter as unknown as RawTransporter;
   return {
@@ -154,17 +159,20 @@ async function buildTransport(route: Route, host: string, port: number, target: 
 /** A cache of pooled transports keyed by everything that shapes a connection. */
 class PoolCache {
   private readonly pools = new Map<string, Promise<PoolTransport>>();
-  constructor(private readonly opts: SmtpClientOptions) {}
+  readonly tokens: TokenCache;
+  constructor(private readonly opts: SmtpClientOptions) {
+    this.tokens = opts.tokens ?? new TokenCache();
+  }
 
   get(route: Route, host: string, port: number, target: TlsTarget): Promise<PoolTransport> {
-    const k = JSON.stringify([route.name, host, port, targetKey(target), route.caFile ?? '', route.clientCertFile ?? '', route.clientKeyFile ?? '']);
+    const k = JSON.stringify([route.name, host, port, targetKey(target), route.caFile ?? '', route.clientCertFile ?? '', route.clientKeyFile ?? '', route.oauth2 ?? null]);
     const hit = this.pools.get(k);
     if (hit) {
       this.pools.delete(k);
       this.pools.set(k, hit); // most recently used last
       return hit;
     }
-    const made = buildTransport(route, host, port, target, this.opts);
+    const made = buildTransport(route, host, port, target, this.opts, this.tokens);
     made.catch(() => this.pools.delete(k)); // a failed build (unreadable certificate) is not cached
     this.pools.set(k, made);
     this.evict();
@@ -214,8 +222,11 @@ async function sendToHost(cache: PoolCache, route: Route, hop: Hop, req: Deliver
   }
   let raw: Readable | undefined;
   try {
-    raw = req.openMessage();
-    const info = await transport.send({ from: req.mailFrom, to: [...recipients] }, raw);
+    const info = await renewOn535(cache.tokens, route.oauth2, () => {
+      raw?.destroy();
+      raw = req.openMessage();
+      return transport.send({ from: req.mailFrom, to: [...recipients] }, raw);
+    });
     return outcomesFromInfo(recipients, info, nextHop);
   } catch (err) {
     return tlsFailed(outcomesFromError(recipients, err, nextHop), target, err);

@@ -11,7 +11,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { changedSettings, completenessProblems, configToYaml, configWarnings, defaultConfig, parseConfigText, toReadableYaml, type Config } from '../../config/index.ts';
+import { changedSettings, completenessProblems, configToYaml, configWarnings, defaultConfig, keepMaskedSecrets, maskSecrets, parseConfigText, toReadableYaml, type Config } from '../../config/index.ts';
 import { actor, changedIn, defaultIo, requireComplete, withContext, type CliIo } from '../context.ts';
 import { registerHistory } from './config-history.ts';
 import { CliError, enumParser, formatOption, parsePositiveInt, printRows, UsageError, type OutputFormat } from '../format.ts';
@@ -50,7 +50,7 @@ function registerApplyValidate(config: Command, io: CliIo): void {
       const cfg = readConfigFile(opts.file, io);
       requireComplete(cfg, opts.force);
       await withContext(cmd, (ctx) => {
-        const v = ctx.store.save(cfg, actor(), opts.comment ?? `config apply ${opts.file}`);
+        const v = ctx.store.save(keepMaskedSecrets(cfg, ctx.store.current()?.config), actor(), opts.comment ?? `config apply ${opts.file}`);
         io.out.write(`${opts.file}: applied as ${changedIn(ctx, v)} (${summary(cfg)})\n`);
       });
     });
@@ -75,7 +75,7 @@ function registerExport(config: Command, io: CliIo): void {
         const cur = store.current();
         if (!cur) throw new CliError('the store holds no configuration');
         const when = new Date(cur.createdAt).toISOString();
-        const text = `# mailgate configuration version ${cur.version}, saved ${when} by ${cur.actor}\n${configToYaml(cur.config)}`;
+        const text = `# mailgate configuration version ${cur.version}, saved ${when} by ${cur.actor}\n${configToYaml(maskSecrets(cur.config))}`;
         if (opts.output) {
           writeFileSync(opts.output, text, { mode: 0o600 });
           io.out.write(`config version ${cur.version} written to ${opts.output}\n`);
@@ -108,8 +108,9 @@ function registerShow(config: Command, io: CliIo): void {
       await withContext(cmd, ({ store }) => {
         const cur = opts.version === undefined ? store.current() : store.get(opts.version);
         if (!cur) throw new CliError(opts.version === undefined ? 'the store holds no configuration' : `no configuration version ${opts.version} (see config history)`);
-        const shown = opts.changed ? changedSettings(cur.config, defaultConfig()) : cur.config;
-        io.out.write(opts.format === 'yaml' && !opts.changed ? configToYaml(cur.config) : render(shown, opts.format));
+        const masked = maskSecrets(cur.config);
+        const shown = opts.changed ? changedSettings(masked, defaultConfig()) : masked;
+        io.out.write(opts.format === 'yaml' && !opts.changed ? configToYaml(masked) : render(shown, opts.format));
       });
     });
 }

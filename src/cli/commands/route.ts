@@ -1,19 +1,20 @@
 /**
  * @module cli/commands/route
  * `mailgate route add|set|list|show|remove`: where accepted mail goes (pickup folder, SMTP next
- * hop, MX). `route show NAME --exchange` prints the Exchange Online side of relaying devices
- * through mailgate: the New-InboundConnector to create in the tenant (by certificate when the
- * route presents one, else by IP, with the SPF change). `route show` also lists which route wins
- * for a sample of domains; `route add --replace` takes a domain pattern over from another route.
+ * hop, MX). `route show NAME --exchange` prints the Exchange Online side (cli/exchange-front):
+ * a Partner connector and the cut-over steps for the MX path, OnPremises only for relaying out.
+ * `route show` also lists which route wins for a sample of domains; `route add --replace` takes a
+ * domain pattern over from another route.
  * Touches: the config store (through cli/context); reads the route's client certificate file.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
-import type { Config, Route } from '../../config/index.ts';
+import { maskRoute, type Config, type Route } from '../../config/index.ts';
 import { precedenceRows, takeOverPatterns } from '../route-precedence.ts';
 import { actor, changedIn, defaultIo, indexOfNamed, requireNamed, registerRemoveNamed, withContext, type CliIo } from '../context.ts';
+import { exchangeFrontScript } from '../exchange-front.ts';
 import { CliError, enumParser, formatOption, parsePort, printRecord, printRows, splitList, UsageError, type OutputFormat } from '../format.ts';
 
 const parseType = enumParser('--type', ['pickup', 'smtp', 'mx'] as const);
@@ -28,6 +29,11 @@ interface RouteOpts {
   clientCert?: string;
   clientKey?: string;
   pickupDir?: string;
+  oauth2User?: string;
+  oauth2Tenant?: string;
+  oauth2ClientId?: string;
+  oauth2SecretFile?: string;
+  oauth2TokenEndpoint?: string;
 }
 
 const COLUMNS = ['name', 'type', 'domains', 'host', 'port', 'tls', 'clientCertFile', 'pickupDir'];
@@ -40,7 +46,34 @@ function routeOptions(cmd: Command): Command {
     .option('--tls <level>', 'TLS toward the next hop: none, may, encrypt, verify or secure (verify/secure check the certificate; old names: opportunistic = may, required = verify)', parseTls)
     .option('--client-cert <file>', 'PEM certificate to present to the next hop (with --client-key)')
     .option('--client-key <file>', 'PEM key for --client-cert')
-    .option('--pickup-dir <dir>', 'pickup: folder under the data dir');
+    .option('--pickup-dir <dir>', 'pickup: folder under the data dir')
+    .option('--oauth2-user <mailbox>', 'smtp: submit with XOAUTH2 as this mailbox ("" removes OAuth2)')
+    .option('--oauth2-tenant <id>', 'OAuth2: Microsoft Entra tenant id')
+    .option('--oauth2-client-id <id>', 'OAuth2: application (client) id')
+    .option('--oauth2-secret-file <file>', 'OAuth2: file holding the client secret')
+    .option('--oauth2-token-endpoint <url>', 'OAuth2: token endpoint (default: the tenant\'s Microsoft identity platform v2.0 endpoint)');
+}
+
+/** Apply the --oauth2-* options; the schema then checks that the set is complete. */
+function applyOAuth2(r: Route, o: RouteOpts): void {
+  if (o.oauth2User === '') {
+    delete r.oauth2;
+    return;
+  }
+  const given = [o.oauth2User, o.oauth2Tenant, o.oauth2ClientId, o.oauth2SecretFile, o.oauth2TokenEndpoint].some((v) => v !== undefined);
+  if (!given) return;
+  const cur = r.oauth2;
+  const user = o.oauth2User ?? cur?.user;
+  const tenantId = o.oauth2Tenant ?? cur?.tenantId;
+  const clientId = o.oauth2ClientId ?? cur?.clientId;
+  if (!user || !tenantId || !clientId) throw new UsageError('OAuth2 needs --oauth2-user, --oauth2-tenant and --oauth2-client-id');
+  const next: NonNullable<Route['oauth2']> = { ...cur, user, tenantId, clientId, scope: cur?.scope ?? 'https://outlook.office365.com/.default' };
+  if (o.oauth2SecretFile !== undefined) {
+    next.clientSecretFile = o.oauth2SecretFile;
+    delete next.clientSecret;
+  }
+  if (o.oauth2TokenEndpoint !== undefined) next.tokenEndpoint = o.oauth2TokenEndpoint;
+  r.oauth2 = next;
 }
 
 function setOrClear<K extends 'host' | 'clientCertFile' | 'clientKeyFile'>(r: Route, key: K, value: string | undefined): void {
@@ -58,6 +91,7 @@ function applyOptions(r: Route, o: RouteOpts): void {
   setOrClear(r, 'clientCertFile', o.clientCert);
   setOrClear(r, 'clientKeyFile', o.clientKey);
   if (o.pickupDir !== undefined) r.pickupDir = o.pickupDir;
+  applyOAuth2(r, o);
   if ((r.clientCertFile === undefined) !== (r.clientKeyFile === undefined)) {
     throw new UsageError('--client-cert and --client-key go together');
   }
@@ -84,45 +118,10 @@ export function certificateName(file: string): string {
   return name;
 }
 
-function certificateScript(route: Route, cn: string): string[] {
-  const domain = cn.replace(/^\*\./, '');
-  const labels = domain.split('.');
-  const parent = labels.length > 2 ? labels.slice(1).join('.') : domain;
-  return [
-    `New-InboundConnector -Name "mailgate ${route.name}" -ConnectorType OnPremises -SenderDomains * -TlsSenderCertificateName ${cn} -RequireTls $true`,
-    '',
-    `# Note: the certificate's domain (${domain}) must be an accepted domain of the tenant, or use a`,
-    `# *.domain name whose domain is one (e.g. -TlsSenderCertificateName *.${parent} when ${parent} is accepted),`,
-    '# else Exchange Online refuses the mail with 550 5.7.51.',
-  ];
-}
-
-function ipScript(route: Route, config: Config): string[] {
-  const requireTls = route.tls !== 'none' && route.tls !== 'may' && route.tls !== 'opportunistic' ? ' -RequireTls $true' : '';
-  const domains = config.acceptedDomains.map((d) => d.domainName);
-  return [
-    `New-InboundConnector -Name "mailgate ${route.name}" -ConnectorType OnPremises -SenderDomains * -SenderIPAddresses <your public IPv4>${requireTls}`,
-    '',
-    '# The route presents no client certificate, so the tenant recognises mailgate by its public IPv4',
-    '# (static, not shared with other organisations). Add that IP to the SPF record of each sending domain:',
-    ...(domains.length ? domains : ['<your domain>']).map(
-      (d) => `#   ${d}.  TXT  "v=spf1 ip4:<your public IPv4> include:spf.protection.outlook.com -all"`,
-    ),
-    '# (or add ip4:<your public IPv4> to the existing record, before its -all/~all).',
-  ];
-}
-
-/** The Exchange Online side of a route that relays through the tenant. */
+/** The Exchange Online side of a route that delivers to the tenant (see cli/exchange-front). */
 export function exchangeScript(route: Route, config: Config, dataDir: string): string {
-  const head = ['# Exchange Online PowerShell (Connect-ExchangeOnline), for devices relaying through mailgate:'];
-  if (route.type !== 'smtp') {
-    head.push(`# Warning: route "${route.name}" is of type ${route.type}; to relay through Exchange Online use`);
-    head.push('# --type smtp --host <tenant>.mail.protection.outlook.com --port 25 --tls verify.');
-  }
-  const body = route.clientCertFile
-    ? certificateScript(route, certificateName(resolveFile(route.clientCertFile, dataDir)))
-    : ipScript(route, config);
-  return [...head, ...body].join('\n') + '\n';
+  const certName = route.clientCertFile ? certificateName(resolveFile(route.clientCertFile, dataDir)) : undefined;
+  return exchangeFrontScript(route, config, certName ? { certName } : {});
 }
 
 function registerAddSet(route: Command, io: CliIo): void {
@@ -169,16 +168,16 @@ function registerReadRemove(route: Command, io: CliIo): void {
     .command('show')
     .description('show a route; --exchange prints the Exchange Online connector for it')
     .argument('<name>', 'route name')
-    .option('--exchange', 'print the New-InboundConnector (and SPF change) for the tenant side')
+    .option('--exchange', 'print the Exchange Online connectors and cut-over steps for the tenant side')
     .addOption(formatOption())
     .action(async (name: string, opts: { exchange?: boolean; format: OutputFormat }, cmd: Command) => {
       await withContext(cmd, ({ store, dataDir }) => {
         const cfg = store.current()?.config;
         const r = requireNamed(cfg?.routes ?? [], name, 'route');
         if (opts.exchange && cfg) io.out.write(exchangeScript(r, cfg, dataDir));
-        else if (opts.format === 'json') io.out.write(JSON.stringify({ ...r, serves: cfg ? precedenceRows(cfg, name) : [] }, null, 2) + '\n');
+        else if (opts.format === 'json') io.out.write(JSON.stringify({ ...maskRoute(r), serves: cfg ? precedenceRows(cfg, name) : [] }, null, 2) + '\n');
         else {
-          printRecord({ ...r }, opts.format, io.out);
+          printRecord({ ...maskRoute(r) }, opts.format, io.out);
           io.out.write('\n');
           if (cfg && opts.format === 'table') printRows(precedenceRows(cfg, name), ['domain', 'route', 'wins'], opts.format, io.out);
         }
