@@ -168,7 +168,9 @@ MG_PID=
 start_mailgate() { # $1 = off | full, $2 = dist dir (default: this checkout's build)
   local mode=$1 dist=${2:-$ROOT/dist} dir=$PB/mailgate-$1 env=(MAILGATE_LOG_LEVEL=warn) prof=()
   rm -rf "$dir"; mkdir -p "$dir"
-  (cd "$ROOT" && "${TSX[@]}" bench/mailgate-config.ts "$dir" "$mode" $MG_PORT $SINK_PORT $SENDER_DOMAIN) >>"$LOGDIR/mailgate-$mode.log" 2>&1 || return 1
+  # A baseline build gets its configuration from its own checkout's writer (its schema may not know a newer setting).
+  local root; root=$(cd "$dist/.." && pwd); [ -f "$root/bench/mailgate-config.ts" ] || root=$ROOT
+  (cd "$root" && "${TSX[@]}" bench/mailgate-config.ts "$dir" "$mode" $MG_PORT $SINK_PORT $SENDER_DOMAIN) >>"$LOGDIR/mailgate-$mode.log" 2>&1 || return 1
   if [ "$mode" = full ]; then env+=(MAILGATE_DNS_SERVERS="$DNS_ADDR"); else env+=(MAILGATE_DNS_SERVERS=127.0.0.1:1); fi
   [ "${PROFILE:-0}" = 1 ] && { mkdir -p "$PB/prof"; prof=(--cpu-prof --cpu-prof-dir "$PB/prof"); }
   env "${env[@]}" node "${prof[@]}" "$dist/cli/main.js" --data "$dir" serve --workers "${MAILGATE_WORKERS:-0}" \

@@ -32,6 +32,7 @@ interface Listed {
 
 test('audit list/remove, retention, and reports and plan over an old import', () => {
   const dir = tempDir('mailgate-datasets-');
+  assert.equal(cli(dir, ['init']).code, 0, 'mailgate init makes the data directory');
   try {
     const file = X.put(dir, 'contoso-may.csv', X.exportCsv(X.V2_HEADER, X.v2Rows(X.frTime), { delimiter: ';', type: 'Deserialized.Microsoft.Exchange.Management.ReportingTask.MessageTraceV2' }), 'utf16le-bom');
     const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -107,6 +108,7 @@ test('audit list/remove, retention, and reports and plan over an old import', ()
 
 test('audit import --date-format: an ambiguous file is a CliError naming the flag; a re-import keeps the tenant domains given before', () => {
   const dir = tempDir('mailgate-datasets-');
+  assert.equal(cli(dir, ['init']).code, 0, 'mailgate init makes the data directory');
   try {
     const early = X.MESSAGES.filter((m) => m.at !== X.T.scan1);
     const file = X.put(dir, 'early.csv', X.exportCsv(X.V2_HEADER, X.v2Rows(X.frTime, early), { delimiter: ';' }));
@@ -136,6 +138,7 @@ test('audit import --date-format: an ambiguous file is a CliError naming the fla
 
 test('a refused file after good ones: the good ones are recorded as the data set, the refusal says so', async () => {
   const dir = tempDir('mailgate-datasets-');
+  assert.equal(cli(dir, ['init']).code, 0, 'mailgate init makes the data directory');
   const db = openDatabase(join(dir, 'mailgate.db'));
   try {
     const good = X.put(dir, 'good.csv', X.exportCsv(X.V2_HEADER, X.v2Rows(X.frTime)));
@@ -156,6 +159,7 @@ test('a refused file after good ones: the good ones are recorded as the data set
 
 test('an import into an empty trace builds the secondary indexes once at the end; into a used trace it never drops them', async () => {
   const dir = tempDir('mailgate-datasets-');
+  assert.equal(cli(dir, ['init']).code, 0, 'mailgate init makes the data directory');
   const db = openDatabase(join(dir, 'mailgate.db'));
   const indexes = (): string[] =>
     (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'trace_message' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);

@@ -33,6 +33,7 @@ const DANGEROUS = /SmtpClientAuthenticationDisabled|Set-CASMailbox|user add/;
 
 test('spoof/quarantine: the CFO sender Exchange held is likely-spoof, with nothing to migrate and no SMTP AUTH grant', () => {
   const dir = tempDir();
+  assert.equal(cli(dir, ['init']).code, 0, 'mailgate init makes the data directory');
   try {
     const file = F.write(dir, 'trace.csv', exportText(Date.now()), 'utf16le-bom');
     const imp = cli(dir, ['audit', 'import', file, '--name', 't', '--tenant-domains', 'contoso.com', '--date-format', 'mdy']);

@@ -47,6 +47,7 @@ function tenantFiles(dir: string): string[] {
 
 test('audit import-config, lint (table, json, csv), plan over the import: a covered source is not planned twice', async () => {
   const data = tempDir();
+  assert.equal(cli(data, ['init']).code, 0, 'mailgate init makes the data directory');
   try {
     const exports = [F.write(data, 'trace.csv', F.messageTraceText(now), 'utf16le-bom'), F.write(data, 'enhanced.csv', F.historicalText(now), 'utf8'), F.write(data, 'events.jsonl', F.emailEventsJsonLines(now), 'utf8')];
     const imp = await run(data, ['audit', 'import', ...exports, '--name', 'tenant1', '--tenant-domains', 'contoso.com', '--date-format', 'mdy']);
@@ -83,6 +84,7 @@ test('audit import-config, lint (table, json, csv), plan over the import: a cove
 
 test('audit mirror writes a configuration the real `config validate` accepts; unknown tenants and missing kinds are CLI errors', async () => {
   const data = tempDir();
+  assert.equal(cli(data, ['init']).code, 0, 'mailgate init makes the data directory');
   try {
     await assert.rejects(run(data, ['audit', 'lint']), (e: unknown) => e instanceof CliError && /no tenant configuration imported/.test(e.message));
     await run(data, ['audit', 'import-config', '--tenant', 'contoso', ...tenantFiles(data)]);
