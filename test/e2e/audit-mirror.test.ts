@@ -50,7 +50,7 @@ test('audit mirror applied to a running gateway gives Exchange\'s verdicts: 5.7.
     let ds: Reply | undefined;
     for (const until = Date.now() + 15_000; Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
       ds = await attempt(g.port, '127.0.0.2', 'printer@contoso.com', 'user@contoso.com', 'direct send');
-      if (ds.code === 550) break;
+      if (ds.code === 550 && / 5\.7\.68 /.test(ds.text)) break; // 5.7.64 until the mirror's accepted domains apply
     }
     assert.match(ds?.text ?? '', /^550 5\.7\.68 TenantInboundAttribution; Direct Send not allowed for this organization from unauthorized sources/);
 

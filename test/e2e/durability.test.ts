@@ -351,7 +351,7 @@ test('a receive worker killed with -9: the queue owner settles its commit journa
     await waitUntil("the owner to settle the dead worker's journal", () => settledLine() !== '', 15_000, () => r.gw.log().slice(-2000));
     assert.match(settledLine(), /"records":[1-9]/, `the dead worker had acknowledged messages in its journal: ${settledLine()}`);
     assert.deepEqual(spoolFiles(s.dir, 'journal').filter((f) => f.startsWith(`${victim}.`)), [], 'no segment of the dead worker left');
-    await waitUntil('a new receive worker', () => workers().length === 2 && !workers().includes(victim), 10_000);
+    await waitUntil('a new receive worker', () => workers().length === 2 && !workers().includes(victim), 30_000, () => `children ${workers().join(',')} victim ${victim}\n${r.gw.log().slice(-3000)}`);
     const onDisk = new Set(spoolFiles(s.dir, 'msg'));
     assert.deepEqual([...load.acked.values()].filter((id) => !onDisk.has(id)), [], 'acknowledged messages on disk');
     await r.gw.stop();

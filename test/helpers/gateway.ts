@@ -145,7 +145,7 @@ export async function startGateway(
     log: () => out,
     async stop() {
       signalGroup('SIGTERM');
-      const t = setTimeout(() => signalGroup('SIGKILL'), 10_000);
+      const t = setTimeout(() => signalGroup('SIGKILL'), 30_000);
       await exited;
       clearTimeout(t);
     },
