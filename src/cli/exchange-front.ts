@@ -13,21 +13,12 @@
 import { matchDomainPattern } from '../core/address.ts';
 import type { Config, Route } from '../config/index.ts';
 import { psLine } from './exchange-cmdlets.ts';
+import { winningRoute } from './route-precedence.ts';
 
-/** The route that wins for `domain` (most precise pattern, first on a tie), as delivery picks it. */
-function winner(routes: readonly Route[], domain: string): Route | undefined {
-  let best: Route | undefined;
-  let score = -1;
-  for (const r of routes) {
-    const s = Math.max(-1, ...r.domains.map((p) => matchDomainPattern(domain, p)));
-    if (s > score) [best, score] = [r, s];
-  }
-  return best;
-}
 
 /** Accepted domains whose mail (internet MX traffic) this route delivers. */
 export function mxDomains(route: Route, config: Config): string[] {
-  return config.acceptedDomains.map((d) => d.domainName).filter((d) => winner(config.routes, d)?.name === route.name);
+  return config.acceptedDomains.map((d) => d.domainName).filter((d) => winningRoute(config.routes, d)?.name === route.name);
 }
 
 /** True when the route also serves domains that are not accepted (mail relayed out through Exchange). */
@@ -126,7 +117,7 @@ export function exchangeFrontScript(route: Route, config: Config, id: Identity):
   }
   const domains = mxDomains(route, config);
   // Mail for accepted domains leaving mailgate over SMTP shares the relay's source IP.
-  const hasMxRoute = config.acceptedDomains.some((d) => (winner(config.routes, d.domainName)?.type ?? 'pickup') !== 'pickup');
+  const hasMxRoute = config.acceptedDomains.some((d) => (winningRoute(config.routes, d.domainName)?.type ?? 'pickup') !== 'pickup');
   if (domains.length) {
     out.push(...partnerPlan(route, config, id, domains));
     if (relaysOut(route, config)) {
