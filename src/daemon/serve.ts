@@ -155,7 +155,6 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
     if (limits.throttle.stats.failures > 0) logger.info({ authThrottle: limits.throttle.stats }, 'AUTH failures');
   }, 60_000);
   throttleLog.unref();
-  let ready = false;
   // Each ack hands the worker as many reusable spool files as it just used (queue/file-pool.ts).
   const fork = (): Worker => {
     const w = cluster.fork();
@@ -176,10 +175,14 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
         .finally(() => replays.delete(replay));
       replays.add(replay);
     }
-    // A worker that dies while starting fails the start (awaitWorkersStarted): no replacement.
-    if (stopping || !ready) return;
+    // A worker that dies while starting fails the start (awaitWorkersStarted): no replacement. One
+    // that had started is replaced, once the others have started too.
+    if (stopping) return;
     logger.error({ pid, code, signal }, 'receive worker died; starting another');
-    setTimeout(fork, 500).unref();
+    void started.then(
+      () => void (stopping || setTimeout(fork, 500).unref()),
+      () => undefined,
+    );
   });
   const reloadAll = (): void => {
     reload(rt);
@@ -198,16 +201,17 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
     await rt.close();
     unlinkPid();
   };
+  // Signals are handled from the first fork: a SIGTERM while workers start still stops cleanly.
+  onSignals(stop, reloadAll);
   try {
     await started;
   } catch (err) {
+    if (stopping) return; // a signal stopped us while the workers started
     await stop();
     throw err;
   }
-  ready = true;
   unlinkPid = writePidFile(rt.paths.dir);
   logger.info({ version: rt.snapshot().version, workers }, 'mailgate ready');
-  onSignals(stop, reloadAll);
 }
 
 async function serveWorker(opts: ServeOptions): Promise<void> {
