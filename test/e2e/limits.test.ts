@@ -118,8 +118,11 @@ test('a low open-file limit: the soft limit is raised to the hard one and maxCon
     const limits = readFileSync(`/proc/${gw.proc.pid}/limits`, 'utf8');
     assert.match(limits, /^Max open files\s+400\s+400/m, 'soft limit raised to the hard limit');
     assert.match(gw.log(), /"soft":400,"hard":400,"msg":"open-file limit \(RLIMIT_NOFILE\)"/);
-    // (400 − reserve 64 − 2 × activeWindow 100) / 2 = 68 connections.
-    assert.match(gw.log(), /"perListener":68[,}].*maxConnections clamped/);
+    // (400 − reserve 64 − 2 × activeWindow 100) / 2 = 68 connections. The port opens before the
+    // log line reaches us through the pipe: wait for it (bounded).
+    const clamped = /"perListener":68[,}].*maxConnections clamped/;
+    for (const until = Date.now() + 10_000; !clamped.test(gw.log()) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
+    assert.match(gw.log(), clamped);
     for (let i = 0; i < 68; i++) {
       const c = await SmtpTestClient.connect({ port, localAddress: `127.0.1.${1 + (i % 200)}` });
       conns.push(c);
