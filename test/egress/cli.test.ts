@@ -18,6 +18,7 @@ import { renderEgress } from '../../src/egress/index.ts';
 let dir: string;
 before(() => {
   dir = tempDir('mailgate-egress-cli-');
+  assert.equal(cli(dir, ['init']).code, 0, 'mailgate init makes the data directory');
 });
 after(() => removeDir(dir));
 
@@ -103,6 +104,7 @@ test('egress check: an open port fails the check (exit 1), refused ports pass it
 
 test('the readiness report and the audit plan carry the egress step (set the relay first); report egress-gone takes a block date', () => {
   const dir = tempDir('mailgate-egress-step-');
+  assert.equal(cli(dir, ['init']).code, 0, 'mailgate init makes the data directory');
   try {
     readinessAndPlan(dir);
   } finally {
