@@ -216,13 +216,24 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
 
 async function serveWorker(opts: ServeOptions): Promise<void> {
   const logger = createLogger('mailgate-worker');
+  // The primary is gone (kill -9): stop taking mail; what was acknowledged is on disk already.
+  // Listened for from the start: a primary killed while this worker still starts stops it too.
+  let receiver: Receiver | undefined;
+  let spoolClose = (): Promise<void> => Promise.resolve();
+  process.on('disconnect', () => {
+    void (receiver?.close() ?? Promise.resolve())
+      .then(() => spoolClose())
+      .finally(() => process.exit(0));
+  });
   const link = new OwnerLink(process);
   const rt = openRuntime(opts.data, logger, { seed: false, trace: link.trace });
   const q = await openWorkerQueue(rt, link.register);
   link.freeFiles = (names) => q.spool.pool?.give(names);
-  let receiver: Receiver;
+  spoolClose = () => q.spool.close();
+  let started: Receiver;
   try {
-    receiver = await startReceiver(rt, smtpDeps(rt, q.smtpAcceptor, new LimitsLink(process)));
+    started = await startReceiver(rt, smtpDeps(rt, q.smtpAcceptor, new LimitsLink(process)));
+    receiver = started;
   } catch (err) {
     // The primary says it (once) and stops every worker.
     await reportStartup(err);
@@ -230,17 +241,10 @@ async function serveWorker(opts: ServeOptions): Promise<void> {
   }
   await reportStartup();
   // One session open (or none): nobody else on this loop waits while its journal flush runs there.
-  q.spool.journal?.flushOnLoopWhen(() => receiver.openSessions() <= 1);
-  // The primary is gone (kill -9): stop taking mail; what was acknowledged is on disk already.
-  process.on('disconnect', () => {
-    void receiver
-      .close()
-      .then(() => q.spool.close())
-      .finally(() => process.exit(0));
-  });
+  q.spool.journal?.flushOnLoopWhen(() => started.openSessions() <= 1);
   onSignals(
     async () => {
-      await receiver.close();
+      await started.close();
       await q.spool.close();
       logger.info({ spoolFiles: q.spool.pool?.stats, journal: q.spool.journal?.stats }, 'receive worker stopped');
       await rt.close();

@@ -14,7 +14,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, applyConfig, baseConfig, cli, freePort, removeDir, startGateway, tempDir, waitForPort } from '../helpers/gateway.ts';
-import { accepts, alive, descendants, killAll, waitGone } from '../helpers/processes.ts';
+import { accepts, alive, commandLine, descendants, killAll, listenerOwners, waitGone } from '../helpers/processes.ts';
 
 /** A busy shared machine can take long to start a gateway: not a timed assertion, a bound. */
 const READY_MS = 120_000;
@@ -54,6 +54,24 @@ function collect(p: ChildProcess): () => string {
   return () => out;
 }
 
+/**
+ * Nothing of the gateway's listens on `port` any more. Asked of the kernel (who holds a LISTEN
+ * socket on it), not by connecting: another test's server may be handed a freed port at once.
+ */
+async function noListenerOf(t: { diagnostic(msg: string): void }, port: number, ours: readonly number[], dir: string): Promise<void> {
+  const until = Date.now() + 5_000;
+  let owners = listenerOwners(port);
+  // Ours: a PID we saw, or any process started on this data directory (a worker we did not see).
+  const bad = (): number[] => owners.filter((o) => o === -1 || ours.includes(o) || commandLine(o).includes(dir));
+  while (bad().length > 0 && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 100));
+    owners = listenerOwners(port);
+  }
+  const named = owners.map((o) => `${o} ${o === -1 ? '(owner unreadable)' : commandLine(o)}`);
+  assert.deepEqual(bad(), [], `nothing of the gateway listening on ${port}; listeners: ${named.join('; ')}`);
+  if (owners.length > 0) t.diagnostic(`port ${port} reused by another process meanwhile: ${named.join('; ')}`);
+}
+
 const exited = (p: ChildProcess): Promise<void> => new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
 
 test('deploy/mailgate.service is a valid, hardened unit (systemd-analyze verify)', (t) => {
@@ -76,7 +94,7 @@ test('deploy/mailgate.service is a valid, hardened unit (systemd-analyze verify)
   }
 });
 
-test("the unit's ExecStart, started as systemd starts it, stops whole on SIGTERM to its PID", async () => {
+test("the unit's ExecStart, started as systemd starts it, stops whole on SIGTERM to its PID", async (t) => {
   const { dir, ports } = await dataDir();
   // The unit's command line, with the installed `mailgate` replaced by this checkout's CLI.
   const line = unitValue('ExecStart').replace('/usr/local/bin/mailgate', `${process.execPath} --import tsx ${MAIN}`).replace('/var/lib/mailgate', dir);
@@ -93,7 +111,7 @@ test("the unit's ExecStart, started as systemd starts it, stops whole on SIGTERM
     await exited(parent);
     assert.equal(parent.exitCode, 0, log());
     assert.deepEqual(await waitGone(ours, 15_000), [], 'no process of the gateway left');
-    for (const p of ports) assert.equal(await accepts(p), false, `nothing listening on ${p}`);
+    for (const p of ports) await noListenerOf(t, p, ours, dir);
   } finally {
     // Also when the gateway never came up: the parent and whatever it started.
     const pid = parent.pid as number;
@@ -102,7 +120,7 @@ test("the unit's ExecStart, started as systemd starts it, stops whole on SIGTERM
   }
 });
 
-test('receive workers stop on their own when their primary is killed (no orphan listener)', async () => {
+test('receive workers stop on their own when their primary is killed (no orphan listener)', async (t) => {
   const { dir, ports } = await dataDir();
   const gw = await startGateway(dir, ports, { workers: 2, readyMs: READY_MS });
   const primary = gw.proc.pid as number;
@@ -112,7 +130,7 @@ test('receive workers stop on their own when their primary is killed (no orphan 
     assert.ok(workers.length >= 2, `two workers: ${workers.join(', ')}`);
     process.kill(primary, 'SIGKILL');
     assert.deepEqual(await waitGone(workers, 15_000), [], 'every worker gone');
-    for (const p of ports) assert.equal(await accepts(p), false, `nothing listening on ${p}`);
+    for (const p of ports) await noListenerOf(t, p, [primary, ...workers], dir);
   } finally {
     killAll(workers.filter(alive));
     await gw.stop();
@@ -152,7 +170,7 @@ test('npm start stops the gateway and its workers on SIGTERM to the npm process'
     assert.ok(ours.length >= 3, `the gateway and its workers under npm: ${ours.join(', ')}`);
     process.kill(npm.pid as number, 'SIGTERM');
     assert.deepEqual(await waitGone(ours, 15_000), [], `no process of the gateway left:\n${log().slice(-3000)}`);
-    for (const p of ports) assert.equal(await accepts(p), false, `nothing listening on ${p}`);
+    for (const p of ports) await noListenerOf(t, p, ours, dir);
     await exited(npm);
   } finally {
     killAll([...ours, ...descendants(npm.pid as number), npm.pid as number].filter(alive));

@@ -4,7 +4,7 @@
  * a PID is alive, and waiting until a set of PIDs is gone; a port that no longer accepts.
  * Touches: reads /proc; loopback connections.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 
 /** Parent PID of `pid` from /proc/<pid>/stat, or undefined when it is gone. */
@@ -72,6 +72,63 @@ export function accepts(port: number): Promise<boolean> {
     });
     s.once('error', () => res(false));
   });
+}
+
+/** Socket inodes in LISTEN state on `port` (any address, IPv4 and IPv6), from /proc/net/tcp{,6}. */
+function listeningInodes(port: number): string[] {
+  const out: string[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // sl local_address rem_address st … inode: st 0A is LISTEN.
+      if (f.length < 10 || f[3] !== '0A') continue;
+      if (Number.parseInt(f[1]?.split(':')[1] ?? '', 16) === port) out.push(f[9] as string);
+    }
+  }
+  return out;
+}
+
+/**
+ * The processes holding a listening socket on `port`: PIDs with the socket open, or -1 for a
+ * listener whose owner cannot be read. A connect() is no proof of a listener here (another test's
+ * server may have been handed the port the moment it was freed): this names who listens.
+ */
+export function listenerOwners(port: number): number[] {
+  const inodes = new Set(listeningInodes(port).map((i) => `socket:[${i}]`));
+  if (inodes.size === 0) return [];
+  const owners = new Set<number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${name}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (inodes.has(readlinkSync(`/proc/${name}/fd/${fd}`))) owners.add(Number(name));
+      } catch {
+        /* closed meanwhile */
+      }
+    }
+  }
+  return owners.size > 0 ? [...owners] : [-1];
+}
+
+/** The command line of `pid`, for a failure message. */
+export function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return '(gone)';
+  }
 }
 
 /** SIGKILL every PID still alive (cleanup after a failed assertion; only PIDs the test started). */
