@@ -13,6 +13,7 @@ import { CommanderError, Option } from 'commander';
 import { parseCidr } from '../core/cidr.ts';
 import { DataVersionError } from '../core/data-version.ts';
 import { ConfigError, configErrorLines } from '../config/index.ts';
+import { OpsError } from '../ops/errors.ts';
 
 export type OutputFormat = 'table' | 'json' | 'csv';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'json', 'csv'];
@@ -182,7 +183,7 @@ export function exitCodeFor(e: unknown): number {
 export function reportError(e: unknown, err: Out = process.stderr): number {
   if (e instanceof CommanderError) return exitCodeFor(e);
   if (e instanceof ConfigError) for (const line of configErrorLines(e)) err.write(line + '\n');
-  else if (e instanceof UsageError || e instanceof CliError || e instanceof DataVersionError) err.write(`mailgate: ${e.message}\n`);
+  else if (e instanceof UsageError || e instanceof CliError || e instanceof DataVersionError || e instanceof OpsError) err.write(`mailgate: ${e.message}\n`);
   else err.write(`mailgate: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   return exitCodeFor(e);
 }

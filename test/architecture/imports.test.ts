@@ -24,9 +24,11 @@ const RULES: Record<string, { any: string[]; types?: string[] }> = {
   smtp: { any: ['core', 'policy', 'auth', 'trace', 'metrics'], types: ['config', 'queue'] },
   audit: { any: ['core', 'trace', 'auth'], types: ['config'] },
   egress: { any: ['core'], types: ['config'] },
-  api: { any: ['core', 'config', 'policy', 'auth', 'queue', 'trace', 'audit', 'egress', 'metrics'] },
-  cli: { any: ['core', 'config', 'policy', 'auth', 'queue', 'trace', 'audit', 'egress', 'metrics', 'daemon', 'smtp'] },
-  daemon: { any: ['core', 'config', 'policy', 'auth', 'queue', 'deliver', 'trace', 'smtp', 'audit', 'egress', 'metrics', 'api'] },
+  alerts: { any: ['core', 'trace', 'metrics'], types: ['config', 'queue'] },
+  ops: { any: ['core', 'config', 'policy', 'auth', 'queue', 'trace', 'audit', 'egress', 'metrics', 'alerts'] },
+  api: { any: ['core', 'config', 'policy', 'auth', 'queue', 'trace', 'audit', 'egress', 'metrics', 'ops'] },
+  cli: { any: ['core', 'config', 'policy', 'auth', 'queue', 'trace', 'audit', 'egress', 'metrics', 'daemon', 'smtp', 'ops'] },
+  daemon: { any: ['core', 'config', 'policy', 'auth', 'queue', 'deliver', 'trace', 'smtp', 'audit', 'egress', 'metrics', 'api', 'ops', 'alerts'] },
 };
 
 function files(dir: string, out: string[] = []): string[] {

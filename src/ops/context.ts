@@ -1,0 +1,17 @@
+/**
+ * @module ops/context
+ * What every application-layer function runs with: the data directory's database and
+ * configuration store, and who is acting (a login name from the CLI, a token's name from the API),
+ * recorded with every change. CLI, API and web build one and call the same ops/ functions.
+ * Touches: nothing itself (the handles are opened by the caller).
+ */
+import type { Db } from '../core/sqlite.ts';
+import type { ConfigStore } from '../config/index.ts';
+
+export interface OpsContext {
+  db: Db;
+  store: ConfigStore;
+  dataDir: string;
+  /** Who is acting: recorded in configuration history and in RELEASE/DELETE trace events. */
+  actor: string;
+}
