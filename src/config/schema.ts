@@ -262,6 +262,21 @@ export const traceSchema = z
   })
   .strict();
 
+/** Plain HTTP is only for loopback: anywhere else the admin listener speaks HTTPS. */
+export const adminSchema = z
+  .object({
+    enabled: z.boolean().default(true).describe('Serve the admin API (and /metrics) from `mailgate serve`.'),
+    bind: z
+      .string()
+      .regex(/^(\[[0-9a-fA-F:.]+\]|[0-9.]+|localhost):\d{1,5}$/, 'address:port, e.g. 127.0.0.1:8025 or [::1]:8025')
+      .default('127.0.0.1:8025')
+      .describe('Address and port of the admin listener. Plain HTTP on loopback; HTTPS anywhere else.'),
+    certFile: z.string().optional().describe('PEM certificate chain for HTTPS; empty = the self-signed certificate in the data dir. Set on loopback too to force HTTPS.'),
+    keyFile: z.string().optional().describe('PEM private key for certFile.'),
+  })
+  .strict()
+  .refine((a) => (a.certFile === undefined) === (a.keyFile === undefined), { message: 'certFile and keyFile go together', path: ['keyFile'] });
+
 export const dnsSchema = z
   .object({
     servers: z.array(z.string()).default([]).describe('DNS servers ("ip" or "ip:port"); empty = the system resolvers.'),
@@ -351,6 +366,7 @@ export const configSchema = z
     queue: queueSchema.default({ retryInitialSeconds: 60, retryMaxSeconds: 3600, maxAgeSeconds: 172_800, activeWindow: 100, keepFinalHours: 24, minFreeMegabytes: 100 }),
     authThrottle: authThrottleSchema.default({ ipFailures: 5, userFailures: 50, windowSeconds: 300, lockoutSeconds: 900 }),
     trace: traceSchema.default({ retentionDays: 90 }),
+    admin: adminSchema.default({ enabled: true, bind: '127.0.0.1:8025' }),
     egress: egressSchema.default({
       internalRanges: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
       relayAddresses: [],
@@ -375,3 +391,4 @@ export type User = z.infer<typeof userSchema>;
 export type Egress = z.infer<typeof egressSchema>;
 export type EgressException = z.infer<typeof egressExceptionSchema>;
 export type AuthThrottleSettings = z.infer<typeof authThrottleSchema>;
+export type AdminSettings = z.infer<typeof adminSchema>;

@@ -18,6 +18,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { createLogger } from '../core/log.ts';
 import { ensureSelfSigned } from '../smtp/certs.ts';
+import { startAdminListener, type AdminListener } from './admin-listener.ts';
 import type { SmtpDeps } from '../smtp/deps.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { openOwnerQueue, openWorkerQueue, startQueueOwner } from './owner.ts';
@@ -126,10 +127,17 @@ async function serveSingle(opts: ServeOptions): Promise<void> {
   // The journal flush on the loop only while it would hold up nobody: one session open (or none)
   // and, as deliveries share this loop, none in flight.
   q.spool.journal?.flushOnLoopWhen(() => receiver.openSessions() <= 1 && owner.scheduler.activeCount === 0);
+  const admin = await startAdminListener(rt).catch(async (err: unknown) => {
+    await receiver.close();
+    await owner.close();
+    await rt.close();
+    throw err;
+  });
   const unlinkPid = writePidFile(rt.paths.dir);
   logger.info({ version: rt.snapshot().version, workers: 1 }, 'mailgate ready');
   onSignals(
     async () => {
+      await admin?.close();
       await receiver.close();
       await owner.close();
       await rt.close();
@@ -189,8 +197,10 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
   };
   let unlinkPid = (): void => undefined;
+  let admin: AdminListener | undefined;
   const stop = async (): Promise<void> => {
     stopping = true;
+    await admin?.close();
     const exits = Object.values(cluster.workers ?? {}).map(
       (w) => new Promise<void>((resolve) => (w?.isDead() ? resolve() : w?.once('exit', () => resolve()))),
     );
@@ -207,6 +217,12 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
     await started;
   } catch (err) {
     if (stopping) return; // a signal stopped us while the workers started
+    await stop();
+    throw err;
+  }
+  try {
+    admin = await startAdminListener(rt);
+  } catch (err) {
     await stop();
     throw err;
   }

@@ -25,11 +25,20 @@ const WHY: Record<string, string> = {
   EACCES: 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)',
 };
 
-/** The one line for a listener that failed to listen. */
-export function listenerStartError(l: Pick<ReceiveConnector, 'name' | 'bind' | 'port'>, err: unknown): StartupError {
+function whyNot(err: unknown): string {
   const code = (err as { code?: string } | undefined)?.code;
   const why = (code && WHY[code]) ?? (err instanceof Error ? err.message : String(err));
-  return new StartupError(`receive connector "${l.name}" cannot listen on ${l.bind}:${l.port}: ${why}${code && WHY[code] ? ` (${code})` : ''}`);
+  return `${why}${code && WHY[code] ? ` (${code})` : ''}`;
+}
+
+/** The one line for a listener that failed to listen. */
+export function listenerStartError(l: Pick<ReceiveConnector, 'name' | 'bind' | 'port'>, err: unknown): StartupError {
+  return new StartupError(`receive connector "${l.name}" cannot listen on ${l.bind}:${l.port}: ${whyNot(err)}`);
+}
+
+/** The one line for an admin listener that failed to listen. */
+export function adminStartError(bind: string, err: unknown): StartupError {
+  return new StartupError(`admin listener cannot listen on ${bind}: ${whyNot(err)}; set admin.bind or admin.enabled: false`);
 }
 
 interface StartupMessage {

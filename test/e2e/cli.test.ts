@@ -36,10 +36,10 @@ async function until<T>(fn: () => T | undefined | false, ms = 15_000): Promise<T
 }
 
 test('quick start: the built gateway on the example config delivers to ./data/pickup', async (t) => {
-  const free = await Promise.all([2525, 2587].map((p) => portFree(p)));
+  const free = await Promise.all([2525, 2587, 8025].map((p) => portFree(p)));
   if (free.includes(false)) {
-    if (process.env.CI === 'true') assert.fail('ports 2525/2587 are taken; the quick-start test must run under CI');
-    t.skip('ports 2525/2587 are in use on this machine');
+    if (process.env.CI === 'true') assert.fail('ports 2525/2587/8025 are taken; the quick-start test must run under CI');
+    t.skip('ports 2525/2587/8025 are in use on this machine');
     return;
   }
   const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
@@ -69,6 +69,10 @@ test('quick start: the built gateway on the example config delivers to ./data/pi
     assert.match(eml, /Subject: hello from the quick start/);
     assert.match(eml, /X-Mailgate-Attribution: direct-send; basis=mail-from/);
     assert.ok(existsSync(join(work, 'data', 'tls', 'selfsigned.crt')), 'a self-signed certificate was generated');
+    // The admin listener of the embedded defaults (README): loopback, plain HTTP.
+    const health = await fetch('http://127.0.0.1:8025/api/v1/health');
+    assert.equal(health.status, 200);
+    assert.equal(((await health.json()) as { status: string }).status, 'ok');
   } finally {
     if (proc.pid) process.kill(-proc.pid, 'SIGTERM');
     await new Promise((r) => proc.once('exit', r));

@@ -40,7 +40,9 @@ export function applyConfig(dataDir: string, cfg: ConfigInput, comment = 'test')
   const db = openDatabase(join(dataDir, 'mailgate.db'));
   try {
     const store = new ConfigStore(db);
-    const full: Config = validateConfig(cfg);
+    // Many gateways run at once in the suite: none takes the admin listener's default port unless
+    // the test asks for one.
+    const full: Config = validateConfig({ admin: { enabled: false }, ...cfg });
     return store.save(full, 'test', comment);
   } finally {
     db.close();
@@ -48,11 +50,12 @@ export function applyConfig(dataDir: string, cfg: ConfigInput, comment = 'test')
 }
 
 /** The example config with test ports and overrides. */
-export function baseConfig(ports: { mx: number; submission: number }, over: Partial<ConfigInput> = {}): ConfigInput {
+export function baseConfig(ports: { mx: number; submission: number; admin?: number }, over: Partial<ConfigInput> = {}): ConfigInput {
   const ex = loadExampleConfig();
   return {
     ...ex,
     receiveConnectors: ex.receiveConnectors.map((l) => ({ ...l, port: l.role === 'submission' ? ports.submission : ports.mx })),
+    admin: ports.admin !== undefined ? { enabled: true, bind: `127.0.0.1:${ports.admin}` } : { enabled: false },
     ...over,
   };
 }

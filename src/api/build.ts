@@ -1,0 +1,31 @@
+/**
+ * @module api/build
+ * `buildApi(deps)`: the admin API as a fastify instance that does not listen (daemon/ listens;
+ * tests use `inject()`). Every error is an RFC 9457 problem document; unknown routes too.
+ * Touches: nothing until daemon/ makes it listen.
+ */
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { ApiDeps } from './deps.ts';
+import { problem, problemHandler, sendProblem } from './problem.ts';
+import { ROUTES } from './routes/index.ts';
+
+export interface BuildOptions {
+  /** HTTPS key and certificate (PEM); without them the instance speaks plain HTTP. */
+  https?: { key: string | Buffer; cert: string | Buffer };
+  /** Largest request body, bytes (default 1 MiB; an audit upload route raises its own). */
+  bodyLimit?: number;
+}
+
+export async function buildApi(deps: ApiDeps, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    ...(opts.https ? { https: opts.https } : {}),
+  }) as unknown as FastifyInstance; // the https overload types a different server; routes do not care
+  app.setErrorHandler(problemHandler);
+  app.setNotFoundHandler((req, reply) => sendProblem(reply, problem(404, `no route ${req.method} ${req.url.split('?')[0] ?? ''}`, req.url)));
+  for (const routes of ROUTES) await routes(app, deps);
+  await app.ready();
+  return app;
+}

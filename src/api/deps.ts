@@ -1,0 +1,19 @@
+/**
+ * @module api/deps
+ * What the admin API's routes run with, built by daemon/ (or a test): the application layer's
+ * context for an actor, the logger and this release's version. Routes call ops/ functions with it;
+ * they never open a store themselves.
+ * Touches: nothing.
+ */
+import type { Logger } from '../core/log.ts';
+import type { OpsContext } from '../ops/context.ts';
+
+export interface ApiDeps {
+  logger: Logger;
+  /** The application layer's context, acting as `actor` (a token's name; "anonymous" for public routes). */
+  ops(actor: string): OpsContext;
+  /** mailgate's release version (package.json). */
+  version: string;
+  /** The configuration version in force in this process. */
+  configVersion(): number;
+}

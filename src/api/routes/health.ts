@@ -1,0 +1,12 @@
+/**
+ * @module api/routes/health
+ * `GET /api/v1/health`: the listener answers and which versions run (release and configuration),
+ * for a load balancer or a monitor; public, it tells nothing else.
+ * Touches: nothing.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ApiDeps } from '../deps.ts';
+
+export function healthRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  app.get('/api/v1/health', async () => ({ status: 'ok', version: deps.version, configVersion: deps.configVersion() }));
+}
