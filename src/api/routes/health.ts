@@ -6,7 +6,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../deps.ts';
+import '../scope.ts';
 
 export function healthRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  app.get('/api/v1/health', async () => ({ status: 'ok', version: deps.version, configVersion: deps.configVersion() }));
+  app.get('/api/v1/health', { config: { scope: 'public' } }, async () => ({ status: 'ok', version: deps.version, configVersion: deps.configVersion() }));
 }
