@@ -10,7 +10,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync } from 'node:fs';
+import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { startSink } from '../helpers/sink.ts';
@@ -26,9 +26,16 @@ const READY_MS = 120_000;
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'datadir-0.1.0');
 const QUEUED = { '01M98KBW9ZN91YA94E': 'upgrade-1', '01M98KBWN9QN92TX1X': 'upgrade-2' };
 
+/** A copy of the fixture; its database is kept as an SQL dump (sqlite3 .dump) and built here. */
 function copyFixture(): string {
   const dir = tempDir('mailgate-upgrade-');
-  cpSync(FIXTURE, dir, { recursive: true });
+  cpSync(FIXTURE, dir, { recursive: true, filter: (src) => !src.endsWith('.sql') });
+  const db = new Database(join(dir, 'mailgate.db'));
+  try {
+    db.exec(readFileSync(join(FIXTURE, 'mailgate.sql'), 'utf8'));
+  } finally {
+    db.close();
+  }
   return dir;
 }
 
