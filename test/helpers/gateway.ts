@@ -106,7 +106,7 @@ export async function startGateway(
     env?: Record<string, string>;
     /** A command that execs the gateway (e.g. prlimit --nofile=…). */
     prefix?: string[];
-    /** How long each port may take to open (default 20 s; cluster workers start slower on a busy machine). */
+    /** How long each port may take to open (default 120 s: a bound for a busy machine). */
     readyTimeoutMs?: number;
     /** The same, the name the service and backup tests use. */
     readyMs?: number;
@@ -127,7 +127,8 @@ export async function startGateway(
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((res) => proc.once('exit', () => res()));
   try {
-    for (const p of ports) await waitForPort(p, opts.readyTimeoutMs ?? opts.readyMs);
+    // A bound for a loaded machine (a restart replays journals; workers compile under tsx), not a timing assertion.
+    for (const p of ports) await waitForPort(p, opts.readyTimeoutMs ?? opts.readyMs ?? 120_000);
   } catch (e) {
     proc.kill('SIGKILL');
     throw new Error(`${(e as Error).message}\n--- gateway output ---\n${out}`);
