@@ -479,15 +479,17 @@ test('spool files reused while the next hop takes mail; kill -9 mid-stream and r
   const s = await setup();
   const tag = `ru${Date.now().toString(36)}`;
   const sink = await startSink(s.nextHop);
-  let gw = await start(s);
+  let gw: Gateway | undefined;
   try {
+    const first = await start(s);
+    gw = first;
     // 1. A stream delivered as it arrives, then a graceful stop: the workers wrote into reused files.
     const warm = await sendLoad({ port: s.ports.mx, tag: `${tag}w`, total: 200, connections: 10, perConnection: 5, deadlineMs: 30_000 });
     assert.equal(warm.acked.size, 200, 'the first stream is accepted');
-    await waitUntil('the first stream at the sink', () => deliveredCounts(sink, `${tag}w`).size === 200, 30_000, () => gw.log());
-    await gw.stop();
-    const reused = [...gw.log().matchAll(/"spoolFiles":\{"reused":(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
-    assert.ok(reused > 0, `receive workers reused spool files (log: ${gw.log().slice(-1500)})`);
+    await waitUntil('the first stream at the sink', () => deliveredCounts(sink, `${tag}w`).size === 200, 30_000, () => first.log());
+    await first.stop();
+    const reused = [...first.log().matchAll(/"spoolFiles":\{"reused":(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    assert.ok(reused > 0, `receive workers reused spool files (log: ${first.log().slice(-1500)})`);
 
     // 2. Again, killed mid-stream while files are being retired to free/ and taken from it.
     gw = await start(s);
@@ -515,7 +517,7 @@ test('spool files reused while the next hop takes mail; kill -9 mid-stream and r
     }
     assertAsideHasReasons(s.dir);
   } finally {
-    await gw.stop();
+    await gw?.stop();
     await sink.close();
     removeDir(s.dir);
   }

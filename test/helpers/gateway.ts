@@ -130,7 +130,15 @@ export async function startGateway(
     // A bound for a loaded machine (a restart replays journals; workers compile under tsx), not a timing assertion.
     for (const p of ports) await waitForPort(p, opts.readyTimeoutMs ?? opts.readyMs ?? 120_000);
   } catch (e) {
-    proc.kill('SIGKILL');
+    // The whole process group: receive workers forked before the ports opened go too.
+    if (proc.pid !== undefined) {
+      try {
+        process.kill(-proc.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    await exited;
     throw new Error(`${(e as Error).message}\n--- gateway output ---\n${out}`);
   }
   const signalGroup = (sig: NodeJS.Signals): void => {
