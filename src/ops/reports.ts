@@ -162,7 +162,7 @@ export async function hunt(ctx: OpsContext, input: HuntInput): Promise<HuntResul
   let sql = input.query ?? '';
   if (input.saved !== undefined) {
     const h = SAVED_HUNTS[input.saved];
-    if (!h) throw new OpsError('invalid', `no saved hunt "${input.saved}" (have: ${Object.keys(SAVED_HUNTS).join(', ')})`);
+    if (!h) throw new OpsError('not-found', `no saved hunt "${input.saved}" (have: ${Object.keys(SAVED_HUNTS).join(', ')})`);
     sql = h.sql;
   }
   ensureTraceSchema(ctx.db);

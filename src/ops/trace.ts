@@ -6,6 +6,7 @@
  * Touches: the trace tables (read only; the schema is made if missing).
  */
 import { ensureTraceSchema, getTrace, parseSince, searchTrace, type TraceEvent, type TraceFilter, type TraceMessage, type TraceStatus } from '../trace/index.ts';
+import { parseCidr } from '../core/cidr.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
 
@@ -30,6 +31,13 @@ export async function searchMessages(ctx: OpsContext, input: TraceSearchInput, n
     since = parseSince(input.since ?? '2d', now);
   } catch (e) {
     throw new OpsError('invalid', (e as Error).message);
+  }
+  if (input.clientIp !== undefined) {
+    try {
+      parseCidr(input.clientIp);
+    } catch (e) {
+      throw new OpsError('invalid', `--client-ip: ${(e as Error).message}`);
+    }
   }
   return searchTrace(ctx.db, { ...input, since, limit: input.limit ?? 1000 });
 }

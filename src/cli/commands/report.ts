@@ -14,6 +14,7 @@ import type { DnsResolveFn } from '../../auth/index.ts';
 import { HUNT_DEFAULT_LIMIT, HUNT_DEFAULT_TIMEOUT_MS, SAVED_HUNTS } from '../../trace/hunt.ts';
 import { DEFAULT_INTERNAL_RANGES, type Report, type ReportWindow, type SpfAuthorizer } from '../../trace/reports/index.ts';
 import { directSend, HuntFailed, hunt, inbound, REPORT_CONNECTOR_TYPES as CONNECTOR_TYPES, REPORT_TLS as TLS, reportDocument, savedHunts, staleAllow, windowOf } from '../../ops/reports.ts';
+import { OpsError } from '../../ops/errors.ts';
 import { defaultIo, withContext, type CliContext, type CliIo } from '../context.ts';
 import { CliError, UsageError, enumParser, formatOption, parsePositiveInt, printRows, requireIps, splitList, terminalSafe, type OutputFormat } from '../format.ts';
 import { flagsChecked, opsOf, usageOf } from '../ops-context.ts';
@@ -166,6 +167,7 @@ function registerHunt(report: Command, io: CliIo): void {
         } catch (e) {
           // The database refused the query while running it: the command failed (exit 1), the flags were fine.
           if (e instanceof HuntFailed) throw new CliError(e.message);
+          if (e instanceof OpsError && e.kind === 'not-found') throw new UsageError(e.message); // --saved NAME: a bad flag value
           throw usageOf(e);
         }
         printRows(r.rows, r.columns, o.format, io.out);
