@@ -10,6 +10,7 @@ import { healthRoutes } from './health.ts';
 import { queueRoutes } from './queue.ts';
 import { traceRoutes } from './trace.ts';
 import { reportRoutes } from './reports.ts';
+import { auditRoutes } from './audit.ts';
 
 export type ApiRoutes = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>;
 
@@ -18,4 +19,5 @@ export const ROUTES: readonly ApiRoutes[] = [
   queueRoutes,
   traceRoutes,
   reportRoutes,
+  auditRoutes,
 ];
