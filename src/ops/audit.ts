@@ -68,16 +68,19 @@ export async function importExports(ctx: OpsContext, files: readonly string[], i
   return refusedAsInvalid(() => importFiles(ctx.db, files, input));
 }
 
-/** Bytes through, counted; more than `limit` fails the stream with a `too-large` error. */
-function capped(limit: number): Transform {
+/**
+ * Bytes through, counted; past `limit` the rest is read and dropped (the sender gets a clean
+ * answer, not a reset connection), and `over()` says so once the stream ends.
+ */
+function capped(limit: number): { stream: Transform; over(): boolean } {
   let seen = 0;
-  return new Transform({
+  const stream = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       seen += chunk.length;
-      if (seen > limit) cb(Object.assign(new Error(`the upload is larger than ${limit} bytes`), { code: 'too-large' }));
-      else cb(null, chunk);
+      cb(null, seen > limit ? undefined : chunk);
     },
   });
+  return { stream, over: () => seen > limit };
 }
 
 /** The upload exceeded its limit (the API answers 413). */
@@ -99,12 +102,9 @@ export async function importStream(ctx: OpsContext, body: Readable, input: Impor
   await mkdir(dir, { recursive: true, mode: 0o700 });
   try {
     const path = join(dir, label);
-    try {
-      await pipeline(body, capped(input.limitBytes), createWriteStream(path, { mode: 0o600, flags: 'wx' }));
-    } catch (e) {
-      if ((e as { code?: string }).code === 'too-large') throw new UploadTooLarge((e as Error).message);
-      throw e;
-    }
+    const cap = capped(input.limitBytes);
+    await pipeline(body, cap.stream, createWriteStream(path, { mode: 0o600, flags: 'wx' }));
+    if (cap.over()) throw new UploadTooLarge(`the upload is larger than ${input.limitBytes} bytes`);
     const { file: _file, limitBytes: _limit, ...opts } = input;
     return await refusedAsInvalid(() => importFiles(ctx.db, [path], { ...opts, labels: [label] }));
   } finally {
