@@ -44,6 +44,9 @@ import { sourceWindow } from '../trace/reports/index.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
 
+// The import flags' values, for the adapters' help and schemas.
+export { DATE_FORMATS, KIND_FLAGS } from '../audit/index.ts';
+
 const NAME = /^[A-Za-z0-9._-]+$/;
 
 /** What an import takes besides its files (the importer's options but progress, which the adapter sets). */

@@ -31,6 +31,10 @@ import {
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
 
+// The limits and defaults the adapters show in their help and schemas.
+export { HUNT_DEFAULT_LIMIT, HUNT_DEFAULT_TIMEOUT_MS, HUNT_MAX_LIMIT, HUNT_MAX_QUERY } from '../trace/hunt.ts';
+export { DEFAULT_INTERNAL_RANGES } from '../trace/reports/index.ts';
+
 /** Seams of the reports that look the organization's SPF record up (tests pass a fake). */
 export interface ReportSeams {
   /** Live SPF evaluation of the organization's record (default: through auth/'s caching resolver). */

@@ -13,8 +13,7 @@
 import { z } from 'zod';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { DATE_FORMATS, KIND_FLAGS } from '../../audit/index.ts';
-import { auditPlan, importStream, listImports, removeImport, renderPlan, UploadTooLarge } from '../../ops/audit.ts';
+import { auditPlan, DATE_FORMATS, KIND_FLAGS, importStream, listImports, removeImport, renderPlan, UploadTooLarge } from '../../ops/audit.ts';
 import type { ApiDeps } from '../deps.ts';
 import { actorOf } from '../scope.ts';
 import { jsonSchemaOf, parseInput } from './zod-io.ts';

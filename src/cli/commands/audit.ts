@@ -13,8 +13,8 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import type { DnsResolveFn } from '../../auth/index.ts';
-import { DATE_FORMATS, KIND_FLAGS, type DateFormatFlag, type ImportSummary, type KindFlag, type RuleVariant } from '../../audit/index.ts';
-import { auditPlan, importExports, renderPlan } from '../../ops/audit.ts';
+import type { DateFormatFlag, ImportSummary, KindFlag, RuleVariant } from '../../audit/index.ts';
+import { auditPlan, DATE_FORMATS, importExports, KIND_FLAGS, renderPlan } from '../../ops/audit.ts';
 import { OpsError } from '../../ops/errors.ts';
 import { registerAuditDatasets } from './audit-datasets.ts';
 import { defaultIo, withContext, type CliIo } from '../context.ts';

@@ -11,9 +11,8 @@
  */
 import type { Command } from 'commander';
 import type { DnsResolveFn } from '../../auth/index.ts';
-import { HUNT_DEFAULT_LIMIT, HUNT_DEFAULT_TIMEOUT_MS, SAVED_HUNTS } from '../../trace/hunt.ts';
-import { DEFAULT_INTERNAL_RANGES, type Report, type ReportWindow, type SpfAuthorizer } from '../../trace/reports/index.ts';
-import { directSend, HuntFailed, hunt, inbound, REPORT_CONNECTOR_TYPES as CONNECTOR_TYPES, REPORT_TLS as TLS, reportDocument, savedHunts, staleAllow, windowOf } from '../../ops/reports.ts';
+import type { Report, ReportWindow, SpfAuthorizer } from '../../trace/reports/index.ts';
+import { DEFAULT_INTERNAL_RANGES, directSend, HUNT_DEFAULT_LIMIT, HUNT_DEFAULT_TIMEOUT_MS, HuntFailed, hunt, inbound, REPORT_CONNECTOR_TYPES as CONNECTOR_TYPES, REPORT_TLS as TLS, reportDocument, savedHunts, staleAllow, windowOf } from '../../ops/reports.ts';
 import { OpsError } from '../../ops/errors.ts';
 import { defaultIo, withContext, type CliContext, type CliIo } from '../context.ts';
 import { CliError, UsageError, enumParser, formatOption, parsePositiveInt, printRows, requireIps, splitList, terminalSafe, type OutputFormat } from '../format.ts';
@@ -149,7 +148,7 @@ function registerHunt(report: Command, io: CliIo): void {
     .command('hunt')
     .description('read-only SQL over the trace (one SELECT; row and time limits), or a saved hunt')
     .option('--query <sql>', 'a single SELECT or WITH … SELECT over trace_message / trace_event')
-    .option('--saved <name>', `a saved hunt: ${Object.keys(SAVED_HUNTS).join(', ')}`)
+    .option('--saved <name>', `a saved hunt: ${savedHunts().map((h) => h.name).join(', ')}`)
     .option('--list-saved', 'list the saved hunts')
     .option('--limit <n>', 'most rows returned', parsePositiveInt, HUNT_DEFAULT_LIMIT)
     .option('--timeout <ms>', 'time limit in milliseconds', parsePositiveInt, HUNT_DEFAULT_TIMEOUT_MS)
