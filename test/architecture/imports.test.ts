@@ -96,6 +96,7 @@ const ADAPTERS = [
   'cli/commands/report-egress.ts',
   'cli/commands/audit.ts',
   'cli/commands/audit-datasets.ts',
+  'cli/commands/audit-config.ts',
 ];
 const STATE = /^(core\/sqlite\.ts$|stores\/|queue\/|trace\/|audit\/)/;
 
