@@ -100,7 +100,8 @@ export class UploadTooLarge extends OpsError {
  */
 export async function importStream(ctx: OpsContext, body: Readable, input: ImportInput & { file: string; limitBytes: number }): Promise<ImportSummary> {
   checkName(input.name);
-  const label = input.file.replace(/^.*[\\/]/, '').replace(/[^A-Za-z0-9._-]+/g, '-') || 'upload';
+  // A plain file name of its own (no directory, no leading dot: never `..`).
+  const label = input.file.replace(/^.*[\\/]/, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^\.+/, '') || 'upload';
   const dir = join(ctx.dataDir, 'uploads', randomBytes(8).toString('hex'));
   await mkdir(dir, { recursive: true, mode: 0o700 });
   try {

@@ -99,6 +99,8 @@ test('uploads: too large is 413, an unknown shape 422 with the importer\'s messa
   problemOf(await app.inject({ method: 'POST', url: '/api/v1/audit/imports?name=big', headers: { 'content-type': 'application/octet-stream' }, payload: big }), 413);
   // Without a length the limit is enforced while streaming.
   problemOf(await app.inject({ method: 'POST', url: '/api/v1/audit/imports?name=big', headers: { 'content-type': 'application/octet-stream' }, payload: Readable.from([big.subarray(0, LIMIT), big.subarray(LIMIT)]) }), 413);
+  const dots = await app.inject({ method: 'POST', url: '/api/v1/audit/imports?name=dots&file=..', headers: { 'content-type': 'text/csv' }, payload: 'a,b\r\n' });
+  assert.match(problemOf(dots, 422).detail ?? '', /^upload: /, 'a file name of dots names no directory');
   const odd = problemOf(await app.inject({ method: 'POST', url: '/api/v1/audit/imports?name=odd&file=odd.csv', headers: { 'content-type': 'text/csv' }, payload: 'a,b,c\r\n1,2,3\r\n' }), 422);
   assert.match(odd.detail ?? '', /^odd\.csv: /);
   problemOf(await app.inject({ method: 'POST', url: '/api/v1/audit/imports?name=x', headers: { 'content-type': 'text/html' }, payload: '<p>' }), 415);
