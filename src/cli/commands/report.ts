@@ -6,8 +6,9 @@
  * with a note on stderr) and `--format table|json|csv` (CSV: the report's main table).
  * The direct-send report evaluates the organization's SPF record for every source (live through
  * the config's DNS, or `--spf RECORD` for every sender domain, as `audit plan --spf`); tests inject
- * `ReportDeps.spfCheck` or `ReportDeps.resolve`.
- * Touches: the trace tables and config store (read only); hunts run in a child process.
+ * `ReportDeps.spfCheck` or `ReportDeps.resolve`. The reports are ops/reports'; this file formats them
+ * (windowFor and printReport serve `policy replay` too).
+ * Touches: nothing itself (ops/reports reads the trace and config store; hunts run in a child process).
  */
 import type { Command } from 'commander';
 import type { DnsResolveFn } from '../../auth/index.ts';
