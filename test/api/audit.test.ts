@@ -61,8 +61,14 @@ test('audit routes declare their scopes', async () => {
   bare.addHook('onRoute', (r) => {
     for (const m of [r.method].flat()) if (m !== 'HEAD') seen.set(`${m} ${r.url}`, r.config?.scope);
   });
-  await auditRoutes(bare, { logger: silentLogger, ops: () => assert.fail('not called'), version: '0', configVersion: () => 1 });
+  const actors: string[] = [];
+  bare.addHook('onRequest', async (req) => {
+    req.actor = 'audit-token'; // as the auth hook (not built here) sets it
+  });
+  await auditRoutes(bare, { logger: silentLogger, ops: (actor) => (actors.push(actor), { db: ctx.db, store: ctx.store, dataDir: ctx.dataDir, actor }), version: '0', configVersion: () => 1 });
   await bare.ready();
+  assert.equal((await bare.inject({ method: 'GET', url: '/api/v1/audit/imports' })).statusCode, 200);
+  assert.deepEqual(actors, ['audit-token']);
   assert.deepEqual(Object.fromEntries([...seen].sort()), {
     'DELETE /api/v1/audit/imports/:name': 'admin',
     'GET /api/v1/audit/imports': 'read',

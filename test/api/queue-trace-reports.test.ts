@@ -101,11 +101,13 @@ test('every route declares its scope, and handlers act as the request\'s actor',
     const [method, url] = route.split(' ') as [string, string];
     assert.ok(app.hasRoute({ method: method as 'GET', url }), `buildApi serves ${route}`);
   }
-  actors.length = 0;
   const id = queued('deferred');
-  const r = await bare.inject({ method: 'POST', url: `/api/v1/queue/${id}/hold` });
-  assert.equal(r.statusCode, 200, r.body);
-  assert.ok(actors.length > 0 && actors.every((a) => a === 'ops-token'), `acted as ${actors.join(',')}`);
+  for (const [method, url] of [['POST', `/api/v1/queue/${id}/hold`], ['GET', '/api/v1/trace?since=1d'], ['GET', '/api/v1/reports/inbound'], ['GET', '/api/v1/reports/hunts/no-connector-dmarc-fail']] as const) {
+    actors.length = 0;
+    const r = await bare.inject({ method, url });
+    assert.ok(r.statusCode < 500, `${url}: ${r.body}`);
+    assert.ok(actors.length > 0 && actors.every((a) => a === 'ops-token'), `${url} acted as ${actors.join(',') || 'nobody'}`);
+  }
   await bare.close();
 });
 
