@@ -16,4 +16,6 @@ export interface ApiDeps {
   version: string;
   /** The configuration version in force in this process. */
   configVersion(): number;
+  /** Largest audit export upload, bytes (default AUDIT_UPLOAD_LIMIT in routes/audit.ts, 2 GiB; tests lower it). */
+  auditUploadLimit?: number;
 }

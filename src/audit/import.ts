@@ -47,6 +47,8 @@ export interface ImportOptions {
   /** Malformed rows kept for the listing (all are counted); default 1000. */
   keepMalformed?: number | undefined;
   now?: (() => number) | undefined;
+  /** How each file is named in the summary, refusals and data set (default its path; an upload spooled to a temp file passes its own name). */
+  labels?: readonly string[] | undefined;
 }
 
 export interface ImportSummary {
@@ -67,15 +69,15 @@ export function defaultImportName(file: string): string {
   return basename(file).replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9._-]+/g, '-') || 'import';
 }
 
-async function sniff(file: string): Promise<Sniffed> {
+async function sniff(file: string, label: string): Promise<Sniffed> {
   const head = await readHead(file).catch((e: NodeJS.ErrnoException) => {
-    throw new ImportRefused(`${file}: cannot read: ${e.code ?? e.message}`);
+    throw new ImportRefused(`${label}: cannot read: ${e.code ?? e.message}`);
   });
-  if (head.length === 0) throw new ImportRefused(`${file}: empty file`);
+  if (head.length === 0) throw new ImportRefused(`${label}: empty file`);
   try {
     return sniffEncoding(head);
   } catch (e) {
-    throw new ImportRefused(`${file}: ${(e as Error).message}`);
+    throw new ImportRefused(`${label}: ${(e as Error).message}`);
   }
 }
 
@@ -100,7 +102,7 @@ async function readPass(file: string, sniffed: Sniffed, fi: FileImport, run: Run
       onChunk(chunk.bytes);
     }
   } catch (e) {
-    if (e instanceof DecodeError) throw new ImportRefused(`${file}: ${e.message}`);
+    if (e instanceof DecodeError) throw new ImportRefused(`${fs.file}: ${e.message}`);
     throw e;
   }
   const end = csv?.finish();
@@ -116,9 +118,9 @@ async function readPass(file: string, sniffed: Sniffed, fi: FileImport, run: Run
   if (state.cutMidCharacter) fs.notes.push('the file ends in the middle of a character (cut off?)');
 }
 
-async function importFile(db: Db, run: Run, file: string, opts: ImportOptions, progress: Progress, doneBytes: number, name: string): Promise<FileSummary> {
-  const sniffed = await sniff(file);
-  const fs: FileSummary = { file, kind: 'message-trace', encoding: sniffed.how, sha256: '', rows: 0, inserted: 0, duplicates: 0, reportRows: 0, malformed: 0, notes: [] };
+async function importFile(db: Db, run: Run, file: string, label: string, opts: ImportOptions, progress: Progress, doneBytes: number, name: string): Promise<FileSummary> {
+  const sniffed = await sniff(file, label);
+  const fs: FileSummary = { file: label, kind: 'message-trace', encoding: sniffed.how, sha256: '', rows: 0, inserted: 0, duplicates: 0, reportRows: 0, malformed: 0, notes: [] };
   const allowed = opts.kind ? kindsForFlag(opts.kind) : undefined;
   const dates = new DateOrder(opts.dateFormat ?? 'auto');
   const fi = new FileImport(run, fs, allowed, dates);
@@ -126,9 +128,9 @@ async function importFile(db: Db, run: Run, file: string, opts: ImportOptions, p
   const hash = createHash('sha256');
   await readPass(file, sniffed, fi, run, (bytes) => progress.tick(doneBytes + bytes, run.rowsTotal), hash);
   fs.sha256 = hash.digest('hex');
-  if (!fi.kind) throw new ImportRefused(unknownShapeMessage(file, []));
+  if (!fi.kind) throw new ImportRefused(unknownShapeMessage(label, []));
   if (fi.waiting.length) {
-    if (!dates.order) throw new ImportRefused(dates.refusal(file));
+    if (!dates.order) throw new ImportRefused(dates.refusal(label));
     // Rows read before a later row settled the order: read the file again for just those.
     fs.notes.push(`${fi.waiting.length} row(s) read before the date order was known were read again once it was`);
     const replay = new FileImport(run, fs, allowed, dates, fi.waiting);
@@ -148,7 +150,7 @@ async function importFile(db: Db, run: Run, file: string, opts: ImportOptions, p
 /** Import export files into the trace store (see the module header). */
 export async function importFiles(db: Db, files: readonly string[], opts: ImportOptions = {}): Promise<ImportSummary> {
   if (files.length === 0) throw new ImportRefused('no file given');
-  const name = opts.name ?? defaultImportName(files[0]!);
+  const name = opts.name ?? defaultImportName(opts.labels?.[0] ?? files[0]!);
   const earlier = getDataset(db, name);
   const flagged = opts.tenantDomains?.map((d) => d.trim().toLowerCase()).filter(Boolean);
   const given = flagged ?? (earlier?.tenantGiven ? earlier.tenantDomains : undefined);
@@ -162,14 +164,14 @@ export async function importFiles(db: Db, files: readonly string[], opts: Import
   };
   const sizes = files.map((f) => statSync(f, { throwIfNoEntry: false })?.size ?? Number.NaN);
   const missing = files.filter((_, i) => Number.isNaN(sizes[i]));
-  if (missing.length) throw new ImportRefused(`no such file: ${missing.join(', ')}`);
+  if (missing.length) throw new ImportRefused(`no such file: ${missing.map((f) => opts.labels?.[files.indexOf(f)] ?? f).join(', ')}`);
   const progress = new Progress(opts.progress, sizes.reduce((a, b) => a + b, 0), { intervalMs: opts.progressIntervalMs });
   const summaries: FileSummary[] = [];
   let done = 0;
   let refused: unknown;
   try {
     for (const [i, f] of files.entries()) {
-      summaries.push(await importFile(db, run, f, opts, progress, done, name));
+      summaries.push(await importFile(db, run, f, opts.labels?.[i] ?? f, opts, progress, done, name));
       done += sizes[i] ?? 0;
     }
   } catch (e) {

@@ -14,6 +14,9 @@ import { parseCidr } from '../core/cidr.ts';
 import { DataVersionError } from '../core/data-version.ts';
 import { ConfigError, configErrorLines } from '../config/index.ts';
 import { OpsError } from '../ops/errors.ts';
+import { cellText, csvTable } from '../core/csv.ts';
+
+export { csvField } from '../core/csv.ts';
 
 export type OutputFormat = 'table' | 'json' | 'csv';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'json', 'csv'];
@@ -41,13 +44,7 @@ export class CliError extends Error {
   }
 }
 
-function cell(v: unknown): string {
-  if (v === undefined || v === null) return '';
-  if (Array.isArray(v)) return v.map(cell).join(',');
-  if (v instanceof Date) return v.toISOString();
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
-}
+const cell = cellText;
 
 /** C0 controls but tab, CR and LF; DEL; C1 controls; bidi embeddings, overrides and isolates. */
 const TERMINAL_UNSAFE = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
@@ -59,21 +56,6 @@ const TERMINAL_UNSAFE = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066
  */
 export function terminalSafe(s: string): string {
   return s.replace(TERMINAL_UNSAFE, '?');
-}
-
-/**
- * One CSV field: a field whose first character a spreadsheet would take as a formula (= + - @, or
- * a tab or CR before one) is prefixed with ' (OWASP CSV injection); then RFC 4180 — quoted when it
- * holds a comma, quote, CR or LF, quotes doubled.
- */
-export function csvField(s: string): string {
-  const v = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-}
-
-/** A CSV cell of a value: numbers as they are (a negative count is not a formula), the rest through csvField. */
-function csvCell(v: unknown): string {
-  return typeof v === 'number' || typeof v === 'bigint' ? String(v) : csvField(cell(v));
 }
 
 function table(rows: Record<string, unknown>[], columns: string[]): string {
@@ -89,8 +71,7 @@ export function printRows(rows: Record<string, unknown>[], columns: string[], fo
     const picked = rows.map((r) => Object.fromEntries(columns.map((c) => [c, r[c] ?? null])));
     out.write(JSON.stringify(picked, null, 2) + '\n');
   } else if (format === 'csv') {
-    const lines = [columns.map(csvField), ...rows.map((r) => columns.map((c) => csvCell(r[c])))];
-    out.write(lines.map((l) => l.join(',')).join('\r\n') + '\r\n');
+    out.write(csvTable(rows, columns));
   } else {
     out.write(table(rows, columns));
   }

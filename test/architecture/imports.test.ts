@@ -80,3 +80,36 @@ test('the allowed folder graph has no cycle', () => {
   };
   for (const n of Object.keys(RULES)) visit(n, []);
 });
+
+/**
+ * The thin adapters (DESIGN.md: cli/ and api/ over ops/): these files reach state only through
+ * ops/ — no value import of core/sqlite.ts, stores/, queue/, trace/ or audit/ (types are fine).
+ */
+const ADAPTERS = [
+  'api/routes/queue.ts',
+  'api/routes/trace.ts',
+  'api/routes/reports.ts',
+  'api/routes/audit.ts',
+  'cli/commands/queue.ts',
+  'cli/commands/trace.ts',
+  'cli/commands/report.ts',
+  'cli/commands/report-egress.ts',
+  'cli/commands/audit.ts',
+  'cli/commands/audit-datasets.ts',
+  'cli/commands/audit-config.ts',
+];
+const STATE = /^(core\/sqlite\.ts$|stores\/|queue\/|trace\/|audit\/)/;
+
+test('api/ routes and the converted CLI commands reach stores only through ops/', () => {
+  const problems: string[] = [];
+  for (const rel of ADAPTERS) {
+    const f = join(SRC, rel);
+    for (const m of readFileSync(f, 'utf8').matchAll(IMPORT)) {
+      const spec = m[3] ?? '';
+      if (!spec.startsWith('.') || m[2]) continue;
+      const target = relative(SRC, resolve(dirname(f), spec));
+      if (STATE.test(target)) problems.push(`${rel} imports ${spec} (${target})`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});

@@ -7,9 +7,17 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../deps.ts';
 import { healthRoutes } from './health.ts';
+import { queueRoutes } from './queue.ts';
+import { traceRoutes } from './trace.ts';
+import { reportRoutes } from './reports.ts';
+import { auditRoutes } from './audit.ts';
 
 export type ApiRoutes = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>;
 
 export const ROUTES: readonly ApiRoutes[] = [
   healthRoutes,
+  queueRoutes,
+  traceRoutes,
+  reportRoutes,
+  auditRoutes,
 ];

@@ -4,12 +4,15 @@
  * with SHA-256, kind, message copies held, first/last time, tenant domains; audit/datasets).
  * `list` takes `--format table|json|csv`; `remove` deletes the import's rows, its Inbound messages
  * report rows and its record, and fails (exit 1) on a name that is no import.
- * Touches: the trace store and audit tables of the data directory.
+ * The CLI's face of ops/audit's listImports and removeImport; this file only formats.
+ * Touches: nothing itself (ops/audit: the trace store and audit tables).
  */
 import type { Command } from 'commander';
-import { listDatasets, removeDataset, type Dataset } from '../../audit/index.ts';
+import type { Dataset } from '../../audit/index.ts';
+import { listImports, removeImport } from '../../ops/audit.ts';
 import { defaultIo, withContext, type CliIo } from '../context.ts';
-import { CliError, formatOption, printRows, type OutputFormat } from '../format.ts';
+import { formatOption, printRows, type OutputFormat } from '../format.ts';
+import { opsOf } from '../ops-context.ts';
 
 const iso = (t: number | undefined): string => (t === undefined ? '' : new Date(t).toISOString());
 
@@ -40,8 +43,8 @@ export function registerAuditDatasets(audit: Command, io: CliIo = defaultIo()): 
     .description('list the imports (named data sets): files with SHA-256, kind, rows, first/last time, tenant domains')
     .addOption(formatOption())
     .action(async (o: { format: OutputFormat }, cmd: Command) =>
-      withContext(cmd, (ctx) => {
-        const sets = listDatasets(ctx.db);
+      withContext(cmd, async (ctx) => {
+        const sets = await listImports(opsOf(ctx));
         if (sets.length === 0 && o.format === 'table') {
           io.out.write('no imports (mailgate audit import FILE... adds one)\n');
           return;
@@ -54,12 +57,8 @@ export function registerAuditDatasets(audit: Command, io: CliIo = defaultIo()): 
     .description('delete an import: its message copies, its Inbound messages report rows and its record')
     .argument('<name>', 'the import name (as audit list shows it)')
     .action(async (name: string, _o: unknown, cmd: Command) =>
-      withContext(cmd, (ctx) => {
-        const gone = removeDataset(ctx.db, name);
-        if (!gone) {
-          const names = listDatasets(ctx.db).map((d) => d.name);
-          throw new CliError(`no import named ${JSON.stringify(name)} (imports: ${names.join(', ') || 'none'})`);
-        }
+      withContext(cmd, async (ctx) => {
+        const gone = await removeImport(opsOf(ctx), name);
         io.out.write(`removed import:${name}: ${gone.messages} message copies, ${gone.reportRows} Inbound messages report rows\n`);
       }),
     );

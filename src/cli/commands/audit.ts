@@ -7,35 +7,20 @@
  * stopped). Plan writes the staged Direct Send migration plan (Markdown, HTML, or a PowerShell
  * script that runs one stage per call) to stdout or `-o FILE`.
  * An unknown file shape or an undecodable file is a CliError (exit 1) naming what was expected.
- * Touches: the given files (read), the trace store, DNS (the tenant's SPF record) unless `--spf`.
+ * The CLI's face of ops/audit; this file formats (summary, progress, plan file).
+ * Touches: nothing itself (ops/audit: the files, the trace store, DNS unless `--spf`); -o FILE, --errors FILE.
  */
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
-import { resolverFromSettings, type DnsResolveFn } from '../../auth/index.ts';
-import {
-  buildPlan,
-  createSpfAuthorizer,
-  DATE_FORMATS,
-  getDataset,
-  importNameOf,
-  importFiles,
-  ImportRefused,
-  KIND_FLAGS,
-  renderHtml,
-  renderMarkdown,
-  renderScript,
-  tenantSpfRecords,
-  type DateFormatFlag,
-  type ImportSummary,
-  type KindFlag,
-  type RuleVariant,
-} from '../../audit/index.ts';
-import { sourceWindow } from '../../trace/reports/index.ts';
-import { egressStep } from '../../egress/index.ts';
+import type { DnsResolveFn } from '../../auth/index.ts';
+import type { DateFormatFlag, ImportSummary, KindFlag, RuleVariant } from '../../audit/index.ts';
+import { auditPlan, DATE_FORMATS, importExports, KIND_FLAGS, renderPlan } from '../../ops/audit.ts';
+import { OpsError } from '../../ops/errors.ts';
 import { registerAuditDatasets } from './audit-datasets.ts';
 import { defaultIo, withContext, type CliIo } from '../context.ts';
-import { registerAuditConfig, tenantDomainsOf, tenantFor } from './audit-config.ts';
+import { registerAuditConfig } from './audit-config.ts';
 import { CliError, UsageError, csvField, enumParser, parsePositiveInt, splitList, terminalSafe, type Out } from '../format.ts';
+import { flagsChecked, opsOf } from '../ops-context.ts';
 
 /** Seams of the audit commands (tests pass a fake DNS and a clock). */
 export interface AuditDeps {
@@ -100,7 +85,7 @@ function registerImport(audit: Command, io: CliIo, deps: AuditDeps): void {
         if (o.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(o.name)) throw new UsageError(`--name must be letters, digits, ".", "_" or "-" (got "${o.name}")`);
         let summary: ImportSummary;
         try {
-          summary = await importFiles(ctx.db, files, {
+          summary = await importExports(opsOf(ctx), files, {
             kind: o.kind,
             tenantDomains: o.tenantDomains ? splitList(o.tenantDomains) : undefined,
             name: o.name,
@@ -109,7 +94,7 @@ function registerImport(audit: Command, io: CliIo, deps: AuditDeps): void {
             keepMalformed: o.errors ? 100_000 : 1000,
           });
         } catch (e) {
-          if (e instanceof ImportRefused) throw new CliError(visible(e.message));
+          if (e instanceof OpsError && e.kind === 'invalid') throw new CliError(visible(e.message));
           throw e;
         }
         printImportSummary(summary, io.out);
@@ -147,45 +132,14 @@ function registerPlan(audit: Command, io: CliIo, deps: AuditDeps): void {
     .option('--tenant <name>', "the tenant's own configuration (audit import-config; default: the import's tenant or the only one)")
     .action(async (o: PlanOpts, cmd: Command) =>
       withContext(cmd, async (ctx) => {
-        if (o.spf !== undefined && !/^v=spf1(\s|$)/i.test(o.spf.trim())) throw new UsageError(`--spf must be an SPF record starting with "v=spf1" (got "${o.spf}")`);
-        if (o.source !== undefined && o.source !== 'gateway' && !/^import:[A-Za-z0-9._-]+$/.test(o.source)) throw new UsageError(`--source must be gateway or import:NAME (got "${o.source}")`);
-        const now = (deps.now ?? Date.now)();
-        const days = ctx.store.current()?.config.trace.retentionDays ?? 90;
-        let window;
-        try {
-          window = sourceWindow(ctx.db, { since: o.since, defaultSince: '90d', source: o.source, now, retentionDays: days });
-        } catch (e) {
-          throw new UsageError((e as Error).message);
-        }
-        const tenantConfig = tenantFor(ctx.db, o.tenant, o.source);
-        const accepted = tenantDomainsOf(tenantConfig);
-        const importName = importNameOf(o.source);
-        const stored = importName === undefined ? undefined : getDataset(ctx.db, importName)?.tenantDomains;
-        // Tenant domains: given, else the tenant's accepted domains (import-config), else those stored with the import, else found from the sources.
-        const given = o.tenantDomains
-          ? splitList(o.tenantDomains).map((d) => d.toLowerCase())
-          : accepted.length
-            ? accepted
-            : stored?.length
-              ? stored
-              : undefined;
-        // Tenant domains for SPF: given, else found by a first pass without SPF (the sources' sender domains).
-        const tenant = given ?? (await buildPlan(ctx.db, { window, source: o.source, now })).tenantDomains;
-        const spfOpts = { resolve: deps.resolve ?? resolverFromSettings(ctx.store.current()?.config.dns).resolve, record: o.spf?.trim(), tenantDomains: tenant };
-        const egressPolicy = ctx.store.current()?.config.egress;
-        const plan = await buildPlan(ctx.db, {
-          window,
-          source: o.source,
-          tenantDomains: tenant,
-          spfCheck: createSpfAuthorizer(spfOpts),
-          spfRecords: await tenantSpfRecords(spfOpts, tenant),
-          rule: o.rule,
-          quietDays: o.quietDays,
-          now,
-          tenant: tenantConfig,
-          egress: egressPolicy ? egressStep(egressPolicy) : undefined,
-        });
-        const text = o.format === 'html' ? renderHtml(plan) : o.format === 'ps1' ? renderScript(plan) : renderMarkdown(plan);
+        const plan = await flagsChecked(() =>
+          auditPlan(
+            opsOf(ctx),
+            { since: o.since, source: o.source, spf: o.spf, tenantDomains: o.tenantDomains ? splitList(o.tenantDomains) : undefined, rule: o.rule, quietDays: o.quietDays, tenant: o.tenant },
+            { resolve: deps.resolve, now: (deps.now ?? Date.now)() },
+          ),
+        );
+        const text = renderPlan(plan, o.format);
         if (o.output) {
           writeFileSync(o.output, text);
           io.err.write(`wrote ${o.output}: ${plan.sources.length} source(s), ${plan.connectors.length} connector(s)\n`);

@@ -2,19 +2,24 @@
  * @module cli/commands/trace
  * `mailgate trace search|show`: the message trace (Exchange's Get-MessageTraceV2 /
  * Get-MessageTraceDetailV2, with mailgate's own refusals included).
- * Touches: the SQLite trace tables (read only).
+ * The CLI's face of ops/trace; this file only formats.
+ * Touches: nothing itself (ops/trace reads the trace tables).
  */
 import type { Command } from 'commander';
-import { ensureTraceSchema, getTrace, parseSince, searchTrace, type TraceFilter, type TraceMessage, type TraceStatus } from '../../trace/index.ts';
+import type { TraceMessage, TraceStatus } from '../../trace/index.ts';
+import {
+  searchMessages,
+  showMessage,
+  TRACE_CONNECTOR_TYPES as CONNECTOR_TYPES,
+  TRACE_DKIM as DKIM,
+  TRACE_DMARC as DMARC,
+  TRACE_SPF as SPF,
+  TRACE_STATUSES as STATUSES,
+  TRACE_TLS as TLS,
+} from '../../ops/trace.ts';
 import { withContext } from '../context.ts';
-import { CliError, UsageError, enumParser, formatOption, parsePositiveInt, printRecord, printRows, type OutputFormat } from '../format.ts';
-
-const STATUSES: readonly TraceStatus[] = ['Received', 'Pending', 'Delivered', 'Failed', 'Quarantined', 'Rejected', 'Deferred'];
-const TLS = ['none', '1.0', '1.1', '1.2', '1.3'] as const;
-const CONNECTOR_TYPES = ['none', 'partner', 'onpremises'] as const;
-const SPF = ['pass', 'fail', 'softfail', 'neutral', 'none', 'temperror', 'permerror'] as const;
-const DKIM = ['pass', 'fail', 'neutral', 'none', 'policy', 'temperror', 'permerror'] as const;
-const DMARC = ['pass', 'fail', 'none', 'temperror', 'permerror'] as const;
+import { enumParser, formatOption, parsePositiveInt, printRecord, printRows, type OutputFormat } from '../format.ts';
+import { flagsChecked, opsOf } from '../ops-context.ts';
 
 function rowOut(m: TraceMessage): Record<string, unknown> {
   return {
@@ -75,41 +80,18 @@ export function registerTrace(program: Command): void {
     .option('--limit <n>', 'most rows', parsePositiveInt, 1000)
     .addOption(formatOption())
     .action(async (o: SearchOpts, cmd: Command) =>
-      withContext(cmd, (ctx) => {
-        ensureTraceSchema(ctx.db);
-        let since: number;
-        try {
-          since = parseSince(o.since, Date.now());
-        } catch (e) {
-          throw new UsageError((e as Error).message);
-        }
-        const filter: TraceFilter = {
-          since,
-          sender: o.sender,
-          recipient: o.recipient,
-          status: o.status,
-          attribution: o.attribution,
-          connector: o.connector,
-          connectorType: o.connectorType,
-          clientIp: o.clientIp,
-          tls: o.tls,
-          spf: o.spf,
-          dkim: o.dkim,
-          dmarc: o.dmarc,
-          spoofSuspect: o.spoofSuspect,
-          limit: o.limit,
-        };
-        const rows = searchTrace(ctx.db, filter).map(rowOut);
-        printRows(rows, ['id', 'received', 'clientIp', 'tls', 'from', 'recipients', 'attribution', 'connector', 'spf', 'dmarc', 'status', 'reply'], o.format);
+      withContext(cmd, async (ctx) => {
+        const { format, ...filter } = o;
+        const found = await flagsChecked(() => searchMessages(opsOf(ctx), filter));
+        const rows = found.map(rowOut);
+        printRows(rows, ['id', 'received', 'clientIp', 'tls', 'from', 'recipients', 'attribution', 'connector', 'spf', 'dmarc', 'status', 'reply'], format);
       }),
     );
   t.command('show <id>')
     .addOption(formatOption())
     .action(async (id: string, o: { format: OutputFormat }, cmd: Command) =>
-      withContext(cmd, (ctx) => {
-        ensureTraceSchema(ctx.db);
-        const r = getTrace(ctx.db, id);
-        if (!r) throw new CliError(`no trace for ${id}`);
+      withContext(cmd, async (ctx) => {
+        const r = await showMessage(opsOf(ctx), id);
         if (o.format === 'json') {
           process.stdout.write(JSON.stringify(r, null, 2) + '\n');
           return;
