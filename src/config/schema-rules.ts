@@ -36,9 +36,9 @@ export const transportRuleConditionsSchema = z
     fromAddressContainsWords: ruleWords.optional().describe('Words found in the sender address (case-insensitive); follows senderAddressLocation.'),
     senderIpRanges: z.array(ipOrCidr).min(1).optional().describe('Client IP (the last hop) in one of these IPs/CIDRs.'),
     recipientDomainIs: z.array(domainName).min(1).optional().describe('Any recipient in one of these domains or their subdomains.'),
-    headerContainsWords: z.object({ header: headerName, words: ruleWords }).strict().optional().describe('Words in the named header (any of its fields).'),
+    headerContainsWords: z.object({ header: headerName.describe('Header field name.'), words: ruleWords.describe('Words or phrases (case-insensitive).') }).strict().optional().describe('Words in the named header (any of its fields).'),
     headerMatchesPatterns: z
-      .object({ header: headerName, patterns: z.array(z.string().min(1)).min(1) })
+      .object({ header: headerName.describe('Header field name.'), patterns: z.array(z.string().min(1)).min(1).describe('Regular expressions (at most 256 characters; no backreferences, lookaround or nested quantifiers).') })
       .strict()
       .optional()
       .describe('Regular expressions (case-insensitive) on the named header; refused at load when invalid or able to backtrack exponentially.'),
@@ -59,8 +59,8 @@ export const transportRuleActionsSchema = z
   .object({
     rejectMessage: z
       .object({
-        enhancedStatusCode: z.string().regex(/^5\.7\.(1|9\d\d)$/, 'Exchange allows 5.7.1 or 5.7.900–5.7.999').default('5.7.1'),
-        reasonText: ruleText.min(1).default('Delivery not authorized, message refused'),
+        enhancedStatusCode: z.string().regex(/^5\.7\.(1|9\d\d)$/, 'Exchange allows 5.7.1 or 5.7.900–5.7.999').default('5.7.1').describe('Enhanced status code: 5.7.1 or 5.7.900–5.7.999.'),
+        reasonText: ruleText.min(1).default('Delivery not authorized, message refused').describe('Reply text (Exchange default).'),
       })
       .strict()
       .optional()
@@ -71,7 +71,7 @@ export const transportRuleActionsSchema = z
     blindCopyTo: z.array(ruleAddress).min(1).optional().describe('Add these as hidden recipients.'),
     addToRecipients: z.array(ruleAddress).min(1).optional().describe('Add these recipients (envelope).'),
     prependSubject: ruleText.min(1).max(200).optional().describe('Text put before the subject (end it with ": " or a space).'),
-    setHeader: z.object({ name: headerName, value: ruleText }).strict().optional().describe('Add or overwrite a header field.'),
+    setHeader: z.object({ name: headerName.describe('Header field name.'), value: ruleText.describe('Header field value (one line).') }).strict().optional().describe('Add or overwrite a header field.'),
     removeHeader: headerName.optional().describe('Remove every field of this header.'),
     setScl: z.number().int().min(-1).max(9).optional().describe('Write X-MS-Exchange-Organization-SCL (-1 = bypass request, 5-6 spam, 9 high confidence) for the next hop.'),
     generateIncidentReport: ruleAddress.optional().describe('Send an incident report (rule, and the message headers) to this address; also in the audit modes.'),
