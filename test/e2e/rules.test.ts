@@ -171,3 +171,15 @@ test('the same rule in Enforce: held in quarantine with the rule as its reason',
   assert.ok(t.events.some((e) => e.event === 'QUARANTINE' && e.detail === 'rule Direct Send quarantine'));
   assert.ok(t.events.some((e) => e.event === 'RULE' && e.detail === 'rule Direct Send quarantine mode=Enforce ran=quarantine'));
 });
+
+test("rule replay: the trace's facts judged again; rules needing the body are undetermined, not guessed", async () => {
+  const rows = JSON.parse(await rule(['replay', '--since', '1d', '--format', 'json'])) as Array<{ rule: string; hits: number; undetermined: number; needs: string }>;
+  const by = new Map(rows.map((r) => [r.rule, r]));
+  // Every Direct Send message from 127.0.0.9 (one in Audit, at least one in Enforce); never the exempt device.
+  assert.ok((by.get('Direct Send quarantine')?.hits ?? 0) >= 2, JSON.stringify(rows));
+  assert.equal(by.get('External tag')?.hits, 1, JSON.stringify(rows));
+  // The attachment rule reads the body, which the trace does not hold (the refused message is not replayed).
+  assert.equal(by.get('No executables')?.hits, 0);
+  assert.ok((by.get('No executables')?.undetermined ?? 0) >= 1);
+  assert.equal(by.get('No executables')?.needs, 'attachmentExtensionMatchesWords');
+});

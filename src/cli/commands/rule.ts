@@ -11,6 +11,8 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { addRule, addTemplateRule, lintRules, listRules, removeRule, RULE_TEMPLATES, setRule, setRuleState, showRule, testRules, type RuleTemplate } from '../../ops/rules.ts';
 import type { OpsContext } from '../../ops/context.ts';
+import { replayRules } from '../../ops/rules-replay.ts';
+import { parseSince } from '../../trace/index.ts';
 import { actor, changedIn, dataDirOf, defaultIo, withContext, type CliIo } from '../context.ts';
 import { enumParser, formatOption, parseBool, printRecord, printRows, splitList, terminalSafe, UsageError, type OutputFormat } from '../format.ts';
 
@@ -158,6 +160,21 @@ export function registerRule(program: Command, io: CliIo = defaultIo()): void {
       if (findings.some((f) => f.severity === 'error')) process.exitCode = 1;
     });
   rule
+    .command('replay')
+    .description("what the rules would do to recorded traffic (facts the trace lacks — headers, body — are counted as undetermined, never guessed)")
+    .option('--since <window>', 'e.g. 7d, 30d or an ISO date', '30d')
+    .option('--limit <n>', 'most messages read', '100000')
+    .option('--as-enforce', 'run every rule as if in Enforce mode (what enabling enforcement would do)')
+    .addOption(formatOption())
+    .action(async (o: { since: string; limit: string; asEnforce?: boolean; format: OutputFormat }, c: Command) => {
+      const limit = Number(o.limit);
+      if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit must be a positive whole number (got "${o.limit}")`);
+      const since = sinceOf(o.since);
+      const res = await withOps(c, (ctx) => replayRules(ctx, { since, limit, asEnforce: o.asEnforce }));
+      printRows(res.rows as unknown as Record<string, unknown>[], ['rule', 'mode', 'state', 'hits', 'undetermined', 'actions', 'needs', 'samples'], o.format, io.out);
+      if (o.format === 'table') io.out.write(`${res.messages} message(s) replayed${o.asEnforce ? ' with every rule in Enforce' : ''}\n`);
+    });
+  rule
     .command('test')
     .description('what-if: which rules one message would meet, and what they would do (facts not given are reported, not guessed)')
     .requiredOption('--ip <ip>', 'client IP')
@@ -217,4 +234,12 @@ function effectLine(e: Awaited<ReturnType<typeof testRules>>['effect']): string 
   if (e.quarantine) return terminalSafe(`effect: quarantine (rule ${e.quarantine.rule})`);
   const parts = [e.redirectTo ? `redirect to ${e.redirectTo.join(', ')}` : '', e.addRecipients.length ? `add ${e.addRecipients.join(', ')}` : '', e.headerEdits.length ? `${e.headerEdits.length} header edit(s)` : ''].filter(Boolean);
   return terminalSafe(`effect: deliver${parts.length ? ' with ' + parts.join('; ') : ''}`);
+}
+
+function sinceOf(v: string): number {
+  try {
+    return parseSince(v, Date.now());
+  } catch (e) {
+    throw new UsageError(`--since: ${(e as Error).message}`);
+  }
 }
