@@ -60,6 +60,8 @@ export async function replayRules(ctx: OpsContext, opts: { since: number; limit:
   for (const m of searchTrace(ctx.db, { since: opts.since, limit: opts.limit })) {
     // A refused transaction never reached the end of DATA, where rules run.
     if (m.status === 'Rejected') continue;
+    // Messages mailgate generated (bounces, incident reports) never pass the rules (Exchange: all messages but NDRs).
+    if (m.connectionId === 'local') continue;
     messages++;
     const out = evaluateSnapshotRules(snap, {
       mailFrom: m.mailFrom ?? '',

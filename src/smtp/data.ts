@@ -16,6 +16,7 @@ import { prependHeaders } from './headers.ts';
 import { fromFacts } from './from-fields.ts';
 import { authColumns, authSummary, startAuth, stripPredicate } from './auth-run.ts';
 import { startBodyScan, type BodyScan } from './rule-scan.ts';
+import { queueRuleReports } from './rule-reports.ts';
 import { recipientsAfter, ruleEvents, ruleMessageFacts, ruleReasons, runRules } from './rules-run.ts';
 import type { AuthFacts } from '../auth/index.ts';
 import { SmtpReplyError, type ReplyKey } from './replies.ts';
@@ -163,6 +164,9 @@ async function finish(
   const reasons = [...v.reasons, ...ruleReasons(rules)];
   const ruleEvs = rules ? ruleEvents(tx.id, now, rules, tx.rcpts) : [];
   const rejected = rules?.effect.reject;
+  const reportFacts = { queueId: tx.id, hostname: h.deps.hostname, mailFrom: tx.mailFrom, recipients: tx.rcpts, clientIp: c.clientIp, attribution, subject: r.subject, messageId: r.messageId, headerBlock: extra.block, now };
+  // Incident reports go out whatever the rule did (refused, deleted, held, delivered; Exchange sends them in every mode).
+  if (rules && (rules.effect.incidentReports.length || rules.effect.notify.length)) queueRuleReports(h.deps, rules, reportFacts);
   if (rejected) {
     for (const e of ruleEvs) h.deps.trace.event(e);
     return refuse('rule-reject', { enhanced: rejected.enhanced, text: rejected.text }, attribution, reasons);
