@@ -74,6 +74,11 @@ export const transportRuleActionsSchema = z
     setHeader: z.object({ name: headerName.describe('Header field name.'), value: ruleText.describe('Header field value (one line).') }).strict().optional().describe('Add or overwrite a header field.'),
     removeHeader: headerName.optional().describe('Remove every field of this header.'),
     setScl: z.number().int().min(-1).max(9).optional().describe('Write X-MS-Exchange-Organization-SCL (-1 = bypass request, 5-6 spam, 9 high confidence) for the next hop.'),
+    applyHtmlDisclaimer: z
+      .object({ text: ruleText.min(1).max(500).describe('Banner text (plain text; HTML-escaped in HTML parts).') })
+      .strict()
+      .optional()
+      .describe('The external-sender banner: this text at the top of the first text/html and text/plain parts as the message leaves (Exchange ApplyHtmlDisclaimer, location Prepend).'),
     generateIncidentReport: ruleAddress.optional().describe('Send an incident report (rule, and the message headers) to this address; also in the audit modes.'),
   })
   .strict();

@@ -159,7 +159,7 @@ export async function addTemplateRule(ctx: OpsContext, template: RuleTemplate, e
 /** The real-world mistakes of reference §5.5, over mailgate's rules (audit/rule-lint's table). */
 export async function lintRules(ctx: OpsContext): Promise<LintFinding[]> {
   const config = current(ctx);
-  const actionNames: Record<string, string> = { rejectMessage: 'RejectMessageAction', quarantine: 'QuarantineAction', deleteMessage: 'DeleteMessageAction', redirectMessageTo: 'RedirectMessageAction', blindCopyTo: 'BlindCopyToAction', addToRecipients: 'AddToRecipientAction', prependSubject: 'PrependSubjectAction', setHeader: 'SetHeaderAction', removeHeader: 'RemoveHeaderAction', setScl: 'SetSclAction', generateIncidentReport: 'GenerateIncidentReportAction' };
+  const actionNames: Record<string, string> = { rejectMessage: 'RejectMessageAction', quarantine: 'QuarantineAction', deleteMessage: 'DeleteMessageAction', redirectMessageTo: 'RedirectMessageAction', blindCopyTo: 'BlindCopyToAction', addToRecipients: 'AddToRecipientAction', prependSubject: 'PrependSubjectAction', setHeader: 'SetHeaderAction', removeHeader: 'RemoveHeaderAction', setScl: 'SetSclAction', applyHtmlDisclaimer: 'ApplyHtmlDisclaimerAction', generateIncidentReport: 'GenerateIncidentReportAction' };
   const findings = lintTenantRules(
     config.transportRules.map((r) => ({
       name: r.name,

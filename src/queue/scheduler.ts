@@ -19,6 +19,7 @@ import type { Logger } from '../core/log.ts';
 import type { TraceMessage, TraceSink } from '../trace/events.ts';
 import { createAcceptor, type Acceptor } from './accept.ts';
 import { headerEditsOf, withHeaderEdits } from './header-edit.ts';
+import { disclaimerOf, withDisclaimer } from './disclaimer.ts';
 import {
   agentErrorOutcome,
   backoffMs,
@@ -314,7 +315,7 @@ export class Scheduler implements Admission {
       attempt: row.attempts + 1,
       meta: row.meta,
       // Transport rules' header edits are applied on the way out (queue/header-edit explains why).
-      openMessage: () => withHeaderEdits(spool.openMessage(row.id, row.meta.prependHeaders, row.size), headerEditsOf(row.meta.facts)),
+      openMessage: () => withDisclaimer(withHeaderEdits(spool.openMessage(row.id, row.meta.prependHeaders, row.size), headerEditsOf(row.meta.facts)), disclaimerOf(row.meta.facts)),
     };
   }
 

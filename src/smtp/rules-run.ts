@@ -6,7 +6,7 @@
  * scan), evaluates the policy snapshot's rules (pure), and turns the outcome into what smtp/data
  * applies: RULE trace events (rule, mode, what ran and what *would* have run), reasons, the envelope
  * recipients after redirect/bcc/add, and the facts stored with the message (header edits, SCL,
- * quarantine reason).
+ * the disclaimer, quarantine reason).
  * Touches: nothing (pure glue; the caller writes the trace and the queue).
  */
 import type { AuthFacts } from '../auth/index.ts';
@@ -82,6 +82,7 @@ export function ruleMessageFacts(o: RuleOutcome | undefined): Record<string, unk
   const facts: Record<string, unknown> = {};
   if (o.effect.headerEdits.length) facts.headerEdits = o.effect.headerEdits;
   if (o.effect.scl !== undefined) facts.scl = o.effect.scl;
+  if (o.effect.disclaimer !== undefined) facts.disclaimer = o.effect.disclaimer;
   if (o.hits.length) facts.ruleHits = o.hits.map((h) => ({ rule: h.rule, mode: h.mode, applied: h.applied }));
   if (o.effect.quarantine) facts.quarantine = { kind: 'rule', rule: o.effect.quarantine.rule, text: `rule ${o.effect.quarantine.rule}` };
   return facts;

@@ -36,7 +36,7 @@ before(async () => {
   });
   await rule(['add', '--template', 'direct-send-quarantine', '--except-ip', '127.0.0.77']);
   await rule(['add', '--name', 'No executables', '--conditions', '{attachmentExtensionMatchesWords: [exe]}', '--actions', '{rejectMessage: {enhancedStatusCode: 5.7.950, reasonText: "Executable attachments are not accepted"}}']);
-  await rule(['add', '--name', 'External tag', '--conditions', '{attributionIs: [anonymous-external]}', '--actions', '{prependSubject: "[EXT] ", setHeader: {name: X-External, value: "yes"}, removeHeader: X-Secret, generateIncidentReport: soc@example.com}']);
+  await rule(['add', '--name', 'External tag', '--conditions', '{attributionIs: [anonymous-external]}', '--actions', '{prependSubject: "[EXT] ", setHeader: {name: X-External, value: "yes"}, removeHeader: X-Secret, applyHtmlDisclaimer: {text: "CAUTION: external sender"}, generateIncidentReport: soc@example.com}']);
   gw = await startGateway(dir, [port]);
 });
 
@@ -144,13 +144,14 @@ test('header edits are applied on the way to the next hop', async () => {
   assert.match(head, /\r\nSubject: \[EXT\] edit me\r\n/);
   assert.equal(head.match(/^X-External: .*$/gim)?.join('|'), 'X-External: yes');
   assert.doesNotMatch(head, /X-Secret/i);
+  assert.equal(got.slice(head.length + 2), 'CAUTION: external sender\r\n\r\nhello\r\n', 'the banner tops the body');
   // The incident report: to the rule's address, null sender, the original header section attached.
   const report = await delivered(`Incident report: rule External tag matched ${r.id}`);
   const sunk = sink.messages.find((m) => m.raw === report);
   assert.deepEqual(sunk?.to, ['soc@example.com']);
   assert.equal(sunk?.from, '');
   assert.match(report, /Content-Type: text\/rfc822-headers\r\n[\s\S]*X-Secret: internal-only/);
-  assert.match(report, /Detail: rule External tag mode=Enforce ran=prependSubject\+setHeader\+removeHeader\+generateIncidentReport/);
+  assert.match(report, /Detail: rule External tag mode=Enforce ran=prependSubject\+setHeader\+removeHeader\+applyHtmlDisclaimer\+generateIncidentReport/);
 });
 
 test('the same rule in Enforce: held in quarantine with the rule as its reason', async () => {

@@ -5,7 +5,8 @@
  * redirectMessageTo replaces the recipients (the original recipients and the sender are not told);
  * blindCopyTo and addToRecipients add envelope recipients; prependSubject, setHeader and removeHeader
  * become header edits applied to the message as it leaves; setScl writes X-MS-Exchange-Organization-SCL
- * (an input to a filter downstream, as in Exchange, never a verdict here); generateIncidentReport
+ * (an input to a filter downstream, as in Exchange, never a verdict here); applyHtmlDisclaimer puts
+ * a banner at the top of the body on the way out (one: the first rule's); generateIncidentReport
  * names an address to receive the report.
  * Touches: nothing (pure).
  */
@@ -64,6 +65,9 @@ export function actionEffect(e: EffectBuilder, action: ActionName, rule: RuleSpe
         e.scl = a.setScl;
         e.headerEdits.push({ op: 'set', name: SCL_HEADER, value: String(a.setScl) });
       }
+      return;
+    case 'applyHtmlDisclaimer':
+      if (a.applyHtmlDisclaimer && e.disclaimer === undefined) e.disclaimer = a.applyHtmlDisclaimer.text;
       return;
     case 'generateIncidentReport':
       if (a.generateIncidentReport) e.incidentReports.push({ rule: name, to: a.generateIncidentReport });

@@ -50,6 +50,7 @@ export interface RuleActionsSpec {
   setHeader?: { name: string; value: string } | undefined;
   removeHeader?: string | undefined;
   setScl?: number | undefined;
+  applyHtmlDisclaimer?: { text: string } | undefined;
   generateIncidentReport?: string | undefined;
 }
 
@@ -81,6 +82,7 @@ export const ACTION_NAMES = [
   'setHeader',
   'removeHeader',
   'setScl',
+  'applyHtmlDisclaimer',
   'generateIncidentReport',
 ] as const;
 export type ActionName = (typeof ACTION_NAMES)[number];
@@ -168,6 +170,8 @@ export interface RuleEffect {
   addRecipients: readonly string[];
   headerEdits: readonly HeaderEdit[];
   scl?: number | undefined;
+  /** The external-sender banner put at the top of the body (the first rule's). */
+  disclaimer?: string | undefined;
   incidentReports: ReadonlyArray<{ rule: string; to: string }>;
   /** AuditAndNotify rules that matched (the notification is sent for each). */
   notify: readonly string[];
