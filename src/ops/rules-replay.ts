@@ -12,6 +12,7 @@ import { compilePolicy, type Config } from '../config/index.ts';
 import { evaluateSnapshotRules } from '../policy/rules/index.ts';
 import type { Attribution, ConnectorType } from '../policy/types.ts';
 import { searchTrace, type TraceMessage } from '../trace/index.ts';
+import type { Db } from '../core/sqlite.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
 
@@ -50,14 +51,27 @@ export function attributionOfRow(m: TraceMessage): Attribution {
   }
 }
 
-export async function replayRules(ctx: OpsContext, opts: { since: number; limit: number; asEnforce?: boolean | undefined; now?: number | undefined }): Promise<RuleReplayResult> {
+export interface RuleReplayOptions {
+  since: number;
+  until?: number | undefined;
+  limit: number;
+  asEnforce?: boolean | undefined;
+  now?: number | undefined;
+}
+
+export async function replayRules(ctx: OpsContext, opts: RuleReplayOptions): Promise<RuleReplayResult> {
   const v = ctx.store.current();
   if (!v) throw new OpsError('unavailable', `no configuration in ${ctx.dataDir}`);
-  const config: Config = opts.asEnforce ? { ...v.config, transportRules: v.config.transportRules.map((r) => ({ ...r, mode: 'Enforce' as const })) } : v.config;
-  const snap = compilePolicy(config, v.version);
+  return replayRulesWith(ctx.db, v.config, opts);
+}
+
+/** The rules of `base` (a candidate, for `policy replay`) over the trace window. */
+export function replayRulesWith(db: Db, base: Config, opts: RuleReplayOptions): RuleReplayResult {
+  const config: Config = opts.asEnforce ? { ...base, transportRules: base.transportRules.map((r) => ({ ...r, mode: 'Enforce' as const })) } : base;
+  const snap = compilePolicy(config, 0);
   const stats = new Map(config.transportRules.map((r) => [r.name, { hits: 0, undetermined: 0, samples: [] as string[], needs: new Set<string>() }]));
   let messages = 0;
-  for (const m of searchTrace(ctx.db, { since: opts.since, limit: opts.limit })) {
+  for (const m of searchTrace(db, { since: opts.since, until: opts.until, limit: opts.limit })) {
     // A refused transaction never reached the end of DATA, where rules run.
     if (m.status === 'Rejected') continue;
     // Messages mailgate generated (bounces, incident reports) never pass the rules (Exchange: all messages but NDRs).

@@ -14,6 +14,8 @@ import { startSink, type Sink } from '../helpers/sink.ts';
 import { runCli } from '../helpers/cli-run.ts';
 import { applyConfig, baseConfig, freePort, nextHopRoute, removeDir, startGateway, tempDir, type Gateway } from '../helpers/gateway.ts';
 import { registerRule } from '../../src/cli/commands/rule.ts';
+import { registerPolicy } from '../../src/cli/commands/policy.ts';
+import { registerPolicyReplay } from '../../src/cli/replay.ts';
 import { openDatabase } from '../../src/core/sqlite.ts';
 import { QueueStore } from '../../src/queue/index.ts';
 import { getTrace } from '../../src/trace/index.ts';
@@ -190,4 +192,16 @@ test("rule replay: the trace's facts judged again; rules needing the body are un
   assert.equal(by.get('No executables')?.hits, 0);
   assert.ok((by.get('No executables')?.undetermined ?? 0) >= 1);
   assert.equal(by.get('No executables')?.needs, 'attachmentExtensionMatchesWords');
+});
+
+test('policy replay reports the candidate\'s transport rules over the same window', async () => {
+  const out = await runCli(dir, ['policy', 'replay', '--since', '1d', '--format', 'json'], [
+    (p, io) => {
+      registerPolicy(p);
+      const policy = p.commands.find((c) => c.name() === 'policy');
+      if (policy) registerPolicyReplay(policy, io);
+    },
+  ]);
+  assert.match(out, /transport rules \(candidate\)/);
+  assert.match(out, /"rule": "Direct Send quarantine"/);
 });
