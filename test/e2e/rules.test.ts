@@ -39,6 +39,8 @@ before(async () => {
   await rule(['add', '--template', 'direct-send-quarantine', '--except-ip', '127.0.0.77']);
   await rule(['add', '--name', 'No executables', '--conditions', '{attachmentExtensionMatchesWords: [exe]}', '--actions', '{rejectMessage: {enhancedStatusCode: 5.7.950, reasonText: "Executable attachments are not accepted"}}']);
   await rule(['add', '--name', 'External tag', '--conditions', '{attributionIs: [anonymous-external]}', '--actions', '{prependSubject: "[EXT] ", setHeader: {name: X-External, value: "yes"}, removeHeader: X-Secret, applyHtmlDisclaimer: {text: "CAUTION: external sender"}, generateIncidentReport: soc@example.com}']);
+  await rule(['add', '--name', 'Drop', '--conditions', '{subjectOrBodyContainsWords: [dropme]}', '--actions', '{deleteMessage: true}']);
+  await rule(['add', '--name', 'Review', '--conditions', '{headerContainsWords: {header: X-Route, words: [review]}}', '--actions', '{redirectMessageTo: [review@example.com], blindCopyTo: [archive@example.com]}']);
   gw = await startGateway(dir, [port]);
 });
 
@@ -204,4 +206,31 @@ test('policy replay reports the candidate\'s transport rules over the same windo
   ]);
   assert.match(out, /transport rules \(candidate\)/);
   assert.match(out, /"rule": "Direct Send quarantine"/);
+});
+
+test('deleteMessage: 250, never queued, traced Failed with the rule; redirect and bcc change the envelope', async () => {
+  const d = await send('127.0.0.9', 'news@outside.test', message({ from: 'news@outside.test', to: 'user@example.com', subject: 'please dropme now' }));
+  assert.equal(d.code, 250, d.text);
+  const events = await ruleEvents(d.id ?? '');
+  assert.ok(events.includes('rule Drop mode=Enforce ran=deleteMessage'), events.join('|'));
+  const t = traceOf(d.id ?? '');
+  assert.equal(t.message.status, 'Failed');
+  assert.ok(t.events.some((e) => e.event === 'FAIL' && /deleted by transport rule Drop/.test(e.detail ?? '')));
+  const db = openDatabase(join(dir, 'mailgate.db'));
+  try {
+    assert.equal(new QueueStore(db).get(d.id ?? ''), undefined, 'nothing queued');
+  } finally {
+    db.close();
+  }
+  const r = await send('127.0.0.9', 'news@outside.test', message({ from: 'news@outside.test', to: 'user@example.com', subject: 'route me', extraHeaders: ['X-Route: Review please'] }));
+  assert.equal(r.code, 250, r.text);
+  await delivered('Subject: [EXT] route me');
+  const copiesOf = (): string[] => sink.messages.filter((m) => m.raw.includes('Subject: [EXT] route me')).flatMap((m) => m.to).sort();
+  for (const end = Date.now() + 5000; copiesOf().length < 2 && Date.now() < end; ) await new Promise((res) => setTimeout(res, 50));
+  const copies = copiesOf();
+  assert.deepEqual(copies, ['archive@example.com', 'review@example.com']);
+  assert.ok((await ruleEvents(r.id ?? '')).some((e) => e === 'redirected from user@example.com to review@example.com'));
+  // Only the External tag rule's incident report (to soc@) ever carried the dropped message's subject.
+  await delivered(`Incident report: rule External tag matched ${d.id ?? ''}`);
+  assert.deepEqual(sink.messages.filter((m) => m.raw.includes('dropme')).flatMap((m) => m.to), ['soc@example.com']);
 });
