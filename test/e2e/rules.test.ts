@@ -34,6 +34,7 @@ before(async () => {
   applyConfig(dir, {
     ...baseConfig({ mx: port, submission: await freePort() }),
     authentication: { enabled: false },
+    inboundConnectors: [{ name: 'OnPrem', connectorType: 'OnPremises', senderIPAddresses: ['127.0.0.30/32'] }],
     routes: [nextHopRoute(sink.port)],
   });
   await rule(['add', '--template', 'direct-send-quarantine', '--except-ip', '127.0.0.77']);
@@ -41,6 +42,7 @@ before(async () => {
   await rule(['add', '--name', 'External tag', '--conditions', '{attributionIs: [anonymous-external]}', '--actions', '{prependSubject: "[EXT] ", setHeader: {name: X-External, value: "yes"}, removeHeader: X-Secret, applyHtmlDisclaimer: {text: "CAUTION: external sender"}, generateIncidentReport: soc@example.com}']);
   await rule(['add', '--name', 'Drop', '--conditions', '{subjectOrBodyContainsWords: [dropme]}', '--actions', '{deleteMessage: true}']);
   await rule(['add', '--name', 'Review', '--conditions', '{headerContainsWords: {header: X-Route, words: [review]}}', '--actions', '{redirectMessageTo: [review@example.com], blindCopyTo: [archive@example.com]}']);
+  await rule(['add', '--name', 'Notify test', '--mode', 'AuditAndNotify', '--conditions', '{connectorIs: [OnPrem]}', '--actions', '{prependSubject: "[T] "}']);
   gw = await startGateway(dir, [port]);
 });
 
@@ -233,4 +235,17 @@ test('deleteMessage: 250, never queued, traced Failed with the rule; redirect an
   // Only the External tag rule's incident report (to soc@) ever carried the dropped message's subject.
   await delivered(`Incident report: rule External tag matched ${d.id ?? ''}`);
   assert.deepEqual(sink.messages.filter((m) => m.raw.includes('dropme')).flatMap((m) => m.to), ['soc@example.com']);
+});
+
+test('AuditAndNotify: delivered untouched, and the sender inside the organization gets the notice', async () => {
+  const r = await send('127.0.0.30', 'app@example.com', message({ from: 'app@example.com', to: 'user@example.com', subject: 'notify me' }));
+  assert.equal(r.code, 250, r.text);
+  const got = await delivered('Subject: notify me\r\n');
+  assert.doesNotMatch(got, /\[T\]/, 'audit modes never edit');
+  const notice = await delivered('Notice: your message met the mail flow rule Notify test');
+  const sunk = sink.messages.find((m) => m.raw === notice);
+  assert.deepEqual(sunk?.to, ['app@example.com']);
+  assert.equal(sunk?.from, '');
+  assert.match(notice, /Once the rule is enforced, it would: prependSubject\./);
+  assert.deepEqual(await ruleEvents(r.id ?? ''), ['rule Notify test mode=AuditAndNotify ran=none would-have-run=prependSubject']);
 });
