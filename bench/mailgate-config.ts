@@ -8,24 +8,49 @@
  *         against the loopback DNS server (bench/dns.ts), trace on (it always is).
  *   noauth: full without SPF/DKIM/DMARC/ARC (splits the policy cost into connectors vs auth).
  *   off:  authentication.enabled false, no connectors, RejectDirectSend off.
- * usage: node --import tsx bench/mailgate-config.ts DIR full|noauth|off PORT SINK_PORT [SENDER_DOMAIN]
+ *   rules: full with 20 enabled transport rules (envelope, IP, attribution, auth and header
+ *         conditions; one tags every message with a header, none reads the body): the issue-21 goal
+ *         is throughput at load A within 10 % of full.
+ * usage: node --import tsx bench/mailgate-config.ts DIR full|noauth|off|rules PORT SINK_PORT [SENDER_DOMAIN]
  * Touches: DIR/mailgate.db only.
  */
 import { mkdirSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { openDatabase } from '../src/core/sqlite.ts';
 import { ConfigStore, loadExampleConfig, validateConfig, type ConfigInput } from '../src/config/index.ts';
 
 /** The bench config for one mode. */
-export type BenchMode = 'full' | 'noauth' | 'off';
+export type BenchMode = 'full' | 'noauth' | 'off' | 'rules';
+
+/** 20 enabled rules: 19 that the bench traffic does not meet, and one header tag that it always does. */
+export function benchRules(): NonNullable<ConfigInput['transportRules']> {
+  const rules: NonNullable<ConfigInput['transportRules']> = [];
+  const conds: Array<Record<string, unknown>> = [
+    { attributionIs: ['direct-send'] },
+    { connectorIs: ['none'], senderDomainIs: ['example.com'] },
+    { senderIpRanges: ['192.0.2.0/24', '2001:db8::/32'] },
+    { spoofSuspect: true },
+    { dmarc: ['fail'], fromScope: 'NotInOrganization' },
+    { headerContainsWords: { header: 'X-Mailer', words: ['massmailer'] } },
+    { headerMatchesPatterns: { header: 'X-Campaign', patterns: ['^promo-[0-9]{4}$'] } },
+    { recipientDomainIs: ['partner.example'] },
+    { messageSizeOver: 10_000_000 },
+    { fromAddressContainsWords: ['noreply-invoices'] },
+  ];
+  for (let i = 0; i < 19; i++) rules.push({ name: `bench ${i}`, priority: i, mode: i % 2 ? 'Audit' : 'Enforce', conditions: conds[i % conds.length] as never, actions: i % 3 ? { quarantine: true } : { prependSubject: '[X] ' } });
+  rules.push({ name: 'bench tag', priority: 19, conditions: { connectorIs: ['bench-source'] }, actions: { setHeader: { name: 'X-Bench-Rule', value: 'seen' } } });
+  return rules;
+}
 
 export function benchConfig(mode: BenchMode, port: number, sinkPort: number, senderDomain: string): ConfigInput {
   const ex = loadExampleConfig();
   const full = mode !== 'off';
+  const auth = mode === 'full' || mode === 'rules';
   return {
     ...ex,
     organization: { ...ex.organization, name: 'example.com', hostname: 'mailgate.bench.invalid', rejectDirectSend: full },
-    authentication: { enabled: mode === 'full', deadlineMs: 8000 },
+    authentication: { enabled: auth, deadlineMs: 8000 },
     acceptedDomains: [
       { domainName: 'example.com', domainType: 'Authoritative' },
       ...(full ? [{ domainName: senderDomain, domainType: 'Authoritative' as const }] : []),
@@ -38,13 +63,14 @@ export function benchConfig(mode: BenchMode, port: number, sinkPort: number, sen
       { name: 'mx', bind: '127.0.0.1', port, role: 'mx', tls: { mode: 'starttls', requestClientCert: true }, greetingDelayMs: 0, maxConnectionsPerClient: 0 },
     ],
     routes: [{ name: 'sink', domains: ['*'], type: 'smtp', host: '127.0.0.1', port: sinkPort, tls: 'none' }],
+    ...(mode === 'rules' ? { transportRules: benchRules() } : {}),
   };
 }
 
 function main(argv: string[]): void {
   const [dir, mode, port, sinkPort, domain] = argv;
-  if (!dir || (mode !== 'full' && mode !== 'noauth' && mode !== 'off') || !port || !sinkPort) {
-    console.error('usage: mailgate-config.ts DIR full|noauth|off PORT SINK_PORT [SENDER_DOMAIN]');
+  if (!dir || (mode !== 'full' && mode !== 'noauth' && mode !== 'off' && mode !== 'rules') || !port || !sinkPort) {
+    console.error('usage: mailgate-config.ts DIR full|noauth|off|rules PORT SINK_PORT [SENDER_DOMAIN]');
     process.exit(2);
   }
   mkdirSync(dir, { recursive: true });
@@ -59,4 +85,5 @@ function main(argv: string[]): void {
   }
 }
 
-main(process.argv.slice(2));
+// Run only as a script (bench/rules-micro.ts imports the configs).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main(process.argv.slice(2));

@@ -84,7 +84,7 @@ export PRE_RUN='SINK0=$(sink_count)'
 # evaluated inside lib.sh bench(): $m is that run's message count
 DRAIN='[ "$(sink_count)" -ge $((SINK0 + m)) ]'
 
-if [[ " $TARGETS " == *" mailgate-full"* ]]; then
+if [[ " $TARGETS " == *" mailgate-full"* || " $TARGETS " == *" mailgate-rules"* ]]; then
   rm -f "$PB/dns.addr"
   (cd "$ROOT" && exec "${TSX[@]}" bench/dns.ts "$PB/dns.addr" "$SENDER_DOMAIN") >"$LOGDIR/dns.log" 2>&1 &
   DNS_PID=$!
@@ -171,7 +171,7 @@ start_mailgate() { # $1 = off | full, $2 = dist dir (default: this checkout's bu
   # A baseline build gets its configuration from its own checkout's writer (its schema may not know a newer setting).
   local root; root=$(cd "$dist/.." && pwd); [ -f "$root/bench/mailgate-config.ts" ] || root=$ROOT
   (cd "$root" && "${TSX[@]}" bench/mailgate-config.ts "$dir" "$mode" $MG_PORT $SINK_PORT $SENDER_DOMAIN) >>"$LOGDIR/mailgate-$mode.log" 2>&1 || return 1
-  if [ "$mode" = full ]; then env+=(MAILGATE_DNS_SERVERS="$DNS_ADDR"); else env+=(MAILGATE_DNS_SERVERS=127.0.0.1:1); fi
+  if [ "$mode" = full ] || [ "$mode" = rules ]; then env+=(MAILGATE_DNS_SERVERS="$DNS_ADDR"); else env+=(MAILGATE_DNS_SERVERS=127.0.0.1:1); fi
   [ "${PROFILE:-0}" = 1 ] && { mkdir -p "$PB/prof"; prof=(--cpu-prof --cpu-prof-dir "$PB/prof"); }
   env "${env[@]}" node "${prof[@]}" "$dist/cli/main.js" --data "$dir" serve --workers "${MAILGATE_WORKERS:-0}" \
     >>"$LOGDIR/mailgate-$mode.log" 2>&1 &
@@ -184,6 +184,8 @@ start_mailgate-off() { start_mailgate off; }
 stop_mailgate-off() { stop_mailgate; }
 start_mailgate-full() { start_mailgate full; }
 stop_mailgate-full() { stop_mailgate; }
+start_mailgate-rules() { start_mailgate rules; }
+stop_mailgate-rules() { stop_mailgate; }
 start_mailgate-off-baseline() { start_mailgate off "${BASELINE_DIST:?set BASELINE_DIST}"; }
 stop_mailgate-off-baseline() { stop_mailgate; }
 start_mailgate-full-baseline() { start_mailgate full "${BASELINE_DIST:?set BASELINE_DIST}"; }

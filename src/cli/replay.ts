@@ -33,6 +33,7 @@ import { printReport, windowFor } from './commands/report.ts';
 import { defaultIo, withContext, type CliIo } from './context.ts';
 import { CliError, formatOption, type OutputFormat } from './format.ts';
 import { applySets } from './replay-set.ts';
+import { replayRulesWith } from '../ops/rules-replay.ts';
 
 /** The outcome of one transaction under one configuration. */
 export interface ReplayOutcome {
@@ -265,7 +266,14 @@ export function registerPolicyReplay(policy: Command, io: CliIo = defaultIo()): 
         const candidateConfig = applySets(base, o.set ?? []);
         const candidate = compilePolicy(candidateConfig, 0);
         const w = windowFor(ctx, o.since, io);
-        printReport(replayTrace(ctx.db, w, cur.policy, candidate), o.format, io);
+        const report = replayTrace(ctx.db, w, cur.policy, candidate);
+        // The candidate's transport rules over the same window (facts the trace lacks: undetermined).
+        if (candidateConfig.transportRules.length > 0) {
+          const rules = replayRulesWith(ctx.db, candidateConfig, { since: w.since, until: w.until, limit: 1_000_000 });
+          report.summary.push(`transport rules (candidate) over ${rules.messages} accepted messages: ${rules.rows.filter((r) => r.hits > 0).length} rule(s) hit`);
+          report.sections.push({ name: 'transport rules (candidate)', columns: ['rule', 'mode', 'state', 'hits', 'undetermined', 'actions', 'needs', 'samples'], rows: rules.rows.map((r) => ({ ...r })) });
+        }
+        printReport(report, o.format, io);
       }),
     );
 }

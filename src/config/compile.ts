@@ -9,6 +9,7 @@
 import { compileCidrs, type CidrMatcher } from '../core/cidr.ts';
 import { normalizeDomain, parseAddress } from '../core/address.ts';
 import type { Config } from './schema.ts';
+import { compileRules, RuleCompileError, type CompiledRules } from '../policy/rules/index.ts';
 import type { PolicySnapshot, CompiledConnector, CompiledListener, CompiledUser } from '../policy/types.ts';
 
 /** A configuration problem, with the path of the offending entry ("inboundConnectors[2].senderIPAddresses[0]"). */
@@ -69,6 +70,16 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
+/** Compile the transport rules, a bad one refused with its path. */
+function rulesOf(config: Config): CompiledRules {
+  try {
+    return compileRules(config.transportRules);
+  } catch (e) {
+    if (e instanceof RuleCompileError) throw new ConfigError(e.path, e.reason);
+    throw e;
+  }
+}
+
 /** Compile a validated config into a frozen PolicySnapshot. Throws ConfigError. */
 export function compilePolicy(config: Config, version: number): PolicySnapshot {
   uniqueNames(config.inboundConnectors, 'inboundConnectors');
@@ -124,6 +135,7 @@ export function compilePolicy(config: Config, version: number): PolicySnapshot {
     allow: { ips: cidrs(config.lists.allow.ips, 'lists.allow.ips'), senderDomains: config.lists.allow.senderDomains.map(domainPattern) },
     block: { ips: cidrs(config.lists.block.ips, 'lists.block.ips'), senderDomains: config.lists.block.senderDomains.map(domainPattern) },
     users,
+    rules: rulesOf(config),
   };
   return deepFreeze(snapshot);
 }

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { parseCidr } from '../core/cidr.ts';
 import { confinedDirProblem } from '../core/confine.ts';
+import { transportRuleSchema } from './schema-rules.ts';
 
 const domainName = z
   .string()
@@ -377,6 +378,7 @@ export const configSchema = z
       insideInterface: 'inside',
       outsideInterface: 'outside',
     }),
+    transportRules: z.array(transportRuleSchema).default([]).describe('Mail flow (transport) rules, evaluated at end of DATA in priority order.'),
   })
   .strict();
 
@@ -392,3 +394,4 @@ export type Egress = z.infer<typeof egressSchema>;
 export type EgressException = z.infer<typeof egressExceptionSchema>;
 export type AuthThrottleSettings = z.infer<typeof authThrottleSchema>;
 export type AdminSettings = z.infer<typeof adminSchema>;
+export type { TransportRule } from './schema-rules.ts';

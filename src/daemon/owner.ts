@@ -48,6 +48,7 @@ function smtpAcceptorOf(acceptor: Acceptor): SmtpAcceptor {
     begin: (id) => acceptor.begin(id),
     accept: (writer, meta, disposition, row, events) =>
       acceptor.accept(writer as ReturnType<Acceptor['begin']>, meta, disposition, row, events),
+    acceptBytes: (bytes, meta, disposition, row) => acceptor.acceptBytes(bytes, meta, disposition, row),
   };
 }
 

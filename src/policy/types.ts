@@ -7,6 +7,7 @@
  * Touches: nothing.
  */
 import type { CidrMatcher } from '../core/cidr.ts';
+import type { CompiledRules } from './rules/types.ts';
 
 /** SMTP stages, in order (Postfix smtpd_check_client/helo/mail/rcpt/data/eod). */
 export type Stage = 'connect' | 'helo' | 'mail' | 'rcpt' | 'data' | 'eod';
@@ -161,4 +162,6 @@ export interface PolicySnapshot {
   allow: { ips: CidrMatcher; senderDomains: readonly string[] };
   block: { ips: CidrMatcher; senderDomains: readonly string[] };
   users: Readonly<Record<string, CompiledUser>>;
+  /** Transport rules, compiled (policy/rules), sorted by priority. */
+  rules: CompiledRules;
 }

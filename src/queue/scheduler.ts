@@ -18,6 +18,8 @@ import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import type { TraceMessage, TraceSink } from '../trace/events.ts';
 import { createAcceptor, type Acceptor } from './accept.ts';
+import { headerEditsOf, withHeaderEdits } from './header-edit.ts';
+import { disclaimerOf, withDisclaimer } from './disclaimer.ts';
 import {
   agentErrorOutcome,
   backoffMs,
@@ -312,7 +314,8 @@ export class Scheduler implements Admission {
       recipients: rcpts,
       attempt: row.attempts + 1,
       meta: row.meta,
-      openMessage: () => spool.openMessage(row.id, row.meta.prependHeaders, row.size),
+      // Transport rules' header edits are applied on the way out (queue/header-edit explains why).
+      openMessage: () => withDisclaimer(withHeaderEdits(spool.openMessage(row.id, row.meta.prependHeaders, row.size), headerEditsOf(row.meta.facts)), disclaimerOf(row.meta.facts)),
     };
   }
 

@@ -15,6 +15,9 @@ import { countReceived, tooManyHops } from './hop-count.ts';
 import { prependHeaders } from './headers.ts';
 import { fromFacts } from './from-fields.ts';
 import { authColumns, authSummary, startAuth, stripPredicate } from './auth-run.ts';
+import { startBodyScan, type BodyScan } from './rule-scan.ts';
+import { queueRuleReports } from './rule-reports.ts';
+import { recipientsAfter, ruleEvents, ruleMessageFacts, ruleReasons, runRules } from './rules-run.ts';
 import type { AuthFacts } from '../auth/index.ts';
 import { SmtpReplyError, type ReplyKey } from './replies.ts';
 import { policyInput, type ConnState, type TxState } from './session.ts';
@@ -53,8 +56,11 @@ export function onData(h: StageHandlers, stream: SMTPServerDataStream, session: 
   }
   const settings = listenerSettings(h.deps, h.listener);
   const guard = new DataGuard({ maxSize: settings.maxMessageSize, maxLineLength: settings.maxLineLength, stripHeaders: stripPredicate(h.deps) });
-  const hops = { received: 0 };
-  guard.once('headers', (block: Buffer) => (hops.received = countReceived(block)));
+  const hops: Extra = { received: 0, block: undefined, scan: undefined };
+  guard.once('headers', (block: Buffer) => {
+    hops.received = countReceived(block);
+    hops.block = block;
+  });
   let writer: SpoolSink | undefined;
   let writeError: Error | undefined;
   try {
@@ -66,7 +72,7 @@ export function onData(h: StageHandlers, stream: SMTPServerDataStream, session: 
   const done = (): void => {
     pending -= 1;
     if (pending !== 0) return;
-    finish(h, c, tx, stream, guard, writer, writeError, auth, settings.maxMessageSize, settings.maxLineLength, hops.received, cb).catch((err: unknown) => {
+    finish(h, c, tx, stream, guard, writer, writeError, auth, settings.maxMessageSize, settings.maxLineLength, hops, cb).catch((err: unknown) => {
       // Fail closed: an unexpected error after DATA never becomes an accept (convention 3).
       h.deps.logger.error({ err, id: tx.id }, 'end of DATA failed');
       void writer?.abort().catch(() => undefined);
@@ -88,6 +94,8 @@ export function onData(h: StageHandlers, stream: SMTPServerDataStream, session: 
     guard.resume();
   }
   const auth = writer ? startAuth(h.deps, c, tx, guard) : undefined;
+  // The body is scanned only when an enabled transport rule reads it (smtp/rule-scan).
+  if (writer && h.deps.snapshot().policy.rules.needsBody) hops.scan = startBodyScan(guard);
   stream.once('error', (err: Error) => {
     writeError = err;
   });
@@ -103,6 +111,13 @@ export function onData(h: StageHandlers, stream: SMTPServerDataStream, session: 
   stream.once('end', done);
 }
 
+/** What the end of DATA learned while the message streamed: hop count, header block, body scan. */
+interface Extra {
+  received: number;
+  block: Buffer | undefined;
+  scan: Promise<BodyScan> | undefined;
+}
+
 async function finish(
   h: StageHandlers,
   c: ConnState,
@@ -114,9 +129,10 @@ async function finish(
   auth: Promise<AuthFacts> | undefined,
   maxSize: number,
   maxLine: number,
-  received: number,
+  extra: Extra,
   cb: DataCb,
 ): Promise<void> {
+  const received = extra.received;
   const r = guard.result();
   const violation = stream.sizeExceeded ? 'size' : r.violation;
   let facts: AuthFacts | undefined;
@@ -140,20 +156,35 @@ async function finish(
   const v = h.decide('eod', policyInput(c, { headerFrom: r.headerFrom, ...fromFacts(r.headerFroms), auth: facts ? authSummary(facts, tx.id) : undefined }));
   if (v === 'error') return refuse('policy-error', {}, tx.attribution, ['policy:error']);
   if (v.action === 'reject' || v.action === 'tempfail') return refuse(v.reply, { ip: c.clientIp, ...v.vars }, v.attribution ?? tx.attribution, v.reasons);
-  const quarantined = v.action === 'quarantine';
   const attribution: Attribution = v.attribution ?? tx.attribution ?? { kind: 'anonymous-external' };
   const now = h.deps.now();
+  const body = extra.scan ? await extra.scan : undefined;
+  const facts0 = { mailFrom: tx.mailFrom, headerFrom: r.headerFrom, recipients: tx.rcpts, clientIp: c.clientIp, attribution, subject: r.subject, size: r.bytesIn, headerBlock: extra.block, body, auth: facts, now };
+  const rules = runRules(h.deps.snapshot().policy, facts0);
+  const reasons = [...v.reasons, ...ruleReasons(rules)];
+  const ruleEvs = rules ? ruleEvents(tx.id, now, rules, tx.rcpts) : [];
+  const rejected = rules?.effect.reject;
+  const reportFacts = { queueId: tx.id, hostname: h.deps.hostname, mailFrom: tx.mailFrom, recipients: tx.rcpts, clientIp: c.clientIp, attribution, subject: r.subject, messageId: r.messageId, headerBlock: extra.block, now };
+  // Incident reports go out whatever the rule did (refused, deleted, held, delivered; Exchange sends them in every mode).
+  if (rules && (rules.effect.incidentReports.length || rules.effect.notify.length)) queueRuleReports(h.deps, rules, reportFacts);
+  if (rejected) {
+    for (const e of ruleEvs) h.deps.trace.event(e);
+    return refuse('rule-reject', { enhanced: rejected.enhanced, text: rejected.text }, attribution, reasons);
+  }
+  const ruleQuarantine = rules?.effect.quarantine;
+  const quarantined = v.action === 'quarantine' || ruleQuarantine !== undefined;
+  const rcptTo = recipientsAfter(tx.rcpts, rules);
   const meta: MessageMeta = {
     id: tx.id,
     receivedAt: now,
-    envelope: { mailFrom: tx.mailFrom, rcptTo: [...tx.rcpts] },
+    envelope: { mailFrom: tx.mailFrom, rcptTo },
     size: r.bytesOut,
     prependHeaders: prependHeaders(
       { helo: c.helo, clientIp: c.clientIp, hostname: h.deps.hostname, id: tx.id, tls: c.tls, tlsVersion: c.tlsVersion, tlsCipher: c.tlsCipher, authUser: c.authUser, rcpts: tx.rcpts, at: now },
       attribution,
       facts?.authResultsHeader ?? '',
     ),
-    facts: { hops: received + 1, attribution, listener: c.listener, clientIp: c.clientIp, helo: c.helo, tls: c.tls, authUser: c.authUser, headerFrom: r.headerFrom, subject: r.subject, quarantined },
+    facts: { hops: received + 1, attribution, listener: c.listener, clientIp: c.clientIp, helo: c.helo, tls: c.tls, authUser: c.authUser, headerFrom: r.headerFrom, subject: r.subject, quarantined, ...ruleMessageFacts(rules) },
   };
   const row: TraceMessage = {
     ...sessionColumns(c),
@@ -162,19 +193,20 @@ async function finish(
     receivedAt: tx.startedAt,
     mailFrom: tx.mailFrom,
     headerFrom: r.headerFrom,
-    recipients: [...tx.rcpts],
+    recipients: rcptTo,
     subject: r.subject,
     size: r.bytesIn,
     messageId: r.messageId,
-    status: quarantined ? 'Quarantined' : 'Pending',
+    status: rules?.effect.delete ? 'Failed' : quarantined ? 'Quarantined' : 'Pending',
     ...authColumns(facts),
     reply: undefined,
-    reasons: v.reasons,
+    reasons,
   };
   try {
     const at = h.deps.now();
-    const events: TraceEvent[] = [{ messageId: tx.id, at, event: 'RECEIVE', detail: `${tx.rcpts.length} recipient(s), ${r.bytesIn} bytes` }];
-    if (quarantined) events.push({ messageId: tx.id, at, event: 'QUARANTINE', detail: v.reasons.join(',') });
+    const events: TraceEvent[] = [{ messageId: tx.id, at, event: 'RECEIVE', detail: `${tx.rcpts.length} recipient(s), ${r.bytesIn} bytes` }, ...ruleEvs];
+    if (rules?.effect.delete) return await dropDeleted(h, c, tx, writer, row, events, rules.effect.delete.rule, cb);
+    if (quarantined) events.push({ messageId: tx.id, at, event: 'QUARANTINE', detail: ruleQuarantine ? `rule ${ruleQuarantine.rule}` : v.reasons.join(',') });
     const id = await h.deps.acceptor.accept(writer, meta, quarantined ? 'hold' : 'deliver', row, events);
     c.tx = undefined;
     c.transactions += 1;
@@ -183,4 +215,19 @@ async function finish(
     h.deps.logger.error({ err, id: tx.id }, 'queue accept failed');
     await refuse('queue-error', {}, attribution, ['queue:accept-error']);
   }
+}
+
+/**
+ * A transport rule's deleteMessage: the client is told 250 (Exchange drops silently, no NDR), the
+ * spool file is discarded, and the trace keeps the row (status Failed) with its RULE events and a
+ * FAIL saying which rule dropped it.
+ */
+async function dropDeleted(h: StageHandlers, c: ConnState, tx: TxState, writer: SpoolSink, row: TraceMessage, events: TraceEvent[], rule: string, cb: DataCb): Promise<void> {
+  await writer.abort().catch(() => undefined);
+  h.deps.trace.message(row);
+  for (const e of events) h.deps.trace.event(e);
+  h.deps.trace.event({ messageId: tx.id, at: h.deps.now(), event: 'FAIL', detail: `deleted by transport rule ${rule} (accepted, not delivered, no NDR)` });
+  c.tx = undefined;
+  c.transactions += 1;
+  cb(null, h.queuedReply(tx.id));
 }

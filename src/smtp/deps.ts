@@ -53,6 +53,8 @@ export interface Acceptor {
    * with the queue id only when all of it is durable.
    */
   accept(writer: SpoolSink, meta: MessageMeta, disposition: Disposition, traceRow: TraceMessage, events: TraceEvent[]): Promise<string>;
+  /** Queue a generated message held in memory (transport rules' incident reports); absent = none are sent. */
+  acceptBytes?(bytes: Buffer, meta: Omit<MessageMeta, 'id' | 'size'>, disposition: Disposition, traceRow: TraceMessage): Promise<string>;
 }
 
 export interface SmtpDeps {

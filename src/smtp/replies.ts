@@ -16,6 +16,8 @@ export interface Reply {
   enhanced: string;
   /** Text; `{name}` placeholders are filled from vars. */
   text: string;
+  /** `vars.enhanced` may replace `enhanced` (same class and subject, e.g. a rule's 5.7.9xx); else `enhanced` is used. */
+  variableEnhanced?: boolean;
 }
 
 export type SmtpReplyKey =
@@ -39,7 +41,8 @@ export type SmtpReplyKey =
   | 'client-connection-limit'
   | 'client-rate-limit'
   | 'auth-throttled'
-  | 'insufficient-storage';
+  | 'insufficient-storage'
+  | 'rule-reject';
 
 export type ReplyKey = PolicyReplyKey | SmtpReplyKey;
 
@@ -104,6 +107,9 @@ export const REPLIES: Readonly<Record<ReplyKey, Reply>> = Object.freeze({
   'client-rate-limit': { code: 421, enhanced: '4.7.0', text: 'Error: too many connection attempts from [{ip}], try again later' },
   'auth-throttled': { code: 454, enhanced: '4.7.0', text: 'Too many failed authentication attempts, try again later' },
   'insufficient-storage': { code: 452, enhanced: '4.3.1', text: 'Insufficient system storage' },
+  // end of DATA: a transport rule's rejectMessage (reference §8.3: 5.7.1 or 5.7.900–5.7.999, checked by the
+  // config schema; default text "Delivery not authorized, message refused"). In session, so no bounce.
+  'rule-reject': { code: 550, enhanced: '5.7.1', text: '{text}', variableEnhanced: true },
 });
 
 function fill(text: string, vars: Record<string, string> | undefined): string {
@@ -115,7 +121,9 @@ function fill(text: string, vars: Record<string, string> | undefined): string {
 export function formatReply(key: ReplyKey, vars?: Record<string, string>, traceId?: string, host?: string): string {
   const r = REPLIES[key];
   const tag = r.code >= 400 && traceId ? ` [${traceId}@${host ?? 'mailgate'}]` : '';
-  return `${r.code} ${r.enhanced} ${fill(r.text, vars)}${tag}`;
+  const given = r.variableEnhanced ? vars?.enhanced : undefined;
+  const enhanced = given !== undefined && /^\d\.\d{1,3}\.\d{1,3}$/.test(given) && given.slice(0, 4) === r.enhanced.slice(0, 4) ? given : r.enhanced;
+  return `${r.code} ${enhanced} ${fill(r.text, vars)}${tag}`;
 }
 
 /** An Error that smtp-server turns into the reply: responseCode + message (enhanced code inside the text). */

@@ -18,7 +18,7 @@ const RULES: Record<string, { any: string[]; types?: string[] }> = {
   auth: { any: ['core'] },
   trace: { any: ['core'] },
   metrics: { any: ['core'] },
-  config: { any: ['core'], types: ['policy'] },
+  config: { any: ['core', 'policy'] }, // compile.ts builds the policy snapshot, transport rules included (policy/rules compiles them)
   queue: { any: ['core', 'metrics'], types: ['trace'] },
   deliver: { any: ['core', 'trace', 'metrics'], types: ['queue', 'config'] },
   smtp: { any: ['core', 'policy', 'auth', 'trace', 'metrics'], types: ['config', 'queue'] },

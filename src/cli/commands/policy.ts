@@ -12,6 +12,8 @@
 import type { Command } from 'commander';
 import { loadSnapshot, parseConfigText, compilePolicy } from '../../config/index.ts';
 import { evaluate } from '../../policy/index.ts';
+import { evaluateSnapshotRules } from '../../policy/rules/index.ts';
+import { hitDetail } from '../../smtp/rules-run.ts';
 import type { AuthSummary, PolicyInput, PolicySnapshot, Stage, Verdict } from '../../policy/types.ts';
 import { resolverFromSettings, whatIfAuth } from '../../auth/index.ts';
 import type { Config } from '../../config/index.ts';
@@ -81,6 +83,28 @@ function row(stage: Stage, subject: string, v: Verdict): Record<string, unknown>
   };
 }
 
+/**
+ * The transport rules at end of DATA (one row per hit or undetermined rule); true when a rule
+ * rejects. No message is given, so header, body and attachment conditions are undetermined.
+ */
+function ruleRows(policy: PolicySnapshot, o: TestOpts, e: Verdict, auth: AuthSummary | undefined, rows: Record<string, unknown>[]): boolean {
+  if (policy.rules.rules.length === 0) return false;
+  const out = evaluateSnapshotRules(policy, {
+    mailFrom: o.from,
+    headerFrom: o.headerFrom ?? o.from,
+    recipients: o.to,
+    clientIp: o.ip,
+    attribution: e.attribution ?? { kind: 'anonymous-external' },
+    auth: auth ? { spf: auth.spf, dmarc: auth.dmarc, spoofSuspect: auth.spoofSuspect } : undefined,
+    now: Date.now(),
+  });
+  for (const h of out.hits) rows.push({ stage: 'rule', subject: h.rule, action: h.mode === 'Enforce' ? h.applied.join('+') : 'audit', attribution: '', reply: '', reasons: hitDetail(h) });
+  for (const u of out.undetermined) rows.push({ stage: 'rule', subject: u.slice(0, u.indexOf(': ')), action: 'undetermined', attribution: '', reply: '', reasons: `needs ${u.slice(u.indexOf(': ') + 2)}` });
+  const r = out.effect.reject;
+  if (r) rows.push({ stage: 'rule', subject: r.rule, action: 'reject', attribution: '', reply: formatReply('rule-reject', { enhanced: r.enhanced, text: r.text }), reasons: `rule:${r.rule}` });
+  return r !== undefined;
+}
+
 /** Register `policy test`. */
 export function registerPolicy(program: Command): void {
   const p = program.command('policy').description('what the policy decides');
@@ -141,6 +165,7 @@ export function registerPolicy(program: Command): void {
             const e = evaluate('eod', { ...base, mailFrom: o.from, acceptedRcptCount: accepted, headerFrom: o.headerFrom, auth: auth?.summary }, policy);
             rows.push({ ...row('eod', o.headerFrom ?? '', e), auth: auth?.text ?? '' });
             refused = stop(e);
+            if (!refused) refused = ruleRows(policy, { ...o, to: o.to.slice(0, accepted) }, e, auth?.summary, rows);
           } else refused = true;
         }
         printRows(rows, ['stage', 'subject', 'action', 'attribution', 'reply', 'reasons', ...(o.format === 'table' ? [] : ['auth'])], o.format);
