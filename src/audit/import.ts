@@ -22,7 +22,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Db } from '../core/sqlite.ts';
-import { ensureTraceSchema } from '../trace/index.ts';
+import { ensureTraceSchema, leaveWalForBulkLoad } from '../trace/index.ts';
 import { CsvReader } from './csv.ts';
 import { recordDataset, getDataset, type Dataset } from './datasets.ts';
 import { DateOrder, type DateFormatFlag } from './dates.ts';
@@ -161,6 +161,7 @@ export async function importFiles(db: Db, files: readonly string[], opts: Import
   // The tables are created first, in their own commits: a refused import still leaves them.
   ensureTraceSchema(db);
   ensureInboundReportSchema(db);
+  const backToWal = leaveWalForBulkLoad(db);
   db.exec('BEGIN IMMEDIATE');
   try {
     const sink = new ImportSink(db, name, new Set(given ?? []));
@@ -171,6 +172,7 @@ export async function importFiles(db: Db, files: readonly string[], opts: Import
     return summary.result;
   } finally {
     if (db.inTransaction) db.exec('ROLLBACK');
+    backToWal?.();
   }
 }
 

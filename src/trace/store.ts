@@ -172,6 +172,40 @@ export function dropIndexesForBulkLoad(db: Db): BulkLoad | undefined {
   };
 }
 
+/**
+ * Before a bulk load's transaction into an empty trace: leave WAL for a rollback journal, so
+ * every page of the load is written once (WAL writes each twice: to the log, then to the file at
+ * the checkpoint), still atomic (a hot journal is rolled back by the next opener). Only when no
+ * other connection has the store open (SQLite refuses the switch then; this tries once, without
+ * waiting). Returns the way back to WAL, to call after the commit, or undefined when nothing changed.
+ * While it lasts, another process opening the store for writing waits (busy timeout) for the load.
+ */
+export function leaveWalForBulkLoad(db: Db): (() => void) | undefined {
+  if (db.inTransaction || db.memory || db.readonly) return undefined;
+  ensureTraceSchema(db);
+  if (db.prepare('SELECT 1 FROM trace_message LIMIT 1').get()) return undefined;
+  if (db.pragma('journal_mode', { simple: true }) !== 'wal') return undefined;
+  const busy = db.pragma('busy_timeout', { simple: true }) as number;
+  db.pragma('busy_timeout = 0');
+  let mode: unknown;
+  try {
+    mode = db.pragma('journal_mode = DELETE', { simple: true });
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'SQLITE_BUSY') throw e;
+  } finally {
+    db.pragma(`busy_timeout = ${busy}`);
+  }
+  if (mode !== 'delete') return undefined;
+  // Should this fail (a reader holds the file this instant), the next openDatabase() sets WAL again.
+  return (): void => {
+    try {
+      db.pragma('journal_mode = WAL');
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'SQLITE_BUSY') throw e;
+    }
+  };
+}
+
 const ready = new WeakSet<Db>();
 
 /**
