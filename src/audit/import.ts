@@ -15,7 +15,9 @@
  * import's rows is reconciled with them once all files are read. The import is then recorded as a
  * data set (audit/datasets: files with SHA-256, kinds, rows, first/last time, tenant domains).
  * The import name defaults to the first file's base name without extension (letters, digits,
- * `.-_` kept).
+ * `.-_` kept). The whole import is one transaction: its rows, report rows, attribution and data
+ * set record commit together, or (a crash, a kill, an error) not at all; a store another process
+ * writes meanwhile waits for it (busy timeout). Into an empty trace it is a bulk load (audit/sink).
  * Touches: the given files (read), the trace store, audit_inbound_report and audit_import.
  */
 import { createHash, type Hash } from 'node:crypto';
