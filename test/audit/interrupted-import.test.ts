@@ -12,6 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase, type Db } from '../../src/core/sqlite.ts';
 import { importFiles, listDatasets } from '../../src/audit/index.ts';
@@ -82,6 +83,8 @@ for (const into of ['an empty trace (bulk load)', 'a trace holding a gateway row
       before.close();
 
       await killMidImport(dbFile, file, () => {
+        // The bulk load runs under a rollback journal (pages written once); beside a gateway's rows, WAL.
+        assert.equal(existsSync(`${dbFile}-journal`), !gateway, 'a rollback journal exactly for the bulk load');
         const reader = openDatabase(dbFile, { readonly: true });
         try {
           assert.equal(count(reader), gateway, 'another connection sees none of the import while it runs');
