@@ -15,20 +15,23 @@
  * import's rows is reconciled with them once all files are read. The import is then recorded as a
  * data set (audit/datasets: files with SHA-256, kinds, rows, first/last time, tenant domains).
  * The import name defaults to the first file's base name without extension (letters, digits,
- * `.-_` kept).
+ * `.-_` kept). The whole import is one transaction: its rows, report rows, attribution and data
+ * set record commit together, or (a crash, a kill, an error) not at all; a store another process
+ * writes meanwhile waits for it (busy timeout). Into an empty trace it is a bulk load (audit/sink).
  * Touches: the given files (read), the trace store, audit_inbound_report and audit_import.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Db } from '../core/sqlite.ts';
+import { ensureTraceSchema, leaveWalForBulkLoad } from '../trace/index.ts';
 import { CsvReader } from './csv.ts';
 import { recordDataset, getDataset, type Dataset } from './datasets.ts';
 import { DateOrder, type DateFormatFlag } from './dates.ts';
 import { DecodeError, decodeFile, readHead, sniffEncoding, type Sniffed } from './decode.ts';
 import { bad, FileImport, ImportRefused, type FileSummary, type Malformed, type Run } from './file-import.ts';
 import { sniffDelimiter } from './forms.ts';
-import { storeInboundReport } from './inbound-report.ts';
+import { ensureInboundReportSchema, storeInboundReport } from './inbound-report.ts';
 import { JsonRecordReader } from './json-records.ts';
 import { kindsForFlag, unknownShapeMessage, type KindFlag } from './kinds.ts';
 import { Progress, type ProgressOut } from './progress.ts';
@@ -140,7 +143,7 @@ async function importFile(db: Db, run: Run, file: string, label: string, opts: I
   }
   if (dates.how && dates.numeric > 0) fs.notes.push(dates.how);
   fi.finishExtended();
-  run.sink.flush();
+  run.sink.endFile();
   if (fi.report.length) fs.reportRows = storeInboundReport(db, name, fi.report);
   fs.inserted = run.sink.counts.inserted - before.inserted;
   fs.duplicates = run.sink.counts.duplicates - before.duplicates;
@@ -154,21 +157,46 @@ export async function importFiles(db: Db, files: readonly string[], opts: Import
   const earlier = getDataset(db, name);
   const flagged = opts.tenantDomains?.map((d) => d.trim().toLowerCase()).filter(Boolean);
   const given = flagged ?? (earlier?.tenantGiven ? earlier.tenantDomains : undefined);
+  const sizes = files.map((f) => statSync(f, { throwIfNoEntry: false })?.size ?? Number.NaN);
+  const missing = files.filter((_, i) => Number.isNaN(sizes[i]));
+  if (missing.length) throw new ImportRefused(`no such file: ${missing.map((f) => opts.labels?.[files.indexOf(f)] ?? f).join(', ')}`);
+  // One transaction for the whole import: rows, report rows, attribution and the data set record
+  // commit together, so an interrupted import (a crash, Ctrl-C, a kill) leaves nothing behind.
+  // The tables are created first, in their own commits: a refused import still leaves them.
+  ensureTraceSchema(db);
+  ensureInboundReportSchema(db);
+  const backToWal = leaveWalForBulkLoad(db);
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const sink = new ImportSink(db, name, new Set(given ?? []));
+    const summary = await importInTransaction(db, files, sizes, opts, name, given, flagged, sink);
+    db.exec('COMMIT');
+    sink.afterCommit();
+    if (summary.refused) throw summary.refused;
+    return summary.result;
+  } finally {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    backToWal?.();
+  }
+}
+
+/** importFiles' work inside its transaction: every file, then attribution and the data set record. */
+async function importInTransaction(
+  db: Db, files: readonly string[], sizes: readonly number[], opts: ImportOptions, name: string,
+  given: string[] | undefined, flagged: string[] | undefined, sink: ImportSink,
+): Promise<{ result: ImportSummary; refused?: ImportRefused | undefined }> {
   const run: Run = {
-    sink: new ImportSink(db, name, new Set(given ?? [])),
+    sink,
     inboundDomains: new Map(),
     malformed: [],
     malformedCount: 0,
     keep: opts.keepMalformed ?? 1000,
     rowsTotal: 0,
   };
-  const sizes = files.map((f) => statSync(f, { throwIfNoEntry: false })?.size ?? Number.NaN);
-  const missing = files.filter((_, i) => Number.isNaN(sizes[i]));
-  if (missing.length) throw new ImportRefused(`no such file: ${missing.map((f) => opts.labels?.[files.indexOf(f)] ?? f).join(', ')}`);
   const progress = new Progress(opts.progress, sizes.reduce((a, b) => a + b, 0), { intervalMs: opts.progressIntervalMs });
   const summaries: FileSummary[] = [];
   let done = 0;
-  let refused: unknown;
+  let refused: ImportRefused | undefined;
   try {
     for (const [i, f] of files.entries()) {
       summaries.push(await importFile(db, run, f, opts.labels?.[i] ?? f, opts, progress, done, name));
@@ -179,9 +207,16 @@ export async function importFiles(db: Db, files: readonly string[], opts: Import
     if (!(e instanceof ImportRefused) || summaries.length === 0) throw e;
     refused = e;
   } finally {
-    run.sink.close();
     progress.done();
   }
+  // A bulk load finds the duplicates among its files only now.
+  run.sink.close().forEach((d, i) => {
+    const fs = summaries[i];
+    if (fs && d > 0) {
+      fs.inserted -= d;
+      fs.duplicates += d;
+    }
+  });
   const inferred = [...run.inboundDomains.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const tenant = given ?? inferred.map(([d]) => d);
   const tenantHow = flagged
@@ -204,6 +239,7 @@ export async function importFiles(db: Db, files: readonly string[], opts: Import
     tenantHow,
     now,
   });
-  if (refused) throw new ImportRefused(`${(refused as Error).message}\n  (the file(s) before it were imported as ${`import:${name}`}: ${summaries.map((f) => f.file).join(', ')})`);
-  return { name, source: `import:${name}`, files: summaries, malformed: run.malformed, malformedCount: run.malformedCount, tenantDomains: tenant, tenantHow, directSend, dataset };
+  const result: ImportSummary = { name, source: `import:${name}`, files: summaries, malformed: run.malformed, malformedCount: run.malformedCount, tenantDomains: tenant, tenantHow, directSend, dataset };
+  if (!refused) return { result };
+  return { result, refused: new ImportRefused(`${refused.message}\n  (the file(s) before it were imported as ${`import:${name}`}: ${summaries.map((f) => f.file).join(', ')})`) };
 }

@@ -38,7 +38,7 @@ import {
   type RuleVariant,
   type TenantConfig,
 } from '../audit/index.ts';
-import type { Db } from '../core/sqlite.ts';
+import { openDatabase, type Db } from '../core/sqlite.ts';
 import { egressStep } from '../egress/index.ts';
 import { sourceWindow } from '../trace/reports/index.ts';
 import type { OpsContext } from './context.ts';
@@ -110,7 +110,15 @@ export async function importStream(ctx: OpsContext, body: Readable, input: Impor
     await pipeline(body, cap.stream, createWriteStream(path, { mode: 0o600, flags: 'wx' }));
     if (cap.over()) throw new UploadTooLarge(`the upload is larger than ${input.limitBytes} bytes`);
     const { file: _file, limitBytes: _limit, ...opts } = input;
-    return await refusedAsInvalid(() => importFiles(ctx.db, [path], { ...opts, labels: [label] }));
+    // Its own connection: the import is one transaction across awaits, and a running gateway's
+    // queue and trace writes on the shared connection must never land inside it (a rollback of
+    // the import would take them along).
+    const own = openDatabase(join(ctx.dataDir, 'mailgate.db'));
+    try {
+      return await refusedAsInvalid(() => importFiles(own, [path], { ...opts, labels: [label] }));
+    } finally {
+      own.close();
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

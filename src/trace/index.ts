@@ -6,7 +6,7 @@
  * Touches: nothing itself (see each module).
  */
 export type { TraceEvent, TraceEventType, TraceMessage, TraceSink, TraceStatus } from './events.ts';
-export { dropIndexesForBulkLoad, ensureTraceSchema, insertEventsSync, insertMessageSync, traceReady } from './store.ts';
+export { dropIndexesForBulkLoad, ensureTraceSchema, leaveWalForBulkLoad, insertEventsSync, insertMessageSync, traceReady, type BulkLoad } from './store.ts';
 export { deriveStatus, OUTCOME_EVENTS } from './status.ts';
 export { TraceWriter, type TraceWriterOptions } from './writer.ts';
 export { DEFAULT_SEARCH_LIMIT, getTrace, searchTrace, type TlsFilter, type TraceFilter } from './search.ts';

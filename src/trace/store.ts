@@ -136,23 +136,74 @@ const SECONDARY_INDEXES = [
   'trace_message_status',
   'trace_message_report_inbound',
   'trace_message_client_ip_at',
+  'trace_message_import_key',
 ] as const;
 
+const IMPORT_KEY_INDEX = 'CREATE UNIQUE INDEX IF NOT EXISTS trace_message_import_key ON trace_message (import_key) WHERE import_key IS NOT NULL';
+
+/** A bulk load's way back to the full schema. */
+export interface BulkLoad {
+  /**
+   * Build the unique import_key index, then every other index left out. Throws SQLite's
+   * SQLITE_CONSTRAINT_UNIQUE, having built nothing, while two rows share an import_key: the
+   * loader dedupes them and calls again.
+   */
+  rebuild(): void;
+}
+
 /**
- * For a bulk load into an empty trace (an audit import into a fresh store): drop the secondary
- * indexes so each row is written once, not seven times, and return the function that builds them
- * again (one sort each, much cheaper than row-by-row upkeep). Returns undefined, dropping nothing,
- * when trace_message holds any row. The primary key and the unique import_key index stay (the
- * load's dedupe rests on it). Should the process die before the rebuild, ensureTraceSchema (run by
- * every writer that opens the store) creates them again.
+ * For a bulk load into an empty trace (an audit import into a fresh store), inside the loader's
+ * own transaction: drop the secondary indexes and the unique import_key index, so each row is
+ * written once instead of into eight B-trees (the random import_key above all), and return the
+ * way to build them again (one sort each, much cheaper than row-by-row upkeep). Returns undefined,
+ * dropping nothing, when trace_message holds any row. The drop commits or rolls back with the
+ * load: an interrupted load leaves the indexes as they were.
  */
-export function dropIndexesForBulkLoad(db: Db): (() => void) | undefined {
+export function dropIndexesForBulkLoad(db: Db): BulkLoad | undefined {
+  if (!db.inTransaction) throw new Error('dropIndexesForBulkLoad: open the load transaction first');
   ensureTraceSchema(db);
-  return db.transaction(() => {
-    if (db.prepare('SELECT 1 FROM trace_message LIMIT 1').get()) return undefined;
-    for (const name of SECONDARY_INDEXES) db.exec(`DROP INDEX IF EXISTS ${name}`);
-    return (): void => ensureTraceSchema(db);
-  }).immediate();
+  if (db.prepare('SELECT 1 FROM trace_message LIMIT 1').get()) return undefined;
+  for (const name of SECONDARY_INDEXES) db.exec(`DROP INDEX IF EXISTS ${name}`);
+  return {
+    rebuild: (): void => {
+      db.exec(IMPORT_KEY_INDEX);
+      ensureTraceSchema(db);
+    },
+  };
+}
+
+/**
+ * Before a bulk load's transaction into an empty trace: leave WAL for a rollback journal, so
+ * every page of the load is written once (WAL writes each twice: to the log, then to the file at
+ * the checkpoint), still atomic (a hot journal is rolled back by the next opener). Only when no
+ * other connection has the store open (SQLite refuses the switch then; this tries once, without
+ * waiting). Returns the way back to WAL, to call after the commit, or undefined when nothing changed.
+ * While it lasts, another process opening the store for writing waits (busy timeout) for the load.
+ */
+export function leaveWalForBulkLoad(db: Db): (() => void) | undefined {
+  if (db.inTransaction || db.memory || db.readonly) return undefined;
+  ensureTraceSchema(db);
+  if (db.prepare('SELECT 1 FROM trace_message LIMIT 1').get()) return undefined;
+  if (db.pragma('journal_mode', { simple: true }) !== 'wal') return undefined;
+  const busy = db.pragma('busy_timeout', { simple: true }) as number;
+  db.pragma('busy_timeout = 0');
+  let mode: unknown;
+  try {
+    mode = db.pragma('journal_mode = DELETE', { simple: true });
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'SQLITE_BUSY') throw e;
+  } finally {
+    db.pragma(`busy_timeout = ${busy}`);
+  }
+  if (mode !== 'delete') return undefined;
+  // Should this fail (a reader holds the file this instant), the next openDatabase() sets WAL again.
+  return (): void => {
+    try {
+      db.pragma('journal_mode = WAL');
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'SQLITE_BUSY') throw e;
+    }
+  };
 }
 
 const ready = new WeakSet<Db>();
