@@ -168,11 +168,21 @@ export class QueueStore {
     return r && toRow(r);
   }
 
-  /** True when id's row is in a final state (its message needs no spool file any more). */
+  /** True when id's row is in a final state, or was deleted (tombstone): its message needs no spool file any more. */
   readonly isFinalRow = (id: string): boolean => {
     const r = this.sql.stateOf.get(id) as { state: QueueState } | undefined;
-    return r !== undefined && isFinal(r.state);
+    return r !== undefined ? isFinal(r.state) : this.isDeleted(id);
   };
+
+  /** True when an admin deleted id (a tombstone, delete.ts): nothing may restore or register it. */
+  isDeleted(id: string): boolean {
+    return this.sql.isTombstone.get(id) !== undefined;
+  }
+
+  /** Forget tombstones older than `before` (with final rows, prune.ts); returns how many went. */
+  pruneTombstones(before: number): number {
+    return this.sql.pruneTombstones.run(before).changes;
+  }
 
   /** True when a row exists for id. */
   has(id: string): boolean {
@@ -270,10 +280,18 @@ export class QueueStore {
     return out;
   }
 
-  /** Delete a message row and its recipients. Returns true if a row was deleted. */
-  delete(id: string): boolean {
+  /**
+   * Delete a message row and its recipients, leaving a tombstone in the same transaction (see
+   * delete.ts). With `from`, only from those states (else UnexpectedStateError). Returns true if a
+   * row was deleted.
+   */
+  delete(id: string, opts: { from?: readonly QueueState[]; now?: number } = {}): boolean {
     return this.tx(() => {
+      const row = this.sql.stateOf.get(id) as { state: QueueState } | undefined;
+      if (!row) return false;
+      if (opts.from && !opts.from.includes(row.state)) throw new UnexpectedStateError(id, row.state);
       this.sql.deleteRcpts.run(id);
+      this.sql.insertTombstone.run(id, opts.now ?? Date.now());
       return this.sql.deleteMessage.run(id).changes > 0;
     });
   }

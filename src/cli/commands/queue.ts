@@ -6,7 +6,7 @@
  * Touches: the SQLite queue tables and the spool (delete).
  */
 import type { Command } from 'commander';
-import { QueueStore, Spool, UnexpectedStateError, type QueueRow, type QueueState } from '../../queue/index.ts';
+import { QueueStore, Spool, UnexpectedStateError, deleteQueued, type QueueRow, type QueueState } from '../../queue/index.ts';
 import { dataPaths } from '../../daemon/paths.ts';
 import { withContext } from '../context.ts';
 import { CliError, formatOption, parsePositiveInt, printRecord, printRows, type OutputFormat } from '../format.ts';
@@ -123,10 +123,9 @@ export function registerQueue(program: Command): void {
               throw new CliError(`${id}: ${(e as Error).message}`);
             }
           }
-          // Then the file, then the row: a spool file without a row is an acknowledged message to
-          // the queue owner's orphan scan, which would register it again.
-          await spool.remove(id);
-          store.delete(id);
+          // Then the row (a tombstone in its place), then the file: recovery and the orphan scan
+          // never bring back a tombstoned id (queue/delete.ts).
+          await deleteQueued(store, spool, id, ['hold', 'done', 'bounced']);
           process.stdout.write(`${id}: deleted\n`);
         }
       }),
