@@ -65,6 +65,9 @@ export interface Statements {
   insertTombstone: Stmt;
   isTombstone: Stmt;
   pruneTombstones: Stmt;
+  setMeta: Stmt;
+  markRcpt: Stmt;
+  rcptsWithReply: Stmt;
 }
 
 /** Prepare the store's statements once. */
@@ -104,5 +107,8 @@ export function prepareStatements(db: Db): Statements {
     insertTombstone: p(`INSERT OR REPLACE INTO queue_tombstone (id, deleted_at) VALUES (?, ?)`),
     isTombstone: p(`SELECT 1 FROM queue_tombstone WHERE id = ?`),
     pruneTombstones: p(`DELETE FROM queue_tombstone WHERE deleted_at < ?`),
+    setMeta: p(`UPDATE queue_message SET meta_json = ?, updated_at = ? WHERE id = ?`),
+    markRcpt: p(`UPDATE queue_rcpt SET status = ?, last_reply = ? WHERE queue_id = ? AND rcpt = ? AND status = ? AND COALESCE(last_reply, '') = ?`),
+    rcptsWithReply: p(`SELECT * FROM queue_rcpt WHERE last_reply LIKE ? ESCAPE '\\' ORDER BY queue_id, rcpt LIMIT ?`),
   };
 }

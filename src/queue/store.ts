@@ -12,6 +12,7 @@ import type { Disposition, RecipientOutcome } from './contract.ts';
 import type { SpoolMeta } from './spool-format.ts';
 import { assertTransition, isFinal, QUEUE_STATES, type QueueState } from './states.ts';
 import { prepareStatements, SCHEMA, type Statements } from './store-sql.ts';
+import type { QuarantineReason } from './quarantine-reason.ts';
 
 export type RcptStatus = 'pending' | 'delivered' | 'deferred' | 'failed';
 
@@ -255,6 +256,36 @@ export class QueueStore {
       const lastError = opts.lastError === undefined ? row.lastError : opts.lastError;
       this.sql.setStateFull.run(to, next, lastError, now, id);
     });
+  }
+
+  /**
+   * Put a message on hold (quarantine) with its reason in its facts, from `from` states only, in
+   * one transaction with the check (UnexpectedStateError otherwise).
+   */
+  holdWithReason(id: string, reason: QuarantineReason, opts: { from: readonly QueueState[]; now?: number }): void {
+    this.tx(() => {
+      const row = this.requireRow(id);
+      if (!opts.from.includes(row.state)) throw new UnexpectedStateError(id, row.state);
+      assertTransition(row.state, 'hold');
+      const now = opts.now ?? Date.now();
+      const meta = { ...row.meta, facts: { ...row.meta.facts, quarantine: reason } };
+      this.sql.setMeta.run(JSON.stringify(meta), now, id);
+      this.sql.setStateFull.run('hold', row.nextAttempt, row.lastError, now, id);
+    });
+  }
+
+  /**
+   * Change one recipient's status and reply only if it still has `from` (status and reply, checked
+   * in the statement): a compare-and-set, so of two callers racing exactly one wins. True if it did.
+   */
+  markRecipient(id: string, rcpt: string, from: { status: RcptStatus; reply: string }, to: { status: RcptStatus; reply: string }): boolean {
+    return this.sql.markRcpt.run(to.status, to.reply, id, rcpt, from.status, from.reply).changes === 1;
+  }
+
+  /** Recipients whose last reply starts with `prefix` (at most `limit`). */
+  recipientsWithReply(prefix: string, limit = 1000): RcptRow[] {
+    const like = prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
+    return (this.sql.rcptsWithReply.all(like, limit) as RawRcpt[]).map((r) => ({ queueId: r.queue_id, rcpt: r.rcpt, status: r.status, lastReply: r.last_reply }));
   }
 
   /** At start, before the scheduler runs: every active row goes back to incoming. Returns the count. */

@@ -22,6 +22,7 @@ import { listenerSettings, type SpoolSink } from './deps.ts';
 import { attributionColumns, sessionColumns, traceRefusedTransaction } from './trace-rows.ts';
 import type { StageHandlers } from './handlers.ts';
 import type { MessageMeta } from '../queue/contract.ts';
+import type { QuarantineReason } from '../queue/quarantine-reason.ts';
 import type { TraceEvent, TraceMessage } from '../trace/events.ts';
 import type { Attribution } from '../policy/types.ts';
 
@@ -153,7 +154,7 @@ async function finish(
       attribution,
       facts?.authResultsHeader ?? '',
     ),
-    facts: { hops: received + 1, attribution, listener: c.listener, clientIp: c.clientIp, helo: c.helo, tls: c.tls, authUser: c.authUser, headerFrom: r.headerFrom, subject: r.subject, quarantined },
+    facts: { hops: received + 1, attribution, listener: c.listener, clientIp: c.clientIp, helo: c.helo, tls: c.tls, authUser: c.authUser, headerFrom: r.headerFrom, subject: r.subject, quarantined, quarantine: quarantined ? dmarcQuarantine(v.vars?.domain) : undefined },
   };
   const row: TraceMessage = {
     ...sessionColumns(c),
@@ -183,4 +184,9 @@ async function finish(
     h.deps.logger.error({ err, id: tx.id }, 'queue accept failed');
     await refuse('queue-error', {}, attribution, ['queue:accept-error']);
   }
+}
+
+/** Why a message the DMARC branch accepted into hold is there (queue/quarantine-reason.ts). */
+function dmarcQuarantine(domain: string | undefined): QuarantineReason {
+  return { kind: 'dmarc', text: `DMARC p=quarantine of ${domain ?? 'the From domain'}` };
 }
