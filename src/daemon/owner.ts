@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { systemClock } from '../core/clock.ts';
 import { OutcomeJournal } from '../queue/outcome-journal.ts';
-import { QueueStore, Scheduler, Spool, createAcceptor, localRegistrar, pruneFinalRows, registerOrphans, type Acceptor, type Admission, type Registrar, type RowHook } from '../queue/index.ts';
+import { QueueStore, Scheduler, Spool, createAcceptor, expireQuarantine, finishReleases, localRegistrar, pruneFinalRows, registerOrphans, type Acceptor, type Admission, type Registrar, type RowHook } from '../queue/index.ts';
 import { buildBounce, createDeliveryAgent, type ClosableDeliveryAgent } from '../deliver/index.ts';
 import { insertEventsSync, insertMessageSync, pruneTrace, retentionCutoff } from '../trace/index.ts';
 import type { Acceptor as SmtpAcceptor } from '../smtp/deps.ts';
@@ -119,6 +119,9 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<
   });
   const report = await scheduler.recover();
   rt.logger.info({ report }, 'spool recovered');
+  // A release to some recipients that a crash cut short is finished (queue/release.ts), never repeated.
+  const finished = await finishReleases({ store, spool, acceptor, now: Date.now });
+  if (finished) rt.logger.warn({ finished }, 'quarantine: releases cut short by a crash finished');
   // Only now: the recovery above replays and deletes every journal segment it finds.
   spool.journal?.prepare();
   scheduler.start();
@@ -130,6 +133,10 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<
       if (n.messages || n.events) rt.logger.info(n, 'trace retention: pruned');
       const rows = await pruneFinalRows(store, spool, Date.now() - queue.keepFinalHours * 3_600_000);
       if (rows) rt.logger.info({ rows }, 'queue index: delivered and bounced rows removed');
+      const expired = await expireQuarantine(store, spool, Date.now() - rt.snapshot().config.quarantine.retentionDays * 86_400_000, (row) =>
+        rt.trace.event({ messageId: row.id, at: Date.now(), event: 'DELETE', detail: 'quarantine retention expired' }),
+      );
+      if (expired) rt.logger.info({ expired }, 'quarantine: expired messages deleted');
     } catch (err) {
       rt.logger.warn({ err }, 'retention failed');
     }

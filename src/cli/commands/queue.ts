@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { QueueStore, Spool, UnexpectedStateError, deleteQueued, type QueueRow, type QueueState } from '../../queue/index.ts';
 import { dataPaths } from '../../daemon/paths.ts';
-import { withContext } from '../context.ts';
+import { actor, withContext } from '../context.ts';
 import { CliError, formatOption, parsePositiveInt, printRecord, printRows, type OutputFormat } from '../format.ts';
 
 const STATES = ['incoming', 'active', 'deferred', 'hold', 'done', 'bounced'] as const;
@@ -91,7 +91,9 @@ export function registerQueue(program: Command): void {
           for (const id of ids) {
             getRow(store, id);
             try {
-              store.setState(id, to, { from });
+              // An admin's hold is a quarantine with a reason naming the admin (queue/quarantine-reason.ts).
+              if (to === 'hold') store.holdWithReason(id, { kind: 'admin', text: `held by ${actor()}` }, { from });
+              else store.setState(id, to, { from });
             } catch (e) {
               if (e instanceof UnexpectedStateError) throw new CliError(refusal(verb, id, e.state));
               throw new CliError(`${id}: ${(e as Error).message}`);
