@@ -113,7 +113,8 @@ export function listQuarantine(ctx: OpsContext, filter: QuarantineFilter = {}): 
 
 function requireHeld(ctx: OpsContext, store: QueueStore, id: string): { row: QueueRow; reason: QuarantineReason } {
   const row = store.get(id);
-  const reason = row && row.state === 'hold' ? quarantineReasonOf(row) : undefined;
+  if (row && row.state !== 'hold') throw new OpsError('conflict', `${id} is not in quarantine (it is ${row.state}): released meanwhile?`);
+  const reason = row ? quarantineReasonOf(row) : undefined;
   if (!row || !reason) throw new OpsError('not-found', `no quarantined message ${id}`);
   return { row, reason };
 }
