@@ -12,6 +12,7 @@ import { systemClock } from '../core/clock.ts';
 import { OutcomeJournal } from '../queue/outcome-journal.ts';
 import { QueueStore, Scheduler, Spool, createAcceptor, expireQuarantine, finishReleases, localRegistrar, pruneFinalRows, registerOrphans, type Acceptor, type Admission, type Registrar, type RowHook } from '../queue/index.ts';
 import { buildBounce, createDeliveryAgent, type ClosableDeliveryAgent } from '../deliver/index.ts';
+import { notifyQuarantine } from '../ops/quarantine-notify.ts';
 import { insertEventsSync, insertMessageSync, pruneTrace, retentionCutoff } from '../trace/index.ts';
 import type { Acceptor as SmtpAcceptor } from '../smtp/deps.ts';
 import type { Runtime } from './runtime.ts';
@@ -160,12 +161,14 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<
       .finally(() => (scanning = false));
   }, ORPHAN_SCAN_MS);
   orphans.unref();
+  const notices = startQuarantineNotices(rt, acceptor);
   return {
     scheduler,
     agent,
     async close() {
       clearInterval(timer);
       clearInterval(orphans);
+      clearInterval(notices);
       await scheduler.stop();
       outcomes.close();
       await agent.close();
@@ -173,4 +176,30 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<
       rt.logger.info({ scheduler: scheduler.stats, outcomeJournal: outcomes.stats, spoolFiles: spool.pool?.stats, journal: spool.journal?.stats }, 'queue owner stopped');
     },
   };
+}
+
+/** How often the owner looks for quarantined mail whose recipients were not told yet. */
+const NOTICE_SCAN_MS = 5_000;
+
+/** Quarantine notifications (quarantine.notify): immediate ones every scan, a digest once a day. */
+function startQuarantineNotices(rt: Runtime, acceptor: Acceptor): NodeJS.Timeout {
+  const ctx = { db: rt.db, store: rt.store, dataDir: rt.paths.dir, actor: 'mailgate' };
+  let lastDigest = 0;
+  let running = false;
+  const timer = setInterval(() => {
+    const mode = rt.snapshot().config.quarantine.notify;
+    if (running || mode === 'off' || (mode === 'daily' && Date.now() - lastDigest < 86_400_000)) return;
+    running = true;
+    notifyQuarantine(ctx, acceptor)
+      .then(
+        (n) => {
+          lastDigest = Date.now();
+          if (n) rt.logger.info({ notices: n }, 'quarantine notifications queued');
+        },
+        (err: unknown) => rt.logger.warn({ err }, 'quarantine notifications failed'),
+      )
+      .finally(() => (running = false));
+  }, NOTICE_SCAN_MS);
+  timer.unref();
+  return timer;
 }

@@ -1,6 +1,6 @@
 /**
  * @module cli/commands/quarantine
- * `mailgate quarantine list|show|release|delete|export|hold` (Exchange Online's Get-QuarantineMessage,
+ * `mailgate quarantine list|show|release|delete|export|hold|requests|approve|deny` (Exchange Online's Get-QuarantineMessage,
  * Preview-/Release-/Delete-/Export-QuarantineMessage): a thin adapter over ops/quarantine.ts.
  * Listings come as table, CSV or JSON; every string from a message is escaped for the terminal
  * (and for CSV by printRows); `show` never renders or runs anything of the message.
@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { deleteQuarantine, exportQuarantine, holdMessage, listQuarantine, releaseQuarantine, showQuarantine, type QuarantineItem } from '../../ops/quarantine.ts';
 import type { OpsContext } from '../../ops/context.ts';
+import { approveRequest, denyRequest, listRequests } from '../../ops/quarantine-requests.ts';
 import { parseSince } from '../../trace/index.ts';
 import { actor, withContext, type CliContext } from '../context.ts';
 import { enumParser, formatOption, parsePositiveInt, printRecord, printRows, terminalSafe, UsageError, type OutputFormat } from '../format.ts';
@@ -109,6 +110,41 @@ export function registerQuarantine(program: Command): void {
       withContext(cmd, async (ctx) => {
         const src = exportQuarantine(ops(ctx), id);
         await pipeline(src, o.out ? createWriteStream(o.out, { flags: 'wx', mode: 0o600 }) : process.stdout, { end: o.out !== undefined });
+      }),
+    );
+  q.command('requests')
+    .description('release requests recipients made from their notifications')
+    .option('--state <state>', 'pending (default), approved, denied or all', enumParser('--state', ['pending', 'approved', 'denied', 'all'] as const), 'pending')
+    .addOption(formatOption())
+    .action(async (o: { state: 'pending' | 'approved' | 'denied' | 'all'; format: OutputFormat }, cmd: Command) =>
+      withContext(cmd, (ctx) => {
+        const rows = listRequests(ops(ctx), o.state).map((r) => ({
+          id: r.id,
+          message: r.queueId,
+          recipient: r.rcpt,
+          requested: new Date(r.requestedAt).toISOString(),
+          state: r.state,
+          decidedBy: r.decidedBy ?? '',
+          approvers: r.approvers.join(', '),
+        }));
+        printRows(rows, ['id', 'message', 'recipient', 'requested', 'state', 'decidedBy', 'approvers'], o.format);
+      }),
+    );
+  q.command('approve <request>')
+    .description('approve a release request: the message goes to that recipient only, once')
+    .option('--why <text>', 'why (recorded in the trace)')
+    .action(async (id: string, o: { why?: string }, cmd: Command) =>
+      withContext(cmd, async (ctx) => {
+        const r = await approveRequest(ops(ctx), id, o.why);
+        process.stdout.write(terminalSafe(`${id}: approved; ${r.queueId} released to ${r.rcpt}`) + '\n');
+      }),
+    );
+  q.command('deny <request>')
+    .description('deny a release request (the message stays in quarantine)')
+    .action(async (id: string, _o: unknown, cmd: Command) =>
+      withContext(cmd, (ctx) => {
+        denyRequest(ops(ctx), id);
+        process.stdout.write(terminalSafe(`${id}: denied`) + '\n');
       }),
     );
   q.command('hold <id>')
