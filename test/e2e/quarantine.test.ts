@@ -4,7 +4,9 @@
  * A quarantined message keeps its reason; `quarantine show` previews it; two admins releasing at
  * once deliver it once; a release whose delivery a kill -9 interrupts delivers it once after the
  * restart; a release to one recipient delivers to that one only; a deleted message never comes
- * back after a kill -9; each action is traced with who did it.
+ * back after a kill -9; each action is traced with who did it; the recipient's notification
+ * arrives at the next hop, its link (a GET changes nothing, the form's POST requests) leads to an
+ * admin's approval and one delivery.
  * Touches: a temp data dir, loopback ports, the gateway processes it starts (stopped by PID).
  */
 import { test, before, after } from 'node:test';
@@ -44,6 +46,7 @@ before(async () => {
     ...baseConfig({ mx, submission: await freePort(), admin }),
     organization: { name: 'example.com', hostname: 'mx.mailgate.test', honorDmarcPolicy: true },
     routes: [{ name: 'hop', domains: ['*'], type: 'smtp', host: '127.0.0.1', port: sink.port, tls: 'none' }],
+    quarantine: { notify: 'immediate' },
   });
   await start();
 });
@@ -167,4 +170,42 @@ test('a message deleted from quarantine never comes back after kill -9 and a res
   assert.equal(await queueState(id), '');
   assert.equal((await mg('quarantine', 'show', id)).code, 1);
   assert.match(events(id).find((e) => e.event === 'DELETE')?.detail ?? '', /^deleted from quarantine by \S+: phish$/);
+});
+
+/** The text part of a notification (base64, as buildNotice writes it). */
+function noticeText(raw: string): string {
+  const m = /Content-Type: text\/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n([A-Za-z0-9+/=\r\n]+?)\r\n--/.exec(raw);
+  return m ? Buffer.from((m[1] ?? '').replace(/\r\n/g, ''), 'base64').toString('utf8') : '';
+}
+
+test('notification → request over HTTP (a GET changes nothing) → admin approves → delivered exactly once', async () => {
+  const id = await quarantined('please approve me', ['boss@example.com']);
+  let link = '';
+  await until('the notification', () => {
+    for (const m of sink.messages.filter((x) => x.to.includes('boss@example.com') && /^Auto-Submitted: auto-generated\r$/m.test(x.raw))) {
+      const hit = /Subject: please approve me\r\n[^\n]*\n(?:Request release: (\S+))/.exec(noticeText(m.raw));
+      if (hit?.[1]) link = hit[1];
+    }
+    return link !== '';
+  });
+  assert.ok(link.startsWith(`http://127.0.0.1:${admin}/quarantine/request/`), link);
+  const page = await fetch(link);
+  assert.equal(page.status, 200);
+  const html = await page.text();
+  assert.match(html, /<form method="post"/);
+  assert.ok(!/<script/i.test(html));
+  assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+  const none = await mg('quarantine', 'requests', '--format', 'json');
+  assert.deepEqual(JSON.parse(none.stdout), [], 'a GET requests nothing');
+  const post = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+  assert.equal(post.status, 200, await post.text());
+  assert.equal((await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' })).status, 409, 'a link is used once');
+  const reqs = JSON.parse((await mg('quarantine', 'requests', '--format', 'json')).stdout) as Array<{ id: string; message: string; recipient: string }>;
+  assert.deepEqual(reqs.map((r) => [r.message, r.recipient]), [[id, 'boss@example.com']]);
+  const [a, b] = await Promise.all([mg('quarantine', 'approve', reqs[0]?.id ?? ''), mg('quarantine', 'approve', reqs[0]?.id ?? '')]);
+  assert.ok(a.code === 0 || b.code === 0, `${a.stderr}${b.stderr}`);
+  await until('the delivery', () => deliveries('please approve me').length > 0);
+  await until('the row to be done', async () => (await queueState(id)) === 'done');
+  assert.equal(deliveries('please approve me').length, 1);
+  assert.equal(events(id).filter((e) => e.event === 'RELEASE').length, 1);
 });

@@ -20,7 +20,9 @@ import type { ApiDeps } from '../deps.ts';
 import { actorOf } from '../scope.ts';
 import { jsonSchema, parse } from './quarantine.ts';
 
-const tokenParams = z.object({ token: z.string().min(10).max(4096) }).strict();
+// A wildcard, not ':token': fastify refuses path parameters over 100 characters (maxParamLength),
+// and a token naming a long address is longer.
+const tokenParams = z.object({ '*': z.string().regex(/^[A-Za-z0-9_.-]{10,4096}$/) }).strict();
 const requestParams = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) }).strict();
 const stateQuery = z.object({ state: z.enum(['pending', 'approved', 'denied', 'all']).optional() }).strict();
 const decisionBody = z.object({ why: z.string().max(500).optional() }).strict();
@@ -47,8 +49,8 @@ export function quarantineRequestRoutes(app: FastifyInstance, deps: ApiDeps): vo
   void app.register(async (scoped) => {
     // The confirm form posts an empty urlencoded body; nothing in it is read.
     scoped.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, _body, done) => done(null, {}));
-    scoped.get('/quarantine/request/:token', { config: { scope: 'public' }, schema: { params: jsonSchema(tokenParams) } }, async (req, reply) => {
-      const { token } = parse(tokenParams, req.params);
+    scoped.get('/quarantine/request/*', { config: { scope: 'public' }, schema: { params: jsonSchema(tokenParams) } }, async (req, reply) => {
+      const token = parse(tokenParams, req.params)['*'];
       try {
         const info = describeRequest(deps.ops(actorOf(req)), token);
         return page(
@@ -62,8 +64,8 @@ export function quarantineRequestRoutes(app: FastifyInstance, deps: ApiDeps): vo
         return failure(reply, err);
       }
     });
-    scoped.post('/quarantine/request/:token', { config: { scope: 'public' }, schema: { params: jsonSchema(tokenParams) } }, async (req, reply) => {
-      const { token } = parse(tokenParams, req.params);
+    scoped.post('/quarantine/request/*', { config: { scope: 'public' }, schema: { params: jsonSchema(tokenParams) } }, async (req, reply) => {
+      const token = parse(tokenParams, req.params)['*'];
       try {
         requestRelease(deps.ops(actorOf(req)), token);
         return page(reply, 200, 'Release requested', '<p>Your request was sent to an administrator. You will receive the message if it is approved.</p>');
