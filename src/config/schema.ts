@@ -348,7 +348,7 @@ export const quarantineSchema = z
     notify: z
       .enum(['off', 'immediate', 'daily'])
       .default('off')
-      .describe('Quarantine notifications to recipients, sent through the gateway: off, immediate (one per quarantined message) or daily (a digest).'),
+      .describe('Quarantine notifications to recipients, sent through the gateway: off, immediate (within seconds of the quarantine, one notice per recipient listing what is new) or daily (a digest).'),
     publicUrl: z
       .string()
       .regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'an http(s) URL, e.g. https://mailgate.example.com:8025')
@@ -356,7 +356,14 @@ export const quarantineSchema = z
       .describe("Base URL of the release-request links in notifications; default the admin listener's URL."),
     notifyFrom: z.string().default('').describe('Sender of notifications; empty = quarantine@<organization.name>.'),
     approvers: z
-      .array(z.object({ domain: z.string().min(1), address: z.string().min(3) }).strict())
+      .array(
+        z
+          .object({
+            domain: z.string().min(1).describe('Recipient domain whose release requests this approver decides.'),
+            address: z.string().min(3).describe("The approver's address (shown with each request of the domain)."),
+          })
+          .strict(),
+      )
       .default([])
       .describe('Per-domain approvers of release requests (besides admins): { domain, address }.'),
   })
