@@ -1,8 +1,8 @@
 /**
  * @module ops/quarantine-notify
  * Quarantine notifications (Exchange's end-user quarantine notifications): each recipient of
- * quarantined mail is told once per message, immediately or in a daily digest
- * (`quarantine.notify`), by a message the gateway queues like a bounce (null sender,
+ * quarantined mail in an accepted domain is told once per message (never of an admin's hold),
+ * immediately or in a daily digest (`quarantine.notify`), by a message the gateway queues like a bounce (null sender,
  * Auto-Submitted), listing sender and subject — escaped for HTML and bounded for text — with a
  * signed "request release" link per message (none for malware-class ones). A recipient is marked
  * told before its notice is queued: a crash in between loses one notice, never sends two.
@@ -89,9 +89,12 @@ export async function notifyQuarantine(ctx: OpsContext, acceptor: Acceptor, now:
   if (!config || config.quarantine.notify === 'off') return 0;
   const requests = new ReleaseRequests(ctx.db);
   const byRcpt = new Map<string, QuarantineItem[]>();
+  // Only our own users are told (never an outside recipient), and never of an admin's hold.
+  const ours = new Set(config.acceptedDomains.map((d) => d.domainName.toLowerCase()));
   for (const item of listQuarantine(ctx, { limit: 10_000 })) {
+    if (item.reason.kind === 'admin') continue;
     for (const rcpt of item.recipients) {
-      if (requests.notified(item.id, rcpt)) continue;
+      if (!ours.has(rcpt.slice(rcpt.lastIndexOf('@') + 1).toLowerCase()) || requests.notified(item.id, rcpt)) continue;
       const list = byRcpt.get(rcpt) ?? [];
       if (list.length < MAX_LISTED) list.push(item);
       byRcpt.set(rcpt, list);

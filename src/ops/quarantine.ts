@@ -97,7 +97,7 @@ export function listQuarantine(ctx: OpsContext, filter: QuarantineFilter = {}): 
   const days = retentionDays(ctx);
   const out: QuarantineItem[] = [];
   const limit = filter.limit ?? 1000;
-  for (const row of store.list({ state: 'hold' })) {
+  for (const row of store.list({ state: 'hold', limit: 100_000 })) {
     const reason = quarantineReasonOf(row);
     if (!reason) continue;
     if (filter.reason && reason.kind !== filter.reason) continue;
