@@ -29,6 +29,7 @@ import { registerPolicyReplay } from './replay.ts';
 import { reportError } from './format.ts';
 import { registerBackup } from './commands/backup.ts';
 import { registerRule } from './commands/rule.ts';
+import { registerQuarantine } from './commands/quarantine.ts';
 import { releaseVersion } from '../daemon/release.ts';
 
 /** Build the program (tests build it too). */
@@ -61,6 +62,7 @@ export function buildProgram(): Command {
   registerEgress(program);
   registerBackup(program);
   registerRule(program);
+  registerQuarantine(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const s of c.commands) s.exitOverride();

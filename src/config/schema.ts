@@ -342,6 +342,34 @@ export const egressSchema = z
   })
   .strict();
 
+/** Quarantine (issue 21): how long held mail is kept, who is told, and who approves release requests. */
+export const quarantineSchema = z
+  .object({
+    retentionDays: z.number().int().positive().default(30).describe('Quarantined messages older than this are deleted by the queue owner (traced); 30 as in Exchange Online.'),
+    notify: z
+      .enum(['off', 'immediate', 'daily'])
+      .default('off')
+      .describe('Quarantine notifications to recipients, sent through the gateway: off, immediate (within seconds of the quarantine, one notice per recipient listing what is new) or daily (a digest).'),
+    publicUrl: z
+      .string()
+      .regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'an http(s) URL, e.g. https://mailgate.example.com:8025')
+      .optional()
+      .describe("Base URL of the release-request links in notifications; default the admin listener's URL."),
+    notifyFrom: z.string().default('').describe('Sender of notifications; empty = quarantine@<organization.name>.'),
+    approvers: z
+      .array(
+        z
+          .object({
+            domain: z.string().min(1).describe('Recipient domain whose release requests this approver decides.'),
+            address: z.string().min(3).describe("The approver's address (shown with each request of the domain)."),
+          })
+          .strict(),
+      )
+      .default([])
+      .describe('Per-domain approvers of release requests (besides admins): { domain, address }.'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     organization: organizationSchema.default({
@@ -379,6 +407,7 @@ export const configSchema = z
       outsideInterface: 'outside',
     }),
     transportRules: z.array(transportRuleSchema).default([]).describe('Mail flow (transport) rules, evaluated at end of DATA in priority order.'),
+    quarantine: quarantineSchema.default({ retentionDays: 30, notify: 'off', notifyFrom: '', approvers: [] }),
   })
   .strict();
 
@@ -395,3 +424,4 @@ export type EgressException = z.infer<typeof egressExceptionSchema>;
 export type AuthThrottleSettings = z.infer<typeof authThrottleSchema>;
 export type AdminSettings = z.infer<typeof adminSchema>;
 export type { TransportRule } from './schema-rules.ts';
+export type QuarantineSettings = z.infer<typeof quarantineSchema>;

@@ -10,8 +10,9 @@
 import { join } from 'node:path';
 import { systemClock } from '../core/clock.ts';
 import { OutcomeJournal } from '../queue/outcome-journal.ts';
-import { QueueStore, Scheduler, Spool, createAcceptor, localRegistrar, pruneFinalRows, registerOrphans, type Acceptor, type Admission, type Registrar, type RowHook } from '../queue/index.ts';
+import { QueueStore, Scheduler, Spool, createAcceptor, expireQuarantine, finishReleases, localRegistrar, pruneFinalRows, registerOrphans, type Acceptor, type Admission, type Registrar, type RowHook } from '../queue/index.ts';
 import { buildBounce, createDeliveryAgent, type ClosableDeliveryAgent } from '../deliver/index.ts';
+import { notifyQuarantine } from '../ops/quarantine-notify.ts';
 import { insertEventsSync, insertMessageSync, pruneTrace, retentionCutoff } from '../trace/index.ts';
 import type { Acceptor as SmtpAcceptor } from '../smtp/deps.ts';
 import type { Runtime } from './runtime.ts';
@@ -120,6 +121,9 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<
   });
   const report = await scheduler.recover();
   rt.logger.info({ report }, 'spool recovered');
+  // A release to some recipients that a crash cut short is finished (queue/release.ts), never repeated.
+  const finished = await finishReleases({ store, spool, acceptor, now: Date.now });
+  if (finished) rt.logger.warn({ finished }, 'quarantine: releases cut short by a crash finished');
   // Only now: the recovery above replays and deletes every journal segment it finds.
   spool.journal?.prepare();
   scheduler.start();
@@ -131,6 +135,10 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<
       if (n.messages || n.events) rt.logger.info(n, 'trace retention: pruned');
       const rows = await pruneFinalRows(store, spool, Date.now() - queue.keepFinalHours * 3_600_000);
       if (rows) rt.logger.info({ rows }, 'queue index: delivered and bounced rows removed');
+      const expired = await expireQuarantine(store, spool, Date.now() - rt.snapshot().config.quarantine.retentionDays * 86_400_000, (row) =>
+        rt.trace.event({ messageId: row.id, at: Date.now(), event: 'DELETE', detail: 'quarantine retention expired' }),
+      );
+      if (expired) rt.logger.info({ expired }, 'quarantine: expired messages deleted');
     } catch (err) {
       rt.logger.warn({ err }, 'retention failed');
     }
@@ -154,12 +162,14 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<
       .finally(() => (scanning = false));
   }, ORPHAN_SCAN_MS);
   orphans.unref();
+  const notices = startQuarantineNotices(rt, acceptor);
   return {
     scheduler,
     agent,
     async close() {
       clearInterval(timer);
       clearInterval(orphans);
+      clearInterval(notices);
       await scheduler.stop();
       outcomes.close();
       await agent.close();
@@ -167,4 +177,30 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<
       rt.logger.info({ scheduler: scheduler.stats, outcomeJournal: outcomes.stats, spoolFiles: spool.pool?.stats, journal: spool.journal?.stats }, 'queue owner stopped');
     },
   };
+}
+
+/** How often the owner looks for quarantined mail whose recipients were not told yet. */
+const NOTICE_SCAN_MS = 5_000;
+
+/** Quarantine notifications (quarantine.notify): immediate ones every scan, a digest once a day. */
+function startQuarantineNotices(rt: Runtime, acceptor: Acceptor): NodeJS.Timeout {
+  const ctx = { db: rt.db, store: rt.store, dataDir: rt.paths.dir, actor: 'mailgate' };
+  let lastDigest = 0;
+  let running = false;
+  const timer = setInterval(() => {
+    const mode = rt.snapshot().config.quarantine.notify;
+    if (running || mode === 'off' || (mode === 'daily' && Date.now() - lastDigest < 86_400_000)) return;
+    running = true;
+    notifyQuarantine(ctx, acceptor)
+      .then(
+        (n) => {
+          lastDigest = Date.now();
+          if (n) rt.logger.info({ notices: n }, 'quarantine notifications queued');
+        },
+        (err: unknown) => rt.logger.warn({ err }, 'quarantine notifications failed'),
+      )
+      .finally(() => (running = false));
+  }, NOTICE_SCAN_MS);
+  timer.unref();
+  return timer;
 }

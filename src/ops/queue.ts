@@ -7,7 +7,7 @@
  * Touches: the queue tables and the spool (delete).
  */
 import { join } from 'node:path';
-import { QueueStore, Spool, UnexpectedStateError, type QueueRow, type QueueState } from '../queue/index.ts';
+import { QueueStore, Spool, UnexpectedStateError, deleteQueued, type QueueRow, type QueueState } from '../queue/index.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
 
@@ -99,7 +99,9 @@ async function move(ctx: OpsContext, verb: 'hold' | 'release', id: string): Prom
   const store = new QueueStore(ctx.db);
   rowOf(store, id);
   try {
-    store.setState(id, MOVES[verb].to, { from: MOVES[verb].from });
+    // An admin's hold is a quarantine with a reason naming the admin (queue/quarantine-reason.ts).
+    if (verb === 'hold') store.holdWithReason(id, { kind: 'admin', text: `held by ${ctx.actor}` }, { from: MOVES.hold.from });
+    else store.setState(id, MOVES[verb].to, { from: MOVES[verb].from });
   } catch (e) {
     if (e instanceof UnexpectedStateError) throw new OpsError('conflict', refusal(verb, id, e.state));
     throw new OpsError('conflict', `${id}: ${(e as Error).message}`);
@@ -133,8 +135,8 @@ export async function deleteMessage(ctx: OpsContext, id: string): Promise<void> 
       throw new OpsError('conflict', `${id}: ${(e as Error).message}`);
     }
   }
-  // Then the file, then the row: a spool file without a row is an acknowledged message to the
-  // queue owner's orphan scan, which would register it again.
-  await new Spool(join(ctx.dataDir, 'spool')).remove(id); // the data directory's spool (daemon/paths)
-  store.delete(id);
+  // Then the row (a tombstone in its place), then the file: recovery and the orphan scan never
+  // bring back a tombstoned id (queue/delete.ts).
+  const deleted = await deleteQueued(store, new Spool(join(ctx.dataDir, 'spool')), id, ['hold', 'done', 'bounced']); // the data directory's spool (daemon/paths)
+  if (!deleted) throw new OpsError('conflict', `${id} changed while being deleted; try again`);
 }

@@ -37,5 +37,8 @@ export { localRegistrar, registrationOf, type Admission, type Registrar, type Re
 export { registerOrphans, type OrphanDeps } from './orphans.ts';
 export { Scheduler, type SchedulerOptions } from './scheduler.ts';
 export { pruneFinalRows } from './prune.ts';
+export { deleteQueued } from './delete.ts';
+export { expireQuarantine, finishReleases, quarantineReasonOf, releaseHeld, type ReleaseDeps, type ReleaseResult } from './release.ts';
+export type { QuarantineKind, QuarantineReason } from './quarantine-reason.ts';
 export type { RecoverReport } from './recover.ts';
 export { backoffMs } from './attempt.ts';

@@ -28,9 +28,8 @@
  * once, deleted once settled, never reused, and later appends to it are refused too. A settle
  * that fails is tried again (retryMs) and, at a stop, left for the next start.
  * Limits, all duplicates and never a loss: a refused append's record stays in its segment, so a
- * crash before the segment is settled can deliver a message whose client got 451; a message
- * deleted by `queue delete` comes back if a crash or the death of its receive worker comes before
- * its segment is settled (its row is gone, so nothing says it ended); and since SQLite commits
+ * crash before the segment is settled can deliver a message whose client got 451 (a message an
+ * admin deleted does not come back: its tombstone says it ended, delete.ts); and since SQLite commits
  * without a flush (WAL, synchronous = NORMAL), a power cut can lose the final state of messages
  * delivered in the seconds before it, which the replay then sends again.
  * Touches: the spool's journal/ directory, and msg/ files (flush; restore on replay).

@@ -48,6 +48,11 @@ export async function registerOrphans(deps: OrphanDeps): Promise<number> {
     if (i > 0 && i % BATCH === 0) await new Promise((r) => setImmediate(r));
     const id = ids[i] as string;
     if (store.get(id)) continue;
+    if (store.isDeleted(id)) {
+      // Deleted by an admin (delete.ts) before its unlink: never registered again.
+      await spool.remove(id).catch(() => undefined);
+      continue;
+    }
     // Its ctime: a file renamed in from free/ and being written looks new (file-pool.ts).
     const changed = await spool.modifiedAt(id);
     if (changed === undefined || changed > before) continue;

@@ -19,7 +19,11 @@ export async function pruneFinalRows(store: QueueStore, spool: Spool, before: nu
   let total = 0;
   for (;;) {
     const ids = store.finalIdsBefore(before, after, pageSize);
-    if (ids.length === 0) return total;
+    if (ids.length === 0) {
+      // Tombstones of deleted messages go with them: by then every journal segment is settled.
+      store.pruneTombstones(before);
+      return total;
+    }
     after = ids[ids.length - 1] ?? after;
     const gone: string[] = [];
     for (const id of ids) {

@@ -16,7 +16,8 @@
  *      lost database never releases quarantined mail); with
  *      the trace row and events the end record carries (a receive worker answers 250 before its
  *      registration reaches the owner);
- *   4. files whose row is done/bounced are deleted (the crash came between commit and unlink);
+ *   4. files whose row is done/bounced, or deleted (a tombstone, delete.ts), are deleted (the
+ *      crash came between commit and unlink);
  *   5. open rows whose file is gone (moved aside as corrupt) go to hold with last_error set, so an
  *      admin sees them instead of the scheduler failing on them forever.
  * Touches: the spool directory and the queue tables (through Spool and QueueStore).
@@ -91,6 +92,12 @@ export async function recoverQueue(deps: RecoverDeps): Promise<RecoverReport> {
     // replay above could not write them back).
     if ((!row || !isFinal(row.state)) && !(await bodyIntact(spool, meta, logger))) {
       report.corrupt++;
+      continue;
+    }
+    if (!row && store.isDeleted(meta.id)) {
+      // Deleted by an admin; the crash came before its unlink (delete.ts): it stays deleted.
+      await spool.remove(meta.id);
+      report.removedFinal++;
       continue;
     }
     present.add(meta.id);

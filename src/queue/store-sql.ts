@@ -1,7 +1,7 @@
 /**
  * @module queue/store-sql
  * The SQL of the queue index: schema (queue_message, queue_rcpt, the (state, next_attempt) index)
- * and every prepared statement QueueStore uses, kept apart so store.ts reads as domain logic.
+ * and queue_tombstone (ids deleted by an admin, see delete.ts), and every prepared statement QueueStore uses, kept apart so store.ts reads as domain logic.
  * Times are integer milliseconds since the epoch.
  * Touches: the SQLite database (prepares statements; executes only the schema).
  * RFCs: none.
@@ -31,6 +31,10 @@ CREATE TABLE IF NOT EXISTS queue_rcpt (
   last_reply TEXT,
   PRIMARY KEY (queue_id, rcpt)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS queue_tombstone (
+  id         TEXT PRIMARY KEY,
+  deleted_at INTEGER NOT NULL
+) WITHOUT ROWID;
 `;
 
 type Stmt = BetterSqlite3.Statement;
@@ -58,6 +62,12 @@ export interface Statements {
   deleteRcpts: Stmt;
   deleteMessage: Stmt;
   finalIdsBefore: Stmt;
+  insertTombstone: Stmt;
+  isTombstone: Stmt;
+  pruneTombstones: Stmt;
+  setMeta: Stmt;
+  markRcpt: Stmt;
+  rcptsWithReply: Stmt;
 }
 
 /** Prepare the store's statements once. */
@@ -93,5 +103,12 @@ export function prepareStatements(db: Db): Statements {
     deleteRcpts: p(`DELETE FROM queue_rcpt WHERE queue_id = ?`),
     deleteMessage: p(`DELETE FROM queue_message WHERE id = ?`),
     finalIdsBefore: p(`SELECT id FROM queue_message WHERE id > ? AND state IN ('done','bounced') AND updated_at < ?
-      ORDER BY id LIMIT ?`),  };
+      ORDER BY id LIMIT ?`),
+    insertTombstone: p(`INSERT OR REPLACE INTO queue_tombstone (id, deleted_at) VALUES (?, ?)`),
+    isTombstone: p(`SELECT 1 FROM queue_tombstone WHERE id = ?`),
+    pruneTombstones: p(`DELETE FROM queue_tombstone WHERE deleted_at < ?`),
+    setMeta: p(`UPDATE queue_message SET meta_json = ?, updated_at = ? WHERE id = ?`),
+    markRcpt: p(`UPDATE queue_rcpt SET status = ?, last_reply = ? WHERE queue_id = ? AND rcpt = ? AND status = ? AND COALESCE(last_reply, '') = ?`),
+    rcptsWithReply: p(`SELECT * FROM queue_rcpt WHERE last_reply LIKE ? ESCAPE '\\' ORDER BY queue_id, rcpt LIMIT ?`),
+  };
 }

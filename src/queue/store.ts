@@ -12,6 +12,7 @@ import type { Disposition, RecipientOutcome } from './contract.ts';
 import type { SpoolMeta } from './spool-format.ts';
 import { assertTransition, isFinal, QUEUE_STATES, type QueueState } from './states.ts';
 import { prepareStatements, SCHEMA, type Statements } from './store-sql.ts';
+import type { QuarantineReason } from './quarantine-reason.ts';
 
 export type RcptStatus = 'pending' | 'delivered' | 'deferred' | 'failed';
 
@@ -168,11 +169,21 @@ export class QueueStore {
     return r && toRow(r);
   }
 
-  /** True when id's row is in a final state (its message needs no spool file any more). */
+  /** True when id's row is in a final state, or was deleted (tombstone): its message needs no spool file any more. */
   readonly isFinalRow = (id: string): boolean => {
     const r = this.sql.stateOf.get(id) as { state: QueueState } | undefined;
-    return r !== undefined && isFinal(r.state);
+    return r !== undefined ? isFinal(r.state) : this.isDeleted(id);
   };
+
+  /** True when an admin deleted id (a tombstone, delete.ts): nothing may restore or register it. */
+  isDeleted(id: string): boolean {
+    return this.sql.isTombstone.get(id) !== undefined;
+  }
+
+  /** Forget tombstones older than `before` (with final rows, prune.ts); returns how many went. */
+  pruneTombstones(before: number): number {
+    return this.sql.pruneTombstones.run(before).changes;
+  }
 
   /** True when a row exists for id. */
   has(id: string): boolean {
@@ -247,6 +258,36 @@ export class QueueStore {
     });
   }
 
+  /**
+   * Put a message on hold (quarantine) with its reason in its facts, from `from` states only, in
+   * one transaction with the check (UnexpectedStateError otherwise).
+   */
+  holdWithReason(id: string, reason: QuarantineReason, opts: { from: readonly QueueState[]; now?: number }): void {
+    this.tx(() => {
+      const row = this.requireRow(id);
+      if (!opts.from.includes(row.state)) throw new UnexpectedStateError(id, row.state);
+      assertTransition(row.state, 'hold');
+      const now = opts.now ?? Date.now();
+      const meta = { ...row.meta, facts: { ...row.meta.facts, quarantine: reason } };
+      this.sql.setMeta.run(JSON.stringify(meta), now, id);
+      this.sql.setStateFull.run('hold', row.nextAttempt, row.lastError, now, id);
+    });
+  }
+
+  /**
+   * Change one recipient's status and reply only if it still has `from` (status and reply, checked
+   * in the statement): a compare-and-set, so of two callers racing exactly one wins. True if it did.
+   */
+  markRecipient(id: string, rcpt: string, from: { status: RcptStatus; reply: string }, to: { status: RcptStatus; reply: string }): boolean {
+    return this.sql.markRcpt.run(to.status, to.reply, id, rcpt, from.status, from.reply).changes === 1;
+  }
+
+  /** Recipients whose last reply starts with `prefix` (at most `limit`). */
+  recipientsWithReply(prefix: string, limit = 1000): RcptRow[] {
+    const like = prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
+    return (this.sql.rcptsWithReply.all(like, limit) as RawRcpt[]).map((r) => ({ queueId: r.queue_id, rcpt: r.rcpt, status: r.status, lastReply: r.last_reply }));
+  }
+
   /** At start, before the scheduler runs: every active row goes back to incoming. Returns the count. */
   recoverActive(now: number = Date.now()): number {
     assertTransition('active', 'incoming');
@@ -270,10 +311,18 @@ export class QueueStore {
     return out;
   }
 
-  /** Delete a message row and its recipients. Returns true if a row was deleted. */
-  delete(id: string): boolean {
+  /**
+   * Delete a message row and its recipients, leaving a tombstone in the same transaction (see
+   * delete.ts). With `from`, only from those states (else UnexpectedStateError). Returns true if a
+   * row was deleted.
+   */
+  delete(id: string, opts: { from?: readonly QueueState[]; now?: number } = {}): boolean {
     return this.tx(() => {
+      const row = this.sql.stateOf.get(id) as { state: QueueState } | undefined;
+      if (!row) return false;
+      if (opts.from && !opts.from.includes(row.state)) throw new UnexpectedStateError(id, row.state);
       this.sql.deleteRcpts.run(id);
+      this.sql.insertTombstone.run(id, opts.now ?? Date.now());
       return this.sql.deleteMessage.run(id).changes > 0;
     });
   }

@@ -25,6 +25,7 @@ import { listenerSettings, type SpoolSink } from './deps.ts';
 import { attributionColumns, sessionColumns, traceRefusedTransaction } from './trace-rows.ts';
 import type { StageHandlers } from './handlers.ts';
 import type { MessageMeta } from '../queue/contract.ts';
+import type { QuarantineReason } from '../queue/quarantine-reason.ts';
 import type { TraceEvent, TraceMessage } from '../trace/events.ts';
 import type { Attribution } from '../policy/types.ts';
 
@@ -184,7 +185,12 @@ async function finish(
       attribution,
       facts?.authResultsHeader ?? '',
     ),
-    facts: { hops: received + 1, attribution, listener: c.listener, clientIp: c.clientIp, helo: c.helo, tls: c.tls, authUser: c.authUser, headerFrom: r.headerFrom, subject: r.subject, quarantined, ...ruleMessageFacts(rules) },
+    // A rule's quarantine reason (in ruleMessageFacts) wins over DMARC's: the rule ran last.
+    facts: {
+      hops: received + 1, attribution, listener: c.listener, clientIp: c.clientIp, helo: c.helo, tls: c.tls, authUser: c.authUser, headerFrom: r.headerFrom, subject: r.subject, quarantined,
+      quarantine: v.action === 'quarantine' ? dmarcQuarantine(v.vars?.domain) : undefined,
+      ...ruleMessageFacts(rules),
+    },
   };
   const row: TraceMessage = {
     ...sessionColumns(c),
@@ -230,4 +236,9 @@ async function dropDeleted(h: StageHandlers, c: ConnState, tx: TxState, writer: 
   c.tx = undefined;
   c.transactions += 1;
   cb(null, h.queuedReply(tx.id));
+}
+
+/** Why a message the DMARC branch accepted into hold is there (queue/quarantine-reason.ts). */
+function dmarcQuarantine(domain: string | undefined): QuarantineReason {
+  return { kind: 'dmarc', text: `DMARC p=quarantine of ${domain ?? 'the From domain'}` };
 }

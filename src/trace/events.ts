@@ -18,7 +18,9 @@ export type TraceEventType =
   | 'DEFER' // temporary delivery failure, per recipient
   | 'DELIVER' // delivered, per recipient
   | 'FAIL' // permanent delivery failure, per recipient
-  | 'DSN'; // a delivery status notification was queued
+  | 'DSN' // a delivery status notification was queued
+  | 'RELEASE' // released from quarantine (detail: who and why; recipient when to one only)
+  | 'DELETE'; // deleted from quarantine or the queue (detail: who and why, or expiry)
 
 /** One row per message id. Optional columns are null until known. */
 export interface TraceMessage {

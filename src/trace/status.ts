@@ -2,18 +2,18 @@
  * @module trace/status
  * Derives a message's TraceStatus from its delivery events, as Exchange's message trace shows it:
  * every recipient delivered → Delivered; any recipient held → Quarantined; any recipient deferred
- * or still without an outcome → Pending (Exchange shows deferred mail as Pending); otherwise (all
- * recipients final, at least one FAIL) → Failed. Only the latest outcome per recipient counts.
+ * released or still without an outcome → Pending (Exchange shows deferred mail as Pending); otherwise (all
+ * recipients final, at least one FAIL or DELETE) → Failed. Only the latest outcome per recipient counts.
  * Pure: no I/O, no clock.
  * Touches: nothing.
  */
 import type { TraceEvent, TraceEventType, TraceStatus } from './events.ts';
 
 /** Events that carry a per-recipient outcome and so change the status. */
-export const OUTCOME_EVENTS: readonly TraceEventType[] = Object.freeze(['DEFER', 'DELIVER', 'FAIL', 'QUARANTINE']);
+export const OUTCOME_EVENTS: readonly TraceEventType[] = Object.freeze(['DEFER', 'DELIVER', 'FAIL', 'QUARANTINE', 'RELEASE', 'DELETE']);
 
 const isOutcome = (t: TraceEventType): boolean => OUTCOME_EVENTS.includes(t);
-const isFinal = (t: TraceEventType | undefined): boolean => t === 'DELIVER' || t === 'FAIL';
+const isFinal = (t: TraceEventType | undefined): boolean => t === 'DELIVER' || t === 'FAIL' || t === 'DELETE';
 
 /**
  * Recompute a status from the recipients and the events (in the order they happened).
@@ -46,6 +46,7 @@ export function deriveStatus(
   const latest = [...state.values()];
   if (latest.every((t) => t === 'DELIVER')) return 'Delivered';
   if (latest.some((t) => t === 'QUARANTINE')) return 'Quarantined';
-  if (latest.some((t) => t === 'DEFER' || t === undefined)) return 'Pending';
+  // Released from quarantine: on its way (Pending) until its own DELIVER/FAIL; deleted: Failed.
+  if (latest.some((t) => t === 'DEFER' || t === 'RELEASE' || t === undefined)) return 'Pending';
   return 'Failed';
 }

@@ -11,6 +11,8 @@ import { queueRoutes } from './queue.ts';
 import { traceRoutes } from './trace.ts';
 import { reportRoutes } from './reports.ts';
 import { auditRoutes } from './audit.ts';
+import { quarantineRoutes } from './quarantine.ts';
+import { quarantineRequestRoutes } from './quarantine-requests.ts';
 
 export type ApiRoutes = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>;
 
@@ -20,4 +22,6 @@ export const ROUTES: readonly ApiRoutes[] = [
   traceRoutes,
   reportRoutes,
   auditRoutes,
+  quarantineRoutes,
+  quarantineRequestRoutes,
 ];
