@@ -16,4 +16,9 @@ export interface ApiDeps {
   version: string;
   /** The configuration version in force in this process. */
   configVersion(): number;
+  /**
+   * The Prometheus scrape (GET /metrics), set by daemon/ in the queue owner; `scope` is `public`
+   * when the admin listener is on loopback or `metrics.public` is true, else `read`.
+   */
+  metrics?: { scrape(): Promise<string>; contentType: string; scope: 'public' | 'read' } | undefined;
 }

@@ -277,6 +277,16 @@ export const adminSchema = z
   .strict()
   .refine((a) => (a.certFile === undefined) === (a.keyFile === undefined), { message: 'certFile and keyFile go together', path: ['keyFile'] });
 
+/** Who may scrape GET /metrics (daemon/admin-listener.ts decides the route's scope from it). */
+export const metricsSchema = z
+  .object({
+    public: z
+      .boolean()
+      .default(false)
+      .describe('Serve /metrics without a token even when the admin listener is not on loopback (on loopback it never needs one); otherwise a token with the read scope.'),
+  })
+  .strict();
+
 export const dnsSchema = z
   .object({
     servers: z.array(z.string()).default([]).describe('DNS servers ("ip" or "ip:port"); empty = the system resolvers.'),
@@ -367,6 +377,7 @@ export const configSchema = z
     authThrottle: authThrottleSchema.default({ ipFailures: 5, userFailures: 50, windowSeconds: 300, lockoutSeconds: 900 }),
     trace: traceSchema.default({ retentionDays: 90 }),
     admin: adminSchema.default({ enabled: true, bind: '127.0.0.1:8025' }),
+    metrics: metricsSchema.default({ public: false }),
     egress: egressSchema.default({
       internalRanges: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
       relayAddresses: [],

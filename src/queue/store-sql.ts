@@ -58,6 +58,7 @@ export interface Statements {
   deleteRcpts: Stmt;
   deleteMessage: Stmt;
   finalIdsBefore: Stmt;
+  oldestOpen: Stmt;
 }
 
 /** Prepare the store's statements once. */
@@ -93,5 +94,7 @@ export function prepareStatements(db: Db): Statements {
     deleteRcpts: p(`DELETE FROM queue_rcpt WHERE queue_id = ?`),
     deleteMessage: p(`DELETE FROM queue_message WHERE id = ?`),
     finalIdsBefore: p(`SELECT id FROM queue_message WHERE id > ? AND state IN ('done','bounced') AND updated_at < ?
-      ORDER BY id LIMIT ?`),  };
+      ORDER BY id LIMIT ?`),
+    oldestOpen: p(`SELECT MIN(received_at) AS t FROM queue_message WHERE state NOT IN ('done','bounced')`),
+  };
 }

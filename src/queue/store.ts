@@ -270,6 +270,12 @@ export class QueueStore {
     return out;
   }
 
+  /** When the oldest message not yet delivered or bounced was received (undefined when none). */
+  oldestOpenAt(): number | undefined {
+    const r = this.sql.oldestOpen.get() as { t: number | null } | undefined;
+    return r?.t ?? undefined;
+  }
+
   /** Delete a message row and its recipients. Returns true if a row was deleted. */
   delete(id: string): boolean {
     return this.tx(() => {
