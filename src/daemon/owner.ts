@@ -17,6 +17,7 @@ import type { Acceptor as SmtpAcceptor } from '../smtp/deps.ts';
 import type { Route } from '../config/schema.ts';
 import type { Runtime } from './runtime.ts';
 import { countingAgent } from './metrics-wiring.ts';
+import { startAlerts } from './alerts-wiring.ts';
 
 export interface QueueOwner {
   scheduler: Scheduler;
@@ -139,6 +140,7 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<
   spool.journal?.prepare();
   scheduler.start();
   q.admission.to = scheduler;
+  const alerts = startAlerts(rt, store, acceptor);
   const prune = async (): Promise<void> => {
     const { trace, queue } = rt.snapshot().config;
     try {
@@ -175,6 +177,7 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<
     async close() {
       clearInterval(timer);
       clearInterval(orphans);
+      await alerts.stop();
       await scheduler.stop();
       outcomes.close();
       await agent.close();

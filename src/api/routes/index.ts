@@ -8,10 +8,12 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../deps.ts';
 import { healthRoutes } from './health.ts';
 import { metricsRoutes } from './metrics.ts';
+import { alertRoutes } from './alerts.ts';
 
 export type ApiRoutes = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>;
 
 export const ROUTES: readonly ApiRoutes[] = [
   healthRoutes,
   metricsRoutes,
+  alertRoutes,
 ];
