@@ -2,7 +2,8 @@
  * Alerts end to end: a real `mailgate serve` evaluating every second; a new Direct Send source
  * (127.0.0.2) sends real SMTP; a webhook receiver on loopback (node:http) gets exactly one alert,
  * signed with HMAC-SHA256 of its body, and no second one when the same source sends again; the
- * alert is listed and acknowledged with the CLI; `alert test-webhook` reaches the receiver.
+ * alert also arrives as mail through the gateway's own queue; it is listed and acknowledged with
+ * the CLI; `alert test-webhook` reaches the receiver.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,7 +42,7 @@ before(async () => {
   applyConfig(dir, {
     ...baseConfig(ports),
     routes: [nextHopRoute(sink.port)],
-    alerts: { intervalSeconds: 1, learningDays: 0, webhooks: [{ url, secret: SECRET }] },
+    alerts: { intervalSeconds: 1, learningDays: 0, webhooks: [{ url, secret: SECRET }], email: { to: ['postmaster@example.com'] } },
   });
   gw = await startGateway(dir, [ports.mx, ports.submission]);
 });
@@ -91,6 +92,11 @@ test('a new Direct Send source: one signed webhook alert, not two; listed and ac
   assert.ok(p.signature.length === expected.length && timingSafeEqual(Buffer.from(p.signature), Buffer.from(expected)), `signature ${p.signature}`);
   assert.equal(p.json.kind, 'new-source');
   assert.equal(p.json.key, 'ip:127.0.0.2');
+  // The same alert as mail, queued through the gateway and delivered to the route's next hop.
+  await until(() => sink.messages.some((m) => m.to.includes('postmaster@example.com')), 'the alert mail');
+  const mail = sink.messages.find((m) => m.to.includes('postmaster@example.com'));
+  assert.match(mail?.raw ?? '', /^Subject: \[mailgate alert\] new-source: new Direct Send source 127\.0\.0\.2/m);
+  assert.match(mail?.raw ?? '', /^Auto-Submitted: auto-generated\r$/m);
   // The same source again, then two more evaluations past it: still one post.
   await directSend('second from the same scanner');
   const sentAt = Date.now();
