@@ -18,4 +18,9 @@ export interface ApiDeps {
   configVersion(): number;
   /** Largest audit export upload, bytes (default AUDIT_UPLOAD_LIMIT in routes/audit.ts, 2 GiB; tests lower it). */
   auditUploadLimit?: number;
+  /**
+   * The Prometheus scrape (GET /metrics), set by daemon/ in the queue owner; `scope` is `public`
+   * when the admin listener is on loopback or `metrics.public` is true, else `read`.
+   */
+  metrics?: { scrape(): Promise<string>; contentType: string; scope: 'public' | 'read' } | undefined;
 }

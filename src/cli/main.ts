@@ -30,6 +30,7 @@ import { reportError } from './format.ts';
 import { registerBackup } from './commands/backup.ts';
 import { registerRule } from './commands/rule.ts';
 import { registerQuarantine } from './commands/quarantine.ts';
+import { registerAlert } from './commands/alert.ts';
 import { releaseVersion } from '../daemon/release.ts';
 
 /** Build the program (tests build it too). */
@@ -63,6 +64,7 @@ export function buildProgram(): Command {
   registerBackup(program);
   registerRule(program);
   registerQuarantine(program);
+  registerAlert(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const s of c.commands) s.exitOverride();

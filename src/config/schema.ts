@@ -278,6 +278,57 @@ export const adminSchema = z
   .strict()
   .refine((a) => (a.certFile === undefined) === (a.keyFile === undefined), { message: 'certFile and keyFile go together', path: ['keyFile'] });
 
+/** Who may scrape GET /metrics (daemon/admin-listener.ts decides the route's scope from it). */
+export const metricsSchema = z
+  .object({
+    public: z
+      .boolean()
+      .default(false)
+      .describe('Serve /metrics without a token even when the admin listener is not on loopback (on loopback it never needs one); otherwise a token with the read scope.'),
+  })
+  .strict();
+
+/** Alerts the queue owner evaluates on a schedule (src/alerts/), and where they go. */
+export const alertsSchema = z
+  .object({
+    enabled: z.boolean().default(true).describe('Evaluate the alert rules in the queue owner (alerts are listed with `mailgate alert list` even with no destination).'),
+    intervalSeconds: z.number().int().min(1).default(60).describe('How often the rules are evaluated.'),
+    renotifyMinutes: z.number().int().min(1).default(1440).describe('An alert still open is sent again at most this often (each alert is deduplicated by kind and subject).'),
+    learningDays: z.number().min(0).default(7).describe('New anonymous sources are learnt, not alerted, for this many days after the first Direct Send message in the trace.'),
+    connectorSilentDays: z.number().int().min(1).default(3).describe('A connector that matched mail on each of the 7 days before is reported once silent this many days.'),
+    queueAgeSeconds: z.number().int().positive().default(3600).describe('Alert when the oldest undelivered message is older than this.'),
+    deferredCount: z.number().int().positive().default(100).describe('Alert when this many messages are deferred.'),
+    certExpiryDays: z.array(z.number().int().positive()).default([30, 7, 1]).describe('Alert when a listener or route client certificate expires within each of these many days.'),
+    staleAllowDays: z.number().int().positive().default(30).describe('Alert on allow-list entries no message used for this many days.'),
+    rejectionSpike: z
+      .object({
+        factor: z.number().positive().default(3).describe('An hour with this many times the hourly average of the 7 days before is a spike.'),
+        minCount: z.number().int().positive().default(20).describe('Fewer refusals of a code than this in the hour are never a spike.'),
+      })
+      .strict()
+      .default({ factor: 3, minCount: 20 }),
+    webhooks: z
+      .array(
+        z
+          .object({
+            url: z.string().url().describe('Receives each alert as JSON (POST).'),
+            secret: z.string().min(16).describe('Key of the X-Mailgate-Signature header: sha256=<hex HMAC-SHA256 of the body>.'),
+          })
+          .strict(),
+      )
+      .default([])
+      .describe('Webhooks each alert is posted to (retried with backoff).'),
+    email: z
+      .object({
+        to: z.array(z.string().email()).min(1).describe('Recipients of alert messages, delivered through the gateway itself.'),
+        from: z.union([z.literal(''), z.string().email()]).default('').describe('Envelope and header sender; empty = mailgate@<hostname>.'),
+      })
+      .strict()
+      .optional()
+      .describe('Alerts also sent as mail, queued like bounces.'),
+  })
+  .strict();
+
 export const dnsSchema = z
   .object({
     servers: z.array(z.string()).default([]).describe('DNS servers ("ip" or "ip:port"); empty = the system resolvers.'),
@@ -396,6 +447,20 @@ export const configSchema = z
     authThrottle: authThrottleSchema.default({ ipFailures: 5, userFailures: 50, windowSeconds: 300, lockoutSeconds: 900 }),
     trace: traceSchema.default({ retentionDays: 90 }),
     admin: adminSchema.default({ enabled: true, bind: '127.0.0.1:8025' }),
+    metrics: metricsSchema.default({ public: false }),
+    alerts: alertsSchema.default({
+      enabled: true,
+      intervalSeconds: 60,
+      renotifyMinutes: 1440,
+      learningDays: 7,
+      connectorSilentDays: 3,
+      queueAgeSeconds: 3600,
+      deferredCount: 100,
+      certExpiryDays: [30, 7, 1],
+      staleAllowDays: 30,
+      rejectionSpike: { factor: 3, minCount: 20 },
+      webhooks: [],
+    }),
     egress: egressSchema.default({
       internalRanges: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
       relayAddresses: [],
@@ -425,3 +490,4 @@ export type AuthThrottleSettings = z.infer<typeof authThrottleSchema>;
 export type AdminSettings = z.infer<typeof adminSchema>;
 export type { TransportRule } from './schema-rules.ts';
 export type QuarantineSettings = z.infer<typeof quarantineSchema>;
+export type AlertSettings = z.infer<typeof alertsSchema>;

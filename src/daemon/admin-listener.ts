@@ -11,6 +11,7 @@ import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { AdminSettings } from '../config/index.ts';
 import { buildApi } from '../api/build.ts';
+import { EXPOSITION_CONTENT_TYPE } from '../metrics/index.ts';
 import type { ApiDeps } from '../api/deps.ts';
 import { ensureSelfSigned } from '../smtp/certs.ts';
 import { releaseVersion } from './release.ts';
@@ -36,9 +37,16 @@ export function isLoopback(host: string): boolean {
   return isIP(host) === 4 && host.startsWith('127.');
 }
 
-/** The API's dependencies in a gateway process. */
-export function apiDeps(rt: Runtime): ApiDeps {
+/** Who may scrape /metrics: anyone on a loopback listener or with `metrics.public`, else a read token. */
+export function metricsScopeFor(cfg: { admin: AdminSettings; metrics: { public: boolean } }): 'public' | 'read' {
+  return isLoopback(parseBind(cfg.admin.bind).host) || cfg.metrics.public ? 'public' : 'read';
+}
+
+/** The API's dependencies in a gateway process; `scrape`: the merged Prometheus exposition (serve.ts). */
+export function apiDeps(rt: Runtime, scrape?: () => Promise<string>): ApiDeps {
+  const metricsScope = metricsScopeFor(rt.snapshot().config);
   return {
+    metrics: scrape ? { scrape, contentType: EXPOSITION_CONTENT_TYPE, scope: metricsScope } : undefined,
     logger: rt.logger.child({ component: 'admin' }),
     ops: (actor) => ({ db: rt.db, store: rt.store, dataDir: rt.paths.dir, actor }),
     version: releaseVersion(),

@@ -15,7 +15,10 @@ import { buildBounce, createDeliveryAgent, type ClosableDeliveryAgent } from '..
 import { notifyQuarantine } from '../ops/quarantine-notify.ts';
 import { insertEventsSync, insertMessageSync, pruneTrace, retentionCutoff } from '../trace/index.ts';
 import type { Acceptor as SmtpAcceptor } from '../smtp/deps.ts';
+import type { Route } from '../config/schema.ts';
 import type { Runtime } from './runtime.ts';
+import { countingAgent } from './metrics-wiring.ts';
+import { startAlerts } from './alerts-wiring.ts';
 
 export interface QueueOwner {
   scheduler: Scheduler;
@@ -56,7 +59,7 @@ function smtpAcceptorOf(acceptor: Acceptor): SmtpAcceptor {
 /** The spool as a gateway process opens it: a segment of its commit journal that cannot be settled is logged. */
 function openSpool(rt: Runtime): Spool {
   const onError = (err: unknown, segment: string): void => rt.logger.error({ err, segment }, 'commit journal segment not settled: it stays and is replayed at the next start');
-  return new Spool(rt.paths.spool, { journal: { onError } });
+  return new Spool(rt.paths.spool, { journal: { onError, onFlush: (seconds) => rt.metrics.spoolFlush(seconds) } });
 }
 
 /** Open the spool and the queue tables in the process that owns them (the only SQLite writer). */
@@ -93,12 +96,26 @@ const FREE_IDLE_MS = 60_000;
 export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<QueueOwner> {
   const { spool, store, acceptor, registrar } = q;
   const cfg = rt.snapshot().config;
-  const agent = createDeliveryAgent({
-    routes: () => rt.snapshot().config.routes,
-    hopCountLimit: () => rt.snapshot().config.organization.hopCountLimit,
-    dataDir: rt.paths.dir,
-    hostname: rt.hostname(),
-    logger: rt.logger,
+  const routes = (): Route[] => rt.snapshot().config.routes;
+  const agent = countingAgent(
+    createDeliveryAgent({
+      routes,
+      hopCountLimit: () => rt.snapshot().config.organization.hopCountLimit,
+      dataDir: rt.paths.dir,
+      hostname: rt.hostname(),
+      logger: rt.logger,
+    }),
+    routes,
+    rt.metrics,
+  );
+  rt.metrics.setOwner({
+    queueByState: () => store.countByState(),
+    oldestOpenAgeSeconds: () => {
+      const t = store.oldestOpenAt();
+      return t === undefined ? 0 : Math.max(0, (Date.now() - t) / 1000);
+    },
+    traceBacklog: () => ('pending' in rt.trace && typeof rt.trace.pending === 'number' ? rt.trace.pending : 0),
+    configVersion: () => rt.snapshot().version,
   });
   // What next hops answered, before the store records it (a full disk must not make it deliver twice).
   const outcomes = new OutcomeJournal(join(rt.paths.spool, 'outcomes'), rt.logger);
@@ -128,6 +145,7 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<
   spool.journal?.prepare();
   scheduler.start();
   q.admission.to = scheduler;
+  const alerts = startAlerts(rt, store, acceptor);
   const prune = async (): Promise<void> => {
     const { trace, queue } = rt.snapshot().config;
     try {
@@ -170,6 +188,7 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<
       clearInterval(timer);
       clearInterval(orphans);
       clearInterval(notices);
+      await alerts.stop();
       await scheduler.stop();
       outcomes.close();
       await agent.close();

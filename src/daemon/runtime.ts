@@ -14,6 +14,7 @@ import { TraceWriter, type TraceSink } from '../trace/index.ts';
 import type { RuntimeSnapshot } from '../smtp/deps.ts';
 import { dataPaths, secureDataDir, type DataPaths } from './paths.ts';
 import { migrateDataDir } from './migrate.ts';
+import { GatewayMetrics } from '../metrics/index.ts';
 
 export interface Runtime {
   paths: DataPaths;
@@ -22,6 +23,8 @@ export interface Runtime {
   /** The trace sink: a TraceWriter on `db`, or (receive workers) the link to the queue owner. */
   trace: TraceSink & { close(): void | Promise<void> };
   logger: Logger;
+  /** This process's metrics (the queue owner's scrape adds every worker's: daemon/metrics-link.ts). */
+  metrics: GatewayMetrics;
   snapshot(): RuntimeSnapshot;
   hostname(): string;
   /** Called after a new version is swapped in. */
@@ -76,6 +79,7 @@ export function openRuntime(dataDir: string, logger: Logger, opts: { seed?: bool
     store,
     trace,
     logger,
+    metrics: new GatewayMetrics(),
     snapshot: () => current,
     hostname: () => current.config.organization.hostname || systemHost,
     onChange: (fn) => listeners.push(fn),

@@ -18,7 +18,9 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { createLogger } from '../core/log.ts';
 import { ensureSelfSigned } from '../smtp/certs.ts';
-import { startAdminListener, type AdminListener } from './admin-listener.ts';
+import { apiDeps, startAdminListener, type AdminListener } from './admin-listener.ts';
+import { answerMetrics, MetricsGatherer } from './metrics-link.ts';
+import { mergedExposition } from '../metrics/index.ts';
 import type { SmtpDeps } from '../smtp/deps.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { openOwnerQueue, openWorkerQueue, startQueueOwner } from './owner.ts';
@@ -34,6 +36,7 @@ import { AuthThrottle } from '../smtp/auth-throttle.ts';
 import { FreeSpaceGauge } from '../queue/free-space.ts';
 import { LimitsLink, LimitsServer } from './limits-link.ts';
 import { writePidFile } from './pidfile.ts';
+import { countingAcceptor, countingTrace } from './metrics-wiring.ts';
 
 export interface ServeOptions {
   data: string;
@@ -44,6 +47,7 @@ export interface ServeOptions {
 /** `limits`: a receive worker's link to the primary, where the per-client counts and the AUTH throttle live. */
 function smtpDeps(rt: Runtime, acceptor: SmtpDeps['acceptor'], limits?: LimitsLink): SmtpDeps {
   const auth = createAuthService(rt);
+  rt.metrics.addDnsSource(() => auth.resolver.stats());
   const throttle = limits ? undefined : new AuthThrottle(() => rt.snapshot().config.authThrottle);
   const space = new FreeSpaceGauge(rt.paths.dir, () => rt.snapshot().config.queue.minFreeMegabytes * 1024 * 1024);
   const stats = setInterval(() => {
@@ -60,8 +64,9 @@ function smtpDeps(rt: Runtime, acceptor: SmtpDeps['acceptor'], limits?: LimitsLi
     authenticate: auth.authenticate,
     checkSpf: auth.checkSpf,
     snapshot: () => rt.snapshot(),
-    acceptor,
-    trace: rt.trace,
+    acceptor: countingAcceptor(acceptor, rt.metrics),
+    trace: countingTrace(rt.trace, rt.metrics),
+    metrics: rt.metrics,
     logger: rt.logger,
     get hostname() {
       return rt.hostname();
@@ -127,7 +132,7 @@ async function serveSingle(opts: ServeOptions): Promise<void> {
   // The journal flush on the loop only while it would hold up nobody: one session open (or none)
   // and, as deliveries share this loop, none in flight.
   q.spool.journal?.flushOnLoopWhen(() => receiver.openSessions() <= 1 && owner.scheduler.activeCount === 0);
-  const admin = await startAdminListener(rt).catch(async (err: unknown) => {
+  const admin = await startAdminListener(rt, apiDeps(rt, () => mergedExposition(rt.metrics.registry, [], 0))).catch(async (err: unknown) => {
     await receiver.close();
     await owner.close();
     await rt.close();
@@ -163,11 +168,15 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
     if (limits.throttle.stats.failures > 0) logger.info({ authThrottle: limits.throttle.stats }, 'AUTH failures');
   }, 60_000);
   throttleLog.unref();
+  // Every worker's series in the owner's scrape (metrics-link.ts).
+  const gatherer = new MetricsGatherer(rt.metrics.registry);
   // Each ack hands the worker as many reusable spool files as it just used (queue/file-pool.ts).
   const fork = (): Worker => {
     const w = cluster.fork();
     serveWorkerLink(w, q.registrar, rt.trace, wake, (n) => q.spool.pool?.handOut(n) ?? []);
     limits.serve(w);
+    gatherer.add(w);
+    w.once('exit', () => gatherer.forget(w));
     return w;
   };
   const started = awaitWorkersStarted(Array.from({ length: workers }, fork));
@@ -221,7 +230,7 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
     throw err;
   }
   try {
-    admin = await startAdminListener(rt);
+    admin = await startAdminListener(rt, apiDeps(rt, () => gatherer.scrape()));
   } catch (err) {
     await stop();
     throw err;
@@ -243,6 +252,7 @@ async function serveWorker(opts: ServeOptions): Promise<void> {
   });
   const link = new OwnerLink(process);
   const rt = openRuntime(opts.data, logger, { seed: false, trace: link.trace });
+  answerMetrics(process, rt.metrics.registry);
   const q = await openWorkerQueue(rt, link.register);
   link.freeFiles = (names) => q.spool.pool?.give(names);
   spoolClose = () => q.spool.close();

@@ -137,6 +137,12 @@ export async function deleteMessage(ctx: OpsContext, id: string): Promise<void> 
   }
   // Then the row (a tombstone in its place), then the file: recovery and the orphan scan never
   // bring back a tombstoned id (queue/delete.ts).
-  const deleted = await deleteQueued(store, new Spool(join(ctx.dataDir, 'spool')), id, ['hold', 'done', 'bounced']); // the data directory's spool (daemon/paths)
-  if (!deleted) throw new OpsError('conflict', `${id} changed while being deleted; try again`);
+  let deleted: boolean;
+  try {
+    deleted = await deleteQueued(store, new Spool(join(ctx.dataDir, 'spool')), id, ['hold', 'done', 'bounced']); // the data directory's spool (daemon/paths)
+  } catch (e) {
+    if (e instanceof UnexpectedStateError) throw new OpsError('conflict', `${id} is ${e.state} now; try again`);
+    throw e;
+  }
+  if (!deleted) throw new OpsError('not-found', `no queued message ${id}`);
 }

@@ -68,6 +68,7 @@ export interface Statements {
   setMeta: Stmt;
   markRcpt: Stmt;
   rcptsWithReply: Stmt;
+  oldestOpen: Stmt;
 }
 
 /** Prepare the store's statements once. */
@@ -110,5 +111,6 @@ export function prepareStatements(db: Db): Statements {
     setMeta: p(`UPDATE queue_message SET meta_json = ?, updated_at = ? WHERE id = ?`),
     markRcpt: p(`UPDATE queue_rcpt SET status = ?, last_reply = ? WHERE queue_id = ? AND rcpt = ? AND status = ? AND COALESCE(last_reply, '') = ?`),
     rcptsWithReply: p(`SELECT * FROM queue_rcpt WHERE last_reply LIKE ? ESCAPE '\\' ORDER BY queue_id, rcpt LIMIT ?`),
+    oldestOpen: p(`SELECT MIN(received_at) AS t FROM queue_message WHERE state NOT IN ('done','bounced')`),
   };
 }

@@ -311,6 +311,12 @@ export class QueueStore {
     return out;
   }
 
+  /** When the oldest message not yet delivered or bounced was received (undefined when none). */
+  oldestOpenAt(): number | undefined {
+    const r = this.sql.oldestOpen.get() as { t: number | null } | undefined;
+    return r?.t ?? undefined;
+  }
+
   /**
    * Delete a message row and its recipients, leaving a tombstone in the same transaction (see
    * delete.ts). With `from`, only from those states (else UnexpectedStateError). Returns true if a

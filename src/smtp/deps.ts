@@ -14,6 +14,7 @@ import type { AuthFacts, SpfOutcome } from '../auth/index.ts';
 import type { Readable } from 'node:stream';
 import type { AuthGuard } from './auth-throttle.ts';
 import type { ConnectionCounter } from './client-limits.ts';
+import type { GatewayMetrics } from '../metrics/index.ts';
 
 /** Evaluates SPF/DKIM/DMARC/ARC for one message (auth/ with our caching resolver); never throws. */
 export type Authenticator = (input: {
@@ -81,6 +82,8 @@ export interface SmtpDeps {
   storageLow?: (() => boolean) | undefined;
   /** Upper bound on a listener's `maxConnections` (the open-file limit allows no more; daemon/fd-limit). */
   maxConnectionsCap?: number | undefined;
+  /** Counts connections (and transport-rule hits: `hit(rule, mode)`); undefined = not counted. */
+  metrics?: Pick<GatewayMetrics, 'connection' | 'hit'> | undefined;
   now(): number;
 }
 

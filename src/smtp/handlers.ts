@@ -98,6 +98,7 @@ export class StageHandlers {
   private connect(c: ConnState, limited: LimitKey | undefined, cb: Cb): void {
     if (limited) {
       const err = new SmtpReplyError(limited, { ip: c.clientIp }, c.connectionId, this.deps.hostname);
+      this.deps.metrics?.connection(c.listener, 'refused');
       traceRefusedConnection(this.deps, c, `${err.responseCode} ${err.message}`, [limited]);
       return cb(err);
     }
@@ -105,9 +106,11 @@ export class StageHandlers {
     if (v === 'error') return cb(new SmtpReplyError('policy-error', undefined, c.connectionId, this.deps.hostname));
     if (v.action === 'reject' || v.action === 'tempfail') {
       const err = new SmtpReplyError(v.reply, { ip: c.clientIp, ...v.vars }, c.connectionId, this.deps.hostname);
+      this.deps.metrics?.connection(c.listener, 'refused');
       traceRefusedConnection(this.deps, c, `${err.responseCode} ${err.message}`, v.reasons);
       return cb(err);
     }
+    this.deps.metrics?.connection(c.listener, 'accepted');
     cb();
   }
 

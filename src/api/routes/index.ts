@@ -13,6 +13,8 @@ import { reportRoutes } from './reports.ts';
 import { auditRoutes } from './audit.ts';
 import { quarantineRoutes } from './quarantine.ts';
 import { quarantineRequestRoutes } from './quarantine-requests.ts';
+import { metricsRoutes } from './metrics.ts';
+import { alertRoutes } from './alerts.ts';
 
 export type ApiRoutes = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>;
 
@@ -24,4 +26,6 @@ export const ROUTES: readonly ApiRoutes[] = [
   auditRoutes,
   quarantineRoutes,
   quarantineRequestRoutes,
+  metricsRoutes,
+  alertRoutes,
 ];

@@ -1,0 +1,10 @@
+/**
+ * @module alerts
+ * The public surface of alerts/: the engine the queue owner runs, the store ops/ lists and acks
+ * through, the webhook signature.
+ * Touches: nothing.
+ */
+export { AlertEngine, alertPayload, FREQUENT_RULES, HOURLY_RULES, type AlertEngineDeps } from './engine.ts';
+export { AlertStore, type AlertRow } from './store.ts';
+export { ALERT_KINDS, type AlertKind, type Candidate, type QueueFacts, type RuleContext } from './types.ts';
+export { postWebhook, signBody, SIGNATURE_HEADER, type WebhookOptions, type WebhookResult } from './webhook.ts';

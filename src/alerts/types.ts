@@ -1,0 +1,44 @@
+/**
+ * @module alerts/types
+ * The vocabulary of alerts: what a rule finds (a Candidate, keyed so the same finding is one
+ * alert however often it is found) and what it reads (RuleContext, built by daemon/ in the queue
+ * owner or by a test over a real SQLite trace).
+ * Touches: nothing.
+ */
+import type { Db } from '../core/sqlite.ts';
+import type { Config } from '../config/schema.ts';
+
+export const ALERT_KINDS = ['new-source', 'connector-drift', 'connector-silent', 'stale-allow', 'rejection-spike', 'queue-age', 'deferred-count', 'cert-expiry'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+export interface Candidate {
+  kind: AlertKind;
+  /** What it is about, unique within its kind (an IP, a connector, a file and threshold, …): the dedup key. */
+  key: string;
+  /** One line for a human (built from values the rule checked; escaped by each output). */
+  summary: string;
+  detail: Record<string, unknown>;
+  /**
+   * When the evidence was seen (a trace row's time). An acknowledged alert of the same kind and
+   * key covers evidence seen before its acknowledgement; without it (a state: queue, certificate),
+   * an acknowledgement holds for `renotifyMinutes`.
+   */
+  seenAt?: number | undefined;
+}
+
+export interface QueueFacts {
+  byState: Record<string, number>;
+  /** When the oldest message not yet delivered or bounced was received (undefined when none). */
+  oldestOpenAt: number | undefined;
+}
+
+export interface RuleContext {
+  db: Db;
+  config: Config;
+  now: number;
+  /** Start of the period not yet looked at (the last evaluation, less a margin for buffered trace rows). */
+  since: number;
+  queue?: QueueFacts | undefined;
+}
+
+export type Rule = (ctx: RuleContext) => Candidate[];

@@ -1,0 +1,37 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../../core/log.ts';
+import { openDatabase } from '../../core/sqlite.ts';
+import { ConfigStore } from '../../config/index.ts';
+import { AlertStore } from '../../alerts/index.ts';
+import { buildApi } from '../build.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'mailgate-api-alerts-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('alerts: listed (open by default), acknowledged once with the caller as actor, 404 and 409 problems', async () => {
+  const db = openDatabase(join(dir, 'mailgate.db'));
+  const store = new ConfigStore(db);
+  const id = new AlertStore(db).raise({ kind: 'new-source', key: 'ip:198.51.100.7', summary: 'new Direct Send source 198.51.100.7', detail: { ip: '198.51.100.7' } }, Date.now())?.id;
+  const app = await buildApi({ logger: silentLogger, ops: (actor) => ({ db, store, dataDir: dir, actor }), version: '0', configVersion: () => 1 });
+  try {
+    const list = await app.inject({ method: 'GET', url: '/api/v1/alerts' });
+    assert.equal(list.statusCode, 200, list.body);
+    assert.deepEqual(list.json().map((a: { id: number; kind: string }) => [a.id, a.kind]), [[id, 'new-source']]);
+    const ack = await app.inject({ method: 'POST', url: `/api/v1/alerts/${id}/ack` });
+    assert.equal(ack.statusCode, 200, ack.body);
+    assert.equal(ack.json().state, 'acked');
+    assert.equal(ack.json().ackedBy, 'anonymous'); // no auth hook in this test: the actor of an unauthenticated call
+    assert.equal((await app.inject({ method: 'POST', url: `/api/v1/alerts/${id}/ack` })).statusCode, 409);
+    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/alerts/999/ack' })).statusCode, 404);
+    assert.deepEqual((await app.inject({ method: 'GET', url: '/api/v1/alerts' })).json(), []);
+    assert.equal((await app.inject({ method: 'GET', url: '/api/v1/alerts?state=all' })).json().length, 1);
+    assert.equal((await app.inject({ method: 'GET', url: '/api/v1/alerts?state=bogus' })).statusCode, 400);
+  } finally {
+    await app.close();
+    db.close();
+  }
+});
