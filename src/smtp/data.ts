@@ -162,6 +162,7 @@ async function finish(
   const body = extra.scan ? await extra.scan : undefined;
   const facts0 = { mailFrom: tx.mailFrom, headerFrom: r.headerFrom, recipients: tx.rcpts, clientIp: c.clientIp, attribution, subject: r.subject, size: r.bytesIn, headerBlock: extra.block, body, auth: facts, now };
   const rules = runRules(h.deps.snapshot().policy, facts0);
+  if (rules && h.deps.metrics) for (const hit of rules.hits) h.deps.metrics.hit(hit.rule, hit.mode);
   const reasons = [...v.reasons, ...ruleReasons(rules)];
   const ruleEvs = rules ? ruleEvents(tx.id, now, rules, tx.rcpts) : [];
   const rejected = rules?.effect.reject;
