@@ -57,6 +57,8 @@ export function countingAcceptor(a: Acceptor, m: GatewayMetrics): Acceptor {
       countAuth(m, row);
       return id;
     },
+    // Generated messages (incident reports, notices) pass through uncounted: no SMTP client sent them.
+    ...(a.acceptBytes ? { acceptBytes: a.acceptBytes.bind(a) } : {}),
   };
 }
 
