@@ -28,6 +28,7 @@ import { defaultIo } from './context.ts';
 import { registerPolicyReplay } from './replay.ts';
 import { reportError } from './format.ts';
 import { registerBackup } from './commands/backup.ts';
+import { registerToken } from './commands/token.ts';
 import { releaseVersion } from '../daemon/release.ts';
 
 /** Build the program (tests build it too). */
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
   registerAudit(program);
   registerEgress(program);
   registerBackup(program);
+  registerToken(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const s of c.commands) s.exitOverride();
