@@ -87,10 +87,22 @@ function unauthorized(reply: FastifyReply, req: FastifyRequest, detail: string, 
   return sendProblem(reply, problem(401, detail, req.url));
 }
 
-/** Install the scope check on route registration and the bearer-token hook. */
-export function installAuth(app: FastifyInstance, deps: ApiDeps, throttle = new ApiAuthThrottle()): void {
+/** A registered route and the scope it declared. */
+export interface RouteScope {
+  method: string;
+  url: string;
+  scope: Scope;
+}
+
+/**
+ * Install the scope check on route registration and the bearer-token hook; returns the list of
+ * routes registered from now on, with their scopes (the OpenAPI test checks the document by it).
+ */
+export function installAuth(app: FastifyInstance, deps: ApiDeps, throttle = new ApiAuthThrottle()): RouteScope[] {
+  const routes: RouteScope[] = [];
   app.addHook('onRoute', (route) => {
-    declaredScope(route);
+    const scope = declaredScope(route);
+    for (const method of [route.method].flat()) routes.push({ method: String(method), url: route.url, scope });
   });
   app.addHook('onRequest', async (req, reply) => {
     if (req.is404) return;
@@ -117,4 +129,5 @@ export function installAuth(app: FastifyInstance, deps: ApiDeps, throttle = new 
     }
     req.actor = token.name;
   });
+  return routes;
 }

@@ -10,7 +10,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { ApiDeps } from './deps.ts';
 import { problem, problemHandler, sendProblem } from './problem.ts';
 import { ROUTES } from './routes/index.ts';
-import { installAuth } from './auth.ts';
+import { installAuth, type RouteScope } from './auth.ts';
 import { registerOpenApi } from './openapi.ts';
 
 export interface BuildOptions {
@@ -18,6 +18,13 @@ export interface BuildOptions {
   https?: { key: string | Buffer; cert: string | Buffer };
   /** Largest request body, bytes (default 1 MiB; an audit upload route raises its own). */
   bodyLimit?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route buildApi registered, with its scope. */
+    apiRoutes: readonly RouteScope[];
+  }
 }
 
 export async function buildApi(deps: ApiDeps, opts: BuildOptions = {}): Promise<FastifyInstance> {
@@ -29,7 +36,7 @@ export async function buildApi(deps: ApiDeps, opts: BuildOptions = {}): Promise<
   }) as unknown as FastifyInstance; // the https overload types a different server; routes do not care
   app.setErrorHandler(problemHandler);
   app.setNotFoundHandler((req, reply) => sendProblem(reply, problem(404, `no route ${req.method} ${req.url.split('?')[0] ?? ''}`, req.url)));
-  installAuth(app, deps);
+  app.decorate('apiRoutes', installAuth(app, deps));
   await registerOpenApi(app, deps.version);
   for (const routes of ROUTES) await routes(app, deps);
   await app.ready();
