@@ -28,3 +28,21 @@ export function problemResponses(...statuses: number[]): Record<number, Record<s
   const p = jsonSchema(ProblemSchema);
   return Object.fromEntries([401, 403, 429, ...statuses].map((s) => [s, p]));
 }
+
+/** A configuration change's answer: the version in force after it. */
+export const ChangedSchema = z.object({ version: z.number().int() });
+
+/** The `comment` and `force` every configuration change takes. */
+export const ChangeOptions = z.object({
+  comment: z.string().max(500).optional().describe('why (recorded in config history)'),
+  force: z.boolean().optional().describe('save even a configuration that would receive no mail'),
+});
+
+/** Parse `value` with `schema`; a mismatch is a 400 problem naming the first bad field. */
+export function parseInput<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+  throw Object.assign(new Error(`${where}${issue?.message ?? 'invalid input'}`), { statusCode: 400 });
+}

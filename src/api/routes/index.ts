@@ -7,9 +7,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../deps.ts';
 import { healthRoutes } from './health.ts';
+import { configRoutes } from './config.ts';
+import { orgRoutes } from './org.ts';
+import { domainRoutes } from './domains.ts';
 
 export type ApiRoutes = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>;
 
 export const ROUTES: readonly ApiRoutes[] = [
   healthRoutes,
+  configRoutes,
+  orgRoutes,
+  domainRoutes,
 ];
