@@ -32,6 +32,8 @@ export async function buildApi(deps: ApiDeps, opts: BuildOptions = {}): Promise<
     loggerInstance: deps.logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    // An unknown field is refused (400), not silently dropped: a misspelt setting must not look applied.
+    ajv: { customOptions: { removeAdditional: false } },
     ...(opts.https ? { https: opts.https } : {}),
   }) as unknown as FastifyInstance; // the https overload types a different server; routes do not care
   app.setErrorHandler(problemHandler);

@@ -47,3 +47,17 @@ export function requireNamed<T extends { name: string }>(items: readonly T[], na
   if (!it) throw new OpsError('not-found', `no ${noun} named "${name}"`);
   return it;
 }
+
+/** Remove the item named `name` from a named list of the model (connectors, routes, users, listeners). */
+export function removeNamed(
+  ctx: OpsContext,
+  name: string,
+  o: { noun: string; verb: string; list: (config: Config) => { name: string }[]; complete?: boolean; force?: boolean; comment?: string },
+): Changed {
+  return change(ctx, o.comment ?? `${o.verb} remove ${name}`, (draft) => {
+    const items = o.list(draft);
+    requireNamed(items, name, o.noun);
+    items.splice(indexOfNamed(items, name), 1);
+    if (o.complete) requireComplete(draft, o.force);
+  });
+}

@@ -10,6 +10,7 @@ import { healthRoutes } from './health.ts';
 import { configRoutes } from './config.ts';
 import { orgRoutes } from './org.ts';
 import { domainRoutes } from './domains.ts';
+import { connectorRoutes } from './connectors.ts';
 
 export type ApiRoutes = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>;
 
@@ -18,4 +19,5 @@ export const ROUTES: readonly ApiRoutes[] = [
   configRoutes,
   orgRoutes,
   domainRoutes,
+  connectorRoutes,
 ];
