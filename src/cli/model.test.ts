@@ -159,7 +159,7 @@ test('user add reads the password from stdin; list never shows hashes', async ()
   await run(data, ['user', 'passwd', 'scanner@example.com'], 'n3w\n');
   assert.equal(await verifyPassword('n3w', stored(data).users[0]?.passwordHash ?? ''), true);
   await assert.rejects(run(data, ['user', 'add', 'empty'], ''), UsageError);
-  await assert.rejects(run(data, ['user', 'passwd', 'ghost'], 'x\n'), CliError);
+  await assert.rejects(run(data, ['user', 'passwd', 'ghost'], 'x\n'), (e: unknown) => e instanceof OpsError && e.exitCode === 1 && /no user named "ghost"/.test(e.message));
   await run(data, ['user', 'remove', 'scanner@example.com']);
   assert.deepEqual(stored(data).users, []);
 });

@@ -11,6 +11,7 @@ import { configRoutes } from './config.ts';
 import { orgRoutes } from './org.ts';
 import { domainRoutes } from './domains.ts';
 import { connectorRoutes } from './connectors.ts';
+import { userRoutes } from './users.ts';
 
 export type ApiRoutes = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>;
 
@@ -20,4 +21,5 @@ export const ROUTES: readonly ApiRoutes[] = [
   orgRoutes,
   domainRoutes,
   connectorRoutes,
+  userRoutes,
 ];
