@@ -46,6 +46,7 @@ function registerApplyValidate(config: Command, io: CliIo): void {
       const checked = readConfigFile(opts.file, io);
       requireComplete(checked.config, opts.force);
       await withOps(cmd, async (ctx) => {
+        // Completeness was checked above, before the store is opened (as before); ops need not ask again.
         const r = await applyConfig(ctx, { text, source: opts.file, force: true, ...(opts.comment !== undefined ? { comment: opts.comment } : {}) });
         io.out.write(`${opts.file}: applied as ${changedIn(ctx, r.version)} (${r.summary})\n`);
       });
