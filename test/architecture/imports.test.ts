@@ -98,7 +98,6 @@ const STILL_TOUCHING_STORES = new Set([
   'cli/commands/egress.ts',
   'cli/commands/init.ts',
   'cli/commands/list.ts',
-  'cli/commands/listener.ts',
   'cli/commands/policy.ts',
   'cli/commands/queue.ts',
   'cli/commands/report-egress.ts',

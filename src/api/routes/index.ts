@@ -12,6 +12,7 @@ import { orgRoutes } from './org.ts';
 import { domainRoutes } from './domains.ts';
 import { connectorRoutes } from './connectors.ts';
 import { userRoutes } from './users.ts';
+import { listenerRoutes } from './listeners.ts';
 
 export type ApiRoutes = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>;
 
@@ -22,4 +23,5 @@ export const ROUTES: readonly ApiRoutes[] = [
   domainRoutes,
   connectorRoutes,
   userRoutes,
+  listenerRoutes,
 ];
