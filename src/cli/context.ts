@@ -18,6 +18,7 @@ import type { Command } from 'commander';
 import { openDatabase, type Db } from '../core/sqlite.ts';
 import { ConfigStore, completenessProblems, loadExampleConfig, type Config } from '../config/index.ts';
 import { CliError, UsageError, type Out } from './format.ts';
+import type { OpsContext } from '../ops/context.ts';
 
 export interface CliContext {
   db: Db;
@@ -97,6 +98,11 @@ export async function withContext<T>(cmd: Command, fn: (ctx: CliContext) => T | 
   } finally {
     ctx.close();
   }
+}
+
+/** Run `fn` with the application layer's context (acting as the login name), closing it after. */
+export async function withOps<T>(cmd: Command, fn: (ops: OpsContext) => T | Promise<T>): Promise<T> {
+  return withContext(cmd, ({ db, store, dataDir }) => fn({ db, store, dataDir, actor: actor() }));
 }
 
 function firstLine(input: NodeJS.ReadableStream): Promise<string> {

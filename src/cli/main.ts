@@ -31,6 +31,7 @@ import { registerBackup } from './commands/backup.ts';
 import { registerRule } from './commands/rule.ts';
 import { registerQuarantine } from './commands/quarantine.ts';
 import { registerAlert } from './commands/alert.ts';
+import { registerToken } from './commands/token.ts';
 import { releaseVersion } from '../daemon/release.ts';
 
 /** Build the program (tests build it too). */
@@ -65,6 +66,7 @@ export function buildProgram(): Command {
   registerRule(program);
   registerQuarantine(program);
   registerAlert(program);
+  registerToken(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const s of c.commands) s.exitOverride();

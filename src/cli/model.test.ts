@@ -14,6 +14,7 @@ import { Command } from 'commander';
 import { registerModelCommands } from './commands/model.ts';
 import { openContext, type CliIo } from './context.ts';
 import { CliError, UsageError } from './format.ts';
+import { OpsError } from '../ops/errors.ts';
 import { ConfigError, verifyPassword, type Config } from '../config/index.ts';
 import { storedConfig } from '../../test/helpers/stored-config.ts';
 
@@ -92,7 +93,7 @@ test('connector add, set, show, list, remove', async () => {
 
 test('connector errors: unknown name, bad IP, refused combination, duplicate', async () => {
   const data = newDataDir();
-  await assert.rejects(run(data, ['connector', 'set', 'nope', '--require-tls']), (e: unknown) => e instanceof CliError && /no inbound connector named "nope"/.test(e.message));
+  await assert.rejects(run(data, ['connector', 'set', 'nope', '--require-tls']), (e: unknown) => e instanceof OpsError && e.exitCode === 1 && /no inbound connector named "nope"/.test(e.message));
   await assert.rejects(run(data, ['connector', 'add', 'x', '--type', 'Partner', '--sender-ip', '10.0.0.300']), UsageError);
   await assert.rejects(run(data, ['connector', 'add', 'x', '--type', 'Sideways']), UsageError);
   await assert.rejects(
@@ -158,7 +159,7 @@ test('user add reads the password from stdin; list never shows hashes', async ()
   await run(data, ['user', 'passwd', 'scanner@example.com'], 'n3w\n');
   assert.equal(await verifyPassword('n3w', stored(data).users[0]?.passwordHash ?? ''), true);
   await assert.rejects(run(data, ['user', 'add', 'empty'], ''), UsageError);
-  await assert.rejects(run(data, ['user', 'passwd', 'ghost'], 'x\n'), CliError);
+  await assert.rejects(run(data, ['user', 'passwd', 'ghost'], 'x\n'), (e: unknown) => e instanceof OpsError && e.exitCode === 1 && /no user named "ghost"/.test(e.message));
   await run(data, ['user', 'remove', 'scanner@example.com']);
   assert.deepEqual(stored(data).users, []);
 });

@@ -18,6 +18,7 @@ import { auditRoutes } from '../../src/api/routes/audit.ts';
 import type { Scope } from '../../src/api/scope.ts';
 import { encode, emailEventsJsonArray, messageTraceText } from '../audit/fixtures.ts';
 import { freePort, removeDir, tempDir } from '../helpers/gateway.ts';
+import { authorize } from '../helpers/api.ts';
 
 let data: string;
 let ctx: CliContext;
@@ -42,6 +43,7 @@ before(async () => {
     auditUploadLimit: LIMIT,
   };
   app = await buildApi(deps);
+  await authorize(app, deps);
 });
 after(async () => {
   await app.close();

@@ -22,6 +22,7 @@ import { QueueStore } from '../../src/queue/index.ts';
 import { addRow } from '../../src/trace/reports/test-rows.ts';
 import { ensureTraceSchema } from '../../src/trace/index.ts';
 import { removeDir, tempDir } from '../helpers/gateway.ts';
+import { authorize } from '../helpers/api.ts';
 
 let data: string;
 let ctx: CliContext;
@@ -43,6 +44,7 @@ before(async () => {
     configVersion: () => ctx.store.currentVersion(),
   };
   app = await buildApi(deps);
+  await authorize(app, deps);
 });
 after(async () => {
   await app.close();

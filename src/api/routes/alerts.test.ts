@@ -8,6 +8,7 @@ import { openDatabase } from '../../core/sqlite.ts';
 import { ConfigStore } from '../../config/index.ts';
 import { AlertStore } from '../../alerts/index.ts';
 import { buildApi } from '../build.ts';
+import { authorize } from '../../../test/helpers/api.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mailgate-api-alerts-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,7 +17,9 @@ test('alerts: listed (open by default), acknowledged once with the caller as act
   const db = openDatabase(join(dir, 'mailgate.db'));
   const store = new ConfigStore(db);
   const id = new AlertStore(db).raise({ kind: 'new-source', key: 'ip:198.51.100.7', summary: 'new Direct Send source 198.51.100.7', detail: { ip: '198.51.100.7' } }, Date.now())?.id;
-  const app = await buildApi({ logger: silentLogger, ops: (actor) => ({ db, store, dataDir: dir, actor }), version: '0', configVersion: () => 1 });
+  const deps = { logger: silentLogger, ops: (actor: string) => ({ db, store, dataDir: dir, actor }), version: '0', configVersion: () => 1 };
+  const app = await buildApi(deps);
+  await authorize(app, deps, 'operate');
   try {
     const list = await app.inject({ method: 'GET', url: '/api/v1/alerts' });
     assert.equal(list.statusCode, 200, list.body);
@@ -24,7 +27,7 @@ test('alerts: listed (open by default), acknowledged once with the caller as act
     const ack = await app.inject({ method: 'POST', url: `/api/v1/alerts/${id}/ack` });
     assert.equal(ack.statusCode, 200, ack.body);
     assert.equal(ack.json().state, 'acked');
-    assert.equal(ack.json().ackedBy, 'anonymous'); // no auth hook in this test: the actor of an unauthenticated call
+    assert.match(ack.json().ackedBy, /^test-operate-/); // the token's name
     assert.equal((await app.inject({ method: 'POST', url: `/api/v1/alerts/${id}/ack` })).statusCode, 409);
     assert.equal((await app.inject({ method: 'POST', url: '/api/v1/alerts/999/ack' })).statusCode, 404);
     assert.deepEqual((await app.inject({ method: 'GET', url: '/api/v1/alerts' })).json(), []);

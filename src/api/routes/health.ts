@@ -6,8 +6,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../deps.ts';
+import { z } from 'zod';
 import '../scope.ts';
+import { jsonSchema } from '../schema.ts';
+
+const Health = z.object({ status: z.literal('ok'), version: z.string(), configVersion: z.number().int() });
 
 export function healthRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  app.get('/api/v1/health', { config: { scope: 'public' } }, async () => ({ status: 'ok', version: deps.version, configVersion: deps.configVersion() }));
+  app.get('/api/v1/health', { config: { scope: 'public' }, schema: { summary: 'liveness and versions', response: { 200: jsonSchema(Health) } } }, async () => ({ status: 'ok', version: deps.version, configVersion: deps.configVersion() }));
 }

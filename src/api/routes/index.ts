@@ -15,6 +15,12 @@ import { quarantineRoutes } from './quarantine.ts';
 import { quarantineRequestRoutes } from './quarantine-requests.ts';
 import { metricsRoutes } from './metrics.ts';
 import { alertRoutes } from './alerts.ts';
+import { configRoutes } from './config.ts';
+import { orgRoutes } from './org.ts';
+import { domainRoutes } from './domains.ts';
+import { connectorRoutes } from './connectors.ts';
+import { userRoutes } from './users.ts';
+import { listenerRoutes } from './listeners.ts';
 
 export type ApiRoutes = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>;
 
@@ -28,4 +34,10 @@ export const ROUTES: readonly ApiRoutes[] = [
   quarantineRequestRoutes,
   metricsRoutes,
   alertRoutes,
+  configRoutes,
+  orgRoutes,
+  domainRoutes,
+  connectorRoutes,
+  userRoutes,
+  listenerRoutes,
 ];

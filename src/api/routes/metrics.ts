@@ -13,7 +13,8 @@ import '../scope.ts';
 
 export function metricsRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const m = deps.metrics;
-  app.get('/metrics', { config: { scope: m?.scope ?? 'read' } }, async (_req, reply) => {
+  // Without a scrape (not the queue owner) the route only answers 503: nothing to protect.
+  app.get('/metrics', { config: { scope: m?.scope ?? 'public' } }, async (_req, reply) => {
     if (!m) throw new OpsError('unavailable', 'metrics are not collected in this process');
     const text = await m.scrape();
     return reply.type(m.contentType).send(text);

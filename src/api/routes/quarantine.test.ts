@@ -17,6 +17,7 @@ import { openContext } from '../../cli/context.ts';
 import { QueueStore, Spool, createAcceptor } from '../../queue/index.ts';
 import { ensureTraceSchema, getTrace, insertMessageSync } from '../../trace/index.ts';
 import { buildApi } from '../build.ts';
+import { authorize } from '../../../test/helpers/api.ts';
 
 const MIME = [
   'From: "Payroll" <payroll@shop.test>',
@@ -60,7 +61,9 @@ async function withApi(fn: (t: { inject: Awaited<ReturnType<typeof buildApi>>['i
     'hold',
   );
   insertMessageSync(ctx.db, { id, connectionId: 'test', receivedAt: Date.now(), clientIp: '127.0.0.9', listener: 'mx', recipients: ['user@example.com'], status: 'Quarantined' });
-  const app = await buildApi({ logger: silentLogger, ops: (actor) => ({ db: ctx.db, store: ctx.store, dataDir: data, actor }), version: '0', configVersion: () => 1 });
+  const deps = { logger: silentLogger, ops: (actor: string) => ({ db: ctx.db, store: ctx.store, dataDir: data, actor }), version: '0', configVersion: () => 1 };
+  const app = await buildApi(deps);
+  await authorize(app, deps, 'operate');
   try {
     await fn({ inject: app.inject.bind(app), id, store, db: ctx.db });
   } finally {
@@ -108,7 +111,7 @@ test('two releases at once: one 200, one 409; the message is queued once and one
     assert.equal(store.get(id)?.state, 'incoming');
     const releases = getTrace(db, id)?.events.filter((e) => e.event === 'RELEASE') ?? [];
     assert.equal(releases.length, 1);
-    assert.match(releases[0]?.detail ?? '', /^released by anonymous: checked( too)?$/);
+    assert.match(releases[0]?.detail ?? '', /^released by test-operate-\w+: checked( too)?$/);
     const extra = await inject({ method: 'POST', url: `/api/v1/quarantine/${id}/release`, payload: { to: ['x'] } });
     assert.ok(extra.statusCode === 400 || extra.statusCode === 422, `${extra.statusCode} ${extra.body}`);
   });

@@ -5,18 +5,13 @@
  * two versions (default: the one before the version in force, and the version in force) with every
  * secret masked; rollback saves a new version equal to an older one, recorded with who and why
  * (it is validated like any change, and refused without `--force` if it would receive no mail).
- * Touches: the config store (through cli/context).
+ * The logic is ops/config's; this file parses flags and prints.
+ * Touches: the config store (through ops/config).
  */
 import type { Command } from 'commander';
-import { lineDiff, maskedYaml, summarizeChange, type ConfigStore, type ConfigVersion } from '../../config/index.ts';
-import { actor, changedIn, requireComplete, withContext, type CliIo } from '../context.ts';
-import { CliError, formatOption, parsePositiveInt, printRows, UsageError, type OutputFormat } from '../format.ts';
-
-function requireVersion(store: ConfigStore, v: number): ConfigVersion {
-  const got = store.get(v);
-  if (!got) throw new CliError(`no configuration version ${v} (see config history)`);
-  return got;
-}
+import { configDiff, configHistory, rollbackConfig } from '../../ops/config.ts';
+import { changedIn, withOps, type CliIo } from '../context.ts';
+import { formatOption, parsePositiveInt, printRows, UsageError, type OutputFormat } from '../format.ts';
 
 function parseVersion(v: string): number {
   try {
@@ -33,13 +28,8 @@ function registerList(config: Command, io: CliIo): void {
     .option('--limit <n>', 'how many versions', parsePositiveInt, 20)
     .addOption(formatOption())
     .action(async (opts: { limit: number; format: OutputFormat }, cmd: Command) => {
-      await withContext(cmd, ({ store }) => {
-        const infos = store.history(opts.limit);
-        const rows = infos.map((h) => {
-          const before = h.version > 1 ? store.get(h.version - 1) : undefined;
-          const changes = summarizeChange(before?.config, requireVersion(store, h.version).config);
-          return { ...h, createdAt: new Date(h.createdAt).toISOString(), changes };
-        });
+      await withOps(cmd, async (ctx) => {
+        const rows = (await configHistory(ctx, opts.limit)).map((h) => ({ ...h, createdAt: new Date(h.createdAt).toISOString() }));
         printRows(rows, ['version', 'createdAt', 'actor', 'comment', 'changes'], opts.format, io.out);
       });
     });
@@ -52,14 +42,9 @@ function registerDiff(config: Command, io: CliIo): void {
     .argument('[from]', 'older version (default: the one before [to])', parseVersion)
     .argument('[to]', 'newer version (default: the version in force)', parseVersion)
     .action(async (from: number | undefined, to: number | undefined, _o: unknown, cmd: Command) => {
-      await withContext(cmd, ({ store }) => {
-        const b = to ?? store.currentVersion();
-        const a = from ?? b - 1;
-        if (a < 1) throw new CliError(`version ${b} is the first one: nothing to compare it with`);
-        const older = requireVersion(store, a);
-        const newer = requireVersion(store, b);
-        const text = lineDiff(maskedYaml(older.config), maskedYaml(newer.config), `config version ${a}`, `config version ${b}`);
-        io.out.write(text || `config versions ${a} and ${b} are the same\n`);
+      await withOps(cmd, async (ctx) => {
+        const d = await configDiff(ctx, { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
+        io.out.write(d.diff || `config versions ${d.from} and ${d.to} are the same\n`);
       });
     });
 }
@@ -72,14 +57,9 @@ function registerRollback(config: Command, io: CliIo): void {
     .option('--comment <text>', 'why (recorded in config history)')
     .option('--force', 'even if that version has no receive connector or no accepted domain')
     .action(async (n: number, opts: { comment?: string; force?: boolean }, cmd: Command) => {
-      await withContext(cmd, (ctx) => {
-        const target = requireVersion(ctx.store, n);
-        const cur = ctx.store.currentVersion();
-        if (n === cur) throw new CliError(`version ${n} is already in force`);
-        requireComplete(target.config, opts.force);
-        const why = `rollback to version ${n}${opts.comment ? `: ${opts.comment}` : ''}`;
-        const v = ctx.store.save(target.config, actor(), why);
-        io.out.write(`rolled back to version ${n} as ${changedIn(ctx, v)}\n`);
+      await withOps(cmd, async (ctx) => {
+        const { version } = await rollbackConfig(ctx, n, opts);
+        io.out.write(`rolled back to version ${n} as ${changedIn(ctx, version)}\n`);
       });
     });
 }

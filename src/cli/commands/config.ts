@@ -7,36 +7,31 @@
  * `show --changed` prints only what differs from the built-in defaults (like `postconf -n`),
  * `show --defaults` the defaults themselves (like `postconf -d`), `show --version N` an older
  * version. History, diff and rollback live in cli/commands/config-history.
- * Touches: the config store (through cli/context); the files named by -f / -o.
+ * The logic is ops/config's; this file reads and writes the files and prints.
+ * Touches: the config store (through ops/config); the files named by -f / -o.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { changedSettings, completenessProblems, configToYaml, configWarnings, defaultConfig, keepMaskedSecrets, maskSecrets, parseConfigText, toReadableYaml, type Config } from '../../config/index.ts';
-import { actor, changedIn, defaultIo, requireComplete, withContext, type CliIo } from '../context.ts';
+import { configToYaml, toReadableYaml, type Config } from '../../config/index.ts';
+import { applyConfig, configDefaults, exportConfig, showConfig, validateConfigText, type Validated } from '../../ops/config.ts';
+import { requireComplete } from '../../ops/model.ts';
+import { changedIn, defaultIo, withOps, type CliIo } from '../context.ts';
 import { registerHistory } from './config-history.ts';
-import { CliError, enumParser, formatOption, parsePositiveInt, printRows, UsageError, type OutputFormat } from '../format.ts';
+import { CliError, enumParser, parsePositiveInt, UsageError } from '../format.ts';
 
-/** Read, validate and compile FILE; its warnings (config/warnings) go to stderr. */
-function readConfigFile(file: string, io: CliIo): Config {
-  let text: string;
+function readText(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (e) {
     throw new CliError(`cannot read ${file}: ${(e as Error).message}`);
   }
-  const cfg = parseConfigText(text, file);
-  for (const w of configWarnings(cfg, file)) io.err.write(w + '\n');
-  return cfg;
 }
 
-function summary(c: Config): string {
-  return [
-    `${c.acceptedDomains.length} accepted domains`,
-    `${c.inboundConnectors.length} inbound connectors`,
-    `${c.receiveConnectors.length} receive connectors`,
-    `${c.routes.length} routes`,
-    `${c.users.length} users`,
-  ].join(', ');
+/** Read, validate and compile FILE; its warnings (config/warnings) go to stderr. */
+function readConfigFile(file: string, io: CliIo): Validated {
+  const v = validateConfigText(readText(file), file);
+  for (const w of v.warnings) io.err.write(w + '\n');
+  return v;
 }
 
 function registerApplyValidate(config: Command, io: CliIo): void {
@@ -47,11 +42,13 @@ function registerApplyValidate(config: Command, io: CliIo): void {
     .option('--comment <text>', 'why (recorded in config history)')
     .option('--force', 'save even a configuration with no receive connector or no accepted domain')
     .action(async (opts: { file: string; comment?: string; force?: boolean }, cmd: Command) => {
-      const cfg = readConfigFile(opts.file, io);
-      requireComplete(cfg, opts.force);
-      await withContext(cmd, (ctx) => {
-        const v = ctx.store.save(keepMaskedSecrets(cfg, ctx.store.current()?.config), actor(), opts.comment ?? `config apply ${opts.file}`);
-        io.out.write(`${opts.file}: applied as ${changedIn(ctx, v)} (${summary(cfg)})\n`);
+      const text = readText(opts.file);
+      const checked = readConfigFile(opts.file, io);
+      requireComplete(checked.config, opts.force);
+      await withOps(cmd, async (ctx) => {
+        // Completeness was checked above, before the store is opened (as before); ops need not ask again.
+        const r = await applyConfig(ctx, { text, source: opts.file, force: true, ...(opts.comment !== undefined ? { comment: opts.comment } : {}) });
+        io.out.write(`${opts.file}: applied as ${changedIn(ctx, r.version)} (${r.summary})\n`);
       });
     });
   config
@@ -59,9 +56,9 @@ function registerApplyValidate(config: Command, io: CliIo): void {
     .description('check FILE without applying it (every error: FILE: path: reason)')
     .requiredOption('-f, --file <file>', 'YAML configuration file')
     .action((opts: { file: string }) => {
-      const cfg = readConfigFile(opts.file, io);
-      io.out.write(`${opts.file}: OK (${summary(cfg)})\n`);
-      for (const p of completenessProblems(cfg)) io.out.write(`warning: ${p} (config apply needs --force)\n`);
+      const v = readConfigFile(opts.file, io);
+      io.out.write(`${opts.file}: OK (${v.summary})\n`);
+      for (const p of v.incomplete) io.out.write(`warning: ${p} (config apply needs --force)\n`);
     });
 }
 
@@ -71,14 +68,11 @@ function registerExport(config: Command, io: CliIo): void {
     .description('write the current configuration as YAML (stdout, or -o FILE)')
     .option('-o, --output <file>', 'write to FILE (mode 0600: it holds password hashes)')
     .action(async (opts: { output?: string }, cmd: Command) => {
-      await withContext(cmd, ({ store }) => {
-        const cur = store.current();
-        if (!cur) throw new CliError('the store holds no configuration');
-        const when = new Date(cur.createdAt).toISOString();
-        const text = `# mailgate configuration version ${cur.version}, saved ${when} by ${cur.actor}\n${configToYaml(maskSecrets(cur.config))}`;
+      await withOps(cmd, async (ctx) => {
+        const { version, yaml: text } = await exportConfig(ctx);
         if (opts.output) {
           writeFileSync(opts.output, text, { mode: 0o600 });
-          io.out.write(`config version ${cur.version} written to ${opts.output}\n`);
+          io.out.write(`config version ${version} written to ${opts.output}\n`);
         } else io.out.write(text);
       });
     });
@@ -102,15 +96,12 @@ function registerShow(config: Command, io: CliIo): void {
       if (opts.defaults && opts.changed) throw new UsageError('--defaults and --changed together');
       if (opts.defaults && opts.version !== undefined) throw new UsageError('--defaults and --version together');
       if (opts.defaults) {
-        io.out.write(render(defaultConfig(), opts.format));
+        io.out.write(render(configDefaults(), opts.format));
         return;
       }
-      await withContext(cmd, ({ store }) => {
-        const cur = opts.version === undefined ? store.current() : store.get(opts.version);
-        if (!cur) throw new CliError(opts.version === undefined ? 'the store holds no configuration' : `no configuration version ${opts.version} (see config history)`);
-        const masked = maskSecrets(cur.config);
-        const shown = opts.changed ? changedSettings(masked, defaultConfig()) : masked;
-        io.out.write(opts.format === 'yaml' && !opts.changed ? configToYaml(masked) : render(shown, opts.format));
+      await withOps(cmd, async (ctx) => {
+        const shown = (await showConfig(ctx, { ...(opts.version !== undefined ? { version: opts.version } : {}), changed: opts.changed ?? false })).config;
+        io.out.write(opts.format === 'yaml' && !opts.changed ? configToYaml(shown as Config /* whole, not --changed */) : render(shown, opts.format));
       });
     });
 }

@@ -3,15 +3,15 @@
  * `mailgate connector add|set|list|show|remove`: inbound connectors (New-/Set-/Get-/Remove-
  * InboundConnector), with flags named after the Exchange parameters. `--sender-ip` replaces the
  * list on set; `--add-sender-ip`/`--remove-sender-ip` edit it. Every change is a config version.
- * Touches: the config store (through cli/context).
+ * The logic is ops/connectors'; this file maps flags to a change and prints.
+ * Touches: the config store (through ops/connectors).
  */
 import type { Command } from 'commander';
-import type { InboundConnector } from '../../config/index.ts';
-import { actor, changedIn, defaultIo, indexOfNamed, requireNamed, registerRemoveNamed, withContext, type CliIo } from '../context.ts';
-import { CliError, enumParser, formatOption, printRecord, printRows, requireIps, splitList, UsageError, type OutputFormat } from '../format.ts';
+import { addConnector, CONNECTOR_TYPES, listConnectors, removeConnector, setConnector, showConnector, type ConnectorChange, type ConnectorType } from '../../ops/connectors.ts';
+import { changedIn, defaultIo, withOps, type CliIo } from '../context.ts';
+import { enumParser, formatOption, printRecord, printRows, requireIps, splitList, UsageError, type OutputFormat } from '../format.ts';
 
-type ConnectorType = InboundConnector['connectorType'];
-const parseType = enumParser('--type', ['Partner', 'OnPremises'] as const);
+const parseType = enumParser('--type', CONNECTOR_TYPES);
 
 interface ConnectorOpts {
   type?: ConnectorType;
@@ -69,58 +69,25 @@ function setOnlyOptions(cmd: Command): Command {
     .option('--enabled', 'Enabled $true');
 }
 
-function withoutAll(list: string[], remove: string[], what: string): string[] {
-  for (const r of remove) {
-    if (!list.some((x) => x.toLowerCase() === r.toLowerCase())) throw new CliError(`${what} does not contain "${r}"`);
-  }
-  const drop = new Set(remove.map((r) => r.toLowerCase()));
-  return list.filter((x) => !drop.has(x.toLowerCase()));
-}
-
-function withAdded(list: string[], add: string[]): string[] {
-  const out = [...list];
-  for (const a of add) if (!out.some((x) => x.toLowerCase() === a.toLowerCase())) out.push(a);
-  return out;
-}
-
-function applyLists(c: InboundConnector, o: ConnectorOpts): void {
-  if (o.senderIp) c.senderIPAddresses = requireIps('--sender-ip', splitList(o.senderIp));
-  if (o.addSenderIp) c.senderIPAddresses = withAdded(c.senderIPAddresses, requireIps('--add-sender-ip', splitList(o.addSenderIp)));
-  if (o.removeSenderIp) c.senderIPAddresses = withoutAll(c.senderIPAddresses, splitList(o.removeSenderIp), 'senderIPAddresses');
-  if (o.senderDomain) c.senderDomains = splitList(o.senderDomain);
-  if (o.addSenderDomain) c.senderDomains = withAdded(c.senderDomains, splitList(o.addSenderDomain));
-  if (o.removeSenderDomain) c.senderDomains = withoutAll(c.senderDomains, splitList(o.removeSenderDomain), 'senderDomains');
-}
-
-/** Apply flags to a connector (a fresh one for add, a draft copy for set). */
-function applyOptions(c: InboundConnector, o: ConnectorOpts): void {
+/** The ops change the flags ask for (IP lists checked here, as flags: exit 2). */
+function toChange(o: ConnectorOpts): ConnectorChange {
   if (o.enabled && o.disabled) throw new UsageError('--enabled and --disabled together');
+  const c: ConnectorChange = {};
   if (o.type !== undefined) c.connectorType = o.type;
-  applyLists(c, o);
-  if (o.tlsCertName !== undefined) {
-    if (o.tlsCertName === '') delete c.tlsSenderCertificateName;
-    else c.tlsSenderCertificateName = o.tlsCertName;
-  }
+  if (o.senderIp) c.senderIPAddresses = requireIps('--sender-ip', splitList(o.senderIp));
+  if (o.addSenderIp) c.addSenderIPAddresses = requireIps('--add-sender-ip', splitList(o.addSenderIp));
+  if (o.removeSenderIp) c.removeSenderIPAddresses = splitList(o.removeSenderIp);
+  if (o.senderDomain) c.senderDomains = splitList(o.senderDomain);
+  if (o.addSenderDomain) c.addSenderDomains = splitList(o.addSenderDomain);
+  if (o.removeSenderDomain) c.removeSenderDomains = splitList(o.removeSenderDomain);
+  if (o.tlsCertName !== undefined) c.tlsSenderCertificateName = o.tlsCertName;
   if (o.requireTls !== undefined) c.requireTls = o.requireTls;
   if (o.restrictDomainsToIp !== undefined) c.restrictDomainsToIPAddresses = o.restrictDomainsToIp;
   if (o.restrictDomainsToCertificate !== undefined) c.restrictDomainsToCertificate = o.restrictDomainsToCertificate;
   if (o.enabled) c.enabled = true;
   if (o.disabled) c.enabled = false;
   if (o.comment !== undefined) c.comment = o.comment;
-}
-
-function newConnector(name: string, type: ConnectorType): InboundConnector {
-  return {
-    name,
-    connectorType: type,
-    senderIPAddresses: [],
-    senderDomains: ['*'],
-    requireTls: false,
-    restrictDomainsToIPAddresses: false,
-    restrictDomainsToCertificate: false,
-    enabled: true,
-    comment: '',
-  };
+  return c;
 }
 
 function registerAddSet(connector: Command, io: CliIo): void {
@@ -129,25 +96,20 @@ function registerAddSet(connector: Command, io: CliIo): void {
     .argument('<name>', 'connector name')
     .requiredOption('--type <type>', 'ConnectorType: Partner or OnPremises', parseType)
     .action(async (name: string, opts: ConnectorOpts & { type: ConnectorType }, cmd: Command) => {
-      await withContext(cmd, ({ store, dataDir }) => {
-        const v = store.update(actor(), `connector add ${name}`, (draft) => {
-          if (indexOfNamed(draft.inboundConnectors, name) >= 0) throw new CliError(`inbound connector "${name}" already exists`);
-          const c = newConnector(name, opts.type);
-          applyOptions(c, opts);
-          draft.inboundConnectors.push(c);
-        });
-        io.out.write(`inbound connector ${name} added (${changedIn({ dataDir }, v)})\n`);
+      const change = { ...toChange(opts), connectorType: opts.type };
+      await withOps(cmd, async (ctx) => {
+        const { version } = await addConnector(ctx, name, change);
+        io.out.write(`inbound connector ${name} added (${changedIn(ctx, version)})\n`);
       });
     });
   setOnlyOptions(commonOptions(connector.command('set'), true))
     .description('change an inbound connector (Set-InboundConnector)')
     .argument('<name>', 'connector name')
     .action(async (name: string, opts: ConnectorOpts, cmd: Command) => {
-      await withContext(cmd, ({ store, dataDir }) => {
-        const v = store.update(actor(), `connector set ${name}`, (draft) => {
-          applyOptions(requireNamed(draft.inboundConnectors, name, 'inbound connector'), opts);
-        });
-        io.out.write(`inbound connector ${name} updated (${changedIn({ dataDir }, v)})\n`);
+      const change = toChange(opts);
+      await withOps(cmd, async (ctx) => {
+        const { version } = await setConnector(ctx, name, change);
+        io.out.write(`inbound connector ${name} updated (${changedIn(ctx, version)})\n`);
       });
     });
 }
@@ -158,8 +120,8 @@ function registerReadRemove(connector: Command, io: CliIo): void {
     .description('list inbound connectors (Get-InboundConnector)')
     .addOption(formatOption())
     .action(async (opts: { format: OutputFormat }, cmd: Command) => {
-      await withContext(cmd, ({ store }) => {
-        printRows(store.current()?.config.inboundConnectors ?? [], COLUMNS, opts.format, io.out);
+      await withOps(cmd, async (ctx) => {
+        printRows(await listConnectors(ctx), COLUMNS, opts.format, io.out);
       });
     });
   connector
@@ -168,12 +130,20 @@ function registerReadRemove(connector: Command, io: CliIo): void {
     .argument('<name>', 'connector name')
     .addOption(formatOption())
     .action(async (name: string, opts: { format: OutputFormat }, cmd: Command) => {
-      await withContext(cmd, ({ store }) => {
-        const c = requireNamed(store.current()?.config.inboundConnectors ?? [], name, 'inbound connector');
-        printRecord({ ...c }, opts.format, io.out);
+      await withOps(cmd, async (ctx) => {
+        printRecord({ ...(await showConnector(ctx, name)) }, opts.format, io.out);
       });
     });
-  registerRemoveNamed(connector, io, { description: 'remove an inbound connector (Remove-InboundConnector)', noun: 'inbound connector', verb: 'connector', list: (c) => c.inboundConnectors });
+  connector
+    .command('remove')
+    .description('remove an inbound connector (Remove-InboundConnector)')
+    .argument('<name>', 'inbound connector name')
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      await withOps(cmd, async (ctx) => {
+        const { version } = await removeConnector(ctx, name);
+        io.out.write(`inbound connector ${name} removed (${changedIn(ctx, version)})\n`);
+      });
+    });
 }
 
 /** Register `connector add|set|list|show|remove`. */

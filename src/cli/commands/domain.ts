@@ -1,18 +1,15 @@
 /**
  * @module cli/commands/domain
  * `mailgate domain add|list|remove`: accepted domains (New-/Get-/Remove-AcceptedDomain).
- * Touches: the config store (through cli/context).
+ * The logic is ops/domains'; this file parses flags and prints.
+ * Touches: the config store (through ops/domains).
  */
 import type { Command } from 'commander';
-import { normalizeDomain } from '../../core/address.ts';
-import { actor, changedIn, defaultIo, requireComplete, withContext, type CliIo } from '../context.ts';
-import { CliError, enumParser, formatOption, printRows, type OutputFormat } from '../format.ts';
+import { addDomain, DOMAIN_TYPES, listDomains, removeDomain, type DomainType } from '../../ops/domains.ts';
+import { changedIn, defaultIo, withOps, type CliIo } from '../context.ts';
+import { enumParser, formatOption, printRows, type OutputFormat } from '../format.ts';
 
-const parseDomainType = enumParser('--type', ['Authoritative', 'InternalRelay'] as const);
-
-function sameDomain(a: string, b: string): boolean {
-  return normalizeDomain(a) === normalizeDomain(b);
-}
+const parseDomainType = enumParser('--type', DOMAIN_TYPES);
 
 /** Register `domain add|list|remove`. */
 export function registerDomain(program: Command, io: CliIo = defaultIo()): void {
@@ -24,13 +21,10 @@ export function registerDomain(program: Command, io: CliIo = defaultIo()): void 
     .option('--type <type>', 'Authoritative or InternalRelay', parseDomainType, 'Authoritative')
     .option('--match-subdomains', 'also accept subdomains (needs InternalRelay)', false)
     .option('--comment <text>', 'why (recorded in config history)')
-    .action(async (name: string, opts: { type: 'Authoritative' | 'InternalRelay'; matchSubdomains: boolean; comment?: string }, cmd: Command) => {
-      await withContext(cmd, ({ store, dataDir }) => {
-        const v = store.update(actor(), opts.comment ?? `domain add ${name}`, (draft) => {
-          if (draft.acceptedDomains.some((d) => sameDomain(d.domainName, name))) throw new CliError(`accepted domain "${name}" already exists`);
-          draft.acceptedDomains.push({ domainName: name, domainType: opts.type, matchSubDomains: opts.matchSubdomains });
-        });
-        io.out.write(`accepted domain ${name} added (${changedIn({ dataDir }, v)})\n`);
+    .action(async (name: string, opts: { type: DomainType; matchSubdomains: boolean; comment?: string }, cmd: Command) => {
+      await withOps(cmd, async (ctx) => {
+        const { version } = await addDomain(ctx, { domainName: name, domainType: opts.type, matchSubDomains: opts.matchSubdomains, ...(opts.comment !== undefined ? { comment: opts.comment } : {}) });
+        io.out.write(`accepted domain ${name} added (${changedIn(ctx, version)})\n`);
       });
     });
   domain
@@ -38,9 +32,8 @@ export function registerDomain(program: Command, io: CliIo = defaultIo()): void 
     .description('list accepted domains')
     .addOption(formatOption())
     .action(async (opts: { format: OutputFormat }, cmd: Command) => {
-      await withContext(cmd, ({ store }) => {
-        const rows = store.current()?.config.acceptedDomains ?? [];
-        printRows(rows, ['domainName', 'domainType', 'matchSubDomains'], opts.format, io.out);
+      await withOps(cmd, async (ctx) => {
+        printRows(await listDomains(ctx), ['domainName', 'domainType', 'matchSubDomains'], opts.format, io.out);
       });
     });
   domain
@@ -50,14 +43,9 @@ export function registerDomain(program: Command, io: CliIo = defaultIo()): void 
     .option('--comment <text>', 'why (recorded in config history)')
     .option('--force', 'remove even the last accepted domain')
     .action(async (name: string, opts: { comment?: string; force?: boolean }, cmd: Command) => {
-      await withContext(cmd, ({ store, dataDir }) => {
-        const v = store.update(actor(), opts.comment ?? `domain remove ${name}`, (draft) => {
-          const i = draft.acceptedDomains.findIndex((d) => sameDomain(d.domainName, name));
-          if (i < 0) throw new CliError(`no accepted domain named "${name}"`);
-          draft.acceptedDomains.splice(i, 1);
-          requireComplete(draft, opts.force);
-        });
-        io.out.write(`accepted domain ${name} removed (${changedIn({ dataDir }, v)})\n`);
+      await withOps(cmd, async (ctx) => {
+        const { version } = await removeDomain(ctx, name, opts);
+        io.out.write(`accepted domain ${name} removed (${changedIn(ctx, version)})\n`);
       });
     });
 }

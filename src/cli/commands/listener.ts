@@ -5,15 +5,17 @@
  * deny and limits. Every change is a config version, validated like any other (two listeners on
  * one address and port are refused); removing the last listener needs `--force`. A running
  * gateway starts, restarts or closes the listener within a second.
- * Touches: the config store (through cli/context).
+ * The logic is ops/listeners'; this file maps flags to a change and prints.
+ * Touches: the config store (through ops/listeners).
  */
 import type { Command } from 'commander';
-import { receiveConnectorSchema, type ReceiveConnector } from '../../config/index.ts';
-import { actor, changedIn, defaultIo, indexOfNamed, registerRemoveNamed, requireNamed, withContext, type CliIo } from '../context.ts';
-import { CliError, enumParser, formatOption, parseBool, parsePort, parsePositiveInt, printRecord, printRows, requireIps, splitList, type OutputFormat } from '../format.ts';
+import type { ReceiveConnector } from '../../config/index.ts';
+import { addListener, LISTENER_ROLES, listListeners, removeListener, setListener, showListener, TLS_MODES, type ListenerChange } from '../../ops/listeners.ts';
+import { changedIn, defaultIo, withOps, type CliIo } from '../context.ts';
+import { enumParser, formatOption, parseBool, parsePort, parsePositiveInt, printRecord, printRows, requireIps, splitList, type OutputFormat } from '../format.ts';
 
-const parseRole = enumParser('--role', ['mx', 'relay', 'submission'] as const);
-const parseTlsMode = enumParser('--tls', ['starttls', 'implicit', 'none'] as const);
+const parseRole = enumParser('--role', LISTENER_ROLES);
+const parseTlsMode = enumParser('--tls', TLS_MODES);
 
 interface ListenerOpts {
   bind?: string;
@@ -49,26 +51,23 @@ function options(cmd: Command): Command {
     .option('--greeting-delay-ms <ms>', 'pause before the banner (early-talker detection)', (v) => (v === '0' ? 0 : parsePositiveInt(v)));
 }
 
-function setFile(tls: ReceiveConnector['tls'], key: 'certFile' | 'keyFile' | 'clientCaFile', v: string | undefined): void {
-  if (v === undefined) return;
-  if (v === '') delete tls[key];
-  else tls[key] = v;
-}
-
-function apply(l: ReceiveConnector, o: ListenerOpts): void {
-  if (o.bind !== undefined) l.bind = o.bind;
-  if (o.port !== undefined) l.port = o.port;
-  if (o.role !== undefined) l.role = o.role;
-  if (o.tls !== undefined) l.tls.mode = o.tls;
-  setFile(l.tls, 'certFile', o.certFile);
-  setFile(l.tls, 'keyFile', o.keyFile);
-  setFile(l.tls, 'clientCaFile', o.clientCaFile);
-  if (o.requireAuth !== undefined) l.requireAuth = o.requireAuth;
-  if (o.remoteIp !== undefined) l.remoteIPRanges = requireIps('--remote-ip', splitList(o.remoteIp));
-  if (o.defaultDeny !== undefined) l.defaultDeny = o.defaultDeny;
-  if (o.maxMessageSize !== undefined) l.maxMessageSize = o.maxMessageSize;
-  if (o.maxConnections !== undefined) l.maxConnections = o.maxConnections;
-  if (o.greetingDelayMs !== undefined) l.greetingDelayMs = o.greetingDelayMs;
+/** The ops change the flags ask for (scoped-access IPs checked here, as flags: exit 2). */
+function toChange(o: ListenerOpts): ListenerChange {
+  const c: ListenerChange = {};
+  if (o.bind !== undefined) c.bind = o.bind;
+  if (o.port !== undefined) c.port = o.port;
+  if (o.role !== undefined) c.role = o.role;
+  if (o.tls !== undefined) c.tlsMode = o.tls;
+  if (o.certFile !== undefined) c.certFile = o.certFile;
+  if (o.keyFile !== undefined) c.keyFile = o.keyFile;
+  if (o.clientCaFile !== undefined) c.clientCaFile = o.clientCaFile;
+  if (o.requireAuth !== undefined) c.requireAuth = o.requireAuth;
+  if (o.remoteIp !== undefined) c.remoteIPRanges = requireIps('--remote-ip', splitList(o.remoteIp));
+  if (o.defaultDeny !== undefined) c.defaultDeny = o.defaultDeny;
+  if (o.maxMessageSize !== undefined) c.maxMessageSize = o.maxMessageSize;
+  if (o.maxConnections !== undefined) c.maxConnections = o.maxConnections;
+  if (o.greetingDelayMs !== undefined) c.greetingDelayMs = o.greetingDelayMs;
+  return c;
 }
 
 function row(l: ReceiveConnector): Record<string, unknown> {
@@ -81,14 +80,10 @@ function registerAddSet(listener: Command, io: CliIo): void {
     .argument('<name>', 'listener name')
     .requiredOption('--port <port>', 'TCP port', parsePort)
     .action(async (name: string, o: ListenerOpts, cmd: Command) => {
-      await withContext(cmd, ({ store, dataDir }) => {
-        const v = store.update(actor(), `listener add ${name}`, (draft) => {
-          if (indexOfNamed(draft.receiveConnectors, name) >= 0) throw new CliError(`listener "${name}" already exists`);
-          const l = receiveConnectorSchema.parse({ name, port: o.port });
-          apply(l, o);
-          draft.receiveConnectors.push(l);
-        });
-        io.out.write(`listener ${name} added (${changedIn({ dataDir }, v)})\n`);
+      const change = { ...toChange(o), port: o.port ?? 0 };
+      await withOps(cmd, async (ctx) => {
+        const { version } = await addListener(ctx, name, change);
+        io.out.write(`listener ${name} added (${changedIn(ctx, version)})\n`);
       });
     });
   options(listener.command('set'))
@@ -96,9 +91,10 @@ function registerAddSet(listener: Command, io: CliIo): void {
     .argument('<name>', 'listener name')
     .option('--port <port>', 'TCP port', parsePort)
     .action(async (name: string, o: ListenerOpts, cmd: Command) => {
-      await withContext(cmd, ({ store, dataDir }) => {
-        const v = store.update(actor(), `listener set ${name}`, (draft) => apply(requireNamed(draft.receiveConnectors, name, 'listener'), o));
-        io.out.write(`listener ${name} updated (${changedIn({ dataDir }, v)})\n`);
+      const change = toChange(o);
+      await withOps(cmd, async (ctx) => {
+        const { version } = await setListener(ctx, name, change);
+        io.out.write(`listener ${name} updated (${changedIn(ctx, version)})\n`);
       });
     });
 }
@@ -112,7 +108,7 @@ export function registerListener(program: Command, io: CliIo = defaultIo()): voi
     .description('list receive connectors')
     .addOption(formatOption())
     .action(async (o: { format: OutputFormat }, cmd: Command) => {
-      await withContext(cmd, ({ store }) => printRows((store.current()?.config.receiveConnectors ?? []).map(row), COLUMNS, o.format, io.out));
+      await withOps(cmd, async (ctx) => printRows((await listListeners(ctx)).map(row), COLUMNS, o.format, io.out));
     });
   listener
     .command('show')
@@ -120,7 +116,17 @@ export function registerListener(program: Command, io: CliIo = defaultIo()): voi
     .argument('<name>', 'listener name')
     .addOption(formatOption())
     .action(async (name: string, o: { format: OutputFormat }, cmd: Command) => {
-      await withContext(cmd, ({ store }) => printRecord({ ...requireNamed(store.current()?.config.receiveConnectors ?? [], name, 'listener') }, o.format, io.out));
+      await withOps(cmd, async (ctx) => printRecord({ ...(await showListener(ctx, name)) }, o.format, io.out));
     });
-  registerRemoveNamed(listener, io, { description: 'remove a receive connector', noun: 'listener', verb: 'listener', list: (c) => c.receiveConnectors, complete: true });
+  listener
+    .command('remove')
+    .description('remove a receive connector')
+    .argument('<name>', 'listener name')
+    .option('--force', 'remove even the last listener')
+    .action(async (name: string, o: { force?: boolean }, cmd: Command) => {
+      await withOps(cmd, async (ctx) => {
+        const { version } = await removeListener(ctx, name, o);
+        io.out.write(`listener ${name} removed (${changedIn(ctx, version)})\n`);
+      });
+    });
 }

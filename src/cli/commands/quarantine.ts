@@ -10,16 +10,14 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { deleteQuarantine, exportQuarantine, holdMessage, listQuarantine, releaseQuarantine, showQuarantine, type QuarantineItem } from '../../ops/quarantine.ts';
-import type { OpsContext } from '../../ops/context.ts';
 import { approveRequest, denyRequest, listRequests } from '../../ops/quarantine-requests.ts';
 import { parseSince } from '../../trace/index.ts';
-import { actor, withContext, type CliContext } from '../context.ts';
+import { withOps } from '../context.ts';
 import { enumParser, formatOption, parsePositiveInt, printRecord, printRows, terminalSafe, UsageError, type OutputFormat } from '../format.ts';
 
 const KINDS = ['rule', 'dmarc', 'admin', 'malware'] as const;
 const COLUMNS = ['id', 'received', 'expires', 'reason', 'from', 'headerFrom', 'subject', 'recipients', 'attribution', 'dmarc'];
 
-const ops = (ctx: CliContext): OpsContext => ({ db: ctx.db, store: ctx.store, dataDir: ctx.dataDir, actor: actor() });
 
 function rowOut(q: QuarantineItem): Record<string, unknown> {
   return {
@@ -56,14 +54,14 @@ export function registerQuarantine(program: Command): void {
     .option('--limit <n>', 'rows', parsePositiveInt, 1000)
     .addOption(formatOption())
     .action(async (o: { reason?: (typeof KINDS)[number]; rule?: string; since?: string; recipient?: string; limit: number; format: OutputFormat }, cmd: Command) =>
-      withContext(cmd, (ctx) => {
+      withOps(cmd, (ctx) => {
         let since: number | undefined;
         try {
           since = o.since === undefined ? undefined : parseSince(o.since, Date.now());
         } catch (e) {
           throw new UsageError((e as Error).message);
         }
-        const items = listQuarantine(ops(ctx), { reason: o.reason, rule: o.rule, since, recipient: o.recipient, limit: o.limit });
+        const items = listQuarantine(ctx, { reason: o.reason, rule: o.rule, since, recipient: o.recipient, limit: o.limit });
         printRows(items.map(rowOut), o.format === 'table' ? COLUMNS : [...COLUMNS, 'kind', 'rule', 'spf', 'dkim', 'compauth', 'size'], o.format);
       }),
     );
@@ -71,8 +69,8 @@ export function registerQuarantine(program: Command): void {
     .description('headers, a text preview and the attachments (listed, never opened)')
     .addOption(formatOption())
     .action(async (id: string, o: { format: OutputFormat }, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        const item = await showQuarantine(ops(ctx), id);
+      withOps(cmd, async (ctx) => {
+        const item = await showQuarantine(ctx, id);
         if (o.format === 'json') {
           process.stdout.write(JSON.stringify(item, null, 2) + '\n');
           return;
@@ -89,8 +87,8 @@ export function registerQuarantine(program: Command): void {
     .option('--to <address...>', 'release to these recipients only')
     .option('--why <text>', 'why (recorded in the trace)')
     .action(async (id: string, o: { to?: string[]; why?: string }, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        const r = await releaseQuarantine(ops(ctx), id, { to: o.to, why: o.why });
+      withOps(cmd, async (ctx) => {
+        const r = await releaseQuarantine(ctx, id, { to: o.to, why: o.why });
         for (const x of r.released) process.stdout.write(terminalSafe(`${id}: released to ${x.rcpt}${x.queueId !== id ? ` as ${x.queueId}` : ''}`) + '\n');
       }),
     );
@@ -98,8 +96,8 @@ export function registerQuarantine(program: Command): void {
     .description('delete a quarantined message for good')
     .option('--why <text>', 'why (recorded in the trace)')
     .action(async (id: string, o: { why?: string }, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        await deleteQuarantine(ops(ctx), id, { why: o.why });
+      withOps(cmd, async (ctx) => {
+        await deleteQuarantine(ctx, id, { why: o.why });
         process.stdout.write(`${terminalSafe(id)}: deleted\n`);
       }),
     );
@@ -107,8 +105,8 @@ export function registerQuarantine(program: Command): void {
     .description('the message as an .eml, to stdout or --out FILE')
     .option('--out <file>', 'write to this file (created, 0600; an existing file is refused)')
     .action(async (id: string, o: { out?: string }, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        const src = exportQuarantine(ops(ctx), id);
+      withOps(cmd, async (ctx) => {
+        const src = exportQuarantine(ctx, id);
         await pipeline(src, o.out ? createWriteStream(o.out, { flags: 'wx', mode: 0o600 }) : process.stdout, { end: o.out !== undefined });
       }),
     );
@@ -117,8 +115,8 @@ export function registerQuarantine(program: Command): void {
     .option('--state <state>', 'pending (default), approved, denied or all', enumParser('--state', ['pending', 'approved', 'denied', 'all'] as const), 'pending')
     .addOption(formatOption())
     .action(async (o: { state: 'pending' | 'approved' | 'denied' | 'all'; format: OutputFormat }, cmd: Command) =>
-      withContext(cmd, (ctx) => {
-        const rows = listRequests(ops(ctx), o.state).map((r) => ({
+      withOps(cmd, (ctx) => {
+        const rows = listRequests(ctx, o.state).map((r) => ({
           id: r.id,
           message: r.queueId,
           recipient: r.rcpt,
@@ -134,16 +132,16 @@ export function registerQuarantine(program: Command): void {
     .description('approve a release request: the message goes to that recipient only, once')
     .option('--why <text>', 'why (recorded in the trace)')
     .action(async (id: string, o: { why?: string }, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        const r = await approveRequest(ops(ctx), id, o.why);
+      withOps(cmd, async (ctx) => {
+        const r = await approveRequest(ctx, id, o.why);
         process.stdout.write(terminalSafe(`${id}: approved; ${r.queueId} released to ${r.rcpt}`) + '\n');
       }),
     );
   q.command('deny <request>')
     .description('deny a release request (the message stays in quarantine)')
     .action(async (id: string, _o: unknown, cmd: Command) =>
-      withContext(cmd, (ctx) => {
-        denyRequest(ops(ctx), id);
+      withOps(cmd, (ctx) => {
+        denyRequest(ctx, id);
         process.stdout.write(terminalSafe(`${id}: denied`) + '\n');
       }),
     );
@@ -151,8 +149,8 @@ export function registerQuarantine(program: Command): void {
     .description("quarantine a queued message as an admin's hold")
     .option('--why <text>', 'why (recorded with the reason and in the trace)')
     .action(async (id: string, o: { why?: string }, cmd: Command) =>
-      withContext(cmd, (ctx) => {
-        const reason = holdMessage(ops(ctx), id, { why: o.why });
+      withOps(cmd, (ctx) => {
+        const reason = holdMessage(ctx, id, { why: o.why });
         process.stdout.write(terminalSafe(`${id}: quarantined (${reason.text})`) + '\n');
       }),
     );

@@ -13,7 +13,7 @@ import { addRule, addTemplateRule, lintRules, listRules, removeRule, RULE_TEMPLA
 import type { OpsContext } from '../../ops/context.ts';
 import { replayRules } from '../../ops/rules-replay.ts';
 import { parseSince } from '../../trace/index.ts';
-import { actor, changedIn, dataDirOf, defaultIo, withContext, type CliIo } from '../context.ts';
+import { changedIn, dataDirOf, defaultIo, withOps, type CliIo } from '../context.ts';
 import { enumParser, formatOption, parseBool, printRecord, printRows, splitList, terminalSafe, UsageError, type OutputFormat } from '../format.ts';
 
 const MODES = ['Enforce', 'Audit', 'AuditAndNotify'] as const;
@@ -86,9 +86,6 @@ function ruleOptions(cmd: Command): Command {
     .option('--expiry-date <iso>', 'ISO 8601 time the rule ends');
 }
 
-async function withOps<T>(c: Command, fn: (ctx: OpsContext) => Promise<T>): Promise<T> {
-  return withContext(c, (cli) => fn({ db: cli.db, store: cli.store, dataDir: cli.dataDir, actor: actor() }));
-}
 
 export function registerRule(program: Command, io: CliIo = defaultIo()): void {
   const rule = program.command('rule').description('mail flow (transport) rules: conditions, exceptions, actions; Enforce, Audit or AuditAndNotify');

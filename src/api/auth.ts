@@ -1,0 +1,133 @@
+/**
+ * @module api/auth
+ * The one gate of the admin API: every route declares its scope (a route without one is refused
+ * when it is registered: fail closed), and one `onRequest` hook checks `Authorization: Bearer …`
+ * against the stored tokens (ops/tokens) for every route but the public ones. No or a bad token →
+ * 401 with `WWW-Authenticate: Bearer`; a token without the scope → 403; a client IP that sent
+ * too many bad tokens → 429 with Retry-After, answered before its token is looked at (no oracle).
+ * The throttle follows smtp/auth-throttle: failures per IP in a window, a lockout that doubles
+ * for each repeat within a day (at most 16×), bounded memory. It lives in the queue owner, the
+ * only process serving the API.
+ * Touches: the api_token table (through ops/tokens); memory.
+ * RFCs: 6750 (Bearer token usage: §3 WWW-Authenticate, invalid_token, insufficient_scope), 9110 §10.2.3 (Retry-After).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import { verifyToken } from '../ops/tokens.ts';
+import type { ApiDeps } from './deps.ts';
+import { problem, sendProblem } from './problem.ts';
+import { SCOPE_ORDER, scopeCovers, type Scope } from './scope.ts';
+
+/** Bad tokens one IP may send in WINDOW_MS before it is locked out. */
+export const MAX_FAILURES = 10;
+const WINDOW_MS = 5 * 60_000;
+const LOCKOUT_MS = 60_000;
+const DAY_MS = 86_400_000;
+const MAX_ENTRIES = 10_000;
+const REALM = 'Bearer realm="mailgate"';
+
+interface Entry {
+  failures: number[];
+  lockedUntil: number;
+  strikes: number;
+}
+
+/** Failed bearer tokens per client IP. */
+export class ApiAuthThrottle {
+  private readonly ips = new Map<string, Entry>();
+
+  /** When `ip` may try again (epoch ms), or undefined when it may now. */
+  lockedUntil(ip: string, now: number): number | undefined {
+    const e = this.ips.get(ip);
+    return e && e.lockedUntil > now ? e.lockedUntil : undefined;
+  }
+
+  /** Count a bad token from `ip`; returns the lockout's end when this one started it. */
+  failure(ip: string, now: number): number | undefined {
+    let e = this.ips.get(ip);
+    if (!e) {
+      e = { failures: [], lockedUntil: 0, strikes: 0 };
+      this.ips.set(ip, e);
+      this.trim(now);
+    }
+    e.failures = e.failures.filter((t) => t > now - WINDOW_MS);
+    e.failures.push(now);
+    if (e.failures.length < MAX_FAILURES) return undefined;
+    e.strikes = e.lockedUntil > 0 && now - e.lockedUntil < DAY_MS ? Math.min(e.strikes + 1, 5) : 1;
+    e.lockedUntil = now + LOCKOUT_MS * 2 ** (e.strikes - 1);
+    e.failures = [];
+    return e.lockedUntil;
+  }
+
+  /** A good token: the IP's failures are forgotten. */
+  success(ip: string): void {
+    this.ips.delete(ip);
+  }
+
+  private trim(now: number): void {
+    if (this.ips.size <= MAX_ENTRIES) return;
+    for (const [k, e] of this.ips) {
+      if (e.lockedUntil + DAY_MS <= now && (e.failures.at(-1) ?? 0) <= now - WINDOW_MS) this.ips.delete(k);
+    }
+    for (const k of this.ips.keys()) {
+      if (this.ips.size <= MAX_ENTRIES) break;
+      this.ips.delete(k);
+    }
+  }
+}
+
+/** The scope a route declares; throws (refusing the route) when it declares none. */
+export function declaredScope(route: Pick<RouteOptions, 'method' | 'url' | 'config'>): Scope {
+  const scope = (route.config as { scope?: unknown } | undefined)?.scope;
+  if (typeof scope === 'string' && (SCOPE_ORDER as readonly string[]).includes(scope)) return scope as Scope;
+  throw new Error(`admin API route ${String(route.method)} ${route.url} declares no scope (config: { scope: 'public' | 'read' | 'operate' | 'admin' })`);
+}
+
+function unauthorized(reply: FastifyReply, req: FastifyRequest, detail: string, error?: string): FastifyReply {
+  reply.header('www-authenticate', error ? `${REALM}, error="${error}"` : REALM);
+  return sendProblem(reply, problem(401, detail, req.url));
+}
+
+/** A registered route and the scope it declared. */
+export interface RouteScope {
+  method: string;
+  url: string;
+  scope: Scope;
+}
+
+/**
+ * Install the scope check on route registration and the bearer-token hook; returns the list of
+ * routes registered from now on, with their scopes (the OpenAPI test checks the document by it).
+ */
+export function installAuth(app: FastifyInstance, deps: ApiDeps, throttle = new ApiAuthThrottle()): RouteScope[] {
+  const routes: RouteScope[] = [];
+  app.addHook('onRoute', (route) => {
+    const scope = declaredScope(route);
+    for (const method of [route.method].flat()) routes.push({ method: String(method), url: route.url, scope });
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.is404) return;
+    const needed = declaredScope(req.routeOptions as RouteOptions);
+    if (needed === 'public') return;
+    const now = Date.now();
+    const locked = throttle.lockedUntil(req.ip, now);
+    if (locked !== undefined) {
+      reply.header('retry-after', String(Math.ceil((locked - now) / 1000)));
+      return sendProblem(reply, problem(429, 'too many bad tokens from this address; try again later', req.url));
+    }
+    const m = /^Bearer +([\x21-\x7e]+) *$/i.exec(req.headers.authorization ?? '');
+    if (!m?.[1]) return unauthorized(reply, req, 'this route needs a bearer token (mailgate token add NAME --scope …)');
+    const token = verifyToken(deps.ops('anonymous').db, m[1], now);
+    if (!token) {
+      const until = throttle.failure(req.ip, now);
+      if (until !== undefined) req.log.warn({ ip: req.ip, until: new Date(until).toISOString() }, 'admin API: bad tokens, address locked out');
+      return unauthorized(reply, req, 'the bearer token is unknown, revoked or expired', 'invalid_token');
+    }
+    throttle.success(req.ip);
+    if (!scopeCovers(token.scope, needed)) {
+      reply.header('www-authenticate', `${REALM}, error="insufficient_scope", scope="${needed}"`);
+      return sendProblem(reply, problem(403, `token "${token.name}" has scope ${token.scope}; this route needs ${needed}`, req.url));
+    }
+    req.actor = token.name;
+  });
+  return routes;
+}

@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { apiFixture } from '../../test/helpers/api.ts';
+
+interface Operation {
+  security?: Record<string, string[]>[];
+  'x-mailgate-scope'?: string;
+  responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>;
+}
+
+
+/**
+ * Routes whose 2xx answer is not described yet (their documents are wide: trace rows, report
+ * documents, quarantine previews; fastify's serializer drops fields a schema does not list, so they
+ * get a schema when each document is typed). The set may only shrink.
+ */
+const UNDESCRIBED = /^\/(api\/v1\/(queue|trace|reports|audit|quarantine|alerts|rules|policy)\b|metrics$)/;
+
+test('the OpenAPI 3.1 document lists every registered route with its scope and a response schema', async () => {
+  const f = await apiFixture();
+  try {
+    const r = await f.call('read', { method: 'GET', url: '/openapi.json' });
+    assert.equal(r.statusCode, 200);
+    const doc = r.json<{ openapi: string; paths: Record<string, Record<string, Operation>>; components: { securitySchemes: Record<string, unknown> } }>();
+    assert.equal(doc.openapi, '3.1.0');
+    assert.deepEqual(doc.components.securitySchemes.bearer, { type: 'http', scheme: 'bearer' });
+    // The release-request pages are HTML for people following a link, not API operations.
+    const routes = f.app.apiRoutes.filter((x) => x.method !== 'HEAD' && !x.url.startsWith('/quarantine/request/'));
+    assert.ok(routes.length >= 2);
+    const problems: string[] = [];
+    for (const { method, url, scope } of routes) {
+      const path = url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+      const op = doc.paths[path]?.[method.toLowerCase()];
+      if (!op) {
+        problems.push(`${method} ${url}: not in the document`);
+        continue;
+      }
+      if (op['x-mailgate-scope'] !== scope) problems.push(`${method} ${url}: x-mailgate-scope ${String(op['x-mailgate-scope'])}, declared ${scope}`);
+      const security = JSON.stringify(op.security ?? null);
+      if (security !== (scope === 'public' ? '[]' : '[{"bearer":[]}]')) problems.push(`${method} ${url}: security ${security} for scope ${scope}`);
+      const ok = Object.entries(op.responses ?? {}).find(([code]) => code.startsWith('2'));
+      const described = Boolean(ok?.[1].content?.['application/json']?.schema);
+      const known = UNDESCRIBED.test(url);
+      if (!described && !known) problems.push(`${method} ${url}: no 2xx response schema`);
+      if (described && known) problems.push(`${method} ${url}: has a response schema now: narrow UNDESCRIBED`);
+    }
+    const documented = Object.entries(doc.paths).filter(([path]) => !path.startsWith('/quarantine/request/')).reduce((n, [, ops]) => n + Object.keys(ops).length, 0);
+    assert.equal(documented, routes.length, 'nothing documented that is not registered');
+    assert.deepEqual(problems, []);
+  } finally {
+    await f.close();
+  }
+});

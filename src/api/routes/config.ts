@@ -1,0 +1,81 @@
+/**
+ * @module api/routes/config
+ * The whole configuration over the admin API, calling ops/config as `mailgate config` does:
+ * `GET /api/v1/config` (in force, `?version=N`, `?changed=true`), `GET /api/v1/config/defaults`,
+ * `GET /api/v1/config/history`, `GET /api/v1/config/diff`, `POST /api/v1/config/validate`
+ * (read), `POST /api/v1/config` (apply YAML) and `POST /api/v1/config/rollback` (admin), each
+ * change recorded with the token's name. Secrets leave masked.
+ * Touches: the config store (through ops/config).
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { applyConfig, configDefaults, configDiff, configHistory, rollbackConfig, showConfig, validateConfigText } from '../../ops/config.ts';
+import type { ApiDeps } from '../deps.ts';
+import { actorOf } from '../scope.ts';
+import { ChangedSchema, ChangeOptions, jsonSchema, parseInput, problemResponses } from '../schema.ts';
+
+const Version = z.coerce.number().int().positive();
+const ShowQuery = z.object({ version: Version.optional(), changed: z.enum(['true', 'false']).optional() });
+const Shown = z.object({ version: z.number().int(), createdAt: z.number(), actor: z.string(), comment: z.string(), config: z.record(z.string(), z.unknown()) });
+const HistoryQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).optional() });
+const History = z.array(z.object({ version: z.number().int(), createdAt: z.number(), actor: z.string(), comment: z.string(), changes: z.string() }));
+const DiffQuery = z.object({ from: Version.optional(), to: Version.optional() });
+const Diff = z.object({ from: z.number().int(), to: z.number().int(), diff: z.string() });
+const YamlBody = z.object({ yaml: z.string().max(4 * 1024 * 1024).describe('the whole configuration as YAML') });
+const ApplyBody = YamlBody.extend(ChangeOptions.shape);
+const Validated = z.object({ summary: z.string(), warnings: z.array(z.string()), incomplete: z.array(z.string()) });
+const Applied = ChangedSchema.extend({ summary: z.string(), warnings: z.array(z.string()) });
+const RollbackBody = ChangeOptions.extend({ version: z.number().int().positive() });
+
+const SOURCE = 'request';
+
+export function configRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  app.get(
+    '/api/v1/config',
+    { config: { scope: 'read' }, schema: { summary: 'the configuration in force (or ?version=N; ?changed=true: only non-defaults), secrets masked', querystring: jsonSchema(ShowQuery, 'input'), response: { 200: jsonSchema(Shown), ...problemResponses(404) } } },
+    async (req) => {
+      const q = parseInput(ShowQuery, req.query);
+      return showConfig(deps.ops(actorOf(req)), { ...(q.version !== undefined ? { version: q.version } : {}), changed: q.changed === 'true' });
+    },
+  );
+  app.get('/api/v1/config/defaults', { config: { scope: 'read' }, schema: { summary: 'the built-in default of every setting', response: { 200: jsonSchema(z.record(z.string(), z.unknown())), ...problemResponses() } } }, async () =>
+    configDefaults(),
+  );
+  app.get(
+    '/api/v1/config/history',
+    { config: { scope: 'read' }, schema: { summary: 'configuration versions, newest first: who, when, why, what changed', querystring: jsonSchema(HistoryQuery, 'input'), response: { 200: jsonSchema(History), ...problemResponses() } } },
+    async (req) => configHistory(deps.ops(actorOf(req)), parseInput(HistoryQuery, req.query).limit ?? 20),
+  );
+  app.get(
+    '/api/v1/config/diff',
+    { config: { scope: 'read' }, schema: { summary: 'YAML diff of two versions (default: the previous and the one in force), secrets masked', querystring: jsonSchema(DiffQuery, 'input'), response: { 200: jsonSchema(Diff), ...problemResponses(404, 422) } } },
+    async (req) => {
+      const q = parseInput(DiffQuery, req.query);
+      return configDiff(deps.ops(actorOf(req)), { ...(q.from !== undefined ? { from: q.from } : {}), ...(q.to !== undefined ? { to: q.to } : {}) });
+    },
+  );
+  app.post(
+    '/api/v1/config/validate',
+    { config: { scope: 'read' }, schema: { summary: 'check a configuration without applying it', body: jsonSchema(YamlBody, 'input'), response: { 200: jsonSchema(Validated), ...problemResponses(400, 422) } } },
+    async (req) => {
+      const { summary, warnings, incomplete } = validateConfigText(parseInput(YamlBody, req.body).yaml, SOURCE);
+      return { summary, warnings, incomplete };
+    },
+  );
+  app.post(
+    '/api/v1/config',
+    { config: { scope: 'admin' }, schema: { summary: 'apply a whole configuration (all or nothing) as a new version', body: jsonSchema(ApplyBody, 'input'), response: { 200: jsonSchema(Applied), ...problemResponses(400, 422) } } },
+    async (req) => {
+      const b = parseInput(ApplyBody, req.body);
+      return applyConfig(deps.ops(actorOf(req)), { text: b.yaml, source: SOURCE, comment: b.comment ?? 'config apply (admin API)', ...(b.force !== undefined ? { force: b.force } : {}) });
+    },
+  );
+  app.post(
+    '/api/v1/config/rollback',
+    { config: { scope: 'admin' }, schema: { summary: 'make a new version equal to an older one', body: jsonSchema(RollbackBody, 'input'), response: { 200: jsonSchema(ChangedSchema), ...problemResponses(400, 404, 409, 422) } } },
+    async (req) => {
+      const { version, ...opts } = parseInput(RollbackBody, req.body);
+      return rollbackConfig(deps.ops(actorOf(req)), version, opts);
+    },
+  );
+}
