@@ -1,11 +1,13 @@
 /**
  * @module policy
  * The public surface of the pure policy core: evaluate() for smtp/ (and the `policy test` what-if
+ * and evaluateTransaction() for whole transactions (what-if, replay, API),
  * CLI), attribute() and matchConnector() for reports and explanations, acceptedDomainOf(), and the
  * policy vocabulary (types).
  * Touches: nothing (pure).
  */
 export { evaluate, attributionReason, checksFor } from './evaluate.ts';
+export { evaluateTransaction, type TransactionFacts, type TransactionResult, type StageResult, type TransactionOptions } from './transaction.ts';
 export { attribute, attributeWith, matchConnector, certificateScore, type ConnectorMatch } from './attribute.ts';
 export { acceptedDomainOf, isAccepted, senderDomainOf, headerFromDomainOf, domainMatchesAny } from './domains.ts';
 export { maySendAs } from './auth.ts';
