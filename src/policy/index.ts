@@ -1,8 +1,7 @@
 /**
  * @module policy
- * The public surface of the pure policy core: evaluate() for smtp/ (and the `policy test` what-if
- * and evaluateTransaction() for whole transactions (what-if, replay, API),
- * CLI), attribute() and matchConnector() for reports and explanations, acceptedDomainOf(), and the
+ * The public surface of the pure policy core: evaluate() for smtp/, evaluateTransaction() for a
+ * whole transaction (the `policy test` what-if, the replay, the API), attribute() and matchConnector() for reports and explanations, acceptedDomainOf(), and the
  * policy vocabulary (types).
  * Touches: nothing (pure).
  */
