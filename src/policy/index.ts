@@ -1,8 +1,8 @@
 /**
  * @module policy
  * The public surface of the pure policy core: evaluate() for smtp/, evaluateTransaction() for a
- * whole transaction (the `policy test` what-if, the replay, the API), attribute() and matchConnector() for reports and explanations, acceptedDomainOf(), and the
- * policy vocabulary (types).
+ * whole transaction (the `policy test` what-if, the replay, the API), attribute() and
+ * matchConnector() for reports and explanations, acceptedDomainOf(), and the policy vocabulary.
  * Touches: nothing (pure).
  */
 export { evaluate, attributionReason, checksFor } from './evaluate.ts';
