@@ -15,6 +15,8 @@ import { quarantineRoutes } from './quarantine.ts';
 import { quarantineRequestRoutes } from './quarantine-requests.ts';
 import { metricsRoutes } from './metrics.ts';
 import { alertRoutes } from './alerts.ts';
+import { policyRoutes } from './policy.ts';
+import { ruleRoutes } from './rules.ts';
 
 export type ApiRoutes = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>;
 
@@ -28,4 +30,6 @@ export const ROUTES: readonly ApiRoutes[] = [
   quarantineRequestRoutes,
   metricsRoutes,
   alertRoutes,
+  policyRoutes,
+  ruleRoutes,
 ];
