@@ -7,6 +7,7 @@
  */
 import type { Logger } from '../core/log.ts';
 import type { OpsContext } from '../ops/context.ts';
+import type { ReplyText } from '../ops/policy.ts';
 
 export interface ApiDeps {
   logger: Logger;
@@ -23,4 +24,9 @@ export interface ApiDeps {
    * when the admin listener is on loopback or `metrics.public` is true, else `read`.
    */
   metrics?: { scrape(): Promise<string>; contentType: string; scope: 'public' | 'read' } | undefined;
+  /**
+   * The SMTP reply line of a policy reply key (smtp/replies.ts formatReply, set by daemon/; api/ may
+   * not import smtp/). Without it the policy what-if and replay name the reply key only.
+   */
+  replyText?: ReplyText | undefined;
 }

@@ -14,6 +14,7 @@ import { buildApi } from '../api/build.ts';
 import { EXPOSITION_CONTENT_TYPE } from '../metrics/index.ts';
 import type { ApiDeps } from '../api/deps.ts';
 import { ensureSelfSigned } from '../smtp/certs.ts';
+import { formatReply } from '../smtp/replies.ts';
 import { releaseVersion } from './release.ts';
 import { adminStartError } from './startup.ts';
 import type { Runtime } from './runtime.ts';
@@ -51,6 +52,7 @@ export function apiDeps(rt: Runtime, scrape?: () => Promise<string>): ApiDeps {
     ops: (actor) => ({ db: rt.db, store: rt.store, dataDir: rt.paths.dir, actor }),
     version: releaseVersion(),
     configVersion: () => rt.snapshot().version,
+    replyText: (key, vars) => formatReply(key, vars),
   };
 }
 

@@ -21,6 +21,8 @@ import { domainRoutes } from './domains.ts';
 import { connectorRoutes } from './connectors.ts';
 import { userRoutes } from './users.ts';
 import { listenerRoutes } from './listeners.ts';
+import { policyRoutes } from './policy.ts';
+import { ruleRoutes } from './rules.ts';
 
 export type ApiRoutes = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>;
 
@@ -40,4 +42,6 @@ export const ROUTES: readonly ApiRoutes[] = [
   connectorRoutes,
   userRoutes,
   listenerRoutes,
+  policyRoutes,
+  ruleRoutes,
 ];
