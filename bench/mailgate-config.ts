@@ -58,6 +58,8 @@ export function benchConfig(mode: BenchMode, port: number, sinkPort: number, sen
     inboundConnectors: full
       ? [{ name: 'bench-source', connectorType: 'Partner', senderIPAddresses: ['127.0.0.1/32'], senderDomains: [senderDomain] }]
       : [],
+    // The bench scrapes nothing: no admin listener taking 8025 beside a gateway on its defaults.
+    admin: { enabled: false },
     receiveConnectors: [
       // Every bench load comes from 127.0.0.1 (load 3 holds 1,000 idle connections): no per-client limit.
       { name: 'mx', bind: '127.0.0.1', port, role: 'mx', tls: { mode: 'starttls', requestClientCert: true }, greetingDelayMs: 0, maxConnectionsPerClient: 0 },
