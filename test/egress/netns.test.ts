@@ -77,8 +77,14 @@ test('netns: the nftables ruleset, then the iptables/ip6tables files, block the 
   try {
     net.create();
     await net.listen([...BLOCKED, OTHER]);
-    const before = net.probe(everyProbe());
-    assert.ok(before.every((r) => r.result === 'open'), `without rules everything connects: ${before.filter((r) => r.result !== 'open').map(key).join(', ')}`);
+    // The namespaces' IPv6 paths may take a moment to settle (router and neighbour discovery):
+    // wait, bounded, until every probe connects before any rule is loaded.
+    let before = net.probe(everyProbe());
+    for (let i = 0; i < 5 && !before.every((r) => r.result === 'open'); i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      before = net.probe(everyProbe());
+    }
+    assert.ok(before.every((r) => r.result === 'open'), `without rules everything connects: ${before.filter((r) => r.result !== 'open').map((r) => `${key(r)} (${r.result})`).join(', ')}`);
     const data = join(dir, 'data');
     const open = egressCheck(net, data);
     assert.equal(open.code, 1, `egress check without rules must exit 1:\n${open.out}`);
