@@ -37,7 +37,7 @@ export interface ReplayOutcome {
   attribution: string;
 }
 
-interface FactRow {
+export interface FactRow {
   id: string;
   client_ip: string;
   helo: string | null;
@@ -63,7 +63,7 @@ const FACT_COLUMNS = ['client_ip', 'helo', 'listener', 'tls_version', 'cert_cn',
 const FACT_KEY_SQL = FACT_COLUMNS.map((c) => `coalesce(${c}, char(1))`).join(' || char(0) || ');
 
 /** A JSON array of strings stored in a column (recipients, certificate SANs). */
-function stringList(text: string | null): string[] {
+export function stringList(text: string | null): string[] {
   if (!text) return [];
   try {
     const v: unknown = JSON.parse(text);
@@ -113,7 +113,8 @@ export function replayTransaction(base: PolicyInput, mailFrom: string | undefine
   return { rejected: false, attribution: attr(eod, t.attribution?.kind ?? '') };
 }
 
-function inputOf(r: FactRow): PolicyInput {
+/** A row's facts as the policy's input (without MAIL FROM, recipients and header From). */
+export function inputOf(r: FactRow): PolicyInput {
   const sans = r.cert_sans ? stringList(r.cert_sans) : [];
   const hasCert = r.cert_cn !== null || sans.length > 0;
   return {

@@ -24,6 +24,7 @@ import {
   staleAllowReport,
   type ConnectorTypeFilter,
   type InboundTlsFilter,
+  type DirectSendSource,
   type Report,
   type ReportWindow,
   type SpfAuthorizer,
@@ -96,7 +97,7 @@ export interface DirectSendInput extends Windowed {
 }
 
 /** Direct Send readiness: every anonymous accepted-domain sender, classified, with the command that migrates it. */
-export async function directSend(ctx: OpsContext, input: DirectSendInput, seams: ReportSeams = {}, now = Date.now()): Promise<Report> {
+export async function directSend(ctx: OpsContext, input: DirectSendInput, seams: ReportSeams = {}, now = Date.now()): Promise<Report & { sources: DirectSendSource[] }> {
   ensureTraceSchema(ctx.db);
   checkSource(input.source);
   const w = windowOf(ctx, input.since, { source: input.source, defaultSince: '30d', now });
