@@ -2,13 +2,14 @@
  * @module api/problem
  * Errors in one shape, RFC 9457 problem details (`application/problem+json`), with the same message
  * the CLI prints: an OpsError maps by kind to its status, a ConfigError (a change that does not
- * validate) to 422 with its `path: reason` lines; fastify's own errors (bad JSON, a schema
+ * validate) to 422 with its `path: reason` lines and, as the extension member `errors`, each
+ * `{ path, reason }` (the console shows each beside its field); fastify's own errors (bad JSON, a schema
  * refusal, 404) keep their status; anything else is a 500 whose detail is not shown (it is logged).
  * Touches: nothing.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { OpsError, type OpsErrorKind } from '../ops/errors.ts';
-import { ConfigError, configErrorLines } from '../config/index.ts';
+import { ConfigError, ConfigErrors, configErrorLines } from '../config/index.ts';
 
 export interface Problem {
   type: string;
@@ -16,6 +17,8 @@ export interface Problem {
   status: number;
   detail?: string;
   instance?: string;
+  /** A configuration that does not validate: every error with the path of its field. */
+  errors?: { path: string; reason: string }[];
 }
 
 const STATUS: Record<OpsErrorKind, number> = { 'not-found': 404, conflict: 409, invalid: 422, forbidden: 403, unavailable: 503 };
@@ -49,7 +52,10 @@ export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
 export function problemHandler(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (err instanceof OpsError) return sendProblem(reply, problem(STATUS[err.kind], err.message, req.url));
   // A configuration that does not validate: every `path: reason` line the CLI prints, one per line.
-  if (err instanceof ConfigError) return sendProblem(reply, problem(422, configErrorLines(err).join('\n'), req.url));
+  if (err instanceof ConfigError) {
+    const errors = (err instanceof ConfigErrors ? err.errors : [err]).map((e) => ({ path: e.path, reason: e.reason }));
+    return sendProblem(reply, { ...problem(422, configErrorLines(err).join('\n'), req.url), errors });
+  }
   const status = 'statusCode' in err && typeof err.statusCode === 'number' ? err.statusCode : 500;
   if (status >= 500) {
     req.log.error({ err }, 'admin API request failed');

@@ -21,6 +21,7 @@ export const ProblemSchema = z.object({
   status: z.number().int(),
   detail: z.string().optional(),
   instance: z.string().optional(),
+  errors: z.array(z.object({ path: z.string(), reason: z.string() })).optional().describe('a configuration that does not validate: each error with its field\'s path'),
 });
 
 /** The error responses every token-guarded route may give (401, 403, 429) plus `extra`. */

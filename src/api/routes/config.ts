@@ -3,12 +3,15 @@
  * The whole configuration over the admin API, calling ops/config as `mailgate config` does:
  * `GET /api/v1/config` (in force, `?version=N`, `?changed=true`), `GET /api/v1/config/defaults`,
  * `GET /api/v1/config/history`, `GET /api/v1/config/diff`, `POST /api/v1/config/validate`
- * (read), `POST /api/v1/config` (apply YAML) and `POST /api/v1/config/rollback` (admin), each
- * change recorded with the token's name. Secrets leave masked.
+ * (read), `POST /api/v1/config` (apply YAML), `POST /api/v1/config/rollback` and
+ * `PUT /api/v1/config/sections/:section` (one section as JSON, made on `baseVersion`: 409 when
+ * another change landed since; `dryRun` answers the diff) (admin), each change recorded with the
+ * token's name. Secrets leave masked; validation errors carry their paths (api/problem `errors`).
  * Touches: the config store (through ops/config).
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { CONFIG_SECTIONS, editSection } from '../../ops/config-section.ts';
 import { applyConfig, configDefaults, configDiff, configHistory, rollbackConfig, showConfig, validateConfigText } from '../../ops/config.ts';
 import type { ApiDeps } from '../deps.ts';
 import { actorOf } from '../scope.ts';
@@ -26,6 +29,14 @@ const ApplyBody = YamlBody.extend(ChangeOptions.shape);
 const Validated = z.object({ summary: z.string(), warnings: z.array(z.string()), incomplete: z.array(z.string()) });
 const Applied = ChangedSchema.extend({ summary: z.string(), warnings: z.array(z.string()) });
 const RollbackBody = ChangeOptions.extend({ version: z.number().int().positive() });
+
+const SectionParams = z.object({ section: z.enum(CONFIG_SECTIONS) });
+const SectionBody = ChangeOptions.extend({
+  value: z.unknown().describe('the section\'s new value, in the shape GET /api/v1/config shows it'),
+  baseVersion: z.number().int().positive().describe('the version the edit was made on'),
+  dryRun: z.boolean().optional().describe('validate and answer the diff without saving'),
+}).strict();
+const SectionEdited = z.object({ version: z.number().int(), applied: z.boolean(), diff: z.string(), warnings: z.array(z.string()) });
 
 const SOURCE = 'request';
 
@@ -76,6 +87,15 @@ export function configRoutes(app: FastifyInstance, deps: ApiDeps): void {
     async (req) => {
       const { version, ...opts } = parseInput(RollbackBody, req.body);
       return rollbackConfig(deps.ops(actorOf(req)), version, opts);
+    },
+  );
+  app.put(
+    '/api/v1/config/sections/:section',
+    { config: { scope: 'admin' }, schema: { summary: 'replace one section of the configuration (validated whole; made on baseVersion)', params: jsonSchema(SectionParams, 'input'), body: jsonSchema(SectionBody, 'input'), response: { 200: jsonSchema(SectionEdited), ...problemResponses(400, 409, 422) } } },
+    async (req) => {
+      const { section } = parseInput(SectionParams, req.params);
+      const b = parseInput(SectionBody, req.body);
+      return editSection(deps.ops(actorOf(req)), { section, value: b.value, baseVersion: b.baseVersion, comment: b.comment, force: b.force, dryRun: b.dryRun });
     },
   );
 }
