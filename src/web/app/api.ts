@@ -8,11 +8,18 @@
  * Touches: the network (same origin only; CSP connect-src 'self').
  */
 
-/** A failed API call: HTTP status and the problem's detail. */
+/** A validation error of a configuration change: the field's path and why (api/problem `errors`). */
+export interface FieldError {
+  path: string;
+  reason: string;
+}
+
+/** A failed API call: HTTP status, the problem's detail and, for a configuration that does not validate, each field's error. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly errors?: FieldError[],
   ) {
     super(message);
     this.name = 'ApiError';
@@ -35,15 +42,16 @@ export function onUnauthorized(fn: () => void): () => void {
   return () => unauthorizedListeners.delete(fn);
 }
 
-async function problemMessage(res: Response): Promise<string> {
+async function problemOf(res: Response): Promise<{ message: string; errors?: FieldError[] }> {
   try {
-    const body = (await res.json()) as { detail?: unknown; title?: unknown };
-    if (typeof body.detail === 'string' && body.detail) return body.detail;
-    if (typeof body.title === 'string' && body.title) return body.title;
+    const body = (await res.json()) as { detail?: unknown; title?: unknown; errors?: unknown };
+    const errors = Array.isArray(body.errors) ? body.errors.filter((e): e is FieldError => typeof e?.path === 'string' && typeof e?.reason === 'string') : undefined;
+    if (typeof body.detail === 'string' && body.detail) return { message: body.detail, errors };
+    if (typeof body.title === 'string' && body.title) return { message: body.title, errors };
   } catch {
     // not JSON: fall through to the status line
   }
-  return `${res.status} ${res.statusText}`.trim();
+  return { message: `${res.status} ${res.statusText}`.trim() };
 }
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -68,7 +76,8 @@ export async function request(method: Method, path: string, body?: unknown, opts
   }
   if (res.ok) return res;
   if (res.status === 401 && !opts.quiet401) for (const fn of unauthorizedListeners) fn();
-  throw new ApiError(res.status, await problemMessage(res));
+  const p = await problemOf(res);
+  throw new ApiError(res.status, p.message, p.errors);
 }
 
 async function json<T>(res: Response): Promise<T> {

@@ -27,17 +27,17 @@ export const PAGES: readonly PageDef[] = [
   // trace (wb)
   { path: 'trace', title: 'Trace', load: () => import('./pages/todo.tsx') },
   // direct send readiness (wc)
-  { path: 'direct-send', title: 'Direct Send', load: () => import('./pages/todo.tsx') },
+  { path: 'direct-send', title: 'Direct Send', load: () => import('./pages/readiness.tsx') },
   // quarantine (wb)
   { path: 'quarantine', title: 'Quarantine', load: () => import('./pages/todo.tsx') },
   // rules (wb)
   { path: 'rules', title: 'Rules', load: () => import('./pages/todo.tsx') },
   // configuration (wc)
-  { path: 'configuration', title: 'Configuration', load: () => import('./pages/todo.tsx') },
+  { path: 'configuration', title: 'Configuration', load: () => import('./pages/config.tsx') },
   // alerts (wb)
   { path: 'alerts', title: 'Alerts', load: () => import('./pages/todo.tsx') },
   // audit (wc)
-  { path: 'audit', title: 'Audit', load: () => import('./pages/todo.tsx') },
+  { path: 'audit', title: 'Audit', load: () => import('./pages/audit.tsx') },
 ];
 
 /** The page a route shows: the default (first) page for `#/`, undefined when unknown. */
