@@ -76,19 +76,21 @@ export function AdoptPreview({ p }: { p: AdoptPreviewData }) {
         </p>
       ))}
       {p.replay.changes.length > 0 && (
-        <DataTable
-          caption="Transactions whose outcome changes"
-          rows={p.replay.changes}
-          rowKey={(r, i) => `${r.change}-${r.clientIp}-${r.sender}-${i}`}
-          columns={[
-            { label: 'Change', render: (r) => r.change },
-            { label: 'Client IP', render: (r) => r.clientIp },
-            { label: 'Sender', render: (r) => r.sender || '<>' },
-            { label: 'Messages', render: (r) => r.messages, numeric: true },
-            { label: 'Now → candidate', render: (r) => `${r.attributionNow || '(connection)'} → ${r.attributionCandidate || '(connection)'}` },
-            { label: 'Reply', render: (r) => r.reply },
-          ]}
-        />
+        <div class="wc-table">
+          <DataTable
+            caption="Transactions whose outcome changes"
+            rows={p.replay.changes}
+            rowKey={(r, i) => `${r.change}-${r.clientIp}-${r.sender}-${i}`}
+            columns={[
+              { label: 'Change', render: (r) => r.change },
+              { label: 'Client IP', render: (r) => r.clientIp },
+              { label: 'Sender', render: (r) => r.sender || '<>' },
+              { label: 'Messages', render: (r) => r.messages, numeric: true },
+              { label: 'Now → candidate', render: (r) => `${r.attributionNow || '(connection)'} → ${r.attributionCandidate || '(connection)'}` },
+              { label: 'Reply', render: (r) => r.reply },
+            ]}
+          />
+        </div>
       )}
       <h3>Configuration change</h3>
       <DiffView diff={p.diff} label={`Configuration change adding ${c.name}`} />

@@ -13,13 +13,13 @@ import { api, withQuery } from '../api.ts';
 import { ConfirmDialog } from '../components/confirm.tsx';
 import { SelectField, TextField } from '../components/field.tsx';
 import { ErrorMessage, Loading, Notice } from '../components/status.tsx';
+import { SourceCards, type DsReport } from '../components/source-cards.tsx';
 import { DataTable } from '../components/table.tsx';
 import { Time } from '../components/time.tsx';
 import '../components/wc.css';
 import { useApi } from '../hooks.ts';
 import { can, type PageProps } from '../pages.ts';
 import { href, navigate } from '../router.ts';
-import { ClassBadge, Evidence, type DsReport } from './readiness.tsx';
 
 interface Dataset {
   name: string;
@@ -146,20 +146,7 @@ function ImportView({ name }: { name: string }) {
               <li key={l}>{l}</li>
             ))}
           </ul>
-          <DataTable
-            caption={`Direct Send sources in ${name}`}
-            rows={report.data.sources}
-            rowKey={(s) => `${s.clientIp} ${s.sender}`}
-            empty="No Direct Send in this import."
-            columns={[
-              { label: 'Client IP', render: (s) => s.clientIp },
-              { label: 'Sender', render: (s) => s.sender || '<>' },
-              { label: 'Messages', render: (s) => s.messages, numeric: true },
-              { label: 'Class', render: (s) => <ClassBadge c={s.classification} /> },
-              { label: 'Evidence', render: (s) => <Evidence s={s} /> },
-              { label: 'Exchange Online', render: (s) => <code>{s.powershell}</code> },
-            ]}
-          />
+          <SourceCards label={`Direct Send sources in ${name}`} sources={report.data.sources} exchange empty="No Direct Send in this import." />
         </>
       )}
       <h3>Staged plan</h3>
@@ -243,34 +230,36 @@ export default function AuditPage({ route, session }: PageProps) {
       <h2>Imports</h2>
       {imports.loading && !imports.data && <Loading />}
       <ErrorMessage message={imports.error} />
-      <DataTable
-        caption="Imported exports"
-        hideCaption
-        rows={imports.data ?? []}
-        rowKey={(d) => d.name}
-        empty="No export imported yet."
-        columns={[
-          { label: 'Name', render: (d) => <a href={href('audit', [d.name])} aria-current={d.name === selected ? 'true' : undefined}>{d.name}</a> },
-          { label: 'Files', render: (d) => d.files.map((f) => f.file).join(', ') },
-          { label: 'Kinds', render: (d) => d.kinds.join(', ') },
-          { label: 'Messages', render: (d) => d.rows, numeric: true },
-          { label: 'From', render: (d) => <Time t={d.first} /> },
-          { label: 'To', render: (d) => <Time t={d.last} /> },
-          { label: 'Tenant domains', render: (d) => d.tenantDomains.join(', ') },
-          ...(admin
-            ? [
-                {
-                  label: 'Actions',
-                  render: (d: Dataset) => (
-                    <button type="button" onClick={() => (setError(undefined), setRemove(d.name))}>
-                      Remove<span class="visually-hidden"> import {d.name}</span>
-                    </button>
-                  ),
-                },
-              ]
-            : []),
-        ]}
-      />
+      <div class="wc-table">
+        <DataTable
+          caption="Imported exports"
+          hideCaption
+          rows={imports.data ?? []}
+          rowKey={(d) => d.name}
+          empty="No export imported yet."
+          columns={[
+            { label: 'Name', render: (d) => <a href={href('audit', [d.name])} aria-current={d.name === selected ? 'true' : undefined}>{d.name}</a> },
+            { label: 'Files', render: (d) => d.files.map((f) => f.file).join(', ') },
+            { label: 'Kinds', render: (d) => d.kinds.join(', ') },
+            { label: 'Messages', render: (d) => d.rows, numeric: true },
+            { label: 'From', render: (d) => <Time t={d.first} /> },
+            { label: 'To', render: (d) => <Time t={d.last} /> },
+            { label: 'Tenant domains', render: (d) => d.tenantDomains.join(', ') },
+            ...(admin
+              ? [
+                  {
+                    label: 'Actions',
+                    render: (d: Dataset) => (
+                      <button type="button" onClick={() => (setError(undefined), setRemove(d.name))}>
+                        Remove<span class="visually-hidden"> import {d.name}</span>
+                      </button>
+                    ),
+                  },
+                ]
+              : []),
+          ]}
+        />
+      </div>
       {selected && <ImportView key={selected} name={selected} />}
       <ConfirmDialog open={remove !== undefined} title={`Remove import ${remove ?? ''}?`} confirmLabel={`Remove ${remove ?? ''}`} danger busy={busy} error={error} onConfirm={() => void doRemove()} onCancel={() => setRemove(undefined)}>
         <p>Its message copies and report rows leave the trace; the export file itself is not kept by mailgate.</p>

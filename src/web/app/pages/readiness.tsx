@@ -16,77 +16,16 @@ import { api, withQuery } from '../api.ts';
 import { AdoptPreview, type AdoptPreviewData } from '../components/adopt-preview.tsx';
 import { ConfirmDialog } from '../components/confirm.tsx';
 import { ErrorMessage, Loading, Notice } from '../components/status.tsx';
-import { DataTable } from '../components/table.tsx';
+import { SourceCards, type DsReport, type DsSource } from '../components/source-cards.tsx';
 import { Time } from '../components/time.tsx';
 import '../components/wc.css';
 import { useApi } from '../hooks.ts';
 import { can, type PageProps } from '../pages.ts';
 import { href, navigate } from '../router.ts';
 
-export interface DsSource {
-  clientIp: string;
-  sender: string;
-  messages: number;
-  rejected: number;
-  firstSeen: string;
-  lastSeen: string;
-  heloNames: string[];
-  sampleSubjects: string[];
-  tls: string;
-  spf: string;
-  spfAuthorised: string;
-  dkimPassRate: string;
-  dmarc: string;
-  classification: string;
-  reason: string;
-  signals: string[];
-  warnings: string[];
-  action: string;
-  recommendation: string;
-  powershell: string;
-}
-
-export interface DsReport {
-  summary: string[];
-  note?: string;
-  window: { since: string; until: string };
-  sources: DsSource[];
-}
-
 const ADOPTABLE = new Set(['connector-ip', 'connector-certificate', 'relay-via-mailgate']);
 const WINDOWS = ['7d', '30d', '90d'];
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
-/** The class as a badge (text, not colour alone). */
-export function ClassBadge({ c }: { c: string }) {
-  return <span class={`badge class-${c}`}>{c}</span>;
-}
-
-/** Evidence of a source: why it got its class, and what was recorded. */
-export function Evidence({ s }: { s: DsSource }) {
-  return (
-    <div class="stack">
-      <div>{s.reason}</div>
-      <ul class="plain muted">
-        {s.signals.map((x) => (
-          <li key={x}>{x}</li>
-        ))}
-        <li>
-          SPF {s.spf}; DKIM pass {s.dkimPassRate}; DMARC {s.dmarc}; TLS {s.tls}
-        </li>
-        {s.heloNames.length > 0 && <li>HELO {s.heloNames.join(', ')}</li>}
-        {s.sampleSubjects.map((x) => (
-          <li key={x}>Subject: {x}</li>
-        ))}
-      </ul>
-      {s.warnings.map((w) => (
-        <p key={w} class="warn">
-          Warning: {w}
-        </p>
-      ))}
-    </div>
-  );
-}
 
 type Dialog = { kind: 'adopt'; s: DsSource; preview: AdoptPreviewData } | { kind: 'user'; s: DsSource };
 
@@ -95,6 +34,7 @@ export default function ReadinessPage({ route, session }: PageProps) {
   const source = route.query.get('source') ?? 'gateway';
   const report = useApi<DsReport>(withQuery('/api/v1/reports/direct-send', { since, source }));
   const imports = useApi<{ name: string }[]>('/api/v1/audit/imports');
+  const connectors = useApi<{ name: string; senderIPAddresses: string[] }[]>('/api/v1/connectors');
   const admin = can(session, 'admin');
   const [dialog, setDialog] = useState<Dialog | undefined>(undefined);
   const [ack, setAck] = useState(false);
@@ -138,6 +78,7 @@ export default function ReadinessPage({ route, session }: PageProps) {
       }
       setDialog(undefined);
       report.reload();
+      connectors.reload();
     } catch (e) {
       setError(message(e));
     } finally {
@@ -148,6 +89,9 @@ export default function ReadinessPage({ route, session }: PageProps) {
   const actions = (s: DsSource) => {
     if (!gateway || !admin) return <span class="muted">{imported ? 'see the plan' : '—'}</span>;
     const who = ` (${s.clientIp} ${s.sender || '<>'})`;
+    // A connector by exactly this address exists (adopted earlier): its past messages stay in the report.
+    const by = (connectors.data ?? []).find((c) => c.senderIPAddresses.some((x) => x === s.clientIp || x === `${s.clientIp}/32` || x === `${s.clientIp}/128`));
+    if (by) return <p class="muted">Connector {by.name} now covers {s.clientIp}.</p>;
     return (
       <div class="stack">
         {ADOPTABLE.has(s.action) && (
@@ -228,30 +172,7 @@ export default function ReadinessPage({ route, session }: PageProps) {
           <p class="muted">
             Window <Time t={report.data.window.since} /> to <Time t={report.data.window.until} />.
           </p>
-          <DataTable
-            caption="Direct Send sources"
-            rows={report.data.sources}
-            rowKey={(s) => `${s.clientIp} ${s.sender}`}
-            empty="No Direct Send in this window."
-            columns={[
-              { label: 'Client IP', render: (s) => s.clientIp },
-              { label: 'Sender', render: (s) => s.sender || '<>' },
-              { label: 'Messages', render: (s) => `${s.messages}${s.rejected ? ` (${s.rejected} refused)` : ''}`, numeric: true },
-              { label: 'Last seen', render: (s) => <Time t={s.lastSeen} /> },
-              { label: 'Class', render: (s) => <ClassBadge c={s.classification} /> },
-              { label: 'Evidence', render: (s) => <Evidence s={s} /> },
-              {
-                label: 'Recommended',
-                render: (s) => (
-                  <div class="stack">
-                    <div>{s.action}</div>
-                    <code>{imported ? s.powershell : s.recommendation}</code>
-                  </div>
-                ),
-              },
-              { label: 'Actions', render: actions },
-            ]}
-          />
+          <SourceCards label="Direct Send sources" sources={report.data.sources} exchange={imported !== undefined} actions={actions} empty="No Direct Send in this window." />
         </>
       )}
       <ConfirmDialog

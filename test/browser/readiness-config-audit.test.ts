@@ -1,0 +1,214 @@
+/**
+ * The console's Direct Send readiness, Configuration and Audit pages in Debian's Chromium
+ * (playwright-core) against a real `mailgate serve` fed real SMTP on loopback:
+ * - Direct Send from 127.0.0.5 shows on the readiness page (its `<script>` subject as text);
+ *   "Adopt as connector" shows the connector, the replay and the diff, refuses to save until the
+ *   loopback warning is acknowledged, then saves a new configuration version; the next message
+ *   from that IP is attributed to the new connector (trace API).
+ * - A list edit with an invalid IP shows the error beside the field; a valid one is reviewed as a
+ *   diff and saved; history shows its diff; rollback restores the list.
+ * - An Exchange Online message trace export uploaded through the page shows its report and plan,
+ *   and the plan's PowerShell downloads.
+ * axe (no serious/critical violations) and a screenshot on every page, and the readiness page at
+ * phone width. Skips without Chromium unless CI=true.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { messageTraceText } from '../audit/fixtures.ts';
+import { checkAxe, launchBrowser, loginWithToken, screenshot, browserSkip } from '../helpers/browser.ts';
+import { applyConfig, baseConfig, cli, freePort, nextHopRoute, removeDir, startGateway, tempDir, type Gateway } from '../helpers/gateway.ts';
+import { startSink, type Sink } from '../helpers/sink.ts';
+import { SmtpTestClient, message } from '../helpers/smtp-client.ts';
+
+const skip = browserSkip();
+let dir = '';
+let sink: Sink | undefined;
+let gw: Gateway | undefined;
+let browser: Browser | undefined;
+let mx = 0;
+let admin = 0;
+let token = '';
+const base = (): string => `http://127.0.0.1:${admin}`;
+
+async function apiGet<T>(path: string): Promise<T> {
+  const r = await fetch(base() + path, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(r.status, 200, `${path}: ${r.status} ${await r.clone().text()}`);
+  return (await r.json()) as T;
+}
+
+async function send(ip: string, from: string, subject: string): Promise<void> {
+  const c = await SmtpTestClient.connect({ port: mx, localAddress: ip });
+  await c.cmd('EHLO printer.example.com');
+  const r = await c.sendMail(from, ['user@example.com'], message({ from, to: 'user@example.com', subject }));
+  assert.equal(r.eod?.code, 250, r.eod?.text);
+  await c.quit();
+}
+
+type TraceRow = { id: string; client_ip: string; attribution: string | null; connector: string | null; subject: string | null };
+
+/** Trace rows from `ip` once there are at least `n` (the writer flushes in batches: bounded wait). */
+async function traced(ip: string, n: number): Promise<TraceRow[]> {
+  for (const end = Date.now() + 30_000; ; ) {
+    const rows = await apiGet<TraceRow[]>(`/api/v1/trace?since=1h&clientIp=${ip}`);
+    if (rows.length >= n) return rows;
+    if (Date.now() > end) throw new Error(`the trace shows ${rows.length} of ${n} messages from ${ip}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function newPage(width = 1280, height = 900): Promise<Page> {
+  const ctx = await browser!.newContext({ viewport: { width, height }, acceptDownloads: true });
+  const page = await ctx.newPage();
+  page.on('dialog', (d) => {
+    void d.dismiss();
+    throw new Error(`a dialog fired: ${d.message()}`);
+  });
+  await loginWithToken(page, base(), token);
+  return page;
+}
+
+before(async () => {
+  if (skip) return;
+  dir = tempDir('mailgate-browser-wc-');
+  sink = await startSink();
+  mx = await freePort();
+  admin = await freePort();
+  applyConfig(dir, { ...baseConfig({ mx, submission: await freePort(), admin }), routes: [nextHopRoute(sink.port)] });
+  const t = cli(dir, ['token', 'add', 'browser-admin', '--scope', 'admin']);
+  assert.equal(t.code, 0, t.stderr);
+  token = t.stdout.trim();
+  gw = await startGateway(dir, [mx, admin]);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await gw?.stop();
+  await sink?.close();
+  if (dir) removeDir(dir);
+});
+
+test('readiness: a Direct Send source is adopted as a connector after preview and replay; its next message is attributed to it', { skip }, async () => {
+  await send('127.0.0.5', 'printer@example.com', 'scan 1');
+  await send('127.0.0.5', 'printer@example.com', '<script>alert(1)</script>');
+  await traced('127.0.0.5', 2);
+  const page = await newPage();
+  await page.goto(`${base()}/#/direct-send`);
+  const row = page.getByRole('article', { name: '127.0.0.5 printer@example.com' });
+  await row.waitFor();
+  assert.match(await row.innerText(), /device-or-app[\s\S]*Messages\s+2\b/);
+  // The subject from the trace is text, not markup.
+  await page.getByText('Subject: <script>alert(1)</script>').waitFor();
+  await checkAxe(page);
+  await screenshot(page, 'wc-readiness');
+
+  const versionBefore = (await apiGet<{ version: number }>('/api/v1/config')).version;
+  await row.getByRole('button', { name: /Adopt as connector/ }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByText('Direct Send 127.0.0.5', { exact: true }).waitFor();
+  const text = await dialog.innerText();
+  assert.match(text, /IP 127\.0\.0\.5\/32/);
+  assert.match(text, /Of the source's 2 messages \(now: 2 direct-send\), 2 would be attributed to Direct Send 127\.0\.0\.5/);
+  assert.match(text, /\+\s+- name: Direct Send 127\.0\.0\.5/);
+  assert.match(text, /Warning: client IP 127\.0\.0\.5 is loopback/);
+  await checkAxe(page);
+  await screenshot(page, 'wc-readiness-adopt-preview');
+  const save = dialog.getByRole('button', { name: `Save as configuration version ${versionBefore + 1}` });
+  await save.click();
+  await dialog.getByText('Tick the box to confirm you have checked the warnings.').waitFor();
+  assert.equal((await apiGet<{ version: number }>('/api/v1/config')).version, versionBefore, 'nothing saved without the acknowledgement');
+  await dialog.getByLabel(/I have checked the warnings/).check();
+  await save.click();
+  await page.getByText(`Saved configuration version ${versionBefore + 1}: connector Direct Send 127.0.0.5.`).waitFor();
+  const cfg = await apiGet<{ version: number; config: { inboundConnectors: { name: string; senderIPAddresses: string[] }[] } }>('/api/v1/config');
+  assert.deepEqual(cfg.config.inboundConnectors.map((c) => [c.name, c.senderIPAddresses]), [['Direct Send 127.0.0.5', ['127.0.0.5/32']]]);
+  const history = await apiGet<{ version: number; actor: string }[]>('/api/v1/config/history?limit=1');
+  assert.equal(history[0]?.actor, 'browser-admin');
+  await row.getByText('Connector Direct Send 127.0.0.5 now covers 127.0.0.5.').waitFor();
+
+  // The gateway picks the version up within a second or so: send until a message is attributed (bounded).
+  let attributed: TraceRow | undefined;
+  for (let i = 0; i < 20 && !attributed; i++) {
+    await send('127.0.0.5', 'printer@example.com', `after adopt ${i}`);
+    const rows = await traced('127.0.0.5', 3 + i);
+    attributed = rows.find((r) => r.subject === `after adopt ${i}` && r.connector === 'Direct Send 127.0.0.5');
+    if (!attributed) await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.ok(attributed, 'a message sent after the adoption is attributed to the new connector');
+  assert.equal(attributed.attribution, 'connector');
+
+  // Phone width: the page stays usable (the table scrolls inside its wrapper).
+  const phone = await newPage(390, 844);
+  await phone.goto(`${base()}/#/direct-send`);
+  await phone.getByRole('article', { name: '127.0.0.5 printer@example.com' }).waitFor();
+  await checkAxe(phone);
+  await screenshot(phone, 'wc-readiness-phone');
+  await phone.context().close();
+  await page.context().close();
+});
+
+test('configuration: an invalid list entry shows its error inline; a valid edit is reviewed, saved, shown in history and rolled back', { skip }, async () => {
+  const page = await newPage();
+  await page.goto(`${base()}/#/configuration/lists`);
+  const ips = page.getByRole('group', { name: 'block' }).getByLabel('ips');
+  await ips.waitFor();
+  await checkAxe(page);
+  await ips.fill('300.1.1.1');
+  await page.getByRole('button', { name: 'Review changes' }).click();
+  const fieldError = page.locator('.field.invalid .field-error');
+  await fieldError.waitFor();
+  assert.match(await fieldError.innerText(), /^line 1: /);
+  assert.equal(await ips.getAttribute('aria-invalid'), 'true');
+  await page.getByText('lists.block.ips[0]', { exact: true }).waitFor();
+  await screenshot(page, 'wc-config-inline-error');
+
+  const before = (await apiGet<{ version: number }>('/api/v1/config')).version;
+  await ips.fill('192.0.2.7/32');
+  await page.getByRole('button', { name: 'Review changes' }).click();
+  const review = page.getByRole('region', { name: `Changes to version ${before}` });
+  await review.waitFor();
+  assert.match(await review.innerText(), /\+\s+ips: \[192\.0\.2\.7\/32\]/);
+  await page.getByLabel('Why (recorded in the history)').fill('block a scanner');
+  await page.getByRole('button', { name: `Save as version ${before + 1}` }).click();
+  await page.getByText(`Saved as configuration version ${before + 1}.`).waitFor();
+  assert.deepEqual((await apiGet<{ config: { lists: { block: { ips: string[] } } } }>('/api/v1/config')).config.lists.block.ips, ['192.0.2.7/32']);
+
+  await page.getByRole('link', { name: 'History' }).click();
+  await page.getByRole('button', { name: `Diff of version ${before + 1}` }).click();
+  const diff = page.getByRole('region', { name: `Version ${before} → ${before + 1}` });
+  assert.match(await diff.innerText(), /192\.0\.2\.7/);
+  assert.match(await page.getByRole('row').filter({ hasText: 'block a scanner' }).innerText(), /browser-admin/);
+  await checkAxe(page);
+  await screenshot(page, 'wc-config-history');
+  await page.getByRole('button', { name: `Roll back to version ${before}` }).click();
+  await page.getByRole('dialog').getByRole('button', { name: `Roll back to version ${before}` }).click();
+  await page.getByText(`Rolled back: version ${before + 2} equals version ${before}.`).waitFor();
+  assert.deepEqual((await apiGet<{ config: { lists: { block: { ips: string[] } } } }>('/api/v1/config')).config.lists.block.ips, []);
+  await page.context().close();
+});
+
+test('audit: an uploaded message trace export shows its report and staged plan; the PowerShell downloads', { skip }, async () => {
+  const page = await newPage();
+  await page.goto(`${base()}/#/audit`);
+  await page.getByLabel('Export file').setInputFiles({ name: 'trace.csv', mimeType: 'text/csv', buffer: Buffer.from(messageTraceText(Date.now())) });
+  await page.getByLabel('Import name').fill('tenant1');
+  await page.getByLabel('Tenant domains').fill('contoso.com');
+  await page.getByLabel('Date format').selectOption('mdy');
+  await checkAxe(page);
+  await page.getByRole('button', { name: 'Upload and import' }).click();
+  await page.getByText(/^Imported tenant1: trace\.csv/).waitFor();
+  const sources = page.getByRole('list', { name: 'Direct Send sources in tenant1' });
+  await sources.getByRole('article', { name: '203.0.113.10 scanner@contoso.com' }).waitFor();
+  assert.match(await sources.innerText(), /Get-MessageTraceV2 -SenderAddress "scanner@contoso\.com" -FromIP 203\.0\.113\.10/);
+  await page.getByText(/^Stage 1: /).waitFor();
+  await checkAxe(page);
+  await screenshot(page, 'wc-audit');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: "Download the plan's PowerShell" }).click()]);
+  assert.equal(download.suggestedFilename(), 'direct-send-plan.ps1');
+  const script = readFileSync((await download.path())!, 'utf8');
+  assert.match(script, /New-InboundConnector|Set-OrganizationConfig/);
+  assert.match(script, /contoso\.com/);
+  await page.context().close();
+});
