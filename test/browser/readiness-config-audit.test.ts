@@ -186,6 +186,22 @@ test('configuration: an invalid list entry shows its error inline; a valid edit 
   await page.getByRole('dialog').getByRole('button', { name: `Roll back to version ${before}` }).click();
   await page.getByText(`Rolled back: version ${before + 2} equals version ${before}.`).waitFor();
   assert.deepEqual((await apiGet<{ config: { lists: { block: { ips: string[] } } } }>('/api/v1/config')).config.lists.block.ips, []);
+
+  // Every section's form: accessible, and an error deep in a list item lands on its field.
+  for (const [tab, name] of [['organization', 'Organization'], ['acceptedDomains', 'Accepted domains'], ['inboundConnectors', 'Inbound connectors'], ['receiveConnectors', 'Receive connectors'], ['routes', 'Routes']] as const) {
+    await page.getByRole('link', { name, exact: true }).click();
+    await page.getByRole('form', { name: new RegExp(`^${name} \\(version \\d+\\)$`) }).waitFor();
+    await checkAxe(page);
+    await screenshot(page, `wc-config-${tab}`);
+  }
+  await page.getByRole('link', { name: 'Inbound connectors', exact: true }).click();
+  const connector = page.getByRole('group', { name: 'Inbound connectors 1: Direct Send 127.0.0.5', exact: true });
+  await connector.getByLabel('senderIPAddresses').fill('127.0.0.5/32\nnot-an-ip');
+  await page.getByRole('button', { name: 'Review changes' }).click();
+  await connector.getByText(/^line 2: /).waitFor();
+  await page.getByText('inboundConnectors[0].senderIPAddresses[1]', { exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Discard changes' }).click();
+  assert.equal(await connector.getByLabel('senderIPAddresses').inputValue(), '127.0.0.5/32');
   await page.context().close();
 });
 

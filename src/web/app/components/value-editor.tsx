@@ -9,6 +9,7 @@
  * "line 3: …". Labels are the model's own names (Exchange's, e.g. senderIPAddresses).
  * Touches: nothing.
  */
+import { useId } from 'preact/hooks';
 import { Field } from './field.tsx';
 import './wc.css';
 
@@ -74,16 +75,26 @@ function PlainList({ value, path, label, errors, onChange }: EditorProps & { val
   );
 }
 
+/** A yes/no setting: the box before its label, on one line. */
+function Check({ label, value, error, onChange }: { label: string; value: boolean; error: string | undefined; onChange: (v: Json) => void }) {
+  const id = useId();
+  return (
+    <div class={error ? 'field check invalid' : 'field check'}>
+      <input id={id} type="checkbox" checked={value} aria-invalid={Boolean(error)} aria-describedby={error ? `${id}-error` : undefined} onChange={(e) => onChange((e.currentTarget as HTMLInputElement).checked)} />
+      <label for={id}>{label}</label>
+      {error && (
+        <small id={`${id}-error`} class="field-error">
+          {error}
+        </small>
+      )}
+    </div>
+  );
+}
+
 function Scalar({ value, path, label, errors, onChange }: EditorProps) {
   const error = errorText(errors, path, false);
   const key = path.slice(path.lastIndexOf('.') + 1);
-  if (typeof value === 'boolean') {
-    return (
-      <Field label={label} error={error}>
-        {(p) => <input {...p} type="checkbox" checked={value} onChange={(e) => onChange((e.currentTarget as HTMLInputElement).checked)} />}
-      </Field>
-    );
-  }
+  if (typeof value === 'boolean') return <Check label={label} value={value} error={error} onChange={onChange} />;
   const options = ENUMS[key];
   if (options && typeof value === 'string') {
     return (
@@ -158,11 +169,11 @@ export function ValueEditor(props: EditorProps) {
       <ValueEditor key={k} value={v} path={child(path, k)} label={k} errors={errors} templates={templates} onChange={(nv) => onChange({ ...value, [k]: nv })} />
     ));
     // The top of a section and a list item already have their legend.
-    if (path === '' || /\]$/.test(path) || !path.includes('.')) return <div>{body}</div>;
+    if (path === '' || /\]$/.test(path) || !path.includes('.')) return <div class="fields">{body}</div>;
     return (
       <fieldset>
         <legend>{label}</legend>
-        {body}
+        <div class="fields">{body}</div>
       </fieldset>
     );
   }

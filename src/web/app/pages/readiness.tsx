@@ -93,7 +93,7 @@ export default function ReadinessPage({ route, session }: PageProps) {
     const by = (connectors.data ?? []).find((c) => c.senderIPAddresses.some((x) => x === s.clientIp || x === `${s.clientIp}/32` || x === `${s.clientIp}/128`));
     if (by) return <p class="muted">Connector {by.name} now covers {s.clientIp}.</p>;
     return (
-      <div class="stack">
+      <>
         {ADOPTABLE.has(s.action) && (
           <button type="button" onClick={() => void preview(s)} disabled={busy !== undefined}>
             Adopt as connector<span class="visually-hidden">{who}</span>
@@ -104,7 +104,7 @@ export default function ReadinessPage({ route, session }: PageProps) {
             Create user<span class="visually-hidden">{who}</span>
           </button>
         )}
-      </div>
+      </>
     );
   };
 
