@@ -1,0 +1,59 @@
+/**
+ * ops/adopt beyond the API test: the connector follows the recommendation for every kind of
+ * source — a verified certificate (no IPs, TLS required), an IPv6 device (/128), OnPremises on
+ * request — and a shared sending service, whatever its SPF pass, is refused, as is a user for it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openContext } from '../cli/context.ts';
+import { ensureTraceSchema } from '../trace/index.ts';
+import { addRow } from '../trace/reports/test-rows.ts';
+import { removeDir, tempDir } from '../../test/helpers/gateway.ts';
+import { adoptApply, adoptPreview, createSourceUser } from './adopt.ts';
+import type { OpsContext } from './context.ts';
+import { OpsError } from './errors.ts';
+
+async function withCtx(fn: (ctx: OpsContext) => Promise<void>): Promise<void> {
+  const dir = tempDir('mailgate-adopt-');
+  const c = openContext({ data: dir, create: true });
+  try {
+    ensureTraceSchema(c.db);
+    await fn({ db: c.db, store: c.store, dataDir: c.dataDir, actor: 'alice' });
+  } finally {
+    c.close();
+    removeDir(dir);
+  }
+}
+
+const SPF = 'v=spf1 -all';
+
+test('adopt: by the verified certificate, by an IPv6 /128, OnPremises on request', async () => {
+  await withCtx(async (ctx) => {
+    addRow(ctx.db, { clientIp: '10.0.0.9', mailFrom: 'mfp@example.com', helo: 'mfp.example.com', certCn: 'mfp.example.com', certVerified: true, tlsVersion: 'TLSv1.3' });
+    addRow(ctx.db, { clientIp: 'fd00::25', mailFrom: 'app@example.com', helo: 'app.example.com' });
+    const cert = await adoptPreview(ctx, { clientIp: '10.0.0.9', sender: 'mfp@example.com', spf: SPF });
+    assert.equal(cert.source.action, 'connector-certificate');
+    assert.deepEqual(
+      { name: cert.connector.name, ips: cert.connector.senderIPAddresses, cn: cert.connector.tlsSenderCertificateName, tls: cert.connector.requireTls },
+      { name: 'Direct Send mfp.example.com', ips: [], cn: 'mfp.example.com', tls: true },
+    );
+    assert.equal(cert.replay.attribution.toConnector, 1);
+    const v6 = await adoptPreview(ctx, { clientIp: 'fd00::25', sender: 'app@example.com', spf: SPF, connectorType: 'OnPremises' });
+    assert.deepEqual([v6.connector.senderIPAddresses, v6.connector.connectorType], [['fd00::25/128'], 'OnPremises']);
+    const r = await adoptApply(ctx, { clientIp: 'fd00::25', sender: 'app@example.com', spf: SPF, connectorType: 'OnPremises', baseVersion: v6.baseVersion });
+    assert.equal(r.version, v6.baseVersion + 1);
+    assert.equal(ctx.store.current()?.actor, 'alice');
+  });
+});
+
+test('adopt and create user: a shared sending service is refused even though the SPF include passes it', async () => {
+  await withCtx(async (ctx) => {
+    addRow(ctx.db, { clientIp: '198.51.100.20', mailFrom: 'news@example.com', helo: 'o1.sendgrid.net' });
+    const spfCheck = async () => ({ result: 'pass', mechanism: 'include:sendgrid.net' });
+    const ref = { clientIp: '198.51.100.20', sender: 'news@example.com' };
+    await assert.rejects(adoptPreview(ctx, ref, undefined, { spfCheck }), (e: unknown) => e instanceof OpsError && e.kind === 'invalid' && /third-party-service .*SendGrid.*not a connector by the address seen/.test(e.message));
+    await assert.rejects(adoptApply(ctx, { ...ref, baseVersion: ctx.store.currentVersion() }, { spfCheck }), /third-party-service/);
+    await assert.rejects(createSourceUser(ctx, ref, { spfCheck }), /third-party-service .*not an SMTP AUTH user/);
+    assert.equal(ctx.store.currentVersion(), 1);
+  });
+});
