@@ -139,6 +139,26 @@ test('readiness: a Direct Send source is adopted as a connector after preview an
   assert.ok(attributed, 'a message sent after the adoption is attributed to the new connector');
   assert.equal(attributed.attribution, 'connector');
 
+  // Create user for another device: the password is shown once and only its hash is stored.
+  await send('127.0.0.6', 'scanner@example.com', 'scan to mail');
+  await traced('127.0.0.6', 1);
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  const scanner = page.getByRole('article', { name: '127.0.0.6 scanner@example.com' });
+  await scanner.getByRole('button', { name: /Create user/ }).click();
+  await page.getByRole('dialog').getByText('may send as scanner@example.com only').waitFor();
+  await checkAxe(page);
+  await page.getByRole('dialog').getByRole('button', { name: 'Create the user' }).click();
+  const secret = page.locator('code.secret');
+  await secret.waitFor();
+  const password = await secret.innerText();
+  assert.ok(password.length >= 20);
+  await screenshot(page, 'wc-readiness-user-created');
+  const users = await apiGet<{ name: string; sendAs: string[] }[]>('/api/v1/users');
+  assert.deepEqual(users, [{ name: 'scanner@example.com', sendAs: ['scanner@example.com'] }]);
+  await page.getByRole('button', { name: 'I have copied the password' }).click();
+  assert.equal(await secret.count(), 0, 'the password is gone from the page');
+  await scanner.getByText('SMTP AUTH user scanner@example.com may send as scanner@example.com.').waitFor();
+
   // Phone width: the page stays usable (the table scrolls inside its wrapper).
   const phone = await newPage(390, 844);
   await phone.goto(`${base()}/#/direct-send`);

@@ -35,6 +35,7 @@ export default function ReadinessPage({ route, session }: PageProps) {
   const report = useApi<DsReport>(withQuery('/api/v1/reports/direct-send', { since, source }));
   const imports = useApi<{ name: string }[]>('/api/v1/audit/imports');
   const connectors = useApi<{ name: string; senderIPAddresses: string[] }[]>('/api/v1/connectors');
+  const users = useApi<{ name: string; sendAs: string[] }[]>('/api/v1/users');
   const admin = can(session, 'admin');
   const [dialog, setDialog] = useState<Dialog | undefined>(undefined);
   const [ack, setAck] = useState(false);
@@ -68,6 +69,7 @@ export default function ReadinessPage({ route, session }: PageProps) {
     }
     setBusy('dialog');
     setError(undefined);
+    setDone(undefined);
     try {
       if (dialog.kind === 'adopt') {
         const r = await api.post<{ version: number; connector: string }>('/api/v1/readiness/adopt', { ...ref(dialog.s), baseVersion: dialog.preview.baseVersion, acknowledgeWarnings: ack });
@@ -79,6 +81,7 @@ export default function ReadinessPage({ route, session }: PageProps) {
       setDialog(undefined);
       report.reload();
       connectors.reload();
+      users.reload();
     } catch (e) {
       setError(message(e));
     } finally {
@@ -92,6 +95,7 @@ export default function ReadinessPage({ route, session }: PageProps) {
     // A connector by exactly this address exists (adopted earlier): its past messages stay in the report.
     const by = (connectors.data ?? []).find((c) => c.senderIPAddresses.some((x) => x === s.clientIp || x === `${s.clientIp}/32` || x === `${s.clientIp}/128`));
     if (by) return <p class="muted">Connector {by.name} now covers {s.clientIp}.</p>;
+    const user = (users.data ?? []).find((u) => u.sendAs.some((a) => a.toLowerCase() === s.sender));
     return (
       <>
         {ADOPTABLE.has(s.action) && (
@@ -99,7 +103,8 @@ export default function ReadinessPage({ route, session }: PageProps) {
             Adopt as connector<span class="visually-hidden">{who}</span>
           </button>
         )}
-        {s.classification === 'device-or-app' && s.sender && (
+        {user && <span class="muted">SMTP AUTH user {user.name} may send as {s.sender}.</span>}
+        {s.classification === 'device-or-app' && s.sender && !user && (
           <button type="button" onClick={() => (setError(undefined), setDialog({ kind: 'user', s }))} disabled={busy !== undefined}>
             Create user<span class="visually-hidden">{who}</span>
           </button>
