@@ -8,7 +8,7 @@ import { replyCode } from '../../trace/reports/dashboard.ts';
 interface Doc {
   window: { range: string; since: number; until: number; bucketSeconds: number };
   traffic: { buckets: number[]; byAttribution: Record<string, number[]>; totals: Record<string, number>; refusals: { code: string; total: number; counts: number[] }[] };
-  directSend: { sources: { clientIp: string; messages: number; isNew: boolean }[]; newSources: number };
+  directSend: { sources: { clientIp: string; messages: number; isNew: boolean; subject: string | null }[]; newSources: number };
   queue: { open: number; oldestOpenAt: number | null };
   failures: { failed: number; deferred: number; recent: { messageId: string; subject: string | null }[] };
   alerts: { open: number };
@@ -20,7 +20,7 @@ test('GET /api/v1/dashboard: traffic by attribution, refusals by code, new Direc
   try {
     const now = Date.now();
     const db = f.ctx.db;
-    for (let i = 0; i < 3; i++) addRow(db, { receivedAt: now - 60_000 * (i + 1), clientIp: '192.0.2.10' });
+    for (let i = 0; i < 3; i++) addRow(db, { receivedAt: now - 60_000 * (i + 1), clientIp: '192.0.2.10', subject: i === 0 ? 'latest scan' : `scan ${i}` });
     addRow(db, { receivedAt: now - 3 * 86_400_000, clientIp: '192.0.2.11' });
     addRow(db, { receivedAt: now - 120_000, clientIp: '192.0.2.11' });
     addRow(db, { receivedAt: now - 120_000, attribution: 'connector', connector: 'Printers' });
@@ -54,6 +54,7 @@ test('GET /api/v1/dashboard: traffic by attribution, refusals by code, new Direc
     const bySource = Object.fromEntries(d.directSend.sources.map((s) => [s.clientIp, s]));
     assert.equal(bySource['192.0.2.10']?.messages, 3);
     assert.equal(bySource['192.0.2.10']?.isNew, true);
+    assert.equal(bySource['192.0.2.10']?.subject, 'latest scan', "the latest message's subject");
     assert.equal(bySource['192.0.2.11']?.isNew, false, 'seen three days ago');
     assert.equal(bySource['192.0.2.99'], undefined, 'imports are not the gateway');
     assert.equal(d.failures.failed, 1);

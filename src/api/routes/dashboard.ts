@@ -29,7 +29,7 @@ const DashboardSchema = z.object({
   }),
   directSend: z.object({
     sources: z.array(
-      z.object({ clientIp: z.string(), helo: nullableString, mailFrom: nullableString, messages: z.number().int(), firstSeen: z.number(), lastSeen: z.number(), isNew: z.boolean().describe('first seen inside the window') }),
+      z.object({ clientIp: z.string(), helo: nullableString, mailFrom: nullableString, subject: nullableString, messages: z.number().int(), firstSeen: z.number(), lastSeen: z.number(), isNew: z.boolean().describe('first seen inside the window') }),
     ),
     newSources: z.number().int(),
   }),

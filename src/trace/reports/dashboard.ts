@@ -31,8 +31,10 @@ export interface TrafficSeries {
 
 export interface DirectSendSourceRow {
   clientIp: string;
+  /** HELO, MAIL FROM and subject of the source's latest message (what tells a scanner from an app). */
   helo: string | null;
   mailFrom: string | null;
+  subject: string | null;
   messages: number;
   firstSeen: number;
   lastSeen: number;
@@ -97,15 +99,16 @@ export function dashboardDirectSend(db: Db, w: { since: number; until: number },
   if (!traceReady(db)) return [];
   const rows = db
     .prepare(
-      `SELECT client_ip AS ip, max(helo) AS helo, max(mail_from) AS mailFrom, count(*) AS messages, max(received_at) AS last
+      // SQLite: bare columns next to max() come from the row holding the max, i.e. the latest message.
+      `SELECT client_ip AS ip, helo, mail_from AS mailFrom, subject, count(*) AS messages, max(received_at) AS last
        FROM trace_message WHERE attribution = 'direct-send' AND received_at >= ? AND received_at < ? AND ${GATEWAY}
        GROUP BY client_ip ORDER BY messages DESC, ip LIMIT ?`,
     )
-    .all(w.since, w.until, limit) as { ip: string; helo: string | null; mailFrom: string | null; messages: number; last: number }[];
+    .all(w.since, w.until, limit) as { ip: string; helo: string | null; mailFrom: string | null; subject: string | null; messages: number; last: number }[];
   const first = db.prepare(`SELECT min(received_at) AS t FROM trace_message WHERE client_ip = ? AND attribution = 'direct-send' AND ${GATEWAY}`);
   return rows.map((r) => {
     const firstSeen = (first.get(r.ip) as { t: number }).t;
-    return { clientIp: r.ip, helo: r.helo, mailFrom: r.mailFrom, messages: r.messages, firstSeen, lastSeen: r.last, isNew: firstSeen >= w.since };
+    return { clientIp: r.ip, helo: r.helo, mailFrom: r.mailFrom, subject: r.subject, messages: r.messages, firstSeen, lastSeen: r.last, isNew: firstSeen >= w.since };
   });
 }
 
