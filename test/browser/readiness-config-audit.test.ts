@@ -12,21 +12,23 @@
  * axe (no serious/critical violations) and a screenshot on every page, and the readiness page at
  * phone width. Skips without Chromium unless CI=true.
  */
-import { test, before, after } from 'node:test';
+import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { messageTraceText } from '../audit/fixtures.ts';
-import { checkAxe, launchBrowser, loginWithToken, screenshot, browserSkip } from '../helpers/browser.ts';
+import { buildConsole, checkAxe, findChromium, loginWithToken, openBrowser, screenshot, type TestBrowser } from '../helpers/browser.ts';
 import { applyConfig, baseConfig, cli, freePort, nextHopRoute, removeDir, startGateway, tempDir, type Gateway } from '../helpers/gateway.ts';
 import { startSink, type Sink } from '../helpers/sink.ts';
 import { SmtpTestClient, message } from '../helpers/smtp-client.ts';
 
-const skip = browserSkip();
+// Without Chromium (outside CI) nothing is started; each test skips with the harness's message.
+const present = Boolean(findChromium()) || process.env.CI === 'true';
 let dir = '';
 let sink: Sink | undefined;
 let gw: Gateway | undefined;
-let browser: Browser | undefined;
+let web: { dir: string; remove(): void } | undefined;
+let browser: TestBrowser | undefined;
 let mx = 0;
 let admin = 0;
 let token = '';
@@ -58,20 +60,36 @@ async function traced(ip: string, n: number): Promise<TraceRow[]> {
   }
 }
 
-async function newPage(width = 1280, height = 900): Promise<Page> {
-  const ctx = await browser!.newContext({ viewport: { width, height }, acceptDownloads: true });
-  const page = await ctx.newPage();
-  page.on('dialog', (d) => {
-    void d.dismiss();
-    throw new Error(`a dialog fired: ${d.message()}`);
-  });
-  await loginWithToken(page, base(), token);
+let loggedIn = false;
+
+/**
+ * A logged-in page of the one browser of this file (opened by the first test; the tests run in
+ * order). The browser's pages share the session cookie: only the first one logs in.
+ */
+async function newPage(t: TestContext, width = 1280, height = 900): Promise<Page | undefined> {
+  browser ??= await openBrowser(t);
+  if (!browser) return undefined;
+  const page = await browser.page({ width, height });
+  if (loggedIn) {
+    await page.goto(`${base()}/`);
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  } else {
+    await loginWithToken(page, `${base()}/`, token);
+    loggedIn = true;
+  }
   return page;
 }
 
+/** No page opened a dialog (an XSS would) or threw. */
+function clean(): void {
+  assert.deepEqual(browser?.dialogs ?? [], [], 'no dialog fired');
+  assert.deepEqual(browser?.pageErrors ?? [], [], 'no uncaught error in a page');
+}
+
 before(async () => {
-  if (skip) return;
+  if (!present) return;
   dir = tempDir('mailgate-browser-wc-');
+  web = buildConsole();
   sink = await startSink();
   mx = await freePort();
   admin = await freePort();
@@ -79,29 +97,30 @@ before(async () => {
   const t = cli(dir, ['token', 'add', 'browser-admin', '--scope', 'admin']);
   assert.equal(t.code, 0, t.stderr);
   token = t.stdout.trim();
-  gw = await startGateway(dir, [mx, admin]);
-  browser = await launchBrowser();
+  gw = await startGateway(dir, [mx, admin], { env: { MAILGATE_WEB_DIR: web.dir } });
 });
 
 after(async () => {
   await browser?.close();
   await gw?.stop();
   await sink?.close();
+  web?.remove();
   if (dir) removeDir(dir);
 });
 
-test('readiness: a Direct Send source is adopted as a connector after preview and replay; its next message is attributed to it', { skip }, async () => {
+test('readiness: a Direct Send source is adopted as a connector after preview and replay; its next message is attributed to it', async (t) => {
   await send('127.0.0.5', 'printer@example.com', 'scan 1');
   await send('127.0.0.5', 'printer@example.com', '<script>alert(1)</script>');
   await traced('127.0.0.5', 2);
-  const page = await newPage();
+  const page = await newPage(t);
+  if (!page) return;
   await page.goto(`${base()}/#/direct-send`);
   const row = page.getByRole('article', { name: '127.0.0.5 printer@example.com' });
   await row.waitFor();
   assert.match(await row.innerText(), /device-or-app[\s\S]*Messages\s+2\b/);
   // The subject from the trace is text, not markup.
   await page.getByText('Subject: <script>alert(1)</script>').waitFor();
-  await checkAxe(page);
+  await checkAxe(page, 'the readiness page');
   await screenshot(page, 'wc-readiness');
 
   const versionBefore = (await apiGet<{ version: number }>('/api/v1/config')).version;
@@ -113,7 +132,7 @@ test('readiness: a Direct Send source is adopted as a connector after preview an
   assert.match(text, /Of the source's 2 messages \(now: 2 direct-send\), 2 would be attributed to Direct Send 127\.0\.0\.5/);
   assert.match(text, /\+\s+- name: Direct Send 127\.0\.0\.5/);
   assert.match(text, /Warning: client IP 127\.0\.0\.5 is loopback/);
-  await checkAxe(page);
+  await checkAxe(page, 'the adopt preview dialog');
   await screenshot(page, 'wc-readiness-adopt-preview');
   const save = dialog.getByRole('button', { name: `Save as configuration version ${versionBefore + 1}` });
   await save.click();
@@ -146,7 +165,7 @@ test('readiness: a Direct Send source is adopted as a connector after preview an
   const scanner = page.getByRole('article', { name: '127.0.0.6 scanner@example.com' });
   await scanner.getByRole('button', { name: /Create user/ }).click();
   await page.getByRole('dialog').getByText('may send as scanner@example.com only').waitFor();
-  await checkAxe(page);
+  await checkAxe(page, 'the create user dialog');
   await page.getByRole('dialog').getByRole('button', { name: 'Create the user' }).click();
   const secret = page.locator('code.secret');
   await secret.waitFor();
@@ -160,21 +179,23 @@ test('readiness: a Direct Send source is adopted as a connector after preview an
   await scanner.getByText('SMTP AUTH user scanner@example.com may send as scanner@example.com.').waitFor();
 
   // Phone width: the page stays usable (the table scrolls inside its wrapper).
-  const phone = await newPage(390, 844);
+  const phone = (await newPage(t, 390, 844))!;
   await phone.goto(`${base()}/#/direct-send`);
   await phone.getByRole('article', { name: '127.0.0.5 printer@example.com' }).waitFor();
-  await checkAxe(phone);
+  await checkAxe(phone, 'the readiness page at phone width');
   await screenshot(phone, 'wc-readiness-phone');
-  await phone.context().close();
-  await page.context().close();
+  await phone.close();
+  await page.close();
+  clean();
 });
 
-test('configuration: an invalid list entry shows its error inline; a valid edit is reviewed, saved, shown in history and rolled back', { skip }, async () => {
-  const page = await newPage();
+test('configuration: an invalid list entry shows its error inline; a valid edit is reviewed, saved, shown in history and rolled back', async (t) => {
+  const page = await newPage(t);
+  if (!page) return;
   await page.goto(`${base()}/#/configuration/lists`);
   const ips = page.getByRole('group', { name: 'block' }).getByLabel('ips');
   await ips.waitFor();
-  await checkAxe(page);
+  await checkAxe(page, 'the configuration lists form');
   await ips.fill('300.1.1.1');
   await page.getByRole('button', { name: 'Review changes' }).click();
   const fieldError = page.locator('.field.invalid .field-error');
@@ -200,7 +221,7 @@ test('configuration: an invalid list entry shows its error inline; a valid edit 
   const diff = page.getByRole('region', { name: `Version ${before} → ${before + 1}` });
   assert.match(await diff.innerText(), /192\.0\.2\.7/);
   assert.match(await page.getByRole('row').filter({ hasText: 'block a scanner' }).innerText(), /browser-admin/);
-  await checkAxe(page);
+  await checkAxe(page, 'the configuration history');
   await screenshot(page, 'wc-config-history');
   await page.getByRole('button', { name: `Roll back to version ${before}` }).click();
   await page.getByRole('dialog').getByRole('button', { name: `Roll back to version ${before}` }).click();
@@ -211,7 +232,7 @@ test('configuration: an invalid list entry shows its error inline; a valid edit 
   for (const [tab, name] of [['organization', 'Organization'], ['acceptedDomains', 'Accepted domains'], ['inboundConnectors', 'Inbound connectors'], ['receiveConnectors', 'Receive connectors'], ['routes', 'Routes']] as const) {
     await page.getByRole('link', { name, exact: true }).click();
     await page.getByRole('form', { name: new RegExp(`^${name} \\(version \\d+\\)$`) }).waitFor();
-    await checkAxe(page);
+    await checkAxe(page, `the configuration ${tab} form`);
     await screenshot(page, `wc-config-${tab}`);
   }
   await page.getByRole('link', { name: 'Inbound connectors', exact: true }).click();
@@ -222,29 +243,32 @@ test('configuration: an invalid list entry shows its error inline; a valid edit 
   await page.getByText('inboundConnectors[0].senderIPAddresses[1]', { exact: true }).waitFor();
   await page.getByRole('button', { name: 'Discard changes' }).click();
   assert.equal(await connector.getByLabel('senderIPAddresses').inputValue(), '127.0.0.5/32');
-  await page.context().close();
+  await page.close();
+  clean();
 });
 
-test('audit: an uploaded message trace export shows its report and staged plan; the PowerShell downloads', { skip }, async () => {
-  const page = await newPage();
+test('audit: an uploaded message trace export shows its report and staged plan; the PowerShell downloads', async (t) => {
+  const page = await newPage(t);
+  if (!page) return;
   await page.goto(`${base()}/#/audit`);
   await page.getByLabel('Export file').setInputFiles({ name: 'trace.csv', mimeType: 'text/csv', buffer: Buffer.from(messageTraceText(Date.now())) });
   await page.getByLabel('Import name').fill('tenant1');
   await page.getByLabel('Tenant domains').fill('contoso.com');
   await page.getByLabel('Date format').selectOption('mdy');
-  await checkAxe(page);
+  await checkAxe(page, 'the audit upload form');
   await page.getByRole('button', { name: 'Upload and import' }).click();
   await page.getByText(/^Imported tenant1: trace\.csv/).waitFor();
   const sources = page.getByRole('list', { name: 'Direct Send sources in tenant1' });
   await sources.getByRole('article', { name: '203.0.113.10 scanner@contoso.com' }).waitFor();
   assert.match(await sources.innerText(), /Get-MessageTraceV2 -SenderAddress "scanner@contoso\.com" -FromIP 203\.0\.113\.10/);
   await page.getByText(/^Stage 1: /).waitFor();
-  await checkAxe(page);
+  await checkAxe(page, 'the audit import with report and plan');
   await screenshot(page, 'wc-audit');
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: "Download the plan's PowerShell" }).click()]);
   assert.equal(download.suggestedFilename(), 'direct-send-plan.ps1');
   const script = readFileSync((await download.path())!, 'utf8');
   assert.match(script, /New-InboundConnector|Set-OrganizationConfig/);
   assert.match(script, /contoso\.com/);
-  await page.context().close();
+  await page.close();
+  clean();
 });

@@ -25,6 +25,7 @@ import { policyRoutes } from './policy.ts';
 import { ruleRoutes } from './rules.ts';
 import { consoleRoutes } from './console.ts';
 import { sessionRoutes } from './session.ts';
+import { dashboardRoutes } from './dashboard.ts';
 import { readinessRoutes } from './readiness.ts';
 
 export type ApiRoutes = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>;
@@ -49,5 +50,6 @@ export const ROUTES: readonly ApiRoutes[] = [
   ruleRoutes,
   consoleRoutes,
   sessionRoutes,
+  dashboardRoutes,
   readinessRoutes,
 ];
