@@ -269,6 +269,16 @@ test('audit: an uploaded message trace export shows its report and staged plan; 
   const script = readFileSync((await download.path())!, 'utf8');
   assert.match(script, /New-InboundConnector|Set-OrganizationConfig/);
   assert.match(script, /contoso\.com/);
+
+  // The same import on the readiness page: Exchange's PowerShell per source, the plan linked, no adopt.
+  await page.getByRole('link', { name: 'on the readiness page' }).click();
+  const imported = page.getByRole('article', { name: '203.0.113.10 scanner@contoso.com' });
+  await imported.waitFor();
+  assert.match(await imported.innerText(), /Get-MessageTraceV2 -SenderAddress "scanner@contoso\.com"/);
+  assert.equal(await page.getByRole('button', { name: /Adopt as connector/ }).count(), 0, 'imported sources are migrated in Exchange, not adopted into mailgate');
+  await page.getByRole('link', { name: 'the staged plan for tenant1' }).waitFor();
+  await checkAxe(page, 'the readiness page over an import');
+  await screenshot(page, 'wc-readiness-import');
   await page.close();
   clean();
 });

@@ -90,7 +90,6 @@ export default function ReadinessPage({ route, session }: PageProps) {
   };
 
   const actions = (s: DsSource) => {
-    if (!gateway || !admin) return <span class="muted">{imported ? 'see the plan' : '—'}</span>;
     const who = ` (${s.clientIp} ${s.sender || '<>'})`;
     // A connector by exactly this address exists (adopted earlier): its past messages stay in the report.
     const by = (connectors.data ?? []).find((c) => c.senderIPAddresses.some((x) => x === s.clientIp || x === `${s.clientIp}/32` || x === `${s.clientIp}/128`));
@@ -177,7 +176,7 @@ export default function ReadinessPage({ route, session }: PageProps) {
           <p class="muted">
             Window <Time t={report.data.window.since} /> to <Time t={report.data.window.until} />.
           </p>
-          <SourceCards label="Direct Send sources" sources={report.data.sources} exchange={imported !== undefined} actions={actions} empty="No Direct Send in this window." />
+          <SourceCards label="Direct Send sources" sources={report.data.sources} exchange={imported !== undefined} actions={gateway && admin ? actions : undefined} empty="No Direct Send in this window." />
         </>
       )}
       <ConfirmDialog
