@@ -80,6 +80,19 @@ async function newPage(t: TestContext, width = 1280, height = 900): Promise<Page
   return page;
 }
 
+/** The page fits a phone's width: nothing pushes it sideways (tables scroll inside their wrapper). */
+async function fitsWidth(page: Page, what: string): Promise<void> {
+  const r = await page.evaluate(() => {
+    type El = { tagName: string; className: string; textContent: string | null; getBoundingClientRect(): { right: number } };
+    const d = globalThis as unknown as { document: { documentElement: { scrollWidth: number }; querySelectorAll(s: string): El[] }; innerWidth: number };
+    const wide = [...d.document.querySelectorAll('main *')].filter((e) => e.getBoundingClientRect().right > d.innerWidth + 1);
+    // The innermost ones name the culprit.
+    const names = wide.slice(-3).map((e) => `${e.tagName.toLowerCase()}.${e.className}: ${(e.textContent ?? '').slice(0, 60)}`);
+    return { scroll: d.document.documentElement.scrollWidth, width: d.innerWidth, names };
+  });
+  assert.ok(r.scroll <= r.width, `${what}: ${r.scroll}px wide in a ${r.width}px viewport; ${r.names.join(' | ')}`);
+}
+
 /** No page opened a dialog (an XSS would) or threw. */
 function clean(): void {
   assert.deepEqual(browser?.dialogs ?? [], [], 'no dialog fired');
@@ -183,6 +196,7 @@ test('readiness: a Direct Send source is adopted as a connector after preview an
   await phone.goto(`${base()}/#/direct-send`);
   await phone.getByRole('article', { name: '127.0.0.5 printer@example.com' }).waitFor();
   await checkAxe(phone, 'the readiness page at phone width');
+  await fitsWidth(phone, 'the readiness page');
   await screenshot(phone, 'wc-readiness-phone');
   await phone.close();
   await page.close();
@@ -243,6 +257,14 @@ test('configuration: an invalid list entry shows its error inline; a valid edit 
   await page.getByText('inboundConnectors[0].senderIPAddresses[1]', { exact: true }).waitFor();
   await page.getByRole('button', { name: 'Discard changes' }).click();
   assert.equal(await connector.getByLabel('senderIPAddresses').inputValue(), '127.0.0.5/32');
+
+  const phone = (await newPage(t, 390, 844))!;
+  await phone.goto(`${base()}/#/configuration/inboundConnectors`);
+  await phone.getByRole('group', { name: 'Inbound connectors 1: Direct Send 127.0.0.5', exact: true }).waitFor();
+  await checkAxe(phone, 'the configuration form at phone width');
+  await fitsWidth(phone, 'the configuration form');
+  await screenshot(phone, 'wc-config-phone');
+  await phone.close();
   await page.close();
   clean();
 });
@@ -279,6 +301,14 @@ test('audit: an uploaded message trace export shows its report and staged plan; 
   await page.getByRole('link', { name: 'the staged plan for tenant1' }).waitFor();
   await checkAxe(page, 'the readiness page over an import');
   await screenshot(page, 'wc-readiness-import');
+
+  const phone = (await newPage(t, 390, 844))!;
+  await phone.goto(`${base()}/#/audit/tenant1`);
+  await phone.getByRole('article', { name: '203.0.113.10 scanner@contoso.com' }).waitFor();
+  await checkAxe(phone, 'the audit page at phone width');
+  await fitsWidth(phone, 'the audit page');
+  await screenshot(phone, 'wc-audit-phone');
+  await phone.close();
   await page.close();
   clean();
 });

@@ -153,7 +153,7 @@ function ImportView({ name }: { name: string }) {
       {plan.loading && !plan.data && <Loading what="Building the plan" />}
       <ErrorMessage message={plan.error} />
       {plan.data && (
-        <div class="stack">
+        <div class="stack plan">
           {plan.data.summary.map((l) => (
             <p key={l}>{l}</p>
           ))}
