@@ -23,6 +23,9 @@ import { userRoutes } from './users.ts';
 import { listenerRoutes } from './listeners.ts';
 import { policyRoutes } from './policy.ts';
 import { ruleRoutes } from './rules.ts';
+import { listsRoutes } from './lists.ts';
+import { nextHopRoutes } from './next-hop-routes.ts';
+import { egressRoutes } from './egress.ts';
 
 export type ApiRoutes = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>;
 
@@ -44,4 +47,7 @@ export const ROUTES: readonly ApiRoutes[] = [
   listenerRoutes,
   policyRoutes,
   ruleRoutes,
+  listsRoutes,
+  nextHopRoutes,
+  egressRoutes,
 ];
