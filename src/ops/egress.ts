@@ -40,7 +40,9 @@ const today = (): string => new Date().toISOString().slice(0, 10);
 
 /** A day `YYYY-MM-DD` that exists, or an OpsError (`invalid`). */
 export function parseEgressDate(v: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) throw new OpsError('invalid', `expected a date YYYY-MM-DD, got "${v}"`);
+  const t = Date.parse(`${v}T00:00:00Z`);
+  // Date.parse takes 2099-02-30 (as 2 March): the day must come back unchanged.
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) !== v) throw new OpsError('invalid', `expected a date YYYY-MM-DD, got "${v}"`);
   return v;
 }
 
