@@ -121,6 +121,8 @@ test('queue: list, show, hold, release, flush and delete with the CLI\'s state r
   assert.ok(rows.some((x) => x.id === id && x.state === 'deferred' && x.from === 's@example.com'));
   const show = await app.inject({ method: 'GET', url: `/api/v1/queue/${id}` });
   assert.deepEqual((show.json() as { recipients: unknown }).recipients, [{ rcpt: 'r@example.com', status: 'pending', lastReply: null }]);
+  // Every field arrives through the response schema (fastify drops what a schema does not list).
+  assert.deepEqual(Object.keys(show.json() as object).sort(), ['attempts', 'from', 'id', 'lastError', 'nextAttempt', 'received', 'recipients', 'size', 'state']);
 
   const rel = await app.inject({ method: 'POST', url: `/api/v1/queue/${id}/release` });
   assert.equal(problemOf(rel, 409).detail, `${id} is not on hold (it is deferred)`);
