@@ -161,7 +161,12 @@ test('trace: search with filters and show with events; unknown id 404, bad windo
   assert.deepEqual(found.map((m) => m.id), [id]);
   assert.equal(found[0]?.subject, '=HYPERLINK("http://evil")', 'JSON carries the text as it is');
   const show = await app.inject({ method: 'GET', url: `/api/v1/trace/${id}` });
-  assert.equal((show.json() as { message: { id: string } }).message.id, id);
+  const shown = show.json() as { message: { id: string; mailFrom: string; clientIp: string; receivedAt: number }; events: unknown[] };
+  assert.equal(shown.message.id, id);
+  assert.equal(shown.message.mailFrom, 'scanner@example.com', 'open fields arrive through the response schema');
+  assert.equal(shown.message.clientIp, '192.0.2.7');
+  assert.equal(typeof shown.message.receivedAt, 'number');
+  assert.ok(Array.isArray(shown.events));
   assert.equal(problemOf(await app.inject({ method: 'GET', url: '/api/v1/trace/NOPE123' }), 404).detail, 'no trace for NOPE123');
   assert.match(problemOf(await app.inject({ method: 'GET', url: '/api/v1/trace?since=yesterdayish' }), 422).detail ?? '', /yesterdayish/);
   assert.match(problemOf(await app.inject({ method: 'GET', url: '/api/v1/trace?clientIp=999.1.1.1' }), 422).detail ?? '', /client-ip/);
