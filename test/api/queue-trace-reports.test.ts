@@ -180,6 +180,11 @@ test('reports: JSON by default (the CLI\'s document), CSV with formula injection
   const doc = j.json() as { title: string; window: { since: string }; summary: string[] };
   assert.match(doc.title, /Inbound/i);
   assert.ok(Array.isArray(doc.summary));
+  assert.match(doc.window.since, /^\d{4}-\d{2}-\d{2}T/);
+  // The sections (open rows) arrive through the response schema, the JSON text as it is.
+  const sections = Object.entries(doc).filter(([k, v]) => k !== 'summary' && Array.isArray(v));
+  assert.ok(sections.length > 0);
+  assert.ok(JSON.stringify(sections).includes('=cmd|calc'));
   const c = await app.inject({ method: 'GET', url: '/api/v1/reports/inbound?since=7d&format=csv' });
   assert.equal(c.statusCode, 200);
   assert.match(String(c.headers['content-type']), /^text\/csv/);
@@ -212,7 +217,10 @@ test('hunts: saved ones listed and run (JSON or CSV), an unknown one 404, ad-hoc
   assert.match(problemOf(await app.inject({ method: 'GET', url: '/api/v1/reports/hunts/nope' }), 404).detail ?? '', /no saved hunt "nope"/);
   const adhoc = await app.inject({ method: 'POST', url: '/api/v1/reports/hunts', payload: { query: 'SELECT count(*) AS n FROM trace_message' } });
   assert.equal(adhoc.statusCode, 200, adhoc.body);
-  assert.ok(((adhoc.json() as { rows: { n: number }[] }).rows[0]?.n ?? 0) >= 1);
+  const adhocDoc = adhoc.json() as { rows: { n: number }[]; columns: string[]; truncated: boolean; ms: number };
+  assert.ok((adhocDoc.rows[0]?.n ?? 0) >= 1);
+  assert.deepEqual(adhocDoc.columns, ['n']);
+  assert.equal(adhocDoc.truncated, false);
   const write = await app.inject({ method: 'POST', url: '/api/v1/reports/hunts', payload: { query: 'DELETE FROM trace_message' } });
   assert.equal(write.statusCode, 422);
 });
