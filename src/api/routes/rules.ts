@@ -21,6 +21,7 @@ import { RULE_TEMPLATES, addRule, addTemplateRule, lintRules, listRules, removeR
 import { replayRules } from '../../ops/rules-replay.ts';
 import type { ApiDeps } from '../deps.ts';
 import { actorOf } from '../scope.ts';
+import { jsonSchema as outputSchema, problemResponses } from '../schema.ts';
 import { jsonSchema, parse } from './quarantine.ts';
 
 export const ruleParams = z.object({ name: z.string().min(1).max(200) }).strict();
@@ -49,27 +50,37 @@ export const ruleReplayBody = z
   .object({ since: z.string().max(40).optional().describe('e.g. 7d, 30d or an ISO date (default 30d).'), limit: z.number().int().positive().max(1_000_000).optional(), asEnforce: z.boolean().optional() })
   .strict();
 
+const Open = z.looseObject({});
+const RuleRow = z.object({ priority: z.number().int(), name: z.string(), state: z.string(), mode: z.string(), conditions: z.string(), exceptions: z.string(), actions: z.string(), stop: z.boolean() });
+/** A transport rule as in the configuration (transportRules[]): its identity typed, conditions, exceptions and actions open. */
+const Rule = z.looseObject({ name: z.string(), priority: z.number().int(), state: z.enum(['Enabled', 'Disabled']), mode: z.enum(['Enforce', 'Audit', 'AuditAndNotify']), conditions: Open, exceptions: Open, actions: Open });
+const Finding = z.object({ code: z.string(), severity: z.string(), rule: z.string(), priority: z.number().int().nullable(), message: z.string(), fix: z.string().describe('the PowerShell that fixes it, or what to do') });
+const Outcome = z.object({ hits: z.array(Open), effect: Open, undetermined: z.array(z.string()), attribution: z.string() });
+const ReplayRow = z.object({ rule: z.string(), mode: z.string(), state: z.string(), hits: z.number().int(), undetermined: z.number().int(), actions: z.string(), samples: z.string(), needs: z.string() });
+const Version = z.object({ version: z.number().int() });
+const changed = { 200: outputSchema(Version), ...problemResponses(404, 409, 422) };
+
 export function ruleRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const params = { params: jsonSchema(ruleParams) };
-  app.get('/api/v1/rules', { config: { scope: 'read' } }, async (req) => listRules(deps.ops(actorOf(req))));
-  app.get('/api/v1/rules/lint', { config: { scope: 'read' } }, async (req) => lintRules(deps.ops(actorOf(req))));
-  app.get('/api/v1/rules/:name', { config: { scope: 'read' }, schema: params }, async (req) => showRule(deps.ops(actorOf(req)), parse(ruleParams, req.params).name));
-  app.post('/api/v1/rules', { config: { scope: 'admin' }, schema: { body: jsonSchema(addRuleBody) } }, async (req, reply) => {
+  app.get('/api/v1/rules', { config: { scope: 'read' }, schema: { response: { 200: outputSchema(z.array(RuleRow)), ...problemResponses() } } }, async (req) => listRules(deps.ops(actorOf(req))));
+  app.get('/api/v1/rules/lint', { config: { scope: 'read' }, schema: { response: { 200: outputSchema(z.array(Finding)), ...problemResponses() } } }, async (req) => lintRules(deps.ops(actorOf(req))));
+  app.get('/api/v1/rules/:name', { config: { scope: 'read' }, schema: { ...params, response: { 200: outputSchema(Rule), ...problemResponses(404, 422) } } }, async (req) => showRule(deps.ops(actorOf(req)), parse(ruleParams, req.params).name));
+  app.post('/api/v1/rules', { config: { scope: 'admin' }, schema: { body: jsonSchema(addRuleBody), response: { 201: outputSchema(z.object({ version: z.number().int(), rule: Rule })), ...problemResponses(409, 422) } } }, async (req, reply) => {
     const b = parse(addRuleBody, req.body);
     const ctx = deps.ops(actorOf(req));
     const out = 'template' in b ? await addTemplateRule(ctx, b.template, b.exceptIps ?? [], b.name) : await addRule(ctx, b.rule, b.priority);
     return reply.code(201).send(out);
   });
-  app.patch('/api/v1/rules/:name', { config: { scope: 'admin' }, schema: { ...params, body: jsonSchema(ruleObject) } }, async (req) => {
+  app.patch('/api/v1/rules/:name', { config: { scope: 'admin' }, schema: { ...params, body: jsonSchema(ruleObject), response: changed } }, async (req) => {
     const { name } = parse(ruleParams, req.params);
     return { version: await setRule(deps.ops(actorOf(req)), name, parse(ruleObject, req.body)) };
   });
-  app.delete('/api/v1/rules/:name', { config: { scope: 'admin' }, schema: params }, async (req) => ({ version: await removeRule(deps.ops(actorOf(req)), parse(ruleParams, req.params).name) }));
+  app.delete('/api/v1/rules/:name', { config: { scope: 'admin' }, schema: { ...params, response: changed } }, async (req) => ({ version: await removeRule(deps.ops(actorOf(req)), parse(ruleParams, req.params).name) }));
   for (const [verb, state] of [['enable', 'Enabled'], ['disable', 'Disabled']] as const) {
-    app.post(`/api/v1/rules/:name/${verb}`, { config: { scope: 'admin' }, schema: params }, async (req) => ({ version: await setRuleState(deps.ops(actorOf(req)), parse(ruleParams, req.params).name, state) }));
+    app.post(`/api/v1/rules/:name/${verb}`, { config: { scope: 'admin' }, schema: { ...params, response: changed } }, async (req) => ({ version: await setRuleState(deps.ops(actorOf(req)), parse(ruleParams, req.params).name, state) }));
   }
-  app.post('/api/v1/rules/test', { config: { scope: 'read' }, schema: { body: jsonSchema(ruleTestBody) } }, async (req) => testRules(deps.ops(actorOf(req)), parse(ruleTestBody, req.body)));
-  app.post('/api/v1/rules/replay', { config: { scope: 'read' }, schema: { body: jsonSchema(ruleReplayBody) } }, async (req) => {
+  app.post('/api/v1/rules/test', { config: { scope: 'read' }, schema: { body: jsonSchema(ruleTestBody), response: { 200: outputSchema(Outcome), ...problemResponses(422) } } }, async (req) => testRules(deps.ops(actorOf(req)), parse(ruleTestBody, req.body)));
+  app.post('/api/v1/rules/replay', { config: { scope: 'read' }, schema: { body: jsonSchema(ruleReplayBody), response: { 200: outputSchema(z.object({ messages: z.number().int(), rows: z.array(ReplayRow) })), ...problemResponses(422) } } }, async (req) => {
     const b = parse(ruleReplayBody, req.body);
     const ctx = deps.ops(actorOf(req));
     const w = windowOf(ctx, b.since, { defaultSince: '30d' });

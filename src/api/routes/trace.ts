@@ -11,6 +11,7 @@ import { searchMessages, showMessage, TRACE_CONNECTOR_TYPES, TRACE_DKIM, TRACE_D
 import type { TraceStatus } from '../../trace/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { actorOf } from '../scope.ts';
+import { jsonSchema, problemResponses } from '../schema.ts';
 import { jsonSchemaOf, parseInput, queryBool, queryLimit } from './zod-io.ts';
 
 const SearchQuery = z.strictObject({
@@ -30,12 +31,23 @@ const SearchQuery = z.strictObject({
   limit: queryLimit.default(1000),
 });
 const IdParams = z.strictObject({ id: z.string().min(1).max(200) });
+/** A trace row: the columns every row has, typed; the optional ones (TLS, auth results, sender, subject …) as recorded. */
+const Message = z.looseObject({
+  id: z.string(),
+  connectionId: z.string(),
+  receivedAt: z.number().describe('ms since the epoch'),
+  clientIp: z.string(),
+  listener: z.string(),
+  recipients: z.array(z.string()),
+  status: z.enum(TRACE_STATUSES as [TraceStatus, ...TraceStatus[]]),
+});
+const Event = z.looseObject({ messageId: z.string(), at: z.number().describe('ms since the epoch'), event: z.string(), recipient: z.string().optional(), detail: z.string().optional() });
 
 export function traceRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  app.get('/api/v1/trace', { config: { scope: 'read' }, schema: { querystring: jsonSchemaOf(SearchQuery) } }, async (req) =>
+  app.get('/api/v1/trace', { config: { scope: 'read' }, schema: { querystring: jsonSchemaOf(SearchQuery), response: { 200: jsonSchema(z.array(Message)), ...problemResponses(400) } } }, async (req) =>
     searchMessages(deps.ops(actorOf(req)), parseInput(SearchQuery, req.query, 'querystring')),
   );
-  app.get('/api/v1/trace/:id', { config: { scope: 'read' }, schema: { params: jsonSchemaOf(IdParams) } }, async (req) =>
+  app.get('/api/v1/trace/:id', { config: { scope: 'read' }, schema: { params: jsonSchemaOf(IdParams), response: { 200: jsonSchema(z.object({ message: Message, events: z.array(Event) })), ...problemResponses(400, 404) } } }, async (req) =>
     showMessage(deps.ops(actorOf(req)), parseInput(IdParams, req.params, 'params').id),
   );
 }
