@@ -40,6 +40,11 @@ async function apiGet<T>(path: string): Promise<T> {
   return (await r.json()) as T;
 }
 
+async function apiPatch(path: string, body: object): Promise<void> {
+  const r = await fetch(base() + path, { method: 'PATCH', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(r.status, 200, `${path}: ${r.status} ${await r.text()}`);
+}
+
 async function send(ip: string, from: string, subject: string): Promise<void> {
   const c = await SmtpTestClient.connect({ port: mx, localAddress: ip });
   await c.cmd('EHLO printer.example.com');
@@ -218,6 +223,21 @@ test('configuration: an invalid list entry shows its error inline; a valid edit 
   assert.equal(await ips.getAttribute('aria-invalid'), 'true');
   await page.getByText('lists.block.ips[0]', { exact: true }).waitFor();
   await screenshot(page, 'wc-config-inline-error');
+
+  // Another admin's change lands between loading and saving: refused (409), nothing overwritten; reload, edit again.
+  const loaded = (await apiGet<{ version: number }>('/api/v1/config')).version;
+  await ips.fill('192.0.2.7/32');
+  await page.getByRole('button', { name: 'Review changes' }).click();
+  await page.getByRole('region', { name: `Changes to version ${loaded}` }).waitFor();
+  await apiPatch('/api/v1/connectors/Direct%20Send%20127.0.0.5', { comment: 'changed elsewhere' });
+  await page.getByRole('button', { name: `Save as version ${loaded + 1}` }).click();
+  await page.getByText(`the configuration changed since version ${loaded} (now ${loaded + 1}): reload and edit again`).waitFor();
+  const kept = await apiGet<{ config: { lists: { block: { ips: string[] } }; inboundConnectors: { comment: string }[] } }>('/api/v1/config');
+  assert.deepEqual([kept.config.lists.block.ips, kept.config.inboundConnectors[0]?.comment], [[], 'changed elsewhere']);
+  await page.getByRole('button', { name: 'Reload the configuration' }).click();
+  await page.getByText(`Version ${loaded + 1}, saved`).waitFor();
+  assert.equal(await ips.inputValue(), '', 'the form shows the version in force again');
+  assert.equal(await page.getByText('reload and edit again').count(), 0, 'the refusal is gone with the reload');
 
   const before = (await apiGet<{ version: number }>('/api/v1/config')).version;
   await ips.fill('192.0.2.7/32');

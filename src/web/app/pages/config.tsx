@@ -69,6 +69,7 @@ function SectionEditor({ section, title, admin }: { section: string; title: stri
   useEffect(() => {
     if (base) setDraft(structuredClone(base.config[section] ?? null));
     setErrors([]);
+    setError(undefined);
     setReview(undefined);
   }, [base, section]);
   if (shown.loading && !base) return <Loading />;
