@@ -269,6 +269,17 @@ test('configuration: an invalid list entry shows its error inline; a valid edit 
     await checkAxe(page, `the configuration ${tab} form`);
     await screenshot(page, `wc-config-${tab}`);
   }
+  // A new item from its template: an accepted domain added, reviewed and saved.
+  await page.getByRole('link', { name: 'Accepted domains', exact: true }).click();
+  await page.getByRole('button', { name: 'Add to Accepted domains' }).click();
+  await page.getByRole('group', { name: 'Accepted domains 2', exact: true }).getByLabel('domainName').fill('example.net');
+  await page.getByRole('button', { name: 'Review changes' }).click();
+  const added = (await apiGet<{ version: number }>('/api/v1/config')).version + 1;
+  await page.getByRole('button', { name: `Save as version ${added}` }).click();
+  await page.getByText(`Saved as configuration version ${added}.`).waitFor();
+  const domains = await apiGet<{ config: { acceptedDomains: { domainName: string; domainType: string }[] } }>('/api/v1/config');
+  assert.deepEqual(domains.config.acceptedDomains.map((d) => [d.domainName, d.domainType]), [['example.com', 'Authoritative'], ['example.net', 'Authoritative']]);
+
   await page.getByRole('link', { name: 'Inbound connectors', exact: true }).click();
   const connector = page.getByRole('group', { name: 'Inbound connectors 1: Direct Send 127.0.0.5', exact: true });
   await connector.getByLabel('senderIPAddresses').fill('127.0.0.5/32\nnot-an-ip');
@@ -329,6 +340,23 @@ test('audit: an uploaded message trace export shows its report and staged plan; 
   await fitsWidth(phone, 'the audit page');
   await screenshot(phone, 'wc-audit-phone');
   await phone.close();
+
+  // A read-only login sees the same pages without the actions its scope cannot use.
+  const read = cli(dir, ['token', 'add', 'browser-read', '--scope', 'read']);
+  assert.equal(read.code, 0, read.stderr);
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await loginWithToken(page, `${base()}/`, read.stdout.trim());
+  await page.goto(`${base()}/#/direct-send`);
+  await page.getByRole('article', { name: '127.0.0.6 scanner@example.com' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: /Adopt as connector|Create user/ }).count(), 0);
+  await page.goto(`${base()}/#/configuration/lists`);
+  await page.getByText('Read only: changing the configuration needs an admin login.').waitFor();
+  assert.equal(await page.getByRole('group', { name: 'block' }).getByLabel('ips').isDisabled(), true);
+  assert.equal(await page.getByRole('button', { name: 'Review changes' }).count(), 0);
+  await page.goto(`${base()}/#/audit`);
+  await page.getByRole('heading', { name: 'Imports' }).waitFor();
+  assert.equal(await page.getByLabel('Export file').count(), 0, 'no upload without admin');
+  await checkAxe(page, 'the audit page for a read-only login');
   await page.close();
   clean();
 });
