@@ -16,6 +16,7 @@
  *   (a loopback or NAT address) only with `acknowledgeWarnings`.
  * - Create user: an SMTP AUTH account for a device-or-app source, which may send as the source's
  *   one address only (never "@domain" or "*"), with a generated password returned once.
+ * Only the gateway's own traffic counts (imported rows migrate in Exchange, through the audit plan).
  * Touches: the trace tables (read), the config store; DNS for the organization's SPF record unless
  * `spf` is given (as the report).
  */
@@ -32,12 +33,15 @@ import type { SourceChange } from './policy-replay.ts';
 import { directSend, windowOf, type ReportSeams } from './reports.ts';
 import { addUser } from './users.ts';
 
-/** One source of the readiness report, and the report's window and classification inputs. */
+/**
+ * One source of the readiness report over the gateway's own traffic, and the report's window and
+ * classification inputs. Imported Exchange Online rows are never mixed in: their sources migrate
+ * in Exchange (the audit plan), and their evidence is not this gateway's.
+ */
 export interface SourceRef {
   clientIp: string;
   sender: string;
   since?: string | undefined;
-  source?: string | undefined;
   internal?: string[] | undefined;
   spf?: string | undefined;
 }
@@ -92,7 +96,7 @@ function refusalOf(s: DirectSendSource, grant = 'a connector by the address seen
 
 /** The report's source for (clientIp, sender); not-found when the window has none. */
 export async function findSource(ctx: OpsContext, ref: SourceRef, seams: ReportSeams = {}, now = Date.now()): Promise<DirectSendSource> {
-  const r = await directSend(ctx, { since: ref.since, source: ref.source, internal: ref.internal, spf: ref.spf }, seams, now);
+  const r = await directSend(ctx, { since: ref.since, source: 'gateway', internal: ref.internal, spf: ref.spf }, seams, now);
   const ip = plainIp(ref.clientIp);
   const sender = ref.sender.toLowerCase();
   const s = r.sources.find((x) => plainIp(x.clientIp) === ip && x.sender === sender);

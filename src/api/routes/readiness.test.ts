@@ -125,3 +125,20 @@ test('readiness: create user for a device gives it its own address only, with a 
     await f.close();
   }
 });
+
+test('readiness: a source seen only in an imported Exchange export is not adopted into mailgate, and imported rows do not count as evidence', async () => {
+  const f = await apiFixture();
+  try {
+    ensureTraceSchema(f.ctx.db);
+    addRow(f.ctx.db, { clientIp: '10.1.2.3', mailFrom: 'printer@example.com', helo: 'printer.example.com', source: 'import:tenant1' });
+    const r = await f.call('read', { method: 'POST', url: '/api/v1/readiness/adopt/preview', payload: printer });
+    assert.equal(r.statusCode, 404, r.body);
+    assert.equal((await f.call('read', { method: 'POST', url: '/api/v1/readiness/adopt/preview', payload: { ...printer, source: 'import:tenant1' } })).statusCode, 400, 'no source parameter');
+    addRow(f.ctx.db, { clientIp: '10.1.2.3', mailFrom: 'printer@example.com', helo: 'printer.example.com' });
+    const p = await f.call('read', { method: 'POST', url: '/api/v1/readiness/adopt/preview', payload: printer });
+    assert.equal(p.statusCode, 200, p.body);
+    assert.equal(p.json<{ source: { messages: number } }>().source.messages, 1, 'the gateway row only');
+  } finally {
+    await f.close();
+  }
+});

@@ -5,8 +5,9 @@
  *   POST /api/v1/readiness/adopt/preview  the candidate connector, config diff and replay   read
  *   POST /api/v1/readiness/adopt          save it, with the preview's baseVersion (409)    admin
  *   POST /api/v1/readiness/users          an SMTP AUTH user for the source; password once  admin
- * A source is named by its client IP and sender, found in the report of the same window and
- * classification inputs (`since`, `source`, `internal`, `spf`). Refusals (spoof, unknown, a shared
+ * A source is named by its client IP and sender, found in the report over the gateway's own
+ * traffic with the same window and classification inputs (`since`, `internal`, `spf`); imported
+ * Exchange Online sources migrate in Exchange (the audit plan), not here. Refusals (spoof, unknown, a shared
  * service, warnings not acknowledged) are 422 problems with the report's reason.
  * Touches: nothing itself (ops/adopt reads the trace and writes the config store).
  */
@@ -23,7 +24,6 @@ const Ref = z.object({
   clientIp: z.string().min(1).max(64).describe("the source's client IP, as the report shows it"),
   sender: z.string().max(320).describe("the source's sender (MAIL FROM) as the report shows it"),
   since: z.string().max(100).optional().describe("the report's window (default 30d)"),
-  source: z.string().max(200).optional().describe('gateway, or import:NAME'),
   internal: z.array(z.string().min(1).max(64)).max(1000).optional().describe('internal ranges for classification'),
   spf: z.string().max(2000).optional().describe('the organization\'s SPF record ("v=spf1 ..."), instead of looking it up'),
 });

@@ -45,7 +45,7 @@ export default function ReadinessPage({ route, session }: PageProps) {
   const [secret, setSecret] = useState<{ name: string; password: string; warnings: string[] } | undefined>(undefined);
   const gateway = source === 'gateway';
   const imported = source.startsWith('import:') ? source.slice('import:'.length) : undefined;
-  const ref = (s: DsSource) => ({ clientIp: s.clientIp, sender: s.sender, since, source });
+  const ref = (s: DsSource) => ({ clientIp: s.clientIp, sender: s.sender, since });
 
   const preview = async (s: DsSource): Promise<void> => {
     setBusy(`${s.clientIp} ${s.sender}`);
