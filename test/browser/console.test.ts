@@ -85,6 +85,8 @@ before(async () => {
     receiveConnectors: (base.receiveConnectors ?? []).map((l) => ({ ...l, tls: { mode: 'none' as const } })),
     inboundConnectors: [{ name: 'Scanners', connectorType: 'OnPremises', senderIPAddresses: ['127.0.0.2'] }],
     routes: [nextHopRoute(sink.port)],
+    // In Audit: matched mail is only recorded ("would have"), so the counts below are unchanged.
+    transportRules: [{ name: 'Quarantine Direct Send', priority: 0, mode: 'Audit', conditions: { attributionIs: ['direct-send'] }, actions: { quarantine: true } }],
   });
   gw = await startGateway(dir, [mx, admin], { env: { MAILGATE_WEB_DIR: web.dir } });
   url = `http://127.0.0.1:${admin}`;
@@ -140,6 +142,8 @@ test('login page and dashboard: the mail just sent, by attribution; new Direct S
     assert.match((await source.textContent()) ?? '', /copier@example\.com/, "the source's latest sender");
     assert.equal(await source.locator('.badge.new').count(), 1, 'the new Direct Send source is marked');
     assert.equal((await page.locator('[data-card="reject-direct-send"] .value').textContent())?.trim(), 'Off');
+    assert.equal((await page.locator('[data-card="audit-rules"] .value').textContent())?.trim(), '1');
+    await page.getByRole('link', { name: 'Quarantine Direct Send' }).waitFor();
     await checkAxe(page, 'the dashboard');
     await screenshot(page, 'dashboard');
     await page.getByRole('combobox', { name: 'Window' }).selectOption('7d');
