@@ -211,3 +211,28 @@ test('a console user logs in with name and password, sees who they are, and logs
     await b.close();
   }
 });
+
+test('keyboard: the skip link comes first and lands on the page; nav links open pages and focus moves to them', async (t) => {
+  const b = await openBrowser(t);
+  if (!b) return;
+  try {
+    const page = await b.page();
+    await loginWithToken(page, url, firstToken);
+    await page.locator('[data-card="messages"]').waitFor();
+    await page.evaluate('document.activeElement && document.activeElement.blur()');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate('document.activeElement.textContent'), 'Skip to content');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate('document.activeElement.id'), 'main');
+    const trace = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Trace' });
+    await trace.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/#\/trace/);
+    await page.locator('main h1').first().waitFor(); // whatever the Trace page calls itself
+    assert.equal(await trace.getAttribute('aria-current'), 'page');
+    assert.equal(await page.evaluate('document.activeElement.id'), 'main', 'focus moved to the new page');
+    assert.equal(await page.title(), 'Trace · mailgate');
+  } finally {
+    await b.close();
+  }
+});
