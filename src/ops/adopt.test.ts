@@ -1,7 +1,7 @@
 /**
  * ops/adopt beyond the API test: the connector follows the recommendation for every kind of
- * source — a verified certificate (no IPs, TLS required), an IPv6 device (/128), OnPremises on
- * request — and a shared sending service, whatever its SPF pass, is refused, as is a user for it.
+ * source — a verified certificate (no IPs, TLS required), an IPv6 device (/128), Partner scoped
+ * to the sender domain (never OnPremises, which could relay out) — and a shared sending service, whatever its SPF pass, is refused, as is a user for it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,7 +27,7 @@ async function withCtx(fn: (ctx: OpsContext) => Promise<void>): Promise<void> {
 
 const SPF = 'v=spf1 -all';
 
-test('adopt: by the verified certificate, by an IPv6 /128, OnPremises on request', async () => {
+test('adopt: by the verified certificate, by an IPv6 /128, always a Partner connector scoped to the sender domain', async () => {
   await withCtx(async (ctx) => {
     addRow(ctx.db, { clientIp: '10.0.0.9', mailFrom: 'mfp@example.com', helo: 'mfp.example.com', certCn: 'mfp.example.com', certVerified: true, tlsVersion: 'TLSv1.3' });
     addRow(ctx.db, { clientIp: 'fd00::25', mailFrom: 'app@example.com', helo: 'app.example.com' });
@@ -38,9 +38,9 @@ test('adopt: by the verified certificate, by an IPv6 /128, OnPremises on request
       { name: 'Direct Send mfp.example.com', ips: [], cn: 'mfp.example.com', tls: true },
     );
     assert.equal(cert.replay.attribution.toConnector, 1);
-    const v6 = await adoptPreview(ctx, { clientIp: 'fd00::25', sender: 'app@example.com', spf: SPF, connectorType: 'OnPremises' });
-    assert.deepEqual([v6.connector.senderIPAddresses, v6.connector.connectorType], [['fd00::25/128'], 'OnPremises']);
-    const r = await adoptApply(ctx, { clientIp: 'fd00::25', sender: 'app@example.com', spf: SPF, connectorType: 'OnPremises', baseVersion: v6.baseVersion });
+    const v6 = await adoptPreview(ctx, { clientIp: 'fd00::25', sender: 'app@example.com', spf: SPF });
+    assert.deepEqual([v6.connector.senderIPAddresses, v6.connector.connectorType, v6.connector.senderDomains], [['fd00::25/128'], 'Partner', ['example.com']]);
+    const r = await adoptApply(ctx, { clientIp: 'fd00::25', sender: 'app@example.com', spf: SPF, baseVersion: v6.baseVersion });
     assert.equal(r.version, v6.baseVersion + 1);
     assert.equal(ctx.store.current()?.actor, 'alice');
   });

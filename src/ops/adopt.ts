@@ -7,7 +7,9 @@
  *   device relayed through mailgate): by its verified client certificate when it presented one,
  *   else by its one address as /32 or /128 — never a range wider than the evidence. likely-spoof,
  *   unknown and shared/third-party services are refused with the report's reason. The connector
- *   (Partner, as recommended; OnPremises on request) is scoped to the source's sender domain and
+ *   is a Partner one, as recommended (OnPremises would let the source relay to outside domains,
+ *   ignore senderDomains and skip the DMARC policy: wider than the evidence; an admin who wants
+ *   that changes the connector afterwards, as its own reviewed edit), scoped to the source's sender domain and
  *   carries no domain restriction (a restriction locks the domain for every other source; the
  *   audit plan stages it). The preview returns the connector, the YAML diff, a replay of the last
  *   N days under the candidate (what it would let through or newly reject, and how many of the
@@ -47,7 +49,6 @@ export interface SourceRef {
 }
 
 export interface AdoptInput extends SourceRef {
-  connectorType?: 'Partner' | 'OnPremises' | undefined;
   /** Connector name (default: the report's, "Direct Send <ip or CN>"). */
   name?: string | undefined;
   /** Days of trace replayed under the candidate (default 7). */
@@ -112,7 +113,7 @@ function connectorFor(s: DirectSendSource, input: AdoptInput): InboundConnector 
   const ip = plainIp(s.clientIp);
   const c: InboundConnector = {
     name: input.name ?? connectorNameFor({ clientIp: s.clientIp, certCn: s.certCn || undefined }, byCert),
-    connectorType: input.connectorType ?? 'Partner',
+    connectorType: 'Partner',
     senderIPAddresses: byCert ? [] : [`${ip}/${isIP(ip) === 6 ? 128 : 32}`],
     senderDomains: [s.senderDomain],
     requireTls: byCert,

@@ -46,6 +46,7 @@ test('readiness: adopt previews a /32 connector with diff and replay, applies on
     assert.deepEqual(p.connector.senderIPAddresses, ['10.1.2.3/32'], 'never wider than the one address seen');
     assert.deepEqual(p.connector.senderDomains, ['example.com']);
     assert.equal(p.connector.connectorType, 'Partner');
+    assert.equal((await post('read', '/api/v1/readiness/adopt/preview', { ...printer, connectorType: 'OnPremises' })).statusCode, 400, 'OnPremises (relay out, no DMARC) is not on offer');
     assert.equal(p.connector.restrictDomainsToIPAddresses, false);
     assert.match(p.diff, /\+.*Direct Send 10\.1\.2\.3/);
     assert.deepEqual(p.replay.attribution.now, { 'direct-send': 2 });

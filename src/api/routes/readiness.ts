@@ -28,7 +28,6 @@ const Ref = z.object({
   spf: z.string().max(2000).optional().describe('the organization\'s SPF record ("v=spf1 ..."), instead of looking it up'),
 });
 const AdoptBody = Ref.extend({
-  connectorType: z.enum(CONNECTOR_TYPES).optional().describe('default Partner, as the report recommends'),
   name: z.string().min(1).max(200).optional(),
   replayDays: z.number().int().min(1).max(90).optional().describe('days of trace replayed under the candidate (default 7)'),
 }).strict();
