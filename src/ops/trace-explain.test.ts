@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TraceEvent, TraceMessage } from '../trace/index.ts';
-import { explainTrace, parseRuleDetail } from './trace-explain.ts';
+import { parseRuleDetail } from '../trace/reports/index.ts';
+import { explainTrace } from './trace-explain.ts';
 
 const base: TraceMessage = { id: 'Q1', connectionId: 'C1', receivedAt: 0, clientIp: '192.0.2.10', listener: 'mx', recipients: ['a@contoso.com'], status: 'Delivered' };
 const texts = (m: Partial<TraceMessage>, events: TraceEvent[] = []): Record<string, string> => {

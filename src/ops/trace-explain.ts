@@ -10,6 +10,7 @@
  * RFCs: 7208 (SPF results), 6376 (DKIM), 7489 (DMARC), 8601 (result names).
  */
 import type { TraceEvent, TraceMessage } from '../trace/index.ts';
+import { parseRuleDetail } from '../trace/reports/index.ts';
 
 export type ExplainTopic = 'attribution' | 'connector' | 'spf' | 'dkim' | 'dmarc' | 'compauth' | 'tls' | 'rules' | 'outcome';
 
@@ -172,14 +173,6 @@ function compauth(m: TraceMessage): ExplainLine | undefined {
 function tls(m: TraceMessage): ExplainLine {
   if (!m.tlsVersion) return { topic: 'tls', tone: 'warn', text: `Received without TLS on listener "${m.listener}".` };
   return { topic: 'tls', tone: 'ok', text: `Received over ${m.tlsVersion}${m.tlsCipher ? ` (${m.tlsCipher})` : ''} on listener "${m.listener}".` };
-}
-
-/** RULE event detail "rule <name> mode=<M> ran=<a+b|none>[ would-have-run=<c>]" (smtp/rules-run). */
-export function parseRuleDetail(detail: string | undefined): { rule: string; mode: string; ran: string[]; wouldHave: string[] } | undefined {
-  const m = /^rule (.+) mode=(\S+) ran=(\S+)(?: would-have-run=(\S+))?$/.exec(detail ?? '');
-  if (!m) return undefined;
-  const list = (s: string | undefined): string[] => (!s || s === 'none' ? [] : s.split('+'));
-  return { rule: m[1] as string, mode: m[2] as string, ran: list(m[3]), wouldHave: list(m[4]) };
 }
 
 function rules(events: readonly TraceEvent[]): ExplainLine[] {

@@ -11,6 +11,8 @@
  *   POST   /api/v1/rules/:name/enable | /disable                                              admin
  *   POST   /api/v1/rules/test            what-if for one message's facts                      read
  *   POST   /api/v1/rules/replay          { since?, limit?, asEnforce? } over the trace        read
+ *   GET    /api/v1/rules/hits            ?since=7d: per rule, Enforce hits and Audit would-haves read
+ *   GET    /api/v1/rules/:name/would-have ?since=7d&limit=: its Audit hits and latest messages  read
  * Input is checked with zod (a 422 problem naming the field); refusals are the CLI's messages.
  * Touches: nothing itself (ops/ does).
  */
@@ -19,8 +21,10 @@ import { z } from 'zod';
 import { windowOf } from '../../ops/reports.ts';
 import { RULE_TEMPLATES, addRule, addTemplateRule, lintRules, listRules, removeRule, setRule, setRuleState, showRule, testRules } from '../../ops/rules.ts';
 import { replayRules } from '../../ops/rules-replay.ts';
+import { ruleHits, wouldHaveHits } from '../../ops/rule-hits.ts';
 import type { ApiDeps } from '../deps.ts';
 import { actorOf } from '../scope.ts';
+import { ChangedSchema, jsonSchema as responseSchema, problemResponses } from '../schema.ts';
 import { jsonSchema, parse } from './quarantine.ts';
 
 export const ruleParams = z.object({ name: z.string().min(1).max(200) }).strict();
@@ -49,24 +53,67 @@ export const ruleReplayBody = z
   .object({ since: z.string().max(40).optional().describe('e.g. 7d, 30d or an ISO date (default 30d).'), limit: z.number().int().positive().max(1_000_000).optional(), asEnforce: z.boolean().optional() })
   .strict();
 
+const hitsQuery = z.object({ since: z.string().max(40).optional().describe('e.g. 7d, 30d or an ISO date (default 7d)') }).strict();
+const wouldHaveQuery = z.object({ since: z.string().max(40).optional().describe('default 7d'), limit: z.coerce.number().int().min(1).max(1000).optional() }).strict();
+const RuleRowSchema = z.object({ priority: z.number(), name: z.string(), state: z.string(), mode: z.string(), conditions: z.string(), exceptions: z.string(), actions: z.string(), stop: z.boolean() });
+// Transport rules are wide (every condition and action of Exchange's); the known keys and the rest as they are.
+const RuleSchema = z.looseObject({ name: z.string(), priority: z.number(), mode: z.string(), state: z.string() });
+const RuleHitsSchema = z.object({
+  since: z.string(),
+  until: z.string(),
+  rules: z.array(
+    z.object({
+      name: z.string(),
+      priority: z.number().nullable(),
+      state: z.string(),
+      mode: z.string(),
+      configured: z.boolean(),
+      enforced: z.number().describe('hits in Enforce mode (actions ran)'),
+      wouldHave: z.number().describe('hits in an audit mode: what the rule would have done'),
+      wouldHaveActions: z.array(z.string()),
+      lastHit: z.string().nullable(),
+    }),
+  ),
+});
+const WouldHaveSchema = z.object({
+  rule: z.string(),
+  mode: z.string(),
+  since: z.string(),
+  until: z.string(),
+  wouldHave: z.number(),
+  actions: z.array(z.string()),
+  messages: z.array(z.object({ id: z.string(), at: z.number(), clientIp: z.string(), mailFrom: z.string(), headerFrom: z.string(), subject: z.string(), attribution: z.string(), detail: z.string() })),
+});
+const changed = { 200: responseSchema(ChangedSchema), ...problemResponses(400, 404, 409, 422) };
+
 export function ruleRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const params = { params: jsonSchema(ruleParams) };
-  app.get('/api/v1/rules', { config: { scope: 'read' } }, async (req) => listRules(deps.ops(actorOf(req))));
+  app.get('/api/v1/rules', { config: { scope: 'read' }, schema: { summary: 'transport rules in priority order', response: { 200: responseSchema(z.array(RuleRowSchema)), ...problemResponses(503) } } }, async (req) => listRules(deps.ops(actorOf(req))));
   app.get('/api/v1/rules/lint', { config: { scope: 'read' } }, async (req) => lintRules(deps.ops(actorOf(req))));
-  app.get('/api/v1/rules/:name', { config: { scope: 'read' }, schema: params }, async (req) => showRule(deps.ops(actorOf(req)), parse(ruleParams, req.params).name));
-  app.post('/api/v1/rules', { config: { scope: 'admin' }, schema: { body: jsonSchema(addRuleBody) } }, async (req, reply) => {
+  app.get(
+    '/api/v1/rules/hits',
+    { config: { scope: 'read' }, schema: { summary: 'hits per rule from the trace: Enforce hits, and Audit hits as would-have', querystring: jsonSchema(hitsQuery), response: { 200: responseSchema(RuleHitsSchema), ...problemResponses(422) } } },
+    async (req) => ruleHits(deps.ops(actorOf(req)), parse(hitsQuery, req.query)),
+  );
+  app.get('/api/v1/rules/:name', { config: { scope: 'read' }, schema: { ...params, response: { 200: responseSchema(RuleSchema), ...problemResponses(404) } } }, async (req) => showRule(deps.ops(actorOf(req)), parse(ruleParams, req.params).name));
+  app.get(
+    '/api/v1/rules/:name/would-have',
+    { config: { scope: 'read' }, schema: { summary: "what the rule would have done in Enforce: its Audit hits in the window (default 7d) and the latest messages", ...params, querystring: jsonSchema(wouldHaveQuery), response: { 200: responseSchema(WouldHaveSchema), ...problemResponses(404, 422) } } },
+    async (req) => wouldHaveHits(deps.ops(actorOf(req)), parse(ruleParams, req.params).name, parse(wouldHaveQuery, req.query)),
+  );
+  app.post('/api/v1/rules', { config: { scope: 'admin' }, schema: { body: jsonSchema(addRuleBody), response: { 201: responseSchema(z.object({ version: z.number(), rule: RuleSchema })), ...problemResponses(400, 409, 422) } } }, async (req, reply) => {
     const b = parse(addRuleBody, req.body);
     const ctx = deps.ops(actorOf(req));
     const out = 'template' in b ? await addTemplateRule(ctx, b.template, b.exceptIps ?? [], b.name) : await addRule(ctx, b.rule, b.priority);
     return reply.code(201).send(out);
   });
-  app.patch('/api/v1/rules/:name', { config: { scope: 'admin' }, schema: { ...params, body: jsonSchema(ruleObject) } }, async (req) => {
+  app.patch('/api/v1/rules/:name', { config: { scope: 'admin' }, schema: { ...params, body: jsonSchema(ruleObject), response: changed } }, async (req) => {
     const { name } = parse(ruleParams, req.params);
     return { version: await setRule(deps.ops(actorOf(req)), name, parse(ruleObject, req.body)) };
   });
-  app.delete('/api/v1/rules/:name', { config: { scope: 'admin' }, schema: params }, async (req) => ({ version: await removeRule(deps.ops(actorOf(req)), parse(ruleParams, req.params).name) }));
+  app.delete('/api/v1/rules/:name', { config: { scope: 'admin' }, schema: { ...params, response: changed } }, async (req) => ({ version: await removeRule(deps.ops(actorOf(req)), parse(ruleParams, req.params).name) }));
   for (const [verb, state] of [['enable', 'Enabled'], ['disable', 'Disabled']] as const) {
-    app.post(`/api/v1/rules/:name/${verb}`, { config: { scope: 'admin' }, schema: params }, async (req) => ({ version: await setRuleState(deps.ops(actorOf(req)), parse(ruleParams, req.params).name, state) }));
+    app.post(`/api/v1/rules/:name/${verb}`, { config: { scope: 'admin' }, schema: { ...params, response: changed } }, async (req) => ({ version: await setRuleState(deps.ops(actorOf(req)), parse(ruleParams, req.params).name, state) }));
   }
   app.post('/api/v1/rules/test', { config: { scope: 'read' }, schema: { body: jsonSchema(ruleTestBody) } }, async (req) => testRules(deps.ops(actorOf(req)), parse(ruleTestBody, req.body)));
   app.post('/api/v1/rules/replay', { config: { scope: 'read' }, schema: { body: jsonSchema(ruleReplayBody) } }, async (req) => {
