@@ -2,17 +2,22 @@
  * @module api/auth
  * The one gate of the admin API: every route declares its scope (a route without one is refused
  * when it is registered: fail closed), and one `onRequest` hook checks `Authorization: Bearer …`
- * against the stored tokens (ops/tokens) for every route but the public ones. No or a bad token →
+ * against the stored tokens (ops/tokens) for every route but the public ones — or, without that
+ * header, the web console's session cookie (ops/console-login), where every unsafe method must
+ * also carry the session's `X-CSRF-Token` (403 otherwise: a cookie rides along with requests
+ * another site makes, a header does not). No or a bad token →
  * 401 with `WWW-Authenticate: Bearer`; a token without the scope → 403; a client IP that sent
  * too many bad tokens → 429 with Retry-After, answered before its token is looked at (no oracle).
  * The throttle follows smtp/auth-throttle: failures per IP in a window, a lockout that doubles
  * for each repeat within a day (at most 16×), bounded memory. It lives in the queue owner, the
  * only process serving the API.
- * Touches: the api_token table (through ops/tokens); memory.
+ * Touches: the api_token and console_session tables (through ops/); memory.
  * RFCs: 6750 (Bearer token usage: §3 WWW-Authenticate, invalid_token, insufficient_scope), 9110 §10.2.3 (Retry-After).
  */
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { verifyToken } from '../ops/tokens.ts';
+import { resumeSession, type ConsoleSession } from '../ops/console-login.ts';
 import type { ApiDeps } from './deps.ts';
 import { problem, sendProblem } from './problem.ts';
 import { SCOPE_ORDER, scopeCovers, type Scope } from './scope.ts';
@@ -24,6 +29,33 @@ const LOCKOUT_MS = 60_000;
 const DAY_MS = 86_400_000;
 const MAX_ENTRIES = 10_000;
 const REALM = 'Bearer realm="mailgate"';
+/** The web console's session cookie. */
+export const SESSION_COOKIE = 'mailgate_session';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The console session the request came with (cookie), when it came with one. */
+    consoleSession?: ConsoleSession;
+    /** The scope the caller's token or session holds (set once authenticated). */
+    heldScope?: Scope;
+  }
+}
+
+/** The session cookie's value in `req`, if any. */
+export function sessionCookie(req: FastifyRequest): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === SESSION_COOKIE) return part.slice(i + 1).trim() || undefined;
+  }
+  return undefined;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
 
 interface Entry {
   failures: number[];
@@ -114,6 +146,8 @@ export function installAuth(app: FastifyInstance, deps: ApiDeps, throttle = new 
       reply.header('retry-after', String(Math.ceil((locked - now) / 1000)));
       return sendProblem(reply, problem(429, 'too many bad tokens from this address; try again later', req.url));
     }
+    const cookie = req.headers.authorization === undefined ? sessionCookie(req) : undefined;
+    if (cookie !== undefined) return checkSession(req, reply, deps, cookie, needed, now);
     const m = /^Bearer +([\x21-\x7e]+) *$/i.exec(req.headers.authorization ?? '');
     if (!m?.[1]) return unauthorized(reply, req, 'this route needs a bearer token (mailgate token add NAME --scope …)');
     const token = verifyToken(deps.ops('anonymous').db, m[1], now);
@@ -128,6 +162,26 @@ export function installAuth(app: FastifyInstance, deps: ApiDeps, throttle = new 
       return sendProblem(reply, problem(403, `token "${token.name}" has scope ${token.scope}; this route needs ${needed}`, req.url));
     }
     req.actor = token.name;
+    req.heldScope = token.scope;
   });
   return routes;
+}
+
+/**
+ * A request with the console's cookie: the session must be live; a change must carry its CSRF
+ * token; the scope is checked as for a token. A dead cookie is not counted as a bad token (a
+ * browser left open overnight would lock its own address out); its 256-bit secret is not guessable.
+ */
+function checkSession(req: FastifyRequest, reply: FastifyReply, deps: ApiDeps, cookie: string, needed: Scope, now: number): FastifyReply | undefined {
+  const session = resumeSession(deps.ops('anonymous').db, cookie, now);
+  if (!session) return unauthorized(reply, req, 'the console session has ended (logged out, expired or revoked): log in again', 'invalid_token');
+  const csrf = req.headers['x-csrf-token'];
+  if (!SAFE_METHODS.has(req.method) && (typeof csrf !== 'string' || !sameSecret(csrf, session.csrf))) {
+    return sendProblem(reply, problem(403, 'this change needs the X-CSRF-Token of the console session', req.url));
+  }
+  if (!scopeCovers(session.scope, needed)) return sendProblem(reply, problem(403, `${session.user} has scope ${session.scope}; this needs ${needed}`, req.url));
+  req.actor = session.actor;
+  req.heldScope = session.scope;
+  req.consoleSession = session;
+  return undefined;
 }

@@ -10,7 +10,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { ApiDeps } from './deps.ts';
 import { problem, problemHandler, sendProblem } from './problem.ts';
 import { ROUTES } from './routes/index.ts';
-import { installAuth, type RouteScope } from './auth.ts';
+import { ApiAuthThrottle, installAuth, type RouteScope } from './auth.ts';
 import { registerOpenApi } from './openapi.ts';
 
 export interface BuildOptions {
@@ -24,6 +24,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every route buildApi registered, with its scope. */
     apiRoutes: readonly RouteScope[];
+    /** Bad credentials per client IP, shared by the bearer check and the console login. */
+    authThrottle: ApiAuthThrottle;
   }
 }
 
@@ -38,7 +40,9 @@ export async function buildApi(deps: ApiDeps, opts: BuildOptions = {}): Promise<
   }) as unknown as FastifyInstance; // the https overload types a different server; routes do not care
   app.setErrorHandler(problemHandler);
   app.setNotFoundHandler((req, reply) => sendProblem(reply, problem(404, `no route ${req.method} ${req.url.split('?')[0] ?? ''}`, req.url)));
-  app.decorate('apiRoutes', installAuth(app, deps));
+  const throttle = new ApiAuthThrottle();
+  app.decorate('authThrottle', throttle);
+  app.decorate('apiRoutes', installAuth(app, deps, throttle));
   await registerOpenApi(app, deps.version);
   for (const routes of ROUTES) await routes(app, deps);
   await app.ready();

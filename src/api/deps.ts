@@ -29,4 +29,9 @@ export interface ApiDeps {
    * not import smtp/). Without it the policy what-if and replay name the reply key only.
    */
   replyText?: ReplyText | undefined;
+  /**
+   * The built web console (`npm run build` → dist/web: index.html and assets/), served at `/` by
+   * api/routes/console; undefined or missing → `/` says to build it.
+   */
+  webDir?: string | undefined;
 }

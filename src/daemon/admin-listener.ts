@@ -1,12 +1,13 @@
 /**
  * @module daemon/admin-listener
  * The admin listener of `mailgate serve` (`admin.bind`, default 127.0.0.1:8025): the admin API,
- * and what later routes add, served from the queue owner process. Plain HTTP only on loopback;
+ * the web console's files (dist/web) and what later routes add, served from the queue owner process. Plain HTTP only on loopback;
  * anywhere else HTTPS with the configured certificate or the data dir's self-signed one, the
  * same machinery as the SMTP listeners. A bind that fails fails the start (daemon/startup).
  * Touches: one TCP listener; reads the certificate files.
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { AdminSettings } from '../config/index.ts';
@@ -43,6 +44,14 @@ export function metricsScopeFor(cfg: { admin: AdminSettings; metrics: { public: 
   return isLoopback(parseBind(cfg.admin.bind).host) || cfg.metrics.public ? 'public' : 'read';
 }
 
+/**
+ * The built web console: dist/web at the package root, found the same way from src/ (tsx) and
+ * from dist/ (both two levels below the root); api/routes/console says to build it when absent.
+ */
+export function consoleDir(): string {
+  return fileURLToPath(new URL('../../dist/web', import.meta.url));
+}
+
 /** The API's dependencies in a gateway process; `scrape`: the merged Prometheus exposition (serve.ts). */
 export function apiDeps(rt: Runtime, scrape?: () => Promise<string>): ApiDeps {
   const metricsScope = metricsScopeFor(rt.snapshot().config);
@@ -53,6 +62,7 @@ export function apiDeps(rt: Runtime, scrape?: () => Promise<string>): ApiDeps {
     version: releaseVersion(),
     configVersion: () => rt.snapshot().version,
     replyText: (key, vars) => formatReply(key, vars),
+    webDir: consoleDir(),
   };
 }
 

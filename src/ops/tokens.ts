@@ -16,6 +16,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../core/sqlite.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
+import { endSessionsOf } from './sessions.ts';
 
 export type TokenScope = 'read' | 'operate' | 'admin';
 export const TOKEN_SCOPES: readonly TokenScope[] = ['read', 'operate', 'admin'];
@@ -106,6 +107,18 @@ export async function listTokens(ctx: OpsContext): Promise<TokenInfo[]> {
 export async function removeToken(ctx: OpsContext, name: string): Promise<void> {
   const r = table(ctx.db).prepare('DELETE FROM api_token WHERE name = ?').run(name);
   if (r.changes === 0) throw new OpsError('not-found', `no token named "${name}"`);
+  endSessionsOf(ctx.db, 'token', name);
+}
+
+/** Token `name` when it still exists and has not expired (a console session made with it ends otherwise). */
+export function activeToken(db: Db, name: string, now = Date.now()): TokenInfo | undefined {
+  const row = table(db).prepare('SELECT * FROM api_token WHERE name = ?').get(name) as Row | undefined;
+  return row && (row.expires_at === null || row.expires_at > now) ? info(row) : undefined;
+}
+
+/** True when at least one token exists (the first-run login is made only when none does). */
+export function anyToken(db: Db): boolean {
+  return table(db).prepare('SELECT 1 FROM api_token LIMIT 1').get() !== undefined;
 }
 
 /**

@@ -28,6 +28,7 @@ const RULES: Record<string, { any: string[]; types?: string[] }> = {
   ops: { any: ['core', 'config', 'policy', 'auth', 'queue', 'trace', 'audit', 'egress', 'metrics', 'alerts'] },
   api: { any: ['core', 'config', 'policy', 'auth', 'queue', 'trace', 'audit', 'egress', 'metrics', 'ops'] },
   cli: { any: ['core', 'config', 'policy', 'auth', 'queue', 'trace', 'audit', 'egress', 'metrics', 'daemon', 'smtp', 'ops'] },
+  web: { any: [] }, // the console talks HTTP only (test/architecture/web.test.ts checks .tsx and dynamic imports too)
   daemon: { any: ['core', 'config', 'policy', 'auth', 'queue', 'deliver', 'trace', 'smtp', 'audit', 'egress', 'metrics', 'api', 'ops', 'alerts'] },
 };
 

@@ -23,6 +23,8 @@ import { userRoutes } from './users.ts';
 import { listenerRoutes } from './listeners.ts';
 import { policyRoutes } from './policy.ts';
 import { ruleRoutes } from './rules.ts';
+import { consoleRoutes } from './console.ts';
+import { sessionRoutes } from './session.ts';
 
 export type ApiRoutes = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>;
 
@@ -44,4 +46,6 @@ export const ROUTES: readonly ApiRoutes[] = [
   listenerRoutes,
   policyRoutes,
   ruleRoutes,
+  consoleRoutes,
+  sessionRoutes,
 ];

@@ -1,0 +1,52 @@
+/**
+ * @module ops/console-login
+ * Logging in to the web console: an API token or a console user's password opens a session
+ * (ops/sessions); a session is honoured only while what opened it still stands (the token exists
+ * and has not expired; the user exists). The actor recorded for changes is the token's name, as
+ * with a bearer token, or `console:NAME` for a console user.
+ * Throttling is the API's (api/routes/session), which sees the client address.
+ * Touches: the api_token, console_user and console_session tables (through their modules).
+ */
+import type { Db } from '../core/sqlite.ts';
+import { activeToken, verifyToken, type TokenScope } from './tokens.ts';
+import { consoleActor, consoleUser, verifyConsoleUser } from './console-users.ts';
+import { createSession, findSession, type SessionKind } from './sessions.ts';
+
+/** A logged-in console session as the API sees it. */
+export interface ConsoleSession {
+  kind: SessionKind;
+  /** Shown in the console: the token's or the user's name. */
+  user: string;
+  /** Recorded with every change. */
+  actor: string;
+  scope: TokenScope;
+  csrf: string;
+}
+
+const actorOf = (kind: SessionKind, subject: string): string => (kind === 'user' ? consoleActor(subject) : subject);
+
+/** Open a session for the API token `secret`; undefined when the token is unknown, revoked or expired. */
+export function loginWithToken(db: Db, secret: string, now = Date.now()): { secret: string; session: ConsoleSession } | undefined {
+  const t = verifyToken(db, secret, now);
+  if (!t) return undefined;
+  const s = createSession(db, { kind: 'token', subject: t.name, scope: t.scope }, now);
+  return { secret: s.secret, session: { kind: 'token', user: t.name, actor: t.name, scope: t.scope, csrf: s.session.csrf } };
+}
+
+/** Open a session for console user `name`; undefined on an unknown name or a wrong password. */
+export async function loginWithPassword(db: Db, name: string, password: string, now = Date.now()): Promise<{ secret: string; session: ConsoleSession } | undefined> {
+  const u = await verifyConsoleUser(db, name, password);
+  if (!u) return undefined;
+  const s = createSession(db, { kind: 'user', subject: u.name, scope: u.scope }, now);
+  return { secret: s.secret, session: { kind: 'user', user: u.name, actor: consoleActor(u.name), scope: u.scope, csrf: s.session.csrf } };
+}
+
+/** The session the cookie secret names, while it and what opened it are live. */
+export function resumeSession(db: Db, secret: string, now = Date.now()): ConsoleSession | undefined {
+  const s = findSession(db, secret, now);
+  if (!s) return undefined;
+  const live = s.kind === 'token' ? activeToken(db, s.subject, now) : consoleUser(db, s.subject);
+  if (!live) return undefined;
+  // The scope is the token's or user's now, not when the session began.
+  return { kind: s.kind, user: s.subject, actor: actorOf(s.kind, s.subject), scope: live.scope, csrf: s.csrf };
+}
