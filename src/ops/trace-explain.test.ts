@@ -79,6 +79,8 @@ test('RULE events: Audit hits say what would have run; the quarantine outcome na
     'Transport rule "Tag" matched in Enforce mode: ran prependSubject, setHeader.',
   ]);
   assert.equal(e.lines.at(-1)?.text, 'Held in quarantine (rule Hold): an admin can release or delete it.');
+  const released = explainTrace({ ...base, status: 'Pending' }, [...events, { messageId: 'Q1', at: 3, event: 'RELEASE', recipient: 'a@contoso.com', detail: 'released by console:alice: checked' }]);
+  assert.equal(released.lines.at(-1)?.text, 'Released from quarantine (released by console:alice: checked) and queued for delivery.');
 });
 
 test('parseRuleDetail: rule names with spaces; anything else is not a hit', () => {

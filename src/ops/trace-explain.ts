@@ -204,8 +204,11 @@ function outcome(m: TraceMessage, events: readonly TraceEvent[]): ExplainLine {
       return { topic: 'outcome', tone: 'bad', text: `Delivery failed permanently${last('FAIL')?.detail ? `: "${last('FAIL')?.detail}"` : ''}; the sender gets a bounce (DSN) when one is possible.` };
     case 'Deferred':
       return { topic: 'outcome', tone: 'warn', text: `Delivery deferred${last('DEFER')?.detail ? `: "${last('DEFER')?.detail}"` : ''}; it will be retried.` };
-    default:
+    default: {
+      const released = last('RELEASE');
+      if (released) return { topic: 'outcome', tone: 'ok', text: `Released from quarantine (${released.detail ?? 'released'}) and queued for delivery.` };
       return { topic: 'outcome', tone: 'ok', text: `Accepted (250) and queued for delivery; status ${m.status}.` };
+    }
   }
 }
 

@@ -94,13 +94,18 @@ function Search({ query }: { query: URLSearchParams }) {
 }
 
 function Message({ id }: { id: string }) {
-  const { data, error, loading } = useApi<TraceShow>(`/api/v1/trace/${encodeURIComponent(id)}`);
+  const { data, error, loading, reload } = useApi<TraceShow>(`/api/v1/trace/${encodeURIComponent(id)}`);
   return (
     <section class="mail-page" aria-labelledby="trace-msg-h">
       <p>
         <a href={href('trace')}>← Message trace</a>
       </p>
       <h1 id="trace-msg-h">Message {id}</h1>
+      <div class="toolbar">
+        <button type="button" onClick={reload} disabled={loading}>
+          {loading ? 'Refreshing…' : 'Refresh'}
+        </button>
+      </div>
       <ErrorMessage message={error} />
       {loading && !data ? <Loading /> : data ? <TraceMessageView show={data} /> : null}
     </section>
