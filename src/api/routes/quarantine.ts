@@ -15,6 +15,8 @@ import { deleteQuarantine, exportQuarantine, listQuarantine, releaseQuarantine, 
 import { OpsError } from '../../ops/errors.ts';
 import type { ApiDeps } from '../deps.ts';
 import { actorOf } from '../scope.ts';
+import { jsonSchema as responseSchema, problemResponses } from '../schema.ts';
+import { QuarantineItemSchema, QuarantineShowSchema, ReleaseResultSchema } from './quarantine-schemas.ts';
 
 export const listQuery = z
   .object({
@@ -47,11 +49,11 @@ export function parse<T>(t: z.ZodType<T>, value: unknown): T {
 }
 
 export function quarantineRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  app.get('/api/v1/quarantine', { config: { scope: 'read' }, schema: { querystring: jsonSchema(listQuery) } }, async (req) => {
+  app.get('/api/v1/quarantine', { config: { scope: 'read' }, schema: { summary: 'held messages, oldest first', querystring: jsonSchema(listQuery), response: { 200: responseSchema(z.array(QuarantineItemSchema)), ...problemResponses(400, 422) } } }, async (req) => {
     const q = parse(listQuery, req.query);
     return listQuarantine(deps.ops(actorOf(req)), { ...q, since: q.since === undefined ? undefined : Date.parse(q.since) });
   });
-  app.get('/api/v1/quarantine/:id', { config: { scope: 'read' }, schema: { params: jsonSchema(idParams) } }, async (req) => {
+  app.get('/api/v1/quarantine/:id', { config: { scope: 'read' }, schema: { summary: 'one held message: a safe preview (headers, text, attachments listed) and its trace events', params: jsonSchema(idParams), response: { 200: responseSchema(QuarantineShowSchema), ...problemResponses(400, 404, 409, 422) } } }, async (req) => {
     const { id } = parse(idParams, req.params);
     return showQuarantine(deps.ops(actorOf(req)), id);
   });
@@ -60,12 +62,12 @@ export function quarantineRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const stream = exportQuarantine(deps.ops(actorOf(req)), id);
     return reply.type('message/rfc822').header('content-disposition', `attachment; filename="${id}.eml"`).send(stream);
   });
-  app.post('/api/v1/quarantine/:id/release', { config: { scope: 'operate' }, schema: { params: jsonSchema(idParams), body: jsonSchema(releaseBody) } }, async (req) => {
+  app.post('/api/v1/quarantine/:id/release', { config: { scope: 'operate' }, schema: { params: jsonSchema(idParams), body: jsonSchema(releaseBody), response: { 200: responseSchema(ReleaseResultSchema), ...problemResponses(400, 404, 409, 422) } } }, async (req) => {
     const { id } = parse(idParams, req.params);
     const body = parse(releaseBody, req.body);
     return releaseQuarantine(deps.ops(actorOf(req)), id, body);
   });
-  app.delete('/api/v1/quarantine/:id', { config: { scope: 'operate' }, schema: { params: jsonSchema(idParams), querystring: jsonSchema(deleteQuery) } }, async (req, reply) => {
+  app.delete('/api/v1/quarantine/:id', { config: { scope: 'operate' }, schema: { params: jsonSchema(idParams), querystring: jsonSchema(deleteQuery), response: { 204: { type: 'null', description: 'deleted' }, ...problemResponses(400, 404, 409, 422) } } }, async (req, reply) => {
     const { id } = parse(idParams, req.params);
     await deleteQuarantine(deps.ops(actorOf(req)), id, parse(deleteQuery, req.query));
     return reply.code(204).send();
