@@ -155,22 +155,22 @@ export default function RulesPage({ session }: PageProps) {
                 admin ? (
                   <span class="actions">
                     {isAudit(r.mode) && (
-                      <button type="button" class="primary" disabled={busy} aria-label={`Switch ${r.name} to Enforce`} onClick={() => (setNote(undefined), setEnforcing(r.name))}>
-                        Switch to Enforce…
+                      <button type="button" class="primary" disabled={busy} onClick={() => (setNote(undefined), setEnforcing(r.name))}>
+                        Switch to Enforce<span class="visually-hidden"> rule {r.name}</span>…
                       </button>
                     )}
                     {r.mode === 'Enforce' && (
-                      <button type="button" disabled={busy} aria-label={`Switch ${r.name} to Audit`} onClick={() => void change(`"${r.name}" is in Audit`, () => api.patch(`/api/v1/rules/${enc(r.name)}`, { mode: 'Audit' }))}>
-                        Switch to Audit
+                      <button type="button" disabled={busy} onClick={() => void change(`"${r.name}" is in Audit`, () => api.patch(`/api/v1/rules/${enc(r.name)}`, { mode: 'Audit' }))}>
+                        Switch to Audit<span class="visually-hidden"> rule {r.name}</span>
                       </button>
                     )}
                     <button
                       type="button"
                       disabled={busy}
-                      aria-label={`${r.state === 'Enabled' ? 'Disable' : 'Enable'} ${r.name}`}
                       onClick={() => void change(`"${r.name}" ${r.state === 'Enabled' ? 'disabled' : 'enabled'}`, () => api.post(`/api/v1/rules/${enc(r.name)}/${r.state === 'Enabled' ? 'disable' : 'enable'}`))}
                     >
                       {r.state === 'Enabled' ? 'Disable' : 'Enable'}
+                      <span class="visually-hidden"> rule {r.name}</span>
                     </button>
                   </span>
                 ) : (
