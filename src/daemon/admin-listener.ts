@@ -18,6 +18,7 @@ import { ensureSelfSigned } from '../smtp/certs.ts';
 import { formatReply } from '../smtp/replies.ts';
 import { releaseVersion } from './release.ts';
 import { adminStartError } from './startup.ts';
+import { ensureFirstLogin } from '../ops/console-login.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface AdminListener {
@@ -45,11 +46,12 @@ export function metricsScopeFor(cfg: { admin: AdminSettings; metrics: { public: 
 }
 
 /**
- * The built web console: dist/web at the package root, found the same way from src/ (tsx) and
- * from dist/ (both two levels below the root); api/routes/console says to build it when absent.
+ * The built web console: MAILGATE_WEB_DIR when set (the browser tests build into a temp dir),
+ * else dist/web at the package root, found the same way from src/ (tsx) and from dist/ (both two
+ * levels below the root); api/routes/console says to build it when absent.
  */
-export function consoleDir(): string {
-  return fileURLToPath(new URL('../../dist/web', import.meta.url));
+export function consoleDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.MAILGATE_WEB_DIR || fileURLToPath(new URL('../../dist/web', import.meta.url));
 }
 
 /** The API's dependencies in a gateway process; `scrape`: the merged Prometheus exposition (serve.ts). */
@@ -81,7 +83,18 @@ export async function startAdminListener(rt: Runtime, deps: ApiDeps = apiDeps(rt
   }
   const url = `${https ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   rt.logger.info({ url }, 'admin listener ready');
+  await firstLogin(rt, deps, url);
   return { url, close: () => app.close() };
+}
+
+/** No one can log in yet: make the first-login token and say where the console and its secret are (never the secret). */
+async function firstLogin(rt: Runtime, deps: ApiDeps, url: string): Promise<void> {
+  try {
+    const file = await ensureFirstLogin(deps.ops('mailgate serve'));
+    if (file) rt.logger.info({ console: `${url}/`, tokenFile: file }, `web console: open ${url}/ and log in with the token in ${file}`);
+  } catch (err) {
+    rt.logger.warn({ err }, 'web console: could not create the first-login token (mailgate token add NAME --scope admin makes one)');
+  }
 }
 
 function tlsFor(rt: Runtime, s: AdminSettings, host: string): { key: Buffer; cert: Buffer } | undefined {

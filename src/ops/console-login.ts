@@ -5,11 +5,18 @@
  * and has not expired; the user exists). The actor recorded for changes is the token's name, as
  * with a bearer token, or `console:NAME` for a console user.
  * Throttling is the API's (api/routes/session), which sees the client address.
- * Touches: the api_token, console_user and console_session tables (through their modules).
+ * First run: a data directory with no API token and no console user gets one admin token,
+ * `console-first-login`, whose secret is written to a 0600 file in the data directory (never to
+ * the log), so whoever ran `npm start` can open the console; `mailgate token remove
+ * console-first-login` ends it (and deletes the file).
+ * Touches: the api_token, console_user and console_session tables (through their modules); the
+ * first-login file in the data directory.
  */
+import { writeFileSync } from 'node:fs';
 import type { Db } from '../core/sqlite.ts';
-import { activeToken, verifyToken, type TokenScope } from './tokens.ts';
-import { consoleActor, consoleUser, verifyConsoleUser } from './console-users.ts';
+import type { OpsContext } from './context.ts';
+import { activeToken, addToken, anyToken, FIRST_LOGIN_TOKEN, firstLoginPath, verifyToken, type TokenScope } from './tokens.ts';
+import { anyConsoleUser, consoleActor, consoleUser, verifyConsoleUser } from './console-users.ts';
 import { createSession, findSession, type SessionKind } from './sessions.ts';
 
 /** A logged-in console session as the API sees it. */
@@ -49,4 +56,17 @@ export function resumeSession(db: Db, secret: string, now = Date.now()): Console
   if (!live) return undefined;
   // The scope is the token's or user's now, not when the session began.
   return { kind: s.kind, user: s.subject, actor: actorOf(s.kind, s.subject), scope: live.scope, csrf: s.csrf };
+}
+
+/**
+ * When nobody can log in yet (no API token, no console user), make the first-login admin token
+ * and write its secret to the data directory's console-first-login.token (0600); returns that
+ * file's path, else undefined.
+ */
+export async function ensureFirstLogin(ctx: OpsContext): Promise<string | undefined> {
+  if (anyToken(ctx.db) || anyConsoleUser(ctx.db)) return undefined;
+  const t = await addToken(ctx, { name: FIRST_LOGIN_TOKEN, scope: 'admin' });
+  const file = firstLoginPath(ctx.dataDir);
+  writeFileSync(file, `${t.secret}\n`, { mode: 0o600 });
+  return file;
 }

@@ -65,6 +65,14 @@ export async function listQueue(ctx: OpsContext, input: QueueListInput = {}): Pr
   return new QueueStore(ctx.db).list({ state: input.state, limit: input.limit ?? 1000 }).filter(open).map(entryOf);
 }
 
+/** How many messages are in each state, and when the oldest one not yet delivered or bounced arrived (epoch ms). */
+export function queueSummary(ctx: OpsContext): { byState: Record<QueueState, number>; open: number; oldestOpenAt: number | null } {
+  const store = new QueueStore(ctx.db);
+  const byState = store.countByState();
+  const open = QUEUE_STATES.filter((s) => s !== 'done' && s !== 'bounced').reduce((n, s) => n + byState[s], 0);
+  return { byState, open, oldestOpenAt: store.oldestOpenAt() ?? null };
+}
+
 /** One message with its recipients' status. */
 export async function showQueued(ctx: OpsContext, id: string): Promise<QueueEntry & { recipients: QueueRecipient[] }> {
   const store = new QueueStore(ctx.db);

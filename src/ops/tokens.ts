@@ -10,9 +10,12 @@
  * Last use is written at most once a minute per token, so a busy client costs no write per request.
  * The table is created when first used (CREATE TABLE IF NOT EXISTS, as every store here does); it
  * changes nothing an older mailgate reads, so it needs no data-version step.
- * Touches: the api_token table of the data directory's SQLite database.
+ * Touches: the api_token table of the data directory's SQLite database; deletes the first-login
+ * token's file when that token is removed.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Db } from '../core/sqlite.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
@@ -45,6 +48,15 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS api_token (
   last_used_at INTEGER,
   expires_at   INTEGER
 )`;
+
+/** The admin token `serve` makes on first run for the web console (ops/console-login), and the file holding its secret. */
+export const FIRST_LOGIN_TOKEN = 'console-first-login';
+export const FIRST_LOGIN_FILE = 'console-first-login.token';
+
+/** Where the first-login token's secret is written in data directory `dir`. */
+export function firstLoginPath(dir: string): string {
+  return join(dir, FIRST_LOGIN_FILE);
+}
 
 /** Secrets carry a prefix so a leaked one is recognisable (secret scanners, logs). */
 const PREFIX = 'mgt_';
@@ -108,6 +120,8 @@ export async function removeToken(ctx: OpsContext, name: string): Promise<void> 
   const r = table(ctx.db).prepare('DELETE FROM api_token WHERE name = ?').run(name);
   if (r.changes === 0) throw new OpsError('not-found', `no token named "${name}"`);
   endSessionsOf(ctx.db, 'token', name);
+  // Its secret is dead: the file that held it goes too.
+  if (name.toLowerCase() === FIRST_LOGIN_TOKEN) rmSync(firstLoginPath(ctx.dataDir), { force: true });
 }
 
 /** Token `name` when it still exists and has not expired (a console session made with it ends otherwise). */

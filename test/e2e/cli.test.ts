@@ -73,6 +73,21 @@ test('quick start: the built gateway on the example config delivers to ./data/pi
     const health = await fetch('http://127.0.0.1:8025/api/v1/health');
     assert.equal(health.status, 200);
     assert.equal(((await health.json()) as { status: string }).status, 'ok');
+    // The web console (README): built by npm run build, served at /, first login with the token in
+    // data/console-first-login.token, and its dashboard shows the message just sent.
+    const index = await fetch('http://127.0.0.1:8025/');
+    assert.equal(index.status, 200);
+    assert.match(await index.text(), /<script type="module" src="assets\/app-[A-Za-z0-9]+\.js"><\/script>/);
+    const token = readFileSync(join(work, 'data', 'console-first-login.token'), 'utf8').trim();
+    const login = await fetch('http://127.0.0.1:8025/api/v1/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+    assert.equal(login.status, 200);
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    let shown = 0;
+    for (const end = Date.now() + 30_000; shown < 1 && Date.now() < end; await new Promise((res) => setTimeout(res, 200))) {
+      const d = (await (await fetch('http://127.0.0.1:8025/api/v1/dashboard?window=1h', { headers: { cookie } })).json()) as { traffic?: { totals: Record<string, number> } };
+      shown = d.traffic?.totals['direct-send'] ?? 0;
+    }
+    assert.equal(shown, 1, 'the dashboard shows the message just sent (within 30 s: a bound, not a timing assertion)');
   } finally {
     if (proc.pid) process.kill(-proc.pid, 'SIGTERM');
     await new Promise((r) => proc.once('exit', r));

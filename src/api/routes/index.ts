@@ -25,6 +25,7 @@ import { policyRoutes } from './policy.ts';
 import { ruleRoutes } from './rules.ts';
 import { consoleRoutes } from './console.ts';
 import { sessionRoutes } from './session.ts';
+import { dashboardRoutes } from './dashboard.ts';
 
 export type ApiRoutes = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>;
 
@@ -48,4 +49,5 @@ export const ROUTES: readonly ApiRoutes[] = [
   ruleRoutes,
   consoleRoutes,
   sessionRoutes,
+  dashboardRoutes,
 ];

@@ -25,3 +25,4 @@ export { emptyWindowNote, sourceSpans, sourceWindow, type SourceSpan } from './c
 export { staleAllowReport, type StaleAllowInput, type StaleEntry } from './stale-allow.ts';
 export { egressGoneReport, EGRESS_GONE_COLUMNS, type EgressGoneOptions, type EgressGoneSource, type EgressGoneStatus } from './egress-gone.ts';
 export { parseRuleDetail, ruleHitCounts, ruleHitSamples, type RuleHitCount, type RuleHitDetail, type RuleHitSample } from './rule-hits.ts';
+export { dashboardTraffic, dashboardDirectSend, dashboardFailures, replyCode, DASHBOARD_ATTRIBUTIONS, type DashboardAttribution, type DashboardWindow, type TrafficSeries, type DirectSendSourceRow, type FailureRow } from './dashboard.ts';

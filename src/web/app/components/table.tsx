@@ -2,7 +2,7 @@
  * @module web/app/components/table
  * A data table: a caption (its accessible name), column headers with `scope="col"`, numeric
  * columns right-aligned, an empty message, and a wrapper that scrolls sideways on a phone
- * instead of squeezing the page. Cells render text (or components); never HTML strings.
+ * instead of squeezing the page (focusable, so the keyboard scrolls it too). Cells render text (or components); never HTML strings.
  * Touches: nothing.
  */
 import type { ComponentChildren } from 'preact';
@@ -28,7 +28,8 @@ export interface TableProps<T> {
 
 export function DataTable<T>({ caption, columns, rows, rowKey, empty = 'Nothing to show.', hideCaption }: TableProps<T>) {
   return (
-    <div class="table-wrap">
+    // Focusable region: on a phone the table scrolls sideways, and keyboard users must be able to scroll it too.
+    <div class="table-wrap" tabIndex={0} role="region" aria-label={caption}>
       <table>
         <caption class={hideCaption ? 'visually-hidden' : undefined}>{caption}</caption>
         <thead>
