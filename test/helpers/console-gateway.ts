@@ -26,7 +26,8 @@ export interface ConsoleGateway {
   stop(): Promise<void>;
 }
 
-export async function startConsoleGateway(over: Partial<ConfigInput> = {}): Promise<ConsoleGateway> {
+/** `webDir`: the built console (test/helpers/browser.ts buildConsole), served through MAILGATE_WEB_DIR. */
+export async function startConsoleGateway(over: Partial<ConfigInput> = {}, opts: { webDir?: string } = {}): Promise<ConsoleGateway> {
   const dir = tempDir('mailgate-console-');
   const sink = await startSink();
   try {
@@ -37,7 +38,7 @@ export async function startConsoleGateway(over: Partial<ConfigInput> = {}): Prom
     const t = cli(dir, ['token', 'add', 'browser', '--scope', 'admin']);
     if (t.code !== 0) throw new Error(`token add: ${t.stderr}`);
     const token = t.stdout.trim();
-    const gw = await startGateway(dir, [mxPort, admin]);
+    const gw = await startGateway(dir, [mxPort, admin], opts.webDir ? { env: { MAILGATE_WEB_DIR: opts.webDir } } : {});
     const url = `http://127.0.0.1:${admin}/`;
     return {
       dir,

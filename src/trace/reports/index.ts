@@ -2,7 +2,8 @@
  * @module trace/reports
  * The public surface of the trace reports (one file per report): Inbound messages, Direct Send
  * readiness (with its classification rules), stale connectors and allow-list entries, transport
- * rule hits (RULE events); the shared report window (clamped to retention) and shapes.
+ * rule hits (RULE events), the dashboard's series; the shared report window (clamped to retention)
+ * and shapes.
  * Touches: nothing itself (each report reads the trace tables).
  */
 export * from './common.ts';
