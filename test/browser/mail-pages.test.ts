@@ -3,11 +3,12 @@
  * `mailgate serve` fed real SMTP on loopback (test/helpers/console-gateway.ts), logged in with an
  * admin token: the trace search finds the messages sent and a message's timeline and explanation
  * show; a Direct Send rule in Audit is switched to Enforce on the Rules page (the confirmation
- * shows last week's would-have hits) and the next message is quarantined; that message is
- * released from the Quarantine page and reaches the loopback sink, its trace shows RELEASE then
- * DELIVER; an alert is acknowledged with the token's name. axe (no serious or critical violation)
- * and a screenshot on every page and dialog; untrusted subjects render as text (no script ran);
- * at phone width the page does not scroll sideways (tables scroll inside their own box).
+ * shows last week's would-have hits) and the next messages are quarantined; one is deleted and
+ * the other released from the Quarantine page, which reaches the loopback sink, its trace showing
+ * RELEASE then DELIVER; an alert is acknowledged with the token's name. axe (no serious or
+ * critical violation) and a screenshot on every page and dialog; untrusted subjects render as
+ * text (no script ran); at phone width the page does not scroll sideways (tables scroll inside
+ * their own box).
  * Touches: a temp data dir, loopback ports, the gateway and browser processes it starts.
  */
 import { test, after, before, type TestContext } from 'node:test';
@@ -70,6 +71,15 @@ test('trace: the search finds the messages sent; a message shows its explanation
   await noScriptRan();
   await checkAxe(page, 'trace');
   await screenshot(page, 'trace');
+  // The CLI's other filters, through the form: TLS 1.3 finds none of these plaintext sessions.
+  await page.getByText('More filters').click();
+  await page.getByLabel('TLS', { exact: true }).selectOption('1.3');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByText('No message matches these filters in this window.').waitFor({ timeout: WAIT });
+  assert.match(page.url(), /tls=1\.3/);
+  await page.getByLabel('TLS', { exact: true }).selectOption('none');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('link', { name: 'printer scan 1' }).waitFor({ timeout: WAIT });
   await page.getByRole('link', { name: EVIL }).click();
   await page.getByRole('heading', { name: 'Timeline' }).waitFor({ timeout: WAIT });
   const explain = await page.locator('.explain').innerText();
@@ -83,7 +93,7 @@ test('trace: the search finds the messages sent; a message shows its explanation
   await screenshot(page, 'trace-message');
 });
 
-test('rules: Audit → Enforce after a confirmation showing the would-have hits; the next message is quarantined', async (t) => {
+test('rules: Audit → Enforce after a confirmation showing the would-have hits; the next messages are quarantined', async (t) => {
   if (!(await session(t))) return;
   await page.goto(`${gw().url}#/rules`);
   const row = page.getByRole('row').filter({ hasText: RULE });
@@ -102,17 +112,29 @@ test('rules: Audit → Enforce after a confirmation showing the would-have hits;
   const version = Number(/version (\d+)/.exec((await done.textContent()) ?? '')?.[1]);
   await row.getByText('Enforce', { exact: true }).waitFor();
   await gw().waitConfig(version);
-  assert.match(await gw().send({ subject: 'held for review' }), /^250 /);
+  for (const subject of ['held for review', 'spam to delete']) assert.match(await gw().send({ subject }), /^250 /);
   await page.goto(`${gw().url}#/quarantine`);
   await page.getByRole('link', { name: 'held for review' }).waitFor({ timeout: WAIT });
+  await page.getByRole('link', { name: 'spam to delete' }).waitFor();
 });
 
-test('quarantine: the preview is text; release behind a confirmation; the message reaches the sink and its trace shows RELEASE and DELIVER', async (t) => {
+test('quarantine: the preview is text; delete and release behind confirmations; the message reaches the sink and its trace shows RELEASE and DELIVER', async (t) => {
   if (!(await session(t))) return;
   await page.goto(`${gw().url}#/quarantine`);
   await page.getByRole('link', { name: 'held for review' }).waitFor({ timeout: WAIT });
   await checkAxe(page, 'quarantine');
   await screenshot(page, 'quarantine');
+  // Delete one, behind its confirmation; it leaves the list for good.
+  await page.getByRole('link', { name: 'spam to delete' }).click();
+  await page.getByRole('button', { name: 'Delete…' }).click();
+  const del = page.getByRole('dialog', { name: 'Delete this message?' });
+  await checkAxe(page, 'quarantine-delete');
+  await screenshot(page, 'quarantine-delete');
+  await del.getByRole('button', { name: 'Delete for good' }).click();
+  await page.getByText('Deleted for good.').waitFor({ timeout: WAIT });
+  await page.getByRole('link', { name: '← Quarantine' }).click();
+  await page.getByRole('link', { name: 'held for review' }).waitFor({ timeout: WAIT });
+  assert.equal(await page.getByRole('link', { name: 'spam to delete' }).count(), 0);
   await page.getByRole('link', { name: 'held for review' }).click();
   await page.getByRole('heading', { name: 'Attachments' }).waitFor({ timeout: WAIT });
   assert.match(await page.locator('.facts').innerText(), new RegExp(`Why held\\s+rule ${RULE}`));

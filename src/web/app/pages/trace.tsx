@@ -21,7 +21,9 @@ import { formatBytes } from '../format.ts';
 import { TraceMessageView } from './trace-message.tsx';
 import type { TraceRow, TraceShow } from './trace-types.ts';
 
-const FILTERS = ['since', 'sender', 'recipient', 'status', 'attribution', 'connector', 'clientIp'] as const;
+// The filters of `mailgate trace search` (GET /api/v1/trace's query); the last ones under "More filters".
+const FILTERS = ['since', 'sender', 'recipient', 'status', 'attribution', 'connector', 'clientIp', 'connectorType', 'tls', 'spf', 'dkim', 'dmarc', 'spoofSuspect'] as const;
+const MORE: readonly Filter[] = ['connectorType', 'tls', 'spf', 'dkim', 'dmarc', 'spoofSuspect'];
 type Filter = (typeof FILTERS)[number];
 
 const opts = (values: readonly string[], any = 'Any'): { value: string; label: string }[] => [{ value: '', label: any }, ...values.map((v) => ({ value: v, label: v }))];
@@ -35,6 +37,21 @@ const SINCE = [
 ];
 const STATUSES = ['Received', 'Pending', 'Delivered', 'Failed', 'Quarantined', 'Rejected', 'Deferred'];
 const ATTRIBUTIONS = ['direct-send', 'connector', 'authenticated', 'anonymous-external', 'relay-denied'];
+const CONNECTOR_TYPES = [
+  { value: '', label: 'Any' },
+  { value: 'none', label: 'No connector' },
+  { value: 'partner', label: 'Partner' },
+  { value: 'onpremises', label: 'OnPremises' },
+];
+const TLS = [{ value: '', label: 'Any' }, { value: 'none', label: 'No TLS' }, ...['1.0', '1.1', '1.2', '1.3'].map((v) => ({ value: v, label: `TLS ${v}` }))];
+const SPF = ['pass', 'fail', 'softfail', 'neutral', 'none', 'temperror', 'permerror'];
+const DKIM = ['pass', 'fail', 'neutral', 'none', 'policy', 'temperror', 'permerror'];
+const DMARC = ['pass', 'fail', 'none', 'temperror', 'permerror'];
+const SPOOF = [
+  { value: '', label: 'Any' },
+  { value: 'true', label: 'SPF, DKIM and DMARC all failed' },
+  { value: 'false', label: 'Not suspected' },
+];
 
 function Search({ query }: { query: URLSearchParams }) {
   const initial = Object.fromEntries(FILTERS.map((f) => [f, query.get(f) ?? ''])) as Record<Filter, string>;
@@ -62,6 +79,17 @@ function Search({ query }: { query: URLSearchParams }) {
         <SelectField label="Attribution" value={form.attribution} options={opts(ATTRIBUTIONS)} onChange={set('attribution')} />
         <TextField label="Connector (name or none)" value={form.connector} onInput={set('connector')} />
         <TextField label="Client IP or CIDR" value={form.clientIp} onInput={set('clientIp')} />
+        <details class="more-filters" open={MORE.some((f) => initial[f] !== '')}>
+          <summary>More filters</summary>
+          <div class="toolbar">
+            <SelectField label="Connector type" value={form.connectorType} options={CONNECTOR_TYPES} onChange={set('connectorType')} />
+            <SelectField label="TLS" value={form.tls} options={TLS} onChange={set('tls')} />
+            <SelectField label="SPF" value={form.spf} options={opts(SPF)} onChange={set('spf')} />
+            <SelectField label="DKIM" value={form.dkim} options={opts(DKIM)} onChange={set('dkim')} />
+            <SelectField label="DMARC" value={form.dmarc} options={opts(DMARC)} onChange={set('dmarc')} />
+            <SelectField label="Spoof suspect" value={form.spoofSuspect} options={SPOOF} onChange={set('spoofSuspect')} />
+          </div>
+        </details>
         <div class="actions">
           <button type="submit" class="primary">
             Search
