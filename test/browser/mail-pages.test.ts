@@ -5,7 +5,8 @@
  * show; a Direct Send rule in Audit is switched to Enforce on the Rules page (the confirmation
  * shows last week's would-have hits) and the next messages are quarantined; one is deleted and
  * the other released from the Quarantine page, which reaches the loopback sink, its trace showing
- * RELEASE then DELIVER; an alert is acknowledged with the token's name. axe (no serious or
+ * RELEASE then DELIVER; a recipient's release request (the notification's signed link) is
+ * approved there and reaches the sink too; an alert is acknowledged with the token's name. axe (no serious or
  * critical violation) and a screenshot on every page and dialog; untrusted subjects render as
  * text (no script ran); at phone width the page does not scroll sideways (tables scroll inside
  * their own box).
@@ -17,6 +18,8 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { AlertStore } from '../../src/alerts/index.ts';
 import { openDatabase } from '../../src/core/sqlite.ts';
+import { openContext } from '../../src/cli/context.ts';
+import { requestLink } from '../../src/ops/quarantine-requests.ts';
 import { startConsoleGateway, type ConsoleGateway } from '../helpers/console-gateway.ts';
 import { buildConsole, checkAxe, findChromium, loginWithToken, openBrowser, screenshot, type TestBrowser } from '../helpers/browser.ts';
 
@@ -112,7 +115,7 @@ test('rules: Audit → Enforce after a confirmation showing the would-have hits;
   const version = Number(/version (\d+)/.exec((await done.textContent()) ?? '')?.[1]);
   await row.getByText('Enforce', { exact: true }).waitFor();
   await gw().waitConfig(version);
-  for (const subject of ['held for review', 'spam to delete']) assert.match(await gw().send({ subject }), /^250 /);
+  for (const subject of ['held for review', 'spam to delete', 'requested by alice']) assert.match(await gw().send({ subject }), /^250 /);
   await page.goto(`${gw().url}#/quarantine`);
   await page.getByRole('link', { name: 'held for review' }).waitFor({ timeout: WAIT });
   await page.getByRole('link', { name: 'spam to delete' }).waitFor();
@@ -163,8 +166,41 @@ test('quarantine: the preview is text; delete and release behind confirmations; 
   const events = await timeline.innerText();
   assert.match(events, /QUARANTINE[\s\S]*RELEASE[\s\S]*released by browser: checked with the sender[\s\S]*DELIVER/);
   await page.goto(`${gw().url}#/quarantine`);
-  await page.getByText('The quarantine is empty.').waitFor({ timeout: WAIT });
+  await page.getByRole('link', { name: 'requested by alice' }).waitFor({ timeout: WAIT });
+  assert.equal(await page.getByRole('link', { name: 'held for review' }).count(), 0);
   await noScriptRan();
+});
+
+test("release requests: a recipient's request (from the notification's link) approved on the Quarantine page reaches the sink", async (t) => {
+  if (!(await session(t))) return;
+  const held = (await (await fetch(`${gw().url}api/v1/quarantine`, { headers: { authorization: `Bearer ${gw().token}` } })).json()) as Array<{ id: string; subject: string }>;
+  const id = held.find((m) => m.subject === 'requested by alice')?.id;
+  assert.ok(id, JSON.stringify(held));
+  // The link a notification carries, followed and confirmed as the recipient would (public route).
+  const ctx = openContext({ data: gw().dir });
+  let link: string;
+  try {
+    link = requestLink({ db: ctx.db, store: ctx.store, dataDir: ctx.dataDir, actor: 'test' }, gw().url.replace(/\/$/, ''), id, 'alice@example.com', Date.now());
+  } finally {
+    ctx.close();
+  }
+  const confirm = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+  assert.equal(confirm.status, 200, await confirm.text());
+  await page.reload(); // the page is open on #/quarantine already: load its lists again
+  const approve = page.getByRole('button', { name: 'Approve release to alice@example.com' });
+  await approve.waitFor({ timeout: WAIT });
+  await checkAxe(page, 'quarantine-requests');
+  await screenshot(page, 'quarantine-requests');
+  const before = gw().sink.messages.length;
+  await approve.click();
+  await page.getByText('Approved: released to alice@example.com.').waitFor({ timeout: WAIT });
+  const until = Date.now() + WAIT;
+  const arrived = (): boolean => gw().sink.messages.slice(before).some((m) => /Subject: requested by alice/.test(m.raw));
+  while (!arrived() && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(arrived(), 'the approved message reached the sink');
+  await page.getByText('The quarantine is empty.').waitFor({ timeout: WAIT });
+  await page.getByLabel('Show').selectOption('approved');
+  await page.getByRole('cell', { name: 'approved by browser' }).waitFor({ timeout: WAIT });
 });
 
 test('alerts: listed as text and acknowledged with the logged-in name', async (t) => {

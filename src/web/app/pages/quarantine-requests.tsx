@@ -32,7 +32,8 @@ const STATES = [
   { value: 'all', label: 'All' },
 ];
 
-export function ReleaseRequests({ canDecide }: { canDecide: boolean }) {
+/** `onDecided`: the held list changed (an approval released a message). */
+export function ReleaseRequests({ canDecide, onDecided }: { canDecide: boolean; onDecided?: () => void }) {
   const [state, setState] = useState('pending');
   const { data, error, reload } = useApi<Request[]>(`/api/v1/quarantine/requests?state=${state}`);
   const [busy, setBusy] = useState<string | undefined>(undefined);
@@ -45,6 +46,7 @@ export function ReleaseRequests({ canDecide }: { canDecide: boolean }) {
       await api.post(`/api/v1/quarantine/requests/${encodeURIComponent(r.id)}/${verb}`);
       setNote(verb === 'approve' ? `Approved: released to ${r.rcpt}.` : `Denied: the message stays in quarantine.`);
       reload();
+      onDecided?.();
     } catch (e) {
       setActionError(e instanceof ApiError || e instanceof Error ? e.message : String(e));
     } finally {

@@ -42,7 +42,7 @@ interface Shown extends Item {
 const msg = (e: unknown): string => (e instanceof ApiError || e instanceof Error ? e.message : String(e));
 
 function List({ session }: PageProps) {
-  const { data, error, loading } = useApi<Item[]>('/api/v1/quarantine?limit=1000');
+  const { data, error, loading, reload } = useApi<Item[]>('/api/v1/quarantine?limit=1000');
   return (
     <section class="mail-page" aria-labelledby="q-h">
       <h1 id="q-h">Quarantine</h1>
@@ -65,7 +65,7 @@ function List({ session }: PageProps) {
           ]}
         />
       )}
-      <ReleaseRequests canDecide={can(session, 'operate')} />
+      <ReleaseRequests canDecide={can(session, 'operate')} onDecided={reload} />
     </section>
   );
 }
