@@ -96,7 +96,7 @@ test('trace: the search finds the messages sent; a message shows its explanation
   await screenshot(page, 'trace-message');
 });
 
-test('rules: Audit → Enforce after a confirmation showing the would-have hits; the next messages are quarantined', async (t) => {
+test('rules: Audit → Enforce after a confirmation showing the would-have hits; the next messages are quarantined (filtered by why); disable and enable', async (t) => {
   if (!(await session(t))) return;
   await page.goto(`${gw().url}#/rules`);
   const row = page.getByRole('row').filter({ hasText: RULE });
@@ -119,6 +119,20 @@ test('rules: Audit → Enforce after a confirmation showing the would-have hits;
   await page.goto(`${gw().url}#/quarantine`);
   await page.getByRole('link', { name: 'held for review' }).waitFor({ timeout: WAIT });
   await page.getByRole('link', { name: 'spam to delete' }).waitFor();
+  // Filtered by why held: a DMARC filter shows none of them.
+  await page.getByLabel('Why held').selectOption('dmarc');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.getByText('The quarantine is empty.').waitFor({ timeout: WAIT });
+  await page.getByLabel('Why held').selectOption('rule');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.getByRole('link', { name: 'held for review' }).waitFor({ timeout: WAIT });
+  // Disable and enable again on the Rules page (the held mail above was quarantined before this).
+  await page.goto(`${gw().url}#/rules`);
+  await page.getByRole('button', { name: new RegExp(`^Disable rule ${RULE}`) }).click();
+  await row.getByText('Disabled', { exact: true }).waitFor({ timeout: WAIT });
+  await page.getByRole('button', { name: new RegExp(`^Enable rule ${RULE}`) }).click();
+  await row.getByText('Enabled', { exact: true }).waitFor({ timeout: WAIT });
+  await page.getByText(new RegExp(`"${RULE}" enabled \\(configuration version \\d+\\)`)).waitFor();
 });
 
 test('quarantine: the preview is text; delete and release behind confirmations; the message reaches the sink and its trace shows RELEASE and DELIVER', async (t) => {

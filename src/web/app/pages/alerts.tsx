@@ -24,6 +24,7 @@ interface Alert {
   firstSeen: string;
   lastSeen: string;
   summary: string;
+  detail: Record<string, unknown>;
   ackedBy: string | null;
   ackedAt: string | null;
 }
@@ -73,7 +74,20 @@ export default function AlertsPage({ session, route }: PageProps) {
           columns={[
             { label: 'Last seen', render: (a) => <Time t={a.lastSeen} /> },
             { label: 'Kind', render: (a) => <span class="badge">{a.kind}</span> },
-            { label: 'Summary', render: (a) => a.summary },
+            {
+              label: 'Summary',
+              render: (a) => (
+                <>
+                  {a.summary}
+                  {Object.keys(a.detail).length > 0 && (
+                    <details>
+                      <summary>Details</summary>
+                      <pre>{JSON.stringify(a.detail, null, 2)}</pre>
+                    </details>
+                  )}
+                </>
+              ),
+            },
             { label: 'Times', numeric: true, render: (a) => formatCount(a.count) },
             { label: 'First seen', render: (a) => <Time t={a.firstSeen} /> },
             {

@@ -9,13 +9,13 @@
  */
 import './mail-pages.css';
 import { useState } from 'preact/hooks';
-import { api, ApiError } from '../api.ts';
+import { api, ApiError, withQuery } from '../api.ts';
 import { useApi } from '../hooks.ts';
 import { can, type PageProps } from '../pages.ts';
-import { href } from '../router.ts';
+import { href, navigate } from '../router.ts';
 import { ConfirmDialog } from '../components/confirm.tsx';
 import { DataTable } from '../components/table.tsx';
-import { TextField } from '../components/field.tsx';
+import { SelectField, TextField } from '../components/field.tsx';
 import { ErrorMessage, Loading, Notice } from '../components/status.tsx';
 import { Time } from '../components/time.tsx';
 import { formatBytes } from '../format.ts';
@@ -41,11 +41,38 @@ interface Shown extends Item {
 
 const msg = (e: unknown): string => (e instanceof ApiError || e instanceof Error ? e.message : String(e));
 
-function List({ session }: PageProps) {
-  const { data, error, loading, reload } = useApi<Item[]>('/api/v1/quarantine?limit=1000');
+const REASONS = [
+  { value: '', label: 'Any' },
+  { value: 'rule', label: 'Transport rule' },
+  { value: 'dmarc', label: 'DMARC policy' },
+  { value: 'admin', label: 'Held by an admin' },
+  { value: 'malware', label: 'Malware' },
+];
+
+function List({ session, route }: PageProps) {
+  // The list's filters live in the address (#/quarantine?reason=rule&recipient=…), as the trace's do.
+  const initial = { reason: route.query.get('reason') ?? '', recipient: route.query.get('recipient') ?? '' };
+  const [form, setForm] = useState(initial);
+  const { data, error, loading, reload } = useApi<Item[]>(withQuery('/api/v1/quarantine', { ...initial, limit: 1000 }));
   return (
     <section class="mail-page" aria-labelledby="q-h">
       <h1 id="q-h">Quarantine</h1>
+      <form
+        class="toolbar"
+        role="search"
+        aria-label="Quarantine filter"
+        onSubmit={(e) => {
+          e.preventDefault();
+          navigate('quarantine', [], form);
+        }}
+      >
+        <SelectField label="Why held" value={form.reason} options={REASONS} onChange={(v) => setForm({ ...form, reason: v })} />
+        <TextField label="Held for (address)" type="search" value={form.recipient} onInput={(v) => setForm({ ...form, recipient: v })} />
+        <button type="submit">Filter</button>
+        <button type="button" onClick={reload} disabled={loading}>
+          Refresh
+        </button>
+      </form>
       <ErrorMessage message={error} />
       {loading && !data ? (
         <Loading />
@@ -210,5 +237,5 @@ function Preview({ id, session }: { id: string } & PageProps) {
 
 export default function QuarantinePage(props: PageProps) {
   const id = props.route.rest[0];
-  return id ? <Preview {...props} id={id} key={id} /> : <List {...props} />;
+  return id ? <Preview {...props} id={id} key={id} /> : <List {...props} key={props.route.query.toString()} />;
 }
