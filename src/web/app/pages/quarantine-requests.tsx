@@ -70,7 +70,7 @@ export function ReleaseRequests({ canDecide, onDecided }: { canDecide: boolean; 
         columns={[
           { label: 'Requested', render: (r) => <Time t={r.requestedAt} /> },
           { label: 'Recipient', render: (r) => r.rcpt },
-          { label: 'Message', render: (r) => <a href={href('trace', [r.queueId])}>{r.queueId}</a> },
+          { label: 'Message', render: (r) => (r.state === 'pending' ? <a href={href('quarantine', [r.queueId])}>{r.queueId}</a> : <a href={href('trace', [r.queueId])}>{r.queueId}</a>) },
           { label: 'State', render: (r) => (r.decidedBy ? `${r.state} by ${r.decidedBy}` : r.state) },
           {
             label: 'Decision',
