@@ -52,6 +52,14 @@ export interface ImportOptions {
   now?: (() => number) | undefined;
   /** How each file is named in the summary, refusals and data set (default its path; an upload spooled to a temp file passes its own name). */
   labels?: readonly string[] | undefined;
+  /**
+   * Commit every this many rows instead of one transaction for the whole import: for the store of
+   * a running gateway, whose queue and trace writers then wait for one chunk at most. No write
+   * lock is held while the files are read. An interrupted chunked import leaves the chunks it
+   * committed (without a data set record); importing the same files again completes it, adding no
+   * duplicate (import_key).
+   */
+  chunkRows?: number | undefined;
 }
 
 export interface ImportSummary {
@@ -165,6 +173,7 @@ export async function importFiles(db: Db, files: readonly string[], opts: Import
   // The tables are created first, in their own commits: a refused import still leaves them.
   ensureTraceSchema(db);
   ensureInboundReportSchema(db);
+  if (opts.chunkRows !== undefined) return importChunked(db, files, sizes, opts, name, given, flagged, opts.chunkRows);
   const backToWal = leaveWalForBulkLoad(db);
   db.exec('BEGIN IMMEDIATE');
   try {
@@ -180,7 +189,22 @@ export async function importFiles(db: Db, files: readonly string[], opts: Import
   }
 }
 
-/** importFiles' work inside its transaction: every file, then attribution and the data set record. */
+/** importFiles in chunks of `chunkRows` rows, each its own transaction (ImportOptions.chunkRows). */
+async function importChunked(
+  db: Db, files: readonly string[], sizes: readonly number[], opts: ImportOptions, name: string,
+  given: string[] | undefined, flagged: string[] | undefined, chunkRows: number,
+): Promise<ImportSummary> {
+  const sink = new ImportSink(db, name, new Set(given ?? []), Math.max(1, Math.floor(chunkRows)), true);
+  try {
+    const summary = await importInTransaction(db, files, sizes, opts, name, given, flagged, sink);
+    if (summary.refused) throw summary.refused;
+    return summary.result;
+  } finally {
+    sink.afterCommit();
+  }
+}
+
+/** importFiles' work inside its transaction (or chunk by chunk): every file, then attribution and the data set record. */
 async function importInTransaction(
   db: Db, files: readonly string[], sizes: readonly number[], opts: ImportOptions, name: string,
   given: string[] | undefined, flagged: string[] | undefined, sink: ImportSink,

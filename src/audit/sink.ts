@@ -2,7 +2,9 @@
  * @module audit/sink
  * Writes imported message copies into the trace store as trace_message rows with source
  * `import:<name>`, inside the import's one transaction (audit/import opens and commits it, so an
- * interrupted import leaves nothing). Dedupe rests on the unique import_key (network message id +
+ * interrupted import leaves nothing), or chunked: each batch its own transaction, for an import
+ * into the store of a running gateway (the API's upload), whose queue and trace writers must not
+ * wait for a whole import. Dedupe rests on the unique import_key (network message id +
  * recipient): re-importing a file adds nothing; a duplicate only fills authentication columns
  * still empty (an EmailEvents import after a message trace import adds SPF/DKIM/DMARC to the same
  * copies) and Exchange's verdicts (exo_verdicts, JSON) it lacks.
@@ -51,14 +53,19 @@ export class ImportSink {
   private readonly fileEnds: number[] = [];
   private readonly vals: unknown[] = new Array<unknown>(IMPORT_COLUMNS.length);
 
+  /**
+   * `chunked`: no enclosing transaction; each batch of `batchSize` rows commits on its own (a live
+   * gateway's writers wait for one batch at most), never a bulk load (the indexes stay).
+   */
   constructor(
     private readonly db: Db,
     private readonly name: string,
     private readonly tenant: ReadonlySet<string>,
     private readonly batchSize = 20_000,
+    private readonly chunked = false,
   ) {
-    if (!db.inTransaction) throw new Error('ImportSink: open the import transaction first');
-    this.bulkLoad = dropIndexesForBulkLoad(db);
+    if (!chunked && !db.inTransaction) throw new Error('ImportSink: open the import transaction first');
+    this.bulkLoad = chunked ? undefined : dropIndexesForBulkLoad(db);
     // A 128 MiB page cache for this connection, and WAL checkpoints every 256 MiB instead of 4 MiB
     // while importing; finish() restores the default and checkpoints.
     db.pragma('cache_size = -131072');
@@ -113,6 +120,11 @@ export class ImportSink {
 
   flush(): void {
     if (this.batch.length === 0) return;
+    if (this.chunked) this.db.transaction(() => this.write())();
+    else this.write();
+  }
+
+  private write(): void {
     const now = Date.now();
     for (const r of this.batch) {
       const v = this.rowValues(r, now);

@@ -70,6 +70,16 @@ export function openContext(opts: { data: string; create?: boolean }): CliContex
   }
 }
 
+/** `mailgate init`: create (or open) the data directory's store; the configuration version in force. */
+export function initDataDir(data: string): number {
+  const ctx = openContext({ data, create: true });
+  try {
+    return ctx.store.currentVersion();
+  } finally {
+    ctx.close();
+  }
+}
+
 /** How a command that changed the configuration says what it changed: version and data directory. */
 export function changedIn(ctx: Pick<CliContext, 'dataDir'>, version: number): string {
   return `config version ${version} in ${ctx.dataDir}`;

@@ -13,7 +13,7 @@
 import { matchDomainPattern } from '../core/address.ts';
 import type { Config, Route } from '../config/index.ts';
 import { psLine } from './exchange-cmdlets.ts';
-import { winningRoute } from './route-precedence.ts';
+import { winningRoute } from '../ops/route-precedence.ts';
 
 
 /** Accepted domains whose mail (internet MX traffic) this route delivers. */

@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import { Command } from 'commander';
 import { registerModelCommands } from './commands/model.ts';
 import { openContext, type CliIo } from './context.ts';
-import { CliError, UsageError } from './format.ts';
+import { UsageError } from './format.ts';
 import { OpsError } from '../ops/errors.ts';
 import { ConfigError, verifyPassword, type Config } from '../config/index.ts';
 import { storedConfig } from '../../test/helpers/stored-config.ts';
@@ -117,7 +117,7 @@ test('list add/remove sorts IPs from domains', async () => {
   assert.deepEqual(stored(data).lists.allow.senderDomains, ['partner.example']);
   const r = await run(data, ['list', 'block', 'list']);
   assert.equal(r.out, 'KIND          ENTRY\nip            2001:db8::/32\nsenderDomain  *.bad.example\n');
-  await assert.rejects(run(data, ['list', 'allow', 'remove', '192.0.2.1']), CliError);
+  await assert.rejects(run(data, ['list', 'allow', 'remove', '192.0.2.1']), (e: unknown) => e instanceof OpsError && e.exitCode === 1);
 });
 
 test('org set and show', async () => {

@@ -9,31 +9,24 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parseConfigText, type Config } from '../config/index.ts';
-import type { Db } from '../core/sqlite.ts';
+import { parseConfigText } from '../config/index.ts';
+import type { OpsContext } from '../ops/context.ts';
+import { current } from '../ops/model.ts';
 import { policyReplay } from '../ops/policy.ts';
 import { replayTrace as replayTraceWith, type SourceChange } from '../ops/policy-replay.ts';
 import type { PolicySnapshot } from '../policy/types.ts';
 import { formatReply } from '../smtp/replies.ts';
 import type { Report, ReportWindow } from '../trace/reports/index.ts';
 import { printReport, windowFor } from './commands/report.ts';
-import { defaultIo, withContext, type CliContext, type CliIo } from './context.ts';
-import { CliError, formatOption, type OutputFormat } from './format.ts';
-import { opsOf } from './ops-context.ts';
+import { defaultIo, withOps, type CliIo } from './context.ts';
+import { formatOption, type OutputFormat } from './format.ts';
 import { applySets } from './replay-set.ts';
 
 export { VerdictCache, replayTransaction, type ReplayOutcome } from '../ops/policy-replay.ts';
 
 /** The replay engine with the gateway's reply lines (tests and bench/ call it directly). */
-export function replayTrace(db: Db, window: ReportWindow, current: PolicySnapshot, candidate: PolicySnapshot, samples = 3, opts: { memo?: boolean } = {}): Report & { changes: SourceChange[]; replayed: number } {
+export function replayTrace(db: OpsContext['db'], window: ReportWindow, current: PolicySnapshot, candidate: PolicySnapshot, samples = 3, opts: { memo?: boolean } = {}): Report & { changes: SourceChange[]; replayed: number } {
   return replayTraceWith(db, window, current, candidate, samples, { ...opts, replyText: formatReply });
-}
-
-/** The configuration in force (the base of --set), or the CLI's error without one. */
-function currentConfig(ctx: CliContext): Config {
-  const v = ctx.store.current();
-  if (!v) throw new CliError('no configuration in force');
-  return v.config;
 }
 
 interface ReplayOpts {
@@ -53,11 +46,11 @@ export function registerPolicyReplay(policy: Command, io: CliIo = defaultIo()): 
     .option('-f, --file <yaml>', 'candidate config file (default: the version in force)')
     .addOption(formatOption())
     .action(async (o: ReplayOpts, cmd: Command) =>
-      withContext(cmd, (ctx) => {
+      withOps(cmd, (ctx) => {
         const candidate = o.file ? parseConfigText(readFileSync(o.file, 'utf8'), o.file) : undefined;
         // A bad --set is a usage error (exit 2), checked before the window is read.
-        if (o.set?.length) applySets(candidate ?? currentConfig(ctx), o.set);
-        const report = policyReplay(opsOf(ctx), { window: windowFor(ctx, o.since, io), set: o.set, candidate }, formatReply);
+        if (o.set?.length) applySets(candidate ?? current(ctx), o.set);
+        const report = policyReplay(ctx, { window: windowFor(ctx, o.since, io), set: o.set, candidate }, formatReply);
         printReport(report, o.format, io);
       }),
     );

@@ -14,7 +14,8 @@ import { Command } from 'commander';
 import forge from 'node-forge';
 import { registerRoute } from './commands/route.ts';
 import { openContext, type CliIo } from './context.ts';
-import { CliError, UsageError } from './format.ts';
+import { UsageError } from './format.ts';
+import { OpsError } from '../ops/errors.ts';
 import type { Config } from '../config/index.ts';
 import { storedConfig } from '../../test/helpers/stored-config.ts';
 
@@ -64,7 +65,7 @@ test('route add, set, list, remove', async () => {
   await assert.rejects(run(data, ['route', 'add', 'x', '--type', 'smtp']), /routes\[2\]\.host: an smtp route needs host/);
   await assert.rejects(run(data, ['route', 'add', 'x', '--type', 'smtp', '--host', 'h', '--port', '99999']), UsageError);
   await assert.rejects(run(data, ['route', 'set', 'mailbox', '--client-cert', 'c.pem']), UsageError);
-  await assert.rejects(run(data, ['route', 'show', 'nope']), CliError);
+  await assert.rejects(run(data, ['route', 'show', 'nope']), OpsError);
   await run(data, ['route', 'remove', 'mailbox']);
   assert.equal(stored(data).routes.length, 1);
 });

@@ -93,12 +93,16 @@ export class UploadTooLarge extends OpsError {
   }
 }
 
+/** Rows per transaction of an upload into a running gateway's store (ImportOptions.chunkRows). */
+export const LIVE_IMPORT_CHUNK_ROWS = 5_000;
+
 /**
  * Import one export streamed in (an HTTP upload): written as it arrives to a 0600 file in a
  * fresh 0700 directory under <data>/uploads, imported under `file` (its name in the summary and
- * the data set), then removed whatever happens. More than `limitBytes` is an UploadTooLarge.
+ * the data set) in chunks of `chunkRows` rows, then removed whatever happens. More than
+ * `limitBytes` is an UploadTooLarge.
  */
-export async function importStream(ctx: OpsContext, body: Readable, input: ImportInput & { file: string; limitBytes: number }): Promise<ImportSummary> {
+export async function importStream(ctx: OpsContext, body: Readable, input: ImportInput & { file: string; limitBytes: number; chunkRows?: number }): Promise<ImportSummary> {
   checkName(input.name);
   // A plain file name of its own (no directory, no leading dot: never `..`).
   const label = input.file.replace(/^.*[\\/]/, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^\.+/, '') || 'upload';
@@ -109,13 +113,13 @@ export async function importStream(ctx: OpsContext, body: Readable, input: Impor
     const cap = capped(input.limitBytes);
     await pipeline(body, cap.stream, createWriteStream(path, { mode: 0o600, flags: 'wx' }));
     if (cap.over()) throw new UploadTooLarge(`the upload is larger than ${input.limitBytes} bytes`);
-    const { file: _file, limitBytes: _limit, ...opts } = input;
-    // Its own connection: the import is one transaction across awaits, and a running gateway's
-    // queue and trace writes on the shared connection must never land inside it (a rollback of
-    // the import would take them along).
+    const { file: _file, limitBytes: _limit, chunkRows: _chunk, ...opts } = input;
+    // Its own connection (its pragmas and statements stay off the shared one), committing every
+    // LIVE_IMPORT_CHUNK_ROWS rows: the upload lands in the store of a running gateway, whose queue
+    // and trace writers must wait for one chunk at most, never for the whole import.
     const own = openDatabase(join(ctx.dataDir, 'mailgate.db'));
     try {
-      return await refusedAsInvalid(() => importFiles(own, [path], { ...opts, labels: [label] }));
+      return await refusedAsInvalid(() => importFiles(own, [path], { ...opts, labels: [label], chunkRows: input.chunkRows ?? LIVE_IMPORT_CHUNK_ROWS }));
     } finally {
       own.close();
     }

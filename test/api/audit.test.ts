@@ -94,6 +94,7 @@ test('an export uploaded as a stream is imported under its name; the temp file i
   assert.equal(s.files[0]?.file, 'trace.csv', 'named as uploaded, not by the temp path');
   assert.equal(s.files[0]?.rows, 5);
   assert.deepEqual(s.tenantDomains, ['contoso.com']);
+  assert.equal((r.json() as { dataset: { source: string } }).dataset.source, 'import:tenant1');
   assert.deepEqual(existsSync(join(data, 'uploads')) ? readdirSync(join(data, 'uploads')) : [], [], 'no upload left behind');
 
   const json = await app.inject({ method: 'POST', url: '/api/v1/audit/imports?name=events', headers: { 'content-type': 'application/json' }, payload: emailEventsJsonArray(now) });
@@ -122,6 +123,7 @@ test('the plan: JSON by default, Markdown and the PowerShell script; bad input 4
   const p = plan.json() as { tenantDomains: string[]; sources: unknown[]; stages: unknown[] };
   assert.deepEqual(p.tenantDomains, ['contoso.com']);
   assert.ok(p.sources.length > 0 && p.stages.length > 0);
+  for (const k of ['generatedAt', 'window', 'data', 'spfRecords', 'inbound', 'authorisedIps', 'refused', 'kql', 'notes']) assert.ok(k in p, `${k} arrives through the response schema`);
   const md = await app.inject({ method: 'GET', url: `/api/v1/audit/plan?source=import:tenant1&format=md&spf=${encodeURIComponent(SPF)}` });
   assert.match(String(md.headers['content-type']), /^text\/markdown/);
   assert.match(md.body, /contoso\.com/);

@@ -121,6 +121,8 @@ test('queue: list, show, hold, release, flush and delete with the CLI\'s state r
   assert.ok(rows.some((x) => x.id === id && x.state === 'deferred' && x.from === 's@example.com'));
   const show = await app.inject({ method: 'GET', url: `/api/v1/queue/${id}` });
   assert.deepEqual((show.json() as { recipients: unknown }).recipients, [{ rcpt: 'r@example.com', status: 'pending', lastReply: null }]);
+  // Every field arrives through the response schema (fastify drops what a schema does not list).
+  assert.deepEqual(Object.keys(show.json() as object).sort(), ['attempts', 'from', 'id', 'lastError', 'nextAttempt', 'received', 'recipients', 'size', 'state']);
 
   const rel = await app.inject({ method: 'POST', url: `/api/v1/queue/${id}/release` });
   assert.equal(problemOf(rel, 409).detail, `${id} is not on hold (it is deferred)`);
@@ -159,7 +161,12 @@ test('trace: search with filters and show with events; unknown id 404, bad windo
   assert.deepEqual(found.map((m) => m.id), [id]);
   assert.equal(found[0]?.subject, '=HYPERLINK("http://evil")', 'JSON carries the text as it is');
   const show = await app.inject({ method: 'GET', url: `/api/v1/trace/${id}` });
-  assert.equal((show.json() as { message: { id: string } }).message.id, id);
+  const shown = show.json() as { message: { id: string; mailFrom: string; clientIp: string; receivedAt: number }; events: unknown[] };
+  assert.equal(shown.message.id, id);
+  assert.equal(shown.message.mailFrom, 'scanner@example.com', 'open fields arrive through the response schema');
+  assert.equal(shown.message.clientIp, '192.0.2.7');
+  assert.equal(typeof shown.message.receivedAt, 'number');
+  assert.ok(Array.isArray(shown.events));
   assert.equal(problemOf(await app.inject({ method: 'GET', url: '/api/v1/trace/NOPE123' }), 404).detail, 'no trace for NOPE123');
   assert.match(problemOf(await app.inject({ method: 'GET', url: '/api/v1/trace?since=yesterdayish' }), 422).detail ?? '', /yesterdayish/);
   assert.match(problemOf(await app.inject({ method: 'GET', url: '/api/v1/trace?clientIp=999.1.1.1' }), 422).detail ?? '', /client-ip/);
@@ -173,6 +180,11 @@ test('reports: JSON by default (the CLI\'s document), CSV with formula injection
   const doc = j.json() as { title: string; window: { since: string }; summary: string[] };
   assert.match(doc.title, /Inbound/i);
   assert.ok(Array.isArray(doc.summary));
+  assert.match(doc.window.since, /^\d{4}-\d{2}-\d{2}T/);
+  // The sections (open rows) arrive through the response schema, the JSON text as it is.
+  const sections = Object.entries(doc).filter(([k, v]) => k !== 'summary' && Array.isArray(v));
+  assert.ok(sections.length > 0);
+  assert.ok(JSON.stringify(sections).includes('=cmd|calc'));
   const c = await app.inject({ method: 'GET', url: '/api/v1/reports/inbound?since=7d&format=csv' });
   assert.equal(c.statusCode, 200);
   assert.match(String(c.headers['content-type']), /^text\/csv/);
@@ -205,7 +217,10 @@ test('hunts: saved ones listed and run (JSON or CSV), an unknown one 404, ad-hoc
   assert.match(problemOf(await app.inject({ method: 'GET', url: '/api/v1/reports/hunts/nope' }), 404).detail ?? '', /no saved hunt "nope"/);
   const adhoc = await app.inject({ method: 'POST', url: '/api/v1/reports/hunts', payload: { query: 'SELECT count(*) AS n FROM trace_message' } });
   assert.equal(adhoc.statusCode, 200, adhoc.body);
-  assert.ok(((adhoc.json() as { rows: { n: number }[] }).rows[0]?.n ?? 0) >= 1);
+  const adhocDoc = adhoc.json() as { rows: { n: number }[]; columns: string[]; truncated: boolean; ms: number };
+  assert.ok((adhocDoc.rows[0]?.n ?? 0) >= 1);
+  assert.deepEqual(adhocDoc.columns, ['n']);
+  assert.equal(adhocDoc.truncated, false);
   const write = await app.inject({ method: 'POST', url: '/api/v1/reports/hunts', payload: { query: 'DELETE FROM trace_message' } });
   assert.equal(write.statusCode, 422);
 });

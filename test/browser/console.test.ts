@@ -1,7 +1,8 @@
 /**
  * The web console in Debian's Chromium against a real `mailgate serve` fed real SMTP on loopback:
  * first run (no token, no console user) makes a first-login token in a 0600 file and logs where
- * it is; logging in with it shows the mail just sent on the dashboard by attribution; a console
+ * it is; logging in with it shows the mail just sent on the dashboard by attribution (and a
+ * refused relay attempt by its reply code); a console
  * user logs in with name and password and out again; a subject with <script> and a HELO with
  * HTML render as text (no dialog, no script ran); axe finds no serious or critical violation on
  * the login page or the dashboard (laptop and phone width); screenshots go to
@@ -25,6 +26,7 @@ let sink: Sink | undefined;
 let web: { dir: string; remove(): void } | undefined;
 let url = '';
 let firstToken = '';
+let refusedCode = '';
 
 async function send(port: number, opts: { helo: string; from: string; subject: string; localAddress?: string }): Promise<void> {
   const c = await SmtpTestClient.connect({ port, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
@@ -32,6 +34,20 @@ async function send(port: number, opts: { helo: string; from: string; subject: s
     assert.equal((await c.cmd(`EHLO ${opts.helo}`)).code, 250, `EHLO ${opts.helo}`);
     const r = await c.sendMail(opts.from, ['user@example.com'], message({ from: opts.from, to: 'user@example.com', subject: opts.subject }));
     assert.equal(r.eod?.code, 250, `${opts.from}: ${JSON.stringify(r)}`);
+  } finally {
+    await c.quit();
+  }
+}
+
+/** A relay attempt (outside sender, outside recipient): refused at RCPT; returns the reply. */
+async function relayAttempt(port: number): Promise<string> {
+  const c = await SmtpTestClient.connect({ port });
+  try {
+    assert.equal((await c.cmd('EHLO relay.example.net')).code, 250);
+    const r = await c.sendMail('spam@example.net', ['victim@example.org'], message({ from: 'spam@example.net', to: 'victim@example.org', subject: 'relay?' }));
+    const rcpt = r.rcpts[0];
+    assert.ok(rcpt && rcpt.code >= 500, `relay refused: ${JSON.stringify(r)}`);
+    return rcpt.text;
   } finally {
     await c.quit();
   }
@@ -76,9 +92,11 @@ before(async () => {
   await send(mx, { helo: XSS_HELO, from: 'copier@example.com', subject: XSS_SUBJECT });
   await send(mx, { helo: 'scanner.example.com', from: 'scanner@example.com', subject: 'via connector', localAddress: '127.0.0.2' });
   await send(mx, { helo: 'mail.example.org', from: 'news@example.org', subject: 'newsletter' });
+  refusedCode = /^(\d{3}) (\d\.\d+\.\d+)/.exec(await relayAttempt(mx))?.slice(1, 3).join(' ') ?? '';
+  assert.ok(refusedCode, 'the refusal carries an enhanced status code');
   const file = join(dir, 'console-first-login.token');
   firstToken = readFileSync(file, 'utf8').trim();
-  await waitForTotals({ 'direct-send': 2, connector: 1, 'anonymous-external': 1 });
+  await waitForTotals({ 'direct-send': 2, connector: 1, 'anonymous-external': 1, other: 1 });
 });
 
 after(async () => {
@@ -112,9 +130,11 @@ test('login page and dashboard: the mail just sent, by attribution; new Direct S
     await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
     const messages = page.locator('[data-card="messages"] .value');
     await messages.waitFor();
-    assert.equal((await messages.textContent())?.trim(), '4');
+    assert.equal((await messages.textContent())?.trim(), '5');
     const legend = page.locator('.legend-list').first();
-    for (const line of ['Direct Send: 2', 'Connector: 1', 'Anonymous external: 1', 'Authenticated: 0']) assert.ok((await legend.textContent())?.includes(line), `legend shows ${line}: ${await legend.textContent()}`);
+    for (const line of ['Direct Send: 2', 'Connector: 1', 'Anonymous external: 1', 'Authenticated: 0', 'Other (relay denied, none): 1']) assert.ok((await legend.textContent())?.includes(line), `legend shows ${line}: ${await legend.textContent()}`);
+    assert.equal((await page.locator('[data-card="refused"] .value').textContent())?.trim(), '1');
+    assert.equal((await page.locator('.legend-list').nth(1).textContent())?.trim(), `${refusedCode}: 1`, 'refusals by reply code');
     const source = page.getByRole('row').filter({ has: page.getByRole('link', { name: '127.0.0.1', exact: true }) });
     await source.waitFor();
     assert.match((await source.textContent()) ?? '', /copier@example\.com/, "the source's latest sender");
@@ -125,7 +145,7 @@ test('login page and dashboard: the mail just sent, by attribution; new Direct S
     await page.getByRole('combobox', { name: 'Window' }).selectOption('7d');
     await page.waitForURL(/window=7d/);
     await page.locator('figcaption', { hasText: 'Messages per 2 h by attribution' }).waitFor();
-    assert.equal((await messages.textContent())?.trim(), '4');
+    assert.equal((await messages.textContent())?.trim(), '5');
 
     const phone = await b.page({ width: 390, height: 844 });
     await phone.goto(`${url}/#/dashboard`);

@@ -28,6 +28,9 @@ test('alerts: listed (open by default), acknowledged once with the caller as act
     assert.equal(ack.statusCode, 200, ack.body);
     assert.equal(ack.json().state, 'acked');
     assert.match(ack.json().ackedBy, /^test-operate-/); // the token's name
+    assert.deepEqual(ack.json().detail, { ip: '198.51.100.7' }, 'the open detail arrives through the response schema');
+    assert.match(ack.json().ackedAt, /^\d{4}-/);
+    assert.equal(ack.json().notifiedAt, null);
     assert.equal((await app.inject({ method: 'POST', url: `/api/v1/alerts/${id}/ack` })).statusCode, 409);
     assert.equal((await app.inject({ method: 'POST', url: '/api/v1/alerts/999/ack' })).statusCode, 404);
     assert.deepEqual((await app.inject({ method: 'GET', url: '/api/v1/alerts' })).json(), []);

@@ -16,6 +16,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { auditPlan, DATE_FORMATS, KIND_FLAGS, importStream, listImports, removeImport, renderPlan, UploadTooLarge } from '../../ops/audit.ts';
 import type { ApiDeps } from '../deps.ts';
 import { actorOf } from '../scope.ts';
+import { jsonSchema, problemResponses } from '../schema.ts';
 import { jsonSchemaOf, parseInput } from './zod-io.ts';
 
 /** Largest upload by default: an Exchange message trace export of a large tenant's 90 days fits. */
@@ -47,6 +48,48 @@ const PlanQuery = z.strictObject({
   tenant: z.string().max(100).optional(),
 });
 
+const Open = z.looseObject({});
+const Dataset = z.looseObject({
+  name: z.string(),
+  source: z.string().describe('import:NAME'),
+  files: z.array(Open),
+  kinds: z.array(z.string()),
+  rows: z.number().int().describe('message copies held in the trace'),
+  reportRows: z.number().int(),
+  first: z.number().optional(),
+  last: z.number().optional(),
+  tenantDomains: z.array(z.string()),
+  tenantGiven: z.boolean(),
+  tenantHow: z.string(),
+});
+const ImportSummary = z.looseObject({
+  name: z.string(),
+  source: z.string(),
+  files: z.array(Open),
+  malformed: z.array(Open),
+  malformedCount: z.number().int(),
+  tenantDomains: z.array(z.string()),
+  tenantHow: z.string(),
+  directSend: z.number().int(),
+  dataset: Dataset,
+});
+/** The staged plan (audit/plan Plan): the top level typed, sources, connectors and stages open. */
+const Plan = z
+  .looseObject({
+    generatedAt: z.string(),
+    source: z.string(),
+    rowsInWindow: z.number().int(),
+    tenantDomains: z.array(z.string()),
+    summary: z.array(z.string()),
+    sources: z.array(Open),
+    connectors: z.array(Open),
+    stages: z.array(Open),
+    rejects: z.string(),
+    refusal: z.string().optional(),
+    notes: z.array(z.string()),
+  })
+  .describe('JSON; ?format=md|html|ps1 answers text/markdown, text/html or a PowerShell script instead');
+
 /** An error the problem handler renders with `status`. */
 function httpError(status: number, message: string): Error & { statusCode: number } {
   return Object.assign(new Error(message), { statusCode: status });
@@ -62,7 +105,7 @@ export async function auditRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
     upload.addContentTypeParser(UPLOAD_TYPES, { bodyLimit: limit }, (_req, payload, done) => done(null, payload));
     upload.post(
       '/api/v1/audit/imports',
-      { config: { scope: 'admin' }, bodyLimit: limit, schema: { querystring: jsonSchemaOf(ImportQuery), consumes: UPLOAD_TYPES } },
+      { config: { scope: 'admin' }, bodyLimit: limit, schema: { querystring: jsonSchemaOf(ImportQuery), consumes: UPLOAD_TYPES, response: { 201: jsonSchema(ImportSummary), ...problemResponses(400, 413, 415, 422) } } },
       async (req, reply) => {
         const q = parseInput(ImportQuery, req.query, 'querystring');
         const declared = Number(req.headers['content-length']);
@@ -79,11 +122,11 @@ export async function auditRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
       },
     );
   });
-  app.get('/api/v1/audit/imports', { config: { scope: 'read' } }, async (req) => listImports(ctx(req)));
-  app.delete('/api/v1/audit/imports/:name', { config: { scope: 'admin' }, schema: { params: jsonSchemaOf(NameParams) } }, async (req) =>
+  app.get('/api/v1/audit/imports', { config: { scope: 'read' }, schema: { response: { 200: jsonSchema(z.array(Dataset)), ...problemResponses() } } }, async (req) => listImports(ctx(req)));
+  app.delete('/api/v1/audit/imports/:name', { config: { scope: 'admin' }, schema: { params: jsonSchemaOf(NameParams), response: { 200: jsonSchema(z.object({ messages: z.number().int(), reportRows: z.number().int() })), ...problemResponses(400, 404) } } }, async (req) =>
     removeImport(ctx(req), parseInput(NameParams, req.params, 'params').name),
   );
-  app.get('/api/v1/audit/plan', { config: { scope: 'read' }, schema: { querystring: jsonSchemaOf(PlanQuery) } }, async (req, reply) => {
+  app.get('/api/v1/audit/plan', { config: { scope: 'read' }, schema: { querystring: jsonSchemaOf(PlanQuery), response: { 200: jsonSchema(Plan), ...problemResponses(400, 422) } } }, async (req, reply) => {
     const { format, ...q } = parseInput(PlanQuery, req.query, 'querystring');
     const plan = await auditPlan(ctx(req), q);
     if (format === 'json') return plan;

@@ -23,6 +23,9 @@ import { userRoutes } from './users.ts';
 import { listenerRoutes } from './listeners.ts';
 import { policyRoutes } from './policy.ts';
 import { ruleRoutes } from './rules.ts';
+import { listsRoutes } from './lists.ts';
+import { nextHopRoutes } from './next-hop-routes.ts';
+import { egressRoutes } from './egress.ts';
 import { consoleRoutes } from './console.ts';
 import { sessionRoutes } from './session.ts';
 import { dashboardRoutes } from './dashboard.ts';
@@ -47,6 +50,9 @@ export const ROUTES: readonly ApiRoutes[] = [
   listenerRoutes,
   policyRoutes,
   ruleRoutes,
+  listsRoutes,
+  nextHopRoutes,
+  egressRoutes,
   consoleRoutes,
   sessionRoutes,
   dashboardRoutes,

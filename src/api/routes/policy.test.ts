@@ -38,6 +38,8 @@ test('policy test: the stages and the verdict; a candidate config with RejectDir
     const ok = await app.inject({ method: 'POST', url: '/api/v1/policy/test', payload: { ip: '203.0.113.9', from: 'printer@contoso.com', to: ['x@contoso.com'], ...stated } });
     assert.equal(ok.statusCode, 200, ok.body);
     assert.equal(ok.json().verdict, 'ACCEPTED');
+    assert.equal(ok.json().outcome, 'accept', 'every field arrives through the response schema');
+    assert.equal(typeof ok.json().listener, 'string');
     assert.deepEqual(ok.json().stages.map((s: { stage: string; action: string }) => `${s.stage}:${s.action}`), ['connect:continue', 'mail:continue', 'rcpt:continue', 'eod:continue']);
     assert.equal(ok.json().stages[2].attribution.kind, 'direct-send');
     const candidate = JSON.stringify({ organization: { rejectDirectSend: true }, acceptedDomains: [{ domainName: 'contoso.com' }], receiveConnectors: [{ name: 'mx', port: 2525 }] });
@@ -65,6 +67,9 @@ test('policy test and replay refusals are problems with the CLI message', async 
     const rep = await app.inject({ method: 'POST', url: '/api/v1/policy/replay', payload: { since: '7d', set: ['org.rejectDirectSend=true'] } });
     assert.equal(rep.statusCode, 200, rep.body);
     assert.match(rep.json().summary[0], /^replayed 0 transactions: 0 newly rejected/);
+    assert.equal(rep.json().replayed, 0);
+    assert.ok(Array.isArray(rep.json().sections));
+    assert.equal(typeof rep.json().window.since, 'number');
   } finally {
     await app.close();
   }

@@ -14,6 +14,7 @@ import { DKIM_RESULTS, DMARC_POLICIES, DMARC_RESULTS, SPF_RESULTS, parseCandidat
 import { windowOf } from '../../ops/reports.ts';
 import type { ApiDeps } from '../deps.ts';
 import { actorOf } from '../scope.ts';
+import { jsonSchema as outputSchema, problemResponses } from '../schema.ts';
 import { jsonSchema, parse } from './quarantine.ts';
 
 const address = z.string().max(320);
@@ -48,16 +49,35 @@ export const policyReplayBody = z
   })
   .strict();
 
+const Open = z.looseObject({});
+/** What-if: each stage's verdict (attribution, reply), the transport rules and the transaction's outcome. */
+const TestResult = z.object({
+  listener: z.string(),
+  stages: z.array(Open),
+  authentication: z.string().optional(),
+  rules: Open,
+  verdict: z.enum(['ACCEPTED', 'REJECTED']),
+  outcome: z.enum(['accept', 'quarantine', 'reject', 'tempfail', 'incomplete']),
+});
+/** The replay report: window in ms since the epoch, summary lines, sections of open rows. */
+const Replay = z.object({
+  title: z.string(),
+  window: z.looseObject({ since: z.number(), until: z.number(), clamped: z.boolean(), retentionDays: z.number() }),
+  summary: z.array(z.string()),
+  sections: z.array(z.object({ name: z.string(), columns: z.array(z.string()), rows: z.array(z.record(z.string(), z.unknown())) })),
+  replayed: z.number().int(),
+});
+
 /** Without daemon/'s formatter, the reply key names the reply. */
 const keyOnly: ReplyText = (key) => key;
 
 export function policyRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const replyText = deps.replyText ?? keyOnly;
-  app.post('/api/v1/policy/test', { config: { scope: 'read' }, schema: { body: jsonSchema(policyTestBody) } }, async (req) => {
+  app.post('/api/v1/policy/test', { config: { scope: 'read' }, schema: { body: jsonSchema(policyTestBody), response: { 200: outputSchema(TestResult), ...problemResponses(422, 503) } } }, async (req) => {
     const { config, ...facts } = parse(policyTestBody, req.body);
     return policyTest(deps.ops(actorOf(req)), { ...facts, candidate: config === undefined ? undefined : parseCandidate(config) }, replyText);
   });
-  app.post('/api/v1/policy/replay', { config: { scope: 'read' }, schema: { body: jsonSchema(policyReplayBody) } }, async (req) => {
+  app.post('/api/v1/policy/replay', { config: { scope: 'read' }, schema: { body: jsonSchema(policyReplayBody), response: { 200: outputSchema(Replay), ...problemResponses(422) } } }, async (req) => {
     const b = parse(policyReplayBody, req.body);
     const ctx = deps.ops(actorOf(req));
     const candidate = b.config === undefined ? undefined : parseCandidate(b.config);

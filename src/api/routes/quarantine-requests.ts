@@ -18,9 +18,8 @@ import { approveRequest, denyRequest, describeRequest, listRequests, requestRele
 import { escapeHtml } from '../../ops/quarantine-notify.ts';
 import type { ApiDeps } from '../deps.ts';
 import { actorOf } from '../scope.ts';
+import { jsonSchema as outputSchema, problemResponses } from '../schema.ts';
 import { jsonSchema, parse } from './quarantine.ts';
-import { jsonSchema as responseSchema, problemResponses } from '../schema.ts';
-import { ReleaseRequestListSchema, ReleaseRequestSchema } from './quarantine-schemas.ts';
 
 // A wildcard, not ':token': fastify refuses path parameters over 100 characters (maxParamLength),
 // and a token naming a long address is longer.
@@ -76,15 +75,25 @@ export function quarantineRequestRoutes(app: FastifyInstance, deps: ApiDeps): vo
       }
     });
   });
-  app.get('/api/v1/quarantine/requests', { config: { scope: 'read' }, schema: { summary: 'release requests (default: pending), with who may approve each', querystring: jsonSchema(stateQuery), response: { 200: responseSchema(ReleaseRequestListSchema), ...problemResponses(422) } } }, async (req) => {
+  const Request = z.object({
+    id: z.string(),
+    queueId: z.string(),
+    rcpt: z.string(),
+    requestedAt: z.number(),
+    state: z.string(),
+    decidedBy: z.string().nullable(),
+    decidedAt: z.number().nullable(),
+  });
+  const decided = { 200: outputSchema(Request), ...problemResponses(404, 409, 422) };
+  app.get('/api/v1/quarantine/requests', { config: { scope: 'read' }, schema: { querystring: jsonSchema(stateQuery), response: { 200: outputSchema(z.array(Request)), ...problemResponses(422) } } }, async (req) => {
     const { state } = parse(stateQuery, req.query);
     return listRequests(deps.ops(actorOf(req)), state);
   });
-  app.post('/api/v1/quarantine/requests/:id/approve', { config: { scope: 'operate' }, schema: { params: jsonSchema(requestParams), body: jsonSchema(decisionBody), response: { 200: responseSchema(ReleaseRequestSchema), ...problemResponses(404, 409, 422) } } }, async (req) => {
+  app.post('/api/v1/quarantine/requests/:id/approve', { config: { scope: 'operate' }, schema: { params: jsonSchema(requestParams), body: jsonSchema(decisionBody), response: decided } }, async (req) => {
     const { id } = parse(requestParams, req.params);
     return approveRequest(deps.ops(actorOf(req)), id, parse(decisionBody, req.body).why);
   });
-  app.post('/api/v1/quarantine/requests/:id/deny', { config: { scope: 'operate' }, schema: { params: jsonSchema(requestParams), response: { 200: responseSchema(ReleaseRequestSchema), ...problemResponses(404, 409, 422) } } }, async (req) => {
+  app.post('/api/v1/quarantine/requests/:id/deny', { config: { scope: 'operate' }, schema: { params: jsonSchema(requestParams), response: decided } }, async (req) => {
     const { id } = parse(requestParams, req.params);
     return denyRequest(deps.ops(actorOf(req)), id);
   });

@@ -15,8 +15,7 @@ import { deleteQuarantine, exportQuarantine, listQuarantine, releaseQuarantine, 
 import { OpsError } from '../../ops/errors.ts';
 import type { ApiDeps } from '../deps.ts';
 import { actorOf } from '../scope.ts';
-import { jsonSchema as responseSchema, problemResponses } from '../schema.ts';
-import { QuarantineItemSchema, QuarantineShowSchema, ReleaseResultSchema } from './quarantine-schemas.ts';
+import { jsonSchema as outputSchema, problemResponses } from '../schema.ts';
 
 export const listQuery = z
   .object({
@@ -34,6 +33,24 @@ export const releaseBody = z
   .strict();
 export const deleteQuery = z.object({ why: z.string().max(500).optional() }).strict();
 
+const Item = z.object({
+  id: z.string(),
+  receivedAt: z.number(),
+  expiresAt: z.number().describe('when the queue owner deletes it'),
+  reason: z.object({ kind: z.enum(['rule', 'dmarc', 'admin', 'malware']), rule: z.string().optional().describe('the transport rule (kind rule)'), text: z.string() }),
+  mailFrom: z.string(),
+  headerFrom: z.string(),
+  subject: z.string(),
+  recipients: z.array(z.string()).describe('recipients still held'),
+  attribution: z.string(),
+  auth: z.object({ spf: z.string(), dkim: z.string(), dmarc: z.string(), compauth: z.string() }),
+  size: z.number(),
+});
+const Preview = z.object({ headers: z.string(), text: z.string(), textSource: z.enum(['text/plain', 'text/html', 'none']), attachments: z.array(z.object({ name: z.string(), type: z.string(), size: z.number().describe('encoded bytes') })) });
+const Event = z.looseObject({ messageId: z.string(), at: z.number(), event: z.string() });
+const Released = z.object({ whole: z.boolean().describe('every open recipient went back to the queue'), released: z.array(z.object({ rcpt: z.string(), queueId: z.string() })) });
+const EML = { description: 'the message as received (RFC 5322)', content: { 'message/rfc822': { schema: { type: 'string', format: 'binary' } } } };
+
 /** A zod type as a JSON schema for the route (documentation in OpenAPI; zod does the checking). */
 export function jsonSchema(t: z.ZodType): Record<string, unknown> {
   const { $schema: _draft, ...rest } = z.toJSONSchema(t, { target: 'draft-7', io: 'input' }) as Record<string, unknown>;
@@ -49,25 +66,25 @@ export function parse<T>(t: z.ZodType<T>, value: unknown): T {
 }
 
 export function quarantineRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  app.get('/api/v1/quarantine', { config: { scope: 'read' }, schema: { summary: 'held messages, oldest first', querystring: jsonSchema(listQuery), response: { 200: responseSchema(z.array(QuarantineItemSchema)), ...problemResponses(400, 422) } } }, async (req) => {
+  app.get('/api/v1/quarantine', { config: { scope: 'read' }, schema: { querystring: jsonSchema(listQuery), response: { 200: outputSchema(z.array(Item)), ...problemResponses(422) } } }, async (req) => {
     const q = parse(listQuery, req.query);
     return listQuarantine(deps.ops(actorOf(req)), { ...q, since: q.since === undefined ? undefined : Date.parse(q.since) });
   });
-  app.get('/api/v1/quarantine/:id', { config: { scope: 'read' }, schema: { summary: 'one held message: a safe preview (headers, text, attachments listed) and its trace events', params: jsonSchema(idParams), response: { 200: responseSchema(QuarantineShowSchema), ...problemResponses(400, 404, 409, 422) } } }, async (req) => {
+  app.get('/api/v1/quarantine/:id', { config: { scope: 'read' }, schema: { params: jsonSchema(idParams), response: { 200: outputSchema(Item.extend({ preview: Preview, events: z.array(Event) })), ...problemResponses(404, 422) } } }, async (req) => {
     const { id } = parse(idParams, req.params);
     return showQuarantine(deps.ops(actorOf(req)), id);
   });
-  app.get('/api/v1/quarantine/:id/export', { config: { scope: 'read' }, schema: { params: jsonSchema(idParams) } }, async (req, reply) => {
+  app.get('/api/v1/quarantine/:id/export', { config: { scope: 'read' }, schema: { params: jsonSchema(idParams), response: { 200: EML, ...problemResponses(404, 422) } } }, async (req, reply) => {
     const { id } = parse(idParams, req.params);
     const stream = exportQuarantine(deps.ops(actorOf(req)), id);
     return reply.type('message/rfc822').header('content-disposition', `attachment; filename="${id}.eml"`).send(stream);
   });
-  app.post('/api/v1/quarantine/:id/release', { config: { scope: 'operate' }, schema: { params: jsonSchema(idParams), body: jsonSchema(releaseBody), response: { 200: responseSchema(ReleaseResultSchema), ...problemResponses(400, 404, 409, 422) } } }, async (req) => {
+  app.post('/api/v1/quarantine/:id/release', { config: { scope: 'operate' }, schema: { params: jsonSchema(idParams), body: jsonSchema(releaseBody), response: { 200: outputSchema(Released), ...problemResponses(404, 409, 422) } } }, async (req) => {
     const { id } = parse(idParams, req.params);
     const body = parse(releaseBody, req.body);
     return releaseQuarantine(deps.ops(actorOf(req)), id, body);
   });
-  app.delete('/api/v1/quarantine/:id', { config: { scope: 'operate' }, schema: { params: jsonSchema(idParams), querystring: jsonSchema(deleteQuery), response: { 204: { type: 'null', description: 'deleted' }, ...problemResponses(400, 404, 409, 422) } } }, async (req, reply) => {
+  app.delete('/api/v1/quarantine/:id', { config: { scope: 'operate' }, schema: { params: jsonSchema(idParams), querystring: jsonSchema(deleteQuery), response: { 204: { type: 'null', description: 'deleted' }, ...problemResponses(404, 409, 422) } } }, async (req, reply) => {
     const { id } = parse(idParams, req.params);
     await deleteQuarantine(deps.ops(actorOf(req)), id, parse(deleteQuery, req.query));
     return reply.code(204).send();

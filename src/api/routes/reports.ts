@@ -16,6 +16,7 @@ import { directSend, egressGone, hunt, HUNT_MAX_LIMIT, HUNT_MAX_QUERY, inbound, 
 import type { Report } from '../../trace/reports/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { actorOf } from '../scope.ts';
+import { jsonSchema, problemResponses } from '../schema.ts';
 import { jsonSchemaOf, parseInput, queryBool, sendCsv, tableFormat } from './zod-io.ts';
 
 const since = z.string().max(100).optional().describe('e.g. 7d, 30d, 90d or an ISO date');
@@ -58,6 +59,20 @@ const HuntQuery = z.strictObject({ limit: z.coerce.number().int().positive().max
 const HuntParams = z.strictObject({ name: z.string().min(1).max(100) });
 const HuntBody = z.strictObject({ query: z.string().min(1).max(HUNT_MAX_QUERY), limit: z.number().int().positive().max(HUNT_MAX_LIMIT).optional(), timeoutMs: z.number().int().positive().max(60_000).optional() });
 
+const Row = z.record(z.string(), z.unknown());
+/** A report document (ops/reports reportDocument): title, window, summary, then one array of rows per section, by name. */
+const ReportDoc = z
+  .looseObject({
+    title: z.string(),
+    window: z.object({ since: z.string(), until: z.string(), clamped: z.boolean(), retentionDays: z.number() }),
+    summary: z.array(z.string()),
+    note: z.string().optional().describe('why the window was clamped'),
+  })
+  .catchall(z.array(Row))
+  .describe('JSON; with ?format=csv the main section as text/csv instead');
+const report = { 200: jsonSchema(ReportDoc), ...problemResponses(400, 422) };
+const HuntOut = z.object({ columns: z.array(z.string()), rows: z.array(Row), truncated: z.boolean().describe('more rows matched than the limit'), ms: z.number() });
+
 /** A report as JSON (with the window's note) or its main table as CSV. */
 function send(reply: FastifyReply, r: Report, format: 'json' | 'csv', name: string): unknown {
   if (format === 'json') return { ...reportDocument(r), ...(r.window.note ? { note: r.window.note } : {}) };
@@ -69,30 +84,30 @@ export function reportRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const ctx = (req: FastifyRequest) => deps.ops(actorOf(req));
   const read = { scope: 'read' } as const;
 
-  app.get('/api/v1/reports/inbound', { config: read, schema: { querystring: jsonSchemaOf(InboundQuery) } }, async (req, reply) => {
+  app.get('/api/v1/reports/inbound', { config: read, schema: { querystring: jsonSchemaOf(InboundQuery), response: report } }, async (req, reply) => {
     const { format, ...q } = parseInput(InboundQuery, req.query, 'querystring');
     return send(reply, await inbound(ctx(req), q), format, 'inbound');
   });
-  app.get('/api/v1/reports/direct-send', { config: read, schema: { querystring: jsonSchemaOf(DirectSendQuery) } }, async (req, reply) => {
+  app.get('/api/v1/reports/direct-send', { config: read, schema: { querystring: jsonSchemaOf(DirectSendQuery), response: report } }, async (req, reply) => {
     const { format, ...q } = parseInput(DirectSendQuery, req.query, 'querystring');
     return send(reply, await directSend(ctx(req), q), format, 'direct-send');
   });
-  app.get('/api/v1/reports/stale-allow', { config: read, schema: { querystring: jsonSchemaOf(StaleQuery) } }, async (req, reply) => {
+  app.get('/api/v1/reports/stale-allow', { config: read, schema: { querystring: jsonSchemaOf(StaleQuery), response: report } }, async (req, reply) => {
     const { format, ...q } = parseInput(StaleQuery, req.query, 'querystring');
     return send(reply, await staleAllow(ctx(req), q), format, 'stale-allow');
   });
-  app.get('/api/v1/reports/egress-gone', { config: read, schema: { querystring: jsonSchemaOf(EgressQuery) } }, async (req, reply) => {
+  app.get('/api/v1/reports/egress-gone', { config: read, schema: { querystring: jsonSchemaOf(EgressQuery), response: report } }, async (req, reply) => {
     const { format, blockDate, ...q } = parseInput(EgressQuery, req.query, 'querystring');
     return send(reply, await egressGone(ctx(req), { ...q, blockAt: parseBlockDate(blockDate) }), format, 'egress-gone');
   });
-  app.get('/api/v1/reports/hunts', { config: read }, async () => savedHunts());
-  app.get('/api/v1/reports/hunts/:name', { config: read, schema: { params: jsonSchemaOf(HuntParams), querystring: jsonSchemaOf(HuntQuery) } }, async (req, reply) => {
+  app.get('/api/v1/reports/hunts', { config: read, schema: { response: { 200: jsonSchema(z.array(z.object({ name: z.string(), description: z.string(), sql: z.string() }))), ...problemResponses() } } }, async () => savedHunts());
+  app.get('/api/v1/reports/hunts/:name', { config: read, schema: { params: jsonSchemaOf(HuntParams), querystring: jsonSchemaOf(HuntQuery), response: { 200: jsonSchema(HuntOut.describe('JSON; with ?format=csv the rows as text/csv instead')), ...problemResponses(400, 404, 422) } } }, async (req, reply) => {
     const { name } = parseInput(HuntParams, req.params, 'params');
     const { format, limit } = parseInput(HuntQuery, req.query, 'querystring');
     const r = await hunt(ctx(req), { saved: name, limit });
     return format === 'csv' ? sendCsv(reply, csvTable(r.rows, r.columns), `${name}.csv`) : r;
   });
-  app.post('/api/v1/reports/hunts', { config: { scope: 'admin' }, schema: { body: jsonSchemaOf(HuntBody) } }, async (req) => {
+  app.post('/api/v1/reports/hunts', { config: { scope: 'admin' }, schema: { body: jsonSchemaOf(HuntBody), response: { 200: jsonSchema(HuntOut), ...problemResponses(400, 422) } } }, async (req) => {
     const b = parseInput(HuntBody, req.body, 'body');
     return hunt(ctx(req), b);
   });

@@ -24,7 +24,7 @@ import { replayRules } from '../../ops/rules-replay.ts';
 import { ruleHits, wouldHaveHits } from '../../ops/rule-hits.ts';
 import type { ApiDeps } from '../deps.ts';
 import { actorOf } from '../scope.ts';
-import { ChangedSchema, jsonSchema as responseSchema, problemResponses } from '../schema.ts';
+import { jsonSchema as outputSchema, problemResponses } from '../schema.ts';
 import { jsonSchema, parse } from './quarantine.ts';
 
 export const ruleParams = z.object({ name: z.string().min(1).max(200) }).strict();
@@ -53,55 +53,60 @@ export const ruleReplayBody = z
   .object({ since: z.string().max(40).optional().describe('e.g. 7d, 30d or an ISO date (default 30d).'), limit: z.number().int().positive().max(1_000_000).optional(), asEnforce: z.boolean().optional() })
   .strict();
 
+const Open = z.looseObject({});
+const RuleRow = z.object({ priority: z.number().int(), name: z.string(), state: z.string(), mode: z.string(), conditions: z.string(), exceptions: z.string(), actions: z.string(), stop: z.boolean() });
+/** A transport rule as in the configuration (transportRules[]): its identity typed, conditions, exceptions and actions open. */
+const Rule = z.looseObject({ name: z.string(), priority: z.number().int(), state: z.enum(['Enabled', 'Disabled']), mode: z.enum(['Enforce', 'Audit', 'AuditAndNotify']), conditions: Open, exceptions: Open, actions: Open });
+const Finding = z.object({ code: z.string(), severity: z.string(), rule: z.string(), priority: z.number().int().nullable(), message: z.string(), fix: z.string().describe('the PowerShell that fixes it, or what to do') });
+const Outcome = z.object({ hits: z.array(Open), effect: Open, undetermined: z.array(z.string()), attribution: z.string() });
+const ReplayRow = z.object({ rule: z.string(), mode: z.string(), state: z.string(), hits: z.number().int(), undetermined: z.number().int(), actions: z.string(), samples: z.string(), needs: z.string() });
+const Version = z.object({ version: z.number().int() });
+const changed = { 200: outputSchema(Version), ...problemResponses(404, 409, 422) };
 const hitsQuery = z.object({ since: z.string().max(40).optional().describe('e.g. 7d, 30d or an ISO date (default 7d)') }).strict();
 const wouldHaveQuery = z.object({ since: z.string().max(40).optional().describe('default 7d'), limit: z.coerce.number().int().min(1).max(1000).optional() }).strict();
-const RuleRowSchema = z.object({ priority: z.number(), name: z.string(), state: z.string(), mode: z.string(), conditions: z.string(), exceptions: z.string(), actions: z.string(), stop: z.boolean() });
-// Transport rules are wide (every condition and action of Exchange's); the known keys and the rest as they are.
-const RuleSchema = z.looseObject({ name: z.string(), priority: z.number(), mode: z.string(), state: z.string() });
-const RuleHitsSchema = z.object({
+const RuleHits = z.object({
   since: z.string(),
   until: z.string(),
   rules: z.array(
     z.object({
       name: z.string(),
-      priority: z.number().nullable(),
+      priority: z.number().int().nullable(),
       state: z.string(),
       mode: z.string(),
       configured: z.boolean(),
-      enforced: z.number().describe('hits in Enforce mode (actions ran)'),
-      wouldHave: z.number().describe('hits in an audit mode: what the rule would have done'),
+      enforced: z.number().int().describe('hits in Enforce mode (actions ran)'),
+      wouldHave: z.number().int().describe('hits in an audit mode: what the rule would have done'),
       wouldHaveActions: z.array(z.string()),
       lastHit: z.string().nullable(),
     }),
   ),
 });
-const WouldHaveSchema = z.object({
+const WouldHave = z.object({
   rule: z.string(),
   mode: z.string(),
   since: z.string(),
   until: z.string(),
-  wouldHave: z.number(),
+  wouldHave: z.number().int(),
   actions: z.array(z.string()),
   messages: z.array(z.object({ id: z.string(), at: z.number(), clientIp: z.string(), mailFrom: z.string(), headerFrom: z.string(), subject: z.string(), attribution: z.string(), detail: z.string() })),
 });
-const changed = { 200: responseSchema(ChangedSchema), ...problemResponses(400, 404, 409, 422) };
 
 export function ruleRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const params = { params: jsonSchema(ruleParams) };
-  app.get('/api/v1/rules', { config: { scope: 'read' }, schema: { summary: 'transport rules in priority order', response: { 200: responseSchema(z.array(RuleRowSchema)), ...problemResponses(503) } } }, async (req) => listRules(deps.ops(actorOf(req))));
-  app.get('/api/v1/rules/lint', { config: { scope: 'read' } }, async (req) => lintRules(deps.ops(actorOf(req))));
+  app.get('/api/v1/rules', { config: { scope: 'read' }, schema: { response: { 200: outputSchema(z.array(RuleRow)), ...problemResponses() } } }, async (req) => listRules(deps.ops(actorOf(req))));
+  app.get('/api/v1/rules/lint', { config: { scope: 'read' }, schema: { response: { 200: outputSchema(z.array(Finding)), ...problemResponses() } } }, async (req) => lintRules(deps.ops(actorOf(req))));
   app.get(
     '/api/v1/rules/hits',
-    { config: { scope: 'read' }, schema: { summary: 'hits per rule from the trace: Enforce hits, and Audit hits as would-have', querystring: jsonSchema(hitsQuery), response: { 200: responseSchema(RuleHitsSchema), ...problemResponses(422) } } },
+    { config: { scope: 'read' }, schema: { summary: 'hits per rule from the trace: Enforce hits, and Audit hits as would-have', querystring: jsonSchema(hitsQuery), response: { 200: outputSchema(RuleHits), ...problemResponses(422) } } },
     async (req) => ruleHits(deps.ops(actorOf(req)), parse(hitsQuery, req.query)),
   );
-  app.get('/api/v1/rules/:name', { config: { scope: 'read' }, schema: { ...params, response: { 200: responseSchema(RuleSchema), ...problemResponses(404) } } }, async (req) => showRule(deps.ops(actorOf(req)), parse(ruleParams, req.params).name));
   app.get(
     '/api/v1/rules/:name/would-have',
-    { config: { scope: 'read' }, schema: { summary: "what the rule would have done in Enforce: its Audit hits in the window (default 7d) and the latest messages", ...params, querystring: jsonSchema(wouldHaveQuery), response: { 200: responseSchema(WouldHaveSchema), ...problemResponses(404, 422) } } },
+    { config: { scope: 'read' }, schema: { summary: 'what the rule would have done in Enforce: its Audit hits in the window (default 7d) and the latest messages', ...params, querystring: jsonSchema(wouldHaveQuery), response: { 200: outputSchema(WouldHave), ...problemResponses(404, 422) } } },
     async (req) => wouldHaveHits(deps.ops(actorOf(req)), parse(ruleParams, req.params).name, parse(wouldHaveQuery, req.query)),
   );
-  app.post('/api/v1/rules', { config: { scope: 'admin' }, schema: { body: jsonSchema(addRuleBody), response: { 201: responseSchema(z.object({ version: z.number(), rule: RuleSchema })), ...problemResponses(400, 409, 422) } } }, async (req, reply) => {
+  app.get('/api/v1/rules/:name', { config: { scope: 'read' }, schema: { ...params, response: { 200: outputSchema(Rule), ...problemResponses(404, 422) } } }, async (req) => showRule(deps.ops(actorOf(req)), parse(ruleParams, req.params).name));
+  app.post('/api/v1/rules', { config: { scope: 'admin' }, schema: { body: jsonSchema(addRuleBody), response: { 201: outputSchema(z.object({ version: z.number().int(), rule: Rule })), ...problemResponses(409, 422) } } }, async (req, reply) => {
     const b = parse(addRuleBody, req.body);
     const ctx = deps.ops(actorOf(req));
     const out = 'template' in b ? await addTemplateRule(ctx, b.template, b.exceptIps ?? [], b.name) : await addRule(ctx, b.rule, b.priority);
@@ -115,8 +120,8 @@ export function ruleRoutes(app: FastifyInstance, deps: ApiDeps): void {
   for (const [verb, state] of [['enable', 'Enabled'], ['disable', 'Disabled']] as const) {
     app.post(`/api/v1/rules/:name/${verb}`, { config: { scope: 'admin' }, schema: { ...params, response: changed } }, async (req) => ({ version: await setRuleState(deps.ops(actorOf(req)), parse(ruleParams, req.params).name, state) }));
   }
-  app.post('/api/v1/rules/test', { config: { scope: 'read' }, schema: { body: jsonSchema(ruleTestBody) } }, async (req) => testRules(deps.ops(actorOf(req)), parse(ruleTestBody, req.body)));
-  app.post('/api/v1/rules/replay', { config: { scope: 'read' }, schema: { body: jsonSchema(ruleReplayBody) } }, async (req) => {
+  app.post('/api/v1/rules/test', { config: { scope: 'read' }, schema: { body: jsonSchema(ruleTestBody), response: { 200: outputSchema(Outcome), ...problemResponses(422) } } }, async (req) => testRules(deps.ops(actorOf(req)), parse(ruleTestBody, req.body)));
+  app.post('/api/v1/rules/replay', { config: { scope: 'read' }, schema: { body: jsonSchema(ruleReplayBody), response: { 200: outputSchema(z.object({ messages: z.number().int(), rows: z.array(ReplayRow) })), ...problemResponses(422) } } }, async (req) => {
     const b = parse(ruleReplayBody, req.body);
     const ctx = deps.ops(actorOf(req));
     const w = windowOf(ctx, b.since, { defaultSince: '30d' });

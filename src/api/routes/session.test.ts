@@ -1,10 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import { apiFixture } from '../../../test/helpers/api.ts';
 import { removeDir, tempDir } from '../../../test/helpers/gateway.ts';
+import { createTestCa, issueCert } from '../../../test/helpers/pki.ts';
 import { buildApi } from '../build.ts';
 import { MAX_FAILURES } from '../auth.ts';
 import { addConsoleUser, removeConsoleUser, setConsoleUserPassword } from '../../ops/console-users.ts';
@@ -181,6 +184,33 @@ test('the console is served at / with a strict CSP; assets are immutable; only b
     }
   } finally {
     removeDir(web);
+    await f.close();
+  }
+});
+
+test('over HTTPS the session cookie is Secure; a bearer caller asking who it is gets its token name and scope', async () => {
+  const f = await apiFixture();
+  const ca = createTestCa();
+  const leaf = issueCert(ca, { cn: 'localhost', sans: ['IP:127.0.0.1'], server: true });
+  const app = await buildApi(f.deps, { https: { key: leaf.key, cert: leaf.cert } });
+  try {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (app.server.address() as AddressInfo).port;
+    const res = await new Promise<{ status: number; cookie: string }>((resolve, reject) => {
+      const body = JSON.stringify({ token: f.tokens.read });
+      const req = httpsRequest({ host: '127.0.0.1', port, path: '/api/v1/session', method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (r) => {
+        r.resume();
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, cookie: [r.headers['set-cookie'] ?? []].flat().join('\n') }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    assert.equal(res.status, 200);
+    assert.match(res.cookie, /^mailgate_session=mgs_[^;]+; HttpOnly; SameSite=Strict; Path=\/; Max-Age=28800; Secure$/);
+    const me = await f.call('operate', { method: 'GET', url: '/api/v1/session' });
+    assert.deepEqual(me.json(), { user: 'operate', scope: 'operate', csrf: '' });
+  } finally {
+    await app.close();
     await f.close();
   }
 });

@@ -7,7 +7,8 @@
  * Touches: nothing.
  */
 import { z } from 'zod';
-import type { TraceMessage } from '../../trace/index.ts';
+import type { TraceMessage, TraceStatus } from '../../trace/index.ts';
+import { TRACE_STATUSES } from '../../ops/trace.ts';
 
 const opt = <T extends z.ZodType>(t: T) => t.optional();
 
@@ -43,7 +44,7 @@ export const TraceMessageSchema = z.object({
   connector: opt(z.string()),
   connectorType: opt(z.string()),
   connectorMatchedBy: opt(z.string()),
-  status: z.string(),
+  status: z.enum(TRACE_STATUSES as [TraceStatus, ...TraceStatus[]]),
   reply: opt(z.string()),
   reasons: opt(z.array(z.string())),
   source: opt(z.string()),

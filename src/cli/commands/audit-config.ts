@@ -16,9 +16,9 @@ import type { Command } from 'commander';
 import { configToYaml } from '../../config/index.ts';
 import { importTenantConfig, lintTenant, mirrorTenantConfig } from '../../ops/audit-config.ts';
 import { OpsError } from '../../ops/errors.ts';
-import { defaultIo, withContext, type CliIo } from '../context.ts';
+import { defaultIo, withOps, type CliIo } from '../context.ts';
 import { CliError, formatOption, printRows, type OutputFormat } from '../format.ts';
-import { opsOf, usageOf } from '../ops-context.ts';
+import { usageOf } from '../ops-context.ts';
 
 /** The tenant's text for a terminal: control characters shown as \uXXXX, never sent raw. */
 function safe(s: string): string {
@@ -42,8 +42,8 @@ function registerImportConfig(audit: Command, io: CliIo): void {
     .argument('<file...>', 'JSON files, one cmdlet each (UTF-8 or UTF-16, as Out-File writes them)')
     .option('--tenant <name>', 'tenant name (default: the name of the only import, else "default"); audit plan --source import:NAME finds tenant NAME')
     .action(async (files: string[], o: { tenant?: string }, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        const r = await cliRefusals(() => importTenantConfig(opsOf(ctx), files, o.tenant));
+      withOps(cmd, async (ctx) => {
+        const r = await cliRefusals(() => importTenantConfig(ctx, files, o.tenant));
         const t = r.tenant;
         io.out.write(`tenant configuration "${r.name}"\n`);
         for (const s of r.files) {
@@ -63,8 +63,8 @@ function registerLint(audit: Command, io: CliIo): void {
     .option('--tenant <name>', 'tenant configuration (default: the only one)')
     .addOption(formatOption())
     .action(async (o: { tenant?: string; format: OutputFormat }, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        const r = await cliRefusals(() => lintTenant(opsOf(ctx), o.tenant));
+      withOps(cmd, async (ctx) => {
+        const r = await cliRefusals(() => lintTenant(ctx, o.tenant));
         if (o.format === 'table' && r.findings.length === 0) io.out.write(`no findings in ${r.rules} transport rule(s) of tenant "${r.tenant}"\n`);
         else printRows(r.findings.map((f) => ({ ...f })), ['severity', 'code', 'rule', 'priority', 'message', 'fix'], o.format, io.out);
       }),
@@ -78,8 +78,8 @@ function registerMirror(audit: Command, io: CliIo): void {
     .option('--tenant <name>', 'tenant configuration (default: the only one)')
     .option('-o, --output <file>', 'write the YAML to FILE (default: stdout)')
     .action(async (o: { tenant?: string; output?: string }, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        const { tenant, config: cfg, notMirrored } = await cliRefusals(() => mirrorTenantConfig(opsOf(ctx), o.tenant));
+      withOps(cmd, async (ctx) => {
+        const { tenant, config: cfg, notMirrored } = await cliRefusals(() => mirrorTenantConfig(ctx, o.tenant));
         const head = [`# mailgate configuration mirrored from tenant "${tenant}" (mailgate audit mirror)`, '# apply with: mailgate config validate -f FILE && mailgate config apply -f FILE'];
         const notes = notMirrored.map((n) => `# not mirrored: ${safe(n)}`);
         const text = [...head, ...notes, configToYaml(cfg)].join('\n');

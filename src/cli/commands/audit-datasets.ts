@@ -10,9 +10,8 @@
 import type { Command } from 'commander';
 import type { Dataset } from '../../audit/index.ts';
 import { listImports, removeImport } from '../../ops/audit.ts';
-import { defaultIo, withContext, type CliIo } from '../context.ts';
+import { defaultIo, withOps, type CliIo } from '../context.ts';
 import { formatOption, printRows, type OutputFormat } from '../format.ts';
-import { opsOf } from '../ops-context.ts';
 
 const iso = (t: number | undefined): string => (t === undefined ? '' : new Date(t).toISOString());
 
@@ -43,8 +42,8 @@ export function registerAuditDatasets(audit: Command, io: CliIo = defaultIo()): 
     .description('list the imports (named data sets): files with SHA-256, kind, rows, first/last time, tenant domains')
     .addOption(formatOption())
     .action(async (o: { format: OutputFormat }, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        const sets = await listImports(opsOf(ctx));
+      withOps(cmd, async (ctx) => {
+        const sets = await listImports(ctx);
         if (sets.length === 0 && o.format === 'table') {
           io.out.write('no imports (mailgate audit import FILE... adds one)\n');
           return;
@@ -57,8 +56,8 @@ export function registerAuditDatasets(audit: Command, io: CliIo = defaultIo()): 
     .description('delete an import: its message copies, its Inbound messages report rows and its record')
     .argument('<name>', 'the import name (as audit list shows it)')
     .action(async (name: string, _o: unknown, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        const gone = await removeImport(opsOf(ctx), name);
+      withOps(cmd, async (ctx) => {
+        const gone = await removeImport(ctx, name);
         io.out.write(`removed import:${name}: ${gone.messages} message copies, ${gone.reportRows} Inbound messages report rows\n`);
       }),
     );

@@ -17,10 +17,10 @@ import type { DateFormatFlag, ImportSummary, KindFlag, RuleVariant } from '../..
 import { auditPlan, DATE_FORMATS, importExports, KIND_FLAGS, renderPlan } from '../../ops/audit.ts';
 import { OpsError } from '../../ops/errors.ts';
 import { registerAuditDatasets } from './audit-datasets.ts';
-import { defaultIo, withContext, type CliIo } from '../context.ts';
+import { defaultIo, withOps, type CliIo } from '../context.ts';
 import { registerAuditConfig } from './audit-config.ts';
 import { CliError, UsageError, csvField, enumParser, parsePositiveInt, splitList, terminalSafe, type Out } from '../format.ts';
-import { flagsChecked, opsOf } from '../ops-context.ts';
+import { flagsChecked } from '../ops-context.ts';
 
 /** Seams of the audit commands (tests pass a fake DNS and a clock). */
 export interface AuditDeps {
@@ -81,11 +81,11 @@ function registerImport(audit: Command, io: CliIo, deps: AuditDeps): void {
     .option('--date-format <order>', `${DATE_FORMATS.join('|')}: the order of numeric dates such as 06/12/2026 (default auto: detected across the rows; an ambiguous file is refused)`, enumParser('--date-format', DATE_FORMATS), 'auto')
     .option('--errors <file>', 'write every kept malformed row (file,line,reason) as CSV to FILE')
     .action(async (files: string[], o: ImportOpts, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
+      withOps(cmd, async (ctx) => {
         if (o.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(o.name)) throw new UsageError(`--name must be letters, digits, ".", "_" or "-" (got "${o.name}")`);
         let summary: ImportSummary;
         try {
-          summary = await importExports(opsOf(ctx), files, {
+          summary = await importExports(ctx, files, {
             kind: o.kind,
             tenantDomains: o.tenantDomains ? splitList(o.tenantDomains) : undefined,
             name: o.name,
@@ -131,10 +131,10 @@ function registerPlan(audit: Command, io: CliIo, deps: AuditDeps): void {
     .option('--quiet-days <n>', 'days the audit-mode monitoring rule runs before restrictions and RejectDirectSend', parsePositiveInt, 14)
     .option('--tenant <name>', "the tenant's own configuration (audit import-config; default: the import's tenant or the only one)")
     .action(async (o: PlanOpts, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
+      withOps(cmd, async (ctx) => {
         const plan = await flagsChecked(() =>
           auditPlan(
-            opsOf(ctx),
+            ctx,
             { since: o.since, source: o.source, spf: o.spf, tenantDomains: o.tenantDomains ? splitList(o.tenantDomains) : undefined, rule: o.rule, quietDays: o.quietDays, tenant: o.tenant },
             { resolve: deps.resolve, now: (deps.now ?? Date.now)() },
           ),

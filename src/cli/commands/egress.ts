@@ -4,29 +4,39 @@
  * block: internal ranges, the relay's addresses, named exceptions with expiry, blocked ports, log,
  * reject or drop) set by flags as other nouns are (or by YAML through `config apply`), and rendered
  * for a firewall by egress/ (pure). Every change is a new config version; the rendered file names
- * the version it came from.
- * Touches: the config store (through cli/context); writes the `-o` file of render.
+ * the version it came from. The logic is ops/egress'; this file maps flags and prints.
+ * Touches: the config store (through ops/egress); writes the `-o` file of render.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Egress } from '../../config/index.ts';
-import { EGRESS_FORMATS, renderEgress, type EgressFormat } from '../../egress/index.ts';
-import { actor, defaultIo, indexOfNamed, registerRemoveNamed, withContext, type CliIo } from '../context.ts';
-import { CliError, enumParser, formatOption, parseBool, parsePort, printRecord, printRows, requireIps, splitList, UsageError, type OutputFormat } from '../format.ts';
+import {
+  EGRESS_ACTIONS,
+  EGRESS_FORMATS,
+  parseEgressDate,
+  removeEgressException,
+  renderEgressPolicy,
+  saveEgressException,
+  setEgress,
+  showEgress,
+  type EgressChange,
+  type EgressFormat,
+} from '../../ops/egress.ts';
+import { changedIn, defaultIo, withOps, type CliIo } from '../context.ts';
+import { enumParser, formatOption, parseBool, parsePort, printRecord, printRows, requireIps, splitList, UsageError, type OutputFormat } from '../format.ts';
+import { usageOf } from '../ops-context.ts';
 import { registerEgressCheck } from './egress-check.ts';
 
 const DEFAULT_PORTS = [25, 465, 587];
-const today = (): string => new Date().toISOString().slice(0, 10);
+const EXCEPTION_COLUMNS = ['name', 'addresses', 'comment', 'expires', 'state'];
 
 function parseDate(v: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) throw new UsageError(`expected a date YYYY-MM-DD, got "${v}"`);
-  return v;
-}
-
-/** The exceptions with their state on `day`. */
-function exceptionRows(e: Egress, day: string): Record<string, unknown>[] {
-  return e.exceptions.map((x) => ({ name: x.name, addresses: x.addresses, comment: x.comment, expires: x.expires ?? '', state: x.expires !== undefined && x.expires < day ? 'expired' : 'active' }));
+  try {
+    return parseEgressDate(v);
+  } catch (e) {
+    throw usageOf(e);
+  }
 }
 
 function registerShow(egress: Command, io: CliIo): void {
@@ -35,17 +45,14 @@ function registerShow(egress: Command, io: CliIo): void {
     .description('show the egress policy (exceptions with their state today)')
     .addOption(formatOption())
     .action(async (o: { format: OutputFormat }, cmd: Command) =>
-      withContext(cmd, ({ store }) => {
-        const cur = store.current();
-        if (!cur) throw new CliError('no configuration in force');
-        const { exceptions: _x, ...rest } = cur.config.egress;
-        const exceptions = exceptionRows(cur.config.egress, today());
-        if (o.format === 'json') io.out.write(JSON.stringify({ version: cur.version, ...rest, exceptions }, null, 2) + '\n');
-        else if (o.format === 'csv') printRows(exceptions, ['name', 'addresses', 'comment', 'expires', 'state'], 'csv', io.out);
+      withOps(cmd, async (ctx) => {
+        const { exceptions, ...rest } = await showEgress(ctx);
+        if (o.format === 'json') io.out.write(JSON.stringify({ ...rest, exceptions }, null, 2) + '\n');
+        else if (o.format === 'csv') printRows(exceptions, EXCEPTION_COLUMNS, 'csv', io.out);
         else {
-          printRecord({ version: cur.version, ...rest }, 'table', io.out);
+          printRecord(rest, 'table', io.out);
           io.out.write('\nexceptions:\n');
-          if (exceptions.length) printRows(exceptions, ['name', 'addresses', 'comment', 'expires', 'state'], 'table', io.out);
+          if (exceptions.length) printRows(exceptions, EXCEPTION_COLUMNS, 'table', io.out);
           else io.out.write('(none)\n');
         }
       }),
@@ -67,14 +74,25 @@ interface SetOpts {
   comment?: string;
 }
 
-/** Replace, add to or remove from the address list of `--<flag>` (values checked as IPs/CIDRs). */
-function editList(flag: string, list: string[], replace?: string[], add?: string[], remove?: string[]): string[] {
-  let out = replace ? requireIps(`--${flag}`, splitList(replace)) : [...list];
-  for (const a of add ? requireIps(`--add-${flag}`, splitList(add)) : []) if (!out.includes(a)) out.push(a);
-  const gone = new Set(remove ? splitList(remove) : []);
-  for (const r of gone) if (!out.includes(r)) throw new CliError(`${r} is not in the list`);
-  out = out.filter((x) => !gone.has(x));
-  return out;
+/** The ops change the flags ask for (addresses checked here, as flags: exit 2). */
+function toChange(o: SetOpts): EgressChange {
+  const ports = o.ports === undefined ? undefined : [...new Set(splitList(o.ports).map(parsePort))];
+  if (ports?.length === 0) throw new UsageError('--ports: give at least one port');
+  const ips = (flag: string, v: string[] | undefined): string[] | undefined => (v ? requireIps(`--${flag}`, splitList(v)) : undefined);
+  const c: EgressChange = {
+    internalRanges: ips('internal-range', o.internalRange),
+    addInternalRanges: ips('add-internal-range', o.addInternalRange),
+    removeInternalRanges: o.removeInternalRange ? splitList(o.removeInternalRange) : undefined,
+    relayAddresses: ips('relay-address', o.relayAddress),
+    addRelayAddresses: ips('add-relay-address', o.addRelayAddress),
+    removeRelayAddresses: o.removeRelayAddress ? splitList(o.removeRelayAddress) : undefined,
+    blockedPorts: ports,
+    log: o.log,
+    action: o.action,
+    insideInterface: o.inside,
+    outsideInterface: o.outside,
+  };
+  return Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) as EgressChange;
 }
 
 function registerSet(egress: Command, io: CliIo): void {
@@ -89,7 +107,7 @@ function registerSet(egress: Command, io: CliIo): void {
     .option('--remove-relay-address <ip...>', 'remove relay addresses')
     .option('--ports <list>', 'blocked TCP ports, comma separated (default 25,465,587; add 2525 if you like)')
     .option('--log <bool>', 'log blocked attempts', parseBool)
-    .option('--action <action>', 'reject (TCP reset) or drop', enumParser('--action', ['reject', 'drop'] as const))
+    .option('--action <action>', 'reject (TCP reset) or drop', enumParser('--action', EGRESS_ACTIONS))
     .option('--inside <name>', 'inside interface or zone (ASA, FortiGate, PAN-OS)')
     .option('--outside <name>', 'outside interface or zone (FortiGate, PAN-OS)')
     .option('--comment <text>', 'why (recorded in config history)')
@@ -97,20 +115,10 @@ function registerSet(egress: Command, io: CliIo): void {
       const { comment, ...set } = o;
       const what = Object.entries(set).filter(([, v]) => v !== undefined).map(([k]) => k);
       if (!what.length) throw new UsageError('egress set: nothing to change (see --help)');
-      const ports = o.ports === undefined ? undefined : [...new Set(splitList(o.ports).map(parsePort))];
-      if (ports?.length === 0) throw new UsageError('--ports: give at least one port');
-      await withContext(cmd, ({ store }) => {
-        const v = store.update(actor(), comment ?? `egress set ${what.join(' ')}`, (draft) => {
-          const e = draft.egress;
-          e.internalRanges = editList('internal-range', e.internalRanges, o.internalRange, o.addInternalRange, o.removeInternalRange);
-          e.relayAddresses = editList('relay-address', e.relayAddresses, o.relayAddress, o.addRelayAddress, o.removeRelayAddress);
-          if (ports) e.blockedPorts = ports;
-          if (o.log !== undefined) e.log = o.log;
-          if (o.action !== undefined) e.action = o.action;
-          if (o.inside !== undefined) e.insideInterface = o.inside;
-          if (o.outside !== undefined) e.outsideInterface = o.outside;
-        });
-        io.out.write(`egress policy updated (config version ${v})\n`);
+      const change = toChange(o);
+      await withOps(cmd, async (ctx) => {
+        const { version } = await setEgress(ctx, change, comment ?? `egress set ${what.join(' ')}`);
+        io.out.write(`egress policy updated (config version ${version})\n`);
       });
     });
 }
@@ -126,18 +134,21 @@ function registerException(egress: Command, io: CliIo): void {
     .option('--expires <date>', 'last day (UTC, YYYY-MM-DD) it is rendered', parseDate)
     .action(async (name: string, o: { address: string[]; comment: string; expires?: string }, cmd: Command) => {
       const addresses = requireIps('--address', splitList(o.address));
-      await withContext(cmd, ({ store }) => {
-        const v = store.update(actor(), `egress exception add ${name}`, (draft) => {
-          const list = draft.egress.exceptions;
-          const item = { name, addresses, comment: o.comment, ...(o.expires ? { expires: o.expires } : {}) };
-          const i = indexOfNamed(list, name);
-          if (i >= 0) list[i] = item;
-          else list.push(item);
-        });
-        io.out.write(`egress exception ${name} saved (config version ${v})\n`);
+      await withOps(cmd, async (ctx) => {
+        const { version } = await saveEgressException(ctx, name, { addresses, comment: o.comment, ...(o.expires ? { expires: o.expires } : {}) });
+        io.out.write(`egress exception ${name} saved (config version ${version})\n`);
       });
     });
-  registerRemoveNamed(exc, io, { description: 'remove a named exception', noun: 'egress exception', verb: 'egress exception', list: (c) => c.egress.exceptions });
+  exc
+    .command('remove')
+    .description('remove a named exception')
+    .argument('<name>', 'egress exception name')
+    .action(async (name: string, _o: unknown, cmd: Command) =>
+      withOps(cmd, async (ctx) => {
+        const { version } = await removeEgressException(ctx, name);
+        io.out.write(`egress exception ${name} removed (${changedIn(ctx, version)})\n`);
+      }),
+    );
   for (const c of exc.commands) c.exitOverride();
 }
 
@@ -149,14 +160,12 @@ function registerRender(egress: Command, io: CliIo): void {
     .option('-o, --output <file>', 'write to FILE (default: stdout)')
     .option('--date <YYYY-MM-DD>', 'the day exception expiry is evaluated on (default: today, UTC)', parseDate)
     .action(async (o: { format: EgressFormat; output?: string; date?: string }, cmd: Command) =>
-      withContext(cmd, ({ store }) => {
-        const cur = store.current();
-        if (!cur) throw new CliError('no configuration in force');
-        const text = renderEgress(o.format, cur.config.egress, { version: cur.version, asOf: o.date ?? today() });
+      withOps(cmd, async (ctx) => {
+        const r = await renderEgressPolicy(ctx, o.format, o.date);
         if (o.output) {
-          writeFileSync(o.output, text);
-          io.err.write(`wrote ${o.output} (${o.format}, config version ${cur.version})\n`);
-        } else io.out.write(text);
+          writeFileSync(o.output, r.text);
+          io.err.write(`wrote ${o.output} (${o.format}, config version ${r.version})\n`);
+        } else io.out.write(r.text);
       }),
     );
 }
@@ -172,6 +181,6 @@ export function registerEgress(program: Command, io: CliIo = defaultIo()): void 
   registerEgressCheck(egress, io, async (cmd) => {
     const data = (cmd.optsWithGlobals() as { data?: string }).data ?? './data';
     if (!existsSync(join(resolve(data), 'mailgate.db'))) return [...DEFAULT_PORTS];
-    return withContext(cmd, ({ store }) => [...(store.current()?.config.egress.blockedPorts ?? DEFAULT_PORTS)]);
+    return withOps(cmd, async (ctx) => [...(await showEgress(ctx)).blockedPorts]);
   });
 }

@@ -17,8 +17,7 @@ import { DKIM_RESULTS as DKIM, DMARC_POLICIES as POLICY, DMARC_RESULTS as DMARC,
 import { hitDetail } from '../../smtp/rules-run.ts';
 import { formatReply } from '../../smtp/replies.ts';
 import { attributionValue } from '../../smtp/headers.ts';
-import { withContext } from '../context.ts';
-import { opsOf } from '../ops-context.ts';
+import { withOps } from '../context.ts';
 import { enumParser, formatOption, printRows, type OutputFormat } from '../format.ts';
 
 interface TestOpts {
@@ -62,10 +61,10 @@ export function registerPolicy(program: Command): void {
     .option('--dmarc-policy <p>', `with --dmarc: the policy that applies (${POLICY.join('|')}; default: the domain's live record)`, enumParser('--dmarc-policy', POLICY))
     .addOption(formatOption())
     .action(async (o: TestOpts, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
+      withOps(cmd, async (ctx) => {
         const { file, format: _format, ...facts } = o;
         const input: PolicyTestInput = { ...facts, candidate: file ? parseConfigText(readFileSync(file, 'utf8'), file) : undefined };
-        const t = await policyTest(opsOf(ctx), input, formatReply);
+        const t = await policyTest(ctx, input, formatReply);
         const rows: Record<string, unknown>[] = t.stages.map((s) => ({
           stage: s.stage,
           subject: s.subject,

@@ -7,9 +7,8 @@
 import type { Command } from 'commander';
 import { deleteMessage, flushQueue, holdMessage, listQueue, QUEUE_STATES, releaseMessage, showQueued, type QueueEntry } from '../../ops/queue.ts';
 import type { QueueState } from '../../queue/index.ts';
-import { withContext } from '../context.ts';
+import { withOps } from '../context.ts';
 import { formatOption, parsePositiveInt, printRecord, printRows, type OutputFormat } from '../format.ts';
-import { opsOf } from '../ops-context.ts';
 
 function rowOut(r: QueueEntry): Record<string, unknown> {
   return { ...r, nextAttempt: r.nextAttempt ?? '', lastError: r.lastError ?? '' };
@@ -24,16 +23,16 @@ export function registerQueue(program: Command): void {
     .option('--limit <n>', 'rows', parsePositiveInt, 1000)
     .addOption(formatOption())
     .action(async (o: { state?: string; all?: boolean; limit: number; format: OutputFormat }, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        const rows = (await listQueue(opsOf(ctx), { state: o.state as QueueState | undefined, all: o.all, limit: o.limit })).map(rowOut);
+      withOps(cmd, async (ctx) => {
+        const rows = (await listQueue(ctx, { state: o.state as QueueState | undefined, all: o.all, limit: o.limit })).map(rowOut);
         printRows(rows, ['id', 'state', 'received', 'nextAttempt', 'attempts', 'from', 'size', 'lastError'], o.format);
       }),
     );
   q.command('show <id>')
     .addOption(formatOption())
     .action(async (id: string, o: { format: OutputFormat }, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        const { recipients, ...entry } = await showQueued(opsOf(ctx), id);
+      withOps(cmd, async (ctx) => {
+        const { recipients, ...entry } = await showQueued(ctx, id);
         const rcpts = recipients.map((x) => `${x.rcpt} ${x.status}${x.lastReply ? ' (' + x.lastReply + ')' : ''}`);
         printRecord({ ...rowOut(entry), recipients: rcpts.join('; ') }, o.format);
       }),
@@ -41,8 +40,8 @@ export function registerQueue(program: Command): void {
   q.command('flush')
     .description('make every deferred message due now')
     .action(async (_o: unknown, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        const n = await flushQueue(opsOf(ctx));
+      withOps(cmd, async (ctx) => {
+        const n = await flushQueue(ctx);
         process.stdout.write(`${n} deferred message(s) due now\n`);
       }),
     );
@@ -53,9 +52,9 @@ export function registerQueue(program: Command): void {
     q.command(`${verb} <id...>`)
       .description(help)
       .action(async (ids: string[], _o: unknown, cmd: Command) =>
-        withContext(cmd, async (ctx) => {
+        withOps(cmd, async (ctx) => {
           for (const id of ids) {
-            await act(opsOf(ctx), id);
+            await act(ctx, id);
             process.stdout.write(`${id}: ${done}\n`);
           }
         }),
@@ -64,9 +63,9 @@ export function registerQueue(program: Command): void {
   q.command('delete <id...>')
     .description('delete messages from the queue (no bounce is sent)')
     .action(async (ids: string[], _o: unknown, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
+      withOps(cmd, async (ctx) => {
         for (const id of ids) {
-          await deleteMessage(opsOf(ctx), id);
+          await deleteMessage(ctx, id);
           process.stdout.write(`${id}: deleted\n`);
         }
       }),

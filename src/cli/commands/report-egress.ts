@@ -8,10 +8,9 @@
  */
 import type { Command } from 'commander';
 import { egressGone, parseBlockDate } from '../../ops/reports.ts';
-import type { CliIo } from '../context.ts';
-import { withContext } from '../context.ts';
+import { withOps, type CliIo } from '../context.ts';
 import { formatOption, type OutputFormat } from '../format.ts';
-import { flagsChecked, opsOf, usageOf } from '../ops-context.ts';
+import { flagsChecked, usageOf } from '../ops-context.ts';
 import { printReport } from './report.ts';
 
 function blockDateFlag(v: string): number {
@@ -41,8 +40,8 @@ export function registerEgressGone(report: Command, io: CliIo): void {
     .option('--all', 'also list the sources still sending through an allowed path and the new ones')
     .addOption(formatOption())
     .action(async (o: Opts, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        const r = await flagsChecked(() => egressGone(opsOf(ctx), { blockAt: o.blockDate, since: o.since, source: o.source, all: o.all }));
+      withOps(cmd, async (ctx) => {
+        const r = await flagsChecked(() => egressGone(ctx, { blockAt: o.blockDate, since: o.since, source: o.source, all: o.all }));
         if (r.window.note) io.err.write(`note: ${r.window.note}\n`);
         printReport(r, o.format, io);
       }),

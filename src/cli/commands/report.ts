@@ -15,9 +15,10 @@ import type { DnsResolveFn } from '../../auth/index.ts';
 import type { Report, ReportWindow, SpfAuthorizer } from '../../trace/reports/index.ts';
 import { DEFAULT_INTERNAL_RANGES, directSend, HUNT_DEFAULT_LIMIT, HUNT_DEFAULT_TIMEOUT_MS, HuntFailed, hunt, inbound, REPORT_CONNECTOR_TYPES as CONNECTOR_TYPES, REPORT_TLS as TLS, reportDocument, savedHunts, staleAllow, windowOf } from '../../ops/reports.ts';
 import { OpsError } from '../../ops/errors.ts';
-import { defaultIo, withContext, type CliContext, type CliIo } from '../context.ts';
+import type { OpsContext } from '../../ops/context.ts';
+import { defaultIo, withOps, type CliIo } from '../context.ts';
 import { CliError, UsageError, enumParser, formatOption, parsePositiveInt, printRows, requireIps, splitList, terminalSafe, type OutputFormat } from '../format.ts';
-import { flagsChecked, opsOf, usageOf } from '../ops-context.ts';
+import { flagsChecked, usageOf } from '../ops-context.ts';
 
 /** Seams of the report commands. */
 export interface ReportDeps {
@@ -32,10 +33,10 @@ export interface ReportDeps {
  * `--source import:NAME` the window is not clamped (imports are never pruned) and, without
  * `--since`, is the import's own time range (trace/reports coverage).
  */
-export function windowFor(ctx: CliContext, since: string | undefined, io: CliIo, now = Date.now(), source?: string, defaultSince = '7d'): ReportWindow {
+export function windowFor(ctx: OpsContext, since: string | undefined, io: CliIo, now = Date.now(), source?: string, defaultSince = '7d'): ReportWindow {
   let w: ReportWindow;
   try {
-    w = windowOf(opsOf(ctx), since, { source, defaultSince, now });
+    w = windowOf(ctx, since, { source, defaultSince, now });
   } catch (e) {
     throw usageOf(e);
   }
@@ -97,9 +98,9 @@ function registerInbound(report: Command, io: CliIo): void {
     .option('--attribution <kind>', 'authenticated|connector|direct-send|anonymous-external|relay-denied')
     .addOption(formatOption())
     .action(async (o: InboundOpts, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
+      withOps(cmd, async (ctx) => {
         const { format, ...input } = o;
-        await run(io, format, () => inbound(opsOf(ctx), input));
+        await run(io, format, () => inbound(ctx, input));
       }),
     );
 }
@@ -114,9 +115,9 @@ function registerDirectSend(report: Command, io: CliIo, deps: ReportDeps): void 
     .option('--spf <record>', 'the organization\'s SPF record ("v=spf1 ..."), used for every sender domain instead of looking it up')
     .addOption(formatOption())
     .action(async (o: { since?: string; internal?: string[]; source?: string; spf?: string; format: OutputFormat }, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
+      withOps(cmd, async (ctx) => {
         const internal = o.internal ? requireIps('--internal', splitList(o.internal)) : undefined;
-        await run(io, o.format, () => directSend(opsOf(ctx), { since: o.since, source: o.source, spf: o.spf, internal }, deps));
+        await run(io, o.format, () => directSend(ctx, { since: o.since, source: o.source, spf: o.spf, internal }, deps));
       }),
     );
 }
@@ -129,8 +130,8 @@ function registerStale(report: Command, io: CliIo): void {
     .option('--all', 'list every entry with its traffic, not only the stale ones')
     .addOption(formatOption())
     .action(async (o: { since: string; all?: boolean; format: OutputFormat }, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        await run(io, o.format, () => staleAllow(opsOf(ctx), { since: o.since, all: o.all }));
+      withOps(cmd, async (ctx) => {
+        await run(io, o.format, () => staleAllow(ctx, { since: o.since, all: o.all }));
       }),
     );
 }
@@ -160,10 +161,10 @@ function registerHunt(report: Command, io: CliIo): void {
         return;
       }
       if ((o.query === undefined) === (o.saved === undefined)) throw new UsageError('give exactly one of --query, --saved or --list-saved');
-      await withContext(cmd, async (ctx) => {
+      await withOps(cmd, async (ctx) => {
         let r;
         try {
-          r = await hunt(opsOf(ctx), { query: o.query, saved: o.saved, limit: o.limit, timeoutMs: o.timeout });
+          r = await hunt(ctx, { query: o.query, saved: o.saved, limit: o.limit, timeoutMs: o.timeout });
         } catch (e) {
           // The database refused the query while running it: the command failed (exit 1), the flags were fine.
           if (e instanceof HuntFailed) throw new CliError(e.message);

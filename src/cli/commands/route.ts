@@ -5,20 +5,22 @@
  * a Partner connector and the cut-over steps for the MX path, OnPremises only for relaying out.
  * `route show` also lists which route wins for a sample of domains; `route add --replace` takes a
  * domain pattern over from another route.
- * Touches: the config store (through cli/context); reads the route's client certificate file.
+ * The logic is ops/routes'; this file maps flags to a change and prints.
+ * Touches: the config store (through ops/routes); reads the route's client certificate file.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
-import { maskRoute, type Config, type Route } from '../../config/index.ts';
-import { precedenceRows, takeOverPatterns } from '../route-precedence.ts';
-import { actor, changedIn, defaultIo, indexOfNamed, requireNamed, registerRemoveNamed, withContext, type CliIo } from '../context.ts';
+import type { Config, Route } from '../../config/index.ts';
+import { addRoute, listRoutes, removeRoute, ROUTE_TLS, ROUTE_TYPES, setRoute, showRoute, storedRoute, type RouteChange } from '../../ops/routes.ts';
+import { changedIn, defaultIo, withOps, type CliIo } from '../context.ts';
 import { exchangeFrontScript } from '../exchange-front.ts';
-import { CliError, enumParser, formatOption, parsePort, printRecord, printRows, splitList, UsageError, type OutputFormat } from '../format.ts';
+import { CliError, enumParser, formatOption, parsePort, printRecord, printRows, splitList, type OutputFormat } from '../format.ts';
+import { flagsChecked } from '../ops-context.ts';
 
-const parseType = enumParser('--type', ['pickup', 'smtp', 'mx'] as const);
-const parseTls = enumParser('--tls', ['none', 'may', 'encrypt', 'verify', 'secure', 'opportunistic', 'required'] as const);
+const parseType = enumParser('--type', ROUTE_TYPES);
+const parseTls = enumParser('--tls', ROUTE_TLS);
 
 interface RouteOpts {
   type?: Route['type'];
@@ -54,47 +56,23 @@ function routeOptions(cmd: Command): Command {
     .option('--oauth2-token-endpoint <url>', 'OAuth2: token endpoint (default: the tenant\'s Microsoft identity platform v2.0 endpoint)');
 }
 
-/** Apply the --oauth2-* options; the schema then checks that the set is complete. */
-function applyOAuth2(r: Route, o: RouteOpts): void {
-  if (o.oauth2User === '') {
-    delete r.oauth2;
-    return;
-  }
-  const given = [o.oauth2User, o.oauth2Tenant, o.oauth2ClientId, o.oauth2SecretFile, o.oauth2TokenEndpoint].some((v) => v !== undefined);
-  if (!given) return;
-  const cur = r.oauth2;
-  const user = o.oauth2User ?? cur?.user;
-  const tenantId = o.oauth2Tenant ?? cur?.tenantId;
-  const clientId = o.oauth2ClientId ?? cur?.clientId;
-  if (!user || !tenantId || !clientId) throw new UsageError('OAuth2 needs --oauth2-user, --oauth2-tenant and --oauth2-client-id');
-  const next: NonNullable<Route['oauth2']> = { ...cur, user, tenantId, clientId, scope: cur?.scope ?? 'https://outlook.office365.com/.default' };
-  if (o.oauth2SecretFile !== undefined) {
-    next.clientSecretFile = o.oauth2SecretFile;
-    delete next.clientSecret;
-  }
-  if (o.oauth2TokenEndpoint !== undefined) next.tokenEndpoint = o.oauth2TokenEndpoint;
-  r.oauth2 = next;
-}
-
-function setOrClear<K extends 'host' | 'clientCertFile' | 'clientKeyFile'>(r: Route, key: K, value: string | undefined): void {
-  if (value === undefined) return;
-  if (value === '') delete r[key];
-  else r[key] = value;
-}
-
-function applyOptions(r: Route, o: RouteOpts): void {
-  if (o.type !== undefined) r.type = o.type;
-  if (o.domain) r.domains = splitList(o.domain);
-  setOrClear(r, 'host', o.host);
-  if (o.port !== undefined) r.port = o.port;
-  if (o.tls !== undefined) r.tls = o.tls;
-  setOrClear(r, 'clientCertFile', o.clientCert);
-  setOrClear(r, 'clientKeyFile', o.clientKey);
-  if (o.pickupDir !== undefined) r.pickupDir = o.pickupDir;
-  applyOAuth2(r, o);
-  if ((r.clientCertFile === undefined) !== (r.clientKeyFile === undefined)) {
-    throw new UsageError('--client-cert and --client-key go together');
-  }
+/** The ops change the flags ask for. */
+function toChange(o: RouteOpts): RouteChange {
+  const c: RouteChange = {};
+  if (o.type !== undefined) c.type = o.type;
+  if (o.domain) c.domains = splitList(o.domain);
+  if (o.host !== undefined) c.host = o.host;
+  if (o.port !== undefined) c.port = o.port;
+  if (o.tls !== undefined) c.tls = o.tls;
+  if (o.clientCert !== undefined) c.clientCertFile = o.clientCert;
+  if (o.clientKey !== undefined) c.clientKeyFile = o.clientKey;
+  if (o.pickupDir !== undefined) c.pickupDir = o.pickupDir;
+  if (o.oauth2User !== undefined) c.oauth2User = o.oauth2User;
+  if (o.oauth2Tenant !== undefined) c.oauth2TenantId = o.oauth2Tenant;
+  if (o.oauth2ClientId !== undefined) c.oauth2ClientId = o.oauth2ClientId;
+  if (o.oauth2SecretFile !== undefined) c.oauth2ClientSecretFile = o.oauth2SecretFile;
+  if (o.oauth2TokenEndpoint !== undefined) c.oauth2TokenEndpoint = o.oauth2TokenEndpoint;
+  return c;
 }
 
 /** Resolve a file named in the config: absolute, else relative to the working dir, else to the data dir. */
@@ -131,17 +109,10 @@ function registerAddSet(route: Command, io: CliIo): void {
     .requiredOption('--type <type>', 'pickup, smtp or mx', parseType)
     .option('--replace', 'take its domains over from the routes serving them (a route left with none is removed)')
     .action(async (name: string, opts: RouteOpts & { type: Route['type']; replace?: boolean }, cmd: Command) => {
-      await withContext(cmd, ({ store, dataDir }) => {
-        let notes: string[] = [];
-        const v = store.update(actor(), `route add ${name}${opts.replace ? ' --replace' : ''}`, (draft) => {
-          if (indexOfNamed(draft.routes, name) >= 0) throw new CliError(`route "${name}" already exists`);
-          const r: Route = { name, domains: ['*'], type: opts.type, port: 25, tls: 'may', pickupDir: 'pickup' };
-          applyOptions(r, opts);
-          draft.routes.push(r);
-          if (opts.replace) notes = takeOverPatterns(draft, r);
-        });
+      await withOps(cmd, async (ctx) => {
+        const { version, notes } = await flagsChecked(() => addRoute(ctx, name, { ...toChange(opts), type: opts.type, replace: opts.replace }));
         for (const n of notes) io.out.write(`${n}\n`);
-        io.out.write(`route ${name} added (${changedIn({ dataDir }, v)})\n`);
+        io.out.write(`route ${name} added (${changedIn(ctx, version)})\n`);
       });
     });
   routeOptions(route.command('set'))
@@ -149,9 +120,9 @@ function registerAddSet(route: Command, io: CliIo): void {
     .argument('<name>', 'route name')
     .option('--type <type>', 'pickup, smtp or mx', parseType)
     .action(async (name: string, opts: RouteOpts, cmd: Command) => {
-      await withContext(cmd, ({ store, dataDir }) => {
-        const v = store.update(actor(), `route set ${name}`, (draft) => applyOptions(requireNamed(draft.routes, name, 'route'), opts));
-        io.out.write(`route ${name} updated (${changedIn({ dataDir }, v)})\n`);
+      await withOps(cmd, async (ctx) => {
+        const { version } = await flagsChecked(() => setRoute(ctx, name, toChange(opts)));
+        io.out.write(`route ${name} updated (${changedIn(ctx, version)})\n`);
       });
     });
 }
@@ -162,7 +133,7 @@ function registerReadRemove(route: Command, io: CliIo): void {
     .description('list routes')
     .addOption(formatOption())
     .action(async (opts: { format: OutputFormat }, cmd: Command) => {
-      await withContext(cmd, ({ store }) => printRows(store.current()?.config.routes ?? [], COLUMNS, opts.format, io.out));
+      await withOps(cmd, async (ctx) => printRows(await listRoutes(ctx), COLUMNS, opts.format, io.out));
     });
   route
     .command('show')
@@ -171,19 +142,31 @@ function registerReadRemove(route: Command, io: CliIo): void {
     .option('--exchange', 'print the Exchange Online connectors and cut-over steps for the tenant side')
     .addOption(formatOption())
     .action(async (name: string, opts: { exchange?: boolean; format: OutputFormat }, cmd: Command) => {
-      await withContext(cmd, ({ store, dataDir }) => {
-        const cfg = store.current()?.config;
-        const r = requireNamed(cfg?.routes ?? [], name, 'route');
-        if (opts.exchange && cfg) io.out.write(exchangeScript(r, cfg, dataDir));
-        else if (opts.format === 'json') io.out.write(JSON.stringify({ ...maskRoute(r), serves: cfg ? precedenceRows(cfg, name) : [] }, null, 2) + '\n');
+      await withOps(cmd, async (ctx) => {
+        if (opts.exchange) {
+          const { route: r, config } = await storedRoute(ctx, name);
+          io.out.write(exchangeScript(r, config, ctx.dataDir));
+          return;
+        }
+        const { serves, ...r } = await showRoute(ctx, name);
+        if (opts.format === 'json') io.out.write(JSON.stringify({ ...r, serves }, null, 2) + '\n');
         else {
-          printRecord({ ...maskRoute(r) }, opts.format, io.out);
+          printRecord({ ...r }, opts.format, io.out);
           io.out.write('\n');
-          if (cfg && opts.format === 'table') printRows(precedenceRows(cfg, name), ['domain', 'route', 'wins'], opts.format, io.out);
+          if (opts.format === 'table') printRows(serves, ['domain', 'route', 'wins'], opts.format, io.out);
         }
       });
     });
-  registerRemoveNamed(route, io, { description: 'remove a route', noun: 'route', verb: 'route', list: (c) => c.routes });
+  route
+    .command('remove')
+    .description('remove a route')
+    .argument('<name>', 'route name')
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      await withOps(cmd, async (ctx) => {
+        const { version } = await removeRoute(ctx, name);
+        io.out.write(`route ${name} removed (${changedIn(ctx, version)})\n`);
+      });
+    });
 }
 
 /** Register `route add|set|list|show|remove`. */

@@ -17,9 +17,9 @@ import {
   TRACE_STATUSES as STATUSES,
   TRACE_TLS as TLS,
 } from '../../ops/trace.ts';
-import { withContext } from '../context.ts';
+import { withOps } from '../context.ts';
 import { enumParser, formatOption, parsePositiveInt, printRecord, printRows, type OutputFormat } from '../format.ts';
-import { flagsChecked, opsOf } from '../ops-context.ts';
+import { flagsChecked } from '../ops-context.ts';
 
 function rowOut(m: TraceMessage): Record<string, unknown> {
   return {
@@ -80,9 +80,9 @@ export function registerTrace(program: Command): void {
     .option('--limit <n>', 'most rows', parsePositiveInt, 1000)
     .addOption(formatOption())
     .action(async (o: SearchOpts, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
+      withOps(cmd, async (ctx) => {
         const { format, ...filter } = o;
-        const found = await flagsChecked(() => searchMessages(opsOf(ctx), filter));
+        const found = await flagsChecked(() => searchMessages(ctx, filter));
         const rows = found.map(rowOut);
         printRows(rows, ['id', 'received', 'clientIp', 'tls', 'from', 'recipients', 'attribution', 'connector', 'spf', 'dmarc', 'status', 'reply'], format);
       }),
@@ -90,8 +90,8 @@ export function registerTrace(program: Command): void {
   t.command('show <id>')
     .addOption(formatOption())
     .action(async (id: string, o: { format: OutputFormat }, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        const r = await showMessage(opsOf(ctx), id);
+      withOps(cmd, async (ctx) => {
+        const r = await showMessage(ctx, id);
         if (o.format === 'json') {
           process.stdout.write(JSON.stringify(r, null, 2) + '\n');
           return;

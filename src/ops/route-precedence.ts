@@ -1,6 +1,6 @@
 /**
- * @module cli/route-precedence
- * Which route serves which recipient domain, for `route show` (a sample of domains, the winner
+ * @module ops/route-precedence
+ * Which route serves which recipient domain, for `route show` and the API (a sample of domains, the winner
  * marked) and `route add --replace` (the new route takes its domain patterns over from the routes
  * that served them; a route left serving nothing is removed). The precedence is delivery's:
  * exact domain over the longest `*.domain` over `*`, first in order on a tie.
