@@ -256,6 +256,16 @@ test('phone width: the pages do not scroll sideways; tables scroll in their own 
       await checkAxe(phone, `${p} at phone width`);
       await screenshot(phone, `${p}-phone`);
     }
+    await phone.goto(`${gw().url}#/trace?since=1h`);
+    await phone.getByRole('link', { name: EVIL }).click();
+    await phone.getByRole('heading', { name: 'Timeline' }).waitFor({ timeout: WAIT });
+    const overflow = await phone.evaluate(() => {
+      const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+      return root.scrollWidth - root.clientWidth;
+    });
+    assert.ok(overflow <= 0, `a trace message scrolls sideways by ${overflow}px at 390px`);
+    await checkAxe(phone, 'a trace message at phone width');
+    await screenshot(phone, 'trace-message-phone');
   } finally {
     await phone.close();
   }
