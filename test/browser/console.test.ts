@@ -85,6 +85,8 @@ before(async () => {
     receiveConnectors: (base.receiveConnectors ?? []).map((l) => ({ ...l, tls: { mode: 'none' as const } })),
     inboundConnectors: [{ name: 'Scanners', connectorType: 'OnPremises', senderIPAddresses: ['127.0.0.2'] }],
     routes: [nextHopRoute(sink.port)],
+    // In Audit: matched mail is only recorded ("would have"), so the counts below are unchanged.
+    transportRules: [{ name: 'Quarantine Direct Send', priority: 0, mode: 'Audit', conditions: { attributionIs: ['direct-send'] }, actions: { quarantine: true } }],
   });
   gw = await startGateway(dir, [mx, admin], { env: { MAILGATE_WEB_DIR: web.dir } });
   url = `http://127.0.0.1:${admin}`;
@@ -140,6 +142,8 @@ test('login page and dashboard: the mail just sent, by attribution; new Direct S
     assert.match((await source.textContent()) ?? '', /copier@example\.com/, "the source's latest sender");
     assert.equal(await source.locator('.badge.new').count(), 1, 'the new Direct Send source is marked');
     assert.equal((await page.locator('[data-card="reject-direct-send"] .value').textContent())?.trim(), 'Off');
+    assert.equal((await page.locator('[data-card="audit-rules"] .value').textContent())?.trim(), '1');
+    await page.getByRole('link', { name: 'Quarantine Direct Send' }).waitFor();
     await checkAxe(page, 'the dashboard');
     await screenshot(page, 'dashboard');
     await page.getByRole('combobox', { name: 'Window' }).selectOption('7d');
@@ -203,6 +207,31 @@ test('a console user logs in with name and password, sees who they are, and logs
     await page.reload();
     await page.getByRole('button', { name: 'Log in' }).waitFor();
     assert.deepEqual(b.pageErrors, []);
+  } finally {
+    await b.close();
+  }
+});
+
+test('keyboard: the skip link comes first and lands on the page; nav links open pages and focus moves to them', async (t) => {
+  const b = await openBrowser(t);
+  if (!b) return;
+  try {
+    const page = await b.page();
+    await loginWithToken(page, url, firstToken);
+    await page.locator('[data-card="messages"]').waitFor();
+    await page.evaluate('document.activeElement && document.activeElement.blur()');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate('document.activeElement.textContent'), 'Skip to content');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate('document.activeElement.id'), 'main');
+    const trace = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Trace' });
+    await trace.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/#\/trace/);
+    await page.locator('main h1').first().waitFor(); // whatever the Trace page calls itself
+    assert.equal(await trace.getAttribute('aria-current'), 'page');
+    assert.equal(await page.evaluate('document.activeElement.id'), 'main', 'focus moved to the new page');
+    assert.equal(await page.title(), 'Trace · mailgate');
   } finally {
     await b.close();
   }
