@@ -103,7 +103,16 @@ test('rules: Audit → Enforce after a confirmation showing the would-have hits;
   await row.getByText('2 would have quarantine').waitFor({ timeout: WAIT });
   await checkAxe(page, 'rules');
   await screenshot(page, 'rules');
-  await page.getByRole("button", { name: new RegExp(`^Switch to Enforce rule ${RULE}`) }).click();
+  // Keyboard: Enter opens the confirmation with focus on Cancel; Escape closes it, focus returns.
+  const enforce = page.getByRole('button', { name: new RegExp(`^Switch to Enforce rule ${RULE}`) });
+  await enforce.focus();
+  await page.keyboard.press('Enter');
+  await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).waitFor();
+  assert.equal(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } | null } }).document.activeElement?.textContent), 'Cancel');
+  await page.keyboard.press('Escape');
+  await page.getByRole('dialog').waitFor({ state: 'hidden' });
+  assert.ok(await enforce.evaluate((el) => el === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement), 'focus is back on the button');
+  await enforce.click();
   const dialog = page.getByRole('dialog', { name: `Switch "${RULE}" to Enforce?` });
   await dialog.getByText(/would have run quarantine on 2 messages/).waitFor({ timeout: WAIT });
   await dialog.getByRole('link', { name: 'printer scan 1' }).waitFor();

@@ -9,7 +9,7 @@
  * /api/v1/rules/:name; POST /api/v1/rules/:name/enable|disable.
  */
 import './mail-pages.css';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
 import { useApi } from '../hooks.ts';
 import { can, type PageProps } from '../pages.ts';
@@ -63,15 +63,29 @@ function EnforceConfirm({ rule, onDone, onCancel }: { rule: string; onDone: (tex
     }
   };
   const n = data?.wouldHave ?? 0;
+  // The dialog opens once the count is in: Cancel takes focus then (a disabled button cannot).
+  if (loading && !data && !error) return <Loading what={`Counting last week's would-have hits of "${rule}"`} />;
   return (
-    <ConfirmDialog open title={`Switch "${rule}" to Enforce?`} confirmLabel="Switch to Enforce" danger busy={busy || loading} error={actionError ?? error} onConfirm={() => void confirm()} onCancel={onCancel}>
-      {loading ? (
-        <Loading what="Counting last week's hits" />
-      ) : (
+    <ConfirmDialog
+      open
+      title={`Switch "${rule}" to Enforce?`}
+      confirmLabel="Switch to Enforce"
+      danger
+      busy={busy}
+      error={actionError ?? (error ? `Last week's hits could not be counted (${error}); the rule stays in Audit.` : undefined)}
+      onConfirm={() => (error ? setActionError(`Without last week's hits there is nothing to confirm: ${error}`) : void confirm())}
+      onCancel={onCancel}
+    >
+      {error ? null : (
         <>
           <p class="would-have">
-            In the last 7 days this rule would have run <strong>{data?.actions.length ? data.actions.join(', ') : 'its actions'}</strong> on <strong>{formatCount(n)}</strong> message{n === 1 ? '' : 's'}.
-            {n === 0 ? ' Nothing it matched would have changed.' : ' From now on it will do so.'}
+            {n === 0 ? (
+              'In the last 7 days this rule matched no message: there is nothing to check, and in Enforce it acts on the next message it matches.'
+            ) : (
+              <>
+                In the last 7 days this rule would have run <strong>{data?.actions.length ? data.actions.join(', ') : 'its actions'}</strong> on <strong>{formatCount(n)}</strong> message{n === 1 ? '' : 's'}. From now on it will do so.
+              </>
+            )}
           </p>
           {data && data.messages.length > 0 && (
             <DataTable<WouldHave['messages'][number]>
@@ -96,6 +110,11 @@ export default function RulesPage({ session }: PageProps) {
   const rules = useApi<RuleRow[]>('/api/v1/rules');
   const hits = useApi<Hits>('/api/v1/rules/hits?since=7d');
   const [enforcing, setEnforcing] = useState<string | undefined>(undefined);
+  // The confirmation unmounts when it ends (no native close()): give focus back to its opener.
+  const opener = useRef<HTMLElement | null>(null);
+  useEffect(() => {
+    if (enforcing === undefined && opener.current?.isConnected) opener.current.focus();
+  }, [enforcing]);
   const [note, setNote] = useState<string | undefined>(undefined);
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | undefined>(undefined);
@@ -155,7 +174,7 @@ export default function RulesPage({ session }: PageProps) {
                 admin ? (
                   <span class="actions">
                     {isAudit(r.mode) && (
-                      <button type="button" class="primary" disabled={busy} onClick={() => (setNote(undefined), setEnforcing(r.name))}>
+                      <button type="button" class="primary" disabled={busy} onClick={(e) => ((opener.current = e.currentTarget), setNote(undefined), setEnforcing(r.name))}>
                         Switch to Enforce<span class="visually-hidden"> rule {r.name}</span>…
                       </button>
                     )}
