@@ -23,6 +23,12 @@ test('Direct Send is named as Exchange names it, with the way out (connector or 
   assert.match(a?.text ?? '', /TenantInboundAttribution/);
   assert.match(a?.text ?? '', /RejectDirectSend \(550 5\.7\.68\)/);
   assert.equal(e.lines.find((l) => l.topic === 'connector'), undefined);
+  // Already refused by RejectDirectSend: the advice is for a legitimate source, not "turn it on".
+  const refused = explainTrace({ ...base, attribution: 'direct-send', status: 'Rejected', reply: '550 5.7.68 TenantInboundAttribution; Direct Send not allowed [Q1@gw]' }, []);
+  const r = refused.lines.find((l) => l.topic === 'attribution');
+  assert.equal(r?.tone, 'bad');
+  assert.match(r?.text ?? '', /^Direct Send refused: .*RejectDirectSend is on \(550 5\.7\.68/);
+  assert.doesNotMatch(r?.text ?? '', /then turn on RejectDirectSend/);
 });
 
 test('a connector: its name, type and what it matched (IP, or certificate with an unverified chain flagged)', () => {

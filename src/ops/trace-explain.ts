@@ -38,6 +38,14 @@ const PATH: Record<string, string> = {
 function attribution(m: TraceMessage): ExplainLine {
   switch (m.attribution) {
     case 'direct-send':
+      if (m.status === 'Rejected' && /\b5\.7\.68\b/.test(m.reply ?? ''))
+        return {
+          topic: 'attribution',
+          tone: 'bad',
+          text:
+            `Direct Send refused: sent without authentication from ${m.clientIp} with a sender in one of your accepted domains and no inbound connector matched, and RejectDirectSend is on (550 5.7.68 TenantInboundAttribution). ` +
+            'If this source is legitimate (a printer, an app), give it a connector (by IP or certificate) or SMTP AUTH; otherwise nothing to do.',
+        };
       return {
         topic: 'attribution',
         tone: 'warn',
