@@ -1,7 +1,8 @@
 /**
  * @module ops/trace
  * The message trace (Exchange's Get-MessageTraceV2 / Get-MessageTraceDetailV2, with mailgate's
- * own refusals included): search with the filters admins use, and one message with its events.
+ * own refusals included): search with the filters admins use, and one message with its events
+ * and their explanation in an Exchange admin's words (ops/trace-explain).
  * The CLI and the admin API call these; they format.
  * Touches: the trace tables (read only; the schema is made if missing).
  */
@@ -9,6 +10,7 @@ import { ensureTraceSchema, getTrace, parseSince, searchTrace, type TraceEvent, 
 import { parseCidr } from '../core/cidr.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
+import { explainTrace, type TraceExplanation } from './trace-explain.ts';
 
 export const TRACE_STATUSES: readonly TraceStatus[] = ['Received', 'Pending', 'Delivered', 'Failed', 'Quarantined', 'Rejected', 'Deferred'];
 export const TRACE_TLS = ['none', '1.0', '1.1', '1.2', '1.3'] as const;
@@ -42,10 +44,10 @@ export async function searchMessages(ctx: OpsContext, input: TraceSearchInput, n
   return searchTrace(ctx.db, { ...input, since, limit: input.limit ?? 1000 });
 }
 
-/** One message (or refusal) with its events; `not-found` when there is no trace for `id`. */
-export async function showMessage(ctx: OpsContext, id: string): Promise<{ message: TraceMessage; events: TraceEvent[] }> {
+/** One message (or refusal) with its events and their explanation; `not-found` when there is no trace for `id`. */
+export async function showMessage(ctx: OpsContext, id: string): Promise<{ message: TraceMessage; events: TraceEvent[]; explanation: TraceExplanation }> {
   ensureTraceSchema(ctx.db);
   const r = getTrace(ctx.db, id);
   if (!r) throw new OpsError('not-found', `no trace for ${id}`);
-  return r;
+  return { ...r, explanation: explainTrace(r.message, r.events) };
 }

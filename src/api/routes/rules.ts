@@ -11,6 +11,8 @@
  *   POST   /api/v1/rules/:name/enable | /disable                                              admin
  *   POST   /api/v1/rules/test            what-if for one message's facts                      read
  *   POST   /api/v1/rules/replay          { since?, limit?, asEnforce? } over the trace        read
+ *   GET    /api/v1/rules/hits            ?since=7d: per rule, Enforce hits and Audit would-haves read
+ *   GET    /api/v1/rules/:name/would-have ?since=7d&limit=: its Audit hits and latest messages  read
  * Input is checked with zod (a 422 problem naming the field); refusals are the CLI's messages.
  * Touches: nothing itself (ops/ does).
  */
@@ -19,6 +21,7 @@ import { z } from 'zod';
 import { windowOf } from '../../ops/reports.ts';
 import { RULE_TEMPLATES, addRule, addTemplateRule, lintRules, listRules, removeRule, setRule, setRuleState, showRule, testRules } from '../../ops/rules.ts';
 import { replayRules } from '../../ops/rules-replay.ts';
+import { ruleHits, wouldHaveHits } from '../../ops/rule-hits.ts';
 import type { ApiDeps } from '../deps.ts';
 import { actorOf } from '../scope.ts';
 import { jsonSchema as outputSchema, problemResponses } from '../schema.ts';
@@ -59,11 +62,49 @@ const Outcome = z.object({ hits: z.array(Open), effect: Open, undetermined: z.ar
 const ReplayRow = z.object({ rule: z.string(), mode: z.string(), state: z.string(), hits: z.number().int(), undetermined: z.number().int(), actions: z.string(), samples: z.string(), needs: z.string() });
 const Version = z.object({ version: z.number().int() });
 const changed = { 200: outputSchema(Version), ...problemResponses(404, 409, 422) };
+const hitsQuery = z.object({ since: z.string().max(40).optional().describe('e.g. 7d, 30d or an ISO date (default 7d)') }).strict();
+const wouldHaveQuery = z.object({ since: z.string().max(40).optional().describe('default 7d'), limit: z.coerce.number().int().min(1).max(1000).optional() }).strict();
+const RuleHits = z.object({
+  since: z.string(),
+  until: z.string(),
+  rules: z.array(
+    z.object({
+      name: z.string(),
+      priority: z.number().int().nullable(),
+      state: z.string(),
+      mode: z.string(),
+      configured: z.boolean(),
+      enforced: z.number().int().describe('hits in Enforce mode (actions ran)'),
+      wouldHave: z.number().int().describe('hits in an audit mode: what the rule would have done'),
+      wouldHaveActions: z.array(z.string()),
+      lastHit: z.string().nullable(),
+    }),
+  ),
+});
+const WouldHave = z.object({
+  rule: z.string(),
+  mode: z.string(),
+  since: z.string(),
+  until: z.string(),
+  wouldHave: z.number().int(),
+  actions: z.array(z.string()),
+  messages: z.array(z.object({ id: z.string(), at: z.number(), clientIp: z.string(), mailFrom: z.string(), headerFrom: z.string(), subject: z.string(), attribution: z.string(), detail: z.string() })),
+});
 
 export function ruleRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const params = { params: jsonSchema(ruleParams) };
   app.get('/api/v1/rules', { config: { scope: 'read' }, schema: { response: { 200: outputSchema(z.array(RuleRow)), ...problemResponses() } } }, async (req) => listRules(deps.ops(actorOf(req))));
   app.get('/api/v1/rules/lint', { config: { scope: 'read' }, schema: { response: { 200: outputSchema(z.array(Finding)), ...problemResponses() } } }, async (req) => lintRules(deps.ops(actorOf(req))));
+  app.get(
+    '/api/v1/rules/hits',
+    { config: { scope: 'read' }, schema: { summary: 'hits per rule from the trace: Enforce hits, and Audit hits as would-have', querystring: jsonSchema(hitsQuery), response: { 200: outputSchema(RuleHits), ...problemResponses(422) } } },
+    async (req) => ruleHits(deps.ops(actorOf(req)), parse(hitsQuery, req.query)),
+  );
+  app.get(
+    '/api/v1/rules/:name/would-have',
+    { config: { scope: 'read' }, schema: { summary: 'what the rule would have done in Enforce: its Audit hits in the window (default 7d) and the latest messages', ...params, querystring: jsonSchema(wouldHaveQuery), response: { 200: outputSchema(WouldHave), ...problemResponses(404, 422) } } },
+    async (req) => wouldHaveHits(deps.ops(actorOf(req)), parse(ruleParams, req.params).name, parse(wouldHaveQuery, req.query)),
+  );
   app.get('/api/v1/rules/:name', { config: { scope: 'read' }, schema: { ...params, response: { 200: outputSchema(Rule), ...problemResponses(404, 422) } } }, async (req) => showRule(deps.ops(actorOf(req)), parse(ruleParams, req.params).name));
   app.post('/api/v1/rules', { config: { scope: 'admin' }, schema: { body: jsonSchema(addRuleBody), response: { 201: outputSchema(z.object({ version: z.number().int(), rule: Rule })), ...problemResponses(409, 422) } } }, async (req, reply) => {
     const b = parse(addRuleBody, req.body);

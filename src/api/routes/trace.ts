@@ -2,7 +2,7 @@
  * @module api/routes/trace
  * The message trace over the API, calling ops/trace (as `mailgate trace search|show`):
  * `GET /api/v1/trace` with the CLI's filters as query parameters, and `GET /api/v1/trace/:id`
- * (the message with its events); both scope read.
+ * (the message with its events and ops/trace-explain's explanation); both scope read.
  * Touches: nothing itself (ops/trace reads the trace tables).
  */
 import { z } from 'zod';
@@ -13,6 +13,7 @@ import type { ApiDeps } from '../deps.ts';
 import { actorOf } from '../scope.ts';
 import { jsonSchema, problemResponses } from '../schema.ts';
 import { jsonSchemaOf, parseInput, queryBool, queryLimit } from './zod-io.ts';
+import { TraceMessageSchema, TraceShowSchema } from './trace-schemas.ts';
 
 const SearchQuery = z.strictObject({
   since: z.string().max(100).default('2d').describe('e.g. 1h, 2d, 90d or an ISO date'),
@@ -31,23 +32,12 @@ const SearchQuery = z.strictObject({
   limit: queryLimit.default(1000),
 });
 const IdParams = z.strictObject({ id: z.string().min(1).max(200) });
-/** A trace row: the columns every row has, typed; the optional ones (TLS, auth results, sender, subject …) as recorded. */
-const Message = z.looseObject({
-  id: z.string(),
-  connectionId: z.string(),
-  receivedAt: z.number().describe('ms since the epoch'),
-  clientIp: z.string(),
-  listener: z.string(),
-  recipients: z.array(z.string()),
-  status: z.enum(TRACE_STATUSES as [TraceStatus, ...TraceStatus[]]),
-});
-const Event = z.looseObject({ messageId: z.string(), at: z.number().describe('ms since the epoch'), event: z.string(), recipient: z.string().optional(), detail: z.string().optional() });
 
 export function traceRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  app.get('/api/v1/trace', { config: { scope: 'read' }, schema: { querystring: jsonSchemaOf(SearchQuery), response: { 200: jsonSchema(z.array(Message)), ...problemResponses(400) } } }, async (req) =>
+  app.get('/api/v1/trace', { config: { scope: 'read' }, schema: { summary: 'messages and refusals matching the filters, newest first', querystring: jsonSchemaOf(SearchQuery), response: { 200: jsonSchema(z.array(TraceMessageSchema)), ...problemResponses(400, 422) } } }, async (req) =>
     searchMessages(deps.ops(actorOf(req)), parseInput(SearchQuery, req.query, 'querystring')),
   );
-  app.get('/api/v1/trace/:id', { config: { scope: 'read' }, schema: { params: jsonSchemaOf(IdParams), response: { 200: jsonSchema(z.object({ message: Message, events: z.array(Event) })), ...problemResponses(400, 404) } } }, async (req) =>
+  app.get('/api/v1/trace/:id', { config: { scope: 'read' }, schema: { summary: 'one message with its events (timeline) and their explanation', params: jsonSchemaOf(IdParams), response: { 200: jsonSchema(TraceShowSchema), ...problemResponses(400, 404) } } }, async (req) =>
     showMessage(deps.ops(actorOf(req)), parseInput(IdParams, req.params, 'params').id),
   );
 }

@@ -107,6 +107,11 @@ export function registerTrace(program: Command): void {
           ['at', 'event', 'recipient', 'detail'],
           o.format,
         );
+        if (o.format === 'table') {
+          // The same words the console shows (ops/trace-explain); table() escapes each cell for the terminal.
+          process.stdout.write('\n');
+          printRows([{ topic: 'summary', tone: '', text: r.explanation.summary }, ...r.explanation.lines], ['topic', 'tone', 'text'], o.format);
+        }
       }),
     );
 }

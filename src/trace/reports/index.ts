@@ -1,9 +1,10 @@
 /**
  * @module trace/reports
  * The public surface of the trace reports (one file per report): Inbound messages, Direct Send
- * readiness (with its classification rules), stale connectors and allow-list entries; the shared
- * report window (clamped to retention) and shapes.
- * Touches: nothing itself (each report reads trace_message).
+ * readiness (with its classification rules), stale connectors and allow-list entries, transport
+ * rule hits (RULE events), the dashboard's series; the shared report window (clamped to retention)
+ * and shapes.
+ * Touches: nothing itself (each report reads the trace tables).
  */
 export * from './common.ts';
 export { inboundReport, inboundConditions, type InboundFilter, type ConnectorTypeFilter, type InboundTlsFilter } from './inbound.ts';
@@ -24,4 +25,5 @@ export { exchangeFlags, type Evidence } from './direct-send-evidence.ts';
 export { emptyWindowNote, sourceSpans, sourceWindow, type SourceSpan } from './coverage.ts';
 export { staleAllowReport, type StaleAllowInput, type StaleEntry } from './stale-allow.ts';
 export { egressGoneReport, EGRESS_GONE_COLUMNS, type EgressGoneOptions, type EgressGoneSource, type EgressGoneStatus } from './egress-gone.ts';
+export { parseRuleDetail, ruleHitCounts, ruleHitSamples, type RuleHitCount, type RuleHitDetail, type RuleHitSample } from './rule-hits.ts';
 export { dashboardTraffic, dashboardDirectSend, dashboardFailures, replyCode, DASHBOARD_ATTRIBUTIONS, type DashboardAttribution, type DashboardWindow, type TrafficSeries, type DirectSendSourceRow, type FailureRow } from './dashboard.ts';

@@ -25,17 +25,17 @@ export interface PageDef {
 export const PAGES: readonly PageDef[] = [
   { path: 'dashboard', title: 'Dashboard', load: () => import('./pages/dashboard.tsx') },
   // trace (wb)
-  { path: 'trace', title: 'Trace', load: () => import('./pages/todo.tsx') },
+  { path: 'trace', title: 'Trace', load: () => import('./pages/trace.tsx') },
   // direct send readiness (wc)
   { path: 'direct-send', title: 'Direct Send', load: () => import('./pages/readiness.tsx') },
   // quarantine (wb)
-  { path: 'quarantine', title: 'Quarantine', load: () => import('./pages/todo.tsx') },
+  { path: 'quarantine', title: 'Quarantine', load: () => import('./pages/quarantine.tsx') },
   // rules (wb)
-  { path: 'rules', title: 'Rules', load: () => import('./pages/todo.tsx') },
+  { path: 'rules', title: 'Rules', load: () => import('./pages/rules.tsx') },
   // configuration (wc)
   { path: 'configuration', title: 'Configuration', load: () => import('./pages/config.tsx') },
   // alerts (wb)
-  { path: 'alerts', title: 'Alerts', load: () => import('./pages/todo.tsx') },
+  { path: 'alerts', title: 'Alerts', load: () => import('./pages/alerts.tsx') },
   // audit (wc)
   { path: 'audit', title: 'Audit', load: () => import('./pages/audit.tsx') },
 ];
