@@ -4,13 +4,18 @@
  * route wins for a sample of recipient domains), add (`replace` takes its domain patterns over
  * from the routes serving them), set, remove. OAuth2 settings are edited field by field (an empty
  * `oauth2User` removes them; the schema checks the set is complete). Secrets never leave: every
- * route returned has its client secret masked. Every change is a config version.
- * Touches: the config store of the context.
+ * route returned has its client secret masked. Every change is a config version. Also the
+ * Exchange Online side of a route (the connector to create in the tenant).
+ * Touches: the config store of the context; reads a route's client certificate for its Exchange Online script.
  */
-import { maskRoute, type Config, type Route } from '../config/index.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { isAbsolute, join } from 'node:path';
+import { maskRoute, type Route } from '../config/index.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
 import { change, current, indexOfNamed, removeNamed, requireNamed, type Changed } from './model.ts';
+import { exchangeFrontScript } from './exchange-front.ts';
 import { precedenceRows, takeOverPatterns } from './route-precedence.ts';
 
 export type RouteType = Route['type'];
@@ -97,10 +102,36 @@ export async function showRoute(ctx: OpsContext, name: string): Promise<RouteDet
   return { ...maskRoute(r), serves: precedenceRows(cfg, r.name) };
 }
 
-/** The route named `name` as stored (secrets included), for callers that act on it in-process (`route show --exchange`). */
-export async function storedRoute(ctx: OpsContext, name: string): Promise<{ route: Route; config: Config }> {
+/** Resolve a file named in the config: absolute, else relative to the working dir, else to the data dir. */
+function resolveFile(file: string, dataDir: string): string {
+  if (isAbsolute(file) || existsSync(file)) return file;
+  return join(dataDir, file);
+}
+
+/** Subject CN (or first DNS SAN) of a PEM certificate file. */
+export function certificateName(file: string): string {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(readFileSync(file));
+  } catch (e) {
+    throw new OpsError('invalid', `cannot read certificate ${file}: ${(e as Error).message}`);
+  }
+  const cn = /^CN=(.+)$/m.exec(cert.subject)?.[1]?.trim();
+  const san = /DNS:([^,\s]+)/.exec(cert.subjectAltName ?? '')?.[1];
+  const name = cn ?? san;
+  if (!name) throw new OpsError('invalid', `certificate ${file} has neither a subject CN nor a DNS name`);
+  return name;
+}
+
+/**
+ * The Exchange Online side of route `name` (ops/exchange-front): the connectors and cut-over
+ * steps, the certificate connector named after the route's client certificate when it has one.
+ */
+export async function routeExchangeScript(ctx: OpsContext, name: string): Promise<{ route: string; script: string }> {
   const config = current(ctx);
-  return { route: requireNamed(config.routes, name, NOUN), config };
+  const route = requireNamed(config.routes, name, NOUN);
+  const certName = route.clientCertFile ? certificateName(resolveFile(route.clientCertFile, ctx.dataDir)) : undefined;
+  return { route: route.name, script: exchangeFrontScript(route, config, certName ? { certName } : {}) };
 }
 
 /**

@@ -86,8 +86,8 @@ const REPLY_LITERAL = /\b([245]\d\d)[ -]([245]\.\d{1,3}\.\d{1,3})\b/g;
  * (any line with `.describe(`) and these lines, by file and a fragment of the line.
  */
 const PROSE_MENTIONS: readonly { file: string; fragment: string; why: string }[] = [
-  { file: 'src/cli/exchange-front.ts', fragment: 'Exchange Online refuses the mail with 550 5.7.51', why: "Exchange Online's reply, printed in the PowerShell comment of `route show --exchange`" },
-  { file: 'src/cli/exchange-front.ts', fragment: 'did not come through mailgate (550 5.7.51', why: "Exchange Online's reply after the lock-down step of `route show --exchange`" },
+  { file: 'src/ops/exchange-front.ts', fragment: 'Exchange Online refuses the mail with 550 5.7.51', why: "Exchange Online's reply, printed in the PowerShell comment of `route show --exchange`" },
+  { file: 'src/ops/exchange-front.ts', fragment: 'did not come through mailgate (550 5.7.51', why: "Exchange Online's reply after the lock-down step of `route show --exchange`" },
   { file: 'src/trace/reports/direct-send.ts', fragment: 'get 550 5.7.51 from then on', why: 'advice in the Direct Send readiness report summary' },
   { file: 'src/audit/plan-render.ts', fragment: 'Once RejectDirectSend is on these get 550 5.7.68', why: "Exchange Online's reply to the tenant's sources, in the audit plan's prose" },
 ];

@@ -2,7 +2,8 @@
  * An audit export uploaded to a running gateway's admin API is imported in chunks (ops/audit
  * LIVE_IMPORT_CHUNK_ROWS): while a large upload runs, the gateway keeps answering 250 to every
  * message sent to it (its queue rows and trace commit between the import's chunks), and the
- * upload lands whole.
+ * upload lands whole. (Imported in one transaction instead, this test failed when it was written:
+ * the upload's request itself failed, after about two minutes.)
  * Touches: a temp data dir, loopback ports, the gateway process it starts (stopped by PID).
  */
 import { test, after } from 'node:test';
@@ -42,7 +43,9 @@ test('a large audit upload does not stop the gateway answering 250', async () =>
       method: 'POST',
       headers: { authorization: `Bearer ${secret}`, 'content-type': 'text/csv' },
       body,
-    }).finally(() => (uploading = false));
+    })
+      .catch((e: unknown) => e as Error)
+      .finally(() => (uploading = false));
     const replies: { code: number; during: boolean }[] = [];
     for (let i = 0; i < MAX_MESSAGES && (uploading || replies.length === 0); i++) {
       const c = await SmtpTestClient.connect({ port: p.mx, timeoutMs: 60_000 });
@@ -56,6 +59,7 @@ test('a large audit upload does not stop the gateway answering 250', async () =>
       }
     }
     const res = await upload;
+    if (res instanceof Error) assert.fail(`the upload failed: ${res.message} (the gateway log: ${gw.log().slice(-2000)})`);
     assert.equal(res.status, 201, await res.clone().text());
     const summary = (await res.json()) as { files: { rows: number; inserted: number }[]; dataset: { rows: number } };
     assert.deepEqual(summary.files.map((f) => [f.rows, f.inserted]), [[ROWS, ROWS]]);

@@ -123,7 +123,7 @@ export async function auditRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
     );
   });
   app.get('/api/v1/audit/imports', { config: { scope: 'read' }, schema: { response: { 200: jsonSchema(z.array(Dataset)), ...problemResponses() } } }, async (req) => listImports(ctx(req)));
-  app.delete('/api/v1/audit/imports/:name', { config: { scope: 'admin' }, schema: { params: jsonSchemaOf(NameParams), response: { 200: jsonSchema(z.object({ messages: z.number().int(), reportRows: z.number().int() })), ...problemResponses(400, 404) } } }, async (req) =>
+  app.delete('/api/v1/audit/imports/:name', { config: { scope: 'admin' }, schema: { params: jsonSchemaOf(NameParams), response: { 200: jsonSchema(z.looseObject({ messages: z.number().int(), reportRows: z.number().int() })), ...problemResponses(400, 404) } } }, async (req) =>
     removeImport(ctx(req), parseInput(NameParams, req.params, 'params').name),
   );
   app.get('/api/v1/audit/plan', { config: { scope: 'read' }, schema: { querystring: jsonSchemaOf(PlanQuery), response: { 200: jsonSchema(Plan), ...problemResponses(400, 422) } } }, async (req, reply) => {

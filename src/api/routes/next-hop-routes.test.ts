@@ -64,6 +64,12 @@ test('next-hop routes: add, show, set, replace, remove; scopes and refusals', as
     assert.equal(list[2]?.oauth2?.user, 'relay@example.com');
     assert.equal(list[2]?.pickupDir, 'pickup', 'every field arrives through the response schema');
 
+    const ex = await f.call('read', { method: 'GET', url: '/api/v1/routes/mailbox/exchange' });
+    assert.equal(ex.statusCode, 200, ex.body);
+    assert.equal(ex.json<{ route: string }>().route, 'mailbox');
+    assert.match(ex.json<{ script: string }>().script, /^New-InboundConnector -Name "mailgate mailbox" -ConnectorType Partner /m);
+    assert.equal((await f.call(undefined, { method: 'GET', url: '/api/v1/routes/mailbox/exchange' })).statusCode, 401);
+    assert.equal((await f.call('read', { method: 'GET', url: '/api/v1/routes/nope/exchange' })).statusCode, 404);
     assert.equal((await f.call('admin', { method: 'DELETE', url: '/api/v1/routes/exo' })).statusCode, 200);
     const gone = await f.call('read', { method: 'GET', url: '/api/v1/routes/exo' });
     assert.equal(gone.statusCode, 404);

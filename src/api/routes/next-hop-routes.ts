@@ -2,7 +2,8 @@
  * @module api/routes/next-hop-routes
  * Routes (where accepted mail goes: pickup folder, SMTP next hop, MX) through ops/routes, as
  * `mailgate route` does: `GET /api/v1/routes`, `GET /api/v1/routes/:name` (read; with the sample
- * domains the route wins for; client secrets masked); `POST /api/v1/routes`, `PATCH
+ * domains the route wins for; client secrets masked), `GET /api/v1/routes/:name/exchange` (read;
+ * the Exchange Online connector script); `POST /api/v1/routes`, `PATCH
  * /api/v1/routes/:name`, `DELETE /api/v1/routes/:name` (admin). Named next-hop-routes to tell it
  * from the API's own routes.
  * Touches: the config store (through ops/routes).
@@ -10,7 +11,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { routeSchema } from '../../config/index.ts';
-import { addRoute, listRoutes, removeRoute, ROUTE_TLS, ROUTE_TYPES, setRoute, showRoute } from '../../ops/routes.ts';
+import { addRoute, listRoutes, removeRoute, ROUTE_TLS, ROUTE_TYPES, routeExchangeScript, setRoute, showRoute } from '../../ops/routes.ts';
 import type { ApiDeps } from '../deps.ts';
 import { actorOf } from '../scope.ts';
 import { ChangedSchema, jsonSchema, parseInput, problemResponses } from '../schema.ts';
@@ -55,6 +56,18 @@ export function nextHopRoutes(app: FastifyInstance, deps: ApiDeps): void {
     '/api/v1/routes/:name',
     { ...read, schema: { summary: 'one route, with the sample domains it wins for', params: jsonSchema(Name, 'input'), response: { 200: jsonSchema(Detail), ...problemResponses(404) } } },
     async (req) => showRoute(deps.ops(actorOf(req)), parseInput(Name, req.params).name),
+  );
+  app.get(
+    '/api/v1/routes/:name/exchange',
+    {
+      ...read,
+      schema: {
+        summary: 'the Exchange Online side of a route: connectors and cut-over steps (PowerShell), as `route show --exchange`',
+        params: jsonSchema(Name, 'input'),
+        response: { 200: jsonSchema(z.object({ route: z.string(), script: z.string() })), ...problemResponses(404, 422) },
+      },
+    },
+    async (req) => routeExchangeScript(deps.ops(actorOf(req)), parseInput(Name, req.params).name),
   );
   app.post(
     '/api/v1/routes',

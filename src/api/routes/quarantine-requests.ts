@@ -85,7 +85,8 @@ export function quarantineRequestRoutes(app: FastifyInstance, deps: ApiDeps): vo
     decidedAt: z.number().nullable(),
   });
   const decided = { 200: outputSchema(Request), ...problemResponses(404, 409, 422) };
-  app.get('/api/v1/quarantine/requests', { config: { scope: 'read' }, schema: { querystring: jsonSchema(stateQuery), response: { 200: outputSchema(z.array(Request)), ...problemResponses(422) } } }, async (req) => {
+  const Listed = Request.extend({ approvers: z.array(z.string()).describe('who may approve it (quarantine.approvers of its domain)') });
+  app.get('/api/v1/quarantine/requests', { config: { scope: 'read' }, schema: { querystring: jsonSchema(stateQuery), response: { 200: outputSchema(z.array(Listed)), ...problemResponses(422) } } }, async (req) => {
     const { state } = parse(stateQuery, req.query);
     return listRequests(deps.ops(actorOf(req)), state);
   });

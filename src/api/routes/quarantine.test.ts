@@ -17,7 +17,9 @@ import { openContext } from '../../cli/context.ts';
 import { QueueStore, Spool, createAcceptor } from '../../queue/index.ts';
 import { ensureTraceSchema, getTrace, insertMessageSync } from '../../trace/index.ts';
 import { buildApi } from '../build.ts';
+import { requestLink, requestRelease } from '../../ops/quarantine-requests.ts';
 import { authorize } from '../../../test/helpers/api.ts';
+import type { OpsContext } from '../../ops/context.ts';
 
 const MIME = [
   'From: "Payroll" <payroll@shop.test>',
@@ -41,7 +43,7 @@ const MIME = [
   '',
 ].join('\r\n');
 
-async function withApi(fn: (t: { inject: Awaited<ReturnType<typeof buildApi>>['inject']; id: string; store: QueueStore; db: ReturnType<typeof openContext>['db'] }) => Promise<void>): Promise<void> {
+async function withApi(fn: (t: { inject: Awaited<ReturnType<typeof buildApi>>['inject']; id: string; store: QueueStore; db: ReturnType<typeof openContext>['db']; ops: OpsContext }) => Promise<void>): Promise<void> {
   const data = join(mkdtempSync(join(tmpdir(), 'mailgate-api-q-')), 'data');
   const ctx = openContext({ data, create: true });
   ensureTraceSchema(ctx.db);
@@ -65,7 +67,7 @@ async function withApi(fn: (t: { inject: Awaited<ReturnType<typeof buildApi>>['i
   const app = await buildApi(deps);
   await authorize(app, deps, 'operate');
   try {
-    await fn({ inject: app.inject.bind(app), id, store, db: ctx.db });
+    await fn({ inject: app.inject.bind(app), id, store, db: ctx.db, ops: deps.ops('test') });
   } finally {
     await app.close();
     ctx.close();
@@ -125,5 +127,27 @@ test('delete: 204, then gone (404), a tombstone in its place, traced', async () 
     assert.equal(store.get(id), undefined);
     assert.equal(store.isDeleted(id), true);
     assert.match(getTrace(db, id)?.events.find((e) => e.event === 'DELETE')?.detail ?? '', /phish/);
+  });
+});
+
+test('release requests: listed with their approvers, denied once (then 409), unknown 404', async () => {
+  await withApi(async ({ inject, id, ops }) => {
+    const link = requestLink(ops, 'http://127.0.0.1:8025', id, 'user@example.com', Date.now());
+    const made = requestRelease(ops, link.slice(link.lastIndexOf('/') + 1));
+    const list = await inject({ method: 'GET', url: '/api/v1/quarantine/requests' });
+    assert.equal(list.statusCode, 200, list.body);
+    const rows = list.json() as { id: string; queueId: string; rcpt: string; state: string; requestedAt: number; decidedBy: string | null; approvers: string[] }[];
+    assert.deepEqual(rows.map((r) => [r.id, r.queueId, r.rcpt, r.state, r.decidedBy]), [[made.id, id, 'user@example.com', 'pending', null]]);
+    assert.deepEqual(rows[0]?.approvers, [], 'every field arrives through the response schema');
+    assert.equal(typeof rows[0]?.requestedAt, 'number');
+    const deny = await inject({ method: 'POST', url: `/api/v1/quarantine/requests/${made.id}/deny` });
+    assert.equal(deny.statusCode, 200, deny.body);
+    const denied = deny.json() as { state: string; decidedBy: string; decidedAt: number };
+    assert.equal(denied.state, 'denied');
+    assert.match(denied.decidedBy, /^test-operate-/);
+    assert.equal(typeof denied.decidedAt, 'number');
+    assert.equal((await inject({ method: 'POST', url: `/api/v1/quarantine/requests/${made.id}/deny` })).statusCode, 409);
+    assert.equal((await inject({ method: 'POST', url: `/api/v1/quarantine/requests/${made.id}/approve`, payload: {} })).statusCode, 409);
+    assert.equal((await inject({ method: 'POST', url: '/api/v1/quarantine/requests/nope/deny' })).statusCode, 404);
   });
 });

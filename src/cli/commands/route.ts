@@ -1,22 +1,18 @@
 /**
  * @module cli/commands/route
  * `mailgate route add|set|list|show|remove`: where accepted mail goes (pickup folder, SMTP next
- * hop, MX). `route show NAME --exchange` prints the Exchange Online side (cli/exchange-front):
+ * hop, MX). `route show NAME --exchange` prints the Exchange Online side (ops/exchange-front):
  * a Partner connector and the cut-over steps for the MX path, OnPremises only for relaying out.
  * `route show` also lists which route wins for a sample of domains; `route add --replace` takes a
  * domain pattern over from another route.
  * The logic is ops/routes'; this file maps flags to a change and prints.
- * Touches: the config store (through ops/routes); reads the route's client certificate file.
+ * Touches: the config store and the route's client certificate file (through ops/routes).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { X509Certificate } from 'node:crypto';
-import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
-import type { Config, Route } from '../../config/index.ts';
-import { addRoute, listRoutes, removeRoute, ROUTE_TLS, ROUTE_TYPES, setRoute, showRoute, storedRoute, type RouteChange } from '../../ops/routes.ts';
+import type { Route } from '../../config/index.ts';
+import { addRoute, listRoutes, removeRoute, ROUTE_TLS, ROUTE_TYPES, routeExchangeScript, setRoute, showRoute, type RouteChange } from '../../ops/routes.ts';
 import { changedIn, defaultIo, withOps, type CliIo } from '../context.ts';
-import { exchangeFrontScript } from '../exchange-front.ts';
-import { CliError, enumParser, formatOption, parsePort, printRecord, printRows, splitList, type OutputFormat } from '../format.ts';
+import { enumParser, formatOption, parsePort, printRecord, printRows, splitList, type OutputFormat } from '../format.ts';
 import { flagsChecked } from '../ops-context.ts';
 
 const parseType = enumParser('--type', ROUTE_TYPES);
@@ -75,33 +71,6 @@ function toChange(o: RouteOpts): RouteChange {
   return c;
 }
 
-/** Resolve a file named in the config: absolute, else relative to the working dir, else to the data dir. */
-function resolveFile(file: string, dataDir: string): string {
-  if (isAbsolute(file) || existsSync(file)) return file;
-  return join(dataDir, file);
-}
-
-/** Subject CN (or first DNS SAN) of a PEM certificate file. */
-export function certificateName(file: string): string {
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(readFileSync(file));
-  } catch (e) {
-    throw new CliError(`cannot read certificate ${file}: ${(e as Error).message}`);
-  }
-  const cn = /^CN=(.+)$/m.exec(cert.subject)?.[1]?.trim();
-  const san = /DNS:([^,\s]+)/.exec(cert.subjectAltName ?? '')?.[1];
-  const name = cn ?? san;
-  if (!name) throw new CliError(`certificate ${file} has neither a subject CN nor a DNS name`);
-  return name;
-}
-
-/** The Exchange Online side of a route that delivers to the tenant (see cli/exchange-front). */
-export function exchangeScript(route: Route, config: Config, dataDir: string): string {
-  const certName = route.clientCertFile ? certificateName(resolveFile(route.clientCertFile, dataDir)) : undefined;
-  return exchangeFrontScript(route, config, certName ? { certName } : {});
-}
-
 function registerAddSet(route: Command, io: CliIo): void {
   routeOptions(route.command('add'))
     .description('add a route')
@@ -144,8 +113,7 @@ function registerReadRemove(route: Command, io: CliIo): void {
     .action(async (name: string, opts: { exchange?: boolean; format: OutputFormat }, cmd: Command) => {
       await withOps(cmd, async (ctx) => {
         if (opts.exchange) {
-          const { route: r, config } = await storedRoute(ctx, name);
-          io.out.write(exchangeScript(r, config, ctx.dataDir));
+          io.out.write((await routeExchangeScript(ctx, name)).script);
           return;
         }
         const { serves, ...r } = await showRoute(ctx, name);

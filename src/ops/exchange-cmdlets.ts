@@ -1,5 +1,5 @@
 /**
- * @module cli/exchange-cmdlets
+ * @module ops/exchange-cmdlets
  * The Exchange Online PowerShell cmdlets and parameters mailgate prints, as a typed table, and
  * `psLine()` which builds a command line from it (a misspelt parameter does not compile).
  * Touches: nothing (pure).

@@ -1,5 +1,5 @@
 /**
- * @module cli/exchange-front.test
+ * @module ops/exchange-front.test
  * The Exchange Online plan `route show --exchange` prints for a gateway in front of the tenant:
  * every cmdlet and parameter it emits exists in the reference's parameter tables (parsed from
  * /work/shared/reference/exchange-online.md §1.3, §1.4, §3.4, §5.2 when present, else the typed

@@ -1,5 +1,5 @@
 /**
- * @module cli/exchange-front
+ * @module ops/exchange-front
  * The Exchange Online side of a route that delivers to the tenant, as Microsoft documents a
  * gateway in front of Exchange Online ("Manage mail flow using a third-party cloud service";
  * reference §3.2–3.4, §1.3): mail for accepted domains (the MX path) arrives on a **Partner**
@@ -13,7 +13,7 @@
 import { matchDomainPattern } from '../core/address.ts';
 import type { Config, Route } from '../config/index.ts';
 import { psLine } from './exchange-cmdlets.ts';
-import { winningRoute } from '../ops/route-precedence.ts';
+import { winningRoute } from './route-precedence.ts';
 
 
 /** Accepted domains whose mail (internet MX traffic) this route delivers. */
