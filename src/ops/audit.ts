@@ -38,6 +38,7 @@ import {
   type RuleVariant,
   type TenantConfig,
 } from '../audit/index.ts';
+import { liveServePid } from '../core/serve-pid.ts';
 import { openDatabase, type Db } from '../core/sqlite.ts';
 import { egressStep } from '../egress/index.ts';
 import { sourceWindow } from '../trace/reports/index.ts';
@@ -65,10 +66,20 @@ async function refusedAsInvalid<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Import export files (paths) into the trace; an unknown shape or undecodable file is `invalid`. */
+/** The PID of a `mailgate serve` running on this data directory, if one is. */
+export function liveGateway(ctx: OpsContext): number | undefined {
+  return liveServePid(ctx.dataDir);
+}
+
+/**
+ * Import export files (paths) into the trace; an unknown shape or undecodable file is `invalid`.
+ * Beside a running gateway the import goes in chunks (as an API upload does), so the gateway's
+ * queue and trace writers wait for one chunk at most, never for the whole import.
+ */
 export async function importExports(ctx: OpsContext, files: readonly string[], input: ImportInput = {}): Promise<ImportSummary> {
   checkName(input.name);
-  return refusedAsInvalid(() => importFiles(ctx.db, files, input));
+  const chunkRows = liveGateway(ctx) !== undefined ? LIVE_IMPORT_CHUNK_ROWS : undefined;
+  return refusedAsInvalid(() => importFiles(ctx.db, files, { ...input, chunkRows }));
 }
 
 /**

@@ -9,6 +9,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase, type Db } from '../../src/core/sqlite.ts';
 import { importFiles, type ImportOptions } from '../../src/audit/index.ts';
@@ -115,5 +117,31 @@ test('a chunked import holds no write lock while it reads (a one-transaction imp
     const whole = await lockTries(db, dir, file, undefined);
     assert.equal(whole.rows, n);
     assert.ok(whole.busy > 0, 'the one-transaction import keeps other writers waiting (what the chunks avoid)');
+  });
+});
+
+test('audit import beside a running gateway imports in chunks and says so; without one it does not', async () => {
+  const imported = (dir: string): [string, number][] =>
+    (JSON.parse(cli(dir, ['audit', 'list', '--format', 'json']).stdout) as { name: string; rows: number }[]).map((s) => [s.name, s.rows]);
+  await withStore(async (_db, dir) => {
+    const file = write(dir, 'big.csv', bigTrace(12_000), 'utf8');
+    const alone = cli(dir, ['audit', 'import', file, '--name', 'alone']);
+    assert.equal(alone.code, 0, alone.stderr);
+    assert.doesNotMatch(alone.stderr, /importing in chunks/);
+    assert.deepEqual(imported(dir), [['alone', 12_000]]);
+  });
+  await withStore(async (_db, dir) => {
+    const file = write(dir, 'big.csv', bigTrace(12_000), 'utf8');
+    // A process that passes for `mailgate serve` (its command line has "serve"), named by serve.pid.
+    const fake = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)', 'serve'], { stdio: 'ignore' });
+    try {
+      writeFileSync(join(dir, 'serve.pid'), `${fake.pid}\n`);
+      const beside = cli(dir, ['audit', 'import', file, '--name', 'beside']);
+      assert.equal(beside.code, 0, beside.stderr);
+      assert.match(beside.stderr, new RegExp(`a gateway \\(PID ${fake.pid}\\) runs on this data directory: importing in chunks of 5,000 rows`));
+      assert.deepEqual(imported(dir), [['beside', 12_000]]);
+    } finally {
+      fake.kill('SIGKILL');
+    }
   });
 });

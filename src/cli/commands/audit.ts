@@ -14,7 +14,7 @@ import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import type { DnsResolveFn } from '../../auth/index.ts';
 import type { DateFormatFlag, ImportSummary, KindFlag, RuleVariant } from '../../audit/index.ts';
-import { auditPlan, DATE_FORMATS, importExports, KIND_FLAGS, renderPlan } from '../../ops/audit.ts';
+import { auditPlan, DATE_FORMATS, importExports, KIND_FLAGS, LIVE_IMPORT_CHUNK_ROWS, liveGateway, renderPlan } from '../../ops/audit.ts';
 import { OpsError } from '../../ops/errors.ts';
 import { registerAuditDatasets } from './audit-datasets.ts';
 import { defaultIo, withOps, type CliIo } from '../context.ts';
@@ -84,6 +84,8 @@ function registerImport(audit: Command, io: CliIo, deps: AuditDeps): void {
       withOps(cmd, async (ctx) => {
         if (o.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(o.name)) throw new UsageError(`--name must be letters, digits, ".", "_" or "-" (got "${o.name}")`);
         let summary: ImportSummary;
+        const gateway = liveGateway(ctx);
+        if (gateway !== undefined) io.err.write(`a gateway (PID ${gateway}) runs on this data directory: importing in chunks of ${LIVE_IMPORT_CHUNK_ROWS.toLocaleString('en-US')} rows, so it keeps answering mail\n`);
         try {
           summary = await importExports(ctx, files, {
             kind: o.kind,
