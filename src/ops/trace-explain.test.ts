@@ -21,13 +21,13 @@ test('Direct Send is named as Exchange names it, with the way out (connector or 
   const a = e.lines.find((l) => l.topic === 'attribution');
   assert.equal(a?.tone, 'warn');
   assert.match(a?.text ?? '', /TenantInboundAttribution/);
-  assert.match(a?.text ?? '', /RejectDirectSend \(550 5\.7\.68\)/);
+  assert.match(a?.text ?? '', /RejectDirectSend \(5\.7\.68\)/);
   assert.equal(e.lines.find((l) => l.topic === 'connector'), undefined);
   // Already refused by RejectDirectSend: the advice is for a legitimate source, not "turn it on".
   const refused = explainTrace({ ...base, attribution: 'direct-send', status: 'Rejected', reply: '550 5.7.68 TenantInboundAttribution; Direct Send not allowed [Q1@gw]' }, []);
   const r = refused.lines.find((l) => l.topic === 'attribution');
   assert.equal(r?.tone, 'bad');
-  assert.match(r?.text ?? '', /^Direct Send refused: .*RejectDirectSend is on \(550 5\.7\.68/);
+  assert.match(r?.text ?? '', /^Direct Send refused: .*RejectDirectSend is on \(5\.7\.68/);
   assert.doesNotMatch(r?.text ?? '', /then turn on RejectDirectSend/);
 });
 

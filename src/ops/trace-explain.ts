@@ -43,7 +43,7 @@ function attribution(m: TraceMessage): ExplainLine {
           topic: 'attribution',
           tone: 'bad',
           text:
-            `Direct Send refused: sent without authentication from ${m.clientIp} with a sender in one of your accepted domains and no inbound connector matched, and RejectDirectSend is on (550 5.7.68 TenantInboundAttribution). ` +
+            `Direct Send refused: sent without authentication from ${m.clientIp} with a sender in one of your accepted domains and no inbound connector matched, and RejectDirectSend is on (5.7.68 TenantInboundAttribution). ` +
             'If this source is legitimate (a printer, an app), give it a connector (by IP or certificate) or SMTP AUTH; otherwise nothing to do.',
         };
       return {
@@ -52,7 +52,7 @@ function attribution(m: TraceMessage): ExplainLine {
         text:
           `Direct Send: sent without authentication from ${m.clientIp}, with a sender in one of your accepted domains, and no inbound connector matched. ` +
           'Exchange Online attributes such mail to your organization by the sender domain alone (TenantInboundAttribution), so anyone can send it; ' +
-          'give this source a connector (by IP or certificate) or SMTP AUTH, then turn on RejectDirectSend (550 5.7.68).',
+          'give this source a connector (by IP or certificate) or SMTP AUTH, then turn on RejectDirectSend (5.7.68).',
       };
     case 'connector':
       return { topic: 'attribution', tone: 'ok', text: `Attributed to inbound connector "${m.connector ?? '?'}": a trusted path you configured.` };
@@ -65,7 +65,7 @@ function attribution(m: TraceMessage): ExplainLine {
         text: 'Anonymous internet mail: the sender is outside your accepted domains and a recipient is inside them. It is judged by SPF, DKIM and DMARC (composite authentication), as Exchange Online does.',
       };
     case 'relay-denied':
-      return { topic: 'attribution', tone: 'bad', text: 'Relay denied: neither the sender nor any recipient is in your accepted domains and no connector or SMTP AUTH allows relaying (550 5.7.64).' };
+      return { topic: 'attribution', tone: 'bad', text: 'Relay denied: neither the sender nor any recipient is in your accepted domains and no connector or SMTP AUTH allows relaying (5.7.64).' };
     case undefined:
     case '':
       return { topic: 'attribution', tone: 'bad', text: `The connection from ${m.clientIp} was refused before a sender was given, so it has no attribution.` };
