@@ -49,10 +49,11 @@ test('three nodes on one PostgreSQL schema: a change on node A is enforced by al
     for (const n of nodes) removeDir(n.dir);
   });
 
-  for (const n of nodes) {
+  for (const [i, n] of nodes.entries()) {
     const r = cli(n.dir, ['init', '--store', url, '--schema', schema]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`configuration in postgres://.* schema ${schema}`));
+    assert.match(r.stdout, i === 0 ? /\(config version 1 from mailgate\.example\.yaml\)/ : /\(config version 1, the fleet's\)/, 'the first node seeds the schema, the others join it');
   }
   const again = cli(nodes[0]!.dir, ['init']);
   assert.equal(again.code, 0, again.stderr);
