@@ -19,6 +19,7 @@ import { openDatabase, type Db } from '../core/sqlite.ts';
 import { completenessProblems, loadExampleConfig, type Config, type ConfigStore } from '../config/index.ts';
 import { openConfigStore, type OpenedConfigStore } from '../stores/open.ts';
 import { SqliteConfigStore } from '../stores/sqlite/config-store.ts';
+import { isUnreachable } from '../stores/postgres/pool.ts';
 import { CliError, UsageError, type Out } from './format.ts';
 import type { OpsContext } from '../ops/context.ts';
 
@@ -111,6 +112,11 @@ export async function withContext<T>(cmd: Command, fn: (ctx: CliContext) => T | 
   const ctx = openContext({ data: dataDirOf(cmd) });
   try {
     return await fn(ctx);
+  } catch (e) {
+    if (ctx.backing.bootstrap.kind === 'postgres' && isUnreachable(e)) {
+      throw new CliError(`the configuration store ${ctx.backing.where} does not answer (${(e as Error).message}); nothing was changed`);
+    }
+    throw e;
   } finally {
     await ctx.close();
   }
