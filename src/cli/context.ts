@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { openDatabase, type Db } from '../core/sqlite.ts';
-import { completenessProblems, loadExampleConfig, type Config, type ConfigStore } from '../config/index.ts';
+import { completenessProblems, loadExampleConfig, StoreUnavailableError, type Config, type ConfigStore } from '../config/index.ts';
 import { openConfigStore, type OpenedConfigStore } from '../stores/open.ts';
 import { SqliteConfigStore } from '../stores/sqlite/config-store.ts';
 import { isUnreachable } from '../stores/postgres/pool.ts';
@@ -113,6 +113,7 @@ export async function withContext<T>(cmd: Command, fn: (ctx: CliContext) => T | 
   try {
     return await fn(ctx);
   } catch (e) {
+    if (e instanceof StoreUnavailableError) throw new CliError(`${e.message}; nothing was changed`);
     if (ctx.backing.bootstrap.kind === 'postgres' && isUnreachable(e)) {
       throw new CliError(`the configuration store ${ctx.backing.where} does not answer (${(e as Error).message}); nothing was changed`);
     }

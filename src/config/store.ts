@@ -11,6 +11,17 @@
 import type { Config } from './schema.ts';
 import { configToYaml, defaultConfig, parseConfigText, validateConfig } from './load.ts';
 
+/** The store could not be reached (PostgreSQL down or away): nothing was read or changed. */
+export class StoreUnavailableError extends Error {
+  constructor(
+    readonly where: string,
+    cause: unknown,
+  ) {
+    super(`the configuration store ${where} does not answer (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}
+
 /** One stored version without its content (config history). */
 export interface ConfigVersionInfo {
   version: number;

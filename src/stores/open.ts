@@ -37,7 +37,7 @@ export function openConfigStore(dataDir: string, db: Db, opts: { bootstrap?: Sto
   const pool = openPool({ url: bootstrap.url, schema: bootstrap.schema });
   return {
     store: new PgConfigStore({ pool, url: bootstrap.url, schema: bootstrap.schema }),
-    nodes: new PgNodeStore(pool),
+    nodes: new PgNodeStore(pool, `${redactUrl(bootstrap.url)} schema ${bootstrap.schema}`),
     bootstrap,
     pool,
     where: `${redactUrl(bootstrap.url)} schema ${bootstrap.schema}`,

@@ -62,10 +62,17 @@ test('store outage: the node keeps its configuration and takes mail, says so onc
   gw = await startGateway(dir, [mx, admin], { args: ['--node', 'lonely', '--listen', `mx=127.0.0.1:${mx}`, '--listen', `submission=127.0.0.1:${submission}`, '--listen', `admin=127.0.0.1:${admin}`] });
   const metric = async (): Promise<string> => fetch(`http://127.0.0.1:${admin}/metrics`).then((r) => r.text());
   assert.match(await metric(), /^mailgate_config_store_up 1$/m);
+  const token = await cliAsync(dir, ['token', 'add', 'reader', '--scope', 'read']);
+  assert.equal(token.code, 0, token.stderr);
+  const nodesApi = (): Promise<Response> => fetch(`http://127.0.0.1:${admin}/api/v1/nodes`, { headers: { authorization: `Bearer ${token.stdout.trim()}` } });
 
   await proxy.cut();
   await until('store reported down', 30_000, async () => (/^mailgate_config_store_up 0$/m.test(await metric()) ? true : undefined));
   assert.match(await rcptReply(mx), /^250/, 'mail is still taken on the configuration in force');
+  const unavailable = await nodesApi();
+  assert.equal(unavailable.status, 503, 'the API says the store is away: try later');
+  const problem = (await unavailable.json()) as { detail: string };
+  assert.match(problem.detail, /^the configuration store postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/test schema \w+ does not answer/);
 
   // Saved by another node (straight to PostgreSQL) while this one cannot see the store.
   const direct = new PgConfigStore({ pool: s.pool, url: s.url, schema: s.schema });

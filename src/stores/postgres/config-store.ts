@@ -19,7 +19,7 @@ import {
   type ConfigVersion,
   type ConfigVersionInfo,
 } from '../../config/store.ts';
-import { inTransaction, type PgClient, type PgPool } from './pool.ts';
+import { guarded, inTransaction, redactUrl, type PgClient, type PgPool } from './pool.ts';
 import { listenConfig, CONFIG_CHANNEL } from './config-listen.ts';
 
 interface Row {
@@ -49,55 +49,71 @@ export interface PgConfigStoreOptions {
 export class PgConfigStore implements ConfigStore {
   readonly kind = 'postgres';
   private readonly clock: Clock;
+  private readonly where: string;
 
   constructor(private readonly opts: PgConfigStoreOptions) {
     this.clock = opts.clock ?? systemClock;
+    this.where = `${redactUrl(opts.url)} schema ${opts.schema}`;
   }
 
   async current(): Promise<ConfigVersion | undefined> {
-    const r = await this.opts.pool.query<Row>('SELECT * FROM config_version ORDER BY version DESC LIMIT 1');
-    return r.rows[0] ? toVersion(r.rows[0]) : undefined;
+    return guarded(this.where, async () => {
+      const r = await this.opts.pool.query<Row>('SELECT * FROM config_version ORDER BY version DESC LIMIT 1');
+      return r.rows[0] ? toVersion(r.rows[0]) : undefined;
+    });
   }
 
   async currentVersion(): Promise<number> {
-    const r = await this.opts.pool.query<{ v: string | null }>('SELECT max(version) AS v FROM config_version');
-    return Number(r.rows[0]?.v ?? 0);
+    return guarded(this.where, async () => {
+      const r = await this.opts.pool.query<{ v: string | null }>('SELECT max(version) AS v FROM config_version');
+      return Number(r.rows[0]?.v ?? 0);
+    });
   }
 
   async get(version: number): Promise<ConfigVersion | undefined> {
-    const r = await this.opts.pool.query<Row>('SELECT * FROM config_version WHERE version = $1', [version]);
-    return r.rows[0] ? toVersion(r.rows[0]) : undefined;
+    return guarded(this.where, async () => {
+      const r = await this.opts.pool.query<Row>('SELECT * FROM config_version WHERE version = $1', [version]);
+      return r.rows[0] ? toVersion(r.rows[0]) : undefined;
+    });
   }
 
   async history(limit = 20): Promise<ConfigVersionInfo[]> {
-    const r = await this.opts.pool.query<Omit<Row, 'yaml'>>('SELECT version, created_at, actor, comment FROM config_version ORDER BY version DESC LIMIT $1', [limit]);
-    return r.rows.map(info);
+    return guarded(this.where, async () => {
+      const r = await this.opts.pool.query<Omit<Row, 'yaml'>>('SELECT version, created_at, actor, comment FROM config_version ORDER BY version DESC LIMIT $1', [limit]);
+      return r.rows.map(info);
+    });
   }
 
   async save(config: Config, actor: string, comment = ''): Promise<number> {
-    const yaml = storedYaml(config);
-    return inTransaction(this.opts.pool, async (c) => {
-      await c.query(LOCK);
-      return this.insert(c, yaml, actor, comment);
+    return guarded(this.where, async () => {
+      const yaml = storedYaml(config);
+      return inTransaction(this.opts.pool, async (c) => {
+        await c.query(LOCK);
+        return this.insert(c, yaml, actor, comment);
+      });
     });
   }
 
   async ensureInitial(config: Config, actor: string, comment = 'initial configuration'): Promise<number> {
-    const yaml = storedYaml(config);
-    return inTransaction(this.opts.pool, async (c) => {
-      await c.query(LOCK);
-      const r = await c.query<{ v: string | null }>('SELECT max(version) AS v FROM config_version');
-      const v = Number(r.rows[0]?.v ?? 0);
-      return v > 0 ? v : this.insert(c, yaml, actor, comment);
+    return guarded(this.where, async () => {
+      const yaml = storedYaml(config);
+      return inTransaction(this.opts.pool, async (c) => {
+        await c.query(LOCK);
+        const r = await c.query<{ v: string | null }>('SELECT max(version) AS v FROM config_version');
+        const v = Number(r.rows[0]?.v ?? 0);
+        return v > 0 ? v : this.insert(c, yaml, actor, comment);
+      });
     });
   }
 
   async update(actor: string, comment: string, mutate: (draft: Config) => void): Promise<number> {
-    return inTransaction(this.opts.pool, async (c) => {
-      await c.query(LOCK);
-      const r = await c.query<Row>('SELECT * FROM config_version ORDER BY version DESC LIMIT 1');
-      const next = updatedYaml(r.rows[0] ? toVersion(r.rows[0]) : undefined, mutate);
-      return 'unchanged' in next ? next.unchanged : this.insert(c, next.yaml, actor, comment);
+    return guarded(this.where, async () => {
+      return inTransaction(this.opts.pool, async (c) => {
+        await c.query(LOCK);
+        const r = await c.query<Row>('SELECT * FROM config_version ORDER BY version DESC LIMIT 1');
+        const next = updatedYaml(r.rows[0] ? toVersion(r.rows[0]) : undefined, mutate);
+        return 'unchanged' in next ? next.unchanged : this.insert(c, next.yaml, actor, comment);
+      });
     });
   }
 

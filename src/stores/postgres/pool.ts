@@ -8,6 +8,7 @@
  * Touches: the network connection to PostgreSQL.
  */
 import pg from 'pg';
+import { StoreUnavailableError } from '../../config/store.ts';
 
 export type PgPool = pg.Pool;
 export type PgClient = pg.PoolClient;
@@ -88,6 +89,15 @@ export function isUnreachable(e: unknown): boolean {
   const code = typeof err?.code === 'string' ? err.code : '';
   if (GONE.has(code) || code.startsWith('08') || code.startsWith('57P')) return true;
   return typeof err?.message === 'string' && /Connection terminated|connection timeout|timeout exceeded when trying to connect/i.test(err.message);
+}
+
+/** `fn`, with an unreachable server reported as StoreUnavailableError naming `where` (CLI: one line; API: 503). */
+export async function guarded<T>(where: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw isUnreachable(e) ? new StoreUnavailableError(where, e) : e;
+  }
 }
 
 /** Run `fn` inside BEGIN … COMMIT on one client (ROLLBACK on any error). */
