@@ -47,6 +47,13 @@ function row(n: NodeStatus, f: FleetFacts): NodeRow {
   };
 }
 
+/** Forget a decommissioned node (its heartbeats, and so its alerts); a node still running reports again. */
+export async function removeNode(ctx: OpsContext, name: string): Promise<{ removed: string }> {
+  if (!ctx.nodes) throw new OpsError('unavailable', 'no node store in this context');
+  if (!(await ctx.nodes.remove(name))) throw new OpsError('not-found', `no node named "${name}" (see node list)`);
+  return { removed: name };
+}
+
 /** Every node that reported, by name. */
 export async function listNodes(ctx: OpsContext): Promise<NodeRow[]> {
   if (!ctx.nodes) throw new OpsError('unavailable', 'no node store in this context');

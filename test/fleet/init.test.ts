@@ -40,4 +40,8 @@ test('init --store: usage errors, an unreachable server, and a directory already
   assert.equal(other.code, 1);
   assert.match(other.stderr, /already holds a mailgate store \(SQLite\); use a new --data directory/);
   assert.equal(existsSync(join(local, 'store.yaml')), false);
+  const ghost = cli(local, ['node', 'remove', 'ghost']);
+  assert.equal(ghost.code, 1);
+  assert.match(ghost.stderr, /no node named "ghost" \(see node list\)/);
+  assert.deepEqual(JSON.parse(cli(local, ['node', 'list', '--format', 'json']).stdout), [], 'a SQLite node that never ran has no heartbeat yet');
 });

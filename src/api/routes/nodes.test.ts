@@ -22,6 +22,12 @@ test('nodes: 401 without a token; read lists the nodes that reported, with their
         ['mx-b\u001b[31m', 'up', 2, 0, 0],
       ],
     );
+    assert.equal((await f.call('read', { method: 'DELETE', url: '/api/v1/nodes/mx-a' })).statusCode, 403);
+    const gone = await f.call('admin', { method: 'DELETE', url: '/api/v1/nodes/mx-a' });
+    assert.equal(gone.statusCode, 200, gone.body);
+    assert.deepEqual(gone.json(), { removed: 'mx-a' });
+    assert.equal((await f.call('admin', { method: 'DELETE', url: '/api/v1/nodes/mx-a' })).statusCode, 404);
+    assert.deepEqual((await f.call('read', { method: 'GET', url: '/api/v1/nodes' })).json<Array<{ name: string }>>().map((n) => n.name), ['mx-b\u001b[31m']);
   } finally {
     await f.close();
   }
