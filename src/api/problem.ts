@@ -9,7 +9,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { OpsError, type OpsErrorKind } from '../ops/errors.ts';
-import { ConfigError, ConfigErrors, configErrorLines } from '../config/index.ts';
+import { ConfigError, ConfigErrors, configErrorLines, StoreUnavailableError } from '../config/index.ts';
 
 export interface Problem {
   type: string;
@@ -51,6 +51,8 @@ export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
 /** fastify's error handler: every error leaves as a problem document. */
 export function problemHandler(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (err instanceof OpsError) return sendProblem(reply, problem(STATUS[err.kind], err.message, req.url));
+  // A fleet's PostgreSQL away: try again later (the gateway itself runs on the version in force).
+  if (err instanceof StoreUnavailableError) return sendProblem(reply, problem(503, err.message, req.url));
   // A configuration that does not validate: every `path: reason` line the CLI prints, one per line.
   if (err instanceof ConfigError) {
     const errors = (err instanceof ConfigErrors ? err.errors : [err]).map((e) => ({ path: e.path, reason: e.reason }));

@@ -33,6 +33,7 @@ import { registerQuarantine } from './commands/quarantine.ts';
 import { registerAlert } from './commands/alert.ts';
 import { registerToken } from './commands/token.ts';
 import { registerConsoleUser } from './commands/console-user.ts';
+import { registerNode } from './commands/node.ts';
 import { releaseVersion } from '../daemon/release.ts';
 
 /** Build the program (tests build it too). */
@@ -69,6 +70,7 @@ export function buildProgram(): Command {
   registerAlert(program);
   registerToken(program);
   registerConsoleUser(program);
+  registerNode(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const s of c.commands) s.exitOverride();

@@ -46,11 +46,11 @@ export function registerPolicyReplay(policy: Command, io: CliIo = defaultIo()): 
     .option('-f, --file <yaml>', 'candidate config file (default: the version in force)')
     .addOption(formatOption())
     .action(async (o: ReplayOpts, cmd: Command) =>
-      withOps(cmd, (ctx) => {
+      withOps(cmd, async (ctx) => {
         const candidate = o.file ? parseConfigText(readFileSync(o.file, 'utf8'), o.file) : undefined;
         // A bad --set is a usage error (exit 2), checked before the window is read.
-        if (o.set?.length) applySets(candidate ?? current(ctx), o.set);
-        const report = policyReplay(ctx, { window: windowFor(ctx, o.since, io), set: o.set, candidate }, formatReply);
+        if (o.set?.length) applySets(candidate ?? (await current(ctx)), o.set);
+        const report = await policyReplay(ctx, { window: await windowFor(ctx, o.since, io), set: o.set, candidate }, formatReply);
         printReport(report, o.format, io);
       }),
     );

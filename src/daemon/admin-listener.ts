@@ -60,7 +60,7 @@ export function apiDeps(rt: Runtime, scrape?: () => Promise<string>): ApiDeps {
   return {
     metrics: scrape ? { scrape, contentType: EXPOSITION_CONTENT_TYPE, scope: metricsScope } : undefined,
     logger: rt.logger.child({ component: 'admin' }),
-    ops: (actor) => ({ db: rt.db, store: rt.store, dataDir: rt.paths.dir, actor }),
+    ops: (actor) => ({ db: rt.db, store: rt.store, nodes: rt.backing.nodes, dataDir: rt.paths.dir, actor }),
     version: releaseVersion(),
     configVersion: () => rt.snapshot().version,
     replyText: (key, vars) => formatReply(key, vars),

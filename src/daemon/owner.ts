@@ -19,6 +19,7 @@ import type { Route } from '../config/schema.ts';
 import type { Runtime } from './runtime.ts';
 import { countingAgent } from './metrics-wiring.ts';
 import { startAlerts } from './alerts-wiring.ts';
+import { startHeartbeat } from './heartbeat.ts';
 
 export interface QueueOwner {
   scheduler: Scheduler;
@@ -116,6 +117,7 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<
     },
     traceBacklog: () => ('pending' in rt.trace && typeof rt.trace.pending === 'number' ? rt.trace.pending : 0),
     configVersion: () => rt.snapshot().version,
+    configStoreUp: () => (rt.storeUp() ? 1 : 0),
   });
   // What next hops answered, before the store records it (a full disk must not make it deliver twice).
   const outcomes = new OutcomeJournal(join(rt.paths.spool, 'outcomes'), rt.logger);
@@ -146,6 +148,7 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<
   scheduler.start();
   q.admission.to = scheduler;
   const alerts = startAlerts(rt, store, acceptor);
+  const heartbeat = startHeartbeat(rt, store);
   const prune = async (): Promise<void> => {
     const { trace, queue } = rt.snapshot().config;
     try {
@@ -189,6 +192,7 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<
       clearInterval(orphans);
       clearInterval(notices);
       await alerts.stop();
+      await heartbeat.stop();
       await scheduler.stop();
       outcomes.close();
       await agent.close();

@@ -109,6 +109,8 @@ export interface OwnerGauges {
   oldestOpenAgeSeconds(): number;
   traceBacklog(): number;
   configVersion(): number;
+  /** 1 while the configuration store answers, 0 while the node runs on its last configuration. */
+  configStoreUp?(): number;
 }
 
 /** How one SMTP transaction ended, as counted. */
@@ -244,7 +246,7 @@ export class GatewayMetrics implements RuleHitCounter {
         for (const [state, n] of Object.entries(o.queueByState())) this.set({ state }, n);
       },
     });
-    const single = (name: string, help: string, read: (o: OwnerGauges) => number, aggregator: 'max' | 'sum' = 'max'): void => {
+    const single = (name: string, help: string, read: (o: OwnerGauges) => number, aggregator: 'max' | 'min' | 'sum' = 'max'): void => {
       new Gauge({
         name,
         help,
@@ -259,6 +261,7 @@ export class GatewayMetrics implements RuleHitCounter {
     single('mailgate_queue_oldest_message_age_seconds', 'Age of the oldest message not yet delivered or bounced, in seconds.', (o) => o.oldestOpenAgeSeconds());
     single('mailgate_trace_backlog', 'Trace records waiting in memory to be written.', (o) => o.traceBacklog(), 'sum');
     single('mailgate_config_version', 'The configuration version in force in the queue owner.', (o) => o.configVersion());
+    single('mailgate_config_store_up', 'Whether the configuration store answers (0: the node keeps its last configuration).', (o) => o.configStoreUp?.() ?? 1, 'min');
     new Gauge({
       name: 'mailgate_alerts_open',
       help: 'Alerts raised and not acknowledged, by kind.',

@@ -42,7 +42,7 @@ test('adopt: by the verified certificate, by an IPv6 /128, always a Partner conn
     assert.deepEqual([v6.connector.senderIPAddresses, v6.connector.connectorType, v6.connector.senderDomains], [['fd00::25/128'], 'Partner', ['example.com']]);
     const r = await adoptApply(ctx, { clientIp: 'fd00::25', sender: 'app@example.com', spf: SPF, baseVersion: v6.baseVersion });
     assert.equal(r.version, v6.baseVersion + 1);
-    assert.equal(ctx.store.current()?.actor, 'alice');
+    assert.equal((await ctx.store.current())?.actor, 'alice');
   });
 });
 
@@ -52,8 +52,8 @@ test('adopt and create user: a shared sending service is refused even though the
     const spfCheck = async () => ({ result: 'pass', mechanism: 'include:sendgrid.net' });
     const ref = { clientIp: '198.51.100.20', sender: 'news@example.com' };
     await assert.rejects(adoptPreview(ctx, ref, undefined, { spfCheck }), (e: unknown) => e instanceof OpsError && e.kind === 'invalid' && /third-party-service .*SendGrid.*not a connector by the address seen/.test(e.message));
-    await assert.rejects(adoptApply(ctx, { ...ref, baseVersion: ctx.store.currentVersion() }, { spfCheck }), /third-party-service/);
+    await assert.rejects(adoptApply(ctx, { ...ref, baseVersion: (await ctx.store.currentVersion()) }, { spfCheck }), /third-party-service/);
     await assert.rejects(createSourceUser(ctx, ref, { spfCheck }), /third-party-service .*not an SMTP AUTH user/);
-    assert.equal(ctx.store.currentVersion(), 1);
+    assert.equal((await ctx.store.currentVersion()), 1);
   });
 });

@@ -135,15 +135,15 @@ function summaryOf(s: DirectSendSource): SourceSummary {
 export async function adoptPreview(ctx: OpsContext, input: AdoptInput, replyText: ReplyText = keyOnly, seams: ReportSeams = {}): Promise<AdoptPreview> {
   const s = await findSource(ctx, input, seams);
   const connector = connectorFor(s, input);
-  const cur = ctx.store.current();
+  const cur = await ctx.store.current();
   if (!cur) throw new OpsError('unavailable', 'the store holds no configuration');
   if (indexOfNamed(cur.config.inboundConnectors, connector.name) >= 0) throw new OpsError('conflict', `inbound connector "${connector.name}" already exists: give another name`);
   const draft = structuredClone(cur.config);
   draft.inboundConnectors.push(connector);
   const candidate = validateConfig(draft);
   const days = input.replayDays ?? 7;
-  const window = windowOf(ctx, `${days}d`);
-  const replay = policyReplay(ctx, { window, candidate }, replyText);
+  const window = await windowOf(ctx, `${days}d`);
+  const replay = await policyReplay(ctx, { window, candidate }, replyText);
   const attribution = attributionShift(ctx.db, window, compilePolicy(cur.config, cur.version), compilePolicy(candidate, 0), { ips: [s.clientIp, plainIp(s.clientIp)], certCn: s.certCn || undefined }, connector.name);
   return {
     baseVersion: cur.version,
@@ -162,14 +162,14 @@ export async function adoptApply(
   seams: ReportSeams = {},
 ): Promise<{ version: number; connector: string }> {
   const stale = (now: number): OpsError => new OpsError('conflict', `the configuration changed since the preview (version ${input.baseVersion}, now ${now}): preview again`);
-  if (ctx.store.currentVersion() !== input.baseVersion) throw stale(ctx.store.currentVersion());
+  const inForce = await ctx.store.currentVersion();
+  if (inForce !== input.baseVersion) throw stale(inForce);
   const s = await findSource(ctx, input, seams);
   const connector = connectorFor(s, input);
   if (s.warnings.length && !input.acknowledgeWarnings) throw new OpsError('invalid', `refused: the source carries warnings that need acknowledging: ${s.warnings.join('; ')}`);
   const why = `adopt ${s.clientIp} ${s.sender} as connector ${connector.name}${input.comment ? `: ${input.comment}` : ''}`;
-  const { version } = change(ctx, why, (draft) => {
+  const { version } = await change(ctx, why, (draft, now) => {
     // Checked again under the store's write lock: the version in force must still be the preview's.
-    const now = ctx.store.currentVersion();
     if (now !== input.baseVersion) throw stale(now);
     if (indexOfNamed(draft.inboundConnectors, connector.name) >= 0) throw new OpsError('conflict', `inbound connector "${connector.name}" already exists: give another name`);
     draft.inboundConnectors.push(connector);
@@ -195,7 +195,7 @@ export async function createSourceUser(ctx: OpsContext, ref: SourceRef & { name?
   const password = randomBytes(18).toString('base64url');
   const { version } = await addUser(ctx, { name, password, sendAs: [s.sender] });
   const warnings: string[] = [];
-  const config = current(ctx);
+  const config = await current(ctx);
   if (!config.receiveConnectors.some((l) => l.role === 'submission')) warnings.push('no submission listener: add one (mailgate listener add … --role submission) before the device can log in');
   warnings.push(`configure the device to submit with SMTP AUTH as ${name} over TLS`);
   return { version, name, password, sendAs: [s.sender], warnings };

@@ -46,7 +46,7 @@ export async function editSection(ctx: OpsContext, e: SectionEdit): Promise<Sect
   if (!(CONFIG_SECTIONS as readonly string[]).includes(e.section)) throw new OpsError('invalid', `no configuration section "${String(e.section)}" (have: ${CONFIG_SECTIONS.join(', ')})`);
   // A missing value would silently become the section's default (every route gone): refused.
   if (e.value === undefined || e.value === null) throw new OpsError('invalid', `no value given for section ${e.section}`);
-  const cur = ctx.store.current();
+  const cur = await ctx.store.current();
   if (!cur) throw new OpsError('unavailable', 'the store holds no configuration');
   if (cur.version !== e.baseVersion) throw stale(e.baseVersion, cur.version);
   const draft: Record<string, unknown> = { ...structuredClone(cur.config), [e.section]: e.value };
@@ -55,9 +55,8 @@ export async function editSection(ctx: OpsContext, e: SectionEdit): Promise<Sect
   const diff = lineDiff(maskedYaml(cur.config), maskedYaml(next), `config version ${cur.version}`, 'edited');
   const warnings = configWarnings(next, `config edit ${e.section}`);
   if (e.dryRun || diff === '') return { version: cur.version, applied: false, diff, warnings };
-  const version = ctx.store.update(ctx.actor, e.comment ?? `config edit ${e.section}`, (d: Config) => {
+  const version = await ctx.store.update(ctx.actor, e.comment ?? `config edit ${e.section}`, (d: Config, now: number) => {
     // Checked again under the store's write lock.
-    const now = ctx.store.currentVersion();
     if (now !== e.baseVersion) throw stale(e.baseVersion, now);
     Object.assign(d, { [e.section]: next[e.section] });
   });

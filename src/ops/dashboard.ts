@@ -35,7 +35,7 @@ export interface Dashboard {
 }
 
 /** The dashboard over the last `range`. */
-export function dashboard(ctx: OpsContext, range: DashboardRange = '1h', now = Date.now()): Dashboard {
+export async function dashboard(ctx: OpsContext, range: DashboardRange = '1h', now = Date.now()): Promise<Dashboard> {
   const s = SPANS[range];
   if (!s) throw new OpsError('invalid', `window must be one of ${DASHBOARD_RANGES.join(', ')}, not "${String(range)}"`);
   const until = Math.floor(now / s.bucket) * s.bucket + s.bucket;
@@ -44,7 +44,7 @@ export function dashboard(ctx: OpsContext, range: DashboardRange = '1h', now = D
   const sources = dashboardDirectSend(ctx.db, w);
   const q = queueSummary(ctx);
   const open = listAlerts(ctx, { state: 'open', limit: 1000 });
-  const v = ctx.store.current();
+  const v = await ctx.store.current();
   const rules = v?.config.transportRules ?? [];
   const enabled = rules.filter((r) => r.state !== 'Disabled');
   return {

@@ -61,15 +61,15 @@ function editList(what: string, list: string[], replace?: string[], add?: string
   return out;
 }
 
-function current(ctx: OpsContext): { version: number; egress: Egress } {
-  const cur = ctx.store.current();
+async function current(ctx: OpsContext): Promise<{ version: number; egress: Egress }> {
+  const cur = await ctx.store.current();
   if (!cur) throw new OpsError('unavailable', 'no configuration in force');
   return { version: cur.version, egress: cur.config.egress };
 }
 
 /** The policy in force with its version, each exception's state on `day` (default today, UTC). */
 export async function showEgress(ctx: OpsContext, day = today()): Promise<EgressView> {
-  const { version, egress } = current(ctx);
+  const { version, egress } = await current(ctx);
   const { exceptions, ...rest } = egress;
   const rows = exceptions.map((x) => ({ name: x.name, addresses: [...x.addresses], comment: x.comment, expires: x.expires ?? '', state: x.expires !== undefined && x.expires < day ? ('expired' as const) : ('active' as const) }));
   return { version, ...rest, internalRanges: [...rest.internalRanges], relayAddresses: [...rest.relayAddresses], blockedPorts: [...rest.blockedPorts], exceptions: rows };
@@ -81,7 +81,7 @@ export async function setEgress(ctx: OpsContext, o: EgressChange, comment?: stri
   if (!what.length) throw new OpsError('invalid', 'egress set: nothing to change');
   const ports = o.blockedPorts === undefined ? undefined : [...new Set(o.blockedPorts)];
   if (ports?.length === 0) throw new OpsError('invalid', 'blockedPorts: give at least one port');
-  return change(ctx, comment ?? `egress set ${what.join(' ')}`, (draft) => {
+  return (await change(ctx, comment ?? `egress set ${what.join(' ')}`, (draft) => {
     const e = draft.egress;
     e.internalRanges = editList('internalRanges', e.internalRanges, o.internalRanges, o.addInternalRanges, o.removeInternalRanges);
     e.relayAddresses = editList('relayAddresses', e.relayAddresses, o.relayAddresses, o.addRelayAddresses, o.removeRelayAddresses);
@@ -90,7 +90,7 @@ export async function setEgress(ctx: OpsContext, o: EgressChange, comment?: stri
     if (o.action !== undefined) e.action = o.action;
     if (o.insideInterface !== undefined) e.insideInterface = o.insideInterface;
     if (o.outsideInterface !== undefined) e.outsideInterface = o.outsideInterface;
-  });
+  }));
 }
 
 /** Add exception `name`, or replace the one of that name. */
@@ -98,13 +98,13 @@ export async function saveEgressException(ctx: OpsContext, name: string, o: { ad
   const addresses = requireIps('addresses', o.addresses);
   if (addresses.length === 0) throw new OpsError('invalid', 'addresses: give at least one IP or CIDR');
   const expires = o.expires === undefined ? undefined : parseEgressDate(o.expires);
-  return change(ctx, `egress exception add ${name}`, (draft) => {
+  return (await change(ctx, `egress exception add ${name}`, (draft) => {
     const list = draft.egress.exceptions;
     const item: EgressException = { name, addresses, comment: o.comment ?? '', ...(expires ? { expires } : {}) };
     const i = indexOfNamed(list, name);
     if (i >= 0) list[i] = item;
     else list.push(item);
-  });
+  }));
 }
 
 /** Remove exception `name`. */
@@ -115,6 +115,6 @@ export async function removeEgressException(ctx: OpsContext, name: string): Prom
 /** The policy in force rendered for `format`, exceptions judged on `asOf` (default today, UTC). */
 export async function renderEgressPolicy(ctx: OpsContext, format: EgressFormat, asOf?: string): Promise<{ format: EgressFormat; version: number; asOf: string; text: string }> {
   const day = asOf === undefined ? today() : parseEgressDate(asOf);
-  const { version, egress } = current(ctx);
+  const { version, egress } = await current(ctx);
   return { format, version, asOf: day, text: renderEgress(format, egress, { version, asOf: day }) };
 }

@@ -36,7 +36,7 @@ function rowsOf(list: ListBody): ListRow[] {
 
 /** The entries of list `name`, IPs first. */
 export async function showList(ctx: OpsContext, name: ListName): Promise<ListRow[]> {
-  return rowsOf(current(ctx).lists[name]);
+  return rowsOf((await current(ctx)).lists[name]);
 }
 
 /**
@@ -53,7 +53,7 @@ export async function addListEntries(
   if (list.length === 0) throw new OpsError('invalid', 'no entries given');
   let warnings: string[] = [];
   let added = 0;
-  const r = change(ctx, o.comment ?? `list ${name} add ${list.join(' ')}`, (draft) => {
+  const r = (await change(ctx, o.comment ?? `list ${name} add ${list.join(' ')}`, (draft) => {
     if (name === 'block') {
       const hits = acceptedDomainsBlocked(draft, list, o.replyText ?? keyOnly);
       if (hits.length && !o.force) throw new OpsError('invalid', `refused: ${hits.join('; ')}. Pass --force to block it anyway`);
@@ -66,7 +66,7 @@ export async function addListEntries(
       body[field].push(e);
       added++;
     }
-  });
+  }));
   return { ...r, added, warnings };
 }
 
@@ -74,7 +74,7 @@ export async function addListEntries(
 export async function removeListEntries(ctx: OpsContext, name: ListName, entries: readonly string[], o: { comment?: string } = {}): Promise<Changed> {
   const list = entries.map((e) => e.trim()).filter((e) => e !== '');
   if (list.length === 0) throw new OpsError('invalid', 'no entries given');
-  return change(ctx, o.comment ?? `list ${name} remove ${list.join(' ')}`, (draft) => {
+  return (await change(ctx, o.comment ?? `list ${name} remove ${list.join(' ')}`, (draft) => {
     const body = draft.lists[name];
     for (const e of list) {
       const field = fieldFor(e);
@@ -82,5 +82,5 @@ export async function removeListEntries(ctx: OpsContext, name: ListName, entries
       if (i < 0) throw new OpsError('not-found', `the ${name} list does not contain "${e}"`);
       body[field].splice(i, 1);
     }
-  });
+  }));
 }

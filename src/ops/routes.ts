@@ -92,12 +92,12 @@ function applyChange(r: Route, o: RouteChange): void {
 
 /** Every route, secrets masked. */
 export async function listRoutes(ctx: OpsContext): Promise<Route[]> {
-  return current(ctx).routes.map((r) => maskRoute({ ...r }));
+  return (await current(ctx)).routes.map((r) => maskRoute({ ...r }));
 }
 
 /** Route `name`, secrets masked, with the sample domains it wins for. */
 export async function showRoute(ctx: OpsContext, name: string): Promise<RouteDetail> {
-  const cfg = current(ctx);
+  const cfg = await current(ctx);
   const r = requireNamed(cfg.routes, name, NOUN);
   return { ...maskRoute(r), serves: precedenceRows(cfg, r.name) };
 }
@@ -128,7 +128,7 @@ export function certificateName(file: string): string {
  * steps, the certificate connector named after the route's client certificate when it has one.
  */
 export async function routeExchangeScript(ctx: OpsContext, name: string): Promise<{ route: string; script: string }> {
-  const config = current(ctx);
+  const config = await current(ctx);
   const route = requireNamed(config.routes, name, NOUN);
   const certName = route.clientCertFile ? certificateName(resolveFile(route.clientCertFile, ctx.dataDir)) : undefined;
   return { route: route.name, script: exchangeFrontScript(route, config, certName ? { certName } : {}) };
@@ -140,19 +140,19 @@ export async function routeExchangeScript(ctx: OpsContext, name: string): Promis
  */
 export async function addRoute(ctx: OpsContext, name: string, input: RouteChange & { type: RouteType; replace?: boolean }): Promise<Changed & { notes: string[] }> {
   let notes: string[] = [];
-  const r = change(ctx, `route add ${name}${input.replace ? ' --replace' : ''}`, (draft) => {
+  const r = (await change(ctx, `route add ${name}${input.replace ? ' --replace' : ''}`, (draft) => {
     if (indexOfNamed(draft.routes, name) >= 0) throw new OpsError('conflict', `route "${name}" already exists`);
     const route: Route = { name, domains: ['*'], type: input.type, port: 25, tls: 'may', pickupDir: 'pickup' };
     applyChange(route, input);
     draft.routes.push(route);
     if (input.replace) notes = takeOverPatterns(draft, route);
-  });
+  }));
   return { ...r, notes };
 }
 
 /** Change route `name`. */
 export async function setRoute(ctx: OpsContext, name: string, input: RouteChange): Promise<Changed> {
-  return change(ctx, `route set ${name}`, (draft) => applyChange(requireNamed(draft.routes, name, NOUN), input));
+  return await change(ctx, `route set ${name}`, (draft) => applyChange(requireNamed(draft.routes, name, NOUN), input));
 }
 
 /** Remove route `name`. */

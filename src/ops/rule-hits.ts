@@ -39,19 +39,19 @@ export interface RuleHitsResult {
 
 const iso = (t: number): string => new Date(t).toISOString();
 
-function configuredRules(ctx: OpsContext): ReadonlyArray<{ name: string; priority: number; state: string; mode: string }> {
-  const v = ctx.store.current();
+async function configuredRules(ctx: OpsContext): Promise<ReadonlyArray<{ name: string; priority: number; state: string; mode: string }>> {
+  const v = await ctx.store.current();
   if (!v) throw new OpsError('unavailable', `no configuration in ${ctx.dataDir} (run mailgate init)`);
   return [...v.config.transportRules].sort((a, b) => a.priority - b.priority);
 }
 
 /** Hits per rule in the window (`since`, default 7d), configured rules in priority order first. */
-export function ruleHits(ctx: OpsContext, input: { since?: string | undefined; now?: number } = {}): RuleHitsResult {
+export async function ruleHits(ctx: OpsContext, input: { since?: string | undefined; now?: number } = {}): Promise<RuleHitsResult> {
   ensureTraceSchema(ctx.db);
-  const w = windowOf(ctx, input.since, { defaultSince: '7d', ...(input.now !== undefined ? { now: input.now } : {}) });
+  const w = await windowOf(ctx, input.since, { defaultSince: '7d', ...(input.now !== undefined ? { now: input.now } : {}) });
   const counts = ruleHitCounts(ctx.db, w.since, w.until);
   const rows = new Map<string, RuleHitsRow>();
-  for (const r of configuredRules(ctx)) {
+  for (const r of await configuredRules(ctx)) {
     rows.set(r.name, { name: r.name, priority: r.priority, state: r.state, mode: r.mode, configured: true, enforced: 0, wouldHave: 0, wouldHaveActions: [], lastHit: null });
   }
   for (const c of counts) {
@@ -86,11 +86,11 @@ export interface WouldHaveResult {
  * What rule `name` would have done in the window (default 7d) had it been in Enforce: its audit-mode
  * hits and the latest messages. A rule already in Enforce answers too (its audit hits from before).
  */
-export function wouldHaveHits(ctx: OpsContext, name: string, input: { since?: string | undefined; limit?: number | undefined; now?: number } = {}): WouldHaveResult {
+export async function wouldHaveHits(ctx: OpsContext, name: string, input: { since?: string | undefined; limit?: number | undefined; now?: number } = {}): Promise<WouldHaveResult> {
   ensureTraceSchema(ctx.db);
-  const rule = configuredRules(ctx).find((r) => r.name.toLowerCase() === name.toLowerCase());
+  const rule = (await configuredRules(ctx)).find((r) => r.name.toLowerCase() === name.toLowerCase());
   if (!rule) throw new OpsError('not-found', `no transport rule named "${name}"`);
-  const w = windowOf(ctx, input.since, { defaultSince: '7d', ...(input.now !== undefined ? { now: input.now } : {}) });
+  const w = await windowOf(ctx, input.since, { defaultSince: '7d', ...(input.now !== undefined ? { now: input.now } : {}) });
   const audit = ruleHitCounts(ctx.db, w.since, w.until).filter((c) => c.rule === rule.name && AUDIT_MODES.has(c.mode));
   const limit = input.limit ?? 20;
   const messages = audit

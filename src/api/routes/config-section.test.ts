@@ -13,7 +13,7 @@ test('config sections: inline errors with paths, base version checked, dry run, 
   const f = await apiFixture();
   try {
     const put = (scope: 'read' | 'admin' | undefined, section: string, payload: object) => f.call(scope, { method: 'PUT', url: `/api/v1/config/sections/${section}`, payload });
-    const base = f.ctx.store.currentVersion();
+    const base = await f.ctx.store.currentVersion();
     const lists = { allow: { ips: [], senderDomains: [] }, block: { ips: ['192.0.2.7/32'], senderDomains: ['spam.test'] } };
     assert.equal((await put(undefined, 'lists', { value: lists, baseVersion: base })).statusCode, 401);
     assert.equal((await put('read', 'lists', { value: lists, baseVersion: base })).statusCode, 403);
@@ -33,12 +33,12 @@ test('config sections: inline errors with paths, base version checked, dry run, 
     assert.equal(dry.statusCode, 200, dry.body);
     assert.equal(dry.json<{ applied: boolean }>().applied, false);
     assert.match(dry.json<{ diff: string }>().diff, /^\+\s+ips: \[192\.0\.2\.7\/32\]$/m);
-    assert.equal(f.ctx.store.currentVersion(), base);
+    assert.equal((await f.ctx.store.currentVersion()), base);
 
     const ok = await put('admin', 'lists', { value: lists, baseVersion: base, comment: 'block a spammer' });
     assert.equal(ok.statusCode, 200, ok.body);
     assert.deepEqual({ ...ok.json<object>(), diff: undefined, warnings: undefined }, { version: base + 1, applied: true, diff: undefined, warnings: undefined });
-    assert.deepEqual(f.ctx.store.current()!.config.lists.block.ips, ['192.0.2.7/32']);
+    assert.deepEqual((await f.ctx.store.current())!.config.lists.block.ips, ['192.0.2.7/32']);
     const stale = await put('admin', 'lists', { value: lists, baseVersion: base });
     assert.equal(stale.statusCode, 409);
     assert.match(stale.json<Problem>().detail, /changed since version \d+ \(now \d+\): reload/);
@@ -49,7 +49,7 @@ test('config sections: inline errors with paths, base version checked, dry run, 
     assert.match(diff.json<{ diff: string }>().diff, /192\.0\.2\.7/);
     const back = await f.call('admin', { method: 'POST', url: '/api/v1/config/rollback', payload: { version: base } });
     assert.equal(back.statusCode, 200, back.body);
-    assert.deepEqual(f.ctx.store.current()!.config.lists.block.ips, []);
+    assert.deepEqual((await f.ctx.store.current())!.config.lists.block.ips, []);
   } finally {
     await f.close();
   }

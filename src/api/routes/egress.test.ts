@@ -18,11 +18,11 @@ test('egress: set, exceptions, show, render; scopes and refusals', async () => {
     assert.equal((await f.call('operate', { method: 'PUT', url: '/api/v1/egress/exceptions/x', payload: { addresses: ['192.0.2.50'] } })).statusCode, 403);
     const r = await f.call('admin', { method: 'PATCH', url: '/api/v1/egress', payload: set });
     assert.equal(r.statusCode, 200, r.body);
-    assert.equal(f.ctx.store.current()!.comment, 'egress set internalRanges relayAddresses blockedPorts action');
-    assert.equal(f.ctx.store.current()!.actor, 'admin');
+    assert.equal((await f.ctx.store.current())!.comment, 'egress set internalRanges relayAddresses blockedPorts action');
+    assert.equal((await f.ctx.store.current())!.actor, 'admin');
     const edit = await f.call('admin', { method: 'PATCH', url: '/api/v1/egress', payload: { addRelayAddresses: ['192.0.2.11'], removeInternalRanges: ['2001:db8::/32'], comment: 'second relay' } });
     assert.equal(edit.statusCode, 200, edit.body);
-    assert.equal(f.ctx.store.current()!.comment, 'second relay');
+    assert.equal((await f.ctx.store.current())!.comment, 'second relay');
     const badIp = await f.call('admin', { method: 'PATCH', url: '/api/v1/egress', payload: { addRelayAddresses: ['192.0.2.300'] } });
     assert.equal(badIp.statusCode, 422);
     assert.equal(badIp.json<{ detail: string }>().detail, 'relayAddresses: "192.0.2.300" is not an IP address or CIDR');
@@ -43,7 +43,7 @@ test('egress: set, exceptions, show, render; scopes and refusals', async () => {
     const shown = await f.call('read', { method: 'GET', url: '/api/v1/egress' });
     assert.equal(shown.statusCode, 200);
     const doc = shown.json<{ version: number; relayAddresses: string[]; internalRanges: string[]; action: string; blockedPorts: number[]; log: boolean; insideInterface: string; exceptions: { name: string; state: string; expires: string; comment: string }[] }>();
-    assert.equal(doc.version, f.ctx.store.currentVersion());
+    assert.equal(doc.version, (await f.ctx.store.currentVersion()));
     assert.deepEqual(doc.relayAddresses, ['192.0.2.10', '2001:db8::10', '192.0.2.11']);
     assert.deepEqual(doc.internalRanges, ['192.0.2.0/24']);
     assert.equal(doc.action, 'drop');

@@ -30,6 +30,7 @@ import { consoleRoutes } from './console.ts';
 import { sessionRoutes } from './session.ts';
 import { dashboardRoutes } from './dashboard.ts';
 import { readinessRoutes } from './readiness.ts';
+import { nodeRoutes } from './nodes.ts';
 
 export type ApiRoutes = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>;
 
@@ -58,4 +59,5 @@ export const ROUTES: readonly ApiRoutes[] = [
   sessionRoutes,
   dashboardRoutes,
   readinessRoutes,
+  nodeRoutes,
 ];

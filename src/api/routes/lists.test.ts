@@ -21,9 +21,9 @@ test('lists: add, show, refuse, force, remove; scopes', async () => {
     assert.equal((await f.call('read', { method: 'DELETE', url: `${url}?entries=192.0.2.66` })).statusCode, 403);
     const r = await f.call('admin', { method: 'POST', url, payload: add });
     assert.equal(r.statusCode, 200, r.body);
-    assert.deepEqual(r.json(), { version: f.ctx.store.currentVersion(), added: 4, warnings: [] });
-    assert.equal(f.ctx.store.current()!.actor, 'admin');
-    assert.deepEqual(f.ctx.store.current()!.config.lists.block, { ips: ['192.0.2.66', '2001:db8::/32'], senderDomains: ['spam.example.net', '*.bad.example'] });
+    assert.deepEqual(r.json(), { version: (await f.ctx.store.currentVersion()), added: 4, warnings: [] });
+    assert.equal((await f.ctx.store.current())!.actor, 'admin');
+    assert.deepEqual((await f.ctx.store.current())!.config.lists.block, { ips: ['192.0.2.66', '2001:db8::/32'], senderDomains: ['spam.example.net', '*.bad.example'] });
     const dup = await f.call('admin', { method: 'POST', url, payload: { entries: ['SPAM.example.net'] } });
     assert.equal(dup.json<{ added: number }>().added, 0);
 
@@ -39,7 +39,7 @@ test('lists: add, show, refuse, force, remove; scopes', async () => {
     const forced = await f.call('admin', { method: 'POST', url, payload: { entries: ['*.example.com'], force: true, comment: 'ticket 42' } });
     assert.equal(forced.statusCode, 200, forced.body);
     assert.match(forced.json<{ warnings: string[] }>().warnings[0] ?? '', /covers your accepted domain example\.com/);
-    assert.equal(f.ctx.store.current()!.comment, 'ticket 42');
+    assert.equal((await f.ctx.store.current())!.comment, 'ticket 42');
 
     const shown = await f.call('read', { method: 'GET', url: '/api/v1/lists/block' });
     assert.equal(shown.statusCode, 200);
@@ -52,7 +52,7 @@ test('lists: add, show, refuse, force, remove; scopes', async () => {
     ]);
     const del = await f.call('admin', { method: 'DELETE', url: `${url}?entries=${encodeURIComponent('192.0.2.66,Spam.Example.Net')}` });
     assert.equal(del.statusCode, 200, del.body);
-    assert.deepEqual(f.ctx.store.current()!.config.lists.block.ips, ['2001:db8::/32']);
+    assert.deepEqual((await f.ctx.store.current())!.config.lists.block.ips, ['2001:db8::/32']);
     const absent = await f.call('admin', { method: 'DELETE', url: '/api/v1/lists/allow/entries?entries=192.0.2.1' });
     assert.equal(absent.statusCode, 404);
     assert.equal(absent.json<{ detail: string }>().detail, 'the allow list does not contain "192.0.2.1"');

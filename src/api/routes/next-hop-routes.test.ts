@@ -30,8 +30,8 @@ test('next-hop routes: add, show, set, replace, remove; scopes and refusals', as
     assert.equal((await f.call('operate', { method: 'DELETE', url: '/api/v1/routes/default' })).statusCode, 403);
     const r = await f.call('admin', { method: 'POST', url: '/api/v1/routes', payload: add });
     assert.equal(r.statusCode, 200, r.body);
-    assert.deepEqual(r.json(), { version: f.ctx.store.currentVersion(), notes: [] });
-    assert.equal(f.ctx.store.current()!.comment, 'route add mailbox');
+    assert.deepEqual(r.json(), { version: (await f.ctx.store.currentVersion()), notes: [] });
+    assert.equal((await f.ctx.store.current())!.comment, 'route add mailbox');
     assert.equal((await f.call('admin', { method: 'POST', url: '/api/v1/routes', payload: { ...add, name: 'MAILBOX' } })).statusCode, 409);
     const noHost = await f.call('admin', { method: 'POST', url: '/api/v1/routes', payload: { name: 'x', type: 'smtp' } });
     assert.equal(noHost.statusCode, 422);
@@ -82,7 +82,7 @@ test('next-hop routes: add, show, set, replace, remove; scopes and refusals', as
 test('next-hop routes: a stored client secret never leaves through the API', async () => {
   const f = await apiFixture();
   try {
-    f.ctx.store.update('test', 'seed a secret', (d) => {
+    await f.ctx.store.update('test', 'seed a secret', (d) => {
       d.routes.push({ name: 'exo', domains: ['example.org'], type: 'smtp', host: 'smtp.office365.com', port: 587, tls: 'verify', pickupDir: 'pickup', oauth2: { user: 'u@example.com', tenantId: 't', clientId: 'c', clientSecret: 'hunter2', scope: 's' } });
     });
     for (const url of ['/api/v1/routes', '/api/v1/routes/exo']) {

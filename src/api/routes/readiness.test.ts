@@ -52,7 +52,7 @@ test('readiness: adopt previews a /32 connector with diff and replay, applies on
     assert.deepEqual(p.replay.attribution.now, { 'direct-send': 2 });
     assert.equal(p.replay.attribution.toConnector, 2);
     assert.equal(p.replay.replayed, 5);
-    assert.equal(f.ctx.store.currentVersion(), p.baseVersion, 'a preview saves nothing');
+    assert.equal((await f.ctx.store.currentVersion()), p.baseVersion, 'a preview saves nothing');
 
     const apply = { ...printer, baseVersion: p.baseVersion };
     assert.equal((await post('read', '/api/v1/readiness/adopt', apply)).statusCode, 403);
@@ -61,7 +61,7 @@ test('readiness: adopt previews a /32 connector with diff and replay, applies on
     const ok = await post('admin', '/api/v1/readiness/adopt', apply);
     assert.equal(ok.statusCode, 200, ok.body);
     assert.deepEqual(ok.json(), { version: p.baseVersion + 1, connector: 'Direct Send 10.1.2.3' });
-    const cur = f.ctx.store.current()!;
+    const cur = (await f.ctx.store.current())!;
     assert.equal(cur.actor, 'admin');
     assert.match(cur.comment, /^adopt 10\.1\.2\.3 printer@example\.com as connector Direct Send 10\.1\.2\.3/);
     // The next message from the printer is attributed to the connector.
@@ -77,14 +77,14 @@ test('readiness: adopt previews a /32 connector with diff and replay, applies on
     const raced = await post('admin', '/api/v1/readiness/adopt', { ...looped, name: 'Scanner', baseVersion: p2.baseVersion, acknowledgeWarnings: true });
     assert.equal(raced.statusCode, 409);
     assert.match(raced.json<{ detail: string }>().detail, /changed since the preview/);
-    const base = f.ctx.store.currentVersion();
+    const base = await f.ctx.store.currentVersion();
     const unacked = await post('admin', '/api/v1/readiness/adopt', { ...looped, name: 'Scanner', baseVersion: base });
     assert.equal(unacked.statusCode, 422);
     assert.match(unacked.json<{ detail: string }>().detail, /warnings that need acknowledging: client IP 127\.0\.0\.5 is loopback/);
     assert.equal((await post('admin', '/api/v1/readiness/adopt', { ...looped, name: 'Scanner', baseVersion: base, acknowledgeWarnings: true })).statusCode, 200);
 
     // Unsafe sources: refused with the report's reason, nothing saved.
-    const before = f.ctx.store.currentVersion();
+    const before = await f.ctx.store.currentVersion();
     const sp = await post('read', '/api/v1/readiness/adopt/preview', spoof);
     assert.equal(sp.statusCode, 422);
     assert.match(sp.json<{ detail: string }>().detail, /^refused: 203\.0\.113\.9 ceo@example\.com is classified likely-spoof/);
@@ -97,8 +97,8 @@ test('readiness: adopt previews a /32 connector with diff and replay, applies on
     assert.match(su.json<{ detail: string }>().detail, /likely-spoof/);
     assert.equal((await post('admin', '/api/v1/readiness/users', stranger)).statusCode, 422);
     assert.equal((await post('read', '/api/v1/readiness/adopt/preview', { ...printer, clientIp: '10.9.9.9' })).statusCode, 404);
-    assert.equal(f.ctx.store.currentVersion(), before);
-    assert.equal(f.ctx.store.current()!.config.users.length, 0);
+    assert.equal((await f.ctx.store.currentVersion()), before);
+    assert.equal((await f.ctx.store.current())!.config.users.length, 0);
   } finally {
     await f.close();
   }
@@ -118,7 +118,7 @@ test('readiness: create user for a device gives it its own address only, with a 
     assert.equal(u.name, 'printer@example.com');
     assert.deepEqual(u.sendAs, ['printer@example.com'], 'never @domain or *');
     assert.ok(u.password.length >= 20);
-    const stored = f.ctx.store.current()!.config.users.find((x) => x.name === u.name);
+    const stored = (await f.ctx.store.current())!.config.users.find((x) => x.name === u.name);
     assert.equal(await verifyPassword(u.password, stored?.passwordHash ?? ''), true);
     assert.doesNotMatch((await f.call('read', { method: 'GET', url: '/api/v1/users' })).body, new RegExp(u.password));
     assert.equal((await f.call('admin', { method: 'POST', url: '/api/v1/readiness/users', payload: printer })).statusCode, 409, 'the name is taken');

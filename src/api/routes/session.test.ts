@@ -92,7 +92,7 @@ test('console user login: scrypt password, actor console:NAME on changes, wrong 
     assert.deepEqual([user, scope], ['alice', 'admin']);
     const add = await f.app.inject({ method: 'POST', url: '/api/v1/users', headers: { cookie: pair, 'x-csrf-token': csrf }, payload: { name: 'scanner@example.com', password: 'a long password 1' } });
     assert.equal(add.statusCode, 200, add.body);
-    assert.equal(f.ctx.store.history(1)[0]?.actor, 'console:alice', 'the change is recorded as the console user');
+    assert.equal((await f.ctx.store.history(1))[0]?.actor, 'console:alice', 'the change is recorded as the console user');
 
     await setConsoleUserPassword(ops, 'alice', 'another long password');
     assert.equal((await f.app.inject({ method: 'GET', url: '/api/v1/session', headers: { cookie: pair } })).statusCode, 401, 'a new password ends the session');
