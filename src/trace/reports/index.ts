@@ -7,7 +7,7 @@
  */
 export * from './common.ts';
 export { inboundReport, inboundConditions, type InboundFilter, type ConnectorTypeFilter, type InboundTlsFilter } from './inbound.ts';
-export { directSendReport, DIRECT_SEND_COLUMNS, type DirectSendOptions, type DirectSendSource } from './direct-send.ts';
+export { directSendReport, directSendReportFrom, DIRECT_SEND_COLUMNS, type DirectSendOptions, type DirectSendSource } from './direct-send.ts';
 export {
   classifySource,
   foreignHelos,
@@ -21,6 +21,7 @@ export {
 } from './direct-send-classify.ts';
 export { recommend, connectorNameFor, shellWord, psString, psArg, type Recommendation, type RecommendAction } from './direct-send-recommend.ts';
 export { exchangeFlags, type Evidence } from './direct-send-evidence.ts';
-export { emptyWindowNote, sourceSpans, sourceWindow, type SourceSpan } from './coverage.ts';
+export { emptyWindowNote, emptyWindowNoteFrom, sourceSpans, sourceWindow, type SourceSpan } from './coverage.ts';
 export { staleAllowReport, type StaleAllowInput, type StaleEntry } from './stale-allow.ts';
 export { egressGoneReport, EGRESS_GONE_COLUMNS, type EgressGoneOptions, type EgressGoneSource, type EgressGoneStatus } from './egress-gone.ts';
+export { sqliteReportRows, type ReportRows } from './sqlite-rows.ts';
