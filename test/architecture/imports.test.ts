@@ -25,10 +25,10 @@ const RULES: Record<string, { any: string[]; types?: string[] }> = {
   audit: { any: ['core', 'trace', 'auth'], types: ['config'] },
   egress: { any: ['core'], types: ['config'] },
   alerts: { any: ['core', 'trace', 'metrics'], types: ['config', 'queue'] },
-  stores: { any: ['core', 'config', 'trace', 'queue', 'metrics'] },
+  stores: { any: ['core', 'config', 'trace', 'queue', 'metrics'] }, // the adapters: implement config/, trace/ and queue/ interfaces
   ops: { any: ['core', 'config', 'policy', 'auth', 'queue', 'trace', 'audit', 'egress', 'metrics', 'alerts'] },
   api: { any: ['core', 'config', 'policy', 'auth', 'queue', 'trace', 'audit', 'egress', 'metrics', 'ops'] },
-  cli: { any: ['core', 'config', 'policy', 'auth', 'queue', 'trace', 'audit', 'egress', 'metrics', 'daemon', 'smtp', 'ops'] },
+  cli: { any: ['core', 'config', 'policy', 'auth', 'queue', 'trace', 'audit', 'egress', 'metrics', 'daemon', 'smtp', 'ops', 'stores'] },
   daemon: { any: ['core', 'config', 'policy', 'auth', 'queue', 'deliver', 'trace', 'smtp', 'audit', 'egress', 'metrics', 'api', 'ops', 'alerts', 'stores'] },
 };
 
