@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import pg from 'pg';
 import { openDatabase } from '../../src/core/sqlite.ts';
+import { migrate } from '../../src/stores/postgres/migrate.ts';
 import { pgTraceStore } from '../../src/stores/postgres/trace-store.ts';
 import { sqliteTraceStore } from '../../src/stores/sqlite/trace-store.ts';
 import type { TraceStore } from '../../src/trace/index.ts';
@@ -46,7 +47,8 @@ export async function postgresAdapter(): Promise<TraceAdapter> {
 /** A PostgreSQL trace store in a fresh schema, with its pool (search_path = the schema) and name. */
 export async function openPg(t: TestContext, node = 'n1'): Promise<{ store: TraceStore; pool: pg.Pool; schema: string }> {
   const { pool, schema } = await pgSchema(t);
-  return { store: await pgTraceStore({ pool, schema, node }), pool, schema };
+  await migrate(pool, schema);
+  return { store: pgTraceStore({ pool, schema, node }), pool, schema };
 }
 
 /** Both adapters (module header). */

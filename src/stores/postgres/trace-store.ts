@@ -5,13 +5,13 @@
  * transaction, partitions of the batch's days created first in their own), searches (the same
  * filters as SQLite through trace/search's query builder in PostgreSQL's spelling, keyset pages
  * while JS checks run so `limit` stays exact), show, retention (stores/postgres/trace-prune) and
- * the report row primitives (stores/postgres/trace-rows).
+ * the report row primitives (stores/postgres/trace-rows). The tables come from migration 0002-trace.
  * Touches: the trace tables of one schema, through the given pool.
  */
 import pg, { type Pool, type PoolClient, type QueryConfig } from 'pg';
 import { buildTraceQuery, deriveStatus, OUTCOME_EVENTS, searchLimit, type SearchDialect, type SequencedEvent, type TraceBatch, type TraceEvent, type TraceMessage, type TraceStatus, type TraceStore } from '../../trace/index.ts';
 import { MESSAGE_COLUMNS, messageToRecord, parseRecipients, recordToEvent, recordToMessage, type EventRecord, type MessageRecord } from '../../trace/rows.ts';
-import { createDayPartitions, DAY_MS, ident, traceDdl } from './trace-schema.ts';
+import { createDayPartitions, DAY_MS, ident } from './trace-schema.ts';
 import { pruneTracePg } from './trace-prune.ts';
 import { pgReportRows } from './trace-rows.ts';
 
@@ -38,8 +38,6 @@ export interface PgTraceOptions {
   schema: string;
   /** This writer's node name (recorded on every row it writes). */
   node: string;
-  /** Create the tables when missing (tests; a fleet runs the migration). Default true. */
-  ensureSchema?: boolean | undefined;
   /** Close the pool with the store. */
   ownsPool?: boolean | undefined;
 }
@@ -49,23 +47,10 @@ const MSG_CHUNK = 500;
 const EVT_CHUNK = 2000;
 
 /** A TraceStore over PostgreSQL (module header). */
-export async function pgTraceStore(o: PgTraceOptions): Promise<TraceStore> {
+export function pgTraceStore(o: PgTraceOptions): TraceStore {
   const s = ident(o.schema);
   const q = async <R extends object>(c: Pool | PoolClient, text: string, values: unknown[] = []): Promise<R[]> =>
     (await c.query<R>({ text, values, types: NUMERIC_INT8 } as QueryConfig)).rows;
-  if (o.ensureSchema !== false) {
-    const c = await o.pool.connect();
-    try {
-      await c.query('SELECT pg_advisory_lock(hashtext($1))', [`${o.schema}.trace_ddl`]);
-      try {
-        await c.query(traceDdl(o.schema));
-      } finally {
-        await c.query('SELECT pg_advisory_unlock(hashtext($1))', [`${o.schema}.trace_ddl`]);
-      }
-    } finally {
-      c.release();
-    }
-  }
   const known = new Set<number>();
   const ensureDays = async (c: PoolClient, days: Iterable<number>): Promise<void> => {
     const missing = [...new Set(days)].filter((d) => !known.has(d));
