@@ -19,6 +19,7 @@ import type { Route } from '../config/schema.ts';
 import type { Runtime } from './runtime.ts';
 import { countingAgent } from './metrics-wiring.ts';
 import { startAlerts } from './alerts-wiring.ts';
+import { startTraceShipping, type FleetTrace, type TraceShipping } from './trace-shipping.ts';
 
 export interface QueueOwner {
   scheduler: Scheduler;
@@ -92,8 +93,11 @@ const ORPHAN_SCAN_MS = 30_000;
 /** A finished message's file left unused in the spool's pool this long is unlinked (file-pool.ts). */
 const FREE_IDLE_MS = 60_000;
 
-/** Recover the spool and start delivering; `registrar` also registers orphaned spool files. */
-export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<QueueOwner> {
+/**
+ * Recover the spool and start delivering; `registrar` also registers orphaned spool files. On a
+ * fleet node (`fleet`), the local trace is shipped to PostgreSQL through the outbox.
+ */
+export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts, fleet?: FleetTrace): Promise<QueueOwner> {
   const { spool, store, acceptor, registrar } = q;
   const cfg = rt.snapshot().config;
   const routes = (): Route[] => rt.snapshot().config.routes;
@@ -108,6 +112,8 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<
     routes,
     rt.metrics,
   );
+  // Before recovery: trace rows the recovery writes go through the outbox too.
+  const shipping: TraceShipping | undefined = fleet ? startTraceShipping(rt, fleet) : undefined;
   rt.metrics.setOwner({
     queueByState: () => store.countByState(),
     oldestOpenAgeSeconds: () => {
@@ -116,7 +122,12 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<
     },
     traceBacklog: () => ('pending' in rt.trace && typeof rt.trace.pending === 'number' ? rt.trace.pending : 0),
     configVersion: () => rt.snapshot().version,
+    traceOutbox: () => {
+      if (!shipping) return { rows: 0, lagSeconds: 0 };
+      return { rows: shipping.shipper.backlog().rows, lagSeconds: shipping.shipper.lagSeconds() };
+    },
   });
+
   // What next hops answered, before the store records it (a full disk must not make it deliver twice).
   const outcomes = new OutcomeJournal(join(rt.paths.spool, 'outcomes'), rt.logger);
   const scheduler = new Scheduler({
@@ -190,6 +201,7 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<
       clearInterval(notices);
       await alerts.stop();
       await scheduler.stop();
+      await shipping?.stop();
       outcomes.close();
       await agent.close();
       await spool.close();

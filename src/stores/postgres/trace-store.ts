@@ -11,6 +11,7 @@
 import pg, { type Pool, type PoolClient, type QueryConfig } from 'pg';
 import { buildTraceQuery, deriveStatus, OUTCOME_EVENTS, searchLimit, type SearchDialect, type SequencedEvent, type TraceBatch, type TraceEvent, type TraceMessage, type TraceStatus, type TraceStore } from '../../trace/index.ts';
 import { MESSAGE_COLUMNS, messageToRecord, parseRecipients, recordToEvent, recordToMessage, type EventRecord, type MessageRecord } from '../../trace/rows.ts';
+import { withClient } from './checkout.ts';
 import { createDayPartitions, DAY_MS, ident } from './trace-schema.ts';
 import { pruneTracePg } from './trace-prune.ts';
 import { pgReportRows } from './trace-rows.ts';
@@ -127,8 +128,7 @@ export function pgTraceStore(o: PgTraceOptions): TraceStore {
     if (b.messages.length === 0 && b.events.length === 0) return;
     const node = b.node ?? o.node;
     const now = Date.now();
-    const c = await o.pool.connect();
-    try {
+    await withClient(o.pool, async (c) => {
       await ensureDays(c, [today, today + 1, today + 2, ...b.messages.map((m) => Math.floor(m.receivedAt / DAY_MS)), ...b.events.map((e) => Math.floor(e.at / DAY_MS))]);
       await c.query('BEGIN');
       try {
@@ -142,9 +142,7 @@ export function pgTraceStore(o: PgTraceOptions): TraceStore {
         await c.query('ROLLBACK').catch(() => undefined);
         throw err;
       }
-    } finally {
-      c.release();
-    }
+    });
   }
 
   async function search(filter: import('../../trace/index.ts').TraceFilter = {}): Promise<TraceMessage[]> {
