@@ -65,6 +65,38 @@ export interface LeftOutCounts {
   noIp: number;
 }
 
+export type ConnectorTypeFilter = 'none' | 'partner' | 'onpremises';
+export type InboundTlsFilter = 'none' | '1.0' | '1.1' | '1.2' | '1.3';
+
+/** The Inbound messages report's filters (trace/reports/inbound). */
+export interface InboundFilter {
+  connectorType?: ConnectorTypeFilter | undefined;
+  /** Connector name (case-insensitive) or 'none'. */
+  connector?: string | undefined;
+  tls?: InboundTlsFilter | undefined;
+  attribution?: string | undefined;
+  /** Only rows of this source ('gateway' or 'import:<name>'). */
+  source?: string | undefined;
+}
+
+/** Messages of one UTC day, connector, connector type and TLS version ('' for none). */
+export interface InboundGroup {
+  day: string;
+  connector: string;
+  connector_type: string;
+  tls_version: string;
+  messages: number;
+  rejected: number;
+}
+
+/** Traffic counts the stale-allow report matches entries against (trace/reports/stale-allow). */
+export interface TrafficGroups {
+  byConnIp: { connector: string; client_ip: string; n: number; last: number }[];
+  byIp: { client_ip: string; n: number; last: number }[];
+  /** By MAIL FROM domain (lower case, after the first '@'). */
+  byDomain: { d: string; n: number; last: number }[];
+}
+
 export interface TraceStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Upsert messages and append events (status re-derived from outcome events), atomically. */
@@ -84,5 +116,8 @@ export interface TraceStore {
   sourceSpans(source?: string): Promise<SourceSpan[]>;
   /** Imported rows of the window never counted as Direct Send. */
   importLeftOut(scope: RowScope): Promise<LeftOutCounts>;
+  /** The Inbound messages report's groups over a window (filter.source narrows). */
+  inboundGroups(window: { since: number; until: number }, filter: InboundFilter): Promise<InboundGroup[]>;
+  trafficGroups(window: { since: number; until: number }): Promise<TrafficGroups>;
   close(): Promise<void>;
 }

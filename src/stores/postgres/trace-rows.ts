@@ -4,11 +4,19 @@
  * and counts as trace/reports/sqlite-rows, so trace/reports aggregates them to the same report.
  * Touches: reads trace_message of one schema.
  */
-import type { DirectSendRow, LeftOutCounts, RowScope, SourceSpan, TraceStore } from '../../trace/index.ts';
-import { DIRECT_SEND_REPLY_LIKE } from '../../trace/reports/index.ts';
+import type { DirectSendRow, InboundGroup, LeftOutCounts, RowScope, SourceSpan, TraceStore, TrafficGroups } from '../../trace/index.ts';
+import { DIRECT_SEND_REPLY_LIKE, inboundConditions } from '../../trace/reports/index.ts';
+
+/** `?` placeholders → `$n`, numbered from `from`. */
+function numbered(sql: string, from = 1): string {
+  let n = from - 1;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+const DAY_SQL = `to_char(to_timestamp(received_at / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')`;
 
 type Query = <R extends object>(text: string, values: unknown[]) => Promise<R[]>;
-type ReportRows = Pick<TraceStore, 'directSendRows' | 'oldest' | 'hasRows' | 'sourceSpans' | 'importLeftOut'>;
+type ReportRows = Pick<TraceStore, 'directSendRows' | 'oldest' | 'hasRows' | 'sourceSpans' | 'importLeftOut' | 'inboundGroups' | 'trafficGroups'>;
 
 const ANONYMOUS = `client_ip <> '' AND listener NOT IN ('exo:outbound', 'exo:intra-org')`;
 const COLS = 'client_ip, mail_from, received_at, helo, subject, tls_version, recipients, spf, dkim, dmarc, compauth, cert_cn, cert_verified, reply, exo_verdicts';
@@ -51,6 +59,28 @@ export function pgReportRows(query: Query, s: string): ReportRows {
         scopeArgs(sc),
       );
       return r ?? { connector: 0, direction: 0, noIp: 0 };
+    },
+    inboundGroups: async (w, filter) => {
+      const c = inboundConditions(filter, { equalsNoCase: (col) => `lower(${col}) = lower(?)` });
+      const where = ['received_at >= ?', 'received_at < ?', ...c.sql].join(' AND ');
+      return query<InboundGroup>(
+        numbered(`SELECT ${DAY_SQL} AS day, coalesce(connector, '') AS connector, coalesce(connector_type, '') AS connector_type,
+                  coalesce(tls_version, '') AS tls_version, count(*)::int AS messages, count(*) FILTER (WHERE status = 'Rejected')::int AS rejected
+             FROM ${s}.trace_message WHERE ${where} GROUP BY 1, 2, 3, 4`),
+        [w.since, w.until, ...c.params],
+      );
+    },
+    trafficGroups: async (w): Promise<TrafficGroups> => {
+      const range = [w.since, w.until];
+      const [byConnIp, byIp, byDomain] = await Promise.all([
+        query<TrafficGroups['byConnIp'][number]>(`SELECT connector, client_ip, count(*)::int AS n, max(received_at) AS last FROM ${s}.trace_message WHERE received_at >= $1 AND received_at < $2 AND connector IS NOT NULL GROUP BY connector, client_ip`, range),
+        query<TrafficGroups['byIp'][number]>(`SELECT client_ip, count(*)::int AS n, max(received_at) AS last FROM ${s}.trace_message WHERE received_at >= $1 AND received_at < $2 GROUP BY client_ip`, range),
+        query<TrafficGroups['byDomain'][number]>(
+          `SELECT lower(substr(mail_from, strpos(mail_from, '@') + 1)) AS d, count(*)::int AS n, max(received_at) AS last FROM ${s}.trace_message WHERE received_at >= $1 AND received_at < $2 AND strpos(mail_from, '@') > 0 GROUP BY 1`,
+          range,
+        ),
+      ]);
+      return { byConnIp, byIp, byDomain };
     },
   };
 }

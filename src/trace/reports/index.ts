@@ -6,7 +6,7 @@
  * Touches: nothing itself (each report reads trace_message).
  */
 export * from './common.ts';
-export { inboundReport, inboundConditions, type InboundFilter, type ConnectorTypeFilter, type InboundTlsFilter } from './inbound.ts';
+export { inboundReport, inboundReportFrom, inboundConditions, type InboundFilter, type ConnectorTypeFilter, type InboundTlsFilter } from './inbound.ts';
 export { directSendReport, directSendReportFrom, DIRECT_SEND_COLUMNS, type DirectSendOptions, type DirectSendSource } from './direct-send.ts';
 export {
   classifySource,
@@ -22,6 +22,6 @@ export {
 export { recommend, connectorNameFor, shellWord, psString, psArg, type Recommendation, type RecommendAction } from './direct-send-recommend.ts';
 export { exchangeFlags, type Evidence } from './direct-send-evidence.ts';
 export { emptyWindowNote, emptyWindowNoteFrom, sourceSpans, sourceWindow, type SourceSpan } from './coverage.ts';
-export { staleAllowReport, type StaleAllowInput, type StaleEntry } from './stale-allow.ts';
+export { staleAllowReport, staleAllowReportFrom, type StaleAllowInput, type StaleEntry } from './stale-allow.ts';
 export { egressGoneReport, EGRESS_GONE_COLUMNS, type EgressGoneOptions, type EgressGoneSource, type EgressGoneStatus } from './egress-gone.ts';
 export { sqliteReportRows, type ReportRows } from './sqlite-rows.ts';

@@ -1,7 +1,8 @@
 /**
  * @module trace/reports/sqlite-rows
  * The report row primitives of the TraceStore interface (trace-store.ts) over a SQLite handle:
- * what the Direct Send readiness report and the empty-window note read. The SQLite adapter
+ * what the Direct Send readiness, Inbound messages and stale-allow reports and the empty-window
+ * note read (the grouped queries of the last two sit beside their reports, shared with them). The SQLite adapter
  * (stores/sqlite/trace-store.ts) and the synchronous callers that still hand a Db share it.
  * Touches: reads trace_message.
  */
@@ -10,9 +11,11 @@ import { traceReady } from '../store.ts';
 import type { DirectSendRow, LeftOutCounts, RowScope, TraceStore } from '../trace-store.ts';
 import { DIRECT_SEND_REPLY_LIKE } from './common.ts';
 import { sourceSpans } from './coverage.ts';
+import { inboundGroupsSync } from './inbound.ts';
+import { trafficGroupsSync } from './stale-allow.ts';
 
 /** The row primitives reports use. */
-export type ReportRows = Pick<TraceStore, 'directSendRows' | 'oldest' | 'hasRows' | 'sourceSpans' | 'importLeftOut'>;
+export type ReportRows = Pick<TraceStore, 'directSendRows' | 'oldest' | 'hasRows' | 'sourceSpans' | 'importLeftOut' | 'inboundGroups' | 'trafficGroups'>;
 
 /** True when trace_message has the column (a read-only store of an older release may lack it). */
 function hasColumn(db: Db, name: string): boolean {
@@ -65,5 +68,7 @@ export function sqliteReportRows(db: Db): ReportRows {
         .get(...scopeArgs(scope)) as { conn: number | null; dir: number | null; noip: number | null };
       return { connector: r.conn ?? 0, direction: r.dir ?? 0, noIp: r.noip ?? 0 };
     },
+    inboundGroups: async (window, filter) => inboundGroupsSync(db, window, filter),
+    trafficGroups: async (window) => trafficGroupsSync(db, window),
   };
 }
