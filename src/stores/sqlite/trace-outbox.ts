@@ -3,21 +3,29 @@
  * The local trace outbox of a fleet node. The node keeps writing its trace to its own SQLite
  * file (the `queued` rows commit with the queue row, as on a single node); triggers on the trace
  * tables record every written message id and event in trace_outbox, in the same transaction, so
- * nothing written can be missed. The shipper (trace/shipper.ts) reads entries past the shipped
- * high-water mark in order, sends the current rows (events with their local id as sequence, the
- * idempotence key with the node), then acks: the mark moves and shipped entries are deleted.
+ * nothing written can be missed. The shipper (trace/shipper.ts) reads the entries left (past the
+ * shipped mark) in order, sends the current rows (events with their local id as sequence, the
+ * idempotence key with the node), then acks: shipped entries are deleted, the mark grows.
  * Local trace rows are pruned once shipped and older than a keep window.
  * Touches: trace_outbox, trace_outbox_state and (pruning) the trace tables of the node's database.
  */
 import type { Db } from '../../core/sqlite.ts';
 import { ensureTraceSchema, type OutboxBacklog, type OutboxSource, type SequencedEvent, type TraceMessage } from '../../trace/index.ts';
-import { recordToEvent, recordToMessage, type EventRecord, type MessageRecord } from '../../trace/rows.ts';
+import { MESSAGE_COLUMNS, recordToEvent, recordToMessage, type EventRecord, type MessageRecord } from '../../trace/rows.ts';
 
 const NOW_MS = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 
+/**
+ * Columns whose update means new content to ship: all but status and updated_at, which only a
+ * status refresh sets alone, and that follows an event the outbox already records.
+ */
+const CONTENT_COLUMNS = [...MESSAGE_COLUMNS.filter((c) => c !== 'id' && c !== 'status' && c !== 'updated_at'), 'import_key', 'import_name', 'exo_verdicts'].join(', ');
+
+// seq is the rowid (no AUTOINCREMENT: its sqlite_sequence upkeep costs every commit). Only an ack
+// deletes entries, and never past what it read, so a new entry always numbers above the last read.
 const DDL = `
 CREATE TABLE IF NOT EXISTS trace_outbox (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY,
   message_id TEXT NOT NULL,
   event_id INTEGER,
   at INTEGER NOT NULL
@@ -25,7 +33,7 @@ CREATE TABLE IF NOT EXISTS trace_outbox (
 CREATE TABLE IF NOT EXISTS trace_outbox_state (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TRIGGER IF NOT EXISTS trace_outbox_message_insert AFTER INSERT ON trace_message
   BEGIN INSERT INTO trace_outbox (message_id, at) VALUES (NEW.id, ${NOW_MS}); END;
-CREATE TRIGGER IF NOT EXISTS trace_outbox_message_update AFTER UPDATE ON trace_message
+CREATE TRIGGER IF NOT EXISTS trace_outbox_message_update AFTER UPDATE OF ${CONTENT_COLUMNS} ON trace_message
   BEGIN INSERT INTO trace_outbox (message_id, at) VALUES (NEW.id, ${NOW_MS}); END;
 CREATE TRIGGER IF NOT EXISTS trace_outbox_event_insert AFTER INSERT ON trace_event
   BEGIN INSERT INTO trace_outbox (message_id, event_id, at) VALUES (NEW.message_id, NEW.id, ${NOW_MS}); END;
@@ -49,8 +57,8 @@ export function sqliteOutbox(db: Db): OutboxSource {
   const message = db.prepare('SELECT * FROM trace_message WHERE id = ?');
   const event = db.prepare('SELECT * FROM trace_event WHERE id = ?');
   const ack = db.transaction((last: number) => {
-    db.prepare('DELETE FROM trace_outbox WHERE seq <= ?').run(last);
-    db.prepare("INSERT INTO trace_outbox_state (name, value) VALUES ('shipped', ?) ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)").run(last);
+    const n = db.prepare('DELETE FROM trace_outbox WHERE seq <= ?').run(last).changes;
+    db.prepare("INSERT INTO trace_outbox_state (name, value) VALUES ('shipped', ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value").run(n);
   });
   const backlog = db.prepare('SELECT count(*) AS rows, min(at) AS oldest FROM trace_outbox');
   return {
@@ -85,7 +93,7 @@ export function sqliteOutbox(db: Db): OutboxSource {
   };
 }
 
-/** The shipped high-water mark (0 before the first ack). */
+/** Outbox entries shipped and acked since the outbox was enabled (the mark only ever grows). */
 export function shippedMark(db: Db): number {
   const r = db.prepare("SELECT value FROM trace_outbox_state WHERE name = 'shipped'").get() as { value: number } | undefined;
   return r?.value ?? 0;
