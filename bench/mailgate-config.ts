@@ -18,7 +18,8 @@ import { mkdirSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { openDatabase } from '../src/core/sqlite.ts';
-import { ConfigStore, loadExampleConfig, validateConfig, type ConfigInput } from '../src/config/index.ts';
+import { SqliteConfigStore } from '../src/stores/sqlite/config-store.ts';
+import { loadExampleConfig, validateConfig, type ConfigInput } from '../src/config/index.ts';
 
 /** The bench config for one mode. */
 export type BenchMode = 'full' | 'noauth' | 'off' | 'rules';
@@ -78,9 +79,9 @@ function main(argv: string[]): void {
   mkdirSync(dir, { recursive: true });
   const db = openDatabase(join(dir, 'mailgate.db'));
   try {
-    const store = new ConfigStore(db);
+    const store = new SqliteConfigStore(db);
     const cfg = validateConfig(benchConfig(mode, Number(port), Number(sinkPort), domain ?? 'bench.invalid'));
-    const v = store.save(cfg, 'bench', `benchmark (${mode})`);
+    const v = store.saveNow(cfg, 'bench', `benchmark (${mode})`);
     console.log(`config version ${v} (${mode}) in ${dir}`);
   } finally {
     db.close();

@@ -7,7 +7,7 @@
  * source) that tests replace. The data directory is `--data`, else MAILGATE_DATA, else ./data.
  * Passwords are read from stdin when it is not a terminal (first line), otherwise prompted twice
  * without echo; never taken from a flag (it would land in shell history and `ps`).
- * Touches: <data>/mailgate.db; stdin/stdout/stderr.
+ * Touches: <data>/mailgate.db (and the PostgreSQL store its store.yaml names); stdin/stdout/stderr.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
@@ -16,15 +16,20 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { openDatabase, type Db } from '../core/sqlite.ts';
-import { ConfigStore, completenessProblems, loadExampleConfig, type Config } from '../config/index.ts';
+import { completenessProblems, loadExampleConfig, type Config, type ConfigStore } from '../config/index.ts';
+import { openConfigStore, type OpenedConfigStore } from '../stores/open.ts';
+import { SqliteConfigStore } from '../stores/sqlite/config-store.ts';
 import { CliError, UsageError, type Out } from './format.ts';
 import type { OpsContext } from '../ops/context.ts';
 
 export interface CliContext {
   db: Db;
   store: ConfigStore;
+  /** Where the store is (SQLite in the directory, or the PostgreSQL schema its store.yaml names). */
+  backing: OpenedConfigStore;
   dataDir: string;
-  close(): void;
+  /** Closes the SQLite handle at once; the promise settles when a PostgreSQL pool has ended. */
+  close(): Promise<void>;
 }
 
 /** I/O seams of the CLI. */
@@ -48,9 +53,10 @@ export function dataDirOf(cmd: Command): string {
 }
 
 /**
- * Open `<data>/mailgate.db` and its config store. Without `create` a directory holding no store
- * is refused (exit 1); with it (`mailgate init`) the directory is made (0700) and the store
- * seeded with version 1 from the example config.
+ * Open `<data>/mailgate.db` and the config store the directory names (`store.yaml`: PostgreSQL;
+ * none: the SQLite file). Without `create` a directory holding no store is refused (exit 1); with
+ * it (`mailgate init`) the directory is made (0700) and a SQLite store seeded with version 1 from
+ * the example config (a PostgreSQL store is migrated and seeded by `init` itself: that is async).
  */
 export function openContext(opts: { data: string; create?: boolean }): CliContext {
   const dataDir = resolve(opts.data);
@@ -61,9 +67,19 @@ export function openContext(opts: { data: string; create?: boolean }): CliContex
   if (opts.create) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(file);
   try {
-    const store = new ConfigStore(db);
-    if (store.currentVersion() === 0) store.ensureInitial(loadExampleConfig(), actor(), 'initial configuration (mailgate.example.yaml)');
-    return { db, store, dataDir, close: () => db.close() };
+    const backing = openConfigStore(dataDir, db);
+    const { store } = backing;
+    if (store instanceof SqliteConfigStore && store.currentVersionNow() === 0) store.ensureInitialNow(loadExampleConfig(), actor(), 'initial configuration (mailgate.example.yaml)');
+    return {
+      db,
+      store,
+      backing,
+      dataDir,
+      close: () => {
+        db.close();
+        return backing.close();
+      },
+    };
   } catch (e) {
     db.close();
     throw e;
@@ -96,7 +112,7 @@ export async function withContext<T>(cmd: Command, fn: (ctx: CliContext) => T | 
   try {
     return await fn(ctx);
   } finally {
-    ctx.close();
+    await ctx.close();
   }
 }
 
@@ -184,8 +200,8 @@ export function registerRemoveNamed(
     .argument('<name>', `${o.noun} name`);
   if (o.complete) remove.option('--force', `remove even the last ${o.noun}`);
   remove.action(async (name: string, opts: { force?: boolean }, cmd: Command) => {
-      await withContext(cmd, (ctx) => {
-        const v = ctx.store.update(actor(), `${o.verb} remove ${name}`, (draft) => {
+      await withContext(cmd, async (ctx) => {
+        const v = await ctx.store.update(actor(), `${o.verb} remove ${name}`, (draft) => {
           const items = o.list(draft);
           requireNamed(items, name, o.noun);
           items.splice(indexOfNamed(items, name), 1);

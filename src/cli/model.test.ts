@@ -16,7 +16,7 @@ import { openContext, type CliIo } from './context.ts';
 import { CliError, UsageError } from './format.ts';
 import { OpsError } from '../ops/errors.ts';
 import { ConfigError, verifyPassword, type Config } from '../config/index.ts';
-import { storedConfig } from '../../test/helpers/stored-config.ts';
+import { sqliteStore, storedConfig } from '../../test/helpers/stored-config.ts';
 
 interface Run {
   out: string;
@@ -48,7 +48,7 @@ const stored = storedConfig;
 function versions(data: string): number {
   const ctx = openContext({ data });
   try {
-    return ctx.store.currentVersion();
+    return sqliteStore(ctx.store).currentVersionNow();
   } finally {
     ctx.close();
   }

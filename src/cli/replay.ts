@@ -30,8 +30,8 @@ export function replayTrace(db: Db, window: ReportWindow, current: PolicySnapsho
 }
 
 /** The configuration in force (the base of --set), or the CLI's error without one. */
-function currentConfig(ctx: CliContext): Config {
-  const v = ctx.store.current();
+async function currentConfig(ctx: CliContext): Promise<Config> {
+  const v = await ctx.store.current();
   if (!v) throw new CliError('no configuration in force');
   return v.config;
 }
@@ -53,11 +53,11 @@ export function registerPolicyReplay(policy: Command, io: CliIo = defaultIo()): 
     .option('-f, --file <yaml>', 'candidate config file (default: the version in force)')
     .addOption(formatOption())
     .action(async (o: ReplayOpts, cmd: Command) =>
-      withContext(cmd, (ctx) => {
+      withContext(cmd, async (ctx) => {
         const candidate = o.file ? parseConfigText(readFileSync(o.file, 'utf8'), o.file) : undefined;
         // A bad --set is a usage error (exit 2), checked before the window is read.
-        if (o.set?.length) applySets(candidate ?? currentConfig(ctx), o.set);
-        const report = policyReplay(opsOf(ctx), { window: windowFor(ctx, o.since, io), set: o.set, candidate }, formatReply);
+        if (o.set?.length) applySets(candidate ?? (await currentConfig(ctx)), o.set);
+        const report = await policyReplay(opsOf(ctx), { window: await windowFor(ctx, o.since, io), set: o.set, candidate }, formatReply);
         printReport(report, o.format, io);
       }),
     );

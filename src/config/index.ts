@@ -19,7 +19,7 @@ export {
   toReadableYaml,
   validateConfig,
 } from './load.ts';
-export { ConfigStore, type ConfigVersion, type ConfigVersionInfo } from './store.ts';
+export { storedVersion, storedYaml, updatedYaml, type ConfigListen, type ConfigListenHandlers, type ConfigStore, type ConfigVersion, type ConfigVersionInfo } from './store.ts';
 export { watchConfig, loadSnapshot, type ConfigSnapshot, type ConfigWatch, type WatchOptions } from './watch.ts';
 export { hashPassword, verifyPassword, isPasswordHash, parsePasswordHash } from './passwords.ts';
 export { changedSettings } from './diff.ts';

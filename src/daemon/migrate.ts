@@ -14,7 +14,7 @@
 import type { Db } from '../core/sqlite.ts';
 import type { Logger } from '../core/log.ts';
 import { DATA_VERSION, dataVersionOf } from '../core/data-version.ts';
-import { ConfigStore } from '../config/index.ts';
+import { SqliteConfigStore } from '../stores/sqlite/config-store.ts';
 import { QueueStore } from '../queue/index.ts';
 import { ensureTraceSchema } from '../trace/index.ts';
 import { releaseVersion } from './release.ts';
@@ -29,7 +29,7 @@ const RECORD = `CREATE TABLE IF NOT EXISTS data_migration (
 const STEPS: ReadonlyArray<(db: Db) => void> = [
   () => undefined,
   (db) => {
-    new ConfigStore(db);
+    new SqliteConfigStore(db);
     new QueueStore(db);
     ensureTraceSchema(db);
     db.exec(RECORD);

@@ -22,7 +22,8 @@ import { apiDeps, startAdminListener, type AdminListener } from './admin-listene
 import { answerMetrics, MetricsGatherer } from './metrics-link.ts';
 import { mergedExposition } from '../metrics/index.ts';
 import type { SmtpDeps } from '../smtp/deps.ts';
-import { openRuntime, type Runtime } from './runtime.ts';
+import { openRuntime, type Runtime, type RuntimeOptions } from './runtime.ts';
+import type { ListenOverride } from './node-overrides.ts';
 import { openOwnerQueue, openWorkerQueue, startQueueOwner } from './owner.ts';
 import { OwnerLink, serveWorkerLink } from './ipc.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
@@ -42,6 +43,14 @@ export interface ServeOptions {
   data: string;
   /** Receive processes; 0 = one per core; 1 = a single process. */
   workers: number;
+  /** This node's name in a fleet (default: the host name). */
+  node?: string | undefined;
+  /** This node's listener addresses (`--listen NAME=HOST:PORT`). */
+  listen?: ListenOverride[] | undefined;
+}
+
+function runtimeOptions(opts: ServeOptions): RuntimeOptions {
+  return { ...(opts.node ? { node: opts.node } : {}), ...(opts.listen ? { listen: opts.listen } : {}) };
 }
 
 /** `limits`: a receive worker's link to the primary, where the per-client counts and the AUTH throttle live. */
@@ -97,8 +106,7 @@ function onSignals(stop: () => Promise<void>, reload: () => void): void {
 
 /** SIGHUP: the newest configuration version now (a version that does not compile is logged and skipped). */
 function reload(rt: Runtime): void {
-  rt.reload();
-  rt.logger.info({ version: rt.snapshot().version }, 'configuration reloaded (SIGHUP)');
+  void rt.reload().then(() => rt.logger.info({ version: rt.snapshot().version }, 'configuration reloaded (SIGHUP)'));
 }
 
 /** Run the gateway until a signal stops it. */
@@ -119,7 +127,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
 async function serveSingle(opts: ServeOptions): Promise<void> {
   const logger = createLogger('mailgate');
   raiseFdLimit(logger);
-  const rt = openRuntime(opts.data, logger);
+  const rt = await openRuntime(opts.data, logger, runtimeOptions(opts));
   let wake = (): void => undefined;
   const q = await openOwnerQueue(rt, () => wake());
   const owner = await startQueueOwner(rt, q);
@@ -155,7 +163,7 @@ async function serveSingle(opts: ServeOptions): Promise<void> {
 async function servePrimary(opts: ServeOptions, workers: number): Promise<void> {
   const logger = createLogger('mailgate-primary');
   raiseFdLimit(logger); // before fork: the workers inherit it
-  const rt = openRuntime(opts.data, logger);
+  const rt = await openRuntime(opts.data, logger, runtimeOptions(opts));
   ensureSelfSigned(rt.paths.dir, rt.hostname());
   let wake = (): void => undefined;
   const q = await openOwnerQueue(rt, () => wake()); // bounces the owner queues itself
@@ -251,7 +259,7 @@ async function serveWorker(opts: ServeOptions): Promise<void> {
       .finally(() => process.exit(0));
   });
   const link = new OwnerLink(process);
-  const rt = openRuntime(opts.data, logger, { seed: false, trace: link.trace });
+  const rt = await openRuntime(opts.data, logger, { ...runtimeOptions(opts), seed: false, trace: link.trace });
   answerMetrics(process, rt.metrics.registry);
   const q = await openWorkerQueue(rt, link.register);
   link.freeFiles = (names) => q.spool.pool?.give(names);

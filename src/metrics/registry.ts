@@ -111,6 +111,8 @@ export interface OwnerGauges {
   configVersion(): number;
   /** A fleet node's trace outbox (stores/sqlite/trace-outbox): entries not shipped, and the age of the oldest. */
   traceOutbox?(): { rows: number; lagSeconds: number };
+  /** 1 while the configuration store answers, 0 while the node runs on its last configuration. */
+  configStoreUp?(): number;
 }
 
 /** How one SMTP transaction ended, as counted. */
@@ -246,7 +248,7 @@ export class GatewayMetrics implements RuleHitCounter {
         for (const [state, n] of Object.entries(o.queueByState())) this.set({ state }, n);
       },
     });
-    const single = (name: string, help: string, read: (o: OwnerGauges) => number, aggregator: 'max' | 'sum' = 'max'): void => {
+    const single = (name: string, help: string, read: (o: OwnerGauges) => number, aggregator: 'max' | 'min' | 'sum' = 'max'): void => {
       new Gauge({
         name,
         help,
@@ -263,6 +265,7 @@ export class GatewayMetrics implements RuleHitCounter {
     single('mailgate_trace_outbox_backlog', "Trace writes in a fleet node's outbox not yet shipped to the shared store (0 on a single node).", (o) => o.traceOutbox?.().rows ?? 0, 'sum');
     single('mailgate_trace_lag_seconds', "Age of the oldest trace write not yet shipped to the shared store, in seconds (0 on a single node).", (o) => o.traceOutbox?.().lagSeconds ?? 0);
     single('mailgate_config_version', 'The configuration version in force in the queue owner.', (o) => o.configVersion());
+    single('mailgate_config_store_up', 'Whether the configuration store answers (0: the node keeps its last configuration).', (o) => o.configStoreUp?.() ?? 1, 'min');
     new Gauge({
       name: 'mailgate_alerts_open',
       help: 'Alerts raised and not acknowledged, by kind.',

@@ -71,7 +71,7 @@ export interface WebhookTestResult {
 
 /** Send a test alert to every configured webhook (signed with its secret); one result per webhook. */
 export async function testWebhooks(ctx: OpsContext, opts: WebhookOptions = { tries: 1 }): Promise<WebhookTestResult[]> {
-  const cfg = ctx.store.current()?.config;
+  const cfg = (await ctx.store.current())?.config;
   const hooks = cfg?.alerts.webhooks ?? [];
   if (hooks.length === 0) throw new OpsError('invalid', 'no webhook configured (alerts.webhooks)');
   const payload = { id: 0, kind: 'test', key: 'test', summary: 'mailgate test alert', detail: { by: ctx.actor }, firstSeen: new Date().toISOString(), lastSeen: new Date().toISOString(), count: 1, gateway: cfg?.organization.hostname ?? '' };

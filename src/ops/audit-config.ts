@@ -79,7 +79,7 @@ export async function lintTenant(ctx: OpsContext, tenant?: string): Promise<{ te
 export async function mirrorTenantConfig(ctx: OpsContext, tenant?: string): Promise<{ tenant: string; config: Config; notMirrored: string[] }> {
   const t = requireTenant(ctx, tenant);
   const m = mirrorTenant(t);
-  const base = structuredClone(ctx.store.current()?.config as Config);
+  const base = structuredClone((await ctx.store.current())?.config as Config);
   const merged = {
     ...base,
     organization: { ...base.organization, ...m.config.organization },

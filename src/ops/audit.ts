@@ -169,7 +169,7 @@ export async function auditPlan(ctx: OpsContext, input: PlanInput, seams: { reso
   if (input.spf !== undefined && !/^v=spf1(\s|$)/i.test(input.spf.trim())) throw new OpsError('invalid', `--spf must be an SPF record starting with "v=spf1" (got "${input.spf}")`);
   if (input.source !== undefined && input.source !== 'gateway' && !/^import:[A-Za-z0-9._-]+$/.test(input.source)) throw new OpsError('invalid', `--source must be gateway or import:NAME (got "${input.source}")`);
   const now = seams.now ?? Date.now();
-  const config = ctx.store.current()?.config;
+  const config = (await ctx.store.current())?.config;
   let window;
   try {
     window = sourceWindow(ctx.db, { since: input.since, defaultSince: '90d', source: input.source, now, retentionDays: config?.trace.retentionDays ?? 90 });

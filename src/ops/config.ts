@@ -66,8 +66,8 @@ function summary(c: Config): string {
   ].join(', ');
 }
 
-function requireVersion(store: ConfigStore, v: number): ConfigVersion {
-  const got = store.get(v);
+async function requireVersion(store: ConfigStore, v: number): Promise<ConfigVersion> {
+  const got = await store.get(v);
   if (!got) throw new OpsError('not-found', `no configuration version ${v} (see config history)`);
   return got;
 }
@@ -79,7 +79,7 @@ export function configDefaults(): Config {
 
 /** The configuration in force (or `version`), masked; with `changed` only what differs from the defaults. */
 export async function showConfig(ctx: OpsContext, opts: { version?: number; changed?: boolean } = {}): Promise<ShownConfig> {
-  const cur = opts.version === undefined ? ctx.store.current() : ctx.store.get(opts.version);
+  const cur = opts.version === undefined ? await ctx.store.current() : await ctx.store.get(opts.version);
   if (!cur) throw opts.version === undefined ? new OpsError('unavailable', 'the store holds no configuration') : new OpsError('not-found', `no configuration version ${opts.version} (see config history)`);
   const masked = maskSecrets(cur.config);
   return { version: cur.version, createdAt: cur.createdAt, actor: cur.actor, comment: cur.comment, config: opts.changed ? changedSettings(masked, defaultConfig()) : masked };
@@ -95,13 +95,13 @@ export function validateConfigText(text: string, source: string): Validated {
 export async function applyConfig(ctx: OpsContext, input: { text: string; source: string; comment?: string; force?: boolean }): Promise<Changed & Omit<Validated, 'config' | 'incomplete'>> {
   const v = validateConfigText(input.text, input.source);
   requireComplete(v.config, input.force);
-  const version = ctx.store.save(keepMaskedSecrets(v.config, ctx.store.current()?.config), ctx.actor, input.comment ?? `config apply ${input.source}`);
+  const version = await ctx.store.save(keepMaskedSecrets(v.config, (await ctx.store.current())?.config), ctx.actor, input.comment ?? `config apply ${input.source}`);
   return { version, summary: v.summary, warnings: v.warnings };
 }
 
 /** The configuration in force as YAML (secrets masked) with a header naming its version. */
 export async function exportConfig(ctx: OpsContext): Promise<{ version: number; yaml: string }> {
-  const cur = ctx.store.current();
+  const cur = await ctx.store.current();
   if (!cur) throw new OpsError('unavailable', 'the store holds no configuration');
   const when = new Date(cur.createdAt).toISOString();
   return { version: cur.version, yaml: `# mailgate configuration version ${cur.version}, saved ${when} by ${cur.actor}\n${configToYaml(maskSecrets(cur.config))}` };
@@ -110,26 +110,28 @@ export async function exportConfig(ctx: OpsContext): Promise<{ version: number; 
 /** The newest `limit` versions: who, when, why and a summary of what each changed. */
 export async function configHistory(ctx: OpsContext, limit = 20): Promise<HistoryEntry[]> {
   const { store } = ctx;
-  return store.history(limit).map((h) => {
-    const before = h.version > 1 ? store.get(h.version - 1) : undefined;
-    return { ...h, changes: summarizeChange(before?.config, requireVersion(store, h.version).config) };
-  });
+  const out: HistoryEntry[] = [];
+  for (const h of await store.history(limit)) {
+    const before = h.version > 1 ? await store.get(h.version - 1) : undefined;
+    out.push({ ...h, changes: summarizeChange(before?.config, (await requireVersion(store, h.version)).config) });
+  }
+  return out;
 }
 
 /** The YAML diff (secrets masked) of versions `from` and `to` (defaults: the one before, and the one in force); empty when the same. */
 export async function configDiff(ctx: OpsContext, opts: { from?: number; to?: number } = {}): Promise<{ from: number; to: number; diff: string }> {
-  const b = opts.to ?? ctx.store.currentVersion();
+  const b = opts.to ?? (await ctx.store.currentVersion());
   const a = opts.from ?? b - 1;
   if (a < 1) throw new OpsError('invalid', `version ${b} is the first one: nothing to compare it with`);
-  const older = requireVersion(ctx.store, a);
-  const newer = requireVersion(ctx.store, b);
+  const older = await requireVersion(ctx.store, a);
+  const newer = await requireVersion(ctx.store, b);
   return { from: a, to: b, diff: lineDiff(maskedYaml(older.config), maskedYaml(newer.config), `config version ${a}`, `config version ${b}`) };
 }
 
 /** Save a new version equal to version `n`. */
 export async function rollbackConfig(ctx: OpsContext, n: number, opts: { comment?: string; force?: boolean } = {}): Promise<Changed> {
-  const target = requireVersion(ctx.store, n);
-  if (n === ctx.store.currentVersion()) throw new OpsError('conflict', `version ${n} is already in force`);
+  const target = await requireVersion(ctx.store, n);
+  if (n === (await ctx.store.currentVersion())) throw new OpsError('conflict', `version ${n} is already in force`);
   requireComplete(target.config, opts.force);
-  return { version: ctx.store.save(target.config, ctx.actor, `rollback to version ${n}${opts.comment ? `: ${opts.comment}` : ''}`) };
+  return { version: await ctx.store.save(target.config, ctx.actor, `rollback to version ${n}${opts.comment ? `: ${opts.comment}` : ''}`) };
 }

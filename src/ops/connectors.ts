@@ -82,12 +82,12 @@ function newConnector(name: string, type: ConnectorType): InboundConnector {
 
 /** Every inbound connector. */
 export async function listConnectors(ctx: OpsContext): Promise<InboundConnector[]> {
-  return current(ctx).inboundConnectors.map((c) => ({ ...c }));
+  return (await current(ctx)).inboundConnectors.map((c) => ({ ...c }));
 }
 
 /** One inbound connector by name. */
 export async function showConnector(ctx: OpsContext, name: string): Promise<InboundConnector> {
-  return { ...requireNamed(current(ctx).inboundConnectors, name, NOUN) };
+  return { ...requireNamed((await current(ctx)).inboundConnectors, name, NOUN) };
 }
 
 /** Add connector `name` of `connectorType`; refused when the name is taken. */

@@ -20,7 +20,7 @@ function sameDomain(a: string, b: string): boolean {
 
 /** Every accepted domain. */
 export async function listDomains(ctx: OpsContext): Promise<AcceptedDomain[]> {
-  return current(ctx).acceptedDomains.map((d) => ({ ...d }));
+  return (await current(ctx)).acceptedDomains.map((d) => ({ ...d }));
 }
 
 /** Add accepted domain `domainName`; refused when it exists. */

@@ -55,12 +55,12 @@ function applyChange(l: ReceiveConnector, o: ListenerChange): void {
 
 /** Every receive connector. */
 export async function listListeners(ctx: OpsContext): Promise<ReceiveConnector[]> {
-  return current(ctx).receiveConnectors.map((l) => structuredClone(l));
+  return (await current(ctx)).receiveConnectors.map((l) => structuredClone(l));
 }
 
 /** One receive connector by name. */
 export async function showListener(ctx: OpsContext, name: string): Promise<ReceiveConnector> {
-  return structuredClone(requireNamed(current(ctx).receiveConnectors, name, 'listener'));
+  return structuredClone(requireNamed((await current(ctx)).receiveConnectors, name, 'listener'));
 }
 
 /** Add listener `name` on `port` (the schema's defaults for the rest). */

@@ -17,13 +17,13 @@ export interface Changed {
 }
 
 /** Apply `mutate` to a copy of the configuration in force and save it as a new version. */
-export function change(ctx: OpsContext, comment: string, mutate: (draft: Config) => void): Changed {
-  return { version: ctx.store.update(ctx.actor, comment, mutate) };
+export async function change(ctx: OpsContext, comment: string, mutate: (draft: Config) => void): Promise<Changed> {
+  return { version: await ctx.store.update(ctx.actor, comment, mutate) };
 }
 
 /** The configuration in force; an OpsError when the store is empty. */
-export function current(ctx: OpsContext): Config {
-  const cur = ctx.store.current();
+export async function current(ctx: OpsContext): Promise<Config> {
+  const cur = await ctx.store.current();
   if (!cur) throw new OpsError('unavailable', 'the store holds no configuration');
   return cur.config;
 }
@@ -53,7 +53,7 @@ export function removeNamed(
   ctx: OpsContext,
   name: string,
   o: { noun: string; verb: string; list: (config: Config) => { name: string }[]; complete?: boolean; force?: boolean; comment?: string },
-): Changed {
+): Promise<Changed> {
   return change(ctx, o.comment ?? `${o.verb} remove ${name}`, (draft) => {
     const items = o.list(draft);
     requireNamed(items, name, o.noun);

@@ -21,7 +21,7 @@ export interface OrgChange {
 
 /** The organization settings in force. */
 export async function showOrg(ctx: OpsContext): Promise<Organization> {
-  return { ...current(ctx).organization };
+  return { ...(await current(ctx)).organization };
 }
 
 /** `k=v …` of the fields a change sets (the default history comment). */

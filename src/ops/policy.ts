@@ -76,8 +76,8 @@ export interface PolicyTestResult {
 }
 
 /** The configuration in force (config + compiled policy); unavailable without one. */
-function inForce(ctx: OpsContext): { policy: PolicySnapshot; config: Config } {
-  const s = loadSnapshot(ctx.store, ctx.store.currentVersion());
+async function inForce(ctx: OpsContext): Promise<{ policy: PolicySnapshot; config: Config }> {
+  const s = await loadSnapshot(ctx.store, await ctx.store.currentVersion());
   if (!s) throw new OpsError('unavailable', 'no configuration in force');
   return { policy: s.policy, config: s.config };
 }
@@ -109,7 +109,7 @@ async function authFor(o: PolicyTestInput, config: Config): Promise<{ summary: A
 
 /** What serve would decide for these facts: every stage, the rules, the verdict. */
 export async function policyTest(ctx: OpsContext, o: PolicyTestInput, replyText: ReplyText, now = Date.now()): Promise<PolicyTestResult> {
-  const { policy, config } = o.candidate ? { policy: compilePolicy(o.candidate, 0), config: o.candidate } : inForce(ctx);
+  const { policy, config } = o.candidate ? { policy: compilePolicy(o.candidate, 0), config: o.candidate } : await inForce(ctx);
   const listeners = o.candidate ? o.candidate.receiveConnectors.map((l) => l.name) : Object.keys(policy.listeners);
   const listener = o.listener ?? listeners[0] ?? 'mx';
   if (!listeners.includes(listener)) throw new OpsError('invalid', `no receive connector named ${listener} (have: ${listeners.join(', ')})`);
@@ -163,9 +163,9 @@ export interface PolicyReplayInput {
 }
 
 /** Replay the window under the configuration in force and the candidate; what changes. */
-export function policyReplay(ctx: OpsContext, input: PolicyReplayInput, replyText: ReplyText): Report & { changes: SourceChange[]; replayed: number } {
+export async function policyReplay(ctx: OpsContext, input: PolicyReplayInput, replyText: ReplyText): Promise<Report & { changes: SourceChange[]; replayed: number }> {
   ensureTraceSchema(ctx.db);
-  const cur = inForce(ctx);
+  const cur = await inForce(ctx);
   const base: Config = input.candidate ?? structuredClone(cur.config);
   const candidateConfig = applySets(base, input.set ?? []);
   const candidate = compilePolicy(candidateConfig, 0);

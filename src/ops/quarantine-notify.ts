@@ -85,13 +85,13 @@ export function buildNotice(from: string, rcpt: string, listed: readonly Listed[
  * theirs); returns how many notices were queued. Off when `quarantine.notify` is off.
  */
 export async function notifyQuarantine(ctx: OpsContext, acceptor: Acceptor, now: number = Date.now()): Promise<number> {
-  const config = ctx.store.current()?.config;
+  const config = (await ctx.store.current())?.config;
   if (!config || config.quarantine.notify === 'off') return 0;
   const requests = new ReleaseRequests(ctx.db);
   const byRcpt = new Map<string, QuarantineItem[]>();
   // Only our own users are told (never an outside recipient), and never of an admin's hold.
   const ours = new Set(config.acceptedDomains.map((d) => d.domainName.toLowerCase()));
-  for (const item of listQuarantine(ctx, { limit: 10_000 })) {
+  for (const item of await listQuarantine(ctx, { limit: 10_000 })) {
     if (item.reason.kind === 'admin') continue;
     for (const rcpt of item.recipients) {
       if (!ours.has(rcpt.slice(rcpt.lastIndexOf('@') + 1).toLowerCase()) || requests.notified(item.id, rcpt)) continue;

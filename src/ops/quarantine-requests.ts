@@ -65,8 +65,8 @@ export function requestRelease(ctx: OpsContext, token: string, now: number = Dat
 }
 
 /** Release requests, oldest first (default: pending ones), with who may approve them. */
-export function listRequests(ctx: OpsContext, state: RequestState | 'all' = 'pending'): Array<ReleaseRequest & { approvers: string[] }> {
-  const approvers = ctx.store.current()?.config.quarantine.approvers ?? [];
+export async function listRequests(ctx: OpsContext, state: RequestState | 'all' = 'pending'): Promise<Array<ReleaseRequest & { approvers: string[] }>> {
+  const approvers = (await ctx.store.current())?.config.quarantine.approvers ?? [];
   return new ReleaseRequests(ctx.db).list(state === 'all' ? undefined : state).map((r) => {
     const domain = r.rcpt.slice(r.rcpt.lastIndexOf('@') + 1).toLowerCase();
     return { ...r, approvers: approvers.filter((a) => a.domain.toLowerCase() === domain).map((a) => a.address) };

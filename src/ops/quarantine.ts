@@ -64,8 +64,8 @@ export function openQueue(ctx: OpsContext): { store: QueueStore; spool: Spool } 
   return { store: new QueueStore(ctx.db), spool: new Spool(join(ctx.dataDir, 'spool'), { journal: false, reuseFiles: false }) };
 }
 
-function retentionDays(ctx: OpsContext): number {
-  return ctx.store.current()?.config.quarantine.retentionDays ?? 30;
+async function retentionDays(ctx: OpsContext): Promise<number> {
+  return (await ctx.store.current())?.config.quarantine.retentionDays ?? 30;
 }
 
 function itemOf(ctx: OpsContext, store: QueueStore, row: QueueRow, reason: QuarantineReason, days: number): QuarantineItem {
@@ -92,9 +92,9 @@ function itemOf(ctx: OpsContext, store: QueueStore, row: QueueRow, reason: Quara
 }
 
 /** Quarantined messages (on hold with a reason), oldest first, filtered. */
-export function listQuarantine(ctx: OpsContext, filter: QuarantineFilter = {}): QuarantineItem[] {
+export async function listQuarantine(ctx: OpsContext, filter: QuarantineFilter = {}): Promise<QuarantineItem[]> {
   const { store } = openQueue(ctx);
-  const days = retentionDays(ctx);
+  const days = await retentionDays(ctx);
   const out: QuarantineItem[] = [];
   const limit = filter.limit ?? 1000;
   for (const row of store.list({ state: 'hold', limit: 100_000 })) {
@@ -125,7 +125,7 @@ export async function showQuarantine(ctx: OpsContext, id: string): Promise<Quara
   const { row, reason } = requireHeld(ctx, store, id);
   const preview = await previewMessage(spool.openMessage(id, ''));
   const events = traceReady(ctx.db) ? (getTrace(ctx.db, id)?.events ?? []) : [];
-  return { ...itemOf(ctx, store, row, reason, retentionDays(ctx)), preview, events };
+  return { ...itemOf(ctx, store, row, reason, await retentionDays(ctx)), preview, events };
 }
 
 /** The message as it would leave (our headers + the stored message), for `export` (.eml). */

@@ -59,8 +59,8 @@ function checkSource(source: string | undefined): void {
  * The window of `since`, clamped to the retention in force (with a note). Over `import:NAME` it is
  * not clamped (imports are never pruned) and, without `since`, is the import's own time range.
  */
-export function windowOf(ctx: OpsContext, since: string | undefined, opts: { source?: string | undefined; defaultSince?: string; now?: number } = {}): ReportWindow {
-  const days = ctx.store.current()?.config.trace.retentionDays ?? 90;
+export async function windowOf(ctx: OpsContext, since: string | undefined, opts: { source?: string | undefined; defaultSince?: string; now?: number } = {}): Promise<ReportWindow> {
+  const days = (await ctx.store.current())?.config.trace.retentionDays ?? 90;
   const now = opts.now ?? Date.now();
   const defaultSince = opts.defaultSince ?? '7d';
   try {
@@ -84,7 +84,7 @@ export interface InboundInput extends Windowed {
 export async function inbound(ctx: OpsContext, input: InboundInput, now = Date.now()): Promise<Report> {
   ensureTraceSchema(ctx.db);
   checkSource(input.source);
-  const w = windowOf(ctx, input.since, { source: input.source, defaultSince: '7d', now });
+  const w = await windowOf(ctx, input.since, { source: input.source, defaultSince: '7d', now });
   return inboundReport(ctx.db, w, { connectorType: input.connectorType, connector: input.connector, tls: input.tls, attribution: input.attribution, source: input.source });
 }
 
@@ -99,13 +99,14 @@ export interface DirectSendInput extends Windowed {
 export async function directSend(ctx: OpsContext, input: DirectSendInput, seams: ReportSeams = {}, now = Date.now()): Promise<Report> {
   ensureTraceSchema(ctx.db);
   checkSource(input.source);
-  const w = windowOf(ctx, input.since, { source: input.source, defaultSince: '30d', now });
+  const w = await windowOf(ctx, input.since, { source: input.source, defaultSince: '30d', now });
   if (input.spf !== undefined && !/^v=spf1(\s|$)/i.test(input.spf.trim())) throw new OpsError('invalid', `--spf must be an SPF record starting with "v=spf1" (got "${input.spf}")`);
   // The organization's record evaluated through auth/'s resolver on the config's DNS servers (the audit plan's authorizer).
-  const live = (record?: string): SpfAuthorizer => createSpfAuthorizer({ resolve: seams.resolve ?? resolverFromSettings(ctx.store.current()?.config.dns).resolve, record });
+  const inForce = (await ctx.store.current())?.config;
+  const live = (record?: string): SpfAuthorizer => createSpfAuthorizer({ resolve: seams.resolve ?? resolverFromSettings(inForce?.dns).resolve, record });
   const spfCheck = input.spf !== undefined ? live(input.spf.trim()) : (seams.spfCheck ?? live());
   const r = await directSendReport(ctx.db, w, { internal: input.internal, source: input.source, spfCheck });
-  const egress = ctx.store.current()?.config.egress;
+  const egress = inForce?.egress;
   if (egress) r.summary.push(...egressStepSummary(egressStep(egress)));
   return r;
 }
@@ -113,9 +114,9 @@ export async function directSend(ctx: OpsContext, input: DirectSendInput, seams:
 /** Connectors, connector IPs and allow-list entries that matched no traffic in the window (`all`: every entry). */
 export async function staleAllow(ctx: OpsContext, input: { since?: string | undefined; all?: boolean | undefined }, now = Date.now()): Promise<Report> {
   ensureTraceSchema(ctx.db);
-  const cfg = ctx.store.current()?.config;
+  const cfg = (await ctx.store.current())?.config;
   if (!cfg) throw new OpsError('unavailable', 'no configuration in force');
-  const w = windowOf(ctx, input.since ?? '90d', { now });
+  const w = await windowOf(ctx, input.since ?? '90d', { now });
   return staleAllowReport(ctx.db, w, { connectors: cfg.inboundConnectors, allow: cfg.lists.allow }, { includeUsed: input.all });
 }
 
@@ -130,7 +131,7 @@ export function parseBlockDate(v: string): number {
 export async function egressGone(ctx: OpsContext, input: { blockAt: number; since?: string | undefined; source?: string | undefined; all?: boolean | undefined }, now = Date.now()): Promise<Report> {
   if (input.source !== undefined && input.source !== 'gateway' && !/^import:.+/.test(input.source)) throw new OpsError('invalid', `--source must be gateway or import:NAME, not "${input.source}"`);
   ensureTraceSchema(ctx.db);
-  const w = windowOf(ctx, input.since ?? '30d', { now });
+  const w = await windowOf(ctx, input.since ?? '30d', { now });
   try {
     return egressGoneReport(ctx.db, w, { blockAt: input.blockAt, all: input.all, source: input.source });
   } catch (e) {

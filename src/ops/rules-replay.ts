@@ -60,7 +60,7 @@ export interface RuleReplayOptions {
 }
 
 export async function replayRules(ctx: OpsContext, opts: RuleReplayOptions): Promise<RuleReplayResult> {
-  const v = ctx.store.current();
+  const v = await ctx.store.current();
   if (!v) throw new OpsError('unavailable', `no configuration in ${ctx.dataDir}`);
   return replayRulesWith(ctx.db, v.config, opts);
 }

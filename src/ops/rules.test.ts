@@ -33,7 +33,7 @@ test("priorities as in Exchange: new rules go last, a used priority shifts the o
     await assert.rejects(addRule(ctx, { name: 'A', actions: { quarantine: true } }), (e: unknown) => e instanceof OpsError && e.kind === 'conflict');
     await assert.rejects(setRule(ctx, 'nope', {}), (e: unknown) => e instanceof OpsError && e.kind === 'not-found');
     await assert.rejects(addRule(ctx, { name: 'x', actions: { setScl: 12 } }), (e: unknown) => e instanceof OpsError && e.kind === 'invalid' && /setScl/.test(e.message));
-    const history = ctx.store.current();
+    const history = await ctx.store.current();
     assert.equal(history?.actor, 'tester');
   }));
 

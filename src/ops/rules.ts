@@ -31,8 +31,8 @@ export interface RuleRow {
   stop: boolean;
 }
 
-function current(ctx: OpsContext): Config {
-  const v = ctx.store.current();
+async function current(ctx: OpsContext): Promise<Config> {
+  const v = await ctx.store.current();
   if (!v) throw new OpsError('unavailable', `no configuration in ${ctx.dataDir} (run mailgate init)`);
   return v.config;
 }
@@ -44,9 +44,9 @@ function indexOf(rules: readonly TransportRule[], name: string): number {
 }
 
 /** Apply a change to the rules in one configuration version; config errors become OpsError('invalid'). */
-function change(ctx: OpsContext, comment: string, mutate: (rules: TransportRule[], draft: Config) => void): number {
+async function change(ctx: OpsContext, comment: string, mutate: (rules: TransportRule[], draft: Config) => void): Promise<number> {
   try {
-    return ctx.store.update(ctx.actor, comment, (draft) => {
+    return await ctx.store.update(ctx.actor, comment, (draft) => {
       mutate(draft.transportRules, draft);
       renumber(draft.transportRules);
     });
@@ -83,11 +83,11 @@ export function ruleRow(r: TransportRule): RuleRow {
 }
 
 export async function listRules(ctx: OpsContext): Promise<RuleRow[]> {
-  return [...current(ctx).transportRules].sort((a, b) => a.priority - b.priority).map(ruleRow);
+  return [...(await current(ctx)).transportRules].sort((a, b) => a.priority - b.priority).map(ruleRow);
 }
 
 export async function showRule(ctx: OpsContext, name: string): Promise<TransportRule> {
-  const rules = current(ctx).transportRules;
+  const rules = (await current(ctx)).transportRules;
   return rules[indexOf(rules, name)] as TransportRule;
 }
 
@@ -101,7 +101,7 @@ export function parseRule(input: unknown): TransportRule {
 
 export async function addRule(ctx: OpsContext, input: unknown, priority?: number): Promise<{ version: number; rule: TransportRule }> {
   const rule = parseRule(input);
-  const version = change(ctx, `rule add ${rule.name}`, (rules) => {
+  const version = await change(ctx, `rule add ${rule.name}`, (rules) => {
     if (rules.some((r) => r.name.toLowerCase() === rule.name.toLowerCase())) throw new OpsError('conflict', `a transport rule named "${rule.name}" exists`);
     place(rules, rule, priority);
   });
@@ -152,13 +152,13 @@ export function templateRule(template: RuleTemplate, config: Config, exceptIps: 
 }
 
 export async function addTemplateRule(ctx: OpsContext, template: RuleTemplate, exceptIps: readonly string[], name?: string): Promise<{ version: number; rule: TransportRule }> {
-  const rule = templateRule(template, current(ctx), exceptIps);
+  const rule = templateRule(template, await current(ctx), exceptIps);
   return addRule(ctx, { ...rule, ...(name ? { name } : {}) }, 0);
 }
 
 /** The real-world mistakes of reference §5.5, over mailgate's rules (audit/rule-lint's table). */
 export async function lintRules(ctx: OpsContext): Promise<LintFinding[]> {
-  const config = current(ctx);
+  const config = await current(ctx);
   const actionNames: Record<string, string> = { rejectMessage: 'RejectMessageAction', quarantine: 'QuarantineAction', deleteMessage: 'DeleteMessageAction', redirectMessageTo: 'RedirectMessageAction', blindCopyTo: 'BlindCopyToAction', addToRecipients: 'AddToRecipientAction', prependSubject: 'PrependSubjectAction', setHeader: 'SetHeaderAction', removeHeader: 'RemoveHeaderAction', setScl: 'SetSclAction', applyHtmlDisclaimer: 'ApplyHtmlDisclaimerAction', generateIncidentReport: 'GenerateIncidentReportAction' };
   const findings = lintTenantRules(
     config.transportRules.map((r) => ({
@@ -217,7 +217,7 @@ export interface RuleTestInput {
 }
 
 export async function testRules(ctx: OpsContext, t: RuleTestInput): Promise<RuleOutcome & { attribution: string }> {
-  const config = current(ctx);
+  const config = await current(ctx);
   const snap = compilePolicy(config, 0);
   const listener = t.listener ?? config.receiveConnectors[0]?.name ?? 'mx';
   const attribution = attribute({ listener, clientIp: t.clientIp, tls: false, authUser: t.authUser, mailFrom: t.mailFrom, rcpt: t.recipients[0] }, snap, 'rcpt');

@@ -24,17 +24,17 @@ function requirePassword(password: string): void {
 
 /** Every user, without hashes. */
 export async function listUsers(ctx: OpsContext): Promise<UserInfo[]> {
-  return current(ctx).users.map((u) => ({ name: u.name, sendAs: [...u.sendAs] }));
+  return (await current(ctx)).users.map((u) => ({ name: u.name, sendAs: [...u.sendAs] }));
 }
 
 /** Refuse a name already taken (checked before a password is asked for, and again under the write lock). */
 export async function requireNewUser(ctx: OpsContext, name: string): Promise<void> {
-  if (indexOfNamed(current(ctx).users, name) >= 0) throw new OpsError('conflict', `user "${name}" already exists`);
+  if (indexOfNamed((await current(ctx)).users, name) >= 0) throw new OpsError('conflict', `user "${name}" already exists`);
 }
 
 /** Refuse a name that is not a user. */
 export async function requireUser(ctx: OpsContext, name: string): Promise<void> {
-  requireNamed(current(ctx).users, name, NOUN);
+  requireNamed((await current(ctx)).users, name, NOUN);
 }
 
 /** Add user `name` with `password` (stored as its scrypt hash). */

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HUNT_MAX_QUERY, HuntRefused, runHunt, runHuntSync, SAVED_HUNTS } from './hunt.ts';
 import { addRow, tempTrace } from './reports/test-rows.ts';
-import { ConfigStore } from '../config/store.ts';
+import { SqliteConfigStore } from '../stores/sqlite/config-store.ts';
 import { defaultConfig } from '../config/load.ts';
 
 const refused = (re: RegExp) => (e: unknown) => e instanceof HuntRefused && re.test(e.message);
@@ -92,7 +92,7 @@ test('hunt: reads the trace tables only — never the configuration (users and t
     addRow(t.db, {});
     const cfg = defaultConfig();
     cfg.users.push({ name: 'alice@example.com', passwordHash: 'scrypt$16384$8$1$c2FsdA$aGFzaA', sendAs: [] });
-    new ConfigStore(t.db).save(cfg, 'test', 'with a user');
+    new SqliteConfigStore(t.db).saveNow(cfg, 'test', 'with a user');
     t.db.exec("CREATE TABLE users (name TEXT, hash TEXT); INSERT INTO users VALUES ('alice', 'scrypt$x')");
     const cases = [
       'SELECT * FROM users',

@@ -4,6 +4,7 @@
  * shape (422 with the CLI's message), removal (404 for an unknown import), and the plan as JSON,
  * Markdown and the PowerShell script. DNS points at a closed loopback port: nothing leaves the host.
  */
+import { sqliteStore } from '../helpers/stored-config.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
@@ -30,7 +31,7 @@ before(async () => {
   data = tempDir();
   ctx = openContext({ data, create: true });
   const closed = await freePort();
-  ctx.store.update('test', 'dns on a closed loopback port', (draft) => {
+  await ctx.store.update('test', 'dns on a closed loopback port', (draft) => {
     draft.dns.servers = [`127.0.0.1:${closed}`];
     draft.dns.timeoutMs = 200;
     draft.dns.tries = 1;
@@ -39,7 +40,7 @@ before(async () => {
     logger: silentLogger,
     ops: (actor) => ({ db: ctx.db, store: ctx.store, dataDir: ctx.dataDir, actor }),
     version: '0.0.0-test',
-    configVersion: () => ctx.store.currentVersion(),
+    configVersion: () => sqliteStore(ctx.store).currentVersionNow(),
     auditUploadLimit: LIMIT,
   };
   app = await buildApi(deps);

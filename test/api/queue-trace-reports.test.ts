@@ -3,6 +3,7 @@
  * (SQLite store, spool): each route's declared scope, the actor it acts as, the happy path, the
  * CLI's message in a 404/409 problem, bad queries as 400/422 problems, and CSV escaping.
  */
+import { sqliteStore } from '../helpers/stored-config.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -41,7 +42,7 @@ before(async () => {
       return { db: ctx.db, store: ctx.store, dataDir: ctx.dataDir, actor };
     },
     version: '0.0.0-test',
-    configVersion: () => ctx.store.currentVersion(),
+    configVersion: () => sqliteStore(ctx.store).currentVersionNow(),
   };
   app = await buildApi(deps);
   await authorize(app, deps);

@@ -18,7 +18,7 @@ import { ROOT, applyConfig, baseConfig, cli, cliAsync, freePort, nextHopRoute, r
 import { DATA_VERSION } from '../../src/core/data-version.ts';
 import { getTrace } from '../../src/trace/index.ts';
 import { openDatabase } from '../../src/core/sqlite.ts';
-import { ConfigStore } from '../../src/config/index.ts';
+import { SqliteConfigStore } from '../../src/stores/sqlite/config-store.ts';
 
 /** A busy shared machine can take long to start a gateway: not a timed assertion, a bound. */
 const READY_MS = 120_000;
@@ -78,9 +78,9 @@ test('serve migrates a 0.1.0 data directory at start and delivers what it had qu
     assert.equal(versions.at(-1)?.[1], 'fixture: test ports, next hop down');
     const cfg = openDatabase(join(dir, 'mailgate.db'));
     try {
-      const store = new ConfigStore(cfg);
-      assert.equal(store.get(2)?.config.organization.name, 'Fixture Org');
-      assert.ok(store.get(3)?.config.acceptedDomains.some((d) => d.domainName === 'fixture.example'));
+      const store = new SqliteConfigStore(cfg);
+      assert.equal(store.getNow(2)?.config.organization.name, 'Fixture Org');
+      assert.ok(store.getNow(3)?.config.acceptedDomains.some((d) => d.domainName === 'fixture.example'));
     } finally {
       cfg.close();
     }

@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, cliAsync, freePort, removeDir, tempDir } from '../helpers/gateway.ts';
 import { openDatabase } from '../../src/core/sqlite.ts';
-import { ConfigStore } from '../../src/config/index.ts';
+import { SqliteConfigStore } from '../../src/stores/sqlite/config-store.ts';
 import { renderEgress } from '../../src/egress/index.ts';
 
 let dir: string;
@@ -22,11 +22,11 @@ before(() => {
 });
 after(() => removeDir(dir));
 
-function stored(): { version: number; egress: ReturnType<ConfigStore['current']> } {
+function stored(): { version: number; egress: ReturnType<SqliteConfigStore['currentNow']> } {
   const db = openDatabase(join(dir, 'mailgate.db'));
   try {
-    const store = new ConfigStore(db);
-    return { version: store.currentVersion(), egress: store.current() };
+    const store = new SqliteConfigStore(db);
+    return { version: store.currentVersionNow(), egress: store.currentNow() };
   } finally {
     db.close();
   }

@@ -3,6 +3,7 @@
  * makes one (example configuration as version 1), `buildApi` with the deps the daemon would give,
  * and real tokens for each scope (created through ops/tokens, as `mailgate token add` does).
  */
+import { sqliteStore } from './stored-config.ts';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { silentLogger } from '../../src/core/log.ts';
 import { openContext, type CliContext } from '../../src/cli/context.ts';
@@ -29,7 +30,7 @@ export async function apiFixture(): Promise<ApiFixture> {
     logger: silentLogger,
     ops: (actor) => ({ db: ctx.db, store: ctx.store, dataDir: ctx.dataDir, actor }),
     version: '0.0.0-test',
-    configVersion: () => ctx.store.currentVersion(),
+    configVersion: () => sqliteStore(ctx.store).currentVersionNow(),
   };
   const tokens = {} as Record<TokenScope, string>;
   for (const scope of ['read', 'operate', 'admin'] as const) tokens[scope] = (await addToken(deps.ops('test'), { name: scope, scope })).secret;

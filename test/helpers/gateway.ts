@@ -11,7 +11,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openDatabase } from '../../src/core/sqlite.ts';
-import { ConfigStore, loadExampleConfig, validateConfig } from '../../src/config/index.ts';
+import { loadExampleConfig, validateConfig } from '../../src/config/index.ts';
+import { SqliteConfigStore } from '../../src/stores/sqlite/config-store.ts';
 import type { Config, ConfigInput } from '../../src/config/schema.ts';
 import { startSink, type Sink } from './sink.ts';
 
@@ -39,11 +40,11 @@ export function tempDir(prefix = 'mailgate-test-'): string {
 export function applyConfig(dataDir: string, cfg: ConfigInput, comment = 'test'): number {
   const db = openDatabase(join(dataDir, 'mailgate.db'));
   try {
-    const store = new ConfigStore(db);
+    const store = new SqliteConfigStore(db);
     // Many gateways run at once in the suite: none takes the admin listener's default port unless
     // the test asks for one.
     const full: Config = validateConfig({ admin: { enabled: false }, ...cfg });
-    return store.save(full, 'test', comment);
+    return store.saveNow(full, 'test', comment);
   } finally {
     db.close();
   }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../core/log.ts';
 import { openDatabase } from '../../core/sqlite.ts';
-import { ConfigStore } from '../../config/index.ts';
+import { SqliteConfigStore } from '../../stores/sqlite/config-store.ts';
 import { AlertStore } from '../../alerts/index.ts';
 import { buildApi } from '../build.ts';
 import { authorize } from '../../../test/helpers/api.ts';
@@ -15,7 +15,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('alerts: listed (open by default), acknowledged once with the caller as actor, 404 and 409 problems', async () => {
   const db = openDatabase(join(dir, 'mailgate.db'));
-  const store = new ConfigStore(db);
+  const store = new SqliteConfigStore(db);
   const id = new AlertStore(db).raise({ kind: 'new-source', key: 'ip:198.51.100.7', summary: 'new Direct Send source 198.51.100.7', detail: { ip: '198.51.100.7' } }, Date.now())?.id;
   const deps = { logger: silentLogger, ops: (actor: string) => ({ db, store, dataDir: dir, actor }), version: '0', configVersion: () => 1 };
   const app = await buildApi(deps);

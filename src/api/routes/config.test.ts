@@ -11,7 +11,7 @@ test('config: show, history with the token as actor, diff, apply, rollback; refu
     const body = shown.json<{ version: number; config: { acceptedDomains: unknown[] } }>();
     assert.equal(body.version, 1);
     assert.ok(body.config.acceptedDomains.length > 0);
-    const yaml = configToYaml(f.ctx.store.current()!.config).replace(/rejectDirectSend: false/, 'rejectDirectSend: true');
+    const yaml = configToYaml((await f.ctx.store.current())!.config).replace(/rejectDirectSend: false/, 'rejectDirectSend: true');
     assert.equal((await f.call('read', { method: 'POST', url: '/api/v1/config', payload: { yaml } })).statusCode, 403);
     const applied = await f.call('admin', { method: 'POST', url: '/api/v1/config', payload: { yaml, comment: 'turn on RejectDirectSend' } });
     assert.equal(applied.statusCode, 200, applied.body);
@@ -43,7 +43,7 @@ test('config: show, history with the token as actor, diff, apply, rollback; refu
     assert.equal(inForce.json<{ detail: string }>().detail, 'version 2 is already in force');
     const back = await f.call('admin', { method: 'POST', url: '/api/v1/config/rollback', payload: { version: 1, comment: 'undo' } });
     assert.equal(back.json<{ version: number }>().version, 3);
-    const v3 = f.ctx.store.current()!;
+    const v3 = (await f.ctx.store.current())!;
     assert.equal(v3.actor, 'admin');
     assert.equal(v3.comment, 'rollback to version 1: undo');
     assert.equal(v3.config.organization.rejectDirectSend, false);
@@ -63,8 +63,8 @@ test('org and domains: read, change as the token, refusals with the CLI messages
     assert.equal(org.json<{ rejectDirectSend: boolean }>().rejectDirectSend, false);
     const set = await f.call('admin', { method: 'PATCH', url: '/api/v1/org', payload: { rejectDirectSend: true } });
     assert.equal(set.statusCode, 200, set.body);
-    assert.equal(f.ctx.store.current()!.comment, 'org set rejectDirectSend=true');
-    assert.equal(f.ctx.store.current()!.actor, 'admin');
+    assert.equal((await f.ctx.store.current())!.comment, 'org set rejectDirectSend=true');
+    assert.equal((await f.ctx.store.current())!.actor, 'admin');
     const nothing = await f.call('admin', { method: 'PATCH', url: '/api/v1/org', payload: {} });
     assert.equal(nothing.statusCode, 422);
     assert.equal(nothing.json<{ detail: string }>().detail, 'org set: nothing to change');

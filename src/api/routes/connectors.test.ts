@@ -9,8 +9,8 @@ test('connectors: add, show, edit lists, remove as the token; refusals carry the
     assert.equal((await f.call('read', { method: 'POST', url: '/api/v1/connectors', payload: add })).statusCode, 403);
     const r = await f.call('admin', { method: 'POST', url: '/api/v1/connectors', payload: add });
     assert.equal(r.statusCode, 200, r.body);
-    assert.equal(f.ctx.store.current()!.actor, 'admin');
-    assert.equal(f.ctx.store.current()!.comment, 'connector add Scanners');
+    assert.equal((await f.ctx.store.current())!.actor, 'admin');
+    assert.equal((await f.ctx.store.current())!.comment, 'connector add Scanners');
     const dup = await f.call('admin', { method: 'POST', url: '/api/v1/connectors', payload: { ...add, name: 'scanners' } });
     assert.equal(dup.statusCode, 409);
     assert.equal(dup.json<{ detail: string }>().detail, 'inbound connector "scanners" already exists');

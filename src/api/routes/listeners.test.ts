@@ -10,8 +10,8 @@ test('listeners: add, show, change, remove as the token; a clash, an unknown nam
     assert.equal((await f.call('operate', { method: 'POST', url: '/api/v1/listeners', payload: { name: 'devices', port: 2526 } })).statusCode, 403);
     const add = await f.call('admin', { method: 'POST', url: '/api/v1/listeners', payload: { name: 'devices', port: 2526, role: 'relay', remoteIPRanges: ['192.0.2.0/24'] } });
     assert.equal(add.statusCode, 200, add.body);
-    assert.equal(f.ctx.store.current()!.comment, 'listener add devices');
-    assert.equal(f.ctx.store.current()!.actor, 'admin');
+    assert.equal((await f.ctx.store.current())!.comment, 'listener add devices');
+    assert.equal((await f.ctx.store.current())!.actor, 'admin');
     const shown = (await f.call('read', { method: 'GET', url: '/api/v1/listeners/devices' })).json<{ role: string; remoteIPRanges: string[]; tls: { mode: string } }>();
     assert.equal(shown.role, 'relay');
     assert.deepEqual(shown.remoteIPRanges, ['192.0.2.0/24']);

@@ -61,7 +61,7 @@ export function policyRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const b = parse(policyReplayBody, req.body);
     const ctx = deps.ops(actorOf(req));
     const candidate = b.config === undefined ? undefined : parseCandidate(b.config);
-    const { changes: _changes, ...report } = policyReplay(ctx, { window: windowOf(ctx, b.since, { defaultSince: '30d' }), set: b.set, candidate, samples: b.samples }, replyText);
+    const { changes: _changes, ...report } = await policyReplay(ctx, { window: await windowOf(ctx, b.since, { defaultSince: '30d' }), set: b.set, candidate, samples: b.samples }, replyText);
     return report;
   });
 }

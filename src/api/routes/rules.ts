@@ -72,7 +72,7 @@ export function ruleRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.post('/api/v1/rules/replay', { config: { scope: 'read' }, schema: { body: jsonSchema(ruleReplayBody) } }, async (req) => {
     const b = parse(ruleReplayBody, req.body);
     const ctx = deps.ops(actorOf(req));
-    const w = windowOf(ctx, b.since, { defaultSince: '30d' });
+    const w = await windowOf(ctx, b.since, { defaultSince: '30d' });
     return replayRules(ctx, { since: w.since, until: w.until, limit: b.limit ?? 100_000, asEnforce: b.asEnforce });
   });
 }

@@ -6,7 +6,7 @@ import { SCOPE_ORDER } from '../scope.ts';
 test('every route: 401 without a token, 403 with a token one scope too small (before the handler runs)', async () => {
   const f = await apiFixture();
   try {
-    const before = f.ctx.store.currentVersion();
+    const before = (await f.ctx.store.currentVersion());
     const routes = f.app.apiRoutes.filter((r) => r.method !== 'HEAD');
     assert.ok(routes.length > 5);
     for (const { method, url, scope } of routes) {
@@ -25,7 +25,7 @@ test('every route: 401 without a token, 403 with a token one scope too small (be
         assert.equal(r.statusCode, 403, `${method} ${url} with a ${lower} token`);
       }
     }
-    assert.equal(f.ctx.store.currentVersion(), before, 'no refused request changed anything');
+    assert.equal((await f.ctx.store.currentVersion()), before, 'no refused request changed anything');
   } finally {
     await f.close();
   }

@@ -35,8 +35,8 @@ function registerShow(egress: Command, io: CliIo): void {
     .description('show the egress policy (exceptions with their state today)')
     .addOption(formatOption())
     .action(async (o: { format: OutputFormat }, cmd: Command) =>
-      withContext(cmd, ({ store }) => {
-        const cur = store.current();
+      withContext(cmd, async ({ store }) => {
+        const cur = await store.current();
         if (!cur) throw new CliError('no configuration in force');
         const { exceptions: _x, ...rest } = cur.config.egress;
         const exceptions = exceptionRows(cur.config.egress, today());
@@ -99,8 +99,8 @@ function registerSet(egress: Command, io: CliIo): void {
       if (!what.length) throw new UsageError('egress set: nothing to change (see --help)');
       const ports = o.ports === undefined ? undefined : [...new Set(splitList(o.ports).map(parsePort))];
       if (ports?.length === 0) throw new UsageError('--ports: give at least one port');
-      await withContext(cmd, ({ store }) => {
-        const v = store.update(actor(), comment ?? `egress set ${what.join(' ')}`, (draft) => {
+      await withContext(cmd, async ({ store }) => {
+        const v = await store.update(actor(), comment ?? `egress set ${what.join(' ')}`, (draft) => {
           const e = draft.egress;
           e.internalRanges = editList('internal-range', e.internalRanges, o.internalRange, o.addInternalRange, o.removeInternalRange);
           e.relayAddresses = editList('relay-address', e.relayAddresses, o.relayAddress, o.addRelayAddress, o.removeRelayAddress);
@@ -126,8 +126,8 @@ function registerException(egress: Command, io: CliIo): void {
     .option('--expires <date>', 'last day (UTC, YYYY-MM-DD) it is rendered', parseDate)
     .action(async (name: string, o: { address: string[]; comment: string; expires?: string }, cmd: Command) => {
       const addresses = requireIps('--address', splitList(o.address));
-      await withContext(cmd, ({ store }) => {
-        const v = store.update(actor(), `egress exception add ${name}`, (draft) => {
+      await withContext(cmd, async ({ store }) => {
+        const v = await store.update(actor(), `egress exception add ${name}`, (draft) => {
           const list = draft.egress.exceptions;
           const item = { name, addresses, comment: o.comment, ...(o.expires ? { expires: o.expires } : {}) };
           const i = indexOfNamed(list, name);
@@ -149,8 +149,8 @@ function registerRender(egress: Command, io: CliIo): void {
     .option('-o, --output <file>', 'write to FILE (default: stdout)')
     .option('--date <YYYY-MM-DD>', 'the day exception expiry is evaluated on (default: today, UTC)', parseDate)
     .action(async (o: { format: EgressFormat; output?: string; date?: string }, cmd: Command) =>
-      withContext(cmd, ({ store }) => {
-        const cur = store.current();
+      withContext(cmd, async ({ store }) => {
+        const cur = await store.current();
         if (!cur) throw new CliError('no configuration in force');
         const text = renderEgress(o.format, cur.config.egress, { version: cur.version, asOf: o.date ?? today() });
         if (o.output) {
@@ -172,6 +172,6 @@ export function registerEgress(program: Command, io: CliIo = defaultIo()): void 
   registerEgressCheck(egress, io, async (cmd) => {
     const data = (cmd.optsWithGlobals() as { data?: string }).data ?? './data';
     if (!existsSync(join(resolve(data), 'mailgate.db'))) return [...DEFAULT_PORTS];
-    return withContext(cmd, ({ store }) => [...(store.current()?.config.egress.blockedPorts ?? DEFAULT_PORTS)]);
+    return withContext(cmd, async ({ store }) => [...((await store.current())?.config.egress.blockedPorts ?? DEFAULT_PORTS)]);
   });
 }

@@ -64,8 +64,8 @@ function registerOne(parent: Command, name: ListName, io: CliIo): void {
     .option('--force', 'block even an accepted domain (refuses every sender in it, authenticated users too)')
     .action(async (entries: string[], opts: { force?: boolean }, c: Command) => {
       const list = splitList(entries).map(parseListEntry);
-      await withContext(c, ({ store, dataDir }) => {
-        const v = store.update(actor(), `list ${name} add ${list.join(' ')}`, (draft) => {
+      await withContext(c, async ({ store, dataDir }) => {
+        const v = await store.update(actor(), `list ${name} add ${list.join(' ')}`, (draft) => {
           if (name === 'block') {
             const hits = acceptedDomainsBlocked(draft, list);
             if (hits.length && !opts.force) throw new CliError(`refused: ${hits.join('; ')}. Pass --force to block it anyway`);
@@ -81,8 +81,8 @@ function registerOne(parent: Command, name: ListName, io: CliIo): void {
     .description(`show the ${name} list`)
     .addOption(formatOption())
     .action(async (opts: { format: OutputFormat }, c: Command) => {
-      await withContext(c, ({ store }) => {
-        const cfg = store.current()?.config;
+      await withContext(c, async ({ store }) => {
+        const cfg = (await store.current())?.config;
         printRows(cfg ? rowsOf(cfg.lists[name]) : [], ['kind', 'entry'], opts.format, io.out);
       });
     });
@@ -92,8 +92,8 @@ function registerOne(parent: Command, name: ListName, io: CliIo): void {
     .argument('<entry...>', 'IP, CIDR, domain or *.domain')
     .action(async (entries: string[], _opts: unknown, c: Command) => {
       const list = splitList(entries);
-      await withContext(c, ({ store, dataDir }) => {
-        const v = store.update(actor(), `list ${name} remove ${list.join(' ')}`, (draft) => {
+      await withContext(c, async ({ store, dataDir }) => {
+        const v = await store.update(actor(), `list ${name} remove ${list.join(' ')}`, (draft) => {
           removeEntries(draft.lists[name], list, name);
         });
         io.out.write(`${name} list updated (${changedIn({ dataDir }, v)})\n`);

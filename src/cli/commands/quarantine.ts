@@ -54,14 +54,14 @@ export function registerQuarantine(program: Command): void {
     .option('--limit <n>', 'rows', parsePositiveInt, 1000)
     .addOption(formatOption())
     .action(async (o: { reason?: (typeof KINDS)[number]; rule?: string; since?: string; recipient?: string; limit: number; format: OutputFormat }, cmd: Command) =>
-      withOps(cmd, (ctx) => {
+      withOps(cmd, async (ctx) => {
         let since: number | undefined;
         try {
           since = o.since === undefined ? undefined : parseSince(o.since, Date.now());
         } catch (e) {
           throw new UsageError((e as Error).message);
         }
-        const items = listQuarantine(ctx, { reason: o.reason, rule: o.rule, since, recipient: o.recipient, limit: o.limit });
+        const items = await listQuarantine(ctx, { reason: o.reason, rule: o.rule, since, recipient: o.recipient, limit: o.limit });
         printRows(items.map(rowOut), o.format === 'table' ? COLUMNS : [...COLUMNS, 'kind', 'rule', 'spf', 'dkim', 'compauth', 'size'], o.format);
       }),
     );
@@ -115,8 +115,8 @@ export function registerQuarantine(program: Command): void {
     .option('--state <state>', 'pending (default), approved, denied or all', enumParser('--state', ['pending', 'approved', 'denied', 'all'] as const), 'pending')
     .addOption(formatOption())
     .action(async (o: { state: 'pending' | 'approved' | 'denied' | 'all'; format: OutputFormat }, cmd: Command) =>
-      withOps(cmd, (ctx) => {
-        const rows = listRequests(ctx, o.state).map((r) => ({
+      withOps(cmd, async (ctx) => {
+        const rows = (await listRequests(ctx, o.state)).map((r) => ({
           id: r.id,
           message: r.queueId,
           recipient: r.rcpt,

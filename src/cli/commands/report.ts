@@ -32,10 +32,10 @@ export interface ReportDeps {
  * `--source import:NAME` the window is not clamped (imports are never pruned) and, without
  * `--since`, is the import's own time range (trace/reports coverage).
  */
-export function windowFor(ctx: CliContext, since: string | undefined, io: CliIo, now = Date.now(), source?: string, defaultSince = '7d'): ReportWindow {
+export async function windowFor(ctx: CliContext, since: string | undefined, io: CliIo, now = Date.now(), source?: string, defaultSince = '7d'): Promise<ReportWindow> {
   let w: ReportWindow;
   try {
-    w = windowOf(opsOf(ctx), since, { source, defaultSince, now });
+    w = await windowOf(opsOf(ctx), since, { source, defaultSince, now });
   } catch (e) {
     throw usageOf(e);
   }

@@ -131,9 +131,9 @@ function registerAddSet(route: Command, io: CliIo): void {
     .requiredOption('--type <type>', 'pickup, smtp or mx', parseType)
     .option('--replace', 'take its domains over from the routes serving them (a route left with none is removed)')
     .action(async (name: string, opts: RouteOpts & { type: Route['type']; replace?: boolean }, cmd: Command) => {
-      await withContext(cmd, ({ store, dataDir }) => {
+      await withContext(cmd, async ({ store, dataDir }) => {
         let notes: string[] = [];
-        const v = store.update(actor(), `route add ${name}${opts.replace ? ' --replace' : ''}`, (draft) => {
+        const v = await store.update(actor(), `route add ${name}${opts.replace ? ' --replace' : ''}`, (draft) => {
           if (indexOfNamed(draft.routes, name) >= 0) throw new CliError(`route "${name}" already exists`);
           const r: Route = { name, domains: ['*'], type: opts.type, port: 25, tls: 'may', pickupDir: 'pickup' };
           applyOptions(r, opts);
@@ -149,8 +149,8 @@ function registerAddSet(route: Command, io: CliIo): void {
     .argument('<name>', 'route name')
     .option('--type <type>', 'pickup, smtp or mx', parseType)
     .action(async (name: string, opts: RouteOpts, cmd: Command) => {
-      await withContext(cmd, ({ store, dataDir }) => {
-        const v = store.update(actor(), `route set ${name}`, (draft) => applyOptions(requireNamed(draft.routes, name, 'route'), opts));
+      await withContext(cmd, async ({ store, dataDir }) => {
+        const v = await store.update(actor(), `route set ${name}`, (draft) => applyOptions(requireNamed(draft.routes, name, 'route'), opts));
         io.out.write(`route ${name} updated (${changedIn({ dataDir }, v)})\n`);
       });
     });
@@ -162,7 +162,7 @@ function registerReadRemove(route: Command, io: CliIo): void {
     .description('list routes')
     .addOption(formatOption())
     .action(async (opts: { format: OutputFormat }, cmd: Command) => {
-      await withContext(cmd, ({ store }) => printRows(store.current()?.config.routes ?? [], COLUMNS, opts.format, io.out));
+      await withContext(cmd, async ({ store }) => printRows((await store.current())?.config.routes ?? [], COLUMNS, opts.format, io.out));
     });
   route
     .command('show')
@@ -171,8 +171,8 @@ function registerReadRemove(route: Command, io: CliIo): void {
     .option('--exchange', 'print the Exchange Online connectors and cut-over steps for the tenant side')
     .addOption(formatOption())
     .action(async (name: string, opts: { exchange?: boolean; format: OutputFormat }, cmd: Command) => {
-      await withContext(cmd, ({ store, dataDir }) => {
-        const cfg = store.current()?.config;
+      await withContext(cmd, async ({ store, dataDir }) => {
+        const cfg = (await store.current())?.config;
         const r = requireNamed(cfg?.routes ?? [], name, 'route');
         if (opts.exchange && cfg) io.out.write(exchangeScript(r, cfg, dataDir));
         else if (opts.format === 'json') io.out.write(JSON.stringify({ ...maskRoute(r), serves: cfg ? precedenceRows(cfg, name) : [] }, null, 2) + '\n');

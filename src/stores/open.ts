@@ -1,0 +1,46 @@
+/**
+ * @module stores/open
+ * Opens the configuration store a data directory names (stores/bootstrap): the SQLite adapter on
+ * the directory's database handle, or the PostgreSQL adapter on a small pool. The caller owns
+ * the SQLite handle; `close()` releases what this opened (the pool).
+ * Touches: <data>/store.yaml; a PostgreSQL pool (connections open lazily).
+ */
+import type { Db } from '../core/sqlite.ts';
+import type { ConfigStore } from '../config/store.ts';
+import { readBootstrap, type StoreBootstrap } from './bootstrap.ts';
+import { SqliteConfigStore } from './sqlite/config-store.ts';
+import { PgConfigStore } from './postgres/config-store.ts';
+import { openPool, redactUrl, type PgPool } from './postgres/pool.ts';
+import { migrate } from './postgres/migrate.ts';
+
+export interface OpenedConfigStore {
+  store: ConfigStore;
+  bootstrap: StoreBootstrap;
+  /** The pool when the store is PostgreSQL (heartbeats share it). */
+  pool?: PgPool;
+  /** Where the store is, password masked (logs). */
+  where: string;
+  close(): Promise<void>;
+}
+
+/** The store `dataDir` names; `db` is the directory's SQLite handle (used when it names SQLite). */
+export function openConfigStore(dataDir: string, db: Db, opts: { bootstrap?: StoreBootstrap } = {}): OpenedConfigStore {
+  const bootstrap = opts.bootstrap ?? readBootstrap(dataDir);
+  if (bootstrap.kind === 'sqlite') {
+    return { store: new SqliteConfigStore(db), bootstrap, where: `${dataDir}/mailgate.db`, close: async () => {} };
+  }
+  const pool = openPool({ url: bootstrap.url, schema: bootstrap.schema });
+  return {
+    store: new PgConfigStore({ pool, url: bootstrap.url, schema: bootstrap.schema }),
+    bootstrap,
+    pool,
+    where: `${redactUrl(bootstrap.url)} schema ${bootstrap.schema}`,
+    close: () => pool.end(),
+  };
+}
+
+/** Create or upgrade the PostgreSQL schema a bootstrap names (no-op for SQLite). */
+export async function prepareStore(opened: OpenedConfigStore): Promise<number[]> {
+  if (opened.bootstrap.kind !== 'postgres' || !opened.pool) return [];
+  return (await migrate(opened.pool, opened.bootstrap.schema)).applied;
+}
