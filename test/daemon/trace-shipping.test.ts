@@ -20,7 +20,7 @@ test('fleet node: the runtime trace writer ships to PostgreSQL; outbox metrics',
   const { pool, schema } = await pgSchema(t);
   await migrate(pool, schema);
   const dir = mkdtempSync(join(tmpdir(), 'mailgate-ship-'));
-  const rt = openRuntime(dir, createLogger('test', 'silent'));
+  const rt = await openRuntime(dir, createLogger('test', 'silent'));
   const shipping = startTraceShipping(rt, { pool, schema, node: 'mx-a' });
   t.after(async () => {
     await shipping.stop();
