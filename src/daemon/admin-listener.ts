@@ -18,6 +18,7 @@ import { formatReply } from '../smtp/replies.ts';
 import { releaseVersion } from './release.ts';
 import { adminStartError } from './startup.ts';
 import type { Runtime } from './runtime.ts';
+import { pgTraceStore } from '../stores/postgres/trace-store.ts';
 
 export interface AdminListener {
   /** The address it listens on, e.g. "http://127.0.0.1:8025". */
@@ -46,10 +47,12 @@ export function metricsScopeFor(cfg: { admin: AdminSettings; metrics: { public: 
 /** The API's dependencies in a gateway process; `scrape`: the merged Prometheus exposition (serve.ts). */
 export function apiDeps(rt: Runtime, scrape?: () => Promise<string>): ApiDeps {
   const metricsScope = metricsScopeFor(rt.snapshot().config);
+  const b = rt.backing;
+  const fleet = b.bootstrap.kind === 'postgres' && b.pool ? pgTraceStore({ pool: b.pool, schema: b.bootstrap.schema, node: rt.node }) : undefined;
   return {
     metrics: scrape ? { scrape, contentType: EXPOSITION_CONTENT_TYPE, scope: metricsScope } : undefined,
     logger: rt.logger.child({ component: 'admin' }),
-    ops: (actor) => ({ db: rt.db, store: rt.store, dataDir: rt.paths.dir, actor }),
+    ops: (actor) => ({ db: rt.db, store: rt.store, dataDir: rt.paths.dir, actor, trace: fleet }),
     version: releaseVersion(),
     configVersion: () => rt.snapshot().version,
     replyText: (key, vars) => formatReply(key, vars),

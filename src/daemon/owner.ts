@@ -95,7 +95,8 @@ const FREE_IDLE_MS = 60_000;
 
 /**
  * Recover the spool and start delivering; `registrar` also registers orphaned spool files. On a
- * fleet node (`fleet`), the local trace is shipped to PostgreSQL through the outbox.
+ * fleet node (store.yaml names PostgreSQL, or `fleet` given), the local trace is shipped to the
+ * shared PostgreSQL trace through the outbox.
  */
 export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts, fleet?: FleetTrace): Promise<QueueOwner> {
   const { spool, store, acceptor, registrar } = q;
@@ -113,7 +114,9 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts, fleet?: F
     rt.metrics,
   );
   // Before recovery: trace rows the recovery writes go through the outbox too.
-  const shipping: TraceShipping | undefined = fleet ? startTraceShipping(rt, fleet) : undefined;
+  const b = rt.backing;
+  const ship = fleet ?? (b.bootstrap.kind === 'postgres' && b.pool ? { pool: b.pool, schema: b.bootstrap.schema, node: rt.node } : undefined);
+  const shipping: TraceShipping | undefined = ship ? startTraceShipping(rt, ship) : undefined;
   rt.metrics.setOwner({
     queueByState: () => store.countByState(),
     oldestOpenAgeSeconds: () => {

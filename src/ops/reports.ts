@@ -6,6 +6,7 @@
  * egress block, and read-only SQL hunting with saved queries. A window is `--since` clamped to
  * trace.retentionDays (the note says so), or an import's own time range over `import:NAME`.
  * Bad input (window, source, SPF record, hunt SQL) is `invalid`; the adapters format the Report.
+ * On a fleet node (ctx.trace) the Inbound, Direct Send and stale-allow reports read the shared trace.
  * Touches: the trace tables and configuration store (read only); DNS for the live SPF check;
  * hunts run in a child process on the database file.
  */
@@ -17,11 +18,14 @@ import { ensureTraceSchema } from '../trace/index.ts';
 import { HUNT_DEFAULT_LIMIT, HUNT_DEFAULT_TIMEOUT_MS, HuntRefused, runHunt, SAVED_HUNTS, type HuntResult } from '../trace/hunt.ts';
 import {
   directSendReport,
+  directSendReportFrom,
   egressGoneReport,
   inboundReport,
+  inboundReportFrom,
   reportWindow,
   sourceWindow,
   staleAllowReport,
+  staleAllowReportFrom,
   type ConnectorTypeFilter,
   type InboundTlsFilter,
   type Report,
@@ -85,7 +89,8 @@ export async function inbound(ctx: OpsContext, input: InboundInput, now = Date.n
   ensureTraceSchema(ctx.db);
   checkSource(input.source);
   const w = await windowOf(ctx, input.since, { source: input.source, defaultSince: '7d', now });
-  return inboundReport(ctx.db, w, { connectorType: input.connectorType, connector: input.connector, tls: input.tls, attribution: input.attribution, source: input.source });
+  const filter = { connectorType: input.connectorType, connector: input.connector, tls: input.tls, attribution: input.attribution, source: input.source };
+  return ctx.trace ? inboundReportFrom(ctx.trace, w, filter) : inboundReport(ctx.db, w, filter);
 }
 
 export interface DirectSendInput extends Windowed {
@@ -105,7 +110,8 @@ export async function directSend(ctx: OpsContext, input: DirectSendInput, seams:
   const inForce = (await ctx.store.current())?.config;
   const live = (record?: string): SpfAuthorizer => createSpfAuthorizer({ resolve: seams.resolve ?? resolverFromSettings(inForce?.dns).resolve, record });
   const spfCheck = input.spf !== undefined ? live(input.spf.trim()) : (seams.spfCheck ?? live());
-  const r = await directSendReport(ctx.db, w, { internal: input.internal, source: input.source, spfCheck });
+  const opts = { internal: input.internal, source: input.source, spfCheck };
+  const r = ctx.trace ? await directSendReportFrom(ctx.trace, w, opts) : await directSendReport(ctx.db, w, opts);
   const egress = inForce?.egress;
   if (egress) r.summary.push(...egressStepSummary(egressStep(egress)));
   return r;
@@ -117,7 +123,8 @@ export async function staleAllow(ctx: OpsContext, input: { since?: string | unde
   const cfg = (await ctx.store.current())?.config;
   if (!cfg) throw new OpsError('unavailable', 'no configuration in force');
   const w = await windowOf(ctx, input.since ?? '90d', { now });
-  return staleAllowReport(ctx.db, w, { connectors: cfg.inboundConnectors, allow: cfg.lists.allow }, { includeUsed: input.all });
+  const entries = { connectors: cfg.inboundConnectors, allow: cfg.lists.allow };
+  return ctx.trace ? staleAllowReportFrom(ctx.trace, w, entries, { includeUsed: input.all }) : staleAllowReport(ctx.db, w, entries, { includeUsed: input.all });
 }
 
 /** A date (YYYY-MM-DD, UTC) or an ISO time, as ms; `invalid` otherwise. */
