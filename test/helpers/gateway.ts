@@ -111,10 +111,12 @@ export async function startGateway(
     readyTimeoutMs?: number;
     /** The same, the name the service and backup tests use. */
     readyMs?: number;
+    /** More `serve` arguments (`--node`, `--listen`). */
+    args?: string[];
   } = {},
 ): Promise<Gateway> {
   let out = '';
-  const argv = [process.execPath, '--import', 'tsx', MAIN, '--data', dataDir, 'serve', '--workers', String(opts.workers ?? 1)];
+  const argv = [process.execPath, '--import', 'tsx', MAIN, '--data', dataDir, 'serve', '--workers', String(opts.workers ?? 1), ...(opts.args ?? [])];
   const [cmd = process.execPath, ...args] = [...(opts.prefix ?? []), ...argv];
   const proc = spawn(cmd, args, {
     cwd: ROOT,
