@@ -6,7 +6,8 @@
  * egress block, and read-only SQL hunting with saved queries. A window is `--since` clamped to
  * trace.retentionDays (the note says so), or an import's own time range over `import:NAME`.
  * Bad input (window, source, SPF record, hunt SQL) is `invalid`; the adapters format the Report.
- * On a fleet node (ctx.trace) the Inbound, Direct Send and stale-allow reports read the shared trace.
+ * On a fleet node (ctx.trace) the Inbound, Direct Send, stale-allow and egress-gone reports read the
+ * shared trace.
  * Touches: the trace tables and configuration store (read only); DNS for the live SPF check;
  * hunts run in a child process on the database file.
  */
@@ -20,6 +21,7 @@ import {
   directSendReport,
   directSendReportFrom,
   egressGoneReport,
+  egressGoneReportFrom,
   inboundReport,
   inboundReportFrom,
   reportWindow,
@@ -140,7 +142,8 @@ export async function egressGone(ctx: OpsContext, input: { blockAt: number; sinc
   ensureTraceSchema(ctx.db);
   const w = await windowOf(ctx, input.since ?? '30d', { now });
   try {
-    return egressGoneReport(ctx.db, w, { blockAt: input.blockAt, all: input.all, source: input.source });
+    const opts = { blockAt: input.blockAt, all: input.all, source: input.source };
+    return ctx.trace ? await egressGoneReportFrom(ctx.trace, w, opts) : egressGoneReport(ctx.db, w, opts);
   } catch (e) {
     if (e instanceof RangeError) throw new OpsError('invalid', e.message);
     throw e;

@@ -97,6 +97,13 @@ export interface TrafficGroups {
   byDomain: { d: string; n: number; last: number }[];
 }
 
+/** Per client IP around an egress block (trace/reports/egress-gone), and its senders by source. */
+export interface EgressGroups {
+  rows: { client_ip: string; before: number; after: number; direct_after: number; last: number }[];
+  /** By client IP, lower-cased sender ('' for none) and source, most messages first, then sender and source (byte order). */
+  detail: { client_ip: string; sender: string; src: string; n: number }[];
+}
+
 export interface TraceStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Upsert messages and append events (status re-derived from outcome events), atomically. */
@@ -119,5 +126,6 @@ export interface TraceStore {
   /** The Inbound messages report's groups over a window (filter.source narrows). */
   inboundGroups(window: { since: number; until: number }, filter: InboundFilter): Promise<InboundGroup[]>;
   trafficGroups(window: { since: number; until: number }): Promise<TrafficGroups>;
+  egressGroups(scope: RowScope, blockAt: number): Promise<EgressGroups>;
   close(): Promise<void>;
 }

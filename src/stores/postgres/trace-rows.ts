@@ -4,7 +4,7 @@
  * and counts as trace/reports/sqlite-rows, so trace/reports aggregates them to the same report.
  * Touches: reads trace_message of one schema.
  */
-import type { DirectSendRow, InboundGroup, LeftOutCounts, RowScope, SourceSpan, TraceStore, TrafficGroups } from '../../trace/index.ts';
+import type { DirectSendRow, EgressGroups, InboundGroup, LeftOutCounts, RowScope, SourceSpan, TraceStore, TrafficGroups } from '../../trace/index.ts';
 import { DIRECT_SEND_REPLY_LIKE, inboundConditions } from '../../trace/reports/index.ts';
 
 /** `?` placeholders → `$n`, numbered from `from`. */
@@ -16,7 +16,7 @@ function numbered(sql: string, from = 1): string {
 const DAY_SQL = `to_char(to_timestamp(received_at / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')`;
 
 type Query = <R extends object>(text: string, values: unknown[]) => Promise<R[]>;
-type ReportRows = Pick<TraceStore, 'directSendRows' | 'oldest' | 'hasRows' | 'sourceSpans' | 'importLeftOut' | 'inboundGroups' | 'trafficGroups'>;
+type ReportRows = Pick<TraceStore, 'directSendRows' | 'oldest' | 'hasRows' | 'sourceSpans' | 'importLeftOut' | 'inboundGroups' | 'trafficGroups' | 'egressGroups'>;
 
 const ANONYMOUS = `client_ip <> '' AND listener NOT IN ('exo:outbound', 'exo:intra-org')`;
 const COLS = 'client_ip, mail_from, received_at, helo, subject, tls_version, recipients, spf, dkim, dmarc, compauth, cert_cn, cert_verified, reply, exo_verdicts';
@@ -81,6 +81,24 @@ export function pgReportRows(query: Query, s: string): ReportRows {
         ),
       ]);
       return { byConnIp, byIp, byDomain };
+    },
+    egressGroups: async (sc, blockAt): Promise<EgressGroups> => {
+      const args = scopeArgs(sc);
+      const [rows, detail] = await Promise.all([
+        query<EgressGroups['rows'][number]>(
+          `SELECT client_ip, count(*) FILTER (WHERE received_at < $${args.length + 1})::int AS before, count(*) FILTER (WHERE received_at >= $${args.length + 1})::int AS after,
+                  count(*) FILTER (WHERE received_at >= $${args.length + 1} AND attribution = 'direct-send' AND coalesce(source, 'gateway') <> 'gateway')::int AS direct_after,
+                  max(received_at) AS last
+             FROM ${s}.trace_message WHERE received_at >= $1 AND received_at < $2${bySource(sc, 3)} GROUP BY client_ip`,
+          [...args, blockAt],
+        ),
+        query<EgressGroups['detail'][number]>(
+          `SELECT client_ip, lower(coalesce(mail_from, '')) AS sender, coalesce(source, 'gateway') AS src, count(*)::int AS n
+             FROM ${s}.trace_message WHERE received_at >= $1 AND received_at < $2${bySource(sc, 3)} GROUP BY 1, 2, 3 ORDER BY n DESC, lower(coalesce(mail_from, '')) COLLATE "C", coalesce(source, 'gateway') COLLATE "C"`,
+          args,
+        ),
+      ]);
+      return { rows, detail };
     },
   };
 }
