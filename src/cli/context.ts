@@ -126,7 +126,7 @@ export async function withOps<T>(cmd: Command, fn: (ops: OpsContext) => T | Prom
 /** A fleet node's shared trace (its store.yaml names PostgreSQL), else undefined (the SQLite trace). */
 export function fleetTrace(backing: OpenedConfigStore, node: string): TraceStore | undefined {
   if (backing.bootstrap.kind !== 'postgres' || !backing.pool) return undefined;
-  return pgTraceStore({ pool: backing.pool, schema: backing.bootstrap.schema, node });
+  return pgTraceStore({ pool: backing.pool, schema: backing.bootstrap.schema, node, url: backing.bootstrap.url });
 }
 
 function firstLine(input: NodeJS.ReadableStream): Promise<string> {

@@ -48,7 +48,7 @@ export function metricsScopeFor(cfg: { admin: AdminSettings; metrics: { public: 
 export function apiDeps(rt: Runtime, scrape?: () => Promise<string>): ApiDeps {
   const metricsScope = metricsScopeFor(rt.snapshot().config);
   const b = rt.backing;
-  const fleet = b.bootstrap.kind === 'postgres' && b.pool ? pgTraceStore({ pool: b.pool, schema: b.bootstrap.schema, node: rt.node }) : undefined;
+  const fleet = b.bootstrap.kind === 'postgres' && b.pool ? pgTraceStore({ pool: b.pool, schema: b.bootstrap.schema, node: rt.node, url: b.bootstrap.url }) : undefined;
   return {
     metrics: scrape ? { scrape, contentType: EXPOSITION_CONTENT_TYPE, scope: metricsScope } : undefined,
     logger: rt.logger.child({ component: 'admin' }),

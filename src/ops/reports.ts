@@ -180,9 +180,11 @@ export async function hunt(ctx: OpsContext, input: HuntInput): Promise<HuntResul
     if (!h) throw new OpsError('not-found', `no saved hunt "${input.saved}" (have: ${Object.keys(SAVED_HUNTS).join(', ')})`);
     sql = h.sql;
   }
+  if (ctx.trace && input.saved !== undefined) throw new OpsError('invalid', 'saved hunts are written for SQLite; on a PostgreSQL fleet trace give --query in PostgreSQL\'s SQL');
   ensureTraceSchema(ctx.db);
+  const limits = { limit: input.limit ?? HUNT_DEFAULT_LIMIT, timeoutMs: input.timeoutMs ?? HUNT_DEFAULT_TIMEOUT_MS };
   try {
-    return await runHunt(join(ctx.dataDir, 'mailgate.db'), sql, { limit: input.limit ?? HUNT_DEFAULT_LIMIT, timeoutMs: input.timeoutMs ?? HUNT_DEFAULT_TIMEOUT_MS });
+    return ctx.trace ? await ctx.trace.hunt(sql, limits) : await runHunt(join(ctx.dataDir, 'mailgate.db'), sql, limits);
   } catch (e) {
     if (e instanceof HuntRefused) throw new OpsError('invalid', e.message);
     throw new HuntFailed(`query failed: ${e instanceof Error ? e.message : String(e)}`);

@@ -11,6 +11,7 @@
  */
 import type { TraceEvent, TraceMessage } from './events.ts';
 import type { TraceFilter } from './search.ts';
+import type { HuntResult } from './hunt.ts';
 
 /** An event with its writer's sequence number (idempotence key with the node). */
 export type SequencedEvent = TraceEvent & { seq?: number | undefined };
@@ -127,5 +128,10 @@ export interface TraceStore {
   inboundGroups(window: { since: number; until: number }, filter: InboundFilter): Promise<InboundGroup[]>;
   trafficGroups(window: { since: number; until: number }): Promise<TrafficGroups>;
   egressGroups(scope: RowScope, blockAt: number): Promise<EgressGroups>;
+  /**
+   * Read-only SQL over the trace tables in the engine's own dialect (trace/hunt's guards, row and
+   * time limits). Throws HuntRefused (guards, time limit) or the engine's error.
+   */
+  hunt(sql: string, opts: { limit?: number | undefined; timeoutMs?: number | undefined }): Promise<HuntResult>;
   close(): Promise<void>;
 }

@@ -91,6 +91,32 @@ CREATE SEQUENCE IF NOT EXISTS ${s}.trace_event_local_seq;
 `;
 }
 
+/** The role hunts run as (cluster-wide, NOLOGIN): it may read the trace tables and nothing else. */
+export const HUNT_ROLE = 'mailgate_hunt';
+
+/**
+ * Create the hunt role when missing and let it read this schema's trace tables (partitions are
+ * read through them). A user without CREATEROLE gets a notice instead: hunts are then refused
+ * with the command that creates the role.
+ */
+export function huntRoleDdl(schema: string): string {
+  const s = ident(schema);
+  return `
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${HUNT_ROLE}') THEN
+    CREATE ROLE ${HUNT_ROLE} NOLOGIN;
+  END IF;
+  GRANT ${HUNT_ROLE} TO CURRENT_USER;
+  GRANT USAGE ON SCHEMA ${s} TO ${HUNT_ROLE};
+  GRANT SELECT ON ${s}.trace_message, ${s}.trace_event TO ${HUNT_ROLE};
+EXCEPTION
+  WHEN insufficient_privilege OR duplicate_object OR unique_violation THEN
+    RAISE NOTICE 'mailgate: hunt role ${HUNT_ROLE} not set up (%); hunts stay refused until it is', SQLERRM;
+END
+$$;`;
+}
+
 /** YYYYMMDD of the UTC day holding `ms`. */
 export const dayName = (ms: number): string => new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10).replace(/-/g, '');
 

@@ -8,19 +8,17 @@
  * the report row primitives (stores/postgres/trace-rows). The tables come from migration 0002-trace.
  * Touches: the trace tables of one schema, through the given pool.
  */
-import pg, { type Pool, type PoolClient, type QueryConfig } from 'pg';
+import type { Pool, PoolClient, QueryConfig } from 'pg';
+import { NUMERIC_INT8 } from './int8.ts';
 import { buildTraceQuery, deriveStatus, OUTCOME_EVENTS, searchLimit, type SearchDialect, type SequencedEvent, type TraceBatch, type TraceEvent, type TraceMessage, type TraceStatus, type TraceStore } from '../../trace/index.ts';
 import { MESSAGE_COLUMNS, messageToRecord, parseRecipients, recordToEvent, recordToMessage, type EventRecord, type MessageRecord } from '../../trace/rows.ts';
 import { withClient } from './checkout.ts';
 import { createDayPartitions, DAY_MS, ident } from './trace-schema.ts';
 import { pruneTracePg } from './trace-prune.ts';
+import { runHuntPg } from './trace-hunt.ts';
+import { HuntRefused } from '../../trace/hunt.ts';
 import { pgReportRows } from './trace-rows.ts';
 
-/** BIGINT columns (ms times, sizes) as numbers: ms epochs stay far below 2^53. */
-export const NUMERIC_INT8 = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === 20 ? (v: string): number => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-};
 
 export const PG_DIALECT: SearchDialect = {
   contains: (c) => `strpos(lower(${c}), ?) > 0`,
@@ -39,6 +37,8 @@ export interface PgTraceOptions {
   schema: string;
   /** This writer's node name (recorded on every row it writes). */
   node: string;
+  /** The database URL, for hunts (each on a connection of its own); without it hunts are refused. */
+  url?: string | undefined;
   /** Close the pool with the store. */
   ownsPool?: boolean | undefined;
 }
@@ -186,6 +186,10 @@ export function pgTraceStore(o: PgTraceOptions): TraceStore {
     search,
     show,
     prune: (cutoff) => pruneTracePg(o.pool, o.schema, cutoff),
+    hunt: async (sql, h) => {
+      if (!o.url) throw new HuntRefused('hunts need the PostgreSQL URL of the store (none given)');
+      return runHuntPg(sql, { url: o.url, schema: o.schema, limit: h.limit, timeoutMs: h.timeoutMs });
+    },
     ...pgReportRows((text, values) => q(o.pool, text, values), s),
     close: async () => {
       if (o.ownsPool) await o.pool.end();

@@ -18,6 +18,7 @@ import {
   type TraceStore,
 } from '../../trace/index.ts';
 import { sqliteReportRows } from '../../trace/reports/index.ts';
+import { runHunt } from '../../trace/hunt.ts';
 
 /** A TraceStore over `db`; close() closes the handle only when `owned`. */
 export function sqliteTraceStore(db: Db, opts: { owned?: boolean } = {}): TraceStore {
@@ -35,6 +36,8 @@ export function sqliteTraceStore(db: Db, opts: { owned?: boolean } = {}): TraceS
     show: async (id) => getTrace(db, id),
     prune: async (cutoff) => pruneTrace(db, cutoff),
     ...rows,
+    // In a child process on its own read-only connection to the file (trace/hunt).
+    hunt: (sql, o) => runHunt(db.name, sql, o),
     close: async () => {
       if (opts.owned) db.close();
     },
