@@ -3,8 +3,8 @@
  * On a fleet node (store: postgres), the queue owner ships its local trace to the shared
  * PostgreSQL trace: the outbox triggers are enabled on the node's SQLite file, a TraceShipper
  * sends batches, the outbox backlog and trace lag are exported as metrics, and maintenance runs
- * hourly: the day partitions ahead are created (by the writes), retention drops old days in
- * PostgreSQL, and local rows already shipped and older than the keep window are pruned.
+ * hourly: retention drops old days in PostgreSQL (the writes create the days ahead), and, when a
+ * keep window is set, local rows already shipped and older than it are pruned.
  * PostgreSQL slow or down only grows the outbox: nothing here is on the SMTP path.
  * Touches: the node's SQLite trace tables, the shared trace schema (through the pool).
  */
@@ -18,7 +18,11 @@ export interface FleetTrace {
   pool: Pool;
   schema: string;
   node: string;
-  /** Local trace rows kept after shipping (default 2 days: `trace show` on the node, quarantine notices). */
+  /**
+   * Prune local trace rows once shipped and older than this. Default: never early. The node's own
+   * trace stays for the trace retention, as on a single node, because the alerts (first-seen
+   * sources), policy replay and quarantine views read it locally.
+   */
   keepLocalMs?: number | undefined;
 }
 
@@ -51,8 +55,10 @@ export function startTraceShipping(rt: Runtime, f: FleetTrace): TraceShipping {
     try {
       const n = await store.prune(retentionCutoff(rt.snapshot().config.trace.retentionDays, Date.now()));
       if (n.messages || n.events) rt.logger.info(n, 'fleet trace retention: pruned');
-      const local = pruneShipped(rt.db, Date.now() - (f.keepLocalMs ?? 2 * 24 * HOUR_MS));
-      if (local.messages) rt.logger.info(local, 'local trace: shipped rows pruned');
+      if (f.keepLocalMs !== undefined) {
+        const local = pruneShipped(rt.db, Date.now() - f.keepLocalMs);
+        if (local.messages) rt.logger.info(local, 'local trace: shipped rows pruned');
+      }
     } catch (err) {
       rt.logger.warn({ err }, 'fleet trace maintenance failed');
     }
