@@ -16,11 +16,22 @@ import type { HuntResult } from './hunt.ts';
 /** An event with its writer's sequence number (idempotence key with the node). */
 export type SequencedEvent = TraceEvent & { seq?: number | undefined };
 
+/**
+ * What an imported row (audit/) carries besides a TraceMessage: its dedupe key, the import's name
+ * (imported rows outlive retention) and Exchange's own verdicts (JSON, trace/exo-verdicts).
+ */
+export interface ImportFields {
+  importKey?: string | undefined;
+  importName?: string | undefined;
+  exoVerdicts?: string | undefined;
+}
+
 /** One unit of writes: committed together or not at all. */
 export interface TraceBatch {
   /** The node that produced the rows (fleet stores record it; SQLite ignores it). */
   node?: string | undefined;
-  messages: readonly TraceMessage[];
+  /** Import fields are kept when a later write of the row has none. The SQLite adapter ignores them (audit/ writes its own). */
+  messages: readonly (TraceMessage & ImportFields)[];
   events: readonly SequencedEvent[];
 }
 

@@ -43,7 +43,8 @@ export interface PgTraceOptions {
   ownsPool?: boolean | undefined;
 }
 
-const KEEP_IF_NULL = new Set<string>(['spf', 'dkim', 'dmarc', 'arc', 'compauth', 'spoof_suspect', 'dns_lookups']);
+const KEEP_IF_NULL = new Set<string>(['spf', 'dkim', 'dmarc', 'arc', 'compauth', 'spoof_suspect', 'dns_lookups', 'import_key', 'import_name', 'exo_verdicts']);
+const IMPORT_COLUMNS = ['import_key', 'import_name', 'exo_verdicts'] as const;
 const MSG_CHUNK = 500;
 const EVT_CHUNK = 2000;
 
@@ -61,22 +62,22 @@ export function pgTraceStore(o: PgTraceOptions): TraceStore {
   };
   const today = Math.floor(Date.now() / DAY_MS);
 
-  const cols = ['node', ...MESSAGE_COLUMNS];
-  const updates = MESSAGE_COLUMNS.filter((c) => c !== 'id' && c !== 'received_at')
+  const cols = ['node', ...MESSAGE_COLUMNS, ...IMPORT_COLUMNS];
+  const updates = [...MESSAGE_COLUMNS, ...IMPORT_COLUMNS].filter((c) => c !== 'id' && c !== 'received_at')
     .map((c) => (KEEP_IF_NULL.has(c) ? `${c} = COALESCE(excluded.${c}, t.${c})` : `${c} = excluded.${c}`))
     .concat('node = excluded.node')
     .join(', ');
 
-  async function upsertMessages(c: PoolClient, node: string, rows: readonly TraceMessage[], now: number): Promise<void> {
+  async function upsertMessages(c: PoolClient, node: string, rows: TraceBatch['messages'], now: number): Promise<void> {
     // One statement may not touch a row twice: the last version of an id wins, as in SQLite.
-    const byId = new Map<string, TraceMessage>();
+    const byId = new Map<string, TraceBatch['messages'][number]>();
     for (const m of rows) byId.set(m.id, m);
     const all = [...byId.values()];
     for (let i = 0; i < all.length; i += MSG_CHUNK) {
       const chunk = all.slice(i, i + MSG_CHUNK);
       const values: unknown[] = [];
       const tuples = chunk.map((m) => {
-        const r: Record<string, unknown> = { node, ...messageToRecord(m, now) };
+        const r: Record<string, unknown> = { node, ...messageToRecord(m, now), import_key: m.importKey, import_name: m.importName, exo_verdicts: m.exoVerdicts };
         const start = values.length;
         for (const col of cols) values.push(r[col] ?? null);
         return `(${cols.map((_, j) => `$${start + j + 1}`).join(', ')})`;

@@ -10,7 +10,7 @@
  * Touches: trace_outbox, trace_outbox_state and (pruning) the trace tables of the node's database.
  */
 import type { Db } from '../../core/sqlite.ts';
-import { ensureTraceSchema, type OutboxBacklog, type OutboxSource, type SequencedEvent, type TraceMessage } from '../../trace/index.ts';
+import { ensureTraceSchema, type ImportFields, type OutboxBacklog, type OutboxSource, type SequencedEvent, type TraceMessage } from '../../trace/index.ts';
 import { MESSAGE_COLUMNS, recordToEvent, recordToMessage, type EventRecord, type MessageRecord } from '../../trace/rows.ts';
 
 const NOW_MS = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
@@ -38,6 +38,14 @@ CREATE TRIGGER IF NOT EXISTS trace_outbox_message_update AFTER UPDATE OF ${CONTE
 CREATE TRIGGER IF NOT EXISTS trace_outbox_event_insert AFTER INSERT ON trace_event
   BEGIN INSERT INTO trace_outbox (message_id, event_id, at) VALUES (NEW.message_id, NEW.id, ${NOW_MS}); END;
 `;
+
+type ImportRecord = { import_key?: string | null; import_name?: string | null; exo_verdicts?: string | null };
+
+/** An imported row (audit/) ships with its key, import name and Exchange's verdicts. */
+function withImportFields(m: TraceMessage, r: ImportRecord): TraceMessage & ImportFields {
+  if (!r.import_key && !r.import_name && !r.exo_verdicts) return m;
+  return { ...m, importKey: r.import_key ?? undefined, importName: r.import_name ?? undefined, exoVerdicts: r.exo_verdicts ?? undefined };
+}
 
 /** Start recording trace writes in the outbox (idempotent; rows written before are not shipped). */
 export function enableTraceOutbox(db: Db): void {
@@ -68,7 +76,7 @@ export function sqliteOutbox(db: Db): OutboxSource {
         const entries = pick.all(limit) as { seq: number; message_id: string; event_id: number | null }[];
         const last = entries[entries.length - 1];
         if (!last) return undefined;
-        const messages = new Map<string, TraceMessage>();
+        const messages = new Map<string, TraceMessage & ImportFields>();
         const events: SequencedEvent[] = [];
         for (const e of entries) {
           if (e.event_id !== null) {
@@ -77,7 +85,7 @@ export function sqliteOutbox(db: Db): OutboxSource {
           }
           if (!messages.has(e.message_id)) {
             const r = message.get(e.message_id) as MessageRecord | undefined;
-            if (r) messages.set(e.message_id, recordToMessage(r));
+            if (r) messages.set(e.message_id, withImportFields(recordToMessage(r), r as ImportRecord));
           }
         }
         return { batch: { messages: [...messages.values()], events }, lastSeq: last.seq };
