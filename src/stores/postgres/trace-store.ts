@@ -60,7 +60,6 @@ export function pgTraceStore(o: PgTraceOptions): TraceStore {
     await createDayPartitions(c, o.schema, missing);
     for (const d of missing) known.add(d);
   };
-  const today = Math.floor(Date.now() / DAY_MS);
 
   const cols = ['node', ...MESSAGE_COLUMNS, ...IMPORT_COLUMNS];
   const updates = [...MESSAGE_COLUMNS, ...IMPORT_COLUMNS].filter((c) => c !== 'id' && c !== 'received_at')
@@ -129,6 +128,7 @@ export function pgTraceStore(o: PgTraceOptions): TraceStore {
     if (b.messages.length === 0 && b.events.length === 0) return;
     const node = b.node ?? o.node;
     const now = Date.now();
+    const today = Math.floor(now / DAY_MS);
     await withClient(o.pool, async (c) => {
       await ensureDays(c, [today, today + 1, today + 2, ...b.messages.map((m) => Math.floor(m.receivedAt / DAY_MS)), ...b.events.map((e) => Math.floor(e.at / DAY_MS))]);
       await c.query('BEGIN');

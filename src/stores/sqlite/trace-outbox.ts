@@ -83,7 +83,8 @@ export function sqliteOutbox(db: Db): OutboxSource {
             const r = event.get(e.event_id) as EventRecord | undefined;
             if (r) events.push({ ...recordToEvent(r), seq: r.id });
           }
-          if (!messages.has(e.message_id)) {
+          // An event ships alone: the store re-derives the status from it (the row went with its own entry).
+          if (e.event_id === null && !messages.has(e.message_id)) {
             const r = message.get(e.message_id) as MessageRecord | undefined;
             if (r) messages.set(e.message_id, withImportFields(recordToMessage(r), r as ImportRecord));
           }
