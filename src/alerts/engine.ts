@@ -14,11 +14,13 @@ import { AlertStore, type AlertRow } from './store.ts';
 import type { QueueFacts, Rule, RuleContext } from './types.ts';
 import { connectorDrift, newSources, rejectionSpikes, silentConnectors } from './rules/traffic.ts';
 import { certificateExpiry, queueThresholds, staleAllowEntries } from './rules/state.ts';
+import { fleetNodes } from './rules/fleet.ts';
+import type { FleetFacts } from '../config/nodes.ts';
 import { alertMessage } from './mail.ts';
 import { postWebhook, type WebhookOptions } from './webhook.ts';
 
 /** Rules run at every evaluation. */
-export const FREQUENT_RULES: readonly Rule[] = [newSources, connectorDrift, rejectionSpikes, queueThresholds];
+export const FREQUENT_RULES: readonly Rule[] = [newSources, connectorDrift, rejectionSpikes, queueThresholds, fleetNodes];
 /** Rules run at most hourly. */
 export const HOURLY_RULES: readonly Rule[] = [silentConnectors, staleAllowEntries, certificateExpiry];
 
@@ -33,6 +35,8 @@ export interface AlertEngineDeps {
   logger: Logger;
   hostname(): string;
   queue?: (() => QueueFacts) | undefined;
+  /** The fleet's heartbeats (a store that does not answer: no fleet alerts this turn). */
+  fleet?: (() => Promise<FleetFacts>) | undefined;
   /** Queue a generated message through the gateway (like a bounce); resolves with its queue id. */
   sendMail?: ((mailFrom: string, rcptTo: string[], bytes: Buffer) => Promise<string>) | undefined;
   webhook?: WebhookOptions | undefined;
@@ -94,7 +98,8 @@ export class AlertEngine {
     const config = this.d.config();
     const now = this.d.now();
     const last = this.store.lastRun() ?? now - config.alerts.intervalSeconds * 1000;
-    const ctx: RuleContext = { db: this.d.db, config, now, since: Math.min(last, now) - LOOKBACK_MARGIN_MS, queue: this.d.queue?.() };
+    const fleet = await this.d.fleet?.().catch((err: unknown) => void this.d.logger.debug({ err }, 'fleet heartbeats not read'));
+    const ctx: RuleContext = { db: this.d.db, config, now, since: Math.min(last, now) - LOOKBACK_MARGIN_MS, queue: this.d.queue?.(), fleet: fleet ?? undefined };
     const rules = now - this.lastHourly >= HOUR ? [...FREQUENT_RULES, ...HOURLY_RULES] : FREQUENT_RULES;
     if (rules.length > FREQUENT_RULES.length) this.lastHourly = now;
     const due: AlertRow[] = [];

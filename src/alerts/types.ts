@@ -7,8 +7,9 @@
  */
 import type { Db } from '../core/sqlite.ts';
 import type { Config } from '../config/schema.ts';
+import type { FleetFacts } from '../config/nodes.ts';
 
-export const ALERT_KINDS = ['new-source', 'connector-drift', 'connector-silent', 'stale-allow', 'rejection-spike', 'queue-age', 'deferred-count', 'cert-expiry'] as const;
+export const ALERT_KINDS = ['new-source', 'connector-drift', 'connector-silent', 'stale-allow', 'rejection-spike', 'queue-age', 'deferred-count', 'cert-expiry', 'node-silent', 'node-config-lag'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 export interface Candidate {
@@ -39,6 +40,8 @@ export interface RuleContext {
   /** Start of the period not yet looked at (the last evaluation, less a margin for buffered trace rows). */
   since: number;
   queue?: QueueFacts | undefined;
+  /** The fleet's heartbeats (the queue owner reads them before the rules run). */
+  fleet?: FleetFacts | undefined;
 }
 
 export type Rule = (ctx: RuleContext) => Candidate[];

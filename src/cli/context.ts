@@ -120,7 +120,7 @@ export async function withContext<T>(cmd: Command, fn: (ctx: CliContext) => T | 
 
 /** Run `fn` with the application layer's context (acting as the login name), closing it after. */
 export async function withOps<T>(cmd: Command, fn: (ops: OpsContext) => T | Promise<T>): Promise<T> {
-  return withContext(cmd, ({ db, store, dataDir, backing }) => fn({ db, store, dataDir, actor: actor(), trace: fleetTrace(backing, actor()) }));
+  return withContext(cmd, ({ db, store, backing, dataDir }) => fn({ db, store, nodes: backing.nodes, dataDir, actor: actor(), trace: fleetTrace(backing, actor()) }));
 }
 
 /** A fleet node's shared trace (its store.yaml names PostgreSQL), else undefined (the SQLite trace). */

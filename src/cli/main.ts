@@ -32,6 +32,7 @@ import { registerRule } from './commands/rule.ts';
 import { registerQuarantine } from './commands/quarantine.ts';
 import { registerAlert } from './commands/alert.ts';
 import { registerToken } from './commands/token.ts';
+import { registerNode } from './commands/node.ts';
 import { releaseVersion } from '../daemon/release.ts';
 
 /** Build the program (tests build it too). */
@@ -67,6 +68,7 @@ export function buildProgram(): Command {
   registerQuarantine(program);
   registerAlert(program);
   registerToken(program);
+  registerNode(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const s of c.commands) s.exitOverride();

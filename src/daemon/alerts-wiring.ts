@@ -9,6 +9,7 @@ import { AlertEngine } from '../alerts/index.ts';
 import type { Acceptor, QueueStore } from '../queue/index.ts';
 import type { TraceMessage } from '../trace/index.ts';
 import type { Runtime } from './runtime.ts';
+import { fleetFacts } from '../ops/nodes.ts';
 
 /** The trace row of an alert message we generate (a local source, like a bounce). */
 function alertTraceRow(mailFrom: string, rcptTo: string[], now: number): TraceMessage {
@@ -23,6 +24,8 @@ export function startAlerts(rt: Runtime, store: QueueStore, acceptor: Acceptor):
     logger: rt.logger.child({ component: 'alerts' }),
     hostname: () => rt.hostname(),
     queue: () => ({ byState: store.countByState(), oldestOpenAt: store.oldestOpenAt() }),
+    // Only a fleet has other nodes to watch; on one node its own heartbeat would say nothing new.
+    fleet: rt.backing.bootstrap.kind === 'postgres' ? () => fleetFacts(rt.backing.nodes, rt.store) : undefined,
     sendMail: (mailFrom, rcptTo, bytes) => {
       const now = Date.now();
       return acceptor.acceptBytes(bytes, { receivedAt: now, envelope: { mailFrom, rcptTo }, prependHeaders: '', facts: { alert: true } }, 'deliver', alertTraceRow(mailFrom, rcptTo, now));

@@ -4,7 +4,8 @@
  * while `serve` runs, and its return into a data directory that no gateway is using.
  * Backup, in this order: the spool (journal, then msg/: queue/spool-copy.ts), then the SQLite
  * store through SQLite's online backup API (better-sqlite3 `db.backup()`, a snapshot taken
- * page by page without stopping the writer), then the TLS material, then `manifest.json` last
+ * page by page without stopping the writer), then the TLS material and a fleet node's store.yaml
+ * (which PostgreSQL schema holds its configuration: back that up with pg_dump), then `manifest.json` last
  * (a backup without it is incomplete and is refused). Because the store is copied after the spool,
  * a message delivered meanwhile is final in the copy (recovery deletes its file, never delivers it
  * twice), and a row with no file in the copy is a message accepted after the spool was copied: it
@@ -22,6 +23,7 @@ import { dataPaths } from './paths.ts';
 import { liveServePid } from './pidfile.ts';
 import { migrateDataDir } from './migrate.ts';
 import { releaseVersion } from './release.ts';
+import { BOOTSTRAP_FILE } from '../stores/bootstrap.ts';
 
 const MANIFEST = 'manifest.json';
 const TLS = 'tls';
@@ -45,6 +47,13 @@ export interface BackupManifest {
 /** A backup or restore refused (the CLI prints the message on one line, exit 1). */
 export class BackupError extends Error {
   override name = 'BackupError';
+}
+
+/** A fleet node's store.yaml (it may hold the PostgreSQL password: kept 0600). */
+function copyBootstrap(from: string, to: string): void {
+  if (!existsSync(join(from, BOOTSTRAP_FILE))) return;
+  copyFileSync(join(from, BOOTSTRAP_FILE), join(to, BOOTSTRAP_FILE));
+  chmodSync(join(to, BOOTSTRAP_FILE), 0o600);
 }
 
 function isEmptyDir(dir: string): boolean {
@@ -82,6 +91,7 @@ export async function backupDataDir(data: string, dest: string): Promise<BackupM
     db.close();
   }
   if (existsSync(join(paths.dir, TLS))) cpSync(join(paths.dir, TLS), join(out, TLS), { recursive: true });
+  copyBootstrap(paths.dir, out);
   const manifest: BackupManifest = {
     format: 'mailgate-backup',
     formatVersion: 1,
@@ -123,11 +133,12 @@ export function restoreDataDir(from: string, data: string, opts: { force?: boole
   if (pid !== undefined) throw new BackupError(`${paths.dir} is in use by a running mailgate serve (PID ${pid}): stop it first`);
   if (!isEmptyDir(paths.dir)) {
     if (!opts.force) throw new BackupError(`${paths.dir} is not empty: pass --force to replace its store, spool and TLS material`);
-    for (const f of ['mailgate.db', 'mailgate.db-wal', 'mailgate.db-shm', 'serve.pid', 'spool', TLS]) rmSync(join(paths.dir, f), { recursive: true, force: true });
+    for (const f of ['mailgate.db', 'mailgate.db-wal', 'mailgate.db-shm', 'serve.pid', 'spool', TLS, BOOTSTRAP_FILE]) rmSync(join(paths.dir, f), { recursive: true, force: true });
   }
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   cpSync(join(from, 'spool'), paths.spool, { recursive: true });
   if (existsSync(join(from, TLS))) cpSync(join(from, TLS), join(paths.dir, TLS), { recursive: true });
+  copyBootstrap(from, paths.dir);
   copyFileSync(join(from, 'mailgate.db'), paths.db);
   chmodSync(paths.db, 0o600);
   const db = openDatabase(paths.db);

@@ -19,6 +19,7 @@ import type { Route } from '../config/schema.ts';
 import type { Runtime } from './runtime.ts';
 import { countingAgent } from './metrics-wiring.ts';
 import { startAlerts } from './alerts-wiring.ts';
+import { startHeartbeat } from './heartbeat.ts';
 import { startTraceShipping, type FleetTrace, type TraceShipping } from './trace-shipping.ts';
 
 export interface QueueOwner {
@@ -125,6 +126,7 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts, fleet?: F
     },
     traceBacklog: () => ('pending' in rt.trace && typeof rt.trace.pending === 'number' ? rt.trace.pending : 0),
     configVersion: () => rt.snapshot().version,
+    configStoreUp: () => (rt.storeUp() ? 1 : 0),
     traceOutbox: () => {
       if (!shipping) return { rows: 0, lagSeconds: 0 };
       return { rows: shipping.shipper.backlog().rows, lagSeconds: shipping.shipper.lagSeconds() };
@@ -160,6 +162,7 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts, fleet?: F
   scheduler.start();
   q.admission.to = scheduler;
   const alerts = startAlerts(rt, store, acceptor);
+  const heartbeat = startHeartbeat(rt, store);
   const prune = async (): Promise<void> => {
     const { trace, queue } = rt.snapshot().config;
     try {
@@ -203,6 +206,7 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts, fleet?: F
       clearInterval(orphans);
       clearInterval(notices);
       await alerts.stop();
+      await heartbeat.stop();
       await scheduler.stop();
       await shipping?.stop();
       outcomes.close();

@@ -19,7 +19,7 @@ test('two processes\' counters are summed per label set; gauges use their aggreg
   b.connection('relay', 'refused');
   a.delivery('next-hop', 0.2, ['delivered', 'deferred']);
   b.delivery('next-hop', 0.4, ['delivered']);
-  a.setOwner({ queueByState: () => ({ deferred: 4 }), oldestOpenAgeSeconds: () => 12, traceBacklog: () => 1, configVersion: () => 7 });
+  a.setOwner({ queueByState: () => ({ deferred: 4 }), oldestOpenAgeSeconds: () => 12, traceBacklog: () => 1, configVersion: () => 7, configStoreUp: () => 0 });
   const text = await mergedExposition(a.registry, [await b.registry.getMetricsAsJSON()], 1);
   assert.match(text, /^mailgate_connections_total\{listener="mx",outcome="accepted"\} 3$/m);
   assert.match(text, /^mailgate_connections_total\{listener="relay",outcome="refused"\} 1$/m);
@@ -28,6 +28,7 @@ test('two processes\' counters are summed per label set; gauges use their aggreg
   assert.match(text, /^mailgate_delivery_duration_seconds_bucket\{le="0.25",route="next-hop"\} 1$/m);
   assert.match(text, /^mailgate_queue_messages\{state="deferred"\} 4$/m);
   assert.match(text, /^mailgate_config_version 7$/m);
+  assert.match(text, /^mailgate_config_store_up 0$/m, 'the owner\'s 0 is not hidden by a worker without the gauge');
   assert.match(text, /^mailgate_scrape_workers\{state="missing"\} 1$/m);
 });
 

@@ -6,12 +6,14 @@
  * Touches: nothing itself (the handles are opened by the caller).
  */
 import type { Db } from '../core/sqlite.ts';
-import type { ConfigStore } from '../config/index.ts';
+import type { ConfigStore, NodeStore } from '../config/index.ts';
 import type { TraceStore } from '../trace/index.ts';
 
 export interface OpsContext {
   db: Db;
   store: ConfigStore;
+  /** The fleet's node heartbeats (same store as the configuration); absent where none was opened. */
+  nodes?: NodeStore | undefined;
   dataDir: string;
   /** Who is acting: recorded in configuration history and in RELEASE/DELETE trace events. */
   actor: string;

@@ -7,14 +7,19 @@
  */
 import type { Db } from '../core/sqlite.ts';
 import type { ConfigStore } from '../config/store.ts';
+import type { NodeStore } from '../config/nodes.ts';
 import { readBootstrap, type StoreBootstrap } from './bootstrap.ts';
 import { SqliteConfigStore } from './sqlite/config-store.ts';
+import { SqliteNodeStore } from './sqlite/node-store.ts';
+import { PgNodeStore } from './postgres/node-store.ts';
 import { PgConfigStore } from './postgres/config-store.ts';
 import { openPool, redactUrl, type PgPool } from './postgres/pool.ts';
 import { migrate } from './postgres/migrate.ts';
 
 export interface OpenedConfigStore {
   store: ConfigStore;
+  /** The nodes' heartbeats, in the same store. */
+  nodes: NodeStore;
   bootstrap: StoreBootstrap;
   /** The pool when the store is PostgreSQL (heartbeats share it). */
   pool?: PgPool;
@@ -27,11 +32,12 @@ export interface OpenedConfigStore {
 export function openConfigStore(dataDir: string, db: Db, opts: { bootstrap?: StoreBootstrap } = {}): OpenedConfigStore {
   const bootstrap = opts.bootstrap ?? readBootstrap(dataDir);
   if (bootstrap.kind === 'sqlite') {
-    return { store: new SqliteConfigStore(db), bootstrap, where: `${dataDir}/mailgate.db`, close: async () => {} };
+    return { store: new SqliteConfigStore(db), nodes: new SqliteNodeStore(db), bootstrap, where: `${dataDir}/mailgate.db`, close: async () => {} };
   }
   const pool = openPool({ url: bootstrap.url, schema: bootstrap.schema });
   return {
     store: new PgConfigStore({ pool, url: bootstrap.url, schema: bootstrap.schema }),
+    nodes: new PgNodeStore(pool),
     bootstrap,
     pool,
     where: `${redactUrl(bootstrap.url)} schema ${bootstrap.schema}`,

@@ -4,6 +4,7 @@
  * MAILGATE_TEST_PG_URL overrides). Each test gets its own fresh schema, dropped when it ends.
  * PostgreSQL unreachable: the test is skipped with a clear message, except under CI=true, where
  * it fails (`.ci/run` starts the cluster).
+ * Schemas left by a test process that died (its PID no longer alive) are dropped at the first use.
  * Touches: the `test` database (creates and drops mg_t_* schemas).
  */
 import assert from 'node:assert/strict';
@@ -15,6 +16,25 @@ import { openPool, type PgPool } from '../../src/stores/postgres/pool.ts';
 export const PG_URL = process.env.MAILGATE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 let probed: Promise<string | false> | undefined;
+let swept: Promise<void> | undefined;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Drop mg_t_<pid>_* schemas of test processes that are gone (killed before their cleanup ran). */
+async function sweep(c: pg.Client): Promise<void> {
+  const r = await c.query<{ n: string }>("SELECT nspname AS n FROM pg_namespace WHERE nspname LIKE 'mg\\_t\\_%'");
+  for (const { n } of r.rows) {
+    const pid = Number(/^mg_t_(\d+)_[0-9a-f]+$/.exec(n)?.[1]);
+    if (pid && pid !== process.pid && !alive(pid)) await c.query(`DROP SCHEMA IF EXISTS ${n} CASCADE`).catch(() => {});
+  }
+}
 
 /**
  * `false` when PostgreSQL answers; otherwise the skip message. Under CI=true an absent server is a
@@ -51,6 +71,7 @@ export async function pgSchema(t: TestContext): Promise<PgSchema> {
   const admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();
   try {
+    await (swept ??= sweep(admin));
     await admin.query(`CREATE SCHEMA ${schema}`);
   } finally {
     await admin.end();

@@ -23,6 +23,7 @@ import { userRoutes } from './users.ts';
 import { listenerRoutes } from './listeners.ts';
 import { policyRoutes } from './policy.ts';
 import { ruleRoutes } from './rules.ts';
+import { nodeRoutes } from './nodes.ts';
 
 export type ApiRoutes = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>;
 
@@ -44,4 +45,5 @@ export const ROUTES: readonly ApiRoutes[] = [
   listenerRoutes,
   policyRoutes,
   ruleRoutes,
+  nodeRoutes,
 ];

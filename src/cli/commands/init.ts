@@ -55,15 +55,18 @@ export function registerInit(program: Command, io: CliIo = defaultIo()): void {
       const ctx = openContext({ data: dir, create: true });
       try {
         let applied: number[] = [];
+        // SQLite was seeded as it was opened; a shared schema may hold the fleet's configuration already.
+        let seeded = ctx.backing.bootstrap.kind === 'sqlite';
         try {
           applied = await prepareStore(ctx.backing);
-          if (ctx.backing.bootstrap.kind === 'postgres') await ctx.store.ensureInitial(loadExampleConfig(), actor(), 'initial configuration (mailgate.example.yaml)');
+          if (!seeded) seeded = (await ctx.store.currentVersion()) === 0 && (await ctx.store.ensureInitial(loadExampleConfig(), actor(), 'initial configuration (mailgate.example.yaml)')) === 1;
         } catch (e) {
           throw new CliError(`${ctx.backing.where}: ${(e as Error).message}`);
         }
         const v = await ctx.store.currentVersion();
         const where = ctx.backing.bootstrap.kind === 'postgres' ? ` with its configuration in ${ctx.backing.where}${applied.length ? ` (migrations ${applied.join(', ')} applied)` : ''}` : '';
-        io.out.write(existed ? `${dir} already holds a mailgate store (config version ${v}); nothing changed\n` : `created ${dir}${where} (config version ${v})\n`);
+        const from = seeded ? ' from mailgate.example.yaml' : ', the fleet\'s';
+        io.out.write(existed ? `${dir} already holds a mailgate store (config version ${v}); nothing changed\n` : `created ${dir}${where} (config version ${v}${from})\n`);
       } finally {
         await ctx.close();
       }

@@ -4,6 +4,8 @@
  * be handed to other queries), `LISTEN mailgate_config`, notifications for this schema passed on
  * as version numbers. When the connection drops it reports the store down once and reconnects
  * every `retryMs`; back up, it reports up so the watch polls and catches up on what it missed.
+ * A ping every `retryMs * 5` finds a connection that died without a word (a half-open TCP path
+ * after a network cut), which would otherwise wait for notifications that never come.
  * Touches: one PostgreSQL connection.
  */
 import pg from 'pg';
@@ -14,6 +16,7 @@ export const CONFIG_CHANNEL = 'mailgate_config';
 
 /** Listen for new versions of `schema`'s configuration until `stop()`. Resolves once the first attempt ends (up or down). */
 export async function listenConfig(url: string, schema: string, h: ConfigListenHandlers, retryMs = 1000): Promise<ConfigListen> {
+  const pingMs = retryMs * 5;
   checkIdentifier(schema);
   let stopped = false;
   let client: pg.Client | undefined;
@@ -38,11 +41,13 @@ export async function listenConfig(url: string, schema: string, h: ConfigListenH
   };
 
   const connect = async (): Promise<void> => {
-    const c = new pg.Client({ connectionString: url, application_name: 'mailgate-listen', connectionTimeoutMillis: 5000, keepAlive: true });
+    const c = new pg.Client({ connectionString: url, application_name: 'mailgate-listen', connectionTimeoutMillis: 5000, query_timeout: pingMs, keepAlive: true });
+    let ping: NodeJS.Timeout | undefined;
     let failed = false;
     const fail = (e: unknown): void => {
       if (failed) return;
       failed = true;
+      clearInterval(ping);
       c.end().catch(() => {});
       retry(e);
     };
@@ -65,6 +70,8 @@ export async function listenConfig(url: string, schema: string, h: ConfigListenH
       return;
     }
     client = c;
+    ping = setInterval(() => void c.query('SELECT 1').catch(fail), pingMs);
+    ping.unref();
     state(true);
   };
 
@@ -75,7 +82,8 @@ export async function listenConfig(url: string, schema: string, h: ConfigListenH
       if (timer) clearTimeout(timer);
       const c = client;
       client = undefined;
-      if (c) await c.end().catch(() => {});
+      // Bounded: on a dead path end() could wait for the TCP timeout; the process must stop now.
+      if (c) await Promise.race([c.end().catch(() => {}), new Promise((r) => setTimeout(r, 2000).unref())]);
     },
   };
 }
