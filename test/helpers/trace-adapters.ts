@@ -10,13 +10,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import pg from 'pg';
+import type pg from 'pg';
 import { openDatabase } from '../../src/core/sqlite.ts';
 import { migrate } from '../../src/stores/postgres/migrate.ts';
 import { pgTraceStore } from '../../src/stores/postgres/trace-store.ts';
 import { sqliteTraceStore } from '../../src/stores/sqlite/trace-store.ts';
 import type { TraceStore } from '../../src/trace/index.ts';
-import { PG_URL, pgSkip, pgSchema } from './postgres.ts';
+import { pgSkip, pgSchema } from './postgres.ts';
 
 export interface TraceAdapter {
   name: 'sqlite' | 'postgres';
@@ -54,11 +54,4 @@ export async function openPg(t: TestContext, node = 'n1'): Promise<{ store: Trac
 /** Both adapters (module header). */
 export async function traceAdapters(): Promise<TraceAdapter[]> {
   return [sqliteAdapter, await postgresAdapter()];
-}
-
-/** A second pool on the same schema (another node, or a reader). Closed when the test ends. */
-export function extraPool(t: TestContext, schema: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString: PG_URL, max: 2, options: `-c search_path=${schema}` });
-  t.after(() => pool.end().catch(() => {}));
-  return pool;
 }
