@@ -5,7 +5,8 @@
  * own SQLite with its queue row) is shipped through its outbox to the shared trace, so one
  * `mailgate trace search` on node A lists every node's messages, `trace show` finds node B's, and
  * the Direct Send readiness report on node A counts one sender seen by both nodes as one source
- * with every message. PostgreSQL absent: skipped with a message (fails under CI).
+ * with every message, and a hunt on node B counts each node's rows (the configuration stays out of
+ * its reach). PostgreSQL absent: skipped with a message (fails under CI).
  * Touches: two gateway processes, loopback ports, temporary data dirs, one mg_t_* schema.
  */
 import { test } from 'node:test';
@@ -87,4 +88,12 @@ test('two nodes on one PostgreSQL: one trace search and one Direct Send report o
   const report = JSON.parse(rep.stdout) as { sources: { clientIp: string; sender: string; messages: number }[] };
   const sources = report.sources.map((s) => `${s.sender} ${s.messages}`).sort();
   assert.deepEqual(sources, ['printer@example.com 3', 'scanner@example.com 1'], 'one source per sender across both nodes, every message counted');
+
+  // A hunt over the fleet trace, as the README shows it (read-only role, trace tables only).
+  const hunt = cli(b.dir, ['report', 'hunt', '--query', 'SELECT node, count(*) AS n FROM trace_message GROUP BY node ORDER BY node', '--format', 'json']);
+  assert.equal(hunt.code, 0, hunt.stderr);
+  assert.deepEqual(JSON.parse(hunt.stdout), [{ node: 'node-a', n: 2 }, { node: 'node-b', n: 2 }]);
+  const refused = cli(b.dir, ['report', 'hunt', '--query', 'SELECT * FROM config_version']);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /permission denied/);
 });
