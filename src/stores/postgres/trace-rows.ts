@@ -21,6 +21,9 @@ type ReportRows = Pick<TraceStore, 'directSendRows' | 'oldest' | 'hasRows' | 'so
 const ANONYMOUS = `client_ip <> '' AND listener NOT IN ('exo:outbound', 'exo:intra-org')`;
 const COLS = 'client_ip, mail_from, received_at, helo, subject, tls_version, recipients, spf, dkim, dmarc, compauth, cert_cn, cert_verified, reply, exo_verdicts';
 
+/** Rows per page of a streamed read. */
+const PAGE = 5000;
+
 const scopeArgs = (sc: RowScope): unknown[] => (sc.source === undefined ? [sc.since, sc.until] : [sc.since, sc.until, sc.source]);
 const bySource = (sc: { source?: string | undefined }, n: number): string => (sc.source === undefined ? '' : ` AND source = $${n}`);
 
@@ -29,14 +32,26 @@ export function pgReportRows(query: Query, s: string): ReportRows {
   return {
     directSendRows: (sc) => ({
       [Symbol.asyncIterator]: async function* () {
-        const args = scopeArgs(sc);
-        // The same two queries (and order) as SQLite's: direct-send rows, then 5.7.68 refusals.
-        yield* await query<DirectSendRow>(`SELECT ${COLS} FROM ${s}.trace_message WHERE attribution = 'direct-send' AND received_at >= $1 AND received_at < $2 AND ${ANONYMOUS}${bySource(sc, 3)}`, args);
-        yield* await query<DirectSendRow>(
-          `SELECT ${COLS} FROM ${s}.trace_message WHERE status = 'Rejected' AND received_at >= $1 AND received_at < $2 AND ${ANONYMOUS}${bySource(sc, 3)}
-             AND reply LIKE '${DIRECT_SEND_REPLY_LIKE}' AND (attribution IS NULL OR attribution <> 'direct-send')`,
-          args,
-        );
+        // The same two queries (and order) as SQLite's: direct-send rows, then 5.7.68 refusals;
+        // each in keyset pages of time and id, so a 90-day window never sits in memory at once.
+        const refused = `status = 'Rejected' AND reply LIKE '${DIRECT_SEND_REPLY_LIKE}' AND (attribution IS NULL OR attribution <> 'direct-send')`;
+        for (const which of [`attribution = 'direct-send'`, refused]) {
+          let after: [number, string] = [-Infinity, ''];
+          for (;;) {
+            const args = [...scopeArgs(sc), after[0] === -Infinity ? sc.since - 1 : after[0], after[1]];
+            const n = args.length;
+            const page = await query<DirectSendRow & { id: string }>(
+              `SELECT ${COLS}, id FROM ${s}.trace_message
+                WHERE ${which} AND received_at >= $1 AND received_at < $2 AND ${ANONYMOUS}${bySource(sc, 3)} AND (received_at, id) > ($${n - 1}, $${n})
+                ORDER BY received_at, id LIMIT ${PAGE}`,
+              args,
+            );
+            for (const r of page) yield r;
+            const last = page[page.length - 1];
+            if (page.length < PAGE || !last) break;
+            after = [last.received_at, last.id];
+          }
+        }
       },
     }),
     oldest: async (source) => {
