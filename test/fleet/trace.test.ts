@@ -41,8 +41,11 @@ test('two nodes on one PostgreSQL: one trace search and one Direct Send report o
   const nodes: Node[] = [];
   for (const name of ['node-a', 'node-b']) nodes.push({ name, dir: tempDir(`mailgate-ftrace-${name}-`), mx: await freePort() });
   t.after(async () => {
-    await Promise.all(nodes.map((n) => n.gw?.stop()));
-    for (const n of nodes) removeDir(n.dir);
+    try {
+      await Promise.allSettled(nodes.map((n) => n.gw?.stop()));
+    } finally {
+      for (const n of nodes) removeDir(n.dir);
+    }
   });
   for (const n of nodes) {
     const r = cli(n.dir, ['init', '--store', url, '--schema', schema]);
