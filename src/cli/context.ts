@@ -21,6 +21,7 @@ import { openConfigStore, type OpenedConfigStore } from '../stores/open.ts';
 import { SqliteConfigStore } from '../stores/sqlite/config-store.ts';
 import { pgTraceStore } from '../stores/postgres/trace-store.ts';
 import type { TraceStore } from '../trace/index.ts';
+import { isUnreachable } from '../stores/postgres/pool.ts';
 import { CliError, UsageError, type Out } from './format.ts';
 import type { OpsContext } from '../ops/context.ts';
 
@@ -113,6 +114,11 @@ export async function withContext<T>(cmd: Command, fn: (ctx: CliContext) => T | 
   const ctx = openContext({ data: dataDirOf(cmd) });
   try {
     return await fn(ctx);
+  } catch (e) {
+    if (ctx.backing.bootstrap.kind === 'postgres' && isUnreachable(e)) {
+      throw new CliError(`the configuration store ${ctx.backing.where} does not answer (${(e as Error).message}); nothing was changed`);
+    }
+    throw e;
   } finally {
     await ctx.close();
   }

@@ -21,7 +21,7 @@ export {
 } from './load.ts';
 export { storedVersion, storedYaml, updatedYaml, type ConfigListen, type ConfigListenHandlers, type ConfigStore, type ConfigVersion, type ConfigVersionInfo } from './store.ts';
 export { HEARTBEAT_MS, type FleetFacts, type Heartbeat, type NodeStatus, type NodeStore } from './nodes.ts';
-export { watchConfig, loadSnapshot, type ConfigSnapshot, type ConfigWatch, type WatchOptions } from './watch.ts';
+export { watchConfig, loadSnapshot, snapshotOf, type ConfigSnapshot, type ConfigWatch, type WatchOptions } from './watch.ts';
 export { hashPassword, verifyPassword, isPasswordHash, parsePasswordHash } from './passwords.ts';
 export { changedSettings } from './diff.ts';
 export { configWarnings } from './warnings.ts';

@@ -19,6 +19,8 @@ export interface ConfigSnapshot {
   version: number;
   config: Readonly<Config>;
   policy: PolicySnapshot;
+  /** The version as stored, before this process's `adjust` (what a fleet node caches). */
+  stored?: Readonly<Config>;
 }
 
 export interface WatchOptions {
@@ -51,10 +53,14 @@ function deepFreeze<T>(o: T): T {
 /** Load and compile one version (after `adjust`). Throws on a version that does not validate or compile. */
 export async function loadSnapshot(store: ConfigStore, version: number, adjust?: (config: Config) => Config): Promise<ConfigSnapshot | undefined> {
   const v = await store.get(version);
-  if (!v) return undefined;
-  const config = adjust ? adjust(v.config) : v.config;
-  const policy = compilePolicy(config, v.version);
-  return { version: v.version, config: deepFreeze(config), policy };
+  return v ? snapshotOf(v.version, v.config, adjust) : undefined;
+}
+
+/** Compile and freeze one version's configuration (after `adjust`). Throws when it does not compile. */
+export function snapshotOf(version: number, stored: Config, adjust?: (config: Config) => Config): ConfigSnapshot {
+  const config = adjust ? adjust(structuredClone(stored)) : stored;
+  const policy = compilePolicy(config, version);
+  return { version, config: deepFreeze(config), policy, stored: deepFreeze(stored) };
 }
 
 function defaultOnError(version: number, error: unknown): void {

@@ -24,6 +24,7 @@ import { liveServePid } from './pidfile.ts';
 import { migrateDataDir } from './migrate.ts';
 import { releaseVersion } from './release.ts';
 import { BOOTSTRAP_FILE } from '../stores/bootstrap.ts';
+import { CONFIG_CACHE } from './config-cache.ts';
 
 const MANIFEST = 'manifest.json';
 const TLS = 'tls';
@@ -133,7 +134,7 @@ export function restoreDataDir(from: string, data: string, opts: { force?: boole
   if (pid !== undefined) throw new BackupError(`${paths.dir} is in use by a running mailgate serve (PID ${pid}): stop it first`);
   if (!isEmptyDir(paths.dir)) {
     if (!opts.force) throw new BackupError(`${paths.dir} is not empty: pass --force to replace its store, spool and TLS material`);
-    for (const f of ['mailgate.db', 'mailgate.db-wal', 'mailgate.db-shm', 'serve.pid', 'spool', TLS, BOOTSTRAP_FILE]) rmSync(join(paths.dir, f), { recursive: true, force: true });
+    for (const f of ['mailgate.db', 'mailgate.db-wal', 'mailgate.db-shm', 'serve.pid', 'spool', TLS, BOOTSTRAP_FILE, CONFIG_CACHE]) rmSync(join(paths.dir, f), { recursive: true, force: true });
   }
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   cpSync(join(from, 'spool'), paths.spool, { recursive: true });

@@ -6,13 +6,15 @@
  * that owns the data directory migrates it to this release's data version first
  * (daemon/migrate.ts). With a PostgreSQL store (store.yaml) new versions arrive by NOTIFY with a
  * 5 s poll behind it; a store that cannot be reached leaves the version in force (said once in the
- * log, and in `mailgate_config_store_up`). The first version is needed to start.
+ * log, and in `mailgate_config_store_up`); one that starts while the store is away runs on the
+ * version it last ran (daemon/config-cache.ts).
  * Touches: the SQLite store; the PostgreSQL store a fleet node's store.yaml names.
  */
 import { hostname as osHostname } from 'node:os';
 import type { Logger } from '../core/log.ts';
 import { openDatabase, type Db } from '../core/sqlite.ts';
-import { hashPassword, loadExampleConfig, loadSnapshot, summarizeChange, watchConfig, verifyPassword, type ConfigStore, type ConfigWatch } from '../config/index.ts';
+import { ConfigError, hashPassword, loadExampleConfig, loadSnapshot, snapshotOf, summarizeChange, watchConfig, verifyPassword, type ConfigSnapshot, type ConfigStore, type ConfigWatch } from '../config/index.ts';
+import { readConfigCache, writeConfigCache } from './config-cache.ts';
 import { openConfigStore, prepareStore, type OpenedConfigStore } from '../stores/open.ts';
 import { applyOverrides, unknownOverrides, type ListenOverride } from './node-overrides.ts';
 import { TraceWriter, type TraceSink } from '../trace/index.ts';
@@ -84,12 +86,23 @@ export async function openRuntime(dataDir: string, logger: Logger, opts: Runtime
     throw e;
   }
   const { store } = backing;
+  const fleet = backing.bootstrap.kind === 'postgres';
+  let up = true;
   try {
-    if (opts.seed !== false) {
-      await prepareStore(backing);
-      await store.ensureInitial(loadExampleConfig(), 'mailgate', 'initial configuration (embedded example)');
+    try {
+      if (opts.seed !== false) {
+        await prepareStore(backing);
+        await store.ensureInitial(loadExampleConfig(), 'mailgate', 'initial configuration (embedded example)');
+      }
+      first = await loadSnapshot(store, await store.currentVersion(), adjust);
+    } catch (e) {
+      // A fleet node whose store is away starts on the version it last ran (daemon/config-cache.ts).
+      const cached = fleet && !(e instanceof ConfigError) ? readConfigCache(paths.dir) : undefined;
+      if (!cached) throw e;
+      first = snapshotOf(cached.version, cached.config, adjust);
+      up = false;
+      logger.error({ store: backing.where, err: e, version: cached.version }, `configuration store unreachable at start; running on the cached configuration version ${cached.version}`);
     }
-    first = await loadSnapshot(store, await store.currentVersion(), adjust);
     if (!first) throw new Error(`no configuration in ${backing.where}`);
     const unknown = unknownOverrides(first.config, overrides);
     if (unknown.length) throw new Error(`--listen: no receive connector named ${unknown.join(', ')}`);
@@ -100,13 +113,22 @@ export async function openRuntime(dataDir: string, logger: Logger, opts: Runtime
   }
   let current: RuntimeSnapshot = first;
   const listeners: Array<(s: RuntimeSnapshot) => void> = [];
-  let up = true;
+  const cache = (s: ConfigSnapshot): void => {
+    if (!fleet || opts.seed === false || !s.stored) return; // the queue owner keeps it
+    try {
+      writeConfigCache(paths.dir, s.version, s.stored);
+    } catch (err) {
+      logger.warn({ err }, 'configuration cache not written');
+    }
+  };
+  if (up) cache(first);
   const watch: ConfigWatch = watchConfig(
     store,
     (s) => {
       if (s.version === current.version) return;
       const changes = summarizeChange(current.config, s.config);
       current = s;
+      cache(s);
       for (const fn of listeners) fn(s);
       void store.history(1).then(
         ([who]) => {

@@ -1,7 +1,7 @@
 /**
  * @module test/fleet/init.test
  * `mailgate init --store`: usage errors (exit 2), a PostgreSQL that does not answer (exit 1, the
- * URL's password never shown), a directory already on another store (exit 1, nothing changed).
+ * URL's password never shown; a later command says so in one line), a directory already on another store (exit 1, nothing changed).
  * Touches: temporary data dirs; connects to a closed loopback port.
  */
 import { test } from 'node:test';
@@ -30,6 +30,9 @@ test('init --store: usage errors, an unreachable server, and a directory already
   assert.equal(down.code, 1, down.stderr);
   assert.match(down.stderr, /postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/test schema mailgate: .*ECONNREFUSED/);
   assert.doesNotMatch(down.stderr + down.stdout, /hunter2/);
+  const later = cli(join(dir, 'b'), ['org', 'set', '--reject-direct-send', 'true']);
+  assert.equal(later.code, 1);
+  assert.match(later.stderr, /^mailgate: the configuration store postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/test schema mailgate does not answer \(.*ECONNREFUSED.*\); nothing was changed\n$/);
 
   const local = join(dir, 'c');
   assert.equal(cli(local, ['init']).code, 0);

@@ -2,7 +2,8 @@
  * @module test/fleet/store-outage.test
  * A node that loses its PostgreSQL store keeps taking mail on the configuration in force, says
  * so once in its log and as `mailgate_config_store_up 0`, and once the store is back loads the
- * version saved meanwhile. The outage is a TCP forwarder between the node and the machine's
+ * version saved meanwhile; restarted while the store is away, it starts on the version it last ran.
+ * The outage is a TCP forwarder between the node and the machine's
  * PostgreSQL that the test cuts (PostgreSQL itself stays up for every other test); the CLI runs
  * asynchronously, as the forwarder lives in this process.
  * Touches: one gateway process, loopback ports, a temporary data dir, one mg_t_* schema.
@@ -81,7 +82,17 @@ test('store outage: the node keeps its configuration and takes mail, says so onc
   assert.match(refused, /^550 5\.7\.68 /);
   await until('store reported up', 30_000, async () => (/^mailgate_config_store_up 1$/m.test(await metric()) ? true : undefined));
   assert.match(await metric(), /^mailgate_config_version 2$/m);
-  const log = gw.log();
+  // Restarted while the store is away: it starts on the version it last ran, not dark.
+  const before = gw.log();
+  await proxy.cut();
+  await gw.stop();
+  gw = await startGateway(dir, [mx, admin], { args: ['--node', 'lonely', '--listen', `mx=127.0.0.1:${mx}`, '--listen', `submission=127.0.0.1:${submission}`, '--listen', `admin=127.0.0.1:${admin}`] });
+  assert.match(gw.log(), /running on the cached configuration version 2/);
+  assert.match(await rcptReply(mx), /^550 5\.7\.68 /, 'the cached version 2 is in force');
+  assert.match(await metric(), /^mailgate_config_store_up 0$/m);
+  await proxy.restore();
+  await until('store reported up after the restart', 30_000, async () => (/^mailgate_config_store_up 1$/m.test(await metric()) ? true : undefined));
+  const log = before;
   assert.equal(log.match(/configuration store unreachable/g)?.length, 1, 'said once, not at every poll');
   assert.match(log, /configuration store reachable again/);
   assert.doesNotMatch(log, /s3cret-pw/, 'no password in the log');

@@ -76,6 +76,20 @@ export function redactUrl(url: string): string {
   }
 }
 
+const GONE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+
+/**
+ * True when `e` says the server could not be reached or went away (not a refused statement):
+ * socket errors, pg's own connection messages, and SQLSTATE classes 08 (connection) and 57P
+ * (shutdown, starting up).
+ */
+export function isUnreachable(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown } | undefined;
+  const code = typeof err?.code === 'string' ? err.code : '';
+  if (GONE.has(code) || code.startsWith('08') || code.startsWith('57P')) return true;
+  return typeof err?.message === 'string' && /Connection terminated|connection timeout|timeout exceeded when trying to connect/i.test(err.message);
+}
+
 /** Run `fn` inside BEGIN … COMMIT on one client (ROLLBACK on any error). */
 export async function inTransaction<T>(pool: PgPool, fn: (c: PgClient) => Promise<T>): Promise<T> {
   const c = await pool.connect();
