@@ -19,6 +19,8 @@ import { openDatabase, type Db } from '../core/sqlite.ts';
 import { completenessProblems, loadExampleConfig, StoreUnavailableError, type Config, type ConfigStore } from '../config/index.ts';
 import { openConfigStore, type OpenedConfigStore } from '../stores/open.ts';
 import { SqliteConfigStore } from '../stores/sqlite/config-store.ts';
+import { pgTraceStore } from '../stores/postgres/trace-store.ts';
+import type { TraceStore } from '../trace/index.ts';
 import { isUnreachable } from '../stores/postgres/pool.ts';
 import { CliError, UsageError, type Out } from './format.ts';
 import type { OpsContext } from '../ops/context.ts';
@@ -125,7 +127,13 @@ export async function withContext<T>(cmd: Command, fn: (ctx: CliContext) => T | 
 
 /** Run `fn` with the application layer's context (acting as the login name), closing it after. */
 export async function withOps<T>(cmd: Command, fn: (ops: OpsContext) => T | Promise<T>): Promise<T> {
-  return withContext(cmd, ({ db, store, backing, dataDir }) => fn({ db, store, nodes: backing.nodes, dataDir, actor: actor() }));
+  return withContext(cmd, ({ db, store, backing, dataDir }) => fn({ db, store, nodes: backing.nodes, dataDir, actor: actor(), trace: fleetTrace(backing, actor()) }));
+}
+
+/** A fleet node's shared trace (its store.yaml names PostgreSQL), else undefined (the SQLite trace). */
+export function fleetTrace(backing: OpenedConfigStore, node: string): TraceStore | undefined {
+  if (backing.bootstrap.kind !== 'postgres' || !backing.pool) return undefined;
+  return pgTraceStore({ pool: backing.pool, schema: backing.bootstrap.schema, node, url: backing.bootstrap.url });
 }
 
 function firstLine(input: NodeJS.ReadableStream): Promise<string> {

@@ -20,6 +20,7 @@ import { releaseVersion } from './release.ts';
 import { adminStartError } from './startup.ts';
 import { ensureFirstLogin } from '../ops/console-login.ts';
 import type { Runtime } from './runtime.ts';
+import { pgTraceStore } from '../stores/postgres/trace-store.ts';
 
 export interface AdminListener {
   /** The address it listens on, e.g. "http://127.0.0.1:8025". */
@@ -57,10 +58,12 @@ export function consoleDir(env: NodeJS.ProcessEnv = process.env): string {
 /** The API's dependencies in a gateway process; `scrape`: the merged Prometheus exposition (serve.ts). */
 export function apiDeps(rt: Runtime, scrape?: () => Promise<string>): ApiDeps {
   const metricsScope = metricsScopeFor(rt.snapshot().config);
+  const b = rt.backing;
+  const fleet = b.bootstrap.kind === 'postgres' && b.pool ? pgTraceStore({ pool: b.pool, schema: b.bootstrap.schema, node: rt.node, url: b.bootstrap.url }) : undefined;
   return {
     metrics: scrape ? { scrape, contentType: EXPOSITION_CONTENT_TYPE, scope: metricsScope } : undefined,
     logger: rt.logger.child({ component: 'admin' }),
-    ops: (actor) => ({ db: rt.db, store: rt.store, nodes: rt.backing.nodes, dataDir: rt.paths.dir, actor }),
+    ops: (actor) => ({ db: rt.db, store: rt.store, nodes: rt.backing.nodes, dataDir: rt.paths.dir, actor, trace: fleet }),
     version: releaseVersion(),
     configVersion: () => rt.snapshot().version,
     replyText: (key, vars) => formatReply(key, vars),

@@ -20,6 +20,7 @@ import type { Runtime } from './runtime.ts';
 import { countingAgent } from './metrics-wiring.ts';
 import { startAlerts } from './alerts-wiring.ts';
 import { startHeartbeat } from './heartbeat.ts';
+import { startTraceShipping, type FleetTrace, type TraceShipping } from './trace-shipping.ts';
 
 export interface QueueOwner {
   scheduler: Scheduler;
@@ -93,8 +94,12 @@ const ORPHAN_SCAN_MS = 30_000;
 /** A finished message's file left unused in the spool's pool this long is unlinked (file-pool.ts). */
 const FREE_IDLE_MS = 60_000;
 
-/** Recover the spool and start delivering; `registrar` also registers orphaned spool files. */
-export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<QueueOwner> {
+/**
+ * Recover the spool and start delivering; `registrar` also registers orphaned spool files. On a
+ * fleet node (store.yaml names PostgreSQL, or `fleet` given), the local trace is shipped to the
+ * shared PostgreSQL trace through the outbox.
+ */
+export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts, fleet?: FleetTrace): Promise<QueueOwner> {
   const { spool, store, acceptor, registrar } = q;
   const cfg = rt.snapshot().config;
   const routes = (): Route[] => rt.snapshot().config.routes;
@@ -109,6 +114,10 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<
     routes,
     rt.metrics,
   );
+  // Before recovery: trace rows the recovery writes go through the outbox too.
+  const b = rt.backing;
+  const ship = fleet ?? (b.bootstrap.kind === 'postgres' && b.pool ? { pool: b.pool, schema: b.bootstrap.schema, node: rt.node } : undefined);
+  const shipping: TraceShipping | undefined = ship ? startTraceShipping(rt, ship) : undefined;
   rt.metrics.setOwner({
     queueByState: () => store.countByState(),
     oldestOpenAgeSeconds: () => {
@@ -118,7 +127,12 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<
     traceBacklog: () => ('pending' in rt.trace && typeof rt.trace.pending === 'number' ? rt.trace.pending : 0),
     configVersion: () => rt.snapshot().version,
     configStoreUp: () => (rt.storeUp() ? 1 : 0),
+    traceOutbox: () => {
+      if (!shipping) return { rows: 0, lagSeconds: 0 };
+      return { rows: shipping.shipper.backlog().rows, lagSeconds: shipping.shipper.lagSeconds() };
+    },
   });
+
   // What next hops answered, before the store records it (a full disk must not make it deliver twice).
   const outcomes = new OutcomeJournal(join(rt.paths.spool, 'outcomes'), rt.logger);
   const scheduler = new Scheduler({
@@ -194,6 +208,7 @@ export async function startQueueOwner(rt: Runtime, q: OwnerQueueParts): Promise<
       await alerts.stop();
       await heartbeat.stop();
       await scheduler.stop();
+      await shipping?.stop();
       outcomes.close();
       await agent.close();
       await spool.close();

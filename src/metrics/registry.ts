@@ -109,6 +109,8 @@ export interface OwnerGauges {
   oldestOpenAgeSeconds(): number;
   traceBacklog(): number;
   configVersion(): number;
+  /** A fleet node's trace outbox (stores/sqlite/trace-outbox): entries not shipped, and the age of the oldest. */
+  traceOutbox?(): { rows: number; lagSeconds: number };
   /** 1 while the configuration store answers, 0 while the node runs on its last configuration. */
   configStoreUp?(): number;
 }
@@ -260,6 +262,8 @@ export class GatewayMetrics implements RuleHitCounter {
     };
     single('mailgate_queue_oldest_message_age_seconds', 'Age of the oldest message not yet delivered or bounced, in seconds.', (o) => o.oldestOpenAgeSeconds());
     single('mailgate_trace_backlog', 'Trace records waiting in memory to be written.', (o) => o.traceBacklog(), 'sum');
+    single('mailgate_trace_outbox_backlog', "Trace writes in a fleet node's outbox not yet shipped to the shared store (0 on a single node).", (o) => o.traceOutbox?.().rows ?? 0, 'sum');
+    single('mailgate_trace_lag_seconds', "Age of the oldest trace write not yet shipped to the shared store, in seconds (0 on a single node).", (o) => o.traceOutbox?.().lagSeconds ?? 0);
     single('mailgate_config_version', 'The configuration version in force in the queue owner.', (o) => o.configVersion());
     single('mailgate_config_store_up', 'Whether the configuration store answers (0: the node keeps its last configuration).', (o) => o.configStoreUp?.() ?? 1, 'min');
     new Gauge({

@@ -7,6 +7,7 @@
  */
 import type { Db } from '../core/sqlite.ts';
 import type { ConfigStore, NodeStore } from '../config/index.ts';
+import type { TraceStore } from '../trace/index.ts';
 
 export interface OpsContext {
   db: Db;
@@ -16,4 +17,9 @@ export interface OpsContext {
   dataDir: string;
   /** Who is acting: recorded in configuration history and in RELEASE/DELETE trace events. */
   actor: string;
+  /**
+   * The fleet's shared trace (PostgreSQL) on a fleet node: trace searches and the reports that
+   * read through the TraceStore interface use it. Absent: the data directory's SQLite trace (`db`).
+   */
+  trace?: TraceStore | undefined;
 }

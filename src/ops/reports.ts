@@ -6,6 +6,8 @@
  * egress block, and read-only SQL hunting with saved queries. A window is `--since` clamped to
  * trace.retentionDays (the note says so), or an import's own time range over `import:NAME`.
  * Bad input (window, source, SPF record, hunt SQL) is `invalid`; the adapters format the Report.
+ * On a fleet node (ctx.trace) the Inbound, Direct Send, stale-allow and egress-gone reports read the
+ * shared trace.
  * Touches: the trace tables and configuration store (read only); DNS for the live SPF check;
  * hunts run in a child process on the database file.
  */
@@ -17,11 +19,15 @@ import { ensureTraceSchema } from '../trace/index.ts';
 import { HUNT_DEFAULT_LIMIT, HUNT_DEFAULT_TIMEOUT_MS, HuntRefused, runHunt, SAVED_HUNTS, type HuntResult } from '../trace/hunt.ts';
 import {
   directSendReport,
+  directSendReportFrom,
   egressGoneReport,
+  egressGoneReportFrom,
   inboundReport,
+  inboundReportFrom,
   reportWindow,
   sourceWindow,
   staleAllowReport,
+  staleAllowReportFrom,
   type ConnectorTypeFilter,
   type InboundTlsFilter,
   type DirectSendSource,
@@ -86,7 +92,8 @@ export async function inbound(ctx: OpsContext, input: InboundInput, now = Date.n
   ensureTraceSchema(ctx.db);
   checkSource(input.source);
   const w = await windowOf(ctx, input.since, { source: input.source, defaultSince: '7d', now });
-  return inboundReport(ctx.db, w, { connectorType: input.connectorType, connector: input.connector, tls: input.tls, attribution: input.attribution, source: input.source });
+  const filter = { connectorType: input.connectorType, connector: input.connector, tls: input.tls, attribution: input.attribution, source: input.source };
+  return ctx.trace ? inboundReportFrom(ctx.trace, w, filter) : inboundReport(ctx.db, w, filter);
 }
 
 export interface DirectSendInput extends Windowed {
@@ -106,7 +113,8 @@ export async function directSend(ctx: OpsContext, input: DirectSendInput, seams:
   const inForce = (await ctx.store.current())?.config;
   const live = (record?: string): SpfAuthorizer => createSpfAuthorizer({ resolve: seams.resolve ?? resolverFromSettings(inForce?.dns).resolve, record });
   const spfCheck = input.spf !== undefined ? live(input.spf.trim()) : (seams.spfCheck ?? live());
-  const r = await directSendReport(ctx.db, w, { internal: input.internal, source: input.source, spfCheck });
+  const opts = { internal: input.internal, source: input.source, spfCheck };
+  const r = ctx.trace ? await directSendReportFrom(ctx.trace, w, opts) : await directSendReport(ctx.db, w, opts);
   const egress = inForce?.egress;
   if (egress) r.summary.push(...egressStepSummary(egressStep(egress)));
   return r;
@@ -118,7 +126,8 @@ export async function staleAllow(ctx: OpsContext, input: { since?: string | unde
   const cfg = (await ctx.store.current())?.config;
   if (!cfg) throw new OpsError('unavailable', 'no configuration in force');
   const w = await windowOf(ctx, input.since ?? '90d', { now });
-  return staleAllowReport(ctx.db, w, { connectors: cfg.inboundConnectors, allow: cfg.lists.allow }, { includeUsed: input.all });
+  const entries = { connectors: cfg.inboundConnectors, allow: cfg.lists.allow };
+  return ctx.trace ? staleAllowReportFrom(ctx.trace, w, entries, { includeUsed: input.all }) : staleAllowReport(ctx.db, w, entries, { includeUsed: input.all });
 }
 
 /** A date (YYYY-MM-DD, UTC) or an ISO time, as ms; `invalid` otherwise. */
@@ -134,7 +143,8 @@ export async function egressGone(ctx: OpsContext, input: { blockAt: number; sinc
   ensureTraceSchema(ctx.db);
   const w = await windowOf(ctx, input.since ?? '30d', { now });
   try {
-    return egressGoneReport(ctx.db, w, { blockAt: input.blockAt, all: input.all, source: input.source });
+    const opts = { blockAt: input.blockAt, all: input.all, source: input.source };
+    return ctx.trace ? await egressGoneReportFrom(ctx.trace, w, opts) : egressGoneReport(ctx.db, w, opts);
   } catch (e) {
     if (e instanceof RangeError) throw new OpsError('invalid', e.message);
     throw e;
@@ -171,9 +181,11 @@ export async function hunt(ctx: OpsContext, input: HuntInput): Promise<HuntResul
     if (!h) throw new OpsError('not-found', `no saved hunt "${input.saved}" (have: ${Object.keys(SAVED_HUNTS).join(', ')})`);
     sql = h.sql;
   }
+  if (ctx.trace && input.saved !== undefined) throw new OpsError('invalid', 'saved hunts are written for SQLite; on a PostgreSQL fleet trace give --query in PostgreSQL\'s SQL');
   ensureTraceSchema(ctx.db);
+  const limits = { limit: input.limit ?? HUNT_DEFAULT_LIMIT, timeoutMs: input.timeoutMs ?? HUNT_DEFAULT_TIMEOUT_MS };
   try {
-    return await runHunt(join(ctx.dataDir, 'mailgate.db'), sql, { limit: input.limit ?? HUNT_DEFAULT_LIMIT, timeoutMs: input.timeoutMs ?? HUNT_DEFAULT_TIMEOUT_MS });
+    return ctx.trace ? await ctx.trace.hunt(sql, limits) : await runHunt(join(ctx.dataDir, 'mailgate.db'), sql, limits);
   } catch (e) {
     if (e instanceof HuntRefused) throw new OpsError('invalid', e.message);
     throw new HuntFailed(`query failed: ${e instanceof Error ? e.message : String(e)}`);

@@ -1,18 +1,19 @@
 /**
  * @module trace/search.test
  * searchTrace by each filter (window, sender, recipient, status, attribution, connector incl.
- * none, client IP exact/CIDR/IPv6/mapped, TLS incl. none, limit) and its errors.
- * Touches: a temp directory.
+ * none, client IP exact/CIDR/IPv6/mapped, TLS incl. none, limit) and its errors, on every trace
+ * store adapter (SQLite, and PostgreSQL when present: test/helpers/trace-adapters).
+ * Touches: a temp directory; a PostgreSQL schema per adapter run.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase, type Db } from '../core/sqlite.ts';
+import { openDatabase } from '../core/sqlite.ts';
 import type { TraceMessage } from './events.ts';
 import { searchTrace, type TraceFilter } from './search.ts';
-import { insertMessageSync } from './store.ts';
+import { traceAdapters } from '../../test/helpers/trace-adapters.ts';
 
 const base = { connectionId: 'C', listener: 'mx', status: 'Received' as const };
 const rows: TraceMessage[] = [
@@ -23,76 +24,76 @@ const rows: TraceMessage[] = [
   { ...base, id: 'E', receivedAt: 5000, clientIp: '128.0.0.1', mailFrom: '', recipients: ['"odd,user"@corp.example'], attribution: 'anonymous-external' },
 ];
 
-function seeded(): Db {
-  const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'mailgate-trace-')), 'trace.db'));
-  for (const r of rows) insertMessageSync(db, r);
-  return db;
+for (const a of await traceAdapters()) {
+  test(`${a.name}: trace search`, { skip: a.skip }, async (t) => {
+    const store = await a.open(t);
+    await store.write({ messages: rows, events: [] });
+    const ids = async (f: TraceFilter): Promise<string> => (await store.search(f)).map((m) => m.id).join('');
+
+    await t.test('no filter: everything, newest first; limit', async () => {
+      assert.equal(await ids({}), 'EDCBA');
+      assert.equal(await ids({ limit: 2 }), 'ED');
+      await assert.rejects(store.search({ limit: 0 }), /invalid limit/);
+    });
+
+    await t.test('since / until window', async () => {
+      assert.equal(await ids({ since: 3000 }), 'EDC');
+      assert.equal(await ids({ until: 3000 }), 'BA');
+      assert.equal(await ids({ since: 2000, until: 4000 }), 'CB');
+    });
+
+    await t.test('sender: case-insensitive substring of MAIL FROM or header From', async () => {
+      assert.equal(await ids({ sender: 'corp.EXAMPLE' }), 'BA');
+      assert.equal(await ids({ sender: 'scanner@' }), 'A');
+      assert.equal(await ids({ sender: 'ceo@' }), 'B');
+      assert.equal(await ids({ sender: 'nobody' }), '');
+    });
+
+    await t.test('recipient: substring of any recipient, Unicode and quoted local parts too', async () => {
+      assert.equal(await ids({ recipient: 'y@corp' }), 'B');
+      assert.equal(await ids({ recipient: 'ZOË' }), 'B');
+      assert.equal(await ids({ recipient: '"odd,user"' }), 'E');
+      assert.equal(await ids({ recipient: '","' }), '', 'never matches across JSON quoting');
+      assert.equal(await ids({ recipient: 'corp.example', limit: 2 }), 'ED', 'limit exact with JS checks');
+    });
+
+    await t.test('status and attribution', async () => {
+      assert.equal(await ids({ status: 'Delivered' }), 'B');
+      assert.equal(await ids({ status: 'Rejected' }), 'C');
+      assert.equal(await ids({ attribution: 'connector' }), 'DB');
+      assert.equal(await ids({ attribution: 'direct-send', status: 'Received' }), 'A');
+    });
+
+    await t.test('connector by name (case-insensitive) or none', async () => {
+      assert.equal(await ids({ connector: 'printers' }), 'B');
+      assert.equal(await ids({ connector: 'none' }), 'ECA');
+    });
+
+    await t.test('client IP: exact, IPv4 CIDR (mapped IPv6 included), IPv6, bad input', async () => {
+      assert.equal(await ids({ clientIp: '127.0.0.1' }), 'A');
+      assert.equal(await ids({ clientIp: '127.0.0.0/8' }), 'CA');
+      assert.equal(await ids({ clientIp: '127.9.9.9' }), 'C');
+      assert.equal(await ids({ clientIp: '0.0.0.0/0' }), 'ECBA');
+      assert.equal(await ids({ clientIp: '128.0.0.0/1' }), 'EB');
+      assert.equal(await ids({ clientIp: '2001:db8::/32' }), 'D');
+      assert.equal(await ids({ clientIp: '2001:DB8:0::25' }), 'D');
+      await assert.rejects(store.search({ clientIp: '127.0.0/8' }), /invalid IP or CIDR/);
+    });
+
+    await t.test('TLS version and none', async () => {
+      assert.equal(await ids({ tls: '1.3' }), 'B');
+      assert.equal(await ids({ tls: '1.2' }), 'A');
+      assert.equal(await ids({ tls: '1.0' }), 'D');
+      assert.equal(await ids({ tls: '1.1' }), '');
+      assert.equal(await ids({ tls: 'none' }), 'EC');
+      await assert.rejects(store.search({ tls: '2' as TraceFilter['tls'] }), /invalid TLS filter/);
+    });
+
+    await t.test('filters combine', async () => {
+      assert.equal(await ids({ tls: 'none', clientIp: '127.0.0.0/8', since: 1 }), 'C');
+    });
+  });
 }
-const db = seeded();
-const ids = (f: TraceFilter): string => searchTrace(db, f).map((m) => m.id).join('');
-
-test('no filter: everything, newest first; limit', () => {
-  assert.equal(ids({}), 'EDCBA');
-  assert.equal(ids({ limit: 2 }), 'ED');
-  assert.throws(() => searchTrace(db, { limit: 0 }), /invalid limit/);
-});
-
-test('since / until window', () => {
-  assert.equal(ids({ since: 3000 }), 'EDC');
-  assert.equal(ids({ until: 3000 }), 'BA');
-  assert.equal(ids({ since: 2000, until: 4000 }), 'CB');
-});
-
-test('sender: case-insensitive substring of MAIL FROM or header From', () => {
-  assert.equal(ids({ sender: 'corp.EXAMPLE' }), 'BA');
-  assert.equal(ids({ sender: 'scanner@' }), 'A');
-  assert.equal(ids({ sender: 'ceo@' }), 'B');
-  assert.equal(ids({ sender: 'nobody' }), '');
-});
-
-test('recipient: substring of any recipient, Unicode and quoted local parts too', () => {
-  assert.equal(ids({ recipient: 'y@corp' }), 'B');
-  assert.equal(ids({ recipient: 'ZOË' }), 'B');
-  assert.equal(ids({ recipient: '"odd,user"' }), 'E');
-  assert.equal(ids({ recipient: '","' }), '', 'never matches across JSON quoting');
-  assert.equal(ids({ recipient: 'corp.example', limit: 2 }), 'ED', 'limit exact with JS checks');
-});
-
-test('status and attribution', () => {
-  assert.equal(ids({ status: 'Delivered' }), 'B');
-  assert.equal(ids({ status: 'Rejected' }), 'C');
-  assert.equal(ids({ attribution: 'connector' }), 'DB');
-  assert.equal(ids({ attribution: 'direct-send', status: 'Received' }), 'A');
-});
-
-test('connector by name (case-insensitive) or none', () => {
-  assert.equal(ids({ connector: 'printers' }), 'B');
-  assert.equal(ids({ connector: 'none' }), 'ECA');
-});
-
-test('client IP: exact, IPv4 CIDR (mapped IPv6 included), IPv6, bad input', () => {
-  assert.equal(ids({ clientIp: '127.0.0.1' }), 'A');
-  assert.equal(ids({ clientIp: '127.0.0.0/8' }), 'CA');
-  assert.equal(ids({ clientIp: '127.9.9.9' }), 'C');
-  assert.equal(ids({ clientIp: '0.0.0.0/0' }), 'ECBA');
-  assert.equal(ids({ clientIp: '128.0.0.0/1' }), 'EB');
-  assert.equal(ids({ clientIp: '2001:db8::/32' }), 'D');
-  assert.equal(ids({ clientIp: '2001:DB8:0::25' }), 'D');
-  assert.throws(() => searchTrace(db, { clientIp: '127.0.0/8' }), /invalid IP or CIDR/);
-});
-
-test('TLS version and none', () => {
-  assert.equal(ids({ tls: '1.3' }), 'B');
-  assert.equal(ids({ tls: '1.2' }), 'A');
-  assert.equal(ids({ tls: '1.0' }), 'D');
-  assert.equal(ids({ tls: '1.1' }), '');
-  assert.equal(ids({ tls: 'none' }), 'EC');
-  assert.throws(() => searchTrace(db, { tls: '2' as TraceFilter['tls'] }), /invalid TLS filter/);
-});
-
-test('filters combine', () => {
-  assert.equal(ids({ tls: 'none', clientIp: '127.0.0.0/8', since: 1 }), 'C');
-});
 
 test('a read-only connection to a store without trace tables returns nothing', () => {
   const file = join(mkdtempSync(join(tmpdir(), 'mailgate-trace-')), 'empty.db');

@@ -58,11 +58,29 @@ const TLS_VALUES: Readonly<Record<Exclude<TlsFilter, 'none'>, readonly string[]>
 
 type Check = (m: TraceMessage) => boolean;
 
-interface Query {
+/** A search as SQL fragments (`?` placeholders, in order) plus the checks SQL cannot make exactly. */
+export interface TraceQuery {
   where: string[];
   params: (string | number)[];
   checks: Check[];
 }
+type Query = TraceQuery & { dialect: SearchDialect };
+
+/** The two fragments whose spelling differs between engines. */
+export interface SearchDialect {
+  /** True when `?` (lower case ASCII) is a substring of lower(col). */
+  contains(col: string): string;
+  /** col equals `?`, ASCII case-insensitively. */
+  equalsNoCase(col: string): string;
+  /** col matches the LIKE pattern `?`, ASCII case-insensitively (SQLite's LIKE). */
+  likeNoCase(col: string): string;
+}
+
+const SQLITE_DIALECT: SearchDialect = {
+  contains: (c) => `instr(lower(${c}), ?) > 0`,
+  equalsNoCase: (c) => `${c} = ? COLLATE NOCASE`,
+  likeNoCase: (c) => `${c} LIKE ?`,
+};
 
 /** True when SQLite's ASCII-only lower() and a plain substring on JSON text are exact for `s`. */
 const sqlSafe = (s: string): boolean => /^[\x20-\x7e]*$/.test(s) && !/["\\]/.test(s);
@@ -73,7 +91,7 @@ const includesFold = (hay: string | undefined, needle: string): boolean =>
 function addText(q: Query, columns: string[], needle: string, check: Check): void {
   const n = needle.toLowerCase();
   if (sqlSafe(n)) {
-    q.where.push(`(${columns.map((c) => `instr(lower(${c}), ?) > 0`).join(' OR ')})`);
+    q.where.push(`(${columns.map((c) => q.dialect.contains(c)).join(' OR ')})`);
     for (let i = 0; i < columns.length; i++) q.params.push(n);
   }
   q.checks.push(check);
@@ -100,8 +118,12 @@ function addClientIp(q: Query, spec: string): void {
   q.checks.push((m) => matcher.contains(m.clientIp));
 }
 
-function buildQuery(f: TraceFilter): Query {
-  const q: Query = { where: [], params: [], checks: [] };
+/**
+ * The search `f` as SQL fragments in `dialect` plus JS checks (module header). Throws on an
+ * invalid filter (bad CIDR, unknown TLS value or connector type, bad auth result word).
+ */
+export function buildTraceQuery(f: TraceFilter, dialect: SearchDialect = SQLITE_DIALECT): TraceQuery {
+  const q: Query = { where: [], params: [], checks: [], dialect };
   if (f.since !== undefined) {
     q.where.push('received_at >= ?');
     q.params.push(f.since);
@@ -129,7 +151,7 @@ function buildQuery(f: TraceFilter): Query {
   if (f.connector) {
     if (f.connector.toLowerCase() === 'none') q.where.push("(connector IS NULL OR connector = '')");
     else {
-      q.where.push('connector = ? COLLATE NOCASE');
+      q.where.push(dialect.equalsNoCase('connector'));
       q.params.push(f.connector);
     }
   }
@@ -148,18 +170,25 @@ function buildQuery(f: TraceFilter): Query {
       q.params.push(...values);
     }
   }
-  return q;
+  return { where: q.where, params: q.params, checks: q.checks };
+}
+
+/** The row limit of a search; throws on a non-positive one. */
+export function searchLimit(filter: TraceFilter): number {
+  const limit = filter.limit ?? DEFAULT_SEARCH_LIMIT;
+  if (!Number.isInteger(limit) || limit <= 0) throw new Error(`invalid limit ${String(filter.limit)}: expected a positive integer`);
+  return limit;
 }
 
 const RESULT_WORD = /^[a-z]+$/;
 
 /** The auth-result filters: columns start with their result word ("fail p=reject …"). */
-function authFilters(f: TraceFilter, q: { where: string[]; params: unknown[] }): void {
+function authFilters(f: TraceFilter, q: Query): void {
   for (const [col, value] of [['spf', f.spf], ['dmarc', f.dmarc]] as const) {
     if (value === undefined) continue;
     const v = value.toLowerCase();
     if (!RESULT_WORD.test(v)) throw new Error(`invalid ${col} result "${value}"`);
-    q.where.push(`(lower(${col}) = ? OR lower(${col}) LIKE ?)`);
+    q.where.push(`(lower(${col}) = ? OR ${q.dialect.likeNoCase(`lower(${col})`)})`);
     q.params.push(v, `${v} %`);
   }
   if (f.dkim !== undefined) {
@@ -167,7 +196,7 @@ function authFilters(f: TraceFilter, q: { where: string[]; params: unknown[] }):
     if (!RESULT_WORD.test(v)) throw new Error(`invalid dkim result "${f.dkim}"`);
     if (v === 'none') q.where.push("lower(dkim) = 'none'");
     else {
-      q.where.push('dkim LIKE ?');
+      q.where.push(q.dialect.likeNoCase('dkim'));
       q.params.push(`%"result":"${v}"%`);
     }
   }
@@ -179,9 +208,8 @@ function authFilters(f: TraceFilter, q: { where: string[]; params: unknown[] }):
  * Throws on an invalid filter (bad CIDR, unknown TLS value, non-positive limit).
  */
 export function searchTrace(db: Db, filter: TraceFilter = {}): TraceMessage[] {
-  const limit = filter.limit ?? DEFAULT_SEARCH_LIMIT;
-  if (!Number.isInteger(limit) || limit <= 0) throw new Error(`invalid limit ${String(filter.limit)}: expected a positive integer`);
-  const q = buildQuery(filter);
+  const limit = searchLimit(filter);
+  const q = buildTraceQuery(filter);
   if (!traceReady(db)) return [];
   const where = q.where.length ? `WHERE ${q.where.join(' AND ')}` : '';
   // Without JS checks SQL's LIMIT is exact; with them rows stream until `limit` pass.

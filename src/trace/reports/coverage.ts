@@ -12,14 +12,10 @@
  */
 import type { Db } from '../../core/sqlite.ts';
 import { traceReady } from '../store.ts';
+import type { SourceSpan, TraceStore } from '../trace-store.ts';
 import { reportWindow, utcDay, type ReportWindow } from './common.ts';
 
-export interface SourceSpan {
-  source: string;
-  rows: number;
-  first: number;
-  last: number;
-}
+export type { SourceSpan };
 
 const isImport = (source: string | undefined): boolean => source?.startsWith('import:') === true;
 
@@ -59,8 +55,17 @@ export function emptyWindowNote(db: Db, w: ReportWindow, source?: string): strin
     const args = source === undefined ? [w.since, w.until] : [w.since, w.until, source];
     if (db.prepare(`SELECT 1 FROM trace_message WHERE received_at >= ? AND received_at < ?${bySource} LIMIT 1`).get(...args)) return undefined;
   }
+  return emptyWindowText(w, sourceSpans(db), source);
+}
+
+/** emptyWindowNote over any TraceStore. */
+export async function emptyWindowNoteFrom(rows: Pick<TraceStore, 'hasRows' | 'sourceSpans'>, w: ReportWindow, source?: string): Promise<string | undefined> {
+  if (await rows.hasRows({ since: w.since, until: w.until, source })) return undefined;
+  return emptyWindowText(w, await rows.sourceSpans(), source);
+}
+
+function emptyWindowText(w: ReportWindow, spans: readonly SourceSpan[], source?: string): string {
   const head = `no data in the window ${new Date(w.since).toISOString()} to ${new Date(w.until).toISOString()}${source ? ` for ${source}` : ''}`;
-  const spans = sourceSpans(db);
   if (spans.length === 0) return `${head}: the trace holds no data at all (import an export with mailgate audit import, or let the gateway receive mail)`;
   const where = spans.map((s) => `${label(s.source)} holds ${utcDay(s.first)}..${utcDay(s.last)} (${s.rows} rows)`).join('; ');
   const own = source === undefined ? undefined : spans.find((s) => s.source === source);

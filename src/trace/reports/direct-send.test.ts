@@ -1,10 +1,15 @@
-/** Direct Send readiness report over rows inserted into a real SQLite trace. */
+/** Direct Send readiness report over rows written to every trace store adapter (SQLite; PostgreSQL when present). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { reportWindow } from './common.ts';
-import { directSendReport } from './direct-send.ts';
+import { directSendReportFrom } from './direct-send.ts';
 import type { SpfAuthorizer } from './direct-send-classify.ts';
-import { addRow, tempTrace } from './test-rows.ts';
+import { traceRow, type RowSpec } from './test-rows.ts';
+import type { TraceStore } from '../trace-store.ts';
+import { traceAdapters } from '../../../test/helpers/trace-adapters.ts';
+
+const adapters = await traceAdapters();
+const add = (store: TraceStore, o: RowSpec): Promise<void> => store.write({ messages: [traceRow(o)], events: [] });
 
 const fail = { spf: 'fail', dkim: 'none', dmarc: 'fail' };
 
@@ -15,26 +20,25 @@ const spfCheck: SpfAuthorizer = async (ip, domain) => {
   return { result: 'fail', mechanism: '-all' };
 };
 
-test('direct-send: grouping, counts, classification and exact recommendations', async () => {
-  const t = tempTrace();
-  try {
-    const db = t.db;
+for (const a of adapters) test(`${a.name}: direct-send: grouping, counts, classification and exact recommendations`, { skip: a.skip }, async (ctx) => {
+  const db = await a.open(ctx);
+  {
     const base = Date.now() - 7_200_000;
-    addRow(db, { clientIp: '10.1.2.3', helo: 'printer-1', subject: 'scan 1', receivedAt: base, recipients: ['a@example.com', 'b@example.com'] });
-    addRow(db, { clientIp: '10.1.2.3', helo: 'printer-1', subject: 'scan 2', receivedAt: base + 1000, tlsVersion: 'TLSv1.3', mailFrom: 'Printer@Example.com', recipients: ['a@example.com'] });
-    addRow(db, { clientIp: '198.51.100.7', mailFrom: 'news@example.com', subject: 'newsletter', auth: { spf: 'pass', dkim: 'pass', dmarc: 'pass' } });
-    addRow(db, { clientIp: '198.51.100.8', mailFrom: 'app@example.com', subject: 'invoice' });
-    addRow(db, { clientIp: '203.0.113.9', mailFrom: 'ceo@example.com', subject: 'urgent wire', auth: fail });
-    addRow(db, { clientIp: '203.0.113.9', mailFrom: 'ceo@example.com', subject: 'urgent wire', auth: { spf: 'softfail', dkim: 'fail', dmarc: 'fail' }, status: 'Rejected', reply: '550 5.7.68 TenantInboundAttribution; Direct Send not allowed for this organization from unauthorized sources [X@h]' });
-    addRow(db, { clientIp: '192.0.2.44', mailFrom: 'crm@example.com', subject: 'lead' });
-    addRow(db, { clientIp: '192.0.2.55', mailFrom: 'hr@example.com', subject: 'payslip', auth: { spf: 'pass' } });
-    addRow(db, { clientIp: '::ffff:10.0.0.9', mailFrom: 'scanner@example.com', certCn: 'scanner.example.com', certVerified: true, tlsVersion: 'TLSv1.2' });
+    await add(db, { clientIp: '10.1.2.3', helo: 'printer-1', subject: 'scan 1', receivedAt: base, recipients: ['a@example.com', 'b@example.com'] });
+    await add(db, { clientIp: '10.1.2.3', helo: 'printer-1', subject: 'scan 2', receivedAt: base + 1000, tlsVersion: 'TLSv1.3', mailFrom: 'Printer@Example.com', recipients: ['a@example.com'] });
+    await add(db, { clientIp: '198.51.100.7', mailFrom: 'news@example.com', subject: 'newsletter', auth: { spf: 'pass', dkim: 'pass', dmarc: 'pass' } });
+    await add(db, { clientIp: '198.51.100.8', mailFrom: 'app@example.com', subject: 'invoice' });
+    await add(db, { clientIp: '203.0.113.9', mailFrom: 'ceo@example.com', subject: 'urgent wire', auth: fail });
+    await add(db, { clientIp: '203.0.113.9', mailFrom: 'ceo@example.com', subject: 'urgent wire', auth: { spf: 'softfail', dkim: 'fail', dmarc: 'fail' }, status: 'Rejected', reply: '550 5.7.68 TenantInboundAttribution; Direct Send not allowed for this organization from unauthorized sources [X@h]' });
+    await add(db, { clientIp: '192.0.2.44', mailFrom: 'crm@example.com', subject: 'lead' });
+    await add(db, { clientIp: '192.0.2.55', mailFrom: 'hr@example.com', subject: 'payslip', auth: { spf: 'pass' } });
+    await add(db, { clientIp: '::ffff:10.0.0.9', mailFrom: 'scanner@example.com', certCn: 'scanner.example.com', certVerified: true, tlsVersion: 'TLSv1.2' });
     // Not Direct Send: external sender, connector.
-    addRow(db, { clientIp: '192.0.2.99', mailFrom: 'bob@contoso.test', attribution: 'anonymous-external' });
-    addRow(db, { clientIp: '127.0.0.10', attribution: 'connector', connector: 'Printers', connectorType: 'Partner' });
+    await add(db, { clientIp: '192.0.2.99', mailFrom: 'bob@contoso.test', attribution: 'anonymous-external' });
+    await add(db, { clientIp: '127.0.0.10', attribution: 'connector', connector: 'Printers', connectorType: 'Partner' });
 
     const w = reportWindow('1d', Date.now(), 90);
-    const r = await directSendReport(db, w, { spfCheck });
+    const r = await directSendReportFrom(db, w, { spfCheck });
     const by = new Map(r.sources.map((s) => [`${s.clientIp} ${s.sender}`, s]));
     assert.equal(r.sources.length, 7);
 
@@ -104,35 +108,29 @@ test('direct-send: grouping, counts, classification and exact recommendations', 
     assert.equal(scanner?.powershell, 'New-InboundConnector -Name "Direct Send scanner.example.com" -ConnectorType Partner -SenderDomains example.com -TlsSenderCertificateName scanner.example.com -RequireTls $true -RestrictDomainsToCertificate $false');
 
     assert.equal(r.summary[0], 'enabling RejectDirectSend now would reject 9 messages/day from 7 sources (1 of them likely spoof)');
-  } finally {
-    t.close();
   }
 });
 
-test('direct-send: --internal replaces the default ranges; unverified certificates give the IP form', async () => {
-  const t = tempTrace();
-  try {
-    addRow(t.db, { clientIp: '10.1.2.3', certCn: 'dev.example.com', certVerified: false });
+for (const a of adapters) test(`${a.name}: direct-send: --internal replaces the default ranges; unverified certificates give the IP form`, { skip: a.skip }, async (ctx) => {
+  const db = await a.open(ctx);
+  {
+    await add(db, { clientIp: '10.1.2.3', certCn: 'dev.example.com', certVerified: false });
     const w = reportWindow('1d', Date.now(), 90);
-    const dflt = await directSendReport(t.db, w);
+    const dflt = await directSendReportFrom(db, w);
     assert.equal(dflt.sources[0]?.classification, 'device-or-app');
     assert.equal(dflt.sources[0]?.action, 'connector-ip');
     assert.equal(dflt.sources[0]?.spfAuthorised, 'unknown');
-    const custom = await directSendReport(t.db, w, { internal: ['192.168.0.0/16'] });
+    const custom = await directSendReportFrom(db, w, { internal: ['192.168.0.0/16'] });
     assert.equal(custom.sources[0]?.classification, 'unknown');
-  } finally {
-    t.close();
   }
 });
 
-test('direct-send: per-day rate over the observed days', async () => {
-  const t = tempTrace();
-  try {
+for (const a of adapters) test(`${a.name}: direct-send: per-day rate over the observed days`, { skip: a.skip }, async (ctx) => {
+  const db = await a.open(ctx);
+  {
     const now = Date.now();
-    for (let i = 0; i < 20; i++) addRow(t.db, { receivedAt: now - 10 * 86_400_000 + i * 1000 });
-    const r = await directSendReport(t.db, reportWindow('30d', now, 90));
+    for (let i = 0; i < 20; i++) await add(db, { receivedAt: now - 10 * 86_400_000 + i * 1000 });
+    const r = await directSendReportFrom(db, reportWindow('30d', now, 90));
     assert.equal(r.summary[0], 'enabling RejectDirectSend now would reject 2 messages/day from 1 sources (0 of them likely spoof)');
-  } finally {
-    t.close();
   }
 });

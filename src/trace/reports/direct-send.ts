@@ -20,10 +20,11 @@
 import { compileCidrs } from '../../core/cidr.ts';
 import type { Db } from '../../core/sqlite.ts';
 import { parseRecipients } from '../rows.ts';
-import { traceReady } from '../store.ts';
-import { authWord, DEFAULT_INTERNAL_RANGES, DIRECT_SEND_REPLY_LIKE, distribution, domainOf, isDirectSendRefusal, type Report, type ReportWindow } from './common.ts';
+import type { DirectSendRow } from '../trace-store.ts';
+import { authWord, DEFAULT_INTERNAL_RANGES, distribution, domainOf, isDirectSendRefusal, type Report, type ReportWindow } from './common.ts';
 import { parseExoVerdicts } from '../exo-verdicts.ts';
-import { emptyWindowNote } from './coverage.ts';
+import { emptyWindowNoteFrom } from './coverage.ts';
+import { sqliteReportRows, type ReportRows } from './sqlite-rows.ts';
 import { classifySource, unknownSpfAuthorizer, type Classification, type SpfAuthorizer } from './direct-send-classify.ts';
 import { addEvidence, newEvidence, type Evidence } from './direct-send-evidence.ts';
 import { recommend } from './direct-send-recommend.ts';
@@ -93,23 +94,7 @@ interface Acc {
   certCn: string | undefined;
 }
 
-interface Row {
-  client_ip: string;
-  mail_from: string | null;
-  received_at: number;
-  helo: string | null;
-  subject: string | null;
-  tls_version: string | null;
-  recipients: string;
-  spf: string | null;
-  dkim: string | null;
-  dmarc: string | null;
-  compauth: string | null;
-  exo_verdicts?: string | null;
-  cert_cn: string | null;
-  cert_verified: number | null;
-  reply: string | null;
-}
+type Row = DirectSendRow;
 
 function newAcc(ip: string, sender: string): Acc {
   return {
@@ -168,13 +153,8 @@ async function mapLimit<T, R>(items: readonly T[], n: number, fn: (t: T) => Prom
 }
 
 /** Days actually observed in the window: from the later of its start and the oldest trace row. */
-function observedDays(db: Db, w: ReportWindow, source?: string): number {
-  const oldest = (
-    source === undefined
-      ? db.prepare('SELECT min(received_at) AS t FROM trace_message').get()
-      : db.prepare('SELECT min(received_at) AS t FROM trace_message WHERE source = ?').get(source)
-  ) as { t: number | null };
-  const oldestAt = oldest.t;
+async function observedDays(rows: ReportRows, w: ReportWindow, source?: string): Promise<number> {
+  const oldestAt = await rows.oldest(source);
   const from = Math.max(w.since, oldestAt ?? w.until);
   return Math.max(1, (w.until - from) / DAY_MS);
 }
@@ -186,57 +166,31 @@ export const DIRECT_SEND_COLUMNS = [
   'spf', 'spfAuthorised', 'dkimPassRate', 'dmarc', 'classification', 'reason', 'signals', 'warnings', 'action', 'recommendation', 'powershell',
 ];
 
-/** True when trace_message has the column (a read-only store of an older release may lack it). */
-function hasColumn(db: Db, name: string): boolean {
-  return (db.prepare('PRAGMA table_info(trace_message)').all() as { name: string }[]).some((c) => c.name === name);
-}
-
 /** Imported copies that are never Direct Send, by why (Connectors, direction, no client IP). */
-function leftOut(db: Db, w: ReportWindow, source?: string): string | undefined {
-  const bySource = source === undefined ? '' : ' AND source = ?';
-  const args: (string | number)[] = source === undefined ? [w.since, w.until] : [w.since, w.until, source];
-  const r = db
-    .prepare(
-      `SELECT sum(attribution = 'connector') AS conn, sum(listener IN ('exo:outbound', 'exo:intra-org')) AS dir, sum(client_ip = '' AND listener NOT IN ('exo:outbound', 'exo:intra-org') AND attribution <> 'connector') AS noip
-         FROM trace_message WHERE received_at >= ? AND received_at < ? AND listener LIKE 'exo:%'${bySource}`,
-    )
-    .get(...args) as { conn: number | null; dir: number | null; noip: number | null };
-  const [conn, dir, noip] = [r.conn ?? 0, r.dir ?? 0, r.noip ?? 0];
+async function leftOut(rows: ReportRows, w: ReportWindow, source?: string): Promise<string | undefined> {
+  const { connector: conn, direction: dir, noIp: noip } = await rows.importLeftOut({ since: w.since, until: w.until, source });
   if (conn + dir + noip === 0) return undefined;
   return `imported copies not counted as Direct Send: ${conn} through a connector (Connectors/connector_id), ${dir} outbound or intra-org (EmailDirection/directionality, or ToIP set), ${noip} without a client IP`;
 }
 
-/** Run the Direct Send readiness report. */
-export async function directSendReport(db: Db, window: ReportWindow, opts: DirectSendOptions = {}): Promise<Report & { sources: DirectSendSource[]; days: number }> {
+/** Run the Direct Send readiness report over a SQLite handle. */
+export function directSendReport(db: Db, window: ReportWindow, opts: DirectSendOptions = {}): Promise<Report & { sources: DirectSendSource[]; days: number }> {
+  return directSendReportFrom(sqliteReportRows(db), window, opts);
+}
+
+/** Run the Direct Send readiness report over any trace store (the same result on every adapter). */
+export async function directSendReportFrom(rows: ReportRows, window: ReportWindow, opts: DirectSendOptions = {}): Promise<Report & { sources: DirectSendSource[]; days: number }> {
   const internal = compileCidrs(opts.internal ?? DEFAULT_INTERNAL_RANGES);
   const spfCheck = opts.spfCheck ?? unknownSpfAuthorizer;
   const groups = new Map<string, Acc>();
-  let days = 1;
-  if (traceReady(db)) {
-    // Two indexed queries (attribution, received_at) and (status, received_at) rather than one OR.
-    const cols = `client_ip, mail_from, received_at, helo, subject, tls_version, recipients, spf, dkim, dmarc, compauth, cert_cn, cert_verified, reply${hasColumn(db, 'exo_verdicts') ? ', exo_verdicts' : ''}`;
-    // Never a source: no client IP, or Exchange said outbound / intra-org.
-    const anonymous = `client_ip <> '' AND listener NOT IN ('exo:outbound', 'exo:intra-org')`;
-    const bySource = opts.source === undefined ? '' : ' AND source = ?';
-    const args: (string | number)[] = opts.source === undefined ? [window.since, window.until] : [window.since, window.until, opts.source];
-    const directSend = db.prepare(`SELECT ${cols} FROM trace_message WHERE attribution = 'direct-send' AND received_at >= ? AND received_at < ? AND ${anonymous}${bySource}`);
-    const refused = db.prepare(
-      `SELECT ${cols} FROM trace_message WHERE status = 'Rejected' AND received_at >= ? AND received_at < ? AND ${anonymous}${bySource}
-         AND reply LIKE '${DIRECT_SEND_REPLY_LIKE}' AND (attribution IS NULL OR attribution <> 'direct-send')`,
-    );
-    const all = function* (): Generator<Row> {
-      yield* directSend.iterate(...args) as IterableIterator<Row>;
-      yield* refused.iterate(...args) as IterableIterator<Row>;
-    };
-    for (const r of all()) {
-      const sender = (r.mail_from ?? '').toLowerCase();
-      const key = `${r.client_ip}\0${sender}`;
-      let a = groups.get(key);
-      if (!a) groups.set(key, (a = newAcc(r.client_ip, sender)));
-      addRow(a, r, opts.sampleSubjects ?? 3, opts.sampleHelos ?? 5);
-    }
-    days = observedDays(db, window, opts.source);
+  for await (const r of rows.directSendRows({ since: window.since, until: window.until, source: opts.source })) {
+    const sender = (r.mail_from ?? '').toLowerCase();
+    const key = `${r.client_ip}\0${sender}`;
+    let a = groups.get(key);
+    if (!a) groups.set(key, (a = newAcc(r.client_ip, sender)));
+    addRow(a, r, opts.sampleSubjects ?? 3, opts.sampleHelos ?? 5);
   }
+  const days = await observedDays(rows, window, opts.source);
   const accs = [...groups.values()].sort((x, y) => y.messages - x.messages || x.clientIp.localeCompare(y.clientIp) || x.sender.localeCompare(y.sender));
   const spfs = await mapLimit(accs, 16, (a) =>
     spfCheck(a.clientIp, domainOf(a.sender)).catch((e: unknown) => ({ result: 'temperror', mechanism: e instanceof Error ? e.message : String(e) })),
@@ -280,7 +234,7 @@ export async function directSendReport(db: Db, window: ReportWindow, opts: Direc
   const summary = [
     `enabling RejectDirectSend now would reject ${fmtRate(Math.round((total / days) * 10) / 10)} messages/day from ${sources.length} sources (${spoof} of them likely spoof)`,
   ];
-  const empty = emptyWindowNote(db, window, opts.source);
+  const empty = await emptyWindowNoteFrom(rows, window, opts.source);
   if (empty) summary.unshift(empty);
   if (sources.some((s) => s.action.startsWith('connector'))) {
     summary.push(
@@ -289,7 +243,7 @@ export async function directSendReport(db: Db, window: ReportWindow, opts: Direc
   }
   const warned = sources.filter((s) => s.warnings.length).length;
   if (warned) summary.push(`warning: ${warned} source(s) carry a warning (see the warnings column): an internal range on a loopback or NAT address, or contradicted by evidence`);
-  const out = traceReady(db) ? leftOut(db, window, opts.source) : undefined;
+  const out = await leftOut(rows, window, opts.source);
   if (out) summary.push(out);
   return { title: 'Direct Send readiness report', window, summary, sections: [{ name: 'sources', columns: DIRECT_SEND_COLUMNS, rows: sources.map((s) => ({ ...s })) }], sources, days };
 }

@@ -16,6 +16,7 @@
 import type { Db } from '../../core/sqlite.ts';
 import { traceReady } from '../store.ts';
 import { plainIp, type Report, type ReportWindow } from './common.ts';
+import type { EgressGroups, RowScope, TraceStore } from '../trace-store.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -57,37 +58,49 @@ const HINTS: Record<EgressGoneStatus, string> = {
 
 const ORDER: EgressGoneStatus[] = ['still-direct', 'gone', 'too-rare-to-tell', 'still-sending', 'new'];
 
-interface Row {
-  client_ip: string;
-  before: number;
-  after: number;
-  direct_after: number;
-  last: number;
-}
+type Row = EgressGroups['rows'][number];
 
 /** Run the report (module header). Throws a RangeError when the block date is outside the window. */
 export function egressGoneReport(db: Db, window: ReportWindow, opts: EgressGoneOptions): Report & { sources: EgressGoneSource[] } {
-  const { blockAt } = opts;
+  checkBlock(window, opts.blockAt);
+  const { rows, detail } = egressGroupsSync(db, { since: window.since, until: window.until, source: opts.source }, opts.blockAt);
+  return assemble(window, opts, rows, detail);
+}
+
+/** egressGoneReport over any trace store (the same result on every adapter). */
+export async function egressGoneReportFrom(store: Pick<TraceStore, 'egressGroups'>, window: ReportWindow, opts: EgressGoneOptions): Promise<Report & { sources: EgressGoneSource[] }> {
+  checkBlock(window, opts.blockAt);
+  const { rows, detail } = await store.egressGroups({ since: window.since, until: window.until, source: opts.source }, opts.blockAt);
+  return assemble(window, opts, rows, detail);
+}
+
+/** The groups, in SQLite (trace/reports/sqlite-rows serves them to the SQLite adapter too). */
+export function egressGroupsSync(db: Db, scope: RowScope, blockAt: number): EgressGroups {
+  if (!traceReady(db)) return { rows: [], detail: [] };
+  const bySource = scope.source === undefined ? '' : ' AND source = ?';
+  const args = [scope.since, scope.until, ...(scope.source === undefined ? [] : [scope.source])];
+  const rows = db
+    .prepare(
+      `SELECT client_ip, sum(received_at < ?) AS before, sum(received_at >= ?) AS after,
+         sum(received_at >= ? AND attribution = 'direct-send' AND coalesce(source, 'gateway') <> 'gateway') AS direct_after,
+         max(received_at) AS last
+       FROM trace_message WHERE received_at >= ? AND received_at < ?${bySource} GROUP BY client_ip`,
+    )
+    .all(blockAt, blockAt, blockAt, ...args) as Row[];
+  const detail = db
+    .prepare(`SELECT client_ip, lower(coalesce(mail_from, '')) AS sender, coalesce(source, 'gateway') AS src, count(*) AS n FROM trace_message WHERE received_at >= ? AND received_at < ?${bySource} GROUP BY 1, 2, 3 ORDER BY n DESC, sender, src`)
+    .all(...args) as EgressGroups['detail'];
+  return { rows, detail };
+}
+
+function checkBlock(window: ReportWindow, blockAt: number): void {
   if (!(blockAt > window.since && blockAt < window.until)) {
     throw new RangeError(`the block date ${new Date(blockAt).toISOString().slice(0, 10)} must lie inside the window (${new Date(window.since).toISOString()} to ${new Date(window.until).toISOString()})`);
   }
-  const bySource = opts.source === undefined ? '' : ' AND source = ?';
-  const args = [window.since, window.until, ...(opts.source === undefined ? [] : [opts.source])];
-  const rows: Row[] = traceReady(db)
-    ? (db
-        .prepare(
-          `SELECT client_ip, sum(received_at < ?) AS before, sum(received_at >= ?) AS after,
-             sum(received_at >= ? AND attribution = 'direct-send' AND coalesce(source, 'gateway') <> 'gateway') AS direct_after,
-             max(received_at) AS last
-           FROM trace_message WHERE received_at >= ? AND received_at < ?${bySource} GROUP BY client_ip`,
-        )
-        .all(blockAt, blockAt, blockAt, ...args) as Row[])
-    : [];
-  const detail = traceReady(db)
-    ? (db
-        .prepare(`SELECT client_ip, lower(coalesce(mail_from, '')) AS sender, coalesce(source, 'gateway') AS src, count(*) AS n FROM trace_message WHERE received_at >= ? AND received_at < ?${bySource} GROUP BY 1, 2, 3 ORDER BY n DESC, sender, src`)
-        .all(...args) as { client_ip: string; sender: string; src: string; n: number }[])
-    : [];
+}
+
+function assemble(window: ReportWindow, opts: EgressGoneOptions, rows: readonly Row[], detail: EgressGroups['detail']): Report & { sources: EgressGoneSource[] } {
+  const { blockAt } = opts;
   const beforeDays = (blockAt - window.since) / DAY_MS;
   const afterDays = (window.until - blockAt) / DAY_MS;
   const out: EgressGoneSource[] = [];

@@ -13,29 +13,20 @@
  */
 import type { Db } from '../../core/sqlite.ts';
 import { traceReady } from '../store.ts';
-import { emptyWindowNote } from './coverage.ts';
+import { emptyWindowNote, emptyWindowNoteFrom } from './coverage.ts';
+import type { SearchDialect } from '../search.ts';
+import type { ConnectorTypeFilter, InboundFilter, InboundGroup, InboundTlsFilter, TraceStore } from '../trace-store.ts';
 import { TLS_FILTER_VALUES, tlsLabel, type Report, type ReportWindow } from './common.ts';
 
-export type ConnectorTypeFilter = 'none' | 'partner' | 'onpremises';
-export type InboundTlsFilter = 'none' | '1.0' | '1.1' | '1.2' | '1.3';
-
-export interface InboundFilter {
-  connectorType?: ConnectorTypeFilter | undefined;
-  /** Connector name (case-insensitive) or 'none'. */
-  connector?: string | undefined;
-  tls?: InboundTlsFilter | undefined;
-  attribution?: string | undefined;
-  /** Only rows of this source ('gateway' or 'import:<name>'). */
-  source?: string | undefined;
-}
+export type { ConnectorTypeFilter, InboundFilter, InboundTlsFilter };
 
 interface Where {
   sql: string[];
   params: (string | number)[];
 }
 
-/** SQL conditions for the filters (shared shape with trace/search's TraceFilter). */
-export function inboundConditions(f: InboundFilter): Where {
+/** SQL conditions for the filters (shared shape with trace/search's TraceFilter), `?` placeholders. */
+export function inboundConditions(f: InboundFilter, dialect: Pick<SearchDialect, 'equalsNoCase'> = { equalsNoCase: (c) => `${c} = ? COLLATE NOCASE` }): Where {
   const w: Where = { sql: [], params: [] };
   if (f.connectorType === 'none') w.sql.push("(connector IS NULL OR connector = '')");
   else if (f.connectorType === 'partner') w.sql.push("connector_type = 'Partner'");
@@ -43,7 +34,7 @@ export function inboundConditions(f: InboundFilter): Where {
   if (f.connector) {
     if (f.connector.toLowerCase() === 'none') w.sql.push("(connector IS NULL OR connector = '')");
     else {
-      w.sql.push('connector = ? COLLATE NOCASE');
+      w.sql.push(dialect.equalsNoCase('connector'));
       w.params.push(f.connector);
     }
   }
@@ -64,14 +55,7 @@ export function inboundConditions(f: InboundFilter): Where {
   return w;
 }
 
-interface GroupRow {
-  day: string;
-  connector: string;
-  connector_type: string;
-  tls_version: string;
-  messages: number;
-  rejected: number;
-}
+type GroupRow = InboundGroup;
 
 type Counts = { messages: number; rejected: number };
 
@@ -92,25 +76,11 @@ const ORDER = (a: Record<string, unknown>, b: Record<string, unknown>): number =
   String(a.connector).localeCompare(String(b.connector)) ||
   String(a.tls).localeCompare(String(b.tls));
 
-/** Run the Inbound messages report over a window. */
-export function inboundReport(db: Db, window: ReportWindow, filter: InboundFilter = {}): Report {
-  const w = inboundConditions(filter);
-  const title = 'Inbound messages report';
-  const columnsDay = ['date', 'connector', 'connectorType', 'tls', 'messages', 'accepted', 'rejected'];
-  const columnsTotal = ['connector', 'connectorType', 'tls', 'messages', 'accepted', 'rejected'];
-  if (!traceReady(db)) {
-    return { title, window, summary: [emptyWindowNote(db, window, filter.source)!, 'total: 0 messages'], sections: [{ name: 'per day', columns: columnsDay, rows: [] }, { name: 'total', columns: columnsTotal, rows: [] }] };
-  }
-  const where = ['received_at >= ?', 'received_at < ?', ...w.sql].join(' AND ');
-  const rows = db
-    .prepare(
-      `SELECT date(received_at / 1000, 'unixepoch') AS day, coalesce(connector, '') AS connector,
-              coalesce(connector_type, '') AS connector_type, coalesce(tls_version, '') AS tls_version,
-              count(*) AS messages, sum(status = 'Rejected') AS rejected
-       FROM trace_message WHERE ${where}
-       GROUP BY day, connector, connector_type, tls_version`,
-    )
-    .all(window.since, window.until, ...w.params) as GroupRow[];
+const COLUMNS_DAY = ['date', 'connector', 'connectorType', 'tls', 'messages', 'accepted', 'rejected'];
+const COLUMNS_TOTAL = ['connector', 'connectorType', 'tls', 'messages', 'accepted', 'rejected'];
+
+/** The report from its groups; `emptyNote` is asked for only when the window holds no message. */
+function assemble(window: ReportWindow, rows: readonly GroupRow[], emptyNote: string | undefined): Report {
   const perDay = new Map<string, Counts & Record<string, unknown>>();
   const total = new Map<string, Counts & Record<string, unknown>>();
   let all = 0;
@@ -126,14 +96,45 @@ export function inboundReport(db: Db, window: ReportWindow, filter: InboundFilte
   }
   const finish = (m: Map<string, Counts & Record<string, unknown>>): Record<string, unknown>[] =>
     [...m.values()].map((r) => ({ ...r, accepted: r.messages - r.rejected })).sort(ORDER);
-  const empty = all === 0 ? emptyWindowNote(db, window, filter.source) : undefined;
+  const empty = all === 0 ? emptyNote : undefined;
   return {
-    title,
+    title: 'Inbound messages report',
     window,
     summary: [...(empty ? [empty] : []), `total: ${all} messages (${all - rejected} accepted, ${rejected} rejected)`],
     sections: [
-      { name: 'per day', columns: columnsDay, rows: finish(perDay) },
-      { name: 'total', columns: columnsTotal, rows: finish(total) },
+      { name: 'per day', columns: COLUMNS_DAY, rows: finish(perDay) },
+      { name: 'total', columns: COLUMNS_TOTAL, rows: finish(total) },
     ],
   };
+}
+
+const total0 = (rows: readonly GroupRow[]): boolean => rows.every((r) => r.messages === 0);
+
+/** Run the Inbound messages report over a window of a SQLite trace. */
+export function inboundReport(db: Db, window: ReportWindow, filter: InboundFilter = {}): Report {
+  const rows = inboundGroupsSync(db, window, filter);
+  return assemble(window, rows, total0(rows) ? emptyWindowNote(db, window, filter.source) : undefined);
+}
+
+/** The Inbound messages report over any trace store (the same result on every adapter). */
+export async function inboundReportFrom(store: Pick<TraceStore, 'inboundGroups' | 'hasRows' | 'sourceSpans'>, window: ReportWindow, filter: InboundFilter = {}): Promise<Report> {
+  inboundConditions(filter); // the same refusals before any query
+  const rows = await store.inboundGroups(window, filter);
+  return assemble(window, rows, total0(rows) ? await emptyWindowNoteFrom(store, window, filter.source) : undefined);
+}
+
+/** The groups, in SQLite (trace/reports/sqlite-rows serves them to the SQLite adapter too). */
+export function inboundGroupsSync(db: Db, window: { since: number; until: number }, filter: InboundFilter): GroupRow[] {
+  const w = inboundConditions(filter);
+  if (!traceReady(db)) return [];
+  const where = ['received_at >= ?', 'received_at < ?', ...w.sql].join(' AND ');
+  return db
+    .prepare(
+      `SELECT date(received_at / 1000, 'unixepoch') AS day, coalesce(connector, '') AS connector,
+              coalesce(connector_type, '') AS connector_type, coalesce(tls_version, '') AS tls_version,
+              count(*) AS messages, sum(status = 'Rejected') AS rejected
+       FROM trace_message WHERE ${where}
+       GROUP BY day, connector, connector_type, tls_version`,
+    )
+    .all(window.since, window.until, ...w.params) as GroupRow[];
 }

@@ -7,8 +7,8 @@
  * Touches: nothing itself (each report reads the trace tables).
  */
 export * from './common.ts';
-export { inboundReport, inboundConditions, type InboundFilter, type ConnectorTypeFilter, type InboundTlsFilter } from './inbound.ts';
-export { directSendReport, DIRECT_SEND_COLUMNS, type DirectSendOptions, type DirectSendSource } from './direct-send.ts';
+export { inboundReport, inboundReportFrom, inboundConditions, type InboundFilter, type ConnectorTypeFilter, type InboundTlsFilter } from './inbound.ts';
+export { directSendReport, directSendReportFrom, DIRECT_SEND_COLUMNS, type DirectSendOptions, type DirectSendSource } from './direct-send.ts';
 export {
   classifySource,
   foreignHelos,
@@ -22,8 +22,9 @@ export {
 } from './direct-send-classify.ts';
 export { recommend, connectorNameFor, shellWord, psString, psArg, type Recommendation, type RecommendAction } from './direct-send-recommend.ts';
 export { exchangeFlags, type Evidence } from './direct-send-evidence.ts';
-export { emptyWindowNote, sourceSpans, sourceWindow, type SourceSpan } from './coverage.ts';
-export { staleAllowReport, type StaleAllowInput, type StaleEntry } from './stale-allow.ts';
-export { egressGoneReport, EGRESS_GONE_COLUMNS, type EgressGoneOptions, type EgressGoneSource, type EgressGoneStatus } from './egress-gone.ts';
+export { emptyWindowNote, emptyWindowNoteFrom, sourceSpans, sourceWindow, type SourceSpan } from './coverage.ts';
+export { staleAllowReport, staleAllowReportFrom, type StaleAllowInput, type StaleEntry } from './stale-allow.ts';
+export { egressGoneReport, egressGoneReportFrom, EGRESS_GONE_COLUMNS, type EgressGoneOptions, type EgressGoneSource, type EgressGoneStatus } from './egress-gone.ts';
+export { sqliteReportRows, type ReportRows } from './sqlite-rows.ts';
 export { parseRuleDetail, ruleHitCounts, ruleHitSamples, type RuleHitCount, type RuleHitDetail, type RuleHitSample } from './rule-hits.ts';
 export { dashboardTraffic, dashboardDirectSend, dashboardFailures, replyCode, DASHBOARD_ATTRIBUTIONS, type DashboardAttribution, type DashboardWindow, type TrafficSeries, type DirectSendSourceRow, type FailureRow } from './dashboard.ts';

@@ -17,6 +17,7 @@ import { matchDomainPattern, normalizeDomain } from '../../core/address.ts';
 import type { Db } from '../../core/sqlite.ts';
 import { traceReady } from '../store.ts';
 import type { Report, ReportWindow } from './common.ts';
+import type { TraceStore, TrafficGroups } from '../trace-store.ts';
 
 export interface StaleAllowInput {
   connectors: readonly { name: string; enabled: boolean; senderIPAddresses: readonly string[] }[];
@@ -54,19 +55,30 @@ const iso = (s: Seen | undefined): string => (s && s.n > 0 ? new Date(s.last).to
  * ones (no traffic in the window).
  */
 export function staleAllowReport(db: Db, window: ReportWindow, input: StaleAllowInput, opts: { includeUsed?: boolean } = {}): Report & { entries: StaleEntry[] } {
-  const entries: StaleEntry[] = [];
-  const ready = traceReady(db);
+  return assemble(window, input, trafficGroupsSync(db, window), opts);
+}
+
+/** staleAllowReport over any trace store (the same result on every adapter). */
+export async function staleAllowReportFrom(store: Pick<TraceStore, 'trafficGroups'>, window: ReportWindow, input: StaleAllowInput, opts: { includeUsed?: boolean } = {}): Promise<Report & { entries: StaleEntry[] }> {
+  return assemble(window, input, await store.trafficGroups(window), opts);
+}
+
+/** Traffic per connector and client IP; per client IP; per MAIL FROM domain (one pass each, grouped in SQL). */
+export function trafficGroupsSync(db: Db, window: { since: number; until: number }): TrafficGroups {
+  if (!traceReady(db)) return { byConnIp: [], byIp: [], byDomain: [] };
   const range = [window.since, window.until];
-  // Traffic per connector and client IP; per client IP; per MAIL FROM domain (one pass each, grouped in SQL).
-  const byConnIp = ready
-    ? (db.prepare('SELECT connector, client_ip, count(*) AS n, max(received_at) AS last FROM trace_message WHERE received_at >= ? AND received_at < ? AND connector IS NOT NULL GROUP BY connector, client_ip').all(...range) as { connector: string; client_ip: string; n: number; last: number }[])
-    : [];
-  const byIp = ready
-    ? (db.prepare('SELECT client_ip, count(*) AS n, max(received_at) AS last FROM trace_message WHERE received_at >= ? AND received_at < ? GROUP BY client_ip').all(...range) as { client_ip: string; n: number; last: number }[])
-    : [];
-  const byDomain = ready
-    ? (db.prepare("SELECT lower(substr(mail_from, instr(mail_from, '@') + 1)) AS d, count(*) AS n, max(received_at) AS last FROM trace_message WHERE received_at >= ? AND received_at < ? AND instr(mail_from, '@') > 0 GROUP BY d").all(...range) as { d: string; n: number; last: number }[])
-    : [];
+  return {
+    byConnIp: db.prepare('SELECT connector, client_ip, count(*) AS n, max(received_at) AS last FROM trace_message WHERE received_at >= ? AND received_at < ? AND connector IS NOT NULL GROUP BY connector, client_ip').all(...range) as TrafficGroups['byConnIp'],
+    byIp: db.prepare('SELECT client_ip, count(*) AS n, max(received_at) AS last FROM trace_message WHERE received_at >= ? AND received_at < ? GROUP BY client_ip').all(...range) as TrafficGroups['byIp'],
+    byDomain: db
+      .prepare("SELECT lower(substr(mail_from, instr(mail_from, '@') + 1)) AS d, count(*) AS n, max(received_at) AS last FROM trace_message WHERE received_at >= ? AND received_at < ? AND instr(mail_from, '@') > 0 GROUP BY d")
+      .all(...range) as TrafficGroups['byDomain'],
+  };
+}
+
+function assemble(window: ReportWindow, input: StaleAllowInput, traffic: TrafficGroups, opts: { includeUsed?: boolean }): Report & { entries: StaleEntry[] } {
+  const { byConnIp, byIp, byDomain } = traffic;
+  const entries: StaleEntry[] = [];
   const connSeen = new Map<string, Seen>();
   for (const r of byConnIp) bump(connSeen, r.connector.toLowerCase(), r.n, r.last);
   for (const c of input.connectors) {

@@ -35,12 +35,13 @@ export function tempTrace(): TempTrace {
 
 let seq = 0;
 
-/** Insert one row: defaults to an accepted direct-send message; `auth` sets spf/dkim/dmarc. */
-export function addRow(db: Db, over: Partial<TraceMessage> & { auth?: { spf?: string; dkim?: string; dmarc?: string } } = {}): string {
+export type RowSpec = Partial<TraceMessage> & { auth?: { spf?: string; dkim?: string; dmarc?: string } };
+
+/** One row, as addRow inserts it (for any TraceStore's write). */
+export function traceRow(over: RowSpec = {}): TraceMessage {
   const { auth, ...m } = over;
   const id = m.id ?? `T${String(++seq).padStart(8, '0')}`;
-  const row: TraceMessage = {
-    id,
+  return {
     connectionId: `C${seq}`,
     receivedAt: Date.now() - 3_600_000,
     clientIp: '127.0.0.2',
@@ -53,8 +54,14 @@ export function addRow(db: Db, over: Partial<TraceMessage> & { auth?: { spf?: st
     status: 'Delivered',
     source: 'gateway',
     ...m,
+    ...(auth ? { spf: auth.spf, dkim: auth.dkim, dmarc: auth.dmarc } : {}),
+    id,
   };
+}
+
+/** Insert one row: defaults to an accepted direct-send message; `auth` sets spf/dkim/dmarc. */
+export function addRow(db: Db, over: RowSpec = {}): string {
+  const row = traceRow(over);
   insertMessageSync(db, row);
-  if (auth) db.prepare('UPDATE trace_message SET spf = ?, dkim = ?, dmarc = ? WHERE id = ?').run(auth.spf ?? null, auth.dkim ?? null, auth.dmarc ?? null, id);
-  return id;
+  return row.id;
 }

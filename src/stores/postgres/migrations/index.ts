@@ -6,7 +6,8 @@
  */
 import type { Migration } from './types.ts';
 import { m0001Config } from './0001-config.ts';
+import { m0002Trace } from './0002-trace.ts';
 
 export type { Migration } from './types.ts';
 
-export const MIGRATIONS: readonly Migration[] = [m0001Config];
+export const MIGRATIONS: readonly Migration[] = [m0001Config, m0002Trace];

@@ -1,0 +1,45 @@
+/**
+ * @module stores/sqlite/trace-store
+ * The TraceStore interface (trace/trace-store.ts) over one node's SQLite file: the embedded
+ * default. Writes run in one immediate transaction through trace/store's upserts (the same ones
+ * the queue's commit hook calls), searches and retention through trace/search and
+ * trace/retention, report rows through trace/reports/sqlite-rows. The node name is not stored:
+ * a SQLite trace is one node's. Event `seq` is not stored either (SQLite's own rowid orders events).
+ * Touches: the trace tables of the given database.
+ */
+import type { Db } from '../../core/sqlite.ts';
+import {
+  getTrace,
+  insertEventsSync,
+  insertMessageSync,
+  pruneTrace,
+  searchTrace,
+  type TraceBatch,
+  type TraceStore,
+} from '../../trace/index.ts';
+import { sqliteReportRows } from '../../trace/reports/index.ts';
+import { runHunt } from '../../trace/hunt.ts';
+
+/** A TraceStore over `db`; close() closes the handle only when `owned`. */
+export function sqliteTraceStore(db: Db, opts: { owned?: boolean } = {}): TraceStore {
+  const rows = sqliteReportRows(db);
+  const write = db.transaction((b: TraceBatch): void => {
+    for (const m of b.messages) insertMessageSync(db, m);
+    insertEventsSync(db, b.events);
+  });
+  return {
+    kind: 'sqlite',
+    write: async (b) => {
+      write.immediate(b);
+    },
+    search: async (filter = {}) => searchTrace(db, filter),
+    show: async (id) => getTrace(db, id),
+    prune: async (cutoff) => pruneTrace(db, cutoff),
+    ...rows,
+    // In a child process on its own read-only connection to the file (trace/hunt).
+    hunt: (sql, o) => runHunt(db.name, sql, o),
+    close: async () => {
+      if (opts.owned) db.close();
+    },
+  };
+}
