@@ -14,7 +14,7 @@ import { createAcceptor } from './accept.ts';
 import { localRegistrar } from './register.ts';
 import { pruneFinalRows } from './prune.ts';
 import { IllegalTransitionError } from './states.ts';
-import { UnexpectedStateError } from './store.ts';
+import { formatOutcome, UnexpectedStateError } from './store.ts';
 import { queueMessage, withQueueFixture } from './test-support.ts';
 
 test('insert, get, recipients, list, countByState, has, delete', async () => {
@@ -179,4 +179,13 @@ test('accept: a failing write rejects and leaves no file; notify is called on su
     await acc.accept(ok, meta, 'deliver');
     assert.equal(notified, 1);
   });
+});
+
+test('formatOutcome: a next hop reply line keeps its own code once; our own texts get code and enhanced code', () => {
+  const hop = { rcpt: 'a@example.com', status: 'delivered' as const, nextHop: 'smtp:127.0.0.1:25' };
+  assert.equal(formatOutcome({ ...hop, code: 250, reply: '250 OK: message queued' }), '250 OK: message queued');
+  assert.equal(formatOutcome({ ...hop, status: 'failed', code: 554, enhanced: '5.6.0', reply: '554 5.6.0 content rejected' }), '554 5.6.0 content rejected');
+  assert.equal(formatOutcome({ ...hop, status: 'deferred', code: 451, reply: '451-first line' }), '451-first line');
+  assert.equal(formatOutcome({ ...hop, status: 'deferred', enhanced: '4.4.1', reply: 'connection failed: ECONNREFUSED' }), '4.4.1 connection failed: ECONNREFUSED');
+  assert.equal(formatOutcome({ ...hop, status: 'failed', code: 550, enhanced: '5.1.1', reply: '2500 is not a code' }), '550 5.1.1 2500 is not a code');
 });

@@ -75,6 +75,8 @@ function toRow(r: RawMessage): QueueRow {
 
 /** "code enhanced text" for a reply, skipping missing parts. */
 export function formatOutcome(o: RecipientOutcome): string {
+  // A next hop's reply line already carries its code (and enhanced code): not twice.
+  if (o.code !== undefined && o.reply.startsWith(String(o.code)) && [undefined, ' ', '-'].includes(o.reply[3])) return o.reply;
   return [o.code, o.enhanced, o.reply].filter((p) => p !== undefined && p !== '').join(' ');
 }
 
