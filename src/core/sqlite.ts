@@ -51,3 +51,18 @@ export function openDatabase(file: string, opts: { readonly?: boolean } = {}): D
   }
   return db;
 }
+
+/**
+ * A table set made on first use: `ensure(db)` runs `schema` (CREATE … IF NOT EXISTS) once per
+ * connection and returns the connection, so each query site can write `ensure(db).prepare(…)`.
+ */
+export function schemaOnce(schema: string): (db: Db) => Db {
+  const ready = new WeakSet<Db>();
+  return (db) => {
+    if (!ready.has(db)) {
+      db.exec(schema);
+      ready.add(db);
+    }
+    return db;
+  };
+}

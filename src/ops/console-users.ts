@@ -10,7 +10,7 @@
  * Touches: the console_user table (and console_session through ops/sessions) of the data
  * directory's SQLite database.
  */
-import type { Db } from '../core/sqlite.ts';
+import { type Db, schemaOnce } from '../core/sqlite.ts';
 import { hashPassword, verifyPassword } from '../config/passwords.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
@@ -47,14 +47,7 @@ interface Row {
   password_changed_at: number;
 }
 
-const ready = new WeakSet<Db>();
-function table(db: Db): Db {
-  if (!ready.has(db)) {
-    db.exec(SCHEMA);
-    ready.add(db);
-  }
-  return db;
-}
+const table = schemaOnce(SCHEMA);
 
 const info = (r: Row): ConsoleUser => ({ name: r.name, scope: r.scope, createdAt: r.created_at, createdBy: r.created_by, passwordChangedAt: r.password_changed_at });
 

@@ -9,7 +9,7 @@
  * Touches: the console_session table of the data directory's SQLite database.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Db } from '../core/sqlite.ts';
+import { type Db, schemaOnce } from '../core/sqlite.ts';
 
 /** A session ends this long after it began, used or not. */
 export const SESSION_ABSOLUTE_MS = 8 * 3_600_000;
@@ -52,14 +52,7 @@ interface Row {
   last_seen_at: number;
 }
 
-const ready = new WeakSet<Db>();
-function table(db: Db): Db {
-  if (!ready.has(db)) {
-    db.exec(SCHEMA);
-    ready.add(db);
-  }
-  return db;
-}
+const table = schemaOnce(SCHEMA);
 
 const hashOf = (secret: string): string => createHash('sha256').update(secret, 'utf8').digest('hex');
 const info = (r: Row): SessionInfo => ({ kind: r.kind, subject: r.subject, scope: r.scope, csrf: r.csrf, createdAt: r.created_at, lastSeenAt: r.last_seen_at });

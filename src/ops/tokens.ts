@@ -16,7 +16,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Db } from '../core/sqlite.ts';
+import { type Db, schemaOnce } from '../core/sqlite.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
 import { endSessionsOf } from './sessions.ts';
@@ -74,14 +74,7 @@ interface Row {
   expires_at: number | null;
 }
 
-const ready = new WeakSet<Db>();
-function table(db: Db): Db {
-  if (!ready.has(db)) {
-    db.exec(SCHEMA);
-    ready.add(db);
-  }
-  return db;
-}
+const table = schemaOnce(SCHEMA);
 
 function hashOf(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
