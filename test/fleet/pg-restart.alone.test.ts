@@ -19,7 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { pgSchema, pgSkip } from '../helpers/postgres.ts';
 import { cli, freePort, nextHopRoute, removeDir, startGateway, tempDir, type Gateway } from '../helpers/gateway.ts';
 import { startSink } from '../helpers/sink.ts';
-import { SmtpTestClient } from '../helpers/smtp-client.ts';
+import { rcptReply, sendDirect } from '../helpers/direct-send.ts';
 import { PgConfigStore } from '../../src/stores/postgres/config-store.ts';
 import { openPool } from '../../src/stores/postgres/pool.ts';
 
@@ -35,29 +35,6 @@ const skip =
 function ctl(action: 'stop' | 'start'): void {
   const r = spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', ...CLUSTER, action], { encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0 && !(action === 'start' && /already running/.test(r.stderr))) throw new Error(`pg_ctlcluster ${action}: ${r.stderr}`);
-}
-
-async function rcptReply(port: number): Promise<string> {
-  const c = await SmtpTestClient.connect({ port });
-  try {
-    await c.cmd('EHLO printer.test');
-    await c.cmd('MAIL FROM:<printer@example.com>');
-    return (await c.cmd('RCPT TO:<user@example.com>')).text;
-  } finally {
-    await c.quit();
-  }
-}
-
-/** One Direct Send message through `port`: the reply to its end of data (or the first refusal). */
-async function send(port: number, subject: string): Promise<string> {
-  const c = await SmtpTestClient.connect({ port });
-  try {
-    await c.cmd('EHLO printer.test');
-    const r = await c.sendMail('printer@example.com', ['user@example.com'], `From: <printer@example.com>\r\nTo: <user@example.com>\r\nSubject: ${subject}\r\n\r\nscan\r\n`);
-    return `${r.eod?.code ?? r.rcpts[0]?.code ?? r.mail.code} ${r.eod?.text ?? r.rcpts[0]?.text ?? r.mail.text}`;
-  } finally {
-    await c.quit();
-  }
 }
 
 async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
@@ -98,7 +75,7 @@ test('PostgreSQL stopped and started under two nodes: mail goes on, the change s
   const load = (async () => {
     for (; sent < LOAD; sent++) {
       const subject = `load-${sent}`;
-      const reply = await send(nodes[sent % 2]!.mx, subject);
+      const reply = await sendDirect(nodes[sent % 2]!.mx, 'printer@example.com', subject);
       replies.push(`${subject}: ${reply}`);
       if (reply.startsWith('250')) accepted.push(subject);
       await new Promise((r) => setTimeout(r, 50));

@@ -14,22 +14,11 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { pgSchema, pgSkip } from '../helpers/postgres.ts';
 import { cliAsync, freePort, removeDir, startGateway, tempDir, type Gateway } from '../helpers/gateway.ts';
-import { SmtpTestClient } from '../helpers/smtp-client.ts';
+import { rcptReply } from '../helpers/direct-send.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { PgConfigStore } from '../../src/stores/postgres/config-store.ts';
 
 const skip = await pgSkip();
-
-async function rcptReply(port: number): Promise<string> {
-  const c = await SmtpTestClient.connect({ port });
-  try {
-    await c.cmd('EHLO printer.test');
-    await c.cmd('MAIL FROM:<printer@example.com>');
-    return (await c.cmd('RCPT TO:<user@example.com>')).text;
-  } finally {
-    await c.quit();
-  }
-}
 
 async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
   const end = Date.now() + ms;

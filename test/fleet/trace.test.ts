@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pgSchema, pgSkip } from '../helpers/postgres.ts';
 import { cli, freePort, removeDir, startGateway, tempDir, type Gateway } from '../helpers/gateway.ts';
-import { SmtpTestClient } from '../helpers/smtp-client.ts';
+import { sendDirect } from '../helpers/direct-send.ts';
 
 const skip = await pgSkip();
 
@@ -22,18 +22,6 @@ interface Node {
   dir: string;
   mx: number;
   gw?: Gateway;
-}
-
-/** One accepted Direct Send message (anonymous, accepted-domain sender): the end-of-data reply. */
-async function send(port: number, from: string, subject: string): Promise<string> {
-  const c = await SmtpTestClient.connect({ port });
-  try {
-    await c.cmd('EHLO printer.test');
-    const r = await c.sendMail(from, ['user@example.com'], `From: <${from}>\r\nTo: <user@example.com>\r\nSubject: ${subject}\r\n\r\nscan\r\n`);
-    return `${r.eod?.code ?? r.rcpts[0]?.code ?? r.mail.code} ${r.eod?.text ?? r.rcpts[0]?.text ?? r.mail.text}`;
-  } finally {
-    await c.quit();
-  }
 }
 
 test('two nodes on one PostgreSQL: one trace search and one Direct Send report over both', { skip, timeout: 300_000 }, async (t) => {
@@ -62,7 +50,7 @@ test('two nodes on one PostgreSQL: one trace search and one Direct Send report o
   const [a, b] = nodes as [Node, Node];
   // printer@ sends through both nodes (one source, 3 messages); scanner@ only through node B.
   for (const [n, from, subject] of [[a, 'printer@example.com', 'a1'], [a, 'printer@example.com', 'a2'], [b, 'printer@example.com', 'b1'], [b, 'scanner@example.com', 'b2']] as const) {
-    assert.match(await send(n.mx, from, subject), /^250 /, `${n.name} accepts ${subject}`);
+    assert.match(await sendDirect(n.mx, from, subject), /^250 /, `${n.name} accepts ${subject}`);
   }
 
   // Shipping is asynchronous (the outbox): poll node A's view of the fleet, bounded.
