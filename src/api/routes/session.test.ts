@@ -150,6 +150,21 @@ test('failed logins are throttled per address and per user name (429 with Retry-
   }
 });
 
+test('a burst of parallel password guesses is checked one at a time: no more guesses than the throttle allows', async () => {
+  const f = await apiFixture();
+  try {
+    await addConsoleUser(f.deps.ops('test'), { name: 'alice', scope: 'read', password: 'correct horse battery' });
+    const burst = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => f.app.inject({ method: 'POST', url: '/api/v1/session', remoteAddress: `127.0.3.${i + 1}`, payload: { user: 'alice', password: `guess ${i} xxxxxx` } })),
+    );
+    const checked = burst.filter((r) => r.statusCode === 401).length;
+    assert.ok(checked >= 1 && checked <= MAX_FAILURES, `${checked} guesses were checked`);
+    assert.ok(burst.every((r) => r.statusCode === 401 || r.statusCode === 429), burst.map((r) => r.statusCode).join(' '));
+  } finally {
+    await f.close();
+  }
+});
+
 test('the console is served at / with a strict CSP; assets are immutable; only built files are served; not built → a page saying so', async () => {
   const f = await apiFixture();
   const web = tempDir('mailgate-web-');

@@ -42,6 +42,7 @@ const out = (s: ConsoleSession): z.infer<typeof SessionOut> => ({ user: s.user, 
 
 export function sessionRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const perUser = new ApiAuthThrottle();
+  const checking = new Set<string>();
   app.post(
     '/api/v1/session',
     {
@@ -55,7 +56,20 @@ export function sessionRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const userKey = 'user' in body ? `user:${body.user.toLowerCase()}` : undefined;
       const locked = app.authThrottle.lockedUntil(req.ip, now) ?? (userKey ? perUser.lockedUntil(userKey, now) : undefined);
       if (locked !== undefined) return retryLater(reply, req, locked, now);
-      const opened = 'token' in body ? loginWithToken(db, body.token, now) : await loginWithPassword(db, body.user, body.password, now);
+      let opened: Awaited<ReturnType<typeof loginWithPassword>>;
+      if ('token' in body) opened = loginWithToken(db, body.token, now);
+      else {
+        // One password check at a time per address and per name: a burst of parallel guesses would
+        // otherwise all pass the lockout check above while scrypt runs, before any failure counts.
+        const keys = [`ip:${req.ip}`, userKey ?? ''];
+        if (keys.some((k) => checking.has(k))) return retryLater(reply, req, now + 1000, now);
+        for (const k of keys) checking.add(k);
+        try {
+          opened = await loginWithPassword(db, body.user, body.password, now);
+        } finally {
+          for (const k of keys) checking.delete(k);
+        }
+      }
       if (!opened) {
         const until = app.authThrottle.failure(req.ip, now);
         if (userKey) perUser.failure(userKey, now);
