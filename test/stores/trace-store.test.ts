@@ -50,6 +50,15 @@ for (const a of await traceAdapters()) {
     assert.equal((await store.show('Q2'))?.message.status, 'Pending');
   });
 
+  test(`${a.name}: a NUL in a subject or a next hop's reply is written, not refused (PostgreSQL text takes no NUL)`, { skip: a.skip }, async (t) => {
+    const store = await a.open(t);
+    await store.write({ messages: [{ ...full, id: 'N1', subject: 'a\u0000b' }], events: [{ messageId: 'N1', at: full.receivedAt + 1, event: 'DEFER', detail: '451 busy\u0000 try later' }] });
+    const shown = await store.show('N1');
+    const nul = a.name === 'postgres' ? '\uFFFD' : '\u0000';
+    assert.equal(shown?.message.subject, `a${nul}b`);
+    assert.equal(shown?.events[0]?.detail, `451 busy${nul} try later`);
+  });
+
   test(`${a.name}: a retried batch of sequenced events never duplicates`, { skip: a.skip }, async (t) => {
     const store = await a.open(t);
     const batch = {

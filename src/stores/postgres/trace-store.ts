@@ -43,6 +43,15 @@ export interface PgTraceOptions {
   ownsPool?: boolean | undefined;
 }
 
+/**
+ * PostgreSQL text refuses NUL (0x00), which SQLite stores: a next hop's reply or a subject carrying
+ * one would fail its batch on every retry and hold up everything the outbox has behind it. It is
+ * written as U+FFFD, so the row still shows something was there.
+ */
+function pgText(v: unknown): unknown {
+  return typeof v === 'string' && v.includes('\u0000') ? v.replaceAll('\u0000', '\uFFFD') : v;
+}
+
 const KEEP_IF_NULL = new Set<string>(['spf', 'dkim', 'dmarc', 'arc', 'compauth', 'spoof_suspect', 'dns_lookups', 'import_key', 'import_name', 'exo_verdicts']);
 const IMPORT_COLUMNS = ['import_key', 'import_name', 'exo_verdicts'] as const;
 const MSG_CHUNK = 500;
@@ -78,7 +87,7 @@ export function pgTraceStore(o: PgTraceOptions): TraceStore {
       const tuples = chunk.map((m) => {
         const r: Record<string, unknown> = { node, ...messageToRecord(m, now), import_key: m.importKey, import_name: m.importName, exo_verdicts: m.exoVerdicts };
         const start = values.length;
-        for (const col of cols) values.push(r[col] ?? null);
+        for (const col of cols) values.push(pgText(r[col] ?? null));
         return `(${cols.map((_, j) => `$${start + j + 1}`).join(', ')})`;
       });
       await q(c, `INSERT INTO ${s}.trace_message AS t (${cols.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (id, received_at) DO UPDATE SET ${updates}`, values);
@@ -90,7 +99,7 @@ export function pgTraceStore(o: PgTraceOptions): TraceStore {
       const chunk = events.slice(i, i + EVT_CHUNK);
       const values: unknown[] = [];
       const tuples = chunk.map((e) => {
-        const p = (v: unknown): string => `$${values.push(v)}`;
+        const p = (v: unknown): string => `$${values.push(pgText(v))}`;
         const seq = e.seq === undefined ? `-nextval('${o.schema.replace(/'/g, "''")}.trace_event_local_seq')` : p(e.seq);
         return `(${p(node)}, ${seq}, ${p(e.messageId)}, ${p(e.at)}, ${p(e.event)}, ${p(e.recipient ?? null)}, ${p(e.detail ?? null)})`;
       });
