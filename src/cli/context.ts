@@ -21,7 +21,9 @@ import { openConfigStore, type OpenedConfigStore } from '../stores/open.ts';
 import { SqliteConfigStore } from '../stores/sqlite/config-store.ts';
 import { pgTraceStore } from '../stores/postgres/trace-store.ts';
 import type { TraceStore } from '../trace/index.ts';
-import { isUnreachable } from '../stores/postgres/pool.ts';
+import { checkIdentifier, DEFAULT_SCHEMA, isUnreachable, redactUrl } from '../stores/postgres/pool.ts';
+import { readBootstrap, writeBootstrap, type StoreBootstrap } from '../stores/bootstrap.ts';
+import { prepareStore } from '../stores/open.ts';
 import { CliError, UsageError, type Out } from './format.ts';
 import type { OpsContext } from '../ops/context.ts';
 
@@ -225,4 +227,66 @@ export function registerRemoveNamed(
         io.out.write(`${o.noun} ${name} removed (${changedIn(ctx, v)})\n`);
       });
     });
+}
+
+/** The PostgreSQL schema `init --store` uses without `--schema`. */
+export const DEFAULT_STORE_SCHEMA = DEFAULT_SCHEMA;
+
+/** `init --store URL [--schema NAME]` as a store to keep the configuration in (undefined: SQLite). */
+export function storeWanted(o: { store?: string; schema?: string }): StoreBootstrap | undefined {
+  if (o.store === undefined) {
+    if (o.schema !== undefined) throw new UsageError('--schema needs --store postgres://…');
+    return undefined;
+  }
+  if (!/^postgres(ql)?:\/\//.test(o.store)) throw new UsageError(`--store: a postgres://user@host:port/database URL (got ${redactUrl(o.store)})`);
+  const schema = o.schema ?? DEFAULT_SCHEMA;
+  try {
+    checkIdentifier(schema);
+  } catch (e) {
+    throw new UsageError(`--schema: ${(e as Error).message}`);
+  }
+  return { kind: 'postgres', url: o.store, schema };
+}
+
+/** What `mailgate init` made or found. */
+export interface InitResult {
+  existed: boolean;
+  version: number;
+  /** Where the configuration lives, for a shared store ('' on SQLite). */
+  where: string;
+  applied: number[];
+  seeded: boolean;
+}
+
+/**
+ * `mailgate init`: create the data directory (or open it), its store.yaml for a fleet node, the
+ * store's schema (migrations) and configuration version 1 when the store is empty. A directory
+ * already on another store is refused.
+ */
+export async function initDataDir(dir: string, want: StoreBootstrap | undefined): Promise<InitResult> {
+  const existed = existsSync(join(dir, 'mailgate.db'));
+  if (existed) {
+    const have = readBootstrap(dir);
+    const same = have.kind === 'postgres' ? want?.kind === 'postgres' && have.url === want.url && have.schema === want.schema : !want;
+    if (want && !same) throw new CliError(`${dir} already holds a mailgate store (${have.kind === 'postgres' ? `${redactUrl(have.url)} schema ${have.schema}` : 'SQLite'}); use a new --data directory`);
+  } else if (want) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeBootstrap(dir, want);
+  }
+  const ctx = openContext({ data: dir, create: true });
+  try {
+    let applied: number[] = [];
+    // SQLite was seeded as it was opened; a shared schema may hold the fleet's configuration already.
+    let seeded = ctx.backing.bootstrap.kind === 'sqlite';
+    try {
+      applied = await prepareStore(ctx.backing);
+      if (!seeded) seeded = (await ctx.store.currentVersion()) === 0 && (await ctx.store.ensureInitial(loadExampleConfig(), actor(), 'initial configuration (mailgate.example.yaml)')) === 1;
+    } catch (e) {
+      throw new CliError(`${ctx.backing.where}: ${(e as Error).message}`);
+    }
+    const version = await ctx.store.currentVersion();
+    return { existed, version, where: ctx.backing.bootstrap.kind === 'postgres' ? ctx.backing.where : '', applied, seeded };
+  } finally {
+    await ctx.close();
+  }
 }
