@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { openContext } from '../cli/context.ts';
 import { removeDir, tempDir } from '../../test/helpers/gateway.ts';
 import { addConsoleUser } from './console-users.ts';
@@ -30,6 +30,23 @@ test('first run: one admin token in a 0600 file when nobody can log in; never ag
     await removeToken(ops, 'other');
   } finally {
     ctx.close();
+    removeDir(dir);
+  }
+});
+
+test('first run: a token file left world-readable from before is made anew at 0600', async () => {
+  const dir = tempDir('mailgate-first-login-');
+  const ctx = openContext({ data: dir, create: true });
+  try {
+    const ops = { db: ctx.db, store: ctx.store, dataDir: ctx.dataDir, actor: 'mailgate serve' };
+    writeFileSync(firstLoginPath(ctx.dataDir), 'stale\n', { mode: 0o644 });
+    chmodSync(firstLoginPath(ctx.dataDir), 0o644);
+    const file = await ensureFirstLogin(ops);
+    assert.ok(file);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.notEqual(readFileSync(file, 'utf8').trim(), 'stale');
+  } finally {
+    await ctx.close();
     removeDir(dir);
   }
 });

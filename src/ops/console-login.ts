@@ -12,10 +12,10 @@
  * Touches: the api_token, console_user and console_session tables (through their modules); the
  * first-login file in the data directory.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import type { Db } from '../core/sqlite.ts';
 import type { OpsContext } from './context.ts';
-import { activeToken, addToken, anyToken, FIRST_LOGIN_TOKEN, firstLoginPath, verifyToken, type TokenScope } from './tokens.ts';
+import { activeToken, addToken, anyToken, FIRST_LOGIN_TOKEN, firstLoginPath, removeToken, verifyToken, type TokenScope } from './tokens.ts';
 import { anyConsoleUser, consoleActor, consoleUser, verifyConsoleUser } from './console-users.ts';
 import { createSession, findSession, type SessionKind } from './sessions.ts';
 
@@ -67,6 +67,13 @@ export async function ensureFirstLogin(ctx: OpsContext): Promise<string | undefi
   if (anyToken(ctx.db) || anyConsoleUser(ctx.db)) return undefined;
   const t = await addToken(ctx, { name: FIRST_LOGIN_TOKEN, scope: 'admin' });
   const file = firstLoginPath(ctx.dataDir);
-  writeFileSync(file, `${t.secret}\n`, { mode: 0o600 });
+  try {
+    // A file left from before keeps its mode under a plain write: made anew, exclusively, 0600.
+    rmSync(file, { force: true });
+    writeFileSync(file, `${t.secret}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    await removeToken(ctx, FIRST_LOGIN_TOKEN); // no admin token whose secret nobody has
+    throw e;
+  }
   return file;
 }
