@@ -173,7 +173,8 @@ export function installAuth(app: FastifyInstance, deps: ApiDeps, throttle = new 
  * browser left open overnight would lock its own address out); its 256-bit secret is not guessable.
  */
 function checkSession(req: FastifyRequest, reply: FastifyReply, deps: ApiDeps, cookie: string, needed: Scope, now: number): FastifyReply | undefined {
-  const session = resumeSession(deps.ops('anonymous').db, cookie, now);
+  // `X-Mailgate-Background: 1`: the console refreshing a page by itself, which must not count as activity.
+  const session = resumeSession(deps.ops('anonymous').db, cookie, now, req.headers['x-mailgate-background'] !== '1');
   if (!session) return unauthorized(reply, req, 'the console session has ended (logged out, expired or revoked): log in again', 'invalid_token');
   const csrf = req.headers['x-csrf-token'];
   if (!SAFE_METHODS.has(req.method) && (typeof csrf !== 'string' || !sameSecret(csrf, session.csrf))) {

@@ -49,8 +49,8 @@ export async function loginWithPassword(db: Db, name: string, password: string, 
 }
 
 /** The session the cookie secret names, while it and what opened it are live. */
-export function resumeSession(db: Db, secret: string, now = Date.now()): ConsoleSession | undefined {
-  const s = findSession(db, secret, now);
+export function resumeSession(db: Db, secret: string, now = Date.now(), touch = true): ConsoleSession | undefined {
+  const s = findSession(db, secret, now, touch);
   if (!s) return undefined;
   const live = s.kind === 'token' ? activeToken(db, s.subject, now) : consoleUser(db, s.subject);
   if (!live) return undefined;

@@ -73,7 +73,7 @@ export function createSession(db: Db, input: { kind: SessionKind; subject: strin
  * its token or user still exists is the caller's check (api/auth), through ops/tokens and
  * ops/console-users.
  */
-export function findSession(db: Db, secret: string, now = Date.now()): SessionInfo | undefined {
+export function findSession(db: Db, secret: string, now = Date.now(), touch = true): SessionInfo | undefined {
   if (!secret.startsWith(PREFIX) || secret.length > 128) return undefined;
   const hash = hashOf(secret);
   const r = table(db).prepare('SELECT * FROM console_session WHERE hash = ?').get(hash) as Row | undefined;
@@ -82,7 +82,8 @@ export function findSession(db: Db, secret: string, now = Date.now()): SessionIn
     db.prepare('DELETE FROM console_session WHERE hash = ?').run(hash);
     return undefined;
   }
-  if (now - r.last_seen_at >= TOUCH_MS) {
+  // A page refreshing itself (touch false) is not the admin: it must not keep the session alive.
+  if (touch && now - r.last_seen_at >= TOUCH_MS) {
     db.prepare('UPDATE console_session SET last_seen_at = ? WHERE hash = ?').run(now, hash);
     r.last_seen_at = now;
   }

@@ -150,6 +150,24 @@ test('failed logins are throttled per address and per user name (429 with Retry-
   }
 });
 
+test('a page refreshing itself (X-Mailgate-Background: 1) does not keep the session alive; the admin\'s own request does', async () => {
+  const f = await apiFixture();
+  try {
+    const login = await f.app.inject({ method: 'POST', url: '/api/v1/session', payload: { token: f.tokens.read } });
+    const { pair } = sessionCookie(login);
+    const lastSeen = (): number => (f.ctx.db.prepare('SELECT last_seen_at AS t FROM console_session').get() as { t: number }).t;
+    const past = Date.now() - SESSION_IDLE_MS / 2;
+    f.ctx.db.prepare('UPDATE console_session SET last_seen_at = ?').run(past);
+    const poll = await f.app.inject({ method: 'GET', url: '/api/v1/alerts', headers: { cookie: pair, 'x-mailgate-background': '1' } });
+    assert.equal(poll.statusCode, 200, poll.body);
+    assert.equal(lastSeen(), past, 'a background refresh is not activity');
+    assert.equal((await f.app.inject({ method: 'GET', url: '/api/v1/alerts', headers: { cookie: pair } })).statusCode, 200);
+    assert.ok(lastSeen() > past, 'the admin\'s own request is');
+  } finally {
+    await f.close();
+  }
+});
+
 test('a burst of parallel password guesses is checked one at a time: no more guesses than the throttle allows', async () => {
   const f = await apiFixture();
   try {

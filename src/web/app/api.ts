@@ -57,8 +57,10 @@ async function problemOf(res: Response): Promise<{ message: string; errors?: Fie
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** A raw call: the Response when 2xx, else throws ApiError. `body` is sent as JSON unless it is a Blob/File. */
-export async function request(method: Method, path: string, body?: unknown, opts: { quiet401?: boolean } = {}): Promise<Response> {
+export async function request(method: Method, path: string, body?: unknown, opts: { quiet401?: boolean; background?: boolean } = {}): Promise<Response> {
   const headers: Record<string, string> = { accept: 'application/json, application/problem+json, text/csv, */*' };
+  // A refresh the page makes by itself: the server does not count it as activity (idle timeout).
+  if (opts.background) headers['x-mailgate-background'] = '1';
   let payload: BodyInit | undefined;
   if (body instanceof Blob) {
     payload = body;
@@ -87,7 +89,7 @@ async function json<T>(res: Response): Promise<T> {
 
 /** The admin API, JSON in and out. Paths start with /api/v1/. */
 export const api = {
-  get: async <T>(path: string): Promise<T> => json<T>(await request('GET', path)),
+  get: async <T>(path: string, opts: { background?: boolean } = {}): Promise<T> => json<T>(await request('GET', path, undefined, opts)),
   post: async <T>(path: string, body?: unknown): Promise<T> => json<T>(await request('POST', path, body ?? {})),
   put: async <T>(path: string, body?: unknown): Promise<T> => json<T>(await request('PUT', path, body ?? {})),
   patch: async <T>(path: string, body?: unknown): Promise<T> => json<T>(await request('PATCH', path, body ?? {})),

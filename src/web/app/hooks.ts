@@ -13,6 +13,8 @@ export interface ApiState<T> {
   loading: boolean;
   /** Fetch again (after an action changed what the page shows). */
   reload: () => void;
+  /** Fetch again by itself (a timer): not counted as the admin's activity by the session's idle timeout. */
+  refresh: () => void;
 }
 
 /** GET `path` (nothing while it is null). */
@@ -22,12 +24,15 @@ export function useApi<T>(path: string | null): ApiState<T> {
   const [loading, setLoading] = useState(path !== null);
   const [tick, setTick] = useState(0);
   const current = useRef(0);
+  const background = useRef(false);
   useEffect(() => {
     if (path === null) return;
     const n = ++current.current;
     setLoading(true);
+    const quiet = background.current;
+    background.current = false;
     api
-      .get<T>(path)
+      .get<T>(path, { background: quiet })
       .then((d) => {
         if (n !== current.current) return;
         setData(d);
@@ -42,5 +47,9 @@ export function useApi<T>(path: string | null): ApiState<T> {
       });
   }, [path, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { data, error, loading, reload };
+  const refresh = useCallback(() => {
+    background.current = true;
+    setTick((t) => t + 1);
+  }, []);
+  return { data, error, loading, reload, refresh };
 }

@@ -59,11 +59,11 @@ function Card({ label, value, detail, id }: { label: string; value: string; deta
 
 export default function Dashboard({ route }: PageProps) {
   const range = (RANGES.find((r) => r.value === route.query.get('window'))?.value ?? '1h') as Range;
-  const { data, error, loading, reload } = useApi<DashboardDoc>(withQuery('/api/v1/dashboard', { window: range }));
+  const { data, error, loading, reload, refresh } = useApi<DashboardDoc>(withQuery('/api/v1/dashboard', { window: range }));
   useEffect(() => {
-    const t = setInterval(reload, REFRESH_MS);
+    const t = setInterval(refresh, REFRESH_MS);
     return () => clearInterval(t);
-  }, [reload]);
+  }, [refresh]);
 
   const traffic = useMemo<ChartSeries[]>(() => (data ? ATTRIBUTIONS.filter(([a]) => a !== 'other' || data.traffic.totals.other > 0).map(([a, label]) => ({ label, values: data.traffic.byAttribution[a] })) : []), [data]);
   const refusals = useMemo<ChartSeries[]>(() => (data ? data.traffic.refusals.slice(0, 8).map((r) => ({ label: r.code, values: r.counts })) : []), [data]);
