@@ -3,8 +3,7 @@
  * The page registry: one line per page, in navigation order. `path` is the hash route's first
  * segment (`#/trace/…`), `title` the nav label and the document title, `load` imports the page
  * module (its default export is the page component; esbuild inlines these imports into the one
- * bundle). A page not built yet points at pages/todo.tsx. Keep one unchanged line between
- * entries so branches that each change one entry merge cleanly.
+ * bundle).
  * Touches: nothing.
  */
 import type { ComponentType } from 'preact';
@@ -24,19 +23,12 @@ export interface PageDef {
 
 export const PAGES: readonly PageDef[] = [
   { path: 'dashboard', title: 'Dashboard', load: () => import('./pages/dashboard.tsx') },
-  // trace (wb)
   { path: 'trace', title: 'Trace', load: () => import('./pages/trace.tsx') },
-  // direct send readiness (wc)
   { path: 'direct-send', title: 'Direct Send', load: () => import('./pages/readiness.tsx') },
-  // quarantine (wb)
   { path: 'quarantine', title: 'Quarantine', load: () => import('./pages/quarantine.tsx') },
-  // rules (wb)
   { path: 'rules', title: 'Rules', load: () => import('./pages/rules.tsx') },
-  // configuration (wc)
   { path: 'configuration', title: 'Configuration', load: () => import('./pages/config.tsx') },
-  // alerts (wb)
   { path: 'alerts', title: 'Alerts', load: () => import('./pages/alerts.tsx') },
-  // audit (wc)
   { path: 'audit', title: 'Audit', load: () => import('./pages/audit.tsx') },
 ];
 
