@@ -54,6 +54,8 @@ export interface TraceMessage {
   certSans?: string[] | undefined;
   /** True when the client certificate chain verified against the listener's trusted CAs. */
   certVerified?: boolean | undefined;
+  /** The fleet node that received it (read from the fleet's shared trace; a node's own trace has none). */
+  node?: string | undefined;
   authUser?: string | undefined;
   mailFrom?: string | undefined;
   headerFrom?: string | undefined;

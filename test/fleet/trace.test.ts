@@ -54,7 +54,7 @@ test('two nodes on one PostgreSQL: one trace search and one Direct Send report o
   }
 
   // Shipping is asynchronous (the outbox): poll node A's view of the fleet, bounded.
-  type Row = { id: string; from: string; attribution: string };
+  type Row = { id: string; from: string; attribution: string; node: string };
   let rows: Row[] = [];
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
@@ -66,6 +66,7 @@ test('two nodes on one PostgreSQL: one trace search and one Direct Send report o
   }
   assert.equal(rows.length, 4, `node A's search sees every node's messages: ${JSON.stringify(rows)}`);
   assert.ok(rows.every((r) => r.attribution === 'direct-send'));
+  assert.deepEqual(rows.map((r) => r.node).sort(), ['node-a', 'node-a', 'node-b', 'node-b'], 'each row names the node that received it');
 
   // A message node B accepted, shown from node A.
   const bIds = JSON.parse(cli(b.dir, ['trace', 'search', '--since', '1h', '--sender', 'scanner@', '--format', 'json']).stdout) as Row[];

@@ -30,6 +30,7 @@ export const TraceMessageSchema = z.object({
   compauth: opt(z.string()),
   spoofSuspect: opt(z.boolean()),
   dnsLookups: opt(z.number()),
+  node: opt(z.string()),
   certCn: opt(z.string()),
   certSans: opt(z.array(z.string())),
   certVerified: opt(z.boolean()),

@@ -39,6 +39,7 @@ function rowOut(m: TraceMessage): Record<string, unknown> {
     spf: (m.spf ?? '').split(' ')[0] ?? '',
     dmarc: (m.dmarc ?? '').split(' ')[0] ?? '',
     compauth: m.compauth ?? '',
+    ...(m.node !== undefined ? { node: m.node } : {}),
   };
 }
 
@@ -84,7 +85,9 @@ export function registerTrace(program: Command): void {
         const { format, ...filter } = o;
         const found = await flagsChecked(() => searchMessages(ctx, filter));
         const rows = found.map(rowOut);
-        printRows(rows, ['id', 'received', 'clientIp', 'tls', 'from', 'recipients', 'attribution', 'connector', 'spf', 'dmarc', 'status', 'reply'], format);
+        // A fleet's shared trace says which node received each message.
+        const node = found.some((m) => m.node !== undefined) ? ['node'] : [];
+        printRows(rows, ['id', 'received', ...node, 'clientIp', 'tls', 'from', 'recipients', 'attribution', 'connector', 'spf', 'dmarc', 'status', 'reply'], format);
       }),
     );
   t.command('show <id>')

@@ -52,6 +52,13 @@ function pgText(v: unknown): unknown {
   return typeof v === 'string' && v.includes('\u0000') ? v.replaceAll('\u0000', '\uFFFD') : v;
 }
 
+/** A fleet row as a TraceMessage, with the node that wrote it. */
+function withNode(r: MessageRecord & { node?: unknown }): TraceMessage {
+  const m = recordToMessage(r);
+  if (typeof r.node === 'string') m.node = r.node;
+  return m;
+}
+
 const KEEP_IF_NULL = new Set<string>(['spf', 'dkim', 'dmarc', 'arc', 'compauth', 'spoof_suspect', 'dns_lookups', 'import_key', 'import_name', 'exo_verdicts']);
 const IMPORT_COLUMNS = ['import_key', 'import_name', 'exo_verdicts'] as const;
 const MSG_CHUNK = 500;
@@ -172,7 +179,7 @@ export function pgTraceStore(o: PgTraceOptions): TraceStore {
       const sql = `SELECT * FROM ${s}.trace_message ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY received_at DESC, id DESC LIMIT ${page}`;
       const rows = await q<MessageRecord>(o.pool, numbered(sql), params);
       for (const r of rows) {
-        const m = recordToMessage(r);
+        const m = withNode(r);
         if (!tq.checks.every((check) => check(m))) continue;
         out.push(m);
         if (out.length >= limit) return out;
@@ -187,7 +194,7 @@ export function pgTraceStore(o: PgTraceOptions): TraceStore {
     const [r] = await q<MessageRecord>(o.pool, `SELECT * FROM ${s}.trace_message WHERE id = $1 ORDER BY received_at DESC LIMIT 1`, [id]);
     if (!r) return undefined;
     const evs = await q<EventRecord>(o.pool, `SELECT * FROM ${s}.trace_event WHERE message_id = $1 ORDER BY at, node, seq`, [id]);
-    return { message: recordToMessage(r), events: evs.map(recordToEvent) };
+    return { message: withNode(r), events: evs.map(recordToEvent) };
   }
 
   return {

@@ -29,7 +29,7 @@ function Facts({ m }: { m: TraceMessage }) {
   const rows: Array<[string, ComponentChildren]> = [
     ['Received', <Time t={m.receivedAt} />],
     ['Client', `${m.clientIp}${m.helo !== undefined ? ` (HELO ${m.helo})` : ''}`],
-    ['Listener', m.listener],
+    ['Listener', m.node === undefined ? m.listener : `${m.listener} on node ${m.node}`],
     ['TLS', m.tlsVersion ? `${m.tlsVersion} ${m.tlsCipher ?? ''}` : 'none'],
     ['Certificate', m.certSubject],
     ['SMTP AUTH user', m.authUser],

@@ -9,6 +9,8 @@ export interface TraceRow {
   id: string;
   receivedAt: number;
   clientIp: string;
+  /** The fleet node that received it (a fleet's shared trace only). */
+  node?: string;
   helo?: string;
   mailFrom?: string;
   headerFrom?: string;

@@ -110,7 +110,7 @@ function Search({ query }: { query: URLSearchParams }) {
             { label: 'Subject', render: (r) => <a href={href('trace', [r.id])}>{r.subject || '(no subject)'}</a> },
             { label: 'Sender', render: (r) => r.mailFrom || r.headerFrom || '<>' },
             { label: 'Recipients', render: (r) => r.recipients.join(', ') },
-            { label: 'Client', render: (r) => r.clientIp },
+            { label: 'Client', render: (r) => (r.node === undefined ? r.clientIp : `${r.clientIp} (node ${r.node})`) },
             { label: 'Attribution', render: (r) => (r.attribution ?? '—') + (r.connector ? ` (${r.connector})` : '') },
             { label: 'Status', render: (r) => <span class="badge">{r.status}</span> },
             { label: 'Size', numeric: true, render: (r) => formatBytes(r.size) },
