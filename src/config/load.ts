@@ -13,6 +13,7 @@ import type { z } from 'zod';
 import { configSchema, type Config } from './schema.ts';
 import { compilePolicy, ConfigError } from './compile.ts';
 import { selfRouteErrors } from './self-route.ts';
+import { nodeEntryProblems } from './schema-nodes.ts';
 import { checkListenerOverlap, checkRouteOverlap } from './overlap.ts';
 
 /** Several configuration problems at once; `message` holds one `file: path: reason` line per error. */
@@ -74,6 +75,8 @@ export function validateConfig(obj: unknown, file?: string, opts: ValidateOption
     if (e instanceof ConfigError) throw new ConfigErrors([new ConfigError(e.path, e.reason, file ?? e.file)]);
     throw e;
   }
+  const nodes = nodeEntryProblems(result.data.nodes, result.data.receiveConnectors.map((l) => l.name));
+  if (nodes.length) throw new ConfigErrors(nodes.map((p) => new ConfigError(p.path, p.reason, file)));
   // A route back to one of our own listeners is a mail loop (issue 19): refused like a bad entry.
   const loops = selfRouteErrors(result.data, undefined, file);
   if (loops.length) throw new ConfigErrors(loops);

@@ -12,6 +12,7 @@ export { adminSchema, alertsSchema, metricsSchema, quarantineSchema } from './sc
 import { confinedDirProblem } from '../core/confine.ts';
 import { transportRuleSchema } from './schema-rules.ts';
 import { egressExceptionSchema, egressSchema, ipOrCidr } from './schema-egress.ts';
+import { nodeEntrySchema } from './schema-nodes.ts';
 export { egressExceptionSchema, egressSchema } from './schema-egress.ts';
 
 const domainName = z
@@ -334,6 +335,7 @@ export const configSchema = z
     }),
     transportRules: z.array(transportRuleSchema).default([]).describe('Mail flow (transport) rules, evaluated at end of DATA in priority order.'),
     quarantine: quarantineSchema.default({ retentionDays: 30, notify: 'off', notifyFrom: '', approvers: [] }),
+    nodes: z.array(nodeEntrySchema).default([]).describe('Per-node settings of a fleet (several `mailgate serve --node NAME` on one shared store).'),
   })
   .strict();
 
@@ -350,5 +352,6 @@ export type EgressException = z.infer<typeof egressExceptionSchema>;
 export type AuthThrottleSettings = z.infer<typeof authThrottleSchema>;
 export type AdminSettings = z.infer<typeof adminSchema>;
 export type { TransportRule } from './schema-rules.ts';
+export type { NodeEntry } from './schema-nodes.ts';
 export type QuarantineSettings = z.infer<typeof quarantineSchema>;
 export type AlertSettings = z.infer<typeof alertsSchema>;

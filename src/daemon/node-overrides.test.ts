@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadExampleConfig } from '../config/index.ts';
-import { applyOverrides, parseListen, unknownOverrides } from './node-overrides.ts';
+import { ConfigErrors, loadExampleConfig, validateConfig } from '../config/index.ts';
+import { applyOverrides, configuredOverrides, parseListen, unknownOverrides } from './node-overrides.ts';
 
 test('--listen NAME=HOST:PORT: parsed (IPv6 in brackets); anything else refused with the form to use', () => {
   assert.deepEqual(parseListen('mx=127.0.0.1:6525'), { name: 'mx', host: '127.0.0.1', port: 6525 });
@@ -19,4 +19,32 @@ test('overrides move this node\'s listeners and admin bind on a copy; unknown na
   assert.equal(cfg.receiveConnectors[0]?.port, 2525, 'the stored configuration is not changed');
   assert.equal(applyOverrides(cfg, []), cfg);
   assert.deepEqual(unknownOverrides(cfg, [parseListen('relay=127.0.0.1:1'), parseListen('admin=127.0.0.1:2')]), ['relay']);
+});
+
+test('the configuration\'s entry for a node becomes its overrides; validation names a bad entry by path', () => {
+  const cfg = loadExampleConfig();
+  cfg.nodes = [{ name: 'edge-1', listen: [{ listener: 'mx', bind: '10.0.0.5', port: 25 }] }];
+  assert.deepEqual(configuredOverrides(cfg, 'EDGE-1'), [{ name: 'mx', host: '10.0.0.5', port: 25 }]);
+  assert.deepEqual(configuredOverrides(cfg, 'edge-2'), []);
+  assert.equal(validateConfig(cfg).nodes.length, 1);
+  const bad = structuredClone(cfg);
+  bad.nodes = [
+    { name: 'edge-1', listen: [{ listener: 'relay', bind: '10.0.0.5', port: 25 }] },
+    { name: 'EDGE-1', listen: [{ listener: 'mx', bind: '10.0.0.6', port: 25 }, { listener: 'mx', bind: '10.0.0.7', port: 25 }] },
+  ];
+  assert.throws(
+    () => validateConfig(bad),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigErrors);
+      assert.deepEqual(
+        e.errors.map((x) => `${x.path}: ${x.reason}`),
+        [
+          'nodes[0].listen[0].listener: no receive connector named "relay" (or use admin)',
+          'nodes[1].name: node "EDGE-1" is listed twice',
+          'nodes[1].listen[1].listener: "mx" is moved twice for node "EDGE-1"',
+        ],
+      );
+      return true;
+    },
+  );
 });

@@ -1,9 +1,10 @@
 /**
  * @module daemon/node-overrides
  * What one node changes in the shared configuration for itself: `--listen NAME=HOST:PORT`
- * (repeatable) moves the receive connector NAME (or `admin`, the admin listener) to another
- * address on this node only, so several nodes run on one host. Applied to a copy of every version
- * before it is compiled; the stored configuration is never changed.
+ * (repeatable) or the configuration's own `nodes` entry for this node moves the receive
+ * connector NAME (or `admin`, the admin listener) to another address on this node only, so
+ * several nodes run on one host. The command line wins over the entry. Applied to a copy of
+ * every version before it is compiled; the stored configuration is never changed.
  * Touches: nothing.
  */
 import type { Config } from '../config/index.ts';
@@ -27,6 +28,12 @@ export function parseListen(spec: string): ListenOverride {
 export function unknownOverrides(config: Config, overrides: readonly ListenOverride[]): string[] {
   const names = new Set(config.receiveConnectors.map((l) => l.name.toLowerCase()));
   return overrides.filter((o) => o.name.toLowerCase() !== 'admin' && !names.has(o.name.toLowerCase())).map((o) => o.name);
+}
+
+/** The `nodes` entry of `config` for node `name` (case-insensitive) as overrides. */
+export function configuredOverrides(config: Config, name: string): ListenOverride[] {
+  const entry = config.nodes.find((n) => n.name.toLowerCase() === name.toLowerCase());
+  return (entry?.listen ?? []).map((l) => ({ name: l.listener, host: l.bind, port: l.port }));
 }
 
 /** `config` with this node's listener addresses (a copy when anything changes). */

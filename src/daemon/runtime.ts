@@ -16,7 +16,7 @@ import { openDatabase, type Db } from '../core/sqlite.ts';
 import { ConfigError, hashPassword, loadExampleConfig, loadSnapshot, snapshotOf, summarizeChange, watchConfig, verifyPassword, type ConfigSnapshot, type ConfigStore, type ConfigWatch } from '../config/index.ts';
 import { readConfigCache, writeConfigCache } from './config-cache.ts';
 import { openConfigStore, prepareStore, type OpenedConfigStore } from '../stores/open.ts';
-import { applyOverrides, unknownOverrides, type ListenOverride } from './node-overrides.ts';
+import { applyOverrides, configuredOverrides, unknownOverrides, type ListenOverride } from './node-overrides.ts';
 import { TraceWriter, type TraceSink } from '../trace/index.ts';
 import type { RuntimeSnapshot } from '../smtp/deps.ts';
 import { dataPaths, secureDataDir, type DataPaths } from './paths.ts';
@@ -78,7 +78,11 @@ export async function openRuntime(dataDir: string, logger: Logger, opts: Runtime
   let backing: OpenedConfigStore;
   let first: RuntimeSnapshot | undefined;
   const overrides = opts.listen ?? [];
-  const adjust = (c: Parameters<typeof applyOverrides>[0]) => applyOverrides(c, overrides);
+  // Read once: hostname() is asked for every reply and message (a syscall each time otherwise).
+  const systemHost = osHostname();
+  const node = opts.node ?? (systemHost.split('.')[0] || 'mailgate');
+  // The configuration's entry for this node first, so the command line wins.
+  const adjust = (c: Parameters<typeof applyOverrides>[0]) => applyOverrides(c, [...configuredOverrides(c, node), ...overrides]);
   try {
     backing = openConfigStore(paths.dir, db);
   } catch (e) {
@@ -151,16 +155,13 @@ export async function openRuntime(dataDir: string, logger: Logger, opts: Runtime
   );
   await watch.ready;
   const trace = opts.trace ?? new TraceWriter(db, { logger });
-  // Read once: hostname() is asked for every reply and message (a syscall each time otherwise).
-  const systemHost = osHostname();
-  const systemNode = (): string => systemHost.split('.')[0] || 'mailgate';
   let dummyHash: Promise<string> | undefined;
   return {
     paths,
     db,
     store,
     backing,
-    node: opts.node ?? systemNode(),
+    node,
     storeUp: () => up,
     trace,
     logger,
