@@ -10,17 +10,18 @@
  * Touches: <data>/mailgate.db (and the PostgreSQL store its store.yaml names); stdin/stdout/stderr.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { openDatabase, type Db } from '../core/sqlite.ts';
-import { completenessProblems, loadExampleConfig, StoreUnavailableError, type Config, type ConfigStore } from '../config/index.ts';
+import { completenessProblems, defaultNodeName, loadExampleConfig, StoreUnavailableError, type Config, type ConfigStore } from '../config/index.ts';
 import { openConfigStore, type OpenedConfigStore } from '../stores/open.ts';
 import { SqliteConfigStore } from '../stores/sqlite/config-store.ts';
 import { pgTraceStore } from '../stores/postgres/trace-store.ts';
-import type { TraceStore } from '../trace/index.ts';
+import { enableTraceOutbox, outboxNode, sqliteOutbox } from '../stores/sqlite/trace-outbox.ts';
+import { TraceShipper, type TraceStore } from '../trace/index.ts';
 import { checkIdentifier, DEFAULT_SCHEMA, isUnreachable, redactUrl } from '../stores/postgres/pool.ts';
 import { readBootstrap, writeBootstrap, type StoreBootstrap } from '../stores/bootstrap.ts';
 import { prepareStore } from '../stores/open.ts';
@@ -129,7 +130,26 @@ export async function withContext<T>(cmd: Command, fn: (ctx: CliContext) => T | 
 
 /** Run `fn` with the application layer's context (acting as the login name), closing it after. */
 export async function withOps<T>(cmd: Command, fn: (ops: OpsContext) => T | Promise<T>): Promise<T> {
-  return withContext(cmd, ({ db, store, backing, dataDir }) => fn({ db, store, nodes: backing.nodes, dataDir, actor: actor(), trace: fleetTrace(backing, actor()) }));
+  return withContext(cmd, ({ db, store, backing, dataDir }) =>
+    fn({ db, store, nodes: backing.nodes, dataDir, actor: actor(), trace: fleetTrace(backing, actor()), shipTrace: fleetShipper(backing, db) }),
+  );
+}
+
+/**
+ * On a fleet node: the outbox triggers enabled (so what a command writes to the local trace is
+ * recorded), and a drain of the outbox into the shared trace, as the node the queue owner ships
+ * as (else the default node name), so a retried event never counts twice.
+ */
+function fleetShipper(backing: OpenedConfigStore, db: Db): (() => Promise<number>) | undefined {
+  if (backing.bootstrap.kind !== 'postgres' || !backing.pool) return undefined;
+  enableTraceOutbox(db);
+  const { pool, bootstrap } = backing;
+  return async () => {
+    const node = outboxNode(db) ?? defaultNodeName(hostname());
+    const shipper = new TraceShipper({ outbox: sqliteOutbox(db), store: pgTraceStore({ pool, schema: bootstrap.schema, node, url: bootstrap.url }), node });
+    await shipper.drain();
+    return shipper.shipped;
+  };
 }
 
 /** A fleet node's shared trace (its store.yaml names PostgreSQL), else undefined (the SQLite trace). */

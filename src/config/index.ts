@@ -20,7 +20,7 @@ export {
   validateConfig,
 } from './load.ts';
 export { StoreUnavailableError, storedVersion, storedYaml, updatedYaml, type ConfigListen, type ConfigListenHandlers, type ConfigStore, type ConfigVersion, type ConfigVersionInfo } from './store.ts';
-export { HEARTBEAT_MS, type FleetFacts, type Heartbeat, type NodeStatus, type NodeStore } from './nodes.ts';
+export { defaultNodeName, HEARTBEAT_MS, type FleetFacts, type Heartbeat, type NodeStatus, type NodeStore } from './nodes.ts';
 export { watchConfig, loadSnapshot, snapshotOf, type ConfigSnapshot, type ConfigWatch, type WatchOptions } from './watch.ts';
 export { hashPassword, verifyPassword, isPasswordHash, parsePasswordHash } from './passwords.ts';
 export { changedSettings } from './diff.ts';

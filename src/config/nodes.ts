@@ -30,6 +30,11 @@ export interface NodeStore {
   remove(name: string): Promise<boolean>;
 }
 
+/** A node's name when `serve --node` gives none: the host name's first label. */
+export function defaultNodeName(host: string): string {
+  return host.split('.')[0] || 'mailgate';
+}
+
 /** How often the queue owner reports. */
 export const HEARTBEAT_MS = 5_000;
 /** The fleet's facts for alerts: the nodes, the store's clock, and the newest version with when it was saved. */

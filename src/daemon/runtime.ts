@@ -13,7 +13,7 @@
 import { hostname as osHostname } from 'node:os';
 import type { Logger } from '../core/log.ts';
 import { openDatabase, type Db } from '../core/sqlite.ts';
-import { ConfigError, hashPassword, loadExampleConfig, loadSnapshot, snapshotOf, summarizeChange, watchConfig, verifyPassword, type ConfigSnapshot, type ConfigStore, type ConfigWatch } from '../config/index.ts';
+import { ConfigError, defaultNodeName, hashPassword, loadExampleConfig, loadSnapshot, snapshotOf, summarizeChange, watchConfig, verifyPassword, type ConfigSnapshot, type ConfigStore, type ConfigWatch } from '../config/index.ts';
 import { readConfigCache, writeConfigCache } from './config-cache.ts';
 import { openConfigStore, prepareStore, type OpenedConfigStore } from '../stores/open.ts';
 import { applyOverrides, configuredOverrides, unknownOverrides, type ListenOverride } from './node-overrides.ts';
@@ -80,7 +80,7 @@ export async function openRuntime(dataDir: string, logger: Logger, opts: Runtime
   const overrides = opts.listen ?? [];
   // Read once: hostname() is asked for every reply and message (a syscall each time otherwise).
   const systemHost = osHostname();
-  const node = opts.node ?? (systemHost.split('.')[0] || 'mailgate');
+  const node = opts.node ?? defaultNodeName(systemHost);
   // The configuration's entry for this node first, so the command line wins.
   const adjust = (c: Parameters<typeof applyOverrides>[0]) => applyOverrides(c, [...configuredOverrides(c, node), ...overrides]);
   try {

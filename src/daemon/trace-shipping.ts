@@ -10,7 +10,7 @@
  */
 import type { Pool } from 'pg';
 import { pgTraceStore } from '../stores/postgres/trace-store.ts';
-import { pruneShipped, sqliteOutbox } from '../stores/sqlite/trace-outbox.ts';
+import { pruneShipped, setOutboxNode, sqliteOutbox } from '../stores/sqlite/trace-outbox.ts';
 import { retentionCutoff, TraceShipper, type TraceStore } from '../trace/index.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -40,6 +40,7 @@ const LOG_EVERY_MS = 60_000;
 export function startTraceShipping(rt: Runtime, f: FleetTrace): TraceShipping {
   const store = pgTraceStore({ pool: f.pool, schema: f.schema, node: f.node });
   let lastLog = 0;
+  setOutboxNode(rt.db, f.node);
   const shipper = new TraceShipper({
     outbox: sqliteOutbox(rt.db),
     store,

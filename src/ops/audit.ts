@@ -76,10 +76,14 @@ export function liveGateway(ctx: OpsContext): number | undefined {
  * Beside a running gateway the import goes in chunks (as an API upload does), so the gateway's
  * queue and trace writers wait for one chunk at most, never for the whole import.
  */
-export async function importExports(ctx: OpsContext, files: readonly string[], input: ImportInput = {}): Promise<ImportSummary> {
+export async function importExports(ctx: OpsContext, files: readonly string[], input: ImportInput = {}): Promise<ImportSummary & { shippedToFleet?: number }> {
   checkName(input.name);
-  const chunkRows = liveGateway(ctx) !== undefined ? LIVE_IMPORT_CHUNK_ROWS : undefined;
-  return refusedAsInvalid(() => importFiles(ctx.db, files, { ...input, chunkRows }));
+  const live = liveGateway(ctx) !== undefined;
+  const summary = await refusedAsInvalid(() => importFiles(ctx.db, files, { ...input, chunkRows: live ? LIVE_IMPORT_CHUNK_ROWS : undefined }));
+  // On a fleet node the rows reach the shared trace through the outbox: the running gateway's
+  // shipper sends them; with none running, send them now so the fleet's reports see them.
+  if (live || !ctx.shipTrace) return summary;
+  return { ...summary, shippedToFleet: await ctx.shipTrace() };
 }
 
 /**

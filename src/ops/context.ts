@@ -22,4 +22,10 @@ export interface OpsContext {
    * read through the TraceStore interface use it. Absent: the data directory's SQLite trace (`db`).
    */
   trace?: TraceStore | undefined;
+  /**
+   * On a fleet node: ship the node's local trace outbox to the shared trace now, resolving to the
+   * rows shipped (work done with no gateway running on the data directory, e.g. an import, whose
+   * rows would otherwise wait for the next `serve`). Absent on a single node.
+   */
+  shipTrace?: (() => Promise<number>) | undefined;
 }

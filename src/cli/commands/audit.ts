@@ -83,7 +83,7 @@ function registerImport(audit: Command, io: CliIo, deps: AuditDeps): void {
     .action(async (files: string[], o: ImportOpts, cmd: Command) =>
       withOps(cmd, async (ctx) => {
         if (o.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(o.name)) throw new UsageError(`--name must be letters, digits, ".", "_" or "-" (got "${o.name}")`);
-        let summary: ImportSummary;
+        let summary: ImportSummary & { shippedToFleet?: number };
         const gateway = liveGateway(ctx);
         if (gateway !== undefined) io.err.write(`a gateway (PID ${gateway}) runs on this data directory: importing in chunks of ${LIVE_IMPORT_CHUNK_ROWS.toLocaleString('en-US')} rows, so it keeps answering mail\n`);
         try {
@@ -100,6 +100,8 @@ function registerImport(audit: Command, io: CliIo, deps: AuditDeps): void {
           throw e;
         }
         printImportSummary(summary, io.out);
+        if (summary.shippedToFleet !== undefined) io.out.write(`shipped ${summary.shippedToFleet.toLocaleString('en-US')} trace rows to the fleet's shared trace\n`);
+        else if (ctx.shipTrace && gateway !== undefined) io.out.write(`the gateway (PID ${gateway}) ships the imported rows to the fleet's shared trace\n`);
         if (o.errors) {
           writeFileSync(o.errors, 'file,line,reason\r\n' + summary.malformed.map((m) => `${csvField(m.file)},${m.line},${csvField(m.reason)}\r\n`).join(''));
         }

@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS trace_outbox (
   at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS trace_outbox_state (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS trace_outbox_node (id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT NOT NULL);
 CREATE TRIGGER IF NOT EXISTS trace_outbox_message_insert AFTER INSERT ON trace_message
   BEGIN INSERT INTO trace_outbox (message_id, at) VALUES (NEW.id, ${NOW_MS}); END;
 CREATE TRIGGER IF NOT EXISTS trace_outbox_message_update AFTER UPDATE OF ${CONTENT_COLUMNS} ON trace_message
@@ -51,6 +52,22 @@ function withImportFields(m: TraceMessage, r: ImportRecord): TraceMessage & Impo
 export function enableTraceOutbox(db: Db): void {
   ensureTraceSchema(db);
   db.exec(DDL);
+}
+
+/**
+ * Remember the node this outbox ships as (the queue owner's `--node`): a shipper started
+ * elsewhere on the same file (the CLI after an import) must ship as the same node, since an
+ * event's idempotence key is its node and sequence.
+ */
+export function setOutboxNode(db: Db, node: string): void {
+  enableTraceOutbox(db);
+  db.prepare('INSERT INTO trace_outbox_node (id, name) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name').run(node);
+}
+
+/** The node this outbox last shipped as, if a queue owner ever shipped it. */
+export function outboxNode(db: Db): string | undefined {
+  enableTraceOutbox(db);
+  return (db.prepare('SELECT name FROM trace_outbox_node WHERE id = 1').get() as { name: string } | undefined)?.name;
 }
 
 /** Stop recording (a node leaving the fleet): triggers dropped, unshipped entries kept. */

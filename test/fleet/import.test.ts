@@ -1,0 +1,42 @@
+/**
+ * @module test/fleet/import.test
+ * An Exchange Online export imported on a fleet node with no gateway running there reaches the
+ * shared trace at once (the CLI drains the node's outbox as that node), so another node's
+ * readiness report over the import counts it, and a second import of the same file adds nothing.
+ * Touches: temporary data dirs; a PostgreSQL schema.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cli, removeDir, tempDir } from '../helpers/gateway.ts';
+import { pgSchema, pgSkip } from '../helpers/postgres.ts';
+import { messageTraceText, write } from '../audit/fixtures.ts';
+
+test('fleet: audit import on a node without a gateway ships to the shared trace; another node reports it', { skip: await pgSkip(), timeout: 120_000 }, async (t) => {
+  const { url, schema, pool } = await pgSchema(t);
+  const [a, b] = [tempDir('mailgate-fimport-a-'), tempDir('mailgate-fimport-b-')];
+  t.after(() => {
+    removeDir(a);
+    removeDir(b);
+  });
+  for (const dir of [a, b]) assert.equal(cli(dir, ['init', '--store', url, '--schema', schema]).code, 0);
+  const file = write(a, 'trace.csv', messageTraceText(Date.now()), 'utf16le-bom');
+  const args = ['audit', 'import', file, '--name', 'tenant1', '--tenant-domains', 'contoso.com', '--date-format', 'mdy'];
+  const imp = cli(a, args);
+  assert.equal(imp.code, 0, imp.stderr);
+  const shipped = /shipped (\d+) trace rows to the fleet's shared trace/.exec(imp.stdout);
+  assert.ok(shipped && Number(shipped[1]) > 0, imp.stdout);
+
+  const local = cli(a, ['report', 'direct-send', '--since', '7d', '--source', 'import:tenant1', '--format', 'json']);
+  const remote = cli(b, ['report', 'direct-send', '--since', '7d', '--source', 'import:tenant1', '--format', 'json']);
+  assert.equal(remote.code, 0, remote.stderr);
+  const sources = (JSON.parse(remote.stdout) as { sources: { sender: string; messages: number }[] }).sources;
+  assert.ok(sources.length > 0, 'node B reports the sources node A imported');
+  assert.deepEqual(JSON.parse(remote.stdout).sources, JSON.parse(local.stdout).sources, 'both nodes read one fleet trace');
+
+  const count = async (): Promise<number> => Number((await pool.query("SELECT count(*) AS n FROM trace_message WHERE source = 'import:tenant1'")).rows[0].n);
+  const before = await count();
+  assert.ok(before > 0);
+  const again = cli(a, args);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(await count(), before, 'the same export imported again adds no row to the fleet trace');
+});
