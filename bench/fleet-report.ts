@@ -6,8 +6,13 @@
  * Touches: nothing.
  */
 
+/** One node on SQLite; one or two nodes on one PostgreSQL schema. */
+export type BenchConfig = 'sqlite-1' | 'postgres-1' | 'postgres-2';
+
+export const CONFIG_LABEL: Record<BenchConfig, string> = { 'sqlite-1': 'one node, SQLite', 'postgres-1': 'one node, PostgreSQL', 'postgres-2': 'two nodes, one PostgreSQL' };
+
 export interface RoundResult {
-  config: 'sqlite-1' | 'postgres-2';
+  config: BenchConfig;
   round: number;
   messages: number;
   /** smtp-source wall time (the slowest run when the load is split). */
@@ -21,6 +26,9 @@ export interface RoundResult {
   lagMs: number[];
   /** Messages of this run with a trace_message row in PostgreSQL (fleet only). */
   traceRows?: number;
+  /** CPU seconds of the nodes' process trees, and of the PostgreSQL backends serving them, from the load's start until delivered (and, on PostgreSQL, shipped). */
+  nodeCpuS: number;
+  pgCpuS?: number;
   loadStart: number;
   loadEnd: number;
 }
@@ -40,7 +48,7 @@ export function median(xs: readonly number[]): number {
 }
 
 export interface ConfigSummary {
-  config: RoundResult['config'];
+  config: BenchConfig;
   rounds: number;
   acceptedPerSec: number;
   acceptedRange: [number, number];
@@ -51,9 +59,12 @@ export interface ConfigSummary {
   failedRuns: number;
   lag: { p50: number; p95: number; max: number; messages: number } | undefined;
   traceRows: number | undefined;
+  /** CPU seconds per 1,000 messages (medians): the nodes, the PostgreSQL backends serving them. */
+  nodeCpuPer1k: number;
+  pgCpuPer1k: number | undefined;
 }
 
-export function summarise(rounds: readonly RoundResult[], config: RoundResult['config']): ConfigSummary {
+export function summarise(rounds: readonly RoundResult[], config: BenchConfig): ConfigSummary {
   const mine = rounds.filter((r) => r.config === config);
   const acc = mine.map((r) => r.messages / r.acceptSeconds);
   const lag = mine.flatMap((r) => r.lagMs).sort((a, b) => a - b);
@@ -69,24 +80,29 @@ export function summarise(rounds: readonly RoundResult[], config: RoundResult['c
     failedRuns: mine.reduce((s, r) => s + r.failedRuns, 0),
     lag: lag.length ? { p50: pct(lag, 50), p95: pct(lag, 95), max: lag[lag.length - 1] as number, messages: lag.length } : undefined,
     traceRows: rows.length ? rows.reduce((s, x) => s + x, 0) : undefined,
+    nodeCpuPer1k: median(mine.map((r) => (r.nodeCpuS * 1000) / r.messages)),
+    pgCpuPer1k: mine.some((r) => r.pgCpuS !== undefined) ? median(mine.map((r) => ((r.pgCpuS ?? NaN) * 1000) / r.messages)) : undefined,
   };
 }
 
 const n0 = (x: number): string => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–');
+const n2 = (x: number | undefined): string => (x !== undefined && Number.isFinite(x) ? x.toFixed(2) : '–');
 
-/** The Markdown table: one row per configuration, then the ratio line. */
-export function table(single: ConfigSummary, fleet: ConfigSummary): string {
-  const row = (s: ConfigSummary, what: string): string => {
+/** The Markdown table: one row per configuration, then each configuration's ratio to the first. */
+export function table(summaries: readonly ConfigSummary[]): string {
+  const row = (s: ConfigSummary): string => {
     const lag = s.lag ? `${n0(s.lag.p50)} / ${n0(s.lag.p95)} / ${n0(s.lag.max)}` : '–';
     const rows = s.traceRows === undefined ? '–' : `${n0(s.traceRows)} of ${n0(s.sent)}`;
-    return `| ${what} | ${n0(s.acceptedPerSec)} (${n0(s.acceptedRange[0])}–${n0(s.acceptedRange[1])}) | ${n0(s.drainedPerSec)} | ${n0(s.delivered)} of ${n0(s.sent)} | ${lag} | ${rows} | ${s.failedRuns} |`;
+    return `| ${CONFIG_LABEL[s.config]} | ${n0(s.acceptedPerSec)} (${n0(s.acceptedRange[0])}–${n0(s.acceptedRange[1])}) | ${n0(s.drainedPerSec)} | ${n0(s.delivered)} of ${n0(s.sent)} | ${lag} | ${rows} | ${n2(s.nodeCpuPer1k)} / ${n2(s.pgCpuPer1k)} | ${s.failedRuns} |`;
   };
+  const [base, ...rest] = summaries;
   return [
-    '| configuration | accepted msg/s (range) | drained msg/s | delivered | trace lag p50 / p95 / max ms | rows in the shared trace | failed runs |',
-    '|---|---|---|---|---|---|---|',
-    row(single, 'one node, SQLite'),
-    row(fleet, 'two nodes, one PostgreSQL'),
+    '| configuration | accepted msg/s (range) | drained msg/s | delivered | trace lag p50 / p95 / max ms | rows in the shared trace | CPU s per 1k msgs: nodes / PostgreSQL | failed runs |',
+    '|---|---|---|---|---|---|---|---|',
+    ...summaries.map(row),
     '',
-    `ratio two nodes ÷ one node: accepted ${(fleet.acceptedPerSec / single.acceptedPerSec).toFixed(2)}×, drained ${(fleet.drainedPerSec / single.drainedPerSec).toFixed(2)}×`,
+    ...(base
+      ? rest.map((s) => `ratio ${CONFIG_LABEL[s.config]} ÷ ${CONFIG_LABEL[base.config]}: accepted ${(s.acceptedPerSec / base.acceptedPerSec).toFixed(2)}×, drained ${(s.drainedPerSec / base.drainedPerSec).toFixed(2)}×`)
+      : []),
   ].join('\n');
 }

@@ -33,8 +33,8 @@ test('fleet report: percentiles, medians, the per-configuration summary and the 
   assert.equal(median([3, 1, 2]), 2);
   assert.equal(median([4, 1, 3, 2]), 2.5);
   const round = (config: RoundResult['config'], r: number, acceptSeconds: number, lagMs: number[]): RoundResult => ({
-    config, round: r, messages: 1000, acceptSeconds, drainSeconds: acceptSeconds + 0.5, delivered: 1000, failedRuns: 0, lagMs, loadStart: 1, loadEnd: 1,
-    ...(lagMs.length ? { traceRows: 1000 } : {}),
+    config, round: r, messages: 1000, acceptSeconds, drainSeconds: acceptSeconds + 0.5, delivered: 1000, failedRuns: 0, lagMs, nodeCpuS: acceptSeconds, loadStart: 1, loadEnd: 1,
+    ...(lagMs.length ? { traceRows: 1000, pgCpuS: 0.5 } : {}),
   });
   const rounds = [round('sqlite-1', 1, 2, []), round('postgres-2', 1, 1, [100, 300]), round('postgres-2', 2, 4, [200]), round('sqlite-1', 2, 4, [])];
   const single = summarise(rounds, 'sqlite-1');
@@ -45,9 +45,12 @@ test('fleet report: percentiles, medians, the per-configuration summary and the 
   assert.deepEqual(fleet.lag, { p50: 200, p95: 300, max: 300, messages: 3 });
   assert.equal(fleet.traceRows, 2000);
   assert.equal(fleet.delivered, 2000);
-  const t = table(single, fleet);
-  assert.match(t, /\| two nodes, one PostgreSQL \| 625 \(250–1,000\) \|/);
-  assert.match(t, /ratio two nodes ÷ one node: accepted 1\.67×/);
+  assert.equal(single.nodeCpuPer1k, 3); // medians of 2 and 4 s per 1,000 messages
+  assert.equal(fleet.pgCpuPer1k, 0.5);
+  const t = table([single, fleet]);
+  assert.match(t, /\| two nodes, one PostgreSQL \| 625 \(250–1,000\) \| .* \| 2\.50 \/ 0\.50 \| 0 \|$/m);
+  assert.match(t, /\| one node, SQLite \| .* \| 3\.00 \/ – \| 0 \|$/m);
+  assert.match(t, /ratio two nodes, one PostgreSQL ÷ one node, SQLite: accepted 1\.67×/);
 });
 
 test('bench/fleet-smtp.ts: bad arguments stop it with a usage line (exit 2), before it starts anything', { timeout: 60_000 }, () => {
