@@ -5,10 +5,11 @@
  * against (a) one `mailgate serve` node on SQLite and (b) two nodes sharing one PostgreSQL schema
  * (`init --store`, `serve --node --listen`), the load split across both; optionally (c) one node on
  * PostgreSQL (`--configs sqlite-1,postgres-1,postgres-2`: the store's cost apart from the second
- * node's). Rounds alternate the order (a b, b a, …). Reports accepted msg/s (smtp-source wall time), drained msg/s (until the sink
- * counted every message), delivery completion, the fleet's trace lag (RECEIVE stamp → visible in
- * the shared trace, bench/fleet-lag.ts), CPU per message of the nodes and of the PostgreSQL
- * backends serving them (bench/proc-cpu.ts) and the load average; a Markdown table and a JSON line.
+ * node's). Rounds alternate the order (a b, b a, …). Reports accepted msg/s (smtp-source wall
+ * time), drained msg/s (until the sink counted every message), delivery completion, the fleet's
+ * trace lag (RECEIVE stamp → visible in the shared trace, bench/fleet-lag.ts), CPU per message of
+ * the nodes and of the PostgreSQL backends serving them (bench/proc-cpu.ts) and the load average;
+ * a Markdown table and a JSON line.
  * Every node gets bench/mailgate-config.ts's `off` configuration (trace on, as always).
  * Usage: node --import tsx bench/fleet-smtp.ts [-n 3000] [-c 20] [--rounds 2] [--workers 1]
  *          [--warmup 100] [--bytes 2000] [--timeout 300] [--url postgres://…/test]
