@@ -100,3 +100,23 @@ test('the throttle doubles a repeated lockout and forgets an address after a goo
   t.success('a');
   assert.equal(t.lockedUntil('a', 70_001), undefined);
 });
+
+test('a full throttle table evicts unlocked entries first, keeps a locked one while locked, and still counts newcomers', () => {
+  const t = new ApiAuthThrottle(3);
+  const now = 1_000_000;
+  for (let i = 0; i < MAX_FAILURES; i++) t.failure('locked', now);
+  assert.ok(t.lockedUntil('locked', now));
+  for (let i = 0; i < 50; i++) t.failure(`new${i}`, now);
+  assert.ok(t.lockedUntil('locked', now), 'a flood of new keys does not unlock it');
+  assert.ok(t.size <= 3, `bounded: ${t.size}`);
+  for (let i = 0; i < MAX_FAILURES; i++) t.failure('late', now);
+  assert.ok(t.lockedUntil('late', now), 'a newcomer after the flood is counted and locked');
+  // Only locked entries left: the table grows past its cap up to twice it, then stops.
+  for (let k = 0; k < 10; k++) for (let i = 0; i < MAX_FAILURES; i++) t.failure(`l${k}`, now);
+  assert.equal(t.size, 6);
+  assert.ok(t.lockedUntil('locked', now) && t.lockedUntil('late', now));
+  // Once the locks end, their entries make room again.
+  for (let i = 0; i < MAX_FAILURES; i++) t.failure('after', now + 3_600_000);
+  assert.ok(t.lockedUntil('after', now + 3_600_000));
+  assert.ok(t.size <= 3);
+});

@@ -247,3 +247,21 @@ test('over HTTPS the session cookie is Secure; a bearer caller asking who it is 
     await f.close();
   }
 });
+
+test('a flood of failures from new addresses neither unlocks a locked address nor stops counting new ones (bounded table)', async () => {
+  const f = await apiFixture();
+  try {
+    const login = (ip: string, token: string) => f.app.inject({ method: 'POST', url: '/api/v1/session', remoteAddress: ip, payload: { token } });
+    for (let i = 0; i < MAX_FAILURES; i++) assert.equal((await login('127.0.0.9', `mgt_guess${i}`)).statusCode, 401);
+    assert.equal((await login('127.0.0.9', f.tokens.read)).statusCode, 429);
+    // More new addresses than the table holds (10 000), each with one bad token.
+    for (let i = 0; i < 10_050; i++) await f.app.inject({ method: 'GET', url: '/api/v1/alerts', remoteAddress: `10.0.${i >> 8}.${i & 255}`, headers: { authorization: `Bearer mgt_flood${i}` } });
+    assert.equal((await login('127.0.0.9', f.tokens.read)).statusCode, 429, 'still locked after the flood');
+    // A newcomer after the flood is still counted (the full table made room by evicting unlocked entries).
+    for (let i = 0; i < MAX_FAILURES; i++) assert.equal((await login('127.0.0.20', `mgt_guess${i}`)).statusCode, 401);
+    assert.equal((await login('127.0.0.20', f.tokens.read)).statusCode, 429, 'a new address is locked too');
+    assert.ok(f.app.authThrottle.size <= 10_000, `bounded: ${f.app.authThrottle.size}`);
+  } finally {
+    await f.close();
+  }
+});
