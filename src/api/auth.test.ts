@@ -89,7 +89,7 @@ test('bad tokens from one address are throttled with 429 and Retry-After; anothe
   }
 });
 
-test('the throttle doubles a repeated lockout and forgets an address after a good token', () => {
+test('the throttle doubles a repeated lockout and forgets a key after its success', () => {
   const t = new ApiAuthThrottle();
   let until: number | undefined;
   for (let i = 0; i < MAX_FAILURES; i++) until = t.failure('a', 1000);

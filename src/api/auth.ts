@@ -172,7 +172,7 @@ export function installAuth(app: FastifyInstance, deps: ApiDeps, throttle = new 
       if (until !== undefined) req.log.warn({ ip: req.ip, until: new Date(until).toISOString() }, 'admin API: bad tokens, address locked out');
       return unauthorized(reply, req, 'the bearer token is unknown, revoked or expired', 'invalid_token');
     }
-    throttle.success(req.ip);
+    // No reset of the address's failures on a good token: the console login shares this count.
     if (!scopeCovers(token.scope, needed)) {
       reply.header('www-authenticate', `${REALM}, error="insufficient_scope", scope="${needed}"`);
       return sendProblem(reply, problem(403, `token "${token.name}" has scope ${token.scope}; this route needs ${needed}`, req.url));

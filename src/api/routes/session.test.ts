@@ -265,3 +265,25 @@ test('a flood of failures from new addresses neither unlocks a locked address no
     await f.close();
   }
 });
+
+test('a good login clears that name\'s failures, not the address\'s: a guesser with one valid account keeps its count', async () => {
+  const f = await apiFixture();
+  try {
+    await addConsoleUser(f.deps.ops('test'), { name: 'mallory', scope: 'read', password: 'mallory own password' });
+    const login = (payload: object) => f.app.inject({ method: 'POST', url: '/api/v1/session', remoteAddress: '127.0.4.1', payload });
+    for (let i = 0; i < MAX_FAILURES - 1; i++) assert.equal((await login({ user: `victim${i}`, password: `guess ${i} xxxxxx` })).statusCode, 401);
+    assert.equal((await login({ user: 'mallory', password: 'mallory own password' })).statusCode, 200);
+    assert.equal((await login({ token: f.tokens.read })).statusCode, 200, 'a good token neither');
+    assert.equal((await f.app.inject({ method: 'GET', url: '/api/v1/alerts', remoteAddress: '127.0.4.1', headers: { authorization: `Bearer ${f.tokens.read}` } })).statusCode, 200);
+    assert.equal((await login({ user: 'victim9', password: 'guess 9 xxxxxx' })).statusCode, 401);
+    assert.equal((await login({ user: 'victim10', password: 'guess 10 xxxxxx' })).statusCode, 429, 'the address reached its limit');
+    // The name's own failures are cleared by its good login.
+    for (let i = 0; i < MAX_FAILURES - 1; i++) {
+      assert.equal((await f.app.inject({ method: 'POST', url: '/api/v1/session', remoteAddress: `127.0.5.${i + 1}`, payload: { user: 'mallory', password: `wrong ${i} xxxxxx` } })).statusCode, 401);
+    }
+    assert.equal((await f.app.inject({ method: 'POST', url: '/api/v1/session', remoteAddress: '127.0.6.1', payload: { user: 'mallory', password: 'mallory own password' } })).statusCode, 200);
+    assert.equal((await f.app.inject({ method: 'POST', url: '/api/v1/session', remoteAddress: '127.0.6.2', payload: { user: 'mallory', password: 'wrong again xxxxxx' } })).statusCode, 401, 'not locked: the count began again');
+  } finally {
+    await f.close();
+  }
+});

@@ -9,6 +9,7 @@
  * it after an idle hour). Failed logins are throttled per client address, with the same throttle
  * as bad bearer tokens (api/auth), and per user name (a guesser spreading over addresses still
  * meets the per-name lockout); a locked address or name gets 429 before its password is checked.
+ * A good login forgets that name's failures only, never its address's.
  * Touches: nothing itself (ops/console-login reads and writes the store).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -78,7 +79,8 @@ export function sessionRoutes(app: FastifyInstance, deps: ApiDeps): void {
         reply.header('www-authenticate', 'Bearer realm="mailgate"');
         return sendProblem(reply, problem(401, 'token' in body ? 'the token is unknown, revoked or expired' : 'wrong user name or password', req.url));
       }
-      app.authThrottle.success(req.ip);
+      // Only the name's failures are forgotten: the address's run out with their window, or a
+      // guesser holding one valid account would reset its own address's count with it.
       if (userKey) perUser.success(userKey);
       req.log.info({ ip: req.ip, actor: opened.session.actor, scope: opened.session.scope }, 'console: login');
       reply.header('set-cookie', cookie(req, opened.secret, SESSION_ABSOLUTE_MS / 1000)).header('cache-control', 'no-store');
