@@ -31,8 +31,13 @@ const MAX_ENTRIES = 10_000;
 /** Locked entries may take the table this many times past its cap (module header of the class). */
 const HARD_FACTOR = 2;
 const REALM = 'Bearer realm="mailgate"';
-/** The web console's session cookie. */
+/** The web console's session cookie on plain HTTP (loopback). */
 export const SESSION_COOKIE = 'mailgate_session';
+/**
+ * Its name on HTTPS: the `__Host-` prefix makes the browser take it only with Secure, Path=/ and
+ * no Domain from this very host, so a sibling host cannot plant or shadow it (RFC 6265bis §4.1.3.2).
+ */
+export const HOST_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 declare module 'fastify' {
@@ -44,11 +49,17 @@ declare module 'fastify' {
   }
 }
 
+/** The session cookie's name for `req`'s listener: prefixed on HTTPS (only that name is read there). */
+export function sessionCookieName(req: FastifyRequest): string {
+  return req.protocol === 'https' ? HOST_SESSION_COOKIE : SESSION_COOKIE;
+}
+
 /** The session cookie's value in `req`, if any. */
 export function sessionCookie(req: FastifyRequest): string | undefined {
+  const name = sessionCookieName(req);
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === SESSION_COOKIE) return part.slice(i + 1).trim() || undefined;
+    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim() || undefined;
   }
   return undefined;
 }
