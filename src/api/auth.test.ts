@@ -89,7 +89,7 @@ test('bad tokens from one address are throttled with 429 and Retry-After; anothe
   }
 });
 
-test('the throttle doubles a repeated lockout and forgets an address after a good token', () => {
+test('the throttle doubles a repeated lockout and forgets a key after its success', () => {
   const t = new ApiAuthThrottle();
   let until: number | undefined;
   for (let i = 0; i < MAX_FAILURES; i++) until = t.failure('a', 1000);
@@ -99,4 +99,24 @@ test('the throttle doubles a repeated lockout and forgets an address after a goo
   assert.equal(until, 70_000 + 120_000);
   t.success('a');
   assert.equal(t.lockedUntil('a', 70_001), undefined);
+});
+
+test('a full throttle table evicts unlocked entries first, keeps a locked one while locked, and still counts newcomers', () => {
+  const t = new ApiAuthThrottle(3);
+  const now = 1_000_000;
+  for (let i = 0; i < MAX_FAILURES; i++) t.failure('locked', now);
+  assert.ok(t.lockedUntil('locked', now));
+  for (let i = 0; i < 50; i++) t.failure(`new${i}`, now);
+  assert.ok(t.lockedUntil('locked', now), 'a flood of new keys does not unlock it');
+  assert.ok(t.size <= 3, `bounded: ${t.size}`);
+  for (let i = 0; i < MAX_FAILURES; i++) t.failure('late', now);
+  assert.ok(t.lockedUntil('late', now), 'a newcomer after the flood is counted and locked');
+  // Only locked entries left: the table grows past its cap up to twice it, then stops.
+  for (let k = 0; k < 10; k++) for (let i = 0; i < MAX_FAILURES; i++) t.failure(`l${k}`, now);
+  assert.equal(t.size, 6);
+  assert.ok(t.lockedUntil('locked', now) && t.lockedUntil('late', now));
+  // Once the locks end, their entries make room again.
+  for (let i = 0; i < MAX_FAILURES; i++) t.failure('after', now + 3_600_000);
+  assert.ok(t.lockedUntil('after', now + 3_600_000));
+  assert.ok(t.size <= 3);
 });

@@ -28,9 +28,16 @@ const WINDOW_MS = 5 * 60_000;
 const LOCKOUT_MS = 60_000;
 const DAY_MS = 86_400_000;
 const MAX_ENTRIES = 10_000;
+/** Locked entries may take the table this many times past its cap (module header of the class). */
+const HARD_FACTOR = 2;
 const REALM = 'Bearer realm="mailgate"';
-/** The web console's session cookie. */
+/** The web console's session cookie on plain HTTP (loopback). */
 export const SESSION_COOKIE = 'mailgate_session';
+/**
+ * Its name on HTTPS: the `__Host-` prefix makes the browser take it only with Secure, Path=/ and
+ * no Domain from this very host, so a sibling host cannot plant or shadow it (RFC 6265bis §4.1.3.2).
+ */
+export const HOST_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 declare module 'fastify' {
@@ -42,11 +49,17 @@ declare module 'fastify' {
   }
 }
 
+/** The session cookie's name for `req`'s listener: prefixed on HTTPS (only that name is read there). */
+export function sessionCookieName(req: FastifyRequest): string {
+  return req.protocol === 'https' ? HOST_SESSION_COOKIE : SESSION_COOKIE;
+}
+
 /** The session cookie's value in `req`, if any. */
 export function sessionCookie(req: FastifyRequest): string | undefined {
+  const name = sessionCookieName(req);
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === SESSION_COOKIE) return part.slice(i + 1).trim() || undefined;
+    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim() || undefined;
   }
   return undefined;
 }
@@ -63,9 +76,16 @@ interface Entry {
   strikes: number;
 }
 
-/** Failed bearer tokens per client IP. */
+/**
+ * Failed credentials per key (a client IP; the console login also keys user names). Memory is
+ * bounded by evicting stale, then unlocked entries, oldest first; a locked entry stays while it is
+ * locked (else a flood of new keys would unlock it), past the cap up to HARD_FACTOR times it,
+ * beyond which a new key goes uncounted until locks run out (that takes MAX_FAILURES × that many).
+ */
 export class ApiAuthThrottle {
   private readonly ips = new Map<string, Entry>();
+
+  constructor(private readonly maxEntries = MAX_ENTRIES) {}
 
   /** When `ip` may try again (epoch ms), or undefined when it may now. */
   lockedUntil(ip: string, now: number): number | undefined {
@@ -77,9 +97,9 @@ export class ApiAuthThrottle {
   failure(ip: string, now: number): number | undefined {
     let e = this.ips.get(ip);
     if (!e) {
+      if (!this.makeRoom(now)) return undefined;
       e = { failures: [], lockedUntil: 0, strikes: 0 };
       this.ips.set(ip, e);
-      this.trim(now);
     }
     e.failures = e.failures.filter((t) => t > now - WINDOW_MS);
     e.failures.push(now);
@@ -90,20 +110,27 @@ export class ApiAuthThrottle {
     return e.lockedUntil;
   }
 
-  /** A good token: the IP's failures are forgotten. */
-  success(ip: string): void {
-    this.ips.delete(ip);
+  /** A good credential for `key`: its failures are forgotten (callers: a name, never a shared address). */
+  success(key: string): void {
+    this.ips.delete(key);
   }
 
-  private trim(now: number): void {
-    if (this.ips.size <= MAX_ENTRIES) return;
+  /** Entries held now (tests). */
+  get size(): number {
+    return this.ips.size;
+  }
+
+  /** Room for one more entry: false when the table is full of locked entries. */
+  private makeRoom(now: number): boolean {
+    if (this.ips.size < this.maxEntries) return true;
     for (const [k, e] of this.ips) {
       if (e.lockedUntil + DAY_MS <= now && (e.failures.at(-1) ?? 0) <= now - WINDOW_MS) this.ips.delete(k);
     }
-    for (const k of this.ips.keys()) {
-      if (this.ips.size <= MAX_ENTRIES) break;
-      this.ips.delete(k);
+    for (const [k, e] of this.ips) {
+      if (this.ips.size < this.maxEntries) break;
+      if (e.lockedUntil <= now) this.ips.delete(k);
     }
+    return this.ips.size < this.maxEntries * HARD_FACTOR;
   }
 }
 
@@ -156,7 +183,7 @@ export function installAuth(app: FastifyInstance, deps: ApiDeps, throttle = new 
       if (until !== undefined) req.log.warn({ ip: req.ip, until: new Date(until).toISOString() }, 'admin API: bad tokens, address locked out');
       return unauthorized(reply, req, 'the bearer token is unknown, revoked or expired', 'invalid_token');
     }
-    throttle.success(req.ip);
+    // No reset of the address's failures on a good token: the console login shares this count.
     if (!scopeCovers(token.scope, needed)) {
       reply.header('www-authenticate', `${REALM}, error="insufficient_scope", scope="${needed}"`);
       return sendProblem(reply, problem(403, `token "${token.name}" has scope ${token.scope}; this route needs ${needed}`, req.url));

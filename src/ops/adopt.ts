@@ -13,16 +13,20 @@
  *   carries no domain restriction (a restriction locks the domain for every other source; the
  *   audit plan stages it). The preview returns the connector, the YAML diff, a replay of the last
  *   N days under the candidate (what it would let through or newly reject, and how many of the
- *   source's messages it attributes to the connector) and the base version; apply saves it only
- *   while that base is still the version in force (409 otherwise), and a source carrying warnings
- *   (a loopback or NAT address) only with `acknowledgeWarnings`.
+ *   source's messages it attributes to the connector), the base version and the evidence it was
+ *   built on (a fingerprint of the source's class, action, sender domain, verified certificate and
+ *   warnings, with its message count and last sighting to show); apply saves it only while that
+ *   base is still the version in force and the source, recomputed from the trace then, still has
+ *   that fingerprint (409 otherwise; for new evidence with the new preview), and a source carrying
+ *   warnings (a loopback or NAT address) only with `acknowledgeWarnings`. New messages of the same
+ *   kind do not change the fingerprint (a busy device could never be confirmed otherwise).
  * - Create user: an SMTP AUTH account for a device-or-app source, which may send as the source's
  *   one address only (never "@domain" or "*"), with a generated password returned once.
  * Only the gateway's own traffic counts (imported rows migrate in Exchange, through the audit plan).
  * Touches: the trace tables (read), the config store; DNS for the organization's SPF record unless
  * `spf` is given (as the report).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { compilePolicy, lineDiff, maskedYaml, validateConfig, type InboundConnector } from '../config/index.ts';
 import { connectorNameFor, plainIp, type DirectSendSource } from '../trace/reports/index.ts';
@@ -58,9 +62,22 @@ export interface AdoptInput extends SourceRef {
 /** The source as the preview shows it. */
 export type SourceSummary = Pick<DirectSendSource, 'clientIp' | 'sender' | 'senderDomain' | 'messages' | 'classification' | 'reason' | 'signals' | 'warnings' | 'action' | 'recommendation' | 'certCn'>;
 
+/** What the candidate was built from; apply sends `fingerprint` back (module header). */
+export interface AdoptEvidence {
+  fingerprint: string;
+  classification: string;
+  action: string;
+  /** The verified client certificate's CN ('' when none). */
+  certCn: string;
+  messages: number;
+  lastSeen: string;
+}
+
 export interface AdoptPreview {
   /** The version the candidate is built on: apply only while it is still in force. */
   baseVersion: number;
+  /** The source's evidence the candidate is built on: apply only while it is unchanged. */
+  evidence: AdoptEvidence;
   source: SourceSummary;
   connector: InboundConnector;
   /** YAML diff of the configuration in force and the candidate (secrets masked). */
@@ -126,6 +143,23 @@ function connectorFor(s: DirectSendSource, input: AdoptInput): InboundConnector 
   return c;
 }
 
+/** The evidence of `s` (module header: what its fingerprint covers, and why not the counts). */
+export function evidenceOf(s: DirectSendSource): AdoptEvidence {
+  const decisive = [s.classification, s.action, s.senderDomain, s.certCn, [...s.warnings].sort()];
+  const fingerprint = createHash('sha256').update(JSON.stringify(decisive)).digest('hex').slice(0, 32);
+  return { fingerprint, classification: s.classification, action: s.action, certCn: s.certCn, messages: s.messages, lastSeen: s.lastSeen };
+}
+
+/** Apply refused: the source's evidence changed since the preview; `preview` is the new one. */
+export class EvidenceChanged extends OpsError {
+  constructor(
+    message: string,
+    readonly preview: AdoptPreview,
+  ) {
+    super('conflict', message);
+  }
+}
+
 function summaryOf(s: DirectSendSource): SourceSummary {
   const { clientIp, sender, senderDomain, messages, classification, reason, signals, warnings, action, recommendation, certCn } = s;
   return { clientIp, sender, senderDomain, messages, classification, reason, signals, warnings, action, recommendation, certCn };
@@ -147,6 +181,7 @@ export async function adoptPreview(ctx: OpsContext, input: AdoptInput, replyText
   const attribution = attributionShift(ctx.db, window, compilePolicy(cur.config, cur.version), compilePolicy(candidate, 0), { ips: [s.clientIp, plainIp(s.clientIp)], certCn: s.certCn || undefined }, connector.name);
   return {
     baseVersion: cur.version,
+    evidence: evidenceOf(s),
     source: summaryOf(s),
     connector,
     diff: lineDiff(maskedYaml(cur.config), maskedYaml(candidate), `config version ${cur.version}`, 'candidate'),
@@ -155,16 +190,26 @@ export async function adoptPreview(ctx: OpsContext, input: AdoptInput, replyText
   };
 }
 
-/** Save the previewed connector as a new version, only while `baseVersion` is in force. */
+/**
+ * Save the previewed connector as a new version, only while `baseVersion` is in force and the
+ * source's evidence still has the preview's fingerprint (else EvidenceChanged, with the new preview).
+ */
 export async function adoptApply(
   ctx: OpsContext,
-  input: AdoptInput & { baseVersion: number; acknowledgeWarnings?: boolean | undefined; comment?: string | undefined },
+  input: AdoptInput & { baseVersion: number; evidence: string; acknowledgeWarnings?: boolean | undefined; comment?: string | undefined },
   seams: ReportSeams = {},
+  replyText: ReplyText = keyOnly,
 ): Promise<{ version: number; connector: string }> {
   const stale = (now: number): OpsError => new OpsError('conflict', `the configuration changed since the preview (version ${input.baseVersion}, now ${now}): preview again`);
   const inForce = await ctx.store.currentVersion();
   if (inForce !== input.baseVersion) throw stale(inForce);
   const s = await findSource(ctx, input, seams);
+  if (evidenceOf(s).fingerprint !== input.evidence) {
+    // A refusal of the new evidence (a spoof now, say) leaves as its own 422 from the preview.
+    const preview = await adoptPreview(ctx, input, replyText, seams);
+    const cert = s.certCn ? `, verified certificate ${s.certCn}` : '';
+    throw new EvidenceChanged(`the evidence for ${s.clientIp} ${s.sender || '<>'} changed since the preview (now ${s.classification}, ${s.action}${cert}): check the new preview and confirm again`, preview);
+  }
   const connector = connectorFor(s, input);
   if (s.warnings.length && !input.acknowledgeWarnings) throw new OpsError('invalid', `refused: the source carries warnings that need acknowledging: ${s.warnings.join('; ')}`);
   const why = `adopt ${s.clientIp} ${s.sender} as connector ${connector.name}${input.comment ? `: ${input.comment}` : ''}`;

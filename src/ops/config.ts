@@ -4,7 +4,8 @@
  * non-defaults, or the defaults), validate, apply (all or nothing; warnings returned, not
  * fatal; a configuration receiving no mail needs `force`), export, history (who, when, why, what
  * changed), diff of two versions and rollback (a new version equal to an older one). Every secret
- * leaves masked; an applied file carrying masked secrets keeps the stored ones.
+ * leaves masked; an applied file carrying masked secrets keeps the stored ones (those in force
+ * under the store's write lock).
  * Touches: the config store of the context.
  */
 import {
@@ -91,11 +92,25 @@ export function validateConfigText(text: string, source: string): Validated {
   return { config, summary: summary(config), warnings: configWarnings(config, source), incomplete: completenessProblems(config) };
 }
 
-/** Make validated YAML the new version (all or nothing). */
-export async function applyConfig(ctx: OpsContext, input: { text: string; source: string; comment?: string; force?: boolean }): Promise<Changed & Omit<Validated, 'config' | 'incomplete'>> {
+/**
+ * Make validated YAML the new version (all or nothing). Masked secrets take the stored ones of the
+ * version in force under the store's write lock (not one read before it, which a change saved
+ * meanwhile would make stale); with `baseVersion`, a change saved since it refuses the apply.
+ */
+export async function applyConfig(
+  ctx: OpsContext,
+  input: { text: string; source: string; comment?: string; force?: boolean; baseVersion?: number },
+): Promise<Changed & Omit<Validated, 'config' | 'incomplete'>> {
   const v = validateConfigText(input.text, input.source);
   requireComplete(v.config, input.force);
-  const version = await ctx.store.save(keepMaskedSecrets(v.config, (await ctx.store.current())?.config), ctx.actor, input.comment ?? `config apply ${input.source}`);
+  const version = await ctx.store.update(ctx.actor, input.comment ?? `config apply ${input.source}`, (draft, now) => {
+    if (input.baseVersion !== undefined && now !== input.baseVersion) {
+      throw new OpsError('conflict', `the configuration changed since version ${input.baseVersion} (now ${now}): export it again and reapply your change`);
+    }
+    const next = keepMaskedSecrets(v.config, draft);
+    for (const k of Object.keys(draft)) delete (draft as unknown as Record<string, unknown>)[k];
+    Object.assign(draft, next);
+  });
   return { version, summary: v.summary, warnings: v.warnings };
 }
 

@@ -4,13 +4,15 @@
  * trips, events oldest first, status derived from outcome events (late rows too), upserts keep
  * recorded auth results, a retried batch of sequenced events never duplicates, retention removes
  * old rows with their events (whole days as dropped partitions on PostgreSQL). PostgreSQL only:
- * partitions per day are created ahead and dropped by retention.
+ * partitions per day are created ahead and dropped by retention, and a late row for a dropped day
+ * makes its partition again (on the pruning node and on another whose cache still lists it).
  * Touches: a temp directory; a PostgreSQL schema per test.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TraceMessage } from '../../src/trace/index.ts';
 import { openPg, postgresAdapter, traceAdapters } from '../helpers/trace-adapters.ts';
+import { pgTraceStore } from '../../src/stores/postgres/trace-store.ts';
 
 const DAY = 86_400_000;
 const full: TraceMessage = {
@@ -136,4 +138,19 @@ test('postgres: Direct Send rows stream in keyset pages, every row once (ties on
   }
   assert.equal(n, 11_000);
   assert.equal(seen.size, 11_000);
+});
+
+test('postgres: a late row for a day retention dropped is written (the partition is made again), on the pruning node and on another', { skip: pgA.skip }, async (t) => {
+  const { store, pool, schema } = await openPg(t);
+  const other = pgTraceStore({ pool, schema, node: 'n2' });
+  const now = Date.now();
+  const old = now - 100 * DAY;
+  await store.write({ messages: [{ ...full, id: 'L1', receivedAt: old }], events: [] });
+  await other.write({ messages: [{ ...full, id: 'L2', receivedAt: old + 1 }], events: [] });
+  assert.deepEqual(await store.prune(now - 90 * DAY), { messages: 2, events: 0 });
+  // Both caches still held the dropped day; a late row (an outbox catching up) must not fail.
+  await store.write({ messages: [{ ...full, id: 'L3', receivedAt: old + 2 }], events: [{ messageId: 'L3', at: old + 3, event: 'RECEIVE' }] });
+  await other.write({ messages: [{ ...full, id: 'L4', receivedAt: old + 4 }], events: [{ messageId: 'L4', at: old + 5, event: 'DEFER' }] });
+  assert.equal((await store.show('L3'))?.events.length, 1);
+  assert.equal((await store.show('L4'))?.events.length, 1);
 });

@@ -16,6 +16,9 @@ test('config: show, history with the token as actor, diff, apply, rollback; refu
     const applied = await f.call('admin', { method: 'POST', url: '/api/v1/config', payload: { yaml, comment: 'turn on RejectDirectSend' } });
     assert.equal(applied.statusCode, 200, applied.body);
     assert.equal(applied.json<{ version: number }>().version, 2);
+    const stale = await f.call('admin', { method: 'POST', url: '/api/v1/config', payload: { yaml: yaml.replace(/rejectDirectSend: true/, 'rejectDirectSend: false'), baseVersion: 1 } });
+    assert.equal(stale.statusCode, 409, 'made from version 1; version 2 is in force');
+    assert.match(stale.json<{ detail: string }>().detail, /changed since version 1 \(now 2\)/);
     const hist = (await f.call('read', { method: 'GET', url: '/api/v1/config/history?limit=5' })).json<{ version: number; actor: string; comment: string }[]>();
     assert.deepEqual(hist[0] && { v: hist[0].version, actor: hist[0].actor, comment: hist[0].comment }, { v: 2, actor: 'admin', comment: 'turn on RejectDirectSend' });
     const diff = (await f.call('read', { method: 'GET', url: '/api/v1/config/diff' })).json<{ from: number; to: number; diff: string }>();

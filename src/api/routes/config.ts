@@ -25,7 +25,9 @@ const History = z.array(z.object({ version: z.number().int(), createdAt: z.numbe
 const DiffQuery = z.object({ from: Version.optional(), to: Version.optional() });
 const Diff = z.object({ from: z.number().int(), to: z.number().int(), diff: z.string() });
 const YamlBody = z.object({ yaml: z.string().max(4 * 1024 * 1024).describe('the whole configuration as YAML') });
-const ApplyBody = YamlBody.extend(ChangeOptions.shape);
+const ApplyBody = YamlBody.extend(ChangeOptions.shape).extend({
+  baseVersion: z.number().int().nonnegative().optional().describe('the version the file was made from: refused (409) when another has been saved since'),
+});
 const Validated = z.object({ summary: z.string(), warnings: z.array(z.string()), incomplete: z.array(z.string()) });
 const Applied = ChangedSchema.extend({ summary: z.string(), warnings: z.array(z.string()) });
 const RollbackBody = ChangeOptions.extend({ version: z.number().int().positive() });
@@ -75,10 +77,16 @@ export function configRoutes(app: FastifyInstance, deps: ApiDeps): void {
   );
   app.post(
     '/api/v1/config',
-    { config: { scope: 'admin' }, schema: { summary: 'apply a whole configuration (all or nothing) as a new version', body: jsonSchema(ApplyBody, 'input'), response: { 200: jsonSchema(Applied), ...problemResponses(400, 422) } } },
+    { config: { scope: 'admin' }, schema: { summary: 'apply a whole configuration (all or nothing) as a new version', body: jsonSchema(ApplyBody, 'input'), response: { 200: jsonSchema(Applied), ...problemResponses(400, 409, 422) } } },
     async (req) => {
       const b = parseInput(ApplyBody, req.body);
-      return applyConfig(deps.ops(actorOf(req)), { text: b.yaml, source: SOURCE, comment: b.comment ?? 'config apply (admin API)', ...(b.force !== undefined ? { force: b.force } : {}) });
+      return applyConfig(deps.ops(actorOf(req)), {
+        text: b.yaml,
+        source: SOURCE,
+        comment: b.comment ?? 'config apply (admin API)',
+        ...(b.force !== undefined ? { force: b.force } : {}),
+        ...(b.baseVersion !== undefined ? { baseVersion: b.baseVersion } : {}),
+      });
     },
   );
   app.post(

@@ -1,7 +1,8 @@
 /**
  * Adopt as connector and Create user over the API (inject, real SQLite store and trace): the
  * preview (connector by the one address seen, diff, replay), the confirm with its base version
- * (409 when the configuration changed), and the unsafe cases refused: a likely spoof, an
+ * (409 when the configuration changed) and evidence fingerprint (409 with the new preview when
+ * the source's evidence changed), and the unsafe cases refused: a likely spoof, an
  * unclassified source, a loopback source without acknowledging its warning, a user for a spoof.
  */
 import { test } from 'node:test';
@@ -19,6 +20,7 @@ const looped = { clientIp: '127.0.0.5', sender: 'scanner@example.com', spf: SPF 
 
 type Preview = {
   baseVersion: number;
+  evidence: { fingerprint: string; classification: string; action: string; certCn: string; messages: number; lastSeen: string };
   connector: { name: string; connectorType: string; senderIPAddresses: string[]; senderDomains: string[]; restrictDomainsToIPAddresses: boolean };
   diff: string;
   warnings: string[];
@@ -54,8 +56,9 @@ test('readiness: adopt previews a /32 connector with diff and replay, applies on
     assert.equal(p.replay.replayed, 5);
     assert.equal((await f.ctx.store.currentVersion()), p.baseVersion, 'a preview saves nothing');
 
-    const apply = { ...printer, baseVersion: p.baseVersion };
+    const apply = { ...printer, baseVersion: p.baseVersion, evidence: p.evidence.fingerprint };
     assert.equal((await post('read', '/api/v1/readiness/adopt', apply)).statusCode, 403);
+    assert.equal((await post('admin', '/api/v1/readiness/adopt', { ...printer, baseVersion: p.baseVersion })).statusCode, 400, 'the evidence fingerprint is required');
     const stale = await post('admin', '/api/v1/readiness/adopt', { ...apply, baseVersion: p.baseVersion - 1 || 99 });
     assert.equal(stale.statusCode, 409, stale.body);
     const ok = await post('admin', '/api/v1/readiness/adopt', apply);
@@ -74,22 +77,22 @@ test('readiness: adopt previews a /32 connector with diff and replay, applies on
     const p2 = (await post('read', '/api/v1/readiness/adopt/preview', { ...looped, name: 'Scanner' })).json<Preview>();
     assert.match(p2.warnings.join(' '), /loopback/);
     assert.equal((await f.call('admin', { method: 'PATCH', url: '/api/v1/connectors/Direct%20Send%2010.1.2.3', payload: { comment: 'printer' } })).statusCode, 200);
-    const raced = await post('admin', '/api/v1/readiness/adopt', { ...looped, name: 'Scanner', baseVersion: p2.baseVersion, acknowledgeWarnings: true });
+    const raced = await post('admin', '/api/v1/readiness/adopt', { ...looped, name: 'Scanner', baseVersion: p2.baseVersion, evidence: p2.evidence.fingerprint, acknowledgeWarnings: true });
     assert.equal(raced.statusCode, 409);
     assert.match(raced.json<{ detail: string }>().detail, /changed since the preview/);
     const base = await f.ctx.store.currentVersion();
-    const unacked = await post('admin', '/api/v1/readiness/adopt', { ...looped, name: 'Scanner', baseVersion: base });
+    const unacked = await post('admin', '/api/v1/readiness/adopt', { ...looped, name: 'Scanner', baseVersion: base, evidence: p2.evidence.fingerprint });
     assert.equal(unacked.statusCode, 422);
     assert.match(unacked.json<{ detail: string }>().detail, /warnings that need acknowledging: client IP 127\.0\.0\.5 is loopback/);
-    assert.equal((await post('admin', '/api/v1/readiness/adopt', { ...looped, name: 'Scanner', baseVersion: base, acknowledgeWarnings: true })).statusCode, 200);
+    assert.equal((await post('admin', '/api/v1/readiness/adopt', { ...looped, name: 'Scanner', baseVersion: base, evidence: p2.evidence.fingerprint, acknowledgeWarnings: true })).statusCode, 200);
 
     // Unsafe sources: refused with the report's reason, nothing saved.
     const before = await f.ctx.store.currentVersion();
     const sp = await post('read', '/api/v1/readiness/adopt/preview', spoof);
     assert.equal(sp.statusCode, 422);
     assert.match(sp.json<{ detail: string }>().detail, /^refused: 203\.0\.113\.9 ceo@example\.com is classified likely-spoof/);
-    assert.equal((await post('admin', '/api/v1/readiness/adopt', { ...spoof, baseVersion: before, acknowledgeWarnings: true })).statusCode, 422);
-    const unk = await post('admin', '/api/v1/readiness/adopt', { ...stranger, baseVersion: before });
+    assert.equal((await post('admin', '/api/v1/readiness/adopt', { ...spoof, baseVersion: before, evidence: p.evidence.fingerprint, acknowledgeWarnings: true })).statusCode, 422);
+    const unk = await post('admin', '/api/v1/readiness/adopt', { ...stranger, baseVersion: before, evidence: p.evidence.fingerprint });
     assert.equal(unk.statusCode, 422);
     assert.match(unk.json<{ detail: string }>().detail, /is unclassified .*investigate/);
     const su = await post('admin', '/api/v1/readiness/users', spoof);
@@ -139,6 +142,33 @@ test('readiness: a source seen only in an imported Exchange export is not adopte
     const p = await f.call('read', { method: 'POST', url: '/api/v1/readiness/adopt/preview', payload: printer });
     assert.equal(p.statusCode, 200, p.body);
     assert.equal(p.json<{ source: { messages: number } }>().source.messages, 1, 'the gateway row only');
+  } finally {
+    await f.close();
+  }
+});
+
+test('readiness: adopt confirm on evidence that changed since the preview is 409 with the new preview; the console\'s resend of it applies', async () => {
+  const f = await apiFixture();
+  try {
+    ensureTraceSchema(f.ctx.db);
+    addRow(f.ctx.db, { clientIp: '10.1.2.3', mailFrom: 'printer@example.com', helo: 'printer.example.com' });
+    const post = (scope: 'read' | 'admin', url: string, payload: object) => f.call(scope, { method: 'POST', url, payload });
+    const p = (await post('read', '/api/v1/readiness/adopt/preview', printer)).json<Preview>();
+    assert.equal(p.evidence.action, 'connector-ip');
+    assert.equal(p.evidence.messages, 1);
+    // After the preview the printer presents a verified certificate: the connector would be another one.
+    addRow(f.ctx.db, { clientIp: '10.1.2.3', mailFrom: 'printer@example.com', helo: 'printer.example.com', certCn: 'printer.example.com', certVerified: true, tlsVersion: 'TLSv1.3' });
+    const raced = await post('admin', '/api/v1/readiness/adopt', { ...printer, baseVersion: p.baseVersion, evidence: p.evidence.fingerprint });
+    assert.equal(raced.statusCode, 409, raced.body);
+    const body = raced.json<{ detail: string; preview: Preview & { connector: { tlsSenderCertificateName?: string } } }>();
+    assert.match(body.detail, /changed since the preview .*connector-certificate/);
+    assert.equal(body.preview.evidence.action, 'connector-certificate');
+    assert.equal(body.preview.evidence.certCn, 'printer.example.com');
+    assert.equal(body.preview.connector.tlsSenderCertificateName, 'printer.example.com');
+    assert.equal(await f.ctx.store.currentVersion(), p.baseVersion, 'nothing saved');
+    const ok = await post('admin', '/api/v1/readiness/adopt', { ...printer, baseVersion: body.preview.baseVersion, evidence: body.preview.evidence.fingerprint });
+    assert.equal(ok.statusCode, 200, ok.body);
+    assert.equal((await f.ctx.store.current())!.config.inboundConnectors.find((c) => c.name === body.preview.connector.name)?.tlsSenderCertificateName, 'printer.example.com');
   } finally {
     await f.close();
   }

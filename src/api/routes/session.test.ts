@@ -221,7 +221,7 @@ test('the console is served at / with a strict CSP; assets are immutable; only b
   }
 });
 
-test('over HTTPS the session cookie is Secure; a bearer caller asking who it is gets its token name and scope', async () => {
+test('over HTTPS the session cookie is __Host-mailgate_session, Secure, Path=/, no Domain; only that name is read there; a bearer caller asking who it is gets its token name and scope', async () => {
   const f = await apiFixture();
   const ca = createTestCa();
   const leaf = issueCert(ca, { cn: 'localhost', sans: ['IP:127.0.0.1'], server: true });
@@ -229,21 +229,76 @@ test('over HTTPS the session cookie is Secure; a bearer caller asking who it is 
   try {
     await app.listen({ host: '127.0.0.1', port: 0 });
     const port = (app.server.address() as AddressInfo).port;
-    const res = await new Promise<{ status: number; cookie: string }>((resolve, reject) => {
-      const body = JSON.stringify({ token: f.tokens.read });
-      const req = httpsRequest({ host: '127.0.0.1', port, path: '/api/v1/session', method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (r) => {
-        r.resume();
-        r.on('end', () => resolve({ status: r.statusCode ?? 0, cookie: [r.headers['set-cookie'] ?? []].flat().join('\n') }));
+    const send = (method: string, path: string, body?: string, extra: Record<string, string> = {}) =>
+      new Promise<{ status: number; cookie: string; body: string }>((resolve, reject) => {
+        const headers: Record<string, string | number> = body === undefined ? { ...extra } : { ...extra, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+        const req = httpsRequest({ host: '127.0.0.1', port, path, method, rejectUnauthorized: false, headers }, (r) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (c: Buffer) => chunks.push(c));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, cookie: [r.headers['set-cookie'] ?? []].flat().join('\n'), body: Buffer.concat(chunks).toString() }));
+        });
+        req.on('error', reject);
+        req.end(body);
       });
-      req.on('error', reject);
-      req.end(body);
-    });
+    const res = await send('POST', '/api/v1/session', JSON.stringify({ token: f.tokens.read }));
     assert.equal(res.status, 200);
-    assert.match(res.cookie, /^mailgate_session=mgs_[^;]+; HttpOnly; SameSite=Strict; Path=\/; Max-Age=28800; Secure$/);
-    const me = await f.call('operate', { method: 'GET', url: '/api/v1/session' });
-    assert.deepEqual(me.json(), { user: 'operate', scope: 'operate', csrf: '' });
+    assert.match(res.cookie, /^__Host-mailgate_session=mgs_[^;]+; HttpOnly; SameSite=Strict; Path=\/; Max-Age=28800; Secure$/);
+    assert.doesNotMatch(res.cookie, /Domain=/i);
+    const pair = res.cookie.slice(0, res.cookie.indexOf(';'));
+    const me = await send('GET', '/api/v1/session', undefined, { cookie: pair });
+    assert.equal(me.status, 200, me.body);
+    assert.equal((JSON.parse(me.body) as { user: string }).user, 'read');
+    const secret = pair.slice(pair.indexOf('=') + 1);
+    assert.equal((await send('GET', '/api/v1/session', undefined, { cookie: `mailgate_session=${secret}` })).status, 401, 'the unprefixed name is not read on HTTPS');
+    const csrf = (JSON.parse(me.body) as { csrf: string }).csrf;
+    assert.equal((await send('DELETE', '/api/v1/session', undefined, { cookie: pair })).status, 403, 'logout needs the CSRF token');
+    const ended = await send('DELETE', '/api/v1/session', undefined, { cookie: pair, 'x-csrf-token': csrf });
+    assert.equal(ended.status, 200);
+    assert.match(ended.cookie, /^__Host-mailgate_session=; HttpOnly; SameSite=Strict; Path=\/; Max-Age=0; Secure$/, 'logout clears the prefixed cookie');
+    const bearer = await f.call('operate', { method: 'GET', url: '/api/v1/session' });
+    assert.deepEqual(bearer.json(), { user: 'operate', scope: 'operate', csrf: '' });
   } finally {
     await app.close();
+    await f.close();
+  }
+});
+
+test('a flood of failures from new addresses neither unlocks a locked address nor stops counting new ones (bounded table)', async () => {
+  const f = await apiFixture();
+  try {
+    const login = (ip: string, token: string) => f.app.inject({ method: 'POST', url: '/api/v1/session', remoteAddress: ip, payload: { token } });
+    for (let i = 0; i < MAX_FAILURES; i++) assert.equal((await login('127.0.0.9', `mgt_guess${i}`)).statusCode, 401);
+    assert.equal((await login('127.0.0.9', f.tokens.read)).statusCode, 429);
+    // More new addresses than the table holds (10 000), each with one bad token.
+    for (let i = 0; i < 10_050; i++) await f.app.inject({ method: 'GET', url: '/api/v1/alerts', remoteAddress: `10.0.${i >> 8}.${i & 255}`, headers: { authorization: `Bearer mgt_flood${i}` } });
+    assert.equal((await login('127.0.0.9', f.tokens.read)).statusCode, 429, 'still locked after the flood');
+    // A newcomer after the flood is still counted (the full table made room by evicting unlocked entries).
+    for (let i = 0; i < MAX_FAILURES; i++) assert.equal((await login('127.0.0.20', `mgt_guess${i}`)).statusCode, 401);
+    assert.equal((await login('127.0.0.20', f.tokens.read)).statusCode, 429, 'a new address is locked too');
+    assert.ok(f.app.authThrottle.size <= 10_000, `bounded: ${f.app.authThrottle.size}`);
+  } finally {
+    await f.close();
+  }
+});
+
+test('a good login clears that name\'s failures, not the address\'s: a guesser with one valid account keeps its count', async () => {
+  const f = await apiFixture();
+  try {
+    await addConsoleUser(f.deps.ops('test'), { name: 'mallory', scope: 'read', password: 'mallory own password' });
+    const login = (payload: object) => f.app.inject({ method: 'POST', url: '/api/v1/session', remoteAddress: '127.0.4.1', payload });
+    for (let i = 0; i < MAX_FAILURES - 1; i++) assert.equal((await login({ user: `victim${i}`, password: `guess ${i} xxxxxx` })).statusCode, 401);
+    assert.equal((await login({ user: 'mallory', password: 'mallory own password' })).statusCode, 200);
+    assert.equal((await login({ token: f.tokens.read })).statusCode, 200, 'a good token neither');
+    assert.equal((await f.app.inject({ method: 'GET', url: '/api/v1/alerts', remoteAddress: '127.0.4.1', headers: { authorization: `Bearer ${f.tokens.read}` } })).statusCode, 200);
+    assert.equal((await login({ user: 'victim9', password: 'guess 9 xxxxxx' })).statusCode, 401);
+    assert.equal((await login({ user: 'victim10', password: 'guess 10 xxxxxx' })).statusCode, 429, 'the address reached its limit');
+    // The name's own failures are cleared by its good login.
+    for (let i = 0; i < MAX_FAILURES - 1; i++) {
+      assert.equal((await f.app.inject({ method: 'POST', url: '/api/v1/session', remoteAddress: `127.0.5.${i + 1}`, payload: { user: 'mallory', password: `wrong ${i} xxxxxx` } })).statusCode, 401);
+    }
+    assert.equal((await f.app.inject({ method: 'POST', url: '/api/v1/session', remoteAddress: '127.0.6.1', payload: { user: 'mallory', password: 'mallory own password' } })).statusCode, 200);
+    assert.equal((await f.app.inject({ method: 'POST', url: '/api/v1/session', remoteAddress: '127.0.6.2', payload: { user: 'mallory', password: 'wrong again xxxxxx' } })).statusCode, 401, 'not locked: the count began again');
+  } finally {
     await f.close();
   }
 });

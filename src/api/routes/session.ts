@@ -4,11 +4,12 @@
  *   POST   /api/v1/session   {token} or {user, password} → a session cookie and {user, scope, csrf}   public
  *   GET    /api/v1/session   who am I (and the CSRF token the console sends back on changes)       read
  *   DELETE /api/v1/session   log out: the session ends and the cookie is cleared                   read
- * The cookie `mailgate_session` is HttpOnly (no script reads it), SameSite=Strict (no other site's
- * request carries it), Path=/, Secure on HTTPS, and lives 8 hours at most (ops/sessions also ends
- * it after an idle hour). Failed logins are throttled per client address, with the same throttle
+ * The cookie `mailgate_session` (on HTTPS `__Host-mailgate_session`, Secure, no Domain) is HttpOnly
+ * (no script reads it), SameSite=Strict (no other site's request carries it), Path=/, and lives
+ * 8 hours at most (ops/sessions also ends it after an idle hour). Failed logins are throttled per client address, with the same throttle
  * as bad bearer tokens (api/auth), and per user name (a guesser spreading over addresses still
  * meets the per-name lockout); a locked address or name gets 429 before its password is checked.
+ * A good login forgets that name's failures only, never its address's.
  * Touches: nothing itself (ops/console-login reads and writes the store).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -17,7 +18,7 @@ import { endSession } from '../../ops/sessions.ts';
 import { loginWithPassword, loginWithToken, type ConsoleSession } from '../../ops/console-login.ts';
 import { SESSION_ABSOLUTE_MS } from '../../ops/sessions.ts';
 import type { ApiDeps } from '../deps.ts';
-import { ApiAuthThrottle, SESSION_COOKIE, sessionCookie } from '../auth.ts';
+import { ApiAuthThrottle, sessionCookie, sessionCookieName } from '../auth.ts';
 import { problem, sendProblem } from '../problem.ts';
 import { actorOf } from '../scope.ts';
 import { jsonSchema, parseInput, problemResponses } from '../schema.ts';
@@ -30,7 +31,8 @@ const SessionOut = z.object({ user: z.string(), scope: z.enum(['read', 'operate'
 const Ended = z.object({ ended: z.boolean() });
 
 function cookie(req: FastifyRequest, value: string, maxAgeS: number): string {
-  return `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAgeS}${req.protocol === 'https' ? '; Secure' : ''}`;
+  // On HTTPS the name is __Host-…, which needs exactly Secure, Path=/ and no Domain.
+  return `${sessionCookieName(req)}=${value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAgeS}${req.protocol === 'https' ? '; Secure' : ''}`;
 }
 
 function retryLater(reply: FastifyReply, req: FastifyRequest, until: number, now: number): FastifyReply {
@@ -78,7 +80,8 @@ export function sessionRoutes(app: FastifyInstance, deps: ApiDeps): void {
         reply.header('www-authenticate', 'Bearer realm="mailgate"');
         return sendProblem(reply, problem(401, 'token' in body ? 'the token is unknown, revoked or expired' : 'wrong user name or password', req.url));
       }
-      app.authThrottle.success(req.ip);
+      // Only the name's failures are forgotten: the address's run out with their window, or a
+      // guesser holding one valid account would reset its own address's count with it.
       if (userKey) perUser.success(userKey);
       req.log.info({ ip: req.ip, actor: opened.session.actor, scope: opened.session.scope }, 'console: login');
       reply.header('set-cookie', cookie(req, opened.secret, SESSION_ABSOLUTE_MS / 1000)).header('cache-control', 'no-store');

@@ -4,8 +4,9 @@
  * written once per node + sequence, then the status re-derived from outcome events, all in one
  * transaction, partitions of the batch's days created first in their own), searches (the same
  * filters as SQLite through trace/search's query builder in PostgreSQL's spelling, keyset pages
- * while JS checks run so `limit` stays exact), show, retention (stores/postgres/trace-prune) and
- * the report row primitives (stores/postgres/trace-rows). The tables come from migration 0002-trace.
+ * while JS checks run so `limit` stays exact), show, retention (stores/postgres/trace-prune; the
+ * cache of existing day partitions is forgotten after it, and a write meeting a day another node
+ * dropped makes it again and retries once) and the report row primitives (stores/postgres/trace-rows). The tables come from migration 0002-trace.
  * Touches: the trace tables of one schema, through the given pool.
  */
 import type { Pool, PoolClient, QueryConfig } from 'pg';
@@ -76,6 +77,9 @@ export function pgTraceStore(o: PgTraceOptions): TraceStore {
     await createDayPartitions(c, o.schema, missing);
     for (const d of missing) known.add(d);
   };
+  /** Retention (here or on another node) dropped a day this cache still lists. */
+  const isMissingPartition = (err: unknown): boolean =>
+    (err as { code?: unknown }).code === '23514' && /no partition of relation/.test(String((err as { message?: unknown }).message));
 
   const cols = ['node', ...MESSAGE_COLUMNS, ...IMPORT_COLUMNS];
   const updates = [...MESSAGE_COLUMNS, ...IMPORT_COLUMNS].filter((c) => c !== 'id' && c !== 'received_at')
@@ -145,21 +149,34 @@ export function pgTraceStore(o: PgTraceOptions): TraceStore {
     const node = b.node ?? o.node;
     const now = Date.now();
     const today = Math.floor(now / DAY_MS);
+    const days = [today, today + 1, today + 2, ...b.messages.map((m) => Math.floor(m.receivedAt / DAY_MS)), ...b.events.map((e) => Math.floor(e.at / DAY_MS))];
     await withClient(o.pool, async (c) => {
-      await ensureDays(c, [today, today + 1, today + 2, ...b.messages.map((m) => Math.floor(m.receivedAt / DAY_MS)), ...b.events.map((e) => Math.floor(e.at / DAY_MS))]);
-      await c.query('BEGIN');
+      await ensureDays(c, days);
       try {
-        await upsertMessages(c, node, b.messages, now);
-        await insertEvents(c, node, b.events);
-        const touched = new Set(b.messages.map((m) => m.id));
-        for (const e of b.events) if (OUTCOME_EVENTS.includes(e.event)) touched.add(e.messageId);
-        await refreshStatus(c, [...touched], now);
-        await c.query('COMMIT');
+        await writeBatch(c, node, b, now);
       } catch (err) {
-        await c.query('ROLLBACK').catch(() => undefined);
-        throw err;
+        if (!isMissingPartition(err)) throw err;
+        // A late row for a dropped day: forget the cache, make the days again, retry once.
+        known.clear();
+        await ensureDays(c, days);
+        await writeBatch(c, node, b, now);
       }
     });
+  }
+
+  async function writeBatch(c: PoolClient, node: string, b: TraceBatch, now: number): Promise<void> {
+    await c.query('BEGIN');
+    try {
+      await upsertMessages(c, node, b.messages, now);
+      await insertEvents(c, node, b.events);
+      const touched = new Set(b.messages.map((m) => m.id));
+      for (const e of b.events) if (OUTCOME_EVENTS.includes(e.event)) touched.add(e.messageId);
+      await refreshStatus(c, [...touched], now);
+      await c.query('COMMIT');
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
   }
 
   async function search(filter: import('../../trace/index.ts').TraceFilter = {}): Promise<TraceMessage[]> {
@@ -202,7 +219,13 @@ export function pgTraceStore(o: PgTraceOptions): TraceStore {
     write,
     search,
     show,
-    prune: (cutoff) => pruneTracePg(o.pool, o.schema, cutoff),
+    prune: async (cutoff) => {
+      try {
+        return await pruneTracePg(o.pool, o.schema, cutoff);
+      } finally {
+        known.clear(); // dropped days are made again by the next write that needs them
+      }
+    },
     hunt: async (sql, h) => {
       if (!o.url) throw new HuntRefused('hunts need the PostgreSQL URL of the store (none given)');
       return runHuntPg(sql, { url: o.url, schema: o.schema, limit: h.limit, timeoutMs: h.timeoutMs });

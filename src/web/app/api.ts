@@ -14,12 +14,17 @@ export interface FieldError {
   reason: string;
 }
 
-/** A failed API call: HTTP status, the problem's detail and, for a configuration that does not validate, each field's error. */
+/**
+ * A failed API call: HTTP status, the problem's detail, for a configuration that does not
+ * validate each field's error, and the problem document itself (extension members, e.g. the new
+ * preview of a refused adopt).
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
     readonly errors?: FieldError[],
+    readonly problem?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -42,12 +47,13 @@ export function onUnauthorized(fn: () => void): () => void {
   return () => unauthorizedListeners.delete(fn);
 }
 
-async function problemOf(res: Response): Promise<{ message: string; errors?: FieldError[] }> {
+async function problemOf(res: Response): Promise<{ message: string; errors?: FieldError[]; problem?: Record<string, unknown> }> {
   try {
     const body = (await res.json()) as { detail?: unknown; title?: unknown; errors?: unknown };
     const errors = Array.isArray(body.errors) ? body.errors.filter((e): e is FieldError => typeof e?.path === 'string' && typeof e?.reason === 'string') : undefined;
-    if (typeof body.detail === 'string' && body.detail) return { message: body.detail, errors };
-    if (typeof body.title === 'string' && body.title) return { message: body.title, errors };
+    const problem = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : undefined;
+    if (typeof body.detail === 'string' && body.detail) return { message: body.detail, errors, problem };
+    if (typeof body.title === 'string' && body.title) return { message: body.title, errors, problem };
   } catch {
     // not JSON: fall through to the status line
   }
@@ -79,7 +85,7 @@ export async function request(method: Method, path: string, body?: unknown, opts
   if (res.ok) return res;
   if (res.status === 401 && !opts.quiet401) for (const fn of unauthorizedListeners) fn();
   const p = await problemOf(res);
-  throw new ApiError(res.status, p.message, p.errors);
+  throw new ApiError(res.status, p.message, p.errors, p.problem);
 }
 
 async function json<T>(res: Response): Promise<T> {

@@ -7,6 +7,7 @@
  * Touches: nothing.
  */
 import { DiffView } from './diff.tsx';
+import { Time } from './time.tsx';
 import { DataTable } from './table.tsx';
 import './wc.css';
 
@@ -23,6 +24,8 @@ export interface ReplayChange {
 
 export interface AdoptPreviewData {
   baseVersion: number;
+  /** What the candidate was built from; the confirmation sends `fingerprint` back. */
+  evidence: { fingerprint: string; classification: string; action: string; certCn: string; messages: number; lastSeen: string };
   source: { clientIp: string; sender: string; classification: string; reason: string; action: string; recommendation: string };
   connector: { name: string; connectorType: string; senderIPAddresses: string[]; senderDomains: string[]; tlsSenderCertificateName?: string; requireTls: boolean };
   diff: string;
@@ -56,6 +59,10 @@ export function AdoptPreview({ p }: { p: AdoptPreviewData }) {
         <dt>Why</dt>
         <dd>
           {p.source.classification}: {p.source.reason}
+        </dd>
+        <dt>Evidence</dt>
+        <dd>
+          {p.evidence.messages} message{p.evidence.messages === 1 ? '' : 's'} in the report's window, the last <Time t={p.evidence.lastSeen} />
         </dd>
       </dl>
       <h3>Replay of the last {days} days</h3>

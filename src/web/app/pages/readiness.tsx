@@ -4,7 +4,8 @@
  * (GET /api/v1/reports/direct-send), with its class, the evidence that decided it and the
  * recommended action. For the gateway's own traffic an admin can "Adopt as connector" (a preview
  * of the connector, the configuration diff and a replay, then a confirmation that saves a new
- * configuration version made on the previewed one) or "Create user" (an SMTP AUTH account that may
+ * configuration version made on the previewed one and the previewed evidence; new evidence since
+ * brings the new preview into the dialog) or "Create user" (an SMTP AUTH account that may
  * send as the source's address only; the password is shown once). Both are offered only where the
  * report recommends them, and the API refuses the rest. For imported Exchange Online data the
  * page shows each source's PowerShell and links the staged plan and its script download.
@@ -12,7 +13,7 @@
  * Touches: the network through api.ts.
  */
 import { useState } from 'preact/hooks';
-import { api, withQuery } from '../api.ts';
+import { api, ApiError, withQuery } from '../api.ts';
 import { AdoptPreview, type AdoptPreviewData } from '../components/adopt-preview.tsx';
 import { ConfirmDialog } from '../components/confirm.tsx';
 import { ErrorMessage, Loading, Notice } from '../components/status.tsx';
@@ -72,7 +73,8 @@ export default function ReadinessPage({ route, session }: PageProps) {
     setDone(undefined);
     try {
       if (dialog.kind === 'adopt') {
-        const r = await api.post<{ version: number; connector: string }>('/api/v1/readiness/adopt', { ...ref(dialog.s), baseVersion: dialog.preview.baseVersion, acknowledgeWarnings: ack });
+        const { baseVersion, evidence } = dialog.preview;
+        const r = await api.post<{ version: number; connector: string }>('/api/v1/readiness/adopt', { ...ref(dialog.s), baseVersion, evidence: evidence.fingerprint, acknowledgeWarnings: ack });
         setDone(`Saved configuration version ${r.version}: connector ${r.connector}. The next message from ${dialog.s.clientIp} is attributed to it.`);
       } else {
         const r = await api.post<{ name: string; password: string; warnings: string[] }>('/api/v1/readiness/users', ref(dialog.s));
@@ -83,7 +85,13 @@ export default function ReadinessPage({ route, session }: PageProps) {
       connectors.reload();
       users.reload();
     } catch (e) {
-      setError(message(e));
+      // New evidence since the preview: the dialog shows the new preview, to check and confirm again.
+      const fresh = e instanceof ApiError && e.status === 409 ? (e.problem?.preview as AdoptPreviewData | undefined) : undefined;
+      if (dialog.kind === 'adopt' && fresh?.evidence) {
+        setAck(false);
+        setDialog({ kind: 'adopt', s: dialog.s, preview: fresh });
+        setError(`${message(e)}. The preview now shows the new evidence.`);
+      } else setError(message(e));
     } finally {
       setBusy(undefined);
     }
