@@ -116,6 +116,64 @@ export interface EgressGroups {
   detail: { client_ip: string; sender: string; src: string; n: number }[];
 }
 
+/** Gateway messages of a dashboard window by bucket index, attribution ('' for none), refused (1/0) and a refusal's reply head (12 characters). */
+export interface DashboardGroup {
+  b: number;
+  a: string;
+  rejected: number;
+  r: string | null;
+  c: number;
+}
+
+/** One Direct Send source of a dashboard window (trace/reports/dashboard marks it new). */
+export interface DashboardSource {
+  clientIp: string;
+  /** HELO, MAIL FROM and subject of the source's latest message (ties: the highest id). */
+  helo: string | null;
+  mailFrom: string | null;
+  subject: string | null;
+  messages: number;
+  /** First Direct Send from this address ever recorded. */
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface FailureRow {
+  messageId: string;
+  at: number;
+  recipient: string | null;
+  detail: string | null;
+  mailFrom: string | null;
+  subject: string | null;
+}
+
+/** Delivery failures and deferrals of a window, with the latest failures (newest first). */
+export interface DashboardFailures {
+  failed: number;
+  deferred: number;
+  recent: FailureRow[];
+}
+
+/** RULE events of a window with the same detail: how many and the latest (trace/reports/rule-hits parses them). */
+export interface RuleEventGroup {
+  detail: string | null;
+  n: number;
+  last: number;
+}
+
+/** A message one transport rule hit (a RULE event with its message's columns, '' for none). */
+export interface RuleHitSample {
+  id: string;
+  at: number;
+  clientIp: string;
+  mailFrom: string;
+  headerFrom: string;
+  subject: string;
+  attribution: string;
+  /** The RULE event's detail. */
+  detail: string;
+}
+
 export interface TraceStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Upsert messages and append events (status re-derived from outcome events), atomically. */
@@ -145,4 +203,11 @@ export interface TraceStore {
    */
   hunt(sql: string, opts: { limit?: number | undefined; timeoutMs?: number | undefined }): Promise<HuntResult>;
   close(): Promise<void>;
+  // dashboard, rule hits, alerts
+  /** The dashboard's traffic groups (gateway rows of [since, until), bucket = (received_at - since) / bucketMs). */
+  dashboardGroups(w: { since: number; until: number; bucketMs: number }): Promise<DashboardGroup[]>;
+  /** The window's gateway Direct Send sources, most messages first then IP (byte order), at most `limit`. */
+  dashboardSources(w: { since: number; until: number }, limit: number): Promise<DashboardSource[]>;
+  /** FAIL and DEFER events of the window; the latest `limit` failures (newest, then message id and recipient descending). */
+  dashboardFailures(w: { since: number; until: number }, limit: number): Promise<DashboardFailures>;
 }

@@ -27,4 +27,4 @@ export { staleAllowReport, staleAllowReportFrom, type StaleAllowInput, type Stal
 export { egressGoneReport, egressGoneReportFrom, EGRESS_GONE_COLUMNS, type EgressGoneOptions, type EgressGoneSource, type EgressGoneStatus } from './egress-gone.ts';
 export { sqliteReportRows, type ReportRows } from './sqlite-rows.ts';
 export { parseRuleDetail, ruleHitCounts, ruleHitSamples, type RuleHitCount, type RuleHitDetail, type RuleHitSample } from './rule-hits.ts';
-export { dashboardTraffic, dashboardDirectSend, dashboardFailures, replyCode, DASHBOARD_ATTRIBUTIONS, type DashboardAttribution, type DashboardWindow, type TrafficSeries, type DirectSendSourceRow, type FailureRow } from './dashboard.ts';
+export { aggregateTraffic, dashboardFrom, dashboardGroupsSync, dashboardSourcesSync, markNew, dashboardTraffic, dashboardDirectSend, dashboardFailures, replyCode, DASHBOARD_ATTRIBUTIONS, type DashboardAttribution, type DashboardWindow, type TrafficSeries, type DirectSendSourceRow, type FailureRow } from './dashboard.ts';
