@@ -210,4 +210,8 @@ export interface TraceStore {
   dashboardSources(w: { since: number; until: number }, limit: number): Promise<DashboardSource[]>;
   /** FAIL and DEFER events of the window; the latest `limit` failures (newest, then message id and recipient descending). */
   dashboardFailures(w: { since: number; until: number }, limit: number): Promise<DashboardFailures>;
+  /** RULE events of [since, until) grouped by detail. */
+  ruleEventGroups(since: number, until: number): Promise<RuleEventGroup[]>;
+  /** The latest `limit` messages rule `rule` hit in `mode` in [since, until), newest first (ties: the latest written, i.e. the writer's sequence descending). */
+  ruleHitSamples(rule: string, mode: string, since: number, until: number, limit: number): Promise<RuleHitSample[]>;
 }

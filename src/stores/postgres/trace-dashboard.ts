@@ -1,14 +1,19 @@
 /**
  * @module stores/postgres/trace-dashboard
- * The dashboard's reads of the TraceStore interface in PostgreSQL's spelling: the same groups,
- * sources and failures (same order, same ties) as trace/reports/dashboard's SQLite queries, so
- * trace/reports aggregates them to the same dashboard for the whole fleet.
+ * The console's reads of the TraceStore interface in PostgreSQL's spelling: the dashboard's groups,
+ * sources and failures and the transport rule hits (RULE events), the same rows in the same order
+ * (ties included) as the SQLite queries of trace/reports/dashboard and rule-hits, so trace/reports
+ * aggregates them to the same dashboard and hits for the whole fleet.
  * Touches: reads trace_message and trace_event of one schema.
  */
-import type { DashboardFailures, DashboardGroup, DashboardSource, FailureRow, TraceStore } from '../../trace/index.ts';
+import type { DashboardFailures, DashboardGroup, DashboardSource, FailureRow, RuleEventGroup, RuleHitSample, TraceStore } from '../../trace/index.ts';
+import { matchRuleHit, ruleLikePattern } from '../../trace/reports/index.ts';
 
 type Query = <R extends object>(text: string, values: unknown[]) => Promise<R[]>;
-export type DashboardReads = Pick<TraceStore, 'dashboardGroups' | 'dashboardSources' | 'dashboardFailures'>;
+export type DashboardReads = Pick<TraceStore, 'dashboardGroups' | 'dashboardSources' | 'dashboardFailures' | 'ruleEventGroups' | 'ruleHitSamples'>;
+
+/** RULE events per page while samples are matched. */
+const PAGE = 500;
 
 const GATEWAY = "(source IS NULL OR source = 'gateway')";
 
@@ -63,6 +68,34 @@ export function pgDashboardReads(query: Query, s: string): DashboardReads {
         ),
       ]);
       return { failed: counts.find((c) => c.event === 'FAIL')?.c ?? 0, deferred: counts.find((c) => c.event === 'DEFER')?.c ?? 0, recent };
+    },
+      ruleEventGroups: (since, until) =>
+      query<RuleEventGroup>(`SELECT detail, count(*)::int AS n, max(at) AS last FROM ${s}.trace_event WHERE event = 'RULE' AND at >= $1 AND at < $2 GROUP BY detail`, [since, until]),
+    ruleHitSamples: async (rule, mode, since, until, limit): Promise<RuleHitSample[]> => {
+      const out: RuleHitSample[] = [];
+      // Keyset pages of (at, node, seq) descending; ILIKE as SQLite's LIKE folds case, the parsed detail decides.
+      let after: [number, string, number] | undefined;
+      for (;;) {
+        const args: unknown[] = [since, until, ruleLikePattern(rule, mode), ...(after ?? [])];
+        const keyset = after ? ' AND (e.at, e.node, e.seq) < ($4, $5, $6)' : '';
+        const page = await query<Record<string, string | number | null> & { node: string; seq: number }>(
+          `SELECT e.message_id AS id, e.at, e.detail, e.node, e.seq, m.client_ip AS "clientIp", m.mail_from AS "mailFrom", m.header_from AS "headerFrom", m.subject, m.attribution
+             FROM ${s}.trace_event e
+             LEFT JOIN LATERAL (SELECT client_ip, mail_from, header_from, subject, attribution FROM ${s}.trace_message WHERE id = e.message_id ORDER BY received_at DESC LIMIT 1) m ON true
+            WHERE e.event = 'RULE' AND e.at >= $1 AND e.at < $2 AND e.detail ILIKE $3 ESCAPE '\\'${keyset}
+            ORDER BY e.at DESC, e.node DESC, e.seq DESC LIMIT ${PAGE}`,
+          args,
+        );
+        for (const r of page) {
+          const hit = matchRuleHit(r, rule, mode);
+          if (!hit) continue;
+          out.push(hit);
+          if (out.length >= limit) return out;
+        }
+        const last = page[page.length - 1];
+        if (page.length < PAGE || !last) return out;
+        after = [Number(last.at), last.node, Number(last.seq)];
+      }
     },
   };
 }

@@ -2,7 +2,7 @@
  * @module trace/reports/sqlite-rows
  * The report row primitives of the TraceStore interface (trace-store.ts) over a SQLite handle:
  * what the Direct Send readiness, Inbound messages, stale-allow and egress-gone reports, the
- * dashboard and the empty-window note read (the grouped queries of the last three sit beside their reports, shared
+ * dashboard, rule hits and the empty-window note read (the grouped queries of the last three sit beside their reports, shared
  * with their synchronous callers). The SQLite adapter
  * (stores/sqlite/trace-store.ts) and the synchronous callers that still hand a Db share it.
  * Touches: reads trace_message.
@@ -14,6 +14,7 @@ import { DIRECT_SEND_REPLY_LIKE } from './common.ts';
 import { sourceSpans } from './coverage.ts';
 import { dashboardFailures, dashboardGroupsSync, dashboardSourcesSync } from './dashboard.ts';
 import { egressGroupsSync } from './egress-gone.ts';
+import { ruleEventGroupsSync, ruleHitSamples } from './rule-hits.ts';
 import { inboundGroupsSync } from './inbound.ts';
 import { trafficGroupsSync } from './stale-allow.ts';
 
@@ -21,7 +22,7 @@ import { trafficGroupsSync } from './stale-allow.ts';
 export type ReportRows = Pick<TraceStore, 'directSendRows' | 'oldest' | 'hasRows' | 'sourceSpans' | 'importLeftOut' | 'inboundGroups' | 'trafficGroups' | 'egressGroups' | DashboardRows>;
 
 /** The dashboard, rule-hit and alert reads (one block, like the interface's). */
-export type DashboardRows = 'dashboardGroups' | 'dashboardSources' | 'dashboardFailures';
+export type DashboardRows = 'dashboardGroups' | 'dashboardSources' | 'dashboardFailures' | 'ruleEventGroups' | 'ruleHitSamples';
 
 /** True when trace_message has the column (a read-only store of an older release may lack it). */
 function hasColumn(db: Db, name: string): boolean {
@@ -81,5 +82,7 @@ export function sqliteReportRows(db: Db): ReportRows {
     dashboardGroups: async (w) => dashboardGroupsSync(db, w),
     dashboardSources: async (w, limit) => dashboardSourcesSync(db, w, limit),
     dashboardFailures: async (w, limit) => dashboardFailures(db, w, limit),
+    ruleEventGroups: async (since, until) => ruleEventGroupsSync(db, since, until),
+    ruleHitSamples: async (rule, mode, since, until, limit) => ruleHitSamples(db, rule, mode, since, until, limit),
   };
 }
