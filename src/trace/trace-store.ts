@@ -174,6 +174,26 @@ export interface RuleHitSample {
   detail: string;
 }
 
+/** A Direct Send (IP, sender) pair of an alert window, and whether each was seen as Direct Send before its first message here. */
+export interface NewSourceRow {
+  ip: string;
+  sender: string | null;
+  /** First message of the pair in the window. */
+  at: number;
+  n: number;
+  ipSeen: boolean;
+  /** False for no sender or an empty one. */
+  senderSeen: boolean;
+}
+
+/** Refusals with 5.7.51 of an alert window by claimed domain (lower case, after the '@'; null without a sender). */
+export interface DriftGroup {
+  domain: string | null;
+  n: number;
+  ips: number;
+  last: number;
+}
+
 export interface TraceStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Upsert messages and append events (status re-derived from outcome events), atomically. */
@@ -214,4 +234,14 @@ export interface TraceStore {
   ruleEventGroups(since: number, until: number): Promise<RuleEventGroup[]>;
   /** The latest `limit` messages rule `rule` hit in `mode` in [since, until), newest first (ties: the latest written, i.e. the writer's sequence descending). */
   ruleHitSamples(rule: string, mode: string, since: number, until: number, limit: number): Promise<RuleHitSample[]>;
+  /** Oldest Direct Send message (any source), or undefined. */
+  firstDirectSend(): Promise<number | undefined>;
+  /** Direct Send (IP, sender) pairs of [since, until) by first time, then IP and sender (byte order, none first); at most `limit`. */
+  newSourceRows(since: number, until: number, limit: number): Promise<NewSourceRow[]>;
+  /** Refusals with 5.7.51 of [since, until) by claimed domain; at most `limit` domains. */
+  driftGroups(since: number, until: number, limit: number): Promise<DriftGroup[]>;
+  /** UTC days of [from, until) on which `connector` matched mail, and whether it matched any at or after `until`. */
+  connectorDays(connector: string, from: number, until: number): Promise<{ days: number; after: boolean }>;
+  /** Refusals of [since, until) by the reply's first 14 characters (null: no reply). */
+  refusalHeads(since: number, until: number): Promise<{ head: string | null; n: number }[]>;
 }

@@ -5,7 +5,7 @@
  * transaction, partitions of the batch's days created first in their own), searches (the same
  * filters as SQLite through trace/search's query builder in PostgreSQL's spelling, keyset pages
  * while JS checks run so `limit` stays exact), show, retention (stores/postgres/trace-prune) and
- * the report row primitives (stores/postgres/trace-rows) and the dashboard's reads (trace-dashboard). The tables come from migration 0002-trace.
+ * the report row primitives (stores/postgres/trace-rows) the console's reads (trace-dashboard) and the alert rules' (trace-alerts). The tables come from migration 0002-trace.
  * Touches: the trace tables of one schema, through the given pool.
  */
 import type { Pool, PoolClient, QueryConfig } from 'pg';
@@ -19,6 +19,7 @@ import { runHuntPg } from './trace-hunt.ts';
 import { HuntRefused } from '../../trace/hunt.ts';
 import { pgReportRows } from './trace-rows.ts';
 import { pgDashboardReads } from './trace-dashboard.ts';
+import { pgAlertReads } from './trace-alerts.ts';
 
 
 export const PG_DIALECT: SearchDialect = {
@@ -204,6 +205,7 @@ export function pgTraceStore(o: PgTraceOptions): TraceStore {
     ...pgReportRows((text, values) => q(o.pool, text, values), s),
     // dashboard, rule hits, alerts
     ...pgDashboardReads((text, values) => q(o.pool, text, values), s),
+    ...pgAlertReads((text, values) => q(o.pool, text, values), s),
     close: async () => {
       if (o.ownsPool) await o.pool.end();
     },

@@ -28,3 +28,4 @@ export { egressGoneReport, egressGoneReportFrom, EGRESS_GONE_COLUMNS, type Egres
 export { sqliteReportRows, type ReportRows } from './sqlite-rows.ts';
 export { countRuleHits, matchRuleHit, parseRuleDetail, ruleEventGroupsSync, ruleHitCounts, ruleHitCountsFrom, ruleHitSamples, ruleLikePattern, type RuleHitCount, type RuleHitDetail, type RuleHitSample } from './rule-hits.ts';
 export { aggregateTraffic, dashboardFrom, dashboardGroupsSync, dashboardSourcesSync, markNew, dashboardTraffic, dashboardDirectSend, dashboardFailures, replyCode, DASHBOARD_ATTRIBUTIONS, type DashboardAttribution, type DashboardWindow, type TrafficSeries, type DirectSendSourceRow, type FailureRow } from './dashboard.ts';
+export { sqliteAlertRows, type AlertRowsSync } from './alert-rows.ts';

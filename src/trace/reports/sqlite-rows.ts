@@ -2,7 +2,7 @@
  * @module trace/reports/sqlite-rows
  * The report row primitives of the TraceStore interface (trace-store.ts) over a SQLite handle:
  * what the Direct Send readiness, Inbound messages, stale-allow and egress-gone reports, the
- * dashboard, rule hits and the empty-window note read (the grouped queries of the last three sit beside their reports, shared
+ * dashboard, rule hits, the alert rules and the empty-window note read (the grouped queries of the last three sit beside their reports, shared
  * with their synchronous callers). The SQLite adapter
  * (stores/sqlite/trace-store.ts) and the synchronous callers that still hand a Db share it.
  * Touches: reads trace_message.
@@ -12,6 +12,7 @@ import { traceReady } from '../store.ts';
 import type { DirectSendRow, LeftOutCounts, RowScope, TraceStore } from '../trace-store.ts';
 import { DIRECT_SEND_REPLY_LIKE } from './common.ts';
 import { sourceSpans } from './coverage.ts';
+import { sqliteAlertRows } from './alert-rows.ts';
 import { dashboardFailures, dashboardGroupsSync, dashboardSourcesSync } from './dashboard.ts';
 import { egressGroupsSync } from './egress-gone.ts';
 import { ruleEventGroupsSync, ruleHitSamples } from './rule-hits.ts';
@@ -22,7 +23,17 @@ import { trafficGroupsSync } from './stale-allow.ts';
 export type ReportRows = Pick<TraceStore, 'directSendRows' | 'oldest' | 'hasRows' | 'sourceSpans' | 'importLeftOut' | 'inboundGroups' | 'trafficGroups' | 'egressGroups' | DashboardRows>;
 
 /** The dashboard, rule-hit and alert reads (one block, like the interface's). */
-export type DashboardRows = 'dashboardGroups' | 'dashboardSources' | 'dashboardFailures' | 'ruleEventGroups' | 'ruleHitSamples';
+export type DashboardRows =
+  | 'dashboardGroups'
+  | 'dashboardSources'
+  | 'dashboardFailures'
+  | 'ruleEventGroups'
+  | 'ruleHitSamples'
+  | 'firstDirectSend'
+  | 'newSourceRows'
+  | 'driftGroups'
+  | 'connectorDays'
+  | 'refusalHeads';
 
 /** True when trace_message has the column (a read-only store of an older release may lack it). */
 function hasColumn(db: Db, name: string): boolean {
@@ -51,6 +62,7 @@ function* directSendRowsSync(db: Db, scope: RowScope): Generator<DirectSendRow> 
 
 /** The report row primitives over one SQLite handle (synchronous underneath). */
 export function sqliteReportRows(db: Db): ReportRows {
+  const alerts = sqliteAlertRows(db);
   return {
     directSendRows: (scope) => ({
       [Symbol.asyncIterator]: async function* () {
@@ -84,5 +96,10 @@ export function sqliteReportRows(db: Db): ReportRows {
     dashboardFailures: async (w, limit) => dashboardFailures(db, w, limit),
     ruleEventGroups: async (since, until) => ruleEventGroupsSync(db, since, until),
     ruleHitSamples: async (rule, mode, since, until, limit) => ruleHitSamples(db, rule, mode, since, until, limit),
+    firstDirectSend: async () => alerts.firstDirectSend(),
+    newSourceRows: async (since, until, limit) => alerts.newSourceRows(since, until, limit),
+    driftGroups: async (since, until, limit) => alerts.driftGroups(since, until, limit),
+    connectorDays: async (connector, from, until) => alerts.connectorDays(connector, from, until),
+    refusalHeads: async (since, until) => alerts.refusalHeads(since, until),
   };
 }
