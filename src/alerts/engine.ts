@@ -39,6 +39,8 @@ export const TRACE_RULES: ReadonlyMap<Rule, FleetRule> = new Map<Rule, FleetRule
 
 /** Trace rows are buffered before they are written: each evaluation looks this far back again (dedup makes it harmless). */
 export const LOOKBACK_MARGIN_MS = 60_000;
+/** On a fleet rows reach the shared trace through each node's outbox, later: the trace rules look back further there. */
+export const FLEET_LOOKBACK_MARGIN_MS = 15 * 60_000;
 const HOUR = 3_600_000;
 
 export interface AlertEngineDeps {
@@ -130,13 +132,14 @@ export class AlertEngine {
     const rules = now - this.lastHourly >= HOUR ? [...FREQUENT_RULES, ...HOURLY_RULES] : FREQUENT_RULES;
     if (rules.length > FREQUENT_RULES.length) this.lastHourly = now;
     const turn = await this.traceOfTurn();
+    const fleetCtx: RuleContext = { ...ctx, since: Math.min(last, now) - FLEET_LOOKBACK_MARGIN_MS };
     const due: AlertRow[] = [];
     for (const rule of rules) {
       const fleetForm = TRACE_RULES.get(rule);
       if (fleetForm && turn.skip) continue;
       let found;
       try {
-        found = fleetForm && turn.trace ? await fleetForm(ctx, turn.trace) : rule(ctx);
+        found = fleetForm && turn.trace ? await fleetForm(fleetCtx, turn.trace) : rule(ctx);
       } catch (err) {
         this.d.logger.warn({ err, rule: rule.name }, 'alert rule failed');
         continue;

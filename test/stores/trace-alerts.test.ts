@@ -155,3 +155,30 @@ test('a fleet: two nodes raise one new-source alert, new to the fleet; the lock 
     for (const e of engines) await e.stop();
   }
 });
+
+test('the fleet alert lock: one holder; a dropped holder connection frees it for another node', { skip: (await postgresAdapter()).skip }, async (t) => {
+  const { pool, schema } = await openPg(t);
+  const a = fleetAlertLock(pool, schema);
+  const b = fleetAlertLock(pool, schema);
+  t.after(async () => {
+    await a.close();
+    await b.close();
+  });
+  assert.equal(await a.held(), true);
+  assert.equal(await a.held(), true, 'kept across evaluations');
+  assert.equal(await b.held(), false);
+  // End the holder's session from outside (exactly this schema's key), as a network cut would.
+  const key = `mailgate.alerts.${schema}`;
+  const killed = await pool.query(
+    `SELECT pg_terminate_backend(pid) AS ok FROM pg_locks
+      WHERE locktype = 'advisory' AND granted AND objsubid = 1
+        AND classid::bigint = ((hashtext($1)::bigint >> 32) & 4294967295) AND objid::bigint = (hashtext($1)::bigint & 4294967295)`,
+    [key],
+  );
+  assert.equal(killed.rowCount, 1);
+  for (let i = 0; i < 50 && !(await b.held()); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(await b.held(), true, 'another node takes the role');
+  assert.equal(await a.held(), false, 'the old holder notices it lost it');
+  await b.close();
+  assert.equal(await a.held(), true, 'released on close');
+});

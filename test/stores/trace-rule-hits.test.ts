@@ -63,6 +63,15 @@ for (const a of await traceAdapters()) {
     assert.deepEqual((await store.ruleHitSamples('Tag_x', 'Audit', T0, T0 + 60 * MIN, 2)).map((s) => s.id), ['M3', 'M2']);
     assert.deepEqual(await store.ruleHitSamples('nope', 'Audit', T0, T0 + 60 * MIN, 2), []);
   });
+
+  test(`${a.name}: rule hit samples past many case-folded look-alikes (pages, ties on time)`, { skip: a.skip }, async (t) => {
+    const store = await a.open(t);
+    await seed(store);
+    const decoys = Array.from({ length: 1200 }, (_, i): SequencedEvent => ({ messageId: 'M4', at: T0 + 30 * MIN, event: 'RULE', detail: 'rule TAG_X mode=Audit ran=none would-have-run=SetHeader', seq: 100 + i }));
+    await store.write({ node: 'n1', messages: [], events: decoys });
+    assert.deepEqual((await store.ruleHitSamples('Tag_x', 'Audit', T0, T0 + 60 * MIN, 2)).map((s) => s.id), ['M3', 'M2']);
+    assert.equal((await store.ruleHitSamples('TAG_X', 'Audit', T0, T0 + 60 * MIN, 1000)).length, 1000);
+  });
 }
 
 test('ops rule hits on a fleet node read the fleet trace, not the node\'s SQLite file', { skip: (await postgresAdapter()).skip }, async (t) => {
