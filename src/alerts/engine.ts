@@ -5,15 +5,19 @@
  * sends what is new, or still open and last sent more than `renotifyMinutes` ago, to every webhook
  * and (when configured) as mail queued through the gateway. The rules that read a long window
  * (stale allow entries, silent connectors, certificates) run at most hourly.
+ * On a fleet the rules that read the trace (new source, connector drift and silence, rejection
+ * spike, stale allow entries) read the fleet's trace and run on one node only, the holder of the
+ * fleet's alert lock (`fleetTrace.leader()`); queue, certificate and heartbeat rules run on every
+ * node. Alerts are still recorded in each node's own store.
  * Touches: the SQLite store (through the store and the rules), the webhooks, the queue (sendMail).
  */
 import type { Db } from '../core/sqlite.ts';
 import type { Logger } from '../core/log.ts';
 import type { Config } from '../config/schema.ts';
 import { AlertStore, type AlertRow } from './store.ts';
-import type { QueueFacts, Rule, RuleContext } from './types.ts';
-import { connectorDrift, newSources, rejectionSpikes, silentConnectors } from './rules/traffic.ts';
-import { certificateExpiry, queueThresholds, staleAllowEntries } from './rules/state.ts';
+import type { FleetRule, FleetTrace, QueueFacts, Rule, RuleContext } from './types.ts';
+import { connectorDrift, connectorDriftFrom, newSources, newSourcesFrom, rejectionSpikes, rejectionSpikesFrom, silentConnectors, silentConnectorsFrom } from './rules/traffic.ts';
+import { certificateExpiry, queueThresholds, staleAllowEntries, staleAllowEntriesFrom } from './rules/state.ts';
 import { fleetNodes } from './rules/fleet.ts';
 import type { FleetFacts } from '../config/nodes.ts';
 import { alertMessage } from './mail.ts';
@@ -24,8 +28,19 @@ export const FREQUENT_RULES: readonly Rule[] = [newSources, connectorDrift, reje
 /** Rules run at most hourly. */
 export const HOURLY_RULES: readonly Rule[] = [silentConnectors, staleAllowEntries, certificateExpiry];
 
+/** The rules that read the trace, with their fleet form. */
+export const TRACE_RULES: ReadonlyMap<Rule, FleetRule> = new Map<Rule, FleetRule>([
+  [newSources, newSourcesFrom],
+  [connectorDrift, connectorDriftFrom],
+  [rejectionSpikes, rejectionSpikesFrom],
+  [silentConnectors, silentConnectorsFrom],
+  [staleAllowEntries, staleAllowEntriesFrom],
+]);
+
 /** Trace rows are buffered before they are written: each evaluation looks this far back again (dedup makes it harmless). */
 export const LOOKBACK_MARGIN_MS = 60_000;
+/** On a fleet rows reach the shared trace through each node's outbox, later: the trace rules look back further there. */
+export const FLEET_LOOKBACK_MARGIN_MS = 15 * 60_000;
 const HOUR = 3_600_000;
 
 export interface AlertEngineDeps {
@@ -37,6 +52,8 @@ export interface AlertEngineDeps {
   queue?: (() => QueueFacts) | undefined;
   /** The fleet's heartbeats (a store that does not answer: no fleet alerts this turn). */
   fleet?: (() => Promise<FleetFacts>) | undefined;
+  /** On a fleet node: the fleet's trace; the trace rules read it, on the lock holder only. */
+  fleetTrace?: FleetTrace | undefined;
   /** Queue a generated message through the gateway (like a bounce); resolves with its queue id. */
   sendMail?: ((mailFrom: string, rcptTo: string[], bytes: Buffer) => Promise<string>) | undefined;
   webhook?: WebhookOptions | undefined;
@@ -92,6 +109,18 @@ export class AlertEngine {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.running?.catch(() => undefined);
+    await this.d.fleetTrace?.close().catch((err: unknown) => this.d.logger.debug({ err }, 'fleet alert lock not released'));
+  }
+
+  /** The trace the trace rules read this turn: the fleet's (when this node holds the lock), none (another node does), or undefined = this node's SQLite trace. */
+  private async traceOfTurn(): Promise<{ trace?: FleetTrace['trace'] | undefined; skip: boolean }> {
+    const f = this.d.fleetTrace;
+    if (!f) return { skip: false };
+    const lead = await f.leader().catch((err: unknown) => {
+      this.d.logger.warn({ err }, 'fleet alert lock not checked; trace rules skipped this turn');
+      return false;
+    });
+    return lead ? { trace: f.trace, skip: false } : { skip: true };
   }
 
   private async run(): Promise<AlertRow[]> {
@@ -102,11 +131,15 @@ export class AlertEngine {
     const ctx: RuleContext = { db: this.d.db, config, now, since: Math.min(last, now) - LOOKBACK_MARGIN_MS, queue: this.d.queue?.(), fleet: fleet ?? undefined };
     const rules = now - this.lastHourly >= HOUR ? [...FREQUENT_RULES, ...HOURLY_RULES] : FREQUENT_RULES;
     if (rules.length > FREQUENT_RULES.length) this.lastHourly = now;
+    const turn = await this.traceOfTurn();
+    const fleetCtx: RuleContext = { ...ctx, since: Math.min(last, now) - FLEET_LOOKBACK_MARGIN_MS };
     const due: AlertRow[] = [];
     for (const rule of rules) {
+      const fleetForm = TRACE_RULES.get(rule);
+      if (fleetForm && turn.skip) continue;
       let found;
       try {
-        found = rule(ctx);
+        found = fleetForm && turn.trace ? await fleetForm(fleetCtx, turn.trace) : rule(ctx);
       } catch (err) {
         this.d.logger.warn({ err, rule: rule.name }, 'alert rule failed');
         continue;

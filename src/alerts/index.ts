@@ -4,8 +4,8 @@
  * through, the webhook signature.
  * Touches: nothing.
  */
-export { AlertEngine, alertPayload, FREQUENT_RULES, HOURLY_RULES, type AlertEngineDeps } from './engine.ts';
+export { AlertEngine, alertPayload, FREQUENT_RULES, HOURLY_RULES, TRACE_RULES, type AlertEngineDeps } from './engine.ts';
 export { AlertStore, type AlertRow } from './store.ts';
-export { ALERT_KINDS, type AlertKind, type Candidate, type QueueFacts, type RuleContext } from './types.ts';
+export { ALERT_KINDS, type AlertKind, type Candidate, type FleetRule, type FleetTrace, type QueueFacts, type RuleContext } from './types.ts';
 export { postWebhook, signBody, SIGNATURE_HEADER, type WebhookOptions, type WebhookResult } from './webhook.ts';
 export { CONFIG_LAG_MS, NODE_SILENT_MS, fleetProblems } from './rules/fleet.ts';

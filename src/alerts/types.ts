@@ -8,6 +8,7 @@
 import type { Db } from '../core/sqlite.ts';
 import type { Config } from '../config/schema.ts';
 import type { FleetFacts } from '../config/nodes.ts';
+import type { TraceStore } from '../trace/index.ts';
 
 export const ALERT_KINDS = ['new-source', 'connector-drift', 'connector-silent', 'stale-allow', 'rejection-spike', 'queue-age', 'deferred-count', 'cert-expiry', 'node-silent', 'node-config-lag'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
@@ -45,3 +46,15 @@ export interface RuleContext {
 }
 
 export type Rule = (ctx: RuleContext) => Candidate[];
+
+/** A trace-reading rule in its fleet form: the same finding over the fleet's trace. */
+export type FleetRule = (ctx: RuleContext, trace: TraceStore) => Promise<Candidate[]>;
+
+/** The fleet's shared trace, and which node evaluates the rules that read it. */
+export interface FleetTrace {
+  trace: TraceStore;
+  /** True when this node evaluates the fleet's trace rules now (it holds the fleet's alert lock). */
+  leader(): Promise<boolean>;
+  /** Give the role up (the engine stops). */
+  close(): Promise<void>;
+}

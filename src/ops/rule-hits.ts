@@ -5,10 +5,11 @@
  * before an admin switches a rule from Audit to Enforce, last week's would-have hits with the
  * latest messages, so the confirmation says what Enforce will start doing. Rules that matched but
  * are no longer configured (removed or renamed) are listed too, flagged.
+ * On a fleet node (ctx.trace) the hits are the fleet's (the shared trace), every node's.
  * Touches: the trace tables and config store (read only).
  */
 import { ensureTraceSchema } from '../trace/index.ts';
-import { ruleHitCounts, ruleHitSamples, type RuleHitSample } from '../trace/reports/index.ts';
+import { ruleHitCounts, ruleHitCountsFrom, ruleHitSamples, type RuleHitCount, type RuleHitSample } from '../trace/reports/index.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
 import { windowOf } from './reports.ts';
@@ -39,6 +40,15 @@ export interface RuleHitsResult {
 
 const iso = (t: number): string => new Date(t).toISOString();
 
+/** Hits per rule and mode: the fleet's trace on a fleet node, else this node's file. */
+async function counts(ctx: OpsContext, since: number, until: number): Promise<RuleHitCount[]> {
+  return ctx.trace ? ruleHitCountsFrom(ctx.trace, since, until) : ruleHitCounts(ctx.db, since, until);
+}
+
+async function samples(ctx: OpsContext, rule: string, mode: string, since: number, until: number, limit: number): Promise<RuleHitSample[]> {
+  return ctx.trace ? ctx.trace.ruleHitSamples(rule, mode, since, until, limit) : ruleHitSamples(ctx.db, rule, mode, since, until, limit);
+}
+
 async function configuredRules(ctx: OpsContext): Promise<ReadonlyArray<{ name: string; priority: number; state: string; mode: string }>> {
   const v = await ctx.store.current();
   if (!v) throw new OpsError('unavailable', `no configuration in ${ctx.dataDir} (run mailgate init)`);
@@ -47,14 +57,14 @@ async function configuredRules(ctx: OpsContext): Promise<ReadonlyArray<{ name: s
 
 /** Hits per rule in the window (`since`, default 7d), configured rules in priority order first. */
 export async function ruleHits(ctx: OpsContext, input: { since?: string | undefined; now?: number } = {}): Promise<RuleHitsResult> {
-  ensureTraceSchema(ctx.db);
+  if (!ctx.trace) ensureTraceSchema(ctx.db);
   const w = await windowOf(ctx, input.since, { defaultSince: '7d', ...(input.now !== undefined ? { now: input.now } : {}) });
-  const counts = ruleHitCounts(ctx.db, w.since, w.until);
+  const hits = await counts(ctx, w.since, w.until);
   const rows = new Map<string, RuleHitsRow>();
   for (const r of await configuredRules(ctx)) {
     rows.set(r.name, { name: r.name, priority: r.priority, state: r.state, mode: r.mode, configured: true, enforced: 0, wouldHave: 0, wouldHaveActions: [], lastHit: null });
   }
-  for (const c of counts) {
+  for (const c of hits) {
     let row = rows.get(c.rule);
     if (!row) {
       row = { name: c.rule, priority: null, state: 'Removed', mode: c.mode, configured: false, enforced: 0, wouldHave: 0, wouldHaveActions: [], lastHit: null };
@@ -87,14 +97,14 @@ export interface WouldHaveResult {
  * hits and the latest messages. A rule already in Enforce answers too (its audit hits from before).
  */
 export async function wouldHaveHits(ctx: OpsContext, name: string, input: { since?: string | undefined; limit?: number | undefined; now?: number } = {}): Promise<WouldHaveResult> {
-  ensureTraceSchema(ctx.db);
+  if (!ctx.trace) ensureTraceSchema(ctx.db);
   const rule = (await configuredRules(ctx)).find((r) => r.name.toLowerCase() === name.toLowerCase());
   if (!rule) throw new OpsError('not-found', `no transport rule named "${name}"`);
   const w = await windowOf(ctx, input.since, { defaultSince: '7d', ...(input.now !== undefined ? { now: input.now } : {}) });
-  const audit = ruleHitCounts(ctx.db, w.since, w.until).filter((c) => c.rule === rule.name && AUDIT_MODES.has(c.mode));
+  const audit = (await counts(ctx, w.since, w.until)).filter((c) => c.rule === rule.name && AUDIT_MODES.has(c.mode));
   const limit = input.limit ?? 20;
-  const messages = audit
-    .flatMap((c) => ruleHitSamples(ctx.db, rule.name, c.mode, w.since, w.until, limit))
+  const messages = (await Promise.all(audit.map((c) => samples(ctx, rule.name, c.mode, w.since, w.until, limit))))
+    .flat()
     .sort((a, b) => b.at - a.at)
     .slice(0, limit);
   const actions = [...new Set(audit.flatMap((c) => c.wouldHave))];

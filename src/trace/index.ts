@@ -12,7 +12,7 @@ export { deriveStatus, OUTCOME_EVENTS } from './status.ts';
 export { TraceWriter, type TraceWriterOptions } from './writer.ts';
 export { buildTraceQuery, DEFAULT_SEARCH_LIMIT, getTrace, searchLimit, searchTrace, type SearchDialect, type TlsFilter, type TraceFilter, type TraceQuery } from './search.ts';
 export { TraceShipper, type OutboxBacklog, type OutboxSource, type ShipperOptions } from './shipper.ts';
-export type { DirectSendRow, EgressGroups, ImportFields, InboundFilter, InboundGroup, LeftOutCounts, RowScope, SequencedEvent, SourceSpan, TraceBatch, TraceStore, TrafficGroups } from './trace-store.ts';
+export type { DashboardFailures, DashboardGroup, DashboardSource, DirectSendRow, EgressGroups, ImportFields, InboundFilter, InboundGroup, LeftOutCounts, RowScope, SequencedEvent, SourceSpan, TraceBatch, TraceStore, TrafficGroups, FailureRow, RuleEventGroup, RuleHitSample, NewSourceRow, DriftGroup } from './trace-store.ts';
 export { parseDurationMs, parseSince } from './window.ts';
 export { DEFAULT_PRUNE_BATCH, pruneTrace, retentionCutoff } from './retention.ts';
 export { exoVerdictsText, parseExoVerdicts, spamFilterFields, EXO_VERDICT_FIELD, type ExoVerdicts } from './exo-verdicts.ts';

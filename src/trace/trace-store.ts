@@ -116,6 +116,84 @@ export interface EgressGroups {
   detail: { client_ip: string; sender: string; src: string; n: number }[];
 }
 
+/** Gateway messages of a dashboard window by bucket index, attribution ('' for none), refused (1/0) and a refusal's reply head (12 characters). */
+export interface DashboardGroup {
+  b: number;
+  a: string;
+  rejected: number;
+  r: string | null;
+  c: number;
+}
+
+/** One Direct Send source of a dashboard window (trace/reports/dashboard marks it new). */
+export interface DashboardSource {
+  clientIp: string;
+  /** HELO, MAIL FROM and subject of the source's latest message (ties: the highest id). */
+  helo: string | null;
+  mailFrom: string | null;
+  subject: string | null;
+  messages: number;
+  /** First Direct Send from this address ever recorded. */
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface FailureRow {
+  messageId: string;
+  at: number;
+  recipient: string | null;
+  detail: string | null;
+  mailFrom: string | null;
+  subject: string | null;
+}
+
+/** Delivery failures and deferrals of a window, with the latest failures (newest first). */
+export interface DashboardFailures {
+  failed: number;
+  deferred: number;
+  recent: FailureRow[];
+}
+
+/** RULE events of a window with the same detail: how many and the latest (trace/reports/rule-hits parses them). */
+export interface RuleEventGroup {
+  detail: string | null;
+  n: number;
+  last: number;
+}
+
+/** A message one transport rule hit (a RULE event with its message's columns, '' for none). */
+export interface RuleHitSample {
+  id: string;
+  at: number;
+  clientIp: string;
+  mailFrom: string;
+  headerFrom: string;
+  subject: string;
+  attribution: string;
+  /** The RULE event's detail. */
+  detail: string;
+}
+
+/** A Direct Send (IP, sender) pair of an alert window, and whether each was seen as Direct Send before its first message here. */
+export interface NewSourceRow {
+  ip: string;
+  sender: string | null;
+  /** First message of the pair in the window. */
+  at: number;
+  n: number;
+  ipSeen: boolean;
+  /** False for no sender or an empty one. */
+  senderSeen: boolean;
+}
+
+/** Refusals with 5.7.51 of an alert window by claimed domain (lower case, after the '@'; null without a sender). */
+export interface DriftGroup {
+  domain: string | null;
+  n: number;
+  ips: number;
+  last: number;
+}
+
 export interface TraceStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Upsert messages and append events (status re-derived from outcome events), atomically. */
@@ -145,4 +223,25 @@ export interface TraceStore {
    */
   hunt(sql: string, opts: { limit?: number | undefined; timeoutMs?: number | undefined }): Promise<HuntResult>;
   close(): Promise<void>;
+  // dashboard, rule hits, alerts
+  /** The dashboard's traffic groups (gateway rows of [since, until), bucket = (received_at - since) / bucketMs). */
+  dashboardGroups(w: { since: number; until: number; bucketMs: number }): Promise<DashboardGroup[]>;
+  /** The window's gateway Direct Send sources, most messages first then IP (byte order), at most `limit`. */
+  dashboardSources(w: { since: number; until: number }, limit: number): Promise<DashboardSource[]>;
+  /** FAIL and DEFER events of the window; the latest `limit` failures (newest, then message id and recipient descending). */
+  dashboardFailures(w: { since: number; until: number }, limit: number): Promise<DashboardFailures>;
+  /** RULE events of [since, until) grouped by detail. */
+  ruleEventGroups(since: number, until: number): Promise<RuleEventGroup[]>;
+  /** The latest `limit` messages rule `rule` hit in `mode` in [since, until), newest first (ties: the latest written, i.e. the writer's sequence descending). */
+  ruleHitSamples(rule: string, mode: string, since: number, until: number, limit: number): Promise<RuleHitSample[]>;
+  /** Oldest Direct Send message (any source), or undefined. */
+  firstDirectSend(): Promise<number | undefined>;
+  /** Direct Send (IP, sender) pairs of [since, until) by first time, then IP and sender (byte order, none first); at most `limit`. */
+  newSourceRows(since: number, until: number, limit: number): Promise<NewSourceRow[]>;
+  /** Refusals with 5.7.51 of [since, until) by claimed domain; at most `limit` domains. */
+  driftGroups(since: number, until: number, limit: number): Promise<DriftGroup[]>;
+  /** UTC days of [from, until) on which `connector` matched mail, and whether it matched any at or after `until`. */
+  connectorDays(connector: string, from: number, until: number): Promise<{ days: number; after: boolean }>;
+  /** Refusals of [since, until) by the reply's first 14 characters (null: no reply). */
+  refusalHeads(since: number, until: number): Promise<{ head: string | null; n: number }[]>;
 }

@@ -3,12 +3,14 @@
  * The alert rules read from the gateway's state: queue age and deferred count above their
  * thresholds, certificates about to expire (each listener's certFile, each route's
  * clientCertFile; one alert per file and threshold crossed, 30/7/1 days by default), and allow
- * entries no message used for `staleAllowDays` (trace/reports/stale-allow.ts).
+ * entries no message used for `staleAllowDays` (trace/reports/stale-allow.ts; on a fleet over the
+ * fleet's trace, staleAllowEntriesFrom).
  * Touches: reads certificate files and the trace tables.
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { staleAllowReport } from '../../trace/reports/stale-allow.ts';
+import { staleAllowReport, staleAllowReportFrom, type StaleEntry } from '../../trace/reports/stale-allow.ts';
+import type { TraceStore } from '../../trace/index.ts';
 import type { Candidate, RuleContext } from '../types.ts';
 
 const DAY = 86_400_000;
@@ -61,13 +63,18 @@ export function certificateExpiry(ctx: RuleContext): Candidate[] {
   return out;
 }
 
-export function staleAllowEntries(ctx: RuleContext): Candidate[] {
+function staleWindow(ctx: RuleContext): { since: number; until: number; requested: number; clamped: boolean; retentionDays: number } {
   const since = ctx.now - ctx.config.alerts.staleAllowDays * DAY;
-  const report = staleAllowReport(ctx.db, { since, until: ctx.now, requested: since, clamped: false, retentionDays: ctx.config.trace.retentionDays }, {
-    connectors: ctx.config.inboundConnectors,
-    allow: ctx.config.lists.allow,
-  });
-  return report.entries
+  return { since, until: ctx.now, requested: since, clamped: false, retentionDays: ctx.config.trace.retentionDays };
+}
+
+const staleInput = (ctx: RuleContext): { connectors: RuleContext['config']['inboundConnectors']; allow: RuleContext['config']['lists']['allow'] } => ({
+  connectors: ctx.config.inboundConnectors,
+  allow: ctx.config.lists.allow,
+});
+
+function staleCandidates(ctx: RuleContext, entries: readonly StaleEntry[]): Candidate[] {
+  return entries
     .filter((e) => e.kind === 'allow-ip' || e.kind === 'allow-domain')
     .map((e) => ({
       kind: 'stale-allow' as const,
@@ -75,4 +82,12 @@ export function staleAllowEntries(ctx: RuleContext): Candidate[] {
       summary: `allow entry ${e.entry} (${e.kind}) matched no message in ${ctx.config.alerts.staleAllowDays} days`,
       detail: { entry: e.entry, entryKind: e.kind, days: ctx.config.alerts.staleAllowDays },
     }));
+}
+
+export function staleAllowEntries(ctx: RuleContext): Candidate[] {
+  return staleCandidates(ctx, staleAllowReport(ctx.db, staleWindow(ctx), staleInput(ctx)).entries);
+}
+
+export async function staleAllowEntriesFrom(ctx: RuleContext, trace: TraceStore): Promise<Candidate[]> {
+  return staleCandidates(ctx, (await staleAllowReportFrom(trace, staleWindow(ctx), staleInput(ctx))).entries);
 }

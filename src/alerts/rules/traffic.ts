@@ -8,32 +8,31 @@
  * matched mail on each of the 7 days before and has been silent `connectorSilentDays`, and a
  * rejection spike (refusals of one code in the last hour against the hourly average of the 7 days
  * before it).
+ * Each rule reads one node's SQLite trace (`rule(ctx)`, trace/reports/alert-rows) or, on a fleet,
+ * the fleet's trace (`ruleFrom(ctx, trace)`, the TraceStore); the findings are built by the same
+ * code from the same rows.
  * Touches: reads the trace tables.
  */
+import { sqliteAlertRows } from '../../trace/reports/index.ts';
+import type { DriftGroup, NewSourceRow, TraceStore } from '../../trace/index.ts';
 import type { Candidate, RuleContext } from '../types.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
+/** At most this many source pairs or domains per evaluation. */
+const LIMIT = 1000;
 
-export function newSources(ctx: RuleContext): Candidate[] {
-  const first = ctx.db.prepare(`SELECT MIN(received_at) AS t FROM trace_message WHERE attribution = 'direct-send'`).get() as { t: number | null };
-  if (first.t === null || ctx.now < first.t + ctx.config.alerts.learningDays * DAY) return [];
-  const fresh = ctx.db
-    .prepare(
-      `SELECT client_ip AS ip, mail_from AS sender, MIN(received_at) AS at, COUNT(*) AS n FROM trace_message
-       WHERE attribution = 'direct-send' AND received_at >= ? AND received_at < ? GROUP BY client_ip, mail_from ORDER BY at LIMIT 1000`,
-    )
-    .all(ctx.since, ctx.now) as Array<{ ip: string; sender: string | null; at: number; n: number }>;
-  const seenIp = ctx.db.prepare(`SELECT 1 FROM trace_message WHERE attribution = 'direct-send' AND client_ip = ? AND received_at < ? LIMIT 1`);
-  const seenSender = ctx.db.prepare(`SELECT 1 FROM trace_message WHERE attribution = 'direct-send' AND mail_from = ? AND received_at < ? LIMIT 1`);
+const learning = (ctx: RuleContext, first: number | undefined): boolean => first === undefined || ctx.now < first + ctx.config.alerts.learningDays * DAY;
+
+function newSourceCandidates(fresh: readonly NewSourceRow[]): Candidate[] {
   const out: Candidate[] = [];
   const raised = new Set<string>();
   for (const r of fresh) {
     const detail = { ip: r.ip, sender: r.sender ?? '', firstSeen: new Date(r.at).toISOString(), messages: r.n };
-    if (!raised.has(`ip:${r.ip}`) && seenIp.get(r.ip, r.at) === undefined) {
+    if (!raised.has(`ip:${r.ip}`) && !r.ipSeen) {
       raised.add(`ip:${r.ip}`);
       out.push({ kind: 'new-source', key: `ip:${r.ip}`, summary: `new Direct Send source ${r.ip} (sender ${r.sender ?? '<>'})`, detail, seenAt: r.at });
-    } else if (r.sender && !raised.has(`ip:${r.ip}`) && !raised.has(`sender:${r.sender}`) && seenSender.get(r.sender, r.at) === undefined) {
+    } else if (r.sender && !raised.has(`ip:${r.ip}`) && !raised.has(`sender:${r.sender}`) && !r.senderSeen) {
       raised.add(`sender:${r.sender}`);
       out.push({ kind: 'new-source', key: `sender:${r.sender}`, summary: `new Direct Send sender ${r.sender} from ${r.ip}`, detail, seenAt: r.at });
     }
@@ -41,50 +40,67 @@ export function newSources(ctx: RuleContext): Candidate[] {
   return out;
 }
 
-export function connectorDrift(ctx: RuleContext): Candidate[] {
-  const rows = ctx.db
-    .prepare(
-      `SELECT lower(substr(mail_from, instr(mail_from, '@') + 1)) AS domain, COUNT(*) AS n, COUNT(DISTINCT client_ip) AS ips, MAX(received_at) AS last
-       FROM trace_message WHERE status = 'Rejected' AND reply LIKE '% 5.7.51 %' AND received_at >= ? AND received_at < ? GROUP BY domain LIMIT 1000`,
-    )
-    .all(ctx.since, ctx.now) as Array<{ domain: string | null; n: number; ips: number; last: number }>;
-  return rows.map((r) => ({
+export function newSources(ctx: RuleContext): Candidate[] {
+  const rows = sqliteAlertRows(ctx.db);
+  if (learning(ctx, rows.firstDirectSend())) return [];
+  return newSourceCandidates(rows.newSourceRows(ctx.since, ctx.now, LIMIT));
+}
+
+export async function newSourcesFrom(ctx: RuleContext, trace: TraceStore): Promise<Candidate[]> {
+  if (learning(ctx, await trace.firstDirectSend())) return [];
+  return newSourceCandidates(await trace.newSourceRows(ctx.since, ctx.now, LIMIT));
+}
+
+const driftCandidates = (rows: readonly DriftGroup[]): Candidate[] =>
+  rows.map((r) => ({
     kind: 'connector-drift',
     key: `domain:${r.domain ?? ''}`,
     summary: `mail claiming ${r.domain || '<>'} refused with 5.7.51 (not from the restricted connector's IPs or certificate): ${r.n} from ${r.ips} IPs`,
     detail: { domain: r.domain ?? '', refused: r.n, clientIps: r.ips, last: new Date(r.last).toISOString() },
     seenAt: r.last,
   }));
+
+export function connectorDrift(ctx: RuleContext): Candidate[] {
+  return driftCandidates(sqliteAlertRows(ctx.db).driftGroups(ctx.since, ctx.now, LIMIT));
 }
 
-export function silentConnectors(ctx: RuleContext): Candidate[] {
-  const silent = ctx.config.alerts.connectorSilentDays * DAY;
-  const before = ctx.now - silent;
-  const days = ctx.db.prepare(`SELECT COUNT(DISTINCT received_at / ${DAY}) AS d FROM trace_message WHERE connector = ? AND received_at >= ? AND received_at < ?`);
-  const recent = ctx.db.prepare(`SELECT 1 FROM trace_message WHERE connector = ? AND received_at >= ? LIMIT 1`);
-  const out: Candidate[] = [];
-  for (const c of ctx.config.inboundConnectors) {
-    if (!c.enabled) continue;
-    const d = (days.get(c.name, before - 7 * DAY, before) as { d: number }).d;
-    if (d < 7 || recent.get(c.name, before) !== undefined) continue;
-    out.push({
+export async function connectorDriftFrom(ctx: RuleContext, trace: TraceStore): Promise<Candidate[]> {
+  return driftCandidates(await trace.driftGroups(ctx.since, ctx.now, LIMIT));
+}
+
+/** The silent-connector finding of connector `name` from its active days before the silence and any mail since. */
+function silentCandidate(ctx: RuleContext, name: string, a: { days: number; after: boolean }): Candidate[] {
+  if (a.days < 7 || a.after) return [];
+  return [
+    {
       kind: 'connector-silent',
-      key: `connector:${c.name}`,
-      summary: `connector ${c.name} matched mail every day until ${ctx.config.alerts.connectorSilentDays} days ago and none since`,
-      detail: { connector: c.name, silentDays: ctx.config.alerts.connectorSilentDays },
-    });
-  }
+      key: `connector:${name}`,
+      summary: `connector ${name} matched mail every day until ${ctx.config.alerts.connectorSilentDays} days ago and none since`,
+      detail: { connector: name, silentDays: ctx.config.alerts.connectorSilentDays },
+    },
+  ];
+}
+
+const silenceStart = (ctx: RuleContext): number => ctx.now - ctx.config.alerts.connectorSilentDays * DAY;
+
+export function silentConnectors(ctx: RuleContext): Candidate[] {
+  const rows = sqliteAlertRows(ctx.db);
+  const before = silenceStart(ctx);
+  return ctx.config.inboundConnectors.filter((c) => c.enabled).flatMap((c) => silentCandidate(ctx, c.name, rows.connectorDays(c.name, before - 7 * DAY, before)));
+}
+
+export async function silentConnectorsFrom(ctx: RuleContext, trace: TraceStore): Promise<Candidate[]> {
+  const before = silenceStart(ctx);
+  const out: Candidate[] = [];
+  for (const c of ctx.config.inboundConnectors) if (c.enabled) out.push(...silentCandidate(ctx, c.name, await trace.connectorDays(c.name, before - 7 * DAY, before)));
   return out;
 }
 
 const REPLY_CODE = /^([245]\d\d)(?: ([245]\.\d{1,3}\.\d{1,3}))?/;
 
-function refusalsByCode(ctx: RuleContext, from: number, until: number): Map<string, number> {
-  const rows = ctx.db
-    .prepare(`SELECT substr(reply, 1, 14) AS head, COUNT(*) AS n FROM trace_message WHERE status = 'Rejected' AND received_at >= ? AND received_at < ? GROUP BY head`)
-    .all(from, until) as Array<{ head: string | null; n: number }>;
+function byCode(heads: readonly { head: string | null; n: number }[]): Map<string, number> {
   const out = new Map<string, number>();
-  for (const r of rows) {
+  for (const r of heads) {
     const m = REPLY_CODE.exec(r.head ?? '');
     const code = m ? (m[2] ?? m[1] ?? 'other') : 'other';
     out.set(code, (out.get(code) ?? 0) + r.n);
@@ -92,11 +108,8 @@ function refusalsByCode(ctx: RuleContext, from: number, until: number): Map<stri
   return out;
 }
 
-export function rejectionSpikes(ctx: RuleContext): Candidate[] {
+function spikeCandidates(ctx: RuleContext, last: Map<string, number>, base: Map<string, number>): Candidate[] {
   const { factor, minCount } = ctx.config.alerts.rejectionSpike;
-  const hourStart = ctx.now - HOUR;
-  const last = refusalsByCode(ctx, hourStart, ctx.now);
-  const base = refusalsByCode(ctx, hourStart - 7 * 24 * HOUR, hourStart);
   const out: Candidate[] = [];
   for (const [code, n] of last) {
     const perHour = (base.get(code) ?? 0) / (7 * 24);
@@ -109,4 +122,16 @@ export function rejectionSpikes(ctx: RuleContext): Candidate[] {
     });
   }
   return out;
+}
+
+export function rejectionSpikes(ctx: RuleContext): Candidate[] {
+  const rows = sqliteAlertRows(ctx.db);
+  const hourStart = ctx.now - HOUR;
+  return spikeCandidates(ctx, byCode(rows.refusalHeads(hourStart, ctx.now)), byCode(rows.refusalHeads(hourStart - 7 * 24 * HOUR, hourStart)));
+}
+
+export async function rejectionSpikesFrom(ctx: RuleContext, trace: TraceStore): Promise<Candidate[]> {
+  const hourStart = ctx.now - HOUR;
+  const [last, base] = await Promise.all([trace.refusalHeads(hourStart, ctx.now), trace.refusalHeads(hourStart - 7 * 24 * HOUR, hourStart)]);
+  return spikeCandidates(ctx, byCode(last), byCode(base));
 }

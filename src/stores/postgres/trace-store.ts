@@ -6,7 +6,9 @@
  * filters as SQLite through trace/search's query builder in PostgreSQL's spelling, keyset pages
  * while JS checks run so `limit` stays exact), show, retention (stores/postgres/trace-prune; the
  * cache of existing day partitions is forgotten after it, and a write meeting a day another node
- * dropped makes it again and retries once) and the report row primitives (stores/postgres/trace-rows). The tables come from migration 0002-trace.
+ * dropped makes it again and retries once), the report row primitives (stores/postgres/trace-rows),
+ * the console's reads (trace-dashboard) and the alert rules' (trace-alerts). The tables come
+ * from migration 0002-trace.
  * Touches: the trace tables of one schema, through the given pool.
  */
 import type { Pool, PoolClient, QueryConfig } from 'pg';
@@ -19,6 +21,8 @@ import { pruneTracePg } from './trace-prune.ts';
 import { runHuntPg } from './trace-hunt.ts';
 import { HuntRefused } from '../../trace/hunt.ts';
 import { pgReportRows } from './trace-rows.ts';
+import { pgDashboardReads } from './trace-dashboard.ts';
+import { pgAlertReads } from './trace-alerts.ts';
 
 
 export const PG_DIALECT: SearchDialect = {
@@ -231,6 +235,9 @@ export function pgTraceStore(o: PgTraceOptions): TraceStore {
       return runHuntPg(sql, { url: o.url, schema: o.schema, limit: h.limit, timeoutMs: h.timeoutMs });
     },
     ...pgReportRows((text, values) => q(o.pool, text, values), s),
+    // dashboard, rule hits, alerts
+    ...pgDashboardReads((text, values) => q(o.pool, text, values), s),
+    ...pgAlertReads((text, values) => q(o.pool, text, values), s),
     close: async () => {
       if (o.ownsPool) await o.pool.end();
     },

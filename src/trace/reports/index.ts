@@ -26,5 +26,6 @@ export { emptyWindowNote, emptyWindowNoteFrom, sourceSpans, sourceWindow, type S
 export { staleAllowReport, staleAllowReportFrom, type StaleAllowInput, type StaleEntry } from './stale-allow.ts';
 export { egressGoneReport, egressGoneReportFrom, EGRESS_GONE_COLUMNS, type EgressGoneOptions, type EgressGoneSource, type EgressGoneStatus } from './egress-gone.ts';
 export { sqliteReportRows, type ReportRows } from './sqlite-rows.ts';
-export { parseRuleDetail, ruleHitCounts, ruleHitSamples, type RuleHitCount, type RuleHitDetail, type RuleHitSample } from './rule-hits.ts';
-export { dashboardTraffic, dashboardDirectSend, dashboardFailures, replyCode, DASHBOARD_ATTRIBUTIONS, type DashboardAttribution, type DashboardWindow, type TrafficSeries, type DirectSendSourceRow, type FailureRow } from './dashboard.ts';
+export { countRuleHits, matchRuleHit, parseRuleDetail, ruleEventGroupsSync, ruleHitCounts, ruleHitCountsFrom, ruleHitSamples, ruleLikePattern, type RuleHitCount, type RuleHitDetail, type RuleHitSample } from './rule-hits.ts';
+export { aggregateTraffic, dashboardFrom, dashboardGroupsSync, dashboardSourcesSync, markNew, dashboardTraffic, dashboardDirectSend, dashboardFailures, replyCode, DASHBOARD_ATTRIBUTIONS, type DashboardAttribution, type DashboardWindow, type TrafficSeries, type DirectSendSourceRow, type FailureRow } from './dashboard.ts';
+export { sqliteAlertRows, type AlertRowsSync } from './alert-rows.ts';

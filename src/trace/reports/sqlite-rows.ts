@@ -1,8 +1,8 @@
 /**
  * @module trace/reports/sqlite-rows
  * The report row primitives of the TraceStore interface (trace-store.ts) over a SQLite handle:
- * what the Direct Send readiness, Inbound messages, stale-allow and egress-gone reports and the
- * empty-window note read (the grouped queries of the last three sit beside their reports, shared
+ * what the Direct Send readiness, Inbound messages, stale-allow and egress-gone reports, the
+ * dashboard, rule hits, the alert rules and the empty-window note read (the grouped queries of the last three sit beside their reports, shared
  * with their synchronous callers). The SQLite adapter
  * (stores/sqlite/trace-store.ts) and the synchronous callers that still hand a Db share it.
  * Touches: reads trace_message.
@@ -12,12 +12,28 @@ import { traceReady } from '../store.ts';
 import type { DirectSendRow, LeftOutCounts, RowScope, TraceStore } from '../trace-store.ts';
 import { DIRECT_SEND_REPLY_LIKE } from './common.ts';
 import { sourceSpans } from './coverage.ts';
+import { sqliteAlertRows } from './alert-rows.ts';
+import { dashboardFailures, dashboardGroupsSync, dashboardSourcesSync } from './dashboard.ts';
 import { egressGroupsSync } from './egress-gone.ts';
+import { ruleEventGroupsSync, ruleHitSamples } from './rule-hits.ts';
 import { inboundGroupsSync } from './inbound.ts';
 import { trafficGroupsSync } from './stale-allow.ts';
 
 /** The row primitives reports use. */
-export type ReportRows = Pick<TraceStore, 'directSendRows' | 'oldest' | 'hasRows' | 'sourceSpans' | 'importLeftOut' | 'inboundGroups' | 'trafficGroups' | 'egressGroups'>;
+export type ReportRows = Pick<TraceStore, 'directSendRows' | 'oldest' | 'hasRows' | 'sourceSpans' | 'importLeftOut' | 'inboundGroups' | 'trafficGroups' | 'egressGroups' | DashboardRows>;
+
+/** The dashboard, rule-hit and alert reads (one block, like the interface's). */
+export type DashboardRows =
+  | 'dashboardGroups'
+  | 'dashboardSources'
+  | 'dashboardFailures'
+  | 'ruleEventGroups'
+  | 'ruleHitSamples'
+  | 'firstDirectSend'
+  | 'newSourceRows'
+  | 'driftGroups'
+  | 'connectorDays'
+  | 'refusalHeads';
 
 /** True when trace_message has the column (a read-only store of an older release may lack it). */
 function hasColumn(db: Db, name: string): boolean {
@@ -46,6 +62,7 @@ function* directSendRowsSync(db: Db, scope: RowScope): Generator<DirectSendRow> 
 
 /** The report row primitives over one SQLite handle (synchronous underneath). */
 export function sqliteReportRows(db: Db): ReportRows {
+  const alerts = sqliteAlertRows(db);
   return {
     directSendRows: (scope) => ({
       [Symbol.asyncIterator]: async function* () {
@@ -73,5 +90,16 @@ export function sqliteReportRows(db: Db): ReportRows {
     inboundGroups: async (window, filter) => inboundGroupsSync(db, window, filter),
     trafficGroups: async (window) => trafficGroupsSync(db, window),
     egressGroups: async (scope, blockAt) => egressGroupsSync(db, scope, blockAt),
+    // dashboard, rule hits, alerts
+    dashboardGroups: async (w) => dashboardGroupsSync(db, w),
+    dashboardSources: async (w, limit) => dashboardSourcesSync(db, w, limit),
+    dashboardFailures: async (w, limit) => dashboardFailures(db, w, limit),
+    ruleEventGroups: async (since, until) => ruleEventGroupsSync(db, since, until),
+    ruleHitSamples: async (rule, mode, since, until, limit) => ruleHitSamples(db, rule, mode, since, until, limit),
+    firstDirectSend: async () => alerts.firstDirectSend(),
+    newSourceRows: async (since, until, limit) => alerts.newSourceRows(since, until, limit),
+    driftGroups: async (since, until, limit) => alerts.driftGroups(since, until, limit),
+    connectorDays: async (connector, from, until) => alerts.connectorDays(connector, from, until),
+    refusalHeads: async (since, until) => alerts.refusalHeads(since, until),
   };
 }

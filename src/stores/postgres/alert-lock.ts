@@ -1,0 +1,61 @@
+/**
+ * @module stores/postgres/alert-lock
+ * Which node of a fleet evaluates the alert rules that read the fleet's trace: the one holding a
+ * session advisory lock on the schema's alert key, on a connection of its own (outside the pool,
+ * whose few connections the rest of the node needs). Held across evaluations, not per
+ * evaluation: each node's alert store (local SQLite) deduplicates only its own findings, and the
+ * rules look back over a margin, so two nodes taking turns would each raise the same new source.
+ * The holder keeps the role until its process ends or its connection drops (the session ends and
+ * PostgreSQL frees the lock); another node takes it at its next evaluation.
+ * Touches: one connection (the pool's settings) while held or being tried; pg_try_advisory_lock.
+ */
+import pg from 'pg';
+
+export interface FleetAlertLock {
+  /** True when this node holds the lock (checked on its connection), or has just taken it. */
+  held(): Promise<boolean>;
+  /** Give the lock up (its connection is closed). */
+  close(): Promise<void>;
+}
+
+/** The lock of schema `schema`'s fleet, connecting as `pool` does (module header). */
+export function fleetAlertLock(pool: pg.Pool, schema: string): FleetAlertLock {
+  const key = `mailgate.alerts.${schema}`;
+  let client: pg.Client | undefined;
+  const drop = async (): Promise<void> => {
+    const c = client;
+    client = undefined;
+    await c?.end().catch(() => undefined);
+  };
+  const alive = async (): Promise<boolean> => {
+    if (!client) return false;
+    try {
+      await client.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return {
+    held: async () => {
+      if (await alive()) return true;
+      await drop();
+      const c = new pg.Client({ ...pool.options });
+      // A dropped connection must not crash the process: the next check notices it.
+      c.on('error', () => {});
+      try {
+        await c.connect();
+        if ((await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [key])).rows[0]?.ok === true) {
+          client = c;
+          return true;
+        }
+      } catch (err) {
+        await c.end().catch(() => undefined);
+        throw err;
+      }
+      await c.end().catch(() => undefined);
+      return false;
+    },
+    close: drop, // the session's end frees the lock
+  };
+}
