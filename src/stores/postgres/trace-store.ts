@@ -5,7 +5,7 @@
  * transaction, partitions of the batch's days created first in their own), searches (the same
  * filters as SQLite through trace/search's query builder in PostgreSQL's spelling, keyset pages
  * while JS checks run so `limit` stays exact), show, retention (stores/postgres/trace-prune) and
- * the report row primitives (stores/postgres/trace-rows). The tables come from migration 0002-trace.
+ * the report row primitives (stores/postgres/trace-rows), replay facts (stores/postgres/trace-replay). The tables come from migration 0002-trace.
  * Touches: the trace tables of one schema, through the given pool.
  */
 import type { Pool, PoolClient, QueryConfig } from 'pg';
@@ -18,6 +18,7 @@ import { pruneTracePg } from './trace-prune.ts';
 import { runHuntPg } from './trace-hunt.ts';
 import { HuntRefused } from '../../trace/hunt.ts';
 import { pgReportRows } from './trace-rows.ts';
+import { pgReplayFacts } from './trace-replay.ts';
 
 
 export const PG_DIALECT: SearchDialect = {
@@ -201,6 +202,7 @@ export function pgTraceStore(o: PgTraceOptions): TraceStore {
       return runHuntPg(sql, { url: o.url, schema: o.schema, limit: h.limit, timeoutMs: h.timeoutMs });
     },
     ...pgReportRows((text, values) => q(o.pool, text, values), s),
+    replayFacts: pgReplayFacts(o.pool, s),
     close: async () => {
       if (o.ownsPool) await o.pool.end();
     },
