@@ -194,4 +194,6 @@ export interface TraceStore {
   // replay, audit plan
   /** Policy replay's facts: the window's gateway rows as distinct fact tuples with counts and samples. */
   replayFacts(scope: ReplayScope, opts: { samples: number }): AsyncIterable<ReplayFactGroup>;
+  /** Rows of the window (of the source): the audit plan's "rows in the window". */
+  rowCount(scope: RowScope): Promise<number>;
 }

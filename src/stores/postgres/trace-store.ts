@@ -17,7 +17,7 @@ import { createDayPartitions, DAY_MS, ident } from './trace-schema.ts';
 import { pruneTracePg } from './trace-prune.ts';
 import { runHuntPg } from './trace-hunt.ts';
 import { HuntRefused } from '../../trace/hunt.ts';
-import { pgReportRows } from './trace-rows.ts';
+import { pgReportRows, pgRowCount } from './trace-rows.ts';
 import { pgReplayFacts } from './trace-replay.ts';
 
 
@@ -203,6 +203,7 @@ export function pgTraceStore(o: PgTraceOptions): TraceStore {
     },
     ...pgReportRows((text, values) => q(o.pool, text, values), s),
     replayFacts: pgReplayFacts(o.pool, s),
+    rowCount: pgRowCount((text, values) => q(o.pool, text, values), s),
     close: async () => {
       if (o.ownsPool) await o.pool.end();
     },

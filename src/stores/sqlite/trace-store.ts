@@ -19,7 +19,7 @@ import {
   type TraceBatch,
   type TraceStore,
 } from '../../trace/index.ts';
-import { sqliteReportRows } from '../../trace/reports/index.ts';
+import { rowCountSync, sqliteReportRows } from '../../trace/reports/index.ts';
 import { runHunt } from '../../trace/hunt.ts';
 
 /** A TraceStore over `db`; close() closes the handle only when `owned`. */
@@ -49,5 +49,6 @@ export function sqliteTraceStore(db: Db, opts: { owned?: boolean } = {}): TraceS
         yield* [...replayFactGroupsSync(db, scope, o)];
       },
     }),
+    rowCount: async (scope) => rowCountSync(db, scope),
   };
 }
