@@ -191,9 +191,11 @@ export interface TraceStore {
    */
   hunt(sql: string, opts: { limit?: number | undefined; timeoutMs?: number | undefined }): Promise<HuntResult>;
   close(): Promise<void>;
-  // replay, audit plan
+  // replay, audit plan, saved hunts
   /** Policy replay's facts: the window's gateway rows as distinct fact tuples with counts and samples. */
   replayFacts(scope: ReplayScope, opts: { samples: number }): AsyncIterable<ReplayFactGroup>;
   /** Rows of the window (of the source): the audit plan's "rows in the window". */
   rowCount(scope: RowScope): Promise<number>;
+  /** A saved hunt's text (trace/hunt SAVED_HUNTS' names) in the engine's dialect, for `hunt`; undefined for an unknown name. */
+  savedHuntText(name: string): string | undefined;
 }

@@ -16,6 +16,7 @@ import { withClient } from './checkout.ts';
 import { createDayPartitions, DAY_MS, ident } from './trace-schema.ts';
 import { pruneTracePg } from './trace-prune.ts';
 import { runHuntPg } from './trace-hunt.ts';
+import { PG_SAVED_HUNTS } from './trace-saved-hunts.ts';
 import { HuntRefused } from '../../trace/hunt.ts';
 import { pgReportRows, pgRowCount } from './trace-rows.ts';
 import { pgReplayFacts } from './trace-replay.ts';
@@ -204,6 +205,7 @@ export function pgTraceStore(o: PgTraceOptions): TraceStore {
     ...pgReportRows((text, values) => q(o.pool, text, values), s),
     replayFacts: pgReplayFacts(o.pool, s),
     rowCount: pgRowCount((text, values) => q(o.pool, text, values), s),
+    savedHuntText: (name) => (Object.hasOwn(PG_SAVED_HUNTS, name) ? PG_SAVED_HUNTS[name] : undefined),
     close: async () => {
       if (o.ownsPool) await o.pool.end();
     },

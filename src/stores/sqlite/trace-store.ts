@@ -20,7 +20,7 @@ import {
   type TraceStore,
 } from '../../trace/index.ts';
 import { rowCountSync, sqliteReportRows } from '../../trace/reports/index.ts';
-import { runHunt } from '../../trace/hunt.ts';
+import { runHunt, SAVED_HUNTS } from '../../trace/hunt.ts';
 
 /** A TraceStore over `db`; close() closes the handle only when `owned`. */
 export function sqliteTraceStore(db: Db, opts: { owned?: boolean } = {}): TraceStore {
@@ -50,5 +50,6 @@ export function sqliteTraceStore(db: Db, opts: { owned?: boolean } = {}): TraceS
       },
     }),
     rowCount: async (scope) => rowCountSync(db, scope),
+    savedHuntText: (name) => (Object.hasOwn(SAVED_HUNTS, name) ? SAVED_HUNTS[name]?.sql : undefined),
   };
 }
