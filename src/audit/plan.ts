@@ -10,12 +10,15 @@
  * then says where the trace's data is) or no tenant domain is known.
  * Plus the Defender KQL of reference §6.3 narrowed with `SenderMailFromDomain in (…)` (P1, as
  * RejectDirectSend decides) and what is left once the connectors exist.
- * Touches: reads trace_message and audit_inbound_report; DNS through the injected SpfAuthorizer.
+ * The trace is read through the TraceStore row primitives (a fleet's shared trace when given, where
+ * imported rows arrive through the outbox); the inbound volumes (audit tables) stay local.
+ * Touches: reads trace_message (or the given TraceStore) and audit_inbound_report; DNS through the
+ * injected SpfAuthorizer.
  */
 import { isIP } from 'node:net';
 import type { Db } from '../core/sqlite.ts';
-import { traceReady } from '../trace/index.ts';
-import { directSendReport, emptyWindowNote, type DirectSendSource, type ReportWindow, type SpfAuthorizer } from '../trace/reports/index.ts';
+import type { SourceSpan, TraceStore } from '../trace/index.ts';
+import { directSendReportFrom, emptyWindowNoteFrom, rowCountSync, sqliteReportRows, type DirectSendSource, type ReportRows, type ReportWindow, type SpfAuthorizer } from '../trace/reports/index.ts';
 import { inboundVolumes, type InboundVolume } from './inbound-report.ts';
 import { planStages, plannedConnectors, stepForSource, type PlanStage, type PlannedConnector, type RuleVariant } from './plan-steps.ts';
 import { tenantPlanView } from './plan-tenant.ts';
@@ -37,6 +40,8 @@ export interface PlanOptions {
   tenant?: TenantConfig | undefined;
   /** The egress step (egress/ builds it from the policy in force; audit/ does not import egress/). */
   egress?: EgressPlanStep | undefined;
+  /** The trace to read (a fleet's shared trace); default the SQLite trace of `db`. Inbound volumes stay in `db`. */
+  trace?: PlanTrace | undefined;
 }
 
 /** After the migration: block direct SMTP egress (shell commands, not PowerShell). */
@@ -99,20 +104,10 @@ export function planKql(tenantDomains: readonly string[], authorisedIps: readonl
   return out;
 }
 
-function dataSources(db: Db, source: string | undefined): DataSource[] {
-  if (!traceReady(db)) return [];
-  const where = source ? 'WHERE source = ?' : '';
-  const rows = db
-    .prepare(`SELECT coalesce(source, 'gateway') AS source, count(*) AS n, min(received_at) AS a, max(received_at) AS b FROM trace_message ${where} GROUP BY 1 ORDER BY 1`)
-    .all(...(source ? [source] : [])) as { source: string; n: number; a: number; b: number }[];
-  return rows.map((r) => ({ source: r.source, rows: r.n, first: new Date(r.a).toISOString(), last: new Date(r.b).toISOString() }));
-}
+/** The trace reads of the plan: the fleet's TraceStore on a fleet node, else the SQLite trace. */
+export type PlanTrace = ReportRows & Pick<TraceStore, 'rowCount'>;
 
-function rowsIn(db: Db, w: ReportWindow, source: string | undefined): number {
-  if (!traceReady(db)) return 0;
-  const by = source ? ' AND source = ?' : '';
-  return (db.prepare(`SELECT count(*) AS n FROM trace_message WHERE received_at >= ? AND received_at < ?${by}`).get(w.since, w.until, ...(source ? [source] : [])) as { n: number }).n;
-}
+const spanOf = (r: SourceSpan): DataSource => ({ source: r.source, rows: r.rows, first: new Date(r.first).toISOString(), last: new Date(r.last).toISOString() });
 
 const fmtRate = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(1));
 
@@ -131,7 +126,8 @@ function rejectsSentence(sources: readonly DirectSendSource[], days: number): st
 
 /** Build the plan (module header). */
 export async function buildPlan(db: Db, o: PlanOptions): Promise<Plan> {
-  const report = await directSendReport(db, o.window, { source: o.source, spfCheck: o.spfCheck, internal: o.internal });
+  const trace: PlanTrace = o.trace ?? { ...sqliteReportRows(db), rowCount: async (scope) => rowCountSync(db, scope) };
+  const report = await directSendReportFrom(trace, o.window, { source: o.source, spfCheck: o.spfCheck, internal: o.internal });
   const sources = report.sources;
   const tenantDomains = o.tenantDomains?.length ? [...o.tenantDomains] : [...new Set(sources.map((s) => s.senderDomain).filter(Boolean))].sort();
   const tenantView = tenantPlanView(o.tenant, sources, tenantDomains);
@@ -140,11 +136,11 @@ export async function buildPlan(db: Db, o: PlanOptions): Promise<Plan> {
   const variant = o.rule ?? 'narrow';
   const days = Math.max(1, Math.ceil((o.window.until - o.window.since) / 86_400_000));
   const importName = o.source?.startsWith('import:') ? o.source.slice(7) : undefined;
-  const data = dataSources(db, o.source);
-  const rowsInWindow = rowsIn(db, o.window, o.source);
+  const data = (await trace.sourceSpans(o.source)).map(spanOf);
+  const rowsInWindow = await trace.rowCount({ since: o.window.since, until: o.window.until, source: o.source });
   const refusal =
     rowsInWindow === 0
-      ? `${emptyWindowNote(db, o.window, o.source) ?? 'no data in the window'}; so nothing shows which senders depend on Direct Send`
+      ? `${(await emptyWindowNoteFrom(trace, o.window, o.source)) ?? 'no data in the window'}; so nothing shows which senders depend on Direct Send`
       : tenantDomains.length === 0
         ? 'no tenant domain is known (pass --tenant-domains)'
         : undefined;

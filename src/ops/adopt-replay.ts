@@ -5,17 +5,20 @@
  * (its client IP, or its verified client certificate's CN) the candidate would attribute to the new
  * connector, and what they are attributed to now. A connector without a domain restriction
  * changes no accept/reject outcome while RejectDirectSend is off, so this is what the admin sees
- * change. Bounded: at most ROW_LIMIT rows are read.
- * Touches: the trace tables (read only).
+ * change. The trace store hands over the source's distinct fact tuples with their counts
+ * (TraceStore.replayFacts; on a fleet node the fleet's shared trace), so the count is exact and
+ * costs the source's distinct tuples, not its rows.
+ * Touches: the trace tables (read only), through a TraceStore or the SQLite handle.
  */
 import type { Db } from '../core/sqlite.ts';
 import { evaluateTransaction } from '../policy/index.ts';
 import type { PolicySnapshot } from '../policy/types.ts';
+import { replayFactGroupsSync, type ReplayFactGroup, type ReplaySample, type ReplayScope, type TraceStore } from '../trace/index.ts';
 import type { ReportWindow } from '../trace/reports/index.ts';
-import { inputOf, stringList, type FactRow } from './policy-replay.ts';
+import { inputOf, stringList } from './policy-replay.ts';
 
-/** Rows read at most (a source's messages in the replay window). */
-export const ROW_LIMIT = 100_000;
+/** Samples shown. */
+const SAMPLES = 3;
 
 export interface AttributionShift {
   /** The source's transactions in the window (its IPs or certificate). */
@@ -24,43 +27,49 @@ export interface AttributionShift {
   toConnector: number;
   /** Attribution now → count (e.g. "direct-send": 12). */
   now: Record<string, number>;
-  /** A few queue ids with their subject. */
+  /** A few queue ids with their subject (the first in time). */
   samples: string[];
-  /** True when ROW_LIMIT cut the count short. */
+  /** Always false: the count is exact (kept in the API's shape, where a row limit once cut it). */
   truncated: boolean;
 }
 
-/** Replay the source's transactions under both snapshots: who the candidate attributes to `connector`. */
-export function attributionShift(
-  db: Db,
-  window: ReportWindow,
-  current: PolicySnapshot,
-  candidate: PolicySnapshot,
-  match: { ips: readonly string[]; certCn?: string | undefined },
-  connector: string,
-): AttributionShift {
-  const ips = [...new Set(match.ips)];
-  const byIp = ips.length ? `client_ip IN (${ips.map(() => '?').join(', ')})` : '0';
-  const byCert = match.certCn ? ' OR (cert_cn = ? AND cert_verified = 1)' : '';
-  const rows = db
-    .prepare(
-      `SELECT id, client_ip, helo, listener, tls_version, cert_cn, cert_sans, cert_verified, auth_user, mail_from, header_from, recipients, subject
-         FROM trace_message WHERE received_at >= ? AND received_at < ? AND (source IS NULL OR source = 'gateway') AND (${byIp}${byCert})
-         ORDER BY received_at, id LIMIT ${ROW_LIMIT + 1}`,
-    )
-    .all(window.since, window.until, ...ips, ...(match.certCn ? [match.certCn] : [])) as (FactRow & { subject: string | null })[];
-  const out: AttributionShift = { messages: 0, toConnector: 0, now: {}, samples: [], truncated: rows.length > ROW_LIMIT };
-  for (const r of rows.slice(0, ROW_LIMIT)) {
+/** Who the source is: its client IPs, or its verified client certificate's CN. */
+export interface SourceMatch {
+  ips: readonly string[];
+  certCn?: string | undefined;
+}
+
+/** The shift over fact groups (any order; a group counts as many transactions as its rows). */
+function shiftOver(groups: Iterable<ReplayFactGroup>, current: PolicySnapshot, candidate: PolicySnapshot, connector: string): AttributionShift {
+  const out: AttributionShift = { messages: 0, toConnector: 0, now: {}, samples: [], truncated: false };
+  let samples: ReplaySample[] = [];
+  for (const g of groups) {
+    const r = g.facts;
     const facts = { ...inputOf(r), mailFrom: r.mail_from ?? undefined, rcpts: stringList(r.recipients), headerFrom: r.header_from ?? undefined };
     const before = evaluateTransaction(facts, current, { rules: false }).attribution;
     const after = evaluateTransaction(facts, candidate, { rules: false }).attribution;
-    out.messages++;
+    out.messages += g.count;
     const was = before?.kind ?? '(none)';
-    out.now[was] = (out.now[was] ?? 0) + 1;
+    out.now[was] = (out.now[was] ?? 0) + g.count;
     if (after?.kind === 'connector' && after.connector === connector && !(before?.kind === 'connector' && before.connector === connector)) {
-      out.toConnector++;
-      if (out.samples.length < 3) out.samples.push(`${r.id}${r.subject ? ` "${r.subject}"` : ''}`);
+      out.toConnector += g.count;
+      samples = [...samples, ...g.samples].sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, SAMPLES);
     }
   }
+  out.samples = samples.map((x) => `${x.id}${x.subject ? ` "${x.subject}"` : ''}`);
   return out;
+}
+
+const scopeOf = (window: ReportWindow, match: SourceMatch): ReplayScope => ({ since: window.since, until: window.until, match: { ips: [...new Set(match.ips)], certCn: match.certCn } });
+
+/** Replay the source's transactions of a SQLite trace under both snapshots: who the candidate attributes to `connector`. */
+export function attributionShift(db: Db, window: ReportWindow, current: PolicySnapshot, candidate: PolicySnapshot, match: SourceMatch, connector: string): AttributionShift {
+  return shiftOver(replayFactGroupsSync(db, scopeOf(window, match), { samples: SAMPLES }), current, candidate, connector);
+}
+
+/** The same over any trace store (a fleet's PostgreSQL trace). */
+export async function attributionShiftFrom(trace: Pick<TraceStore, 'replayFacts'>, window: ReportWindow, current: PolicySnapshot, candidate: PolicySnapshot, match: SourceMatch, connector: string): Promise<AttributionShift> {
+  const groups: ReplayFactGroup[] = [];
+  for await (const g of trace.replayFacts(scopeOf(window, match), { samples: SAMPLES })) groups.push(g);
+  return shiftOver(groups, current, candidate, connector);
 }

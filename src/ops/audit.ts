@@ -6,7 +6,8 @@
  * Markdown, HTML or a stage-by-stage PowerShell script. `mailgate audit …` and
  * `/api/v1/audit/…` call these. An upload is written to a private temporary file under the data
  * directory as it arrives (the importer reads a file twice when a later row settles the date
- * order), never held in memory, and removed afterwards.
+ * order), never held in memory, and removed afterwards. On a fleet node (ctx.trace) the plan reads
+ * the fleet's shared trace; the audit tables (datasets, tenant configuration) stay local.
  * Touches: the given files (read), <data>/uploads (temporary), the trace store and audit tables,
  * DNS (the tenant's SPF record) unless an SPF record is given.
  */
@@ -202,7 +203,7 @@ export async function auditPlan(ctx: OpsContext, input: PlanInput, seams: { reso
   // Tenant domains: given, else the tenant's accepted domains (import-config), else those stored with the import, else found from the sources.
   const given = input.tenantDomains?.length ? input.tenantDomains.map((d) => d.toLowerCase()) : accepted.length ? accepted : stored?.length ? stored : undefined;
   // Tenant domains for SPF: given, else found by a first pass without SPF (the sources' sender domains).
-  const tenant = given ?? (await buildPlan(ctx.db, { window, source: input.source, now })).tenantDomains;
+  const tenant = given ?? (await buildPlan(ctx.db, { window, source: input.source, now, trace: ctx.trace })).tenantDomains;
   const spfOpts = { resolve: seams.resolve ?? resolverFromSettings(config?.dns).resolve, record: input.spf?.trim(), tenantDomains: tenant };
   return buildPlan(ctx.db, {
     window,
@@ -215,6 +216,7 @@ export async function auditPlan(ctx: OpsContext, input: PlanInput, seams: { reso
     now,
     tenant: tenantConfig,
     egress: config?.egress ? egressStep(config.egress) : undefined,
+    trace: ctx.trace,
   });
 }
 

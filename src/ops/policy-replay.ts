@@ -7,20 +7,21 @@
  * per recipient, eod), once under the configuration in force and once under the candidate. What
  * changes is reported per source (client IP + sender) and per attribution, with samples.
  * The client's source port is not replayed (it identifies a connection, not a sender).
- * Speed: the policy is pure, so each distinct fact tuple (every column replayTransaction reads,
- * plus the recipients refused one by one) is replayed once and its two outcomes reused for every
- * row with the same facts; SQLite hands over each row's facts as one key string, the whole row
- * is read only for a new key and the subject only for samples; stage verdicts are memoised too
- * (VerdictCache). 1,000,000 rows replay in a few seconds of CPU (bench/policy-replay.ts).
+ * Speed: the policy is pure, so the trace store hands over distinct fact tuples (every column
+ * replayTransaction reads, plus the recipients refused one by one) with their counts and first
+ * rows (TraceStore.replayFacts; SQLite's fast path in trace/replay-facts, PostgreSQL groups in SQL
+ * on a fleet), and each tuple is replayed once; stage verdicts are memoised too (VerdictCache).
+ * 1,000,000 rows replay in a few seconds of CPU (bench/policy-replay.ts).
  * A transaction "passes" when no stage refuses it and at least one recipient is accepted (a
  * transaction without recorded recipients passes when connect and MAIL do); a DMARC hold counts
  * as refused. Reply texts come from the caller's `replyText` (smtp/replies.ts formatReply; ops/
  * may not import smtp/).
- * Touches: the trace tables (read only).
+ * Touches: the trace tables (read only), through a TraceStore or the SQLite handle.
  */
 import type { Db } from '../core/sqlite.ts';
 import { evaluate, evaluateTransaction } from '../policy/index.ts';
 import type { PolicyInput, PolicyReplyKey, PolicySnapshot, Stage, Verdict } from '../policy/types.ts';
+import { replayFactGroupsSync, type ReplayFactGroup, type ReplayFacts, type ReplaySample, type TraceStore } from '../trace/index.ts';
 import type { Report, ReportWindow } from '../trace/reports/index.ts';
 
 /** Turns a reply key and its values into the reply line (smtp/replies.ts formatReply). */
@@ -36,31 +37,6 @@ export interface ReplayOutcome {
   reply?: string;
   attribution: string;
 }
-
-export interface FactRow {
-  id: string;
-  client_ip: string;
-  helo: string | null;
-  listener: string;
-  tls_version: string | null;
-  cert_cn: string | null;
-  cert_sans: string | null;
-  cert_verified: number | null;
-  auth_user: string | null;
-  mail_from: string | null;
-  header_from: string | null;
-  recipients: string;
-}
-
-/** The facts of a row (FactRow's columns but the id). */
-const FACT_COLUMNS = ['client_ip', 'helo', 'listener', 'tls_version', 'cert_cn', 'cert_sans', 'cert_verified', 'auth_user', 'mail_from', 'header_from', 'recipients'] as const;
-
-/**
- * Every fact `replayTransaction` reads from a row, as one string built by SQLite (NUL separates:
- * it never occurs in the facts; \u0001 stands for NULL, so NULL and '' differ). One value per row
- * crosses into JavaScript instead of eleven; a row's facts are read whole only for a new key.
- */
-const FACT_KEY_SQL = FACT_COLUMNS.map((c) => `coalesce(${c}, char(1))`).join(' || char(0) || ');
 
 /** A JSON array of strings stored in a column (recipients, certificate SANs). */
 export function stringList(text: string | null): string[] {
@@ -114,7 +90,7 @@ export function replayTransaction(base: PolicyInput, mailFrom: string | undefine
 }
 
 /** A row's facts as the policy's input (without MAIL FROM, recipients and header From). */
-export function inputOf(r: FactRow): PolicyInput {
+export function inputOf(r: ReplayFacts): PolicyInput {
   const sans = r.cert_sans ? stringList(r.cert_sans) : [];
   const hasCert = r.cert_cn !== null || sans.length > 0;
   return {
@@ -139,88 +115,114 @@ export interface SourceChange {
   samples: string[];
 }
 
-/** Distinct fact tuples remembered at once (a bound on memory; past it the memo starts over). */
-const MEMO_LIMIT = 1_000_000;
+/** A source's changed transactions while the groups come in; the earliest row's outcome names it. */
+interface SourceTally {
+  change: SourceChange;
+  first: ReplaySample | undefined;
+  samples: ReplaySample[];
+}
+
+/** (received_at, id) order; ids compared by code unit, as the stores' byte order for ASCII ids. */
+const earlier = (a: ReplaySample, b: ReplaySample): number => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
- * Replay the window's gateway transactions under both snapshots and report the differences.
- * `memo: false` evaluates every row on its own (the reference the memoised replay is tested against).
+ * Adds up the replay of fact groups (trace-store ReplayFactGroup) in any order: each group is
+ * replayed once under both snapshots and counts as many transactions as it has rows. A source's
+ * attributions and reply come from its earliest row, its samples are its first rows in time, so
+ * the report does not depend on how a store groups or orders them.
  */
-export function replayTrace(
-  db: Db,
+class ReplayTally {
+  private readonly bySource = new Map<string, SourceTally>();
+  private readonly byAttr = new Map<string, { attribution: string; transactions: number; newlyRejected: number; noLongerRejected: number }>();
+  private readonly curCache: VerdictCache;
+  private readonly candCache: VerdictCache;
+  replayed = 0;
+  private newly = 0;
+  private noLonger = 0;
+
+  constructor(current: PolicySnapshot, candidate: PolicySnapshot, private readonly samples: number, private readonly replyText: ReplyText) {
+    this.curCache = new VerdictCache(current);
+    this.candCache = new VerdictCache(candidate);
+  }
+
+  add(g: ReplayFactGroup): void {
+    const r = g.facts;
+    const rcpts = [...new Set([...stringList(r.recipients), ...g.refused])];
+    const base = inputOf(r);
+    const mailFrom = r.mail_from ?? undefined;
+    const now = replayTransaction(base, mailFrom, rcpts, r.header_from ?? undefined, this.curCache, this.replyText);
+    const cand = replayTransaction(base, mailFrom, rcpts, r.header_from ?? undefined, this.candCache, this.replyText);
+    this.replayed += g.count;
+    const a = this.byAttr.get(now.attribution) ?? { attribution: now.attribution || '(connection)', transactions: 0, newlyRejected: 0, noLongerRejected: 0 };
+    a.transactions += g.count;
+    this.byAttr.set(now.attribution, a);
+    if (now.rejected === cand.rejected) return;
+    const change = cand.rejected ? 'newly rejected' : 'no longer rejected';
+    if (cand.rejected) (this.newly += g.count, a.newlyRejected += g.count);
+    else (this.noLonger += g.count, a.noLongerRejected += g.count);
+    const clientIp = r.client_ip;
+    const sender = (r.mail_from ?? '').toLowerCase();
+    const key = `${change}\0${clientIp}\0${sender}`;
+    const outcome = { attributionNow: now.attribution, attributionCandidate: cand.attribution, reply: (cand.rejected ? cand.reply : now.reply) ?? '' };
+    const first = g.samples[0];
+    let s = this.bySource.get(key);
+    if (!s) {
+      s = { change: { clientIp, sender, change, messages: 0, ...outcome, samples: [] }, first, samples: [] };
+      this.bySource.set(key, s);
+    } else if (first && (!s.first || earlier(first, s.first) < 0)) {
+      Object.assign(s.change, outcome);
+      s.first = first;
+    }
+    s.change.messages += g.count;
+    if (this.samples > 0 && g.samples.length) s.samples = [...s.samples, ...g.samples].sort(earlier).slice(0, this.samples);
+  }
+
+  report(window: ReportWindow): Report & { changes: SourceChange[]; replayed: number } {
+    const { replayed, newly, noLonger } = this;
+    const changes = [...this.bySource.values()].map((t) => ({ ...t.change, samples: t.samples.map((x) => `${x.id}${x.subject ? ` "${x.subject}"` : ''}`) }));
+    const byAttr = this.byAttr;
+    changes.sort((x, y) => x.change.localeCompare(y.change) || y.messages - x.messages || x.clientIp.localeCompare(y.clientIp) || x.sender.localeCompare(y.sender));
+    const sourcesOf = (c: string): number => changes.filter((s) => s.change === c).length;
+    return {
+      title: 'Policy replay',
+      window,
+      summary: [
+        `replayed ${replayed} transactions: ${newly} newly rejected (from ${sourcesOf('newly rejected')} sources), ${noLonger} no longer rejected (from ${sourcesOf('no longer rejected')} sources), ${replayed - newly - noLonger} unchanged`,
+      ],
+      sections: [
+        { name: 'changes by source', columns: ['change', 'clientIp', 'sender', 'messages', 'attributionNow', 'attributionCandidate', 'reply', 'samples'], rows: changes.map((c) => ({ ...c })) },
+        { name: 'changes by attribution', columns: ['attribution', 'transactions', 'newlyRejected', 'noLongerRejected'], rows: [...byAttr.values()].sort((x, y) => x.attribution.localeCompare(y.attribution)) },
+      ],
+      changes,
+      replayed,
+    };
+  }
+}
+
+/** The replay's options: `memo: false` replays every row on its own (the reference the grouped replay is tested against). */
+export interface ReplayOptions {
+  memo?: boolean;
+  replyText?: ReplyText;
+}
+
+/** Replay the window's gateway transactions of a SQLite trace under both snapshots and report the differences. */
+export function replayTrace(db: Db, window: ReportWindow, current: PolicySnapshot, candidate: PolicySnapshot, samples = 3, opts: ReplayOptions = {}): Report & { changes: SourceChange[]; replayed: number } {
+  const tally = new ReplayTally(current, candidate, samples, opts.replyText ?? keyOnly);
+  // One sample at least: a source's outcome is its earliest row's.
+  for (const g of replayFactGroupsSync(db, window, { samples: Math.max(1, samples), perRow: opts.memo === false })) tally.add(g);
+  return tally.report(window);
+}
+
+/** The same replay over any trace store (a fleet's PostgreSQL trace): the same report as SQLite over the same rows. */
+export async function replayTraceFrom(
+  trace: Pick<TraceStore, 'replayFacts'>,
   window: ReportWindow,
   current: PolicySnapshot,
   candidate: PolicySnapshot,
   samples = 3,
-  opts: { memo?: boolean; replyText?: ReplyText } = {},
-): Report & { changes: SourceChange[]; replayed: number } {
-  const refusedRcpts = new Map<string, string[]>();
-  const evs = db.prepare("SELECT message_id, recipient FROM trace_event WHERE event = 'REJECT' AND recipient IS NOT NULL AND at >= ?").iterate(window.since) as IterableIterator<{ message_id: string; recipient: string }>;
-  for (const e of evs) refusedRcpts.set(e.message_id, [...(refusedRcpts.get(e.message_id) ?? []), e.recipient]);
-  const rows = db
-    .prepare(`SELECT id, client_ip, mail_from, ${FACT_KEY_SQL} FROM trace_message WHERE received_at >= ? AND received_at < ? AND (source IS NULL OR source = 'gateway') ORDER BY received_at, id`)
-    .raw(true)
-    .iterate(window.since, window.until) as IterableIterator<[string, string, string | null, string]>;
-  const factsOf = db.prepare(`SELECT id, ${FACT_COLUMNS.join(', ')} FROM trace_message WHERE id = ?`);
-  const subjectOf = db.prepare('SELECT subject FROM trace_message WHERE id = ?').pluck();
-  const bySource = new Map<string, SourceChange>();
-  const byAttr = new Map<string, { attribution: string; transactions: number; newlyRejected: number; noLongerRejected: number }>();
-  const curCache = new VerdictCache(current);
-  const candCache = new VerdictCache(candidate);
-  // The outcomes of each distinct fact tuple, computed once: the policy is pure (module header).
-  const memo = new Map<string, readonly [ReplayOutcome, ReplayOutcome]>();
-  let replayed = 0;
-  let newly = 0;
-  let noLonger = 0;
-  for (const [id, clientIp, mailFromColumn, factText] of rows) {
-    replayed++;
-    const refused = refusedRcpts.get(id);
-    const facts = refused ? `${factText}\0\0${refused.join('\0')}` : factText;
-    let pair = opts.memo === false ? undefined : memo.get(facts);
-    if (!pair) {
-      const r = factsOf.get(id) as FactRow;
-      const rcpts = [...new Set([...stringList(r.recipients), ...(refused ?? [])])];
-      const base = inputOf(r);
-      const mailFrom = r.mail_from ?? undefined;
-      const text = opts.replyText ?? keyOnly;
-      pair = [replayTransaction(base, mailFrom, rcpts, r.header_from ?? undefined, curCache, text), replayTransaction(base, mailFrom, rcpts, r.header_from ?? undefined, candCache, text)];
-      if (opts.memo !== false) {
-        if (memo.size >= MEMO_LIMIT) memo.clear();
-        memo.set(facts, pair);
-      }
-    }
-    const [now, cand] = pair;
-    const a = byAttr.get(now.attribution) ?? { attribution: now.attribution || '(connection)', transactions: 0, newlyRejected: 0, noLongerRejected: 0 };
-    a.transactions++;
-    byAttr.set(now.attribution, a);
-    if (now.rejected === cand.rejected) continue;
-    const change = cand.rejected ? 'newly rejected' : 'no longer rejected';
-    if (cand.rejected) (newly++, a.newlyRejected++);
-    else (noLonger++, a.noLongerRejected++);
-    const sender = (mailFromColumn ?? '').toLowerCase();
-    const key = `${change}\0${clientIp}\0${sender}`;
-    const s = bySource.get(key) ?? { clientIp, sender, change, messages: 0, attributionNow: now.attribution, attributionCandidate: cand.attribution, reply: (cand.rejected ? cand.reply : now.reply) ?? '', samples: [] };
-    s.messages++;
-    if (s.samples.length < samples) {
-      const subject = subjectOf.get(id) as string | null | undefined;
-      s.samples.push(`${id}${subject ? ` "${subject}"` : ''}`);
-    }
-    bySource.set(key, s);
-  }
-  const changes = [...bySource.values()].sort((x, y) => x.change.localeCompare(y.change) || y.messages - x.messages || x.clientIp.localeCompare(y.clientIp) || x.sender.localeCompare(y.sender));
-  const sourcesOf = (c: string): number => changes.filter((s) => s.change === c).length;
-  return {
-    title: 'Policy replay',
-    window,
-    summary: [
-      `replayed ${replayed} transactions: ${newly} newly rejected (from ${sourcesOf('newly rejected')} sources), ${noLonger} no longer rejected (from ${sourcesOf('no longer rejected')} sources), ${replayed - newly - noLonger} unchanged`,
-    ],
-    sections: [
-      { name: 'changes by source', columns: ['change', 'clientIp', 'sender', 'messages', 'attributionNow', 'attributionCandidate', 'reply', 'samples'], rows: changes.map((c) => ({ ...c })) },
-      { name: 'changes by attribution', columns: ['attribution', 'transactions', 'newlyRejected', 'noLongerRejected'], rows: [...byAttr.values()].sort((x, y) => x.attribution.localeCompare(y.attribution)) },
-    ],
-    changes,
-    replayed,
-  };
+  opts: { replyText?: ReplyText } = {},
+): Promise<Report & { changes: SourceChange[]; replayed: number }> {
+  const tally = new ReplayTally(current, candidate, samples, opts.replyText ?? keyOnly);
+  for await (const g of trace.replayFacts({ since: window.since, until: window.until }, { samples: Math.max(1, samples) })) tally.add(g);
+  return tally.report(window);
 }
-

@@ -6,8 +6,8 @@
  * egress block, and read-only SQL hunting with saved queries. A window is `--since` clamped to
  * trace.retentionDays (the note says so), or an import's own time range over `import:NAME`.
  * Bad input (window, source, SPF record, hunt SQL) is `invalid`; the adapters format the Report.
- * On a fleet node (ctx.trace) the Inbound, Direct Send, stale-allow and egress-gone reports read the
- * shared trace.
+ * On a fleet node (ctx.trace) the Inbound, Direct Send, stale-allow and egress-gone reports and the
+ * hunts read the shared trace (a saved hunt in the fleet store's own SQL, with the same rows).
  * Touches: the trace tables and configuration store (read only); DNS for the live SPF check;
  * hunts run in a child process on the database file.
  */
@@ -151,9 +151,9 @@ export async function egressGone(ctx: OpsContext, input: { blockAt: number; sinc
   }
 }
 
-/** The saved hunts, by name. */
-export function savedHunts(): { name: string; description: string; sql: string }[] {
-  return Object.entries(SAVED_HUNTS).map(([name, h]) => ({ name, description: h.description, sql: h.sql }));
+/** The saved hunts, by name; with a context on a fleet node, each in the fleet store's SQL. */
+export function savedHunts(ctx?: Pick<OpsContext, 'trace'>): { name: string; description: string; sql: string }[] {
+  return Object.entries(SAVED_HUNTS).map(([name, h]) => ({ name, description: h.description, sql: (ctx?.trace ? ctx.trace.savedHuntText(name) : undefined) ?? h.sql }));
 }
 
 export interface HuntInput {
@@ -177,11 +177,12 @@ export async function hunt(ctx: OpsContext, input: HuntInput): Promise<HuntResul
   if ((input.query === undefined) === (input.saved === undefined)) throw new OpsError('invalid', 'give exactly one of --query, --saved or --list-saved');
   let sql = input.query ?? '';
   if (input.saved !== undefined) {
-    const h = SAVED_HUNTS[input.saved];
-    if (!h) throw new OpsError('not-found', `no saved hunt "${input.saved}" (have: ${Object.keys(SAVED_HUNTS).join(', ')})`);
-    sql = h.sql;
+    const h = Object.hasOwn(SAVED_HUNTS, input.saved) ? SAVED_HUNTS[input.saved] : undefined;
+    // On a fleet node the fleet store's own text of the hunt (PostgreSQL's SQL), same rows.
+    const text = h && (ctx.trace ? ctx.trace.savedHuntText(input.saved) : h.sql);
+    if (!text) throw new OpsError('not-found', `no saved hunt "${input.saved}" (have: ${Object.keys(SAVED_HUNTS).join(', ')})`);
+    sql = text;
   }
-  if (ctx.trace && input.saved !== undefined) throw new OpsError('invalid', 'saved hunts are written for SQLite; on a PostgreSQL fleet trace give --query in PostgreSQL\'s SQL');
   ensureTraceSchema(ctx.db);
   const limits = { limit: input.limit ?? HUNT_DEFAULT_LIMIT, timeoutMs: input.timeoutMs ?? HUNT_DEFAULT_TIMEOUT_MS };
   try {

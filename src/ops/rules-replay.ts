@@ -6,12 +6,13 @@
  * subject, size, client IP, attribution and connector, SPF/DKIM/DMARC/compauth, spoof suspicion.
  * Header fields (other than From and Subject), the body and attachments are not in the trace: a
  * rule that needs them is counted as undetermined for that message, never guessed.
+ * On a fleet node (ctx.trace) the messages come from the fleet's shared trace.
  * Touches: the trace tables and config store (read only).
  */
 import { compilePolicy, type Config } from '../config/index.ts';
 import { evaluateSnapshotRules } from '../policy/rules/index.ts';
 import type { Attribution, ConnectorType } from '../policy/types.ts';
-import { searchTrace, type TraceMessage } from '../trace/index.ts';
+import { searchTrace, type TraceMessage, type TraceStore } from '../trace/index.ts';
 import type { Db } from '../core/sqlite.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
@@ -62,16 +63,26 @@ export interface RuleReplayOptions {
 export async function replayRules(ctx: OpsContext, opts: RuleReplayOptions): Promise<RuleReplayResult> {
   const v = await ctx.store.current();
   if (!v) throw new OpsError('unavailable', `no configuration in ${ctx.dataDir}`);
-  return replayRulesWith(ctx.db, v.config, opts);
+  return ctx.trace ? replayRulesFrom(ctx.trace, v.config, opts) : replayRulesWith(ctx.db, v.config, opts);
 }
 
-/** The rules of `base` (a candidate, for `policy replay`) over the trace window. */
+/** The rules of `base` (a candidate, for `policy replay`) over the trace window of a SQLite trace. */
 export function replayRulesWith(db: Db, base: Config, opts: RuleReplayOptions): RuleReplayResult {
+  return rulesOver(searchTrace(db, { since: opts.since, until: opts.until, limit: opts.limit }), base, opts);
+}
+
+/** The same over any trace store (a fleet's PostgreSQL trace). */
+export async function replayRulesFrom(trace: Pick<TraceStore, 'search'>, base: Config, opts: RuleReplayOptions): Promise<RuleReplayResult> {
+  return rulesOver(await trace.search({ since: opts.since, until: opts.until, limit: opts.limit }), base, opts);
+}
+
+/** The rules over the window's messages (newest first, as the search gives them). */
+function rulesOver(found: readonly TraceMessage[], base: Config, opts: RuleReplayOptions): RuleReplayResult {
   const config: Config = opts.asEnforce ? { ...base, transportRules: base.transportRules.map((r) => ({ ...r, mode: 'Enforce' as const })) } : base;
   const snap = compilePolicy(config, 0);
   const stats = new Map(config.transportRules.map((r) => [r.name, { hits: 0, undetermined: 0, samples: [] as string[], needs: new Set<string>() }]));
   let messages = 0;
-  for (const m of searchTrace(db, { since: opts.since, until: opts.until, limit: opts.limit })) {
+  for (const m of found) {
     // A refused transaction never reached the end of DATA, where rules run.
     if (m.status === 'Rejected') continue;
     // Messages mailgate generated (bounces, incident reports) never pass the rules (Exchange: all messages but NDRs).

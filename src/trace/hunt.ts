@@ -19,7 +19,9 @@
  * forked) that is SIGKILLed at the time limit: the only stop that is immediate whatever SQLite
  * is doing.
  * Saved queries (SAVED_HUNTS): no-connector-dmarc-fail, direct-send-external,
- * new-anonymous-sources, spoof-suspects; each documented where it is defined.
+ * new-anonymous-sources, spoof-suspects; each documented where it is defined. Lists inside a row
+ * (senders, HELO names) are sorted, so a fleet's PostgreSQL text of the same hunt
+ * (stores/postgres/trace-saved-hunts) gives the same rows.
  * Touches: reads the SQLite file (read-only connection, in a child process it starts and kills).
  */
 import { fork } from 'node:child_process';
@@ -81,7 +83,7 @@ ORDER BY messages DESC, client_ip, sender`,
   /** Client IPs that sent anonymously (no AUTH, no connector) and were first seen in the last 24 hours. */
   'new-anonymous-sources': {
     description: 'anonymous client IPs (no AUTH, no connector) first seen in the last 24 hours',
-    sql: `SELECT client_ip, count(*) AS messages, group_concat(DISTINCT lower(mail_from)) AS senders,
+    sql: `SELECT client_ip, count(*) AS messages, group_concat(DISTINCT lower(mail_from) ORDER BY lower(mail_from)) AS senders,
        datetime(min(received_at) / 1000, 'unixepoch') AS first_seen, datetime(max(received_at) / 1000, 'unixepoch') AS last_seen
 FROM trace_message
 WHERE ${ANONYMOUS} AND attribution IN ('direct-send', 'anonymous-external')
@@ -93,7 +95,7 @@ ORDER BY min(received_at) DESC`,
   'spoof-suspects': {
     description: 'direct-send sources whose mail failed SPF (fail/softfail) and DMARC, per client IP and sender',
     sql: `SELECT client_ip, lower(mail_from) AS sender, count(*) AS messages, sum(lower(dkim) LIKE 'pass%') AS dkim_pass,
-       datetime(max(received_at) / 1000, 'unixepoch') AS last_seen, group_concat(DISTINCT helo) AS helo_names
+       datetime(max(received_at) / 1000, 'unixepoch') AS last_seen, group_concat(DISTINCT helo ORDER BY helo) AS helo_names
 FROM trace_message
 WHERE ${ANONYMOUS} AND (attribution = 'direct-send' OR reply LIKE '${DIRECT_SEND_REPLY_LIKE}')
   AND (lower(spf) LIKE 'fail%' OR lower(spf) LIKE 'softfail%') AND lower(dmarc) LIKE 'fail%'

@@ -194,6 +194,52 @@ export interface DriftGroup {
   last: number;
 }
 
+/** The facts policy replay reads of a gateway row (trace_message columns, as stored). */
+export interface ReplayFacts {
+  client_ip: string;
+  helo: string | null;
+  listener: string;
+  tls_version: string | null;
+  cert_cn: string | null;
+  /** JSON array of strings. */
+  cert_sans: string | null;
+  cert_verified: number | null;
+  auth_user: string | null;
+  mail_from: string | null;
+  header_from: string | null;
+  /** JSON array of strings. */
+  recipients: string;
+}
+
+/** The gateway rows (source gateway or none) of a window that policy replay reads. */
+export interface ReplayScope {
+  since: number;
+  until: number;
+  /** Only rows from these client IPs, or with this verified client certificate CN. */
+  match?: { ips: readonly string[]; certCn?: string | undefined } | undefined;
+}
+
+/** One row of a replay group: its id, time and subject. */
+export interface ReplaySample {
+  id: string;
+  at: number;
+  subject: string | null;
+}
+
+/**
+ * The gateway rows of a window sharing every replayed fact: the row's facts and the recipients
+ * refused one by one (REJECT events at or after the window's start, by time then address). A
+ * store may split one tuple over several groups (counts add up); never merges different tuples.
+ */
+export interface ReplayFactGroup {
+  facts: ReplayFacts;
+  refused: string[];
+  /** Rows with these facts. */
+  count: number;
+  /** The group's first rows by (received_at, id), at most the `samples` asked for. */
+  samples: ReplaySample[];
+}
+
 export interface TraceStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Upsert messages and append events (status re-derived from outcome events), atomically. */
@@ -244,4 +290,11 @@ export interface TraceStore {
   connectorDays(connector: string, from: number, until: number): Promise<{ days: number; after: boolean }>;
   /** Refusals of [since, until) by the reply's first 14 characters (null: no reply). */
   refusalHeads(since: number, until: number): Promise<{ head: string | null; n: number }[]>;
+  // replay, audit plan, saved hunts
+  /** Policy replay's facts: the window's gateway rows as distinct fact tuples with counts and samples. */
+  replayFacts(scope: ReplayScope, opts: { samples: number }): AsyncIterable<ReplayFactGroup>;
+  /** Rows of the window (of the source): the audit plan's "rows in the window". */
+  rowCount(scope: RowScope): Promise<number>;
+  /** A saved hunt's text (trace/hunt SAVED_HUNTS' names) in the engine's dialect, for `hunt`; undefined for an unknown name. */
+  savedHuntText(name: string): string | undefined;
 }

@@ -100,7 +100,7 @@ export function reportRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const { format, blockDate, ...q } = parseInput(EgressQuery, req.query, 'querystring');
     return send(reply, await egressGone(ctx(req), { ...q, blockAt: parseBlockDate(blockDate) }), format, 'egress-gone');
   });
-  app.get('/api/v1/reports/hunts', { config: read, schema: { response: { 200: jsonSchema(z.array(z.object({ name: z.string(), description: z.string(), sql: z.string() }))), ...problemResponses() } } }, async () => savedHunts());
+  app.get('/api/v1/reports/hunts', { config: read, schema: { response: { 200: jsonSchema(z.array(z.object({ name: z.string(), description: z.string(), sql: z.string() }))), ...problemResponses() } } }, async (req) => savedHunts(ctx(req)));
   app.get('/api/v1/reports/hunts/:name', { config: read, schema: { params: jsonSchemaOf(HuntParams), querystring: jsonSchemaOf(HuntQuery), response: { 200: jsonSchema(HuntOut.describe('JSON; with ?format=csv the rows as text/csv instead')), ...problemResponses(400, 404, 422) } } }, async (req, reply) => {
     const { name } = parseInput(HuntParams, req.params, 'params');
     const { format, limit } = parseInput(HuntQuery, req.query, 'querystring');

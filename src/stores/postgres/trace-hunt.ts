@@ -10,7 +10,7 @@
  *    else (no configuration, no password hashes, no superuser functions);
  * 5. statement_timeout: PostgreSQL cancels the query at the time limit.
  * The row limit is applied by fetching one row more than it (truncated is reported).
- * Saved hunts are written in SQLite's dialect: on PostgreSQL only ad hoc queries run (for now).
+ * The saved hunts' PostgreSQL texts are in stores/postgres/trace-saved-hunts (TraceStore.savedHuntText).
  * Touches: one short-lived connection to PostgreSQL.
  */
 import pg from 'pg';

@@ -62,7 +62,7 @@ export function pgReportRows(query: Query, s: string): ReportRows {
     sourceSpans: async (source) =>
       query<SourceSpan>(
         `SELECT coalesce(source, 'gateway') AS source, count(*)::int AS rows, min(received_at) AS first, max(received_at) AS last
-           FROM ${s}.trace_message WHERE true${bySource({ source }, 1)} GROUP BY 1 ORDER BY 1 COLLATE "C"`,
+           FROM ${s}.trace_message WHERE true${bySource({ source }, 1)} GROUP BY 1 ORDER BY coalesce(source, 'gateway') COLLATE "C"`,
         source === undefined ? [] : [source],
       ),
     importLeftOut: async (sc): Promise<LeftOutCounts> => {
@@ -115,5 +115,13 @@ export function pgReportRows(query: Query, s: string): ReportRows {
       ]);
       return { rows, detail };
     },
+  };
+}
+
+/** TraceStore.rowCount over `query` (the audit plan's rows in the window). */
+export function pgRowCount(query: Query, s: string): TraceStore['rowCount'] {
+  return async (sc) => {
+    const [r] = await query<{ n: number }>(`SELECT count(*)::int AS n FROM ${s}.trace_message WHERE received_at >= $1 AND received_at < $2${bySource(sc, 3)}`, scopeArgs(sc));
+    return r?.n ?? 0;
   };
 }

@@ -7,8 +7,8 @@
  * while JS checks run so `limit` stays exact), show, retention (stores/postgres/trace-prune; the
  * cache of existing day partitions is forgotten after it, and a write meeting a day another node
  * dropped makes it again and retries once), the report row primitives (stores/postgres/trace-rows),
- * the console's reads (trace-dashboard) and the alert rules' (trace-alerts). The tables come
- * from migration 0002-trace.
+ * the console's reads (trace-dashboard), the alert rules' (trace-alerts) and replay facts
+ * (trace-replay). The tables come from migration 0002-trace.
  * Touches: the trace tables of one schema, through the given pool.
  */
 import type { Pool, PoolClient, QueryConfig } from 'pg';
@@ -19,10 +19,12 @@ import { withClient } from './checkout.ts';
 import { createDayPartitions, DAY_MS, ident } from './trace-schema.ts';
 import { pruneTracePg } from './trace-prune.ts';
 import { runHuntPg } from './trace-hunt.ts';
+import { PG_SAVED_HUNTS } from './trace-saved-hunts.ts';
 import { HuntRefused } from '../../trace/hunt.ts';
-import { pgReportRows } from './trace-rows.ts';
+import { pgReportRows, pgRowCount } from './trace-rows.ts';
 import { pgDashboardReads } from './trace-dashboard.ts';
 import { pgAlertReads } from './trace-alerts.ts';
+import { pgReplayFacts } from './trace-replay.ts';
 
 
 export const PG_DIALECT: SearchDialect = {
@@ -238,6 +240,9 @@ export function pgTraceStore(o: PgTraceOptions): TraceStore {
     // dashboard, rule hits, alerts
     ...pgDashboardReads((text, values) => q(o.pool, text, values), s),
     ...pgAlertReads((text, values) => q(o.pool, text, values), s),
+    replayFacts: pgReplayFacts(o.pool, s),
+    rowCount: pgRowCount((text, values) => q(o.pool, text, values), s),
+    savedHuntText: (name) => (Object.hasOwn(PG_SAVED_HUNTS, name) ? PG_SAVED_HUNTS[name] : undefined),
     close: async () => {
       if (o.ownsPool) await o.pool.end();
     },

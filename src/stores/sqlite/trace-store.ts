@@ -3,8 +3,9 @@
  * The TraceStore interface (trace/trace-store.ts) over one node's SQLite file: the embedded
  * default. Writes run in one immediate transaction through trace/store's upserts (the same ones
  * the queue's commit hook calls), searches and retention through trace/search and
- * trace/retention, report rows through trace/reports/sqlite-rows. The node name is not stored:
- * a SQLite trace is one node's. Event `seq` is not stored either (SQLite's own rowid orders events).
+ * trace/retention, report rows through trace/reports/sqlite-rows, replay facts through
+ * trace/replay-facts. The node name is not stored: a SQLite trace is one node's. Event `seq` is
+ * not stored either (SQLite's own rowid orders events).
  * Touches: the trace tables of the given database.
  */
 import type { Db } from '../../core/sqlite.ts';
@@ -13,12 +14,13 @@ import {
   insertEventsSync,
   insertMessageSync,
   pruneTrace,
+  replayFactGroupsSync,
   searchTrace,
   type TraceBatch,
   type TraceStore,
 } from '../../trace/index.ts';
-import { sqliteReportRows } from '../../trace/reports/index.ts';
-import { runHunt } from '../../trace/hunt.ts';
+import { rowCountSync, sqliteReportRows } from '../../trace/reports/index.ts';
+import { runHunt, SAVED_HUNTS } from '../../trace/hunt.ts';
 
 /** A TraceStore over `db`; close() closes the handle only when `owned`. */
 export function sqliteTraceStore(db: Db, opts: { owned?: boolean } = {}): TraceStore {
@@ -41,5 +43,13 @@ export function sqliteTraceStore(db: Db, opts: { owned?: boolean } = {}): TraceS
     close: async () => {
       if (opts.owned) db.close();
     },
+    replayFacts: (scope, o) => ({
+      [Symbol.asyncIterator]: async function* () {
+        // Read whole before the first yield: an open SQLite iterator would block writes on the handle meanwhile.
+        yield* [...replayFactGroupsSync(db, scope, o)];
+      },
+    }),
+    rowCount: async (scope) => rowCountSync(db, scope),
+    savedHuntText: (name) => (Object.hasOwn(SAVED_HUNTS, name) ? SAVED_HUNTS[name]?.sql : undefined),
   };
 }

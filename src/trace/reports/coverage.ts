@@ -5,6 +5,7 @@
  *   `--since`, the import's own time range; imported rows are never pruned, so a window over an
  *   import is not clamped to the trace retention. Over the gateway (or every source), the
  *   `--since` window clamped to the retention as before (trace/reports/common reportWindow).
+ * - `rowCountSync`: the rows of a window (of a source), as the audit plan shows them.
  * - `emptyWindowNote`: when the window holds no row of the source, a sentence saying so and where
  *   the data is ("import contoso holds 2026-05-01..2026-05-30 (50 rows); use --source
  *   import:contoso"), else undefined.
@@ -12,7 +13,7 @@
  */
 import type { Db } from '../../core/sqlite.ts';
 import { traceReady } from '../store.ts';
-import type { SourceSpan, TraceStore } from '../trace-store.ts';
+import type { RowScope, SourceSpan, TraceStore } from '../trace-store.ts';
 import { reportWindow, utcDay, type ReportWindow } from './common.ts';
 
 export type { SourceSpan };
@@ -26,6 +27,14 @@ export function sourceSpans(db: Db, source?: string): SourceSpan[] {
   return db
     .prepare(`SELECT coalesce(source, 'gateway') AS source, count(*) AS rows, min(received_at) AS first, max(received_at) AS last FROM trace_message ${where} GROUP BY 1 ORDER BY 1`)
     .all(...(source === undefined ? [] : [source])) as SourceSpan[];
+}
+
+/** Rows of the window (of the source). */
+export function rowCountSync(db: Db, scope: RowScope): number {
+  if (!traceReady(db)) return 0;
+  const by = scope.source === undefined ? '' : ' AND source = ?';
+  const args = scope.source === undefined ? [scope.since, scope.until] : [scope.since, scope.until, scope.source];
+  return (db.prepare(`SELECT count(*) AS n FROM trace_message WHERE received_at >= ? AND received_at < ?${by}`).get(...args) as { n: number }).n;
 }
 
 /** The window of a report over `source` (module header); throws the parseSince error on a bad `--since`. */
