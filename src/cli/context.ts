@@ -130,9 +130,15 @@ export async function withContext<T>(cmd: Command, fn: (ctx: CliContext) => T | 
 
 /** Run `fn` with the application layer's context (acting as the login name), closing it after. */
 export async function withOps<T>(cmd: Command, fn: (ops: OpsContext) => T | Promise<T>): Promise<T> {
-  return withContext(cmd, ({ db, store, backing, dataDir }) =>
-    fn({ db, store, nodes: backing.nodes, dataDir, actor: actor(), trace: fleetTrace(backing, actor()), shipTrace: fleetShipper(backing, db) }),
-  );
+  return withContext(cmd, ({ db, store, backing, dataDir }) => {
+    const node = backing.bootstrap.kind === 'postgres' ? nodeNameOf(db) : undefined;
+    return fn({ db, store, nodes: backing.nodes, node, dataDir, actor: actor(), trace: node === undefined ? undefined : fleetTrace(backing, node), shipTrace: fleetShipper(backing, db) });
+  });
+}
+
+/** The node a data directory's queue owner ships its trace as (`serve --node`), else the default name. */
+function nodeNameOf(db: Db): string {
+  return outboxNode(db) ?? defaultNodeName(hostname());
 }
 
 /**
@@ -145,7 +151,7 @@ function fleetShipper(backing: OpenedConfigStore, db: Db): (() => Promise<number
   enableTraceOutbox(db);
   const { pool, bootstrap } = backing;
   return async () => {
-    const node = outboxNode(db) ?? defaultNodeName(hostname());
+    const node = nodeNameOf(db);
     const shipper = new TraceShipper({ outbox: sqliteOutbox(db), store: pgTraceStore({ pool, schema: bootstrap.schema, node, url: bootstrap.url }), node });
     await shipper.drain();
     return shipper.shipped;

@@ -14,6 +14,8 @@ export interface OpsContext {
   store: ConfigStore;
   /** The fleet's node heartbeats (same store as the configuration); absent where none was opened. */
   nodes?: NodeStore | undefined;
+  /** This node's name on a fleet (`serve --node`; the CLI: the name its queue owner ships as). */
+  node?: string | undefined;
   dataDir: string;
   /** Who is acting: recorded in configuration history and in RELEASE/DELETE trace events. */
   actor: string;

@@ -15,6 +15,7 @@ import type { QueueState } from '../queue/index.ts';
 import { listAlerts } from './alerts.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
+import { listNodes, type NodeRow } from './nodes.ts';
 import { queueSummary } from './queue.ts';
 
 export const DASHBOARD_RANGES = ['1h', '1d', '7d'] as const;
@@ -34,6 +35,11 @@ export interface Dashboard {
   failures: { failed: number; deferred: number; recent: FailureRow[] };
   alerts: { open: number; recent: { id: number; kind: string; summary: string; count: number; lastSeen: string }[] };
   org: { name: string; rejectDirectSend: boolean; rulesInAudit: string[]; rulesEnforced: number; configVersion: number | null };
+  /**
+   * On a fleet (the shared PostgreSQL store): every node that reported, with its state,
+   * configuration lag and queue depth (the queue above is this node's own). Null on one node.
+   */
+  fleet: { node: string; nodes: Pick<NodeRow, 'name' | 'state' | 'configVersion' | 'configLag' | 'queueDepth' | 'ageSeconds'>[] } | null;
 }
 
 /** The dashboard over the last `range`. */
@@ -51,6 +57,10 @@ export async function dashboard(ctx: OpsContext, range: DashboardRange = '1h', n
   const v = await ctx.store.current();
   const rules = v?.config.transportRules ?? [];
   const enabled = rules.filter((r) => r.state !== 'Disabled');
+  const fleet =
+    ctx.trace?.kind === 'postgres' && ctx.nodes
+      ? { node: ctx.node ?? '', nodes: (await listNodes(ctx)).map(({ name, state, configVersion, configLag, queueDepth, ageSeconds }) => ({ name, state, configVersion, configLag, queueDepth, ageSeconds })) }
+      : null;
   return {
     window: { range, since, until, bucketSeconds: s.bucket / 1000 },
     traffic: t.traffic,
@@ -65,5 +75,6 @@ export async function dashboard(ctx: OpsContext, range: DashboardRange = '1h', n
       rulesEnforced: enabled.filter((r) => r.mode === 'Enforce').length,
       configVersion: v?.version ?? null,
     },
+    fleet,
   };
 }

@@ -15,6 +15,7 @@ import type { TraceStore } from '../../src/trace/index.ts';
 import { openPg, postgresAdapter, traceAdapters } from '../helpers/trace-adapters.ts';
 import { apiFixture } from '../helpers/api.ts';
 import { dashboard } from '../../src/ops/dashboard.ts';
+import { PgNodeStore } from '../../src/stores/postgres/node-store.ts';
 
 const T0 = 1_700_000_040_000; // a minute boundary
 const MIN = 60_000;
@@ -102,13 +103,24 @@ for (const a of await traceAdapters()) {
 test('ops dashboard on a fleet node reads the fleet trace (every node), not its own SQLite file', { skip: (await postgresAdapter()).skip }, async (t) => {
   const f = await apiFixture();
   t.after(() => f.close());
-  const { store } = await openPg(t);
+  const { store, pool } = await openPg(t);
   const now = Date.now();
   await store.write({ node: 'n1', messages: [traceRow({ id: 'P1', clientIp: '192.0.2.50', receivedAt: now - 2 * MIN })], events: [] });
   await store.write({ node: 'n2', messages: [traceRow({ id: 'P2', clientIp: '192.0.2.51', receivedAt: now - 2 * MIN })], events: [] });
   const local = await dashboard(f.deps.ops('test'), '1h', now);
   assert.equal(local.traffic.totals['direct-send'], 0, "this node's file is empty");
-  const fleet = await dashboard({ ...f.deps.ops('test'), trace: store }, '1h', now);
+  assert.equal(local.fleet, null, 'a single node has no fleet section');
+  const nodes = new PgNodeStore(pool);
+  const version = (await f.deps.ops('test').store.current())?.version ?? 0;
+  await nodes.heartbeat({ name: 'n1', softwareVersion: '0.1.0', configVersion: version, queueDepth: 3, startedAt: now - MIN });
+  await nodes.heartbeat({ name: 'n2', softwareVersion: '0.1.0', configVersion: version - 1, queueDepth: 0, startedAt: now - MIN });
+  const fleet = await dashboard({ ...f.deps.ops('test'), trace: store, nodes, node: 'n1' }, '1h', now);
+  assert.deepEqual(
+    fleet.fleet?.nodes.map((n) => [n.name, n.state, n.configLag, n.queueDepth]),
+    [['n1', 'up', 0, 3], ['n2', 'up', 1, 0]],
+    'every node with its state, configuration lag and queue depth',
+  );
+  assert.equal(fleet.fleet?.node, 'n1');
   assert.equal(fleet.traffic.totals['direct-send'], 2);
   assert.deepEqual(fleet.directSend.sources.map((x) => x.clientIp), ['192.0.2.50', '192.0.2.51']);
   assert.equal(fleet.directSend.newSources, 2);

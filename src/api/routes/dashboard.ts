@@ -3,7 +3,7 @@
  * `GET /api/v1/dashboard?window=1h|1d|7d` (read): the web console's dashboard in one document
  * (ops/dashboard): traffic per bucket by attribution, refusals by reply code, Direct Send
  * sources (new ones marked), queue depth and oldest age, delivery failures, open alerts and the
- * organization's state. Times are epoch milliseconds.
+ * organization's state, and on a fleet every node's state and queue depth. Times are epoch milliseconds.
  * Touches: nothing itself (ops/ reads the store).
  */
 import type { FastifyInstance } from 'fastify';
@@ -41,6 +41,13 @@ const DashboardSchema = z.object({
   }),
   alerts: z.object({ open: z.number().int(), recent: z.array(z.object({ id: z.number().int(), kind: z.string(), summary: z.string(), count: z.number().int(), lastSeen: z.string() })) }),
   org: z.object({ name: z.string(), rejectDirectSend: z.boolean(), rulesInAudit: z.array(z.string()), rulesEnforced: z.number().int(), configVersion: z.number().int().nullable() }),
+  fleet: z
+    .object({
+      node: z.string().describe('the node answering (its queue is the one above)'),
+      nodes: z.array(z.object({ name: z.string(), state: z.enum(['up', 'silent']), configVersion: z.number().int(), configLag: z.number().int(), queueDepth: z.number().int(), ageSeconds: z.number().int() })),
+    })
+    .nullable()
+    .describe('every node of a fleet (shared PostgreSQL store); null on a single node'),
 });
 
 export function dashboardRoutes(app: FastifyInstance, deps: ApiDeps): void {

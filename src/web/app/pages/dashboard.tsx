@@ -43,6 +43,8 @@ export interface DashboardDoc {
   failures: { failed: number; deferred: number; recent: { messageId: string; at: number; recipient: string | null; detail: string | null; mailFrom: string | null; subject: string | null }[] };
   alerts: { open: number; recent: { id: number; kind: string; summary: string; count: number; lastSeen: string }[] };
   org: { name: string; rejectDirectSend: boolean; rulesInAudit: string[]; rulesEnforced: number; configVersion: number | null };
+  /** Every node of a fleet; null on a single node. */
+  fleet: { node: string; nodes: { name: string; state: 'up' | 'silent'; configVersion: number; configLag: number; queueDepth: number; ageSeconds: number }[] } | null;
 }
 
 const REFRESH_MS = 30_000;
@@ -89,7 +91,7 @@ export default function Dashboard({ route }: PageProps) {
           <div class="cards">
             <Card id="messages" label="Messages" value={formatCount(total)} detail={`${formatCount(data.traffic.totals['direct-send'])} Direct Send`} />
             <Card id="refused" label="Refused" value={formatCount(refused)} />
-            <Card id="queue" label="Queue (open)" value={formatCount(data.queue.open)} detail={data.queue.oldestAgeSeconds === null ? 'empty' : `oldest ${formatDuration(data.queue.oldestAgeSeconds * 1000)}`} />
+            <Card id="queue" label={data.fleet ? `Queue on ${data.fleet.node} (open)` : 'Queue (open)'} value={formatCount(data.queue.open)} detail={data.queue.oldestAgeSeconds === null ? 'empty' : `oldest ${formatDuration(data.queue.oldestAgeSeconds * 1000)}`} />
             <Card id="failures" label="Delivery failures" value={formatCount(data.failures.failed)} detail={`${formatCount(data.failures.deferred)} deferrals`} />
             <Card id="alerts" label="Open alerts" value={formatCount(data.alerts.open)} />
             <Card id="reject-direct-send" label="RejectDirectSend" value={data.org.rejectDirectSend ? 'On' : 'Off'} detail={data.org.rejectDirectSend ? 'Direct Send is refused (550 5.7.68)' : 'Direct Send is accepted'} />
@@ -126,7 +128,27 @@ export default function Dashboard({ route }: PageProps) {
             ]}
           />
 
-          <h2>Queue</h2>
+          {data.fleet && (
+            <>
+              <h2>Nodes</h2>
+              <DataTable
+                caption="Nodes of the fleet"
+                hideCaption
+                rows={data.fleet.nodes}
+                rowKey={(n) => n.name}
+                empty="No node has reported yet."
+                columns={[
+                  { label: 'Node', render: (n) => n.name },
+                  { label: 'State', render: (n) => <span class={n.state === 'up' ? 'badge on' : 'badge off'}>{n.state}</span> },
+                  { label: 'Configuration', render: (n) => `version ${n.configVersion}${n.configLag > 0 ? ` (${n.configLag} behind)` : ''}` },
+                  { label: 'Queue', numeric: true, render: (n) => formatCount(n.queueDepth) },
+                  { label: 'Last heartbeat', render: (n) => `${formatDuration(n.ageSeconds * 1000)} ago` },
+                ]}
+              />
+            </>
+          )}
+
+          <h2>{data.fleet ? `Queue on ${data.fleet.node}` : 'Queue'}</h2>
           <DataTable
             caption="Messages in the queue by state"
             hideCaption
