@@ -51,6 +51,13 @@ export function pgReplayFacts(pool: Pool, s: string): (scope: ReplayScope, opts:
     [Symbol.asyncIterator]: async function* () {
       const q = groupsQuery(s, scope, Math.max(0, Math.floor(opts.samples)));
       const c = await pool.connect();
+      // The cursor keeps the client checked out between pages, while the consumer replays: a
+      // connection dropping then emits 'error', which must not go unheard (stores/postgres/checkout).
+      let dropped: Error | undefined;
+      const onError = (err: Error): void => {
+        dropped = err;
+      };
+      c.on('error', onError);
       let failed = false;
       let open = false;
       try {
@@ -73,8 +80,9 @@ export function pgReplayFacts(pool: Pool, s: string): (scope: ReplayScope, opts:
         throw e;
       } finally {
         // Left early (the consumer stopped): close the cursor's transaction; a failed connection is dropped.
-        if (open && !failed) await c.query('ROLLBACK').catch(() => undefined);
-        c.release(failed);
+        if (open && !failed && !dropped) await c.query('ROLLBACK').catch(() => undefined);
+        c.off('error', onError);
+        c.release(dropped ?? failed);
       }
     },
   });
