@@ -3,7 +3,7 @@
  * A TCP forwarder on loopback that a test can cut and restore, to take a real server (PostgreSQL)
  * away from one process without stopping it for anyone else: `cut()` closes every forwarded
  * connection and stops listening (new connections are refused); `restore()` listens again on the
- * same port.
+ * same port. `freeze()` stops forwarding without closing anything (a partition: no FIN, no RST).
  * Touches: one loopback port; connections to the target.
  */
 import net from 'node:net';
@@ -11,12 +11,15 @@ import net from 'node:net';
 export interface TcpProxy {
   port: number;
   cut(): Promise<void>;
+  freeze(): void;
   restore(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
+  const pairs = new Set<[net.Socket, net.Socket]>();
+  let frozen = false;
   const track = (s: net.Socket): void => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
@@ -27,8 +30,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       const upstream = net.connect(target);
       track(client);
       track(upstream);
-      client.pipe(upstream);
-      upstream.pipe(client);
+      const pair: [net.Socket, net.Socket] = [client, upstream];
+      pairs.add(pair);
+      client.once('close', () => pairs.delete(pair));
+      if (!frozen) {
+        client.pipe(upstream);
+        upstream.pipe(client);
+      }
       client.once('close', () => upstream.destroy());
       upstream.once('close', () => client.destroy());
     });
@@ -48,7 +56,21 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   return {
     port,
     cut,
+    freeze() {
+      frozen = true;
+      for (const [a, b] of pairs) {
+        a.unpipe(b);
+        b.unpipe(a);
+        a.pause();
+        b.pause();
+      }
+    },
     async restore() {
+      frozen = false;
+      for (const [a, b] of pairs) {
+        a.pipe(b);
+        b.pipe(a);
+      }
       if (server) return;
       server = make();
       await listen(server, port);

@@ -6,10 +6,18 @@
  * evaluation: each node's alert store (local SQLite) deduplicates only its own findings, and the
  * rules look back over a margin, so two nodes taking turns would each raise the same new source.
  * The holder keeps the role until its process ends or its connection drops (the session ends and
- * PostgreSQL frees the lock); another node takes it at its next evaluation.
+ * PostgreSQL frees the lock); another node takes it at its next evaluation. A holder cut off
+ * without a reset (a partition, a power loss) must not keep the role for the kernel's 2 h:
+ * TCP keepalives on both ends end the session within about a minute, and the holder's own check
+ * gives up after a few seconds instead of waiting for retransmits.
  * Touches: one connection (the pool's settings) while held or being tried; pg_try_advisory_lock.
  */
 import pg from 'pg';
+
+/** Seconds of silence before either end probes the lock's connection. */
+const KEEPALIVE_S = 30;
+/** The holder's check (and a try) gives up after this long: a silent holder is not a holder. */
+const CHECK_TIMEOUT_MS = 5_000;
 
 export interface FleetAlertLock {
   /** True when this node holds the lock (checked on its connection), or has just taken it. */
@@ -25,7 +33,11 @@ export function fleetAlertLock(pool: pg.Pool, schema: string): FleetAlertLock {
   const drop = async (): Promise<void> => {
     const c = client;
     client = undefined;
-    await c?.end().catch(() => undefined);
+    if (!c) return;
+    // A silent link would hold end() until TCP gives up: bounded, then the socket is destroyed.
+    const ended = c.end().catch(() => undefined);
+    const late = await Promise.race([ended.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), CHECK_TIMEOUT_MS).unref())]);
+    if (late) (c as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
   };
   const alive = async (): Promise<boolean> => {
     if (!client) return false;
@@ -40,7 +52,16 @@ export function fleetAlertLock(pool: pg.Pool, schema: string): FleetAlertLock {
     held: async () => {
       if (await alive()) return true;
       await drop();
-      const c = new pg.Client({ ...pool.options });
+      const o = pool.options;
+      const c = new pg.Client({
+        ...o,
+        keepAlive: true,
+        keepAliveInitialDelayMillis: KEEPALIVE_S * 1000,
+        query_timeout: CHECK_TIMEOUT_MS,
+        connectionTimeoutMillis: CHECK_TIMEOUT_MS,
+        // The server side: PostgreSQL probes this session and ends it (freeing the lock) when the node is gone.
+        options: `${o.options ?? ''} -c tcp_keepalives_idle=${KEEPALIVE_S} -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3`.trim(),
+      });
       // A dropped connection must not crash the process: the next check notices it.
       c.on('error', () => {});
       try {
