@@ -131,7 +131,7 @@ export async function withContext<T>(cmd: Command, fn: (ctx: CliContext) => T | 
 /** Run `fn` with the application layer's context (acting as the login name), closing it after. */
 export async function withOps<T>(cmd: Command, fn: (ops: OpsContext) => T | Promise<T>): Promise<T> {
   return withContext(cmd, ({ db, store, backing, dataDir }) =>
-    fn({ db, store, nodes: backing.nodes, dataDir, actor: actor(), trace: fleetTrace(backing, actor()), shipTrace: fleetShipper(backing, db) }),
+    fn({ db, store, nodes: backing.nodes, dataDir, actor: actor(), trace: fleetTrace(backing, actor()), shipTrace: fleetShipper(backing, db), alerts: backing.alerts }),
   );
 }
 
