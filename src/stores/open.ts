@@ -1,8 +1,9 @@
 /**
  * @module stores/open
- * Opens the configuration store a data directory names (stores/bootstrap): the SQLite adapter on
- * the directory's database handle, or the PostgreSQL adapter on a small pool. The caller owns
- * the SQLite handle; `close()` releases what this opened (the pool).
+ * Opens the configuration store a data directory names (stores/bootstrap), with the node
+ * heartbeats and the alerts kept beside it: the SQLite adapters on the directory's database
+ * handle, or the PostgreSQL adapters on a small pool. The caller owns the SQLite handle;
+ * `close()` releases what this opened (the pool).
  * Touches: <data>/store.yaml; a PostgreSQL pool (connections open lazily).
  */
 import type { Db } from '../core/sqlite.ts';
