@@ -1,21 +1,23 @@
 /**
  * @module alerts/engine
- * Evaluates the alert rules on a schedule in the queue owner (one process, so one evaluation at a
- * time and one writer), records each finding (alerts/store.ts: deduplicated by kind and key) and
+ * Evaluates the alert rules on a schedule in the queue owner (one process per node, so one
+ * evaluation at a time there), records each finding (alerts/store.ts: deduplicated by kind and key) and
  * sends what is new, or still open and last sent more than `renotifyMinutes` ago, to every webhook
  * and (when configured) as mail queued through the gateway. The rules that read a long window
  * (stale allow entries, silent connectors, certificates) run at most hourly.
  * On a fleet the rules that read the trace (new source, connector drift and silence, rejection
  * spike, stale allow entries) read the fleet's trace and run on one node only, the holder of the
  * fleet's alert lock (`fleetTrace.leader()`); queue, certificate and heartbeat rules run on every
- * node. Alerts are still recorded in each node's own store.
- * Touches: the SQLite store (through the store and the rules), the webhooks, the queue (sendMail).
+ * node. Every node records in the fleet's store: node-local findings (queue, certificates) carry
+ * the node in key and detail, fleet-wide ones are one alert for the fleet, and the store's
+ * notification claim lets one node send each.
+ * Touches: the alert store, the SQLite trace (through the rules), the webhooks, the queue (sendMail).
  */
 import type { Db } from '../core/sqlite.ts';
 import type { Logger } from '../core/log.ts';
 import type { Config } from '../config/schema.ts';
-import { AlertStore, type AlertRow } from './store.ts';
-import type { FleetRule, FleetTrace, QueueFacts, Rule, RuleContext } from './types.ts';
+import type { AlertRow, AlertStore } from './store.ts';
+import type { AlertKind, Candidate, FleetRule, FleetTrace, QueueFacts, Rule, RuleContext } from './types.ts';
 import { connectorDrift, connectorDriftFrom, newSources, newSourcesFrom, rejectionSpikes, rejectionSpikesFrom, silentConnectors, silentConnectorsFrom } from './rules/traffic.ts';
 import { certificateExpiry, queueThresholds, staleAllowEntries, staleAllowEntriesFrom } from './rules/state.ts';
 import { fleetNodes } from './rules/fleet.ts';
@@ -43,8 +45,20 @@ export const LOOKBACK_MARGIN_MS = 60_000;
 export const FLEET_LOOKBACK_MARGIN_MS = 15 * 60_000;
 const HOUR = 3_600_000;
 
+/** Findings about one node's own state: on a fleet, one alert per node (the node in key and detail). */
+export const NODE_LOCAL_KINDS: ReadonlySet<AlertKind> = new Set<AlertKind>(['queue-age', 'deferred-count', 'cert-expiry']);
+
+/** A node-local finding as node `node` records it in the fleet's store. */
+function ofNode(c: Candidate, node: string): Candidate {
+  return { ...c, key: `${node}:${c.key}`, summary: `node ${node}: ${c.summary}`, detail: { ...c.detail, node } };
+}
+
 export interface AlertEngineDeps {
   db: Db;
+  /** Where alerts are recorded: the node's SQLite file, or on a fleet the fleet's store. */
+  alerts: AlertStore;
+  /** On a fleet node: its name, carried by its node-local findings. Absent on a single node. */
+  node?: string | undefined;
   config(): Config;
   now(): number;
   logger: Logger;
@@ -79,9 +93,15 @@ export class AlertEngine {
   private lastHourly = 0;
   private running: Promise<AlertRow[]> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private open: Record<string, number> = {};
 
   constructor(private readonly d: AlertEngineDeps) {
-    this.store = new AlertStore(d.db);
+    this.store = d.alerts;
+  }
+
+  /** Open alerts by kind as of the last evaluation (the metrics read it synchronously when scraped). */
+  openByKind(): Record<string, number> {
+    return this.open;
   }
 
   /** Evaluate now (an evaluation already running is joined); resolves with the alerts sent. */
@@ -92,6 +112,10 @@ export class AlertEngine {
 
   /** Evaluate every `alerts.intervalSeconds` (read at each turn) until stop(). */
   start(): void {
+    this.store.openByKind().then(
+      (o) => (this.open = o),
+      (err: unknown) => this.d.logger.debug({ err }, 'open alerts not counted'),
+    );
     const tick = (): void => {
       const cfg = this.d.config().alerts;
       this.timer = setTimeout(() => {
@@ -126,13 +150,14 @@ export class AlertEngine {
   private async run(): Promise<AlertRow[]> {
     const config = this.d.config();
     const now = this.d.now();
-    const last = this.store.lastRun() ?? now - config.alerts.intervalSeconds * 1000;
+    const last = (await this.store.lastRun()) ?? now - config.alerts.intervalSeconds * 1000;
     const fleet = await this.d.fleet?.().catch((err: unknown) => void this.d.logger.debug({ err }, 'fleet heartbeats not read'));
     const ctx: RuleContext = { db: this.d.db, config, now, since: Math.min(last, now) - LOOKBACK_MARGIN_MS, queue: this.d.queue?.(), fleet: fleet ?? undefined };
     const rules = now - this.lastHourly >= HOUR ? [...FREQUENT_RULES, ...HOURLY_RULES] : FREQUENT_RULES;
     if (rules.length > FREQUENT_RULES.length) this.lastHourly = now;
     const turn = await this.traceOfTurn();
     const fleetCtx: RuleContext = { ...ctx, since: Math.min(last, now) - FLEET_LOOKBACK_MARGIN_MS };
+    const renotifyMs = config.alerts.renotifyMinutes * 60_000;
     const due: AlertRow[] = [];
     for (const rule of rules) {
       const fleetForm = TRACE_RULES.get(rule);
@@ -145,19 +170,22 @@ export class AlertEngine {
         continue;
       }
       for (const c of found) {
-        const row = this.store.raise(c, now, config.alerts.renotifyMinutes * 60_000);
+        const row = await this.store.raise(this.d.node !== undefined && NODE_LOCAL_KINDS.has(c.kind) ? ofNode(c, this.d.node) : c, now, renotifyMs);
         if (!row) continue;
-        if (row.notifiedAt === undefined || now - row.notifiedAt >= config.alerts.renotifyMinutes * 60_000) due.push(row);
+        if (row.notifiedAt === undefined || now - row.notifiedAt >= renotifyMs) due.push(row);
       }
     }
-    this.store.setLastRun(now);
+    // The trace rules' period: on a fleet only the node that read the fleet's trace moves it on.
+    if (!turn.skip) await this.store.setLastRun(now);
     const sent: AlertRow[] = [];
     for (const a of due) {
-      if (await this.send(a, config, now)) {
-        this.store.markNotified(a.id, now);
-        sent.push(a);
-      }
+      // Claimed first: of several nodes raising the same alert at once, one sends it.
+      const claim = await this.store.claimNotify(a.id, now, renotifyMs);
+      if (!claim) continue;
+      if (await this.send(a, config, now)) sent.push({ ...a, notifiedAt: now });
+      else await this.store.releaseNotify(claim);
     }
+    this.open = await this.store.openByKind();
     return sent;
   }
 

@@ -1,13 +1,14 @@
 /**
  * @module alerts/store
- * The alerts raised, in their own table of the SQLite store: one row per kind and key while it is
- * open (found again: its count and last time grow, no new row), with when it was last sent, so
- * each alert is deduplicated and re-sent at most once per `renotifyMinutes`. Acknowledged (who,
- * when), it is closed; found again after that, it is a new alert. Also the time of the last
- * evaluation, so a restart looks at what arrived while the gateway was down.
- * Touches: the SQLite tables alert and alert_meta.
+ * Where alerts are kept, behind an interface with two adapters: the node's SQLite file
+ * (stores/sqlite/alert-store.ts) and, on a fleet, the shared PostgreSQL schema
+ * (stores/postgres/alert-store.ts). One open alert per kind and key (found again: its count and
+ * last time grow, no new row); acknowledged (who, when), it is closed, and found again after that
+ * it is a new alert. Sending is claimed in the store (claimNotify), so of several nodes raising the
+ * same alert at once one sends it, at most once per `renotifyMinutes`. Also the time of the last
+ * evaluation of the trace rules, so a restart (or a new lock holder) looks at what arrived since.
+ * Touches: nothing (the adapters do).
  */
-import type { Db } from '../core/sqlite.ts';
 import type { AlertKind, Candidate } from './types.ts';
 
 export interface AlertRow {
@@ -25,116 +26,32 @@ export interface AlertRow {
   notifiedAt?: number | undefined;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS alert (
-  id          INTEGER PRIMARY KEY AUTOINCREMENT,
-  kind        TEXT NOT NULL,
-  key         TEXT NOT NULL,
-  summary     TEXT NOT NULL,
-  detail_json TEXT NOT NULL,
-  first_at    INTEGER NOT NULL,
-  last_at     INTEGER NOT NULL,
-  count       INTEGER NOT NULL DEFAULT 1,
-  state       TEXT NOT NULL CHECK (state IN ('open','acked')),
-  acked_by    TEXT,
-  acked_at    INTEGER,
-  notified_at INTEGER
-);
-CREATE UNIQUE INDEX IF NOT EXISTS alert_open ON alert (kind, key) WHERE state = 'open';
-CREATE TABLE IF NOT EXISTS alert_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-`;
-
-interface Raw {
+/** A claim to send an alert: what to put back if the sending fails. */
+export interface NotifyClaim {
   id: number;
-  kind: AlertKind;
-  key: string;
-  summary: string;
-  detail_json: string;
-  first_at: number;
-  last_at: number;
-  count: number;
-  state: 'open' | 'acked';
-  acked_by: string | null;
-  acked_at: number | null;
-  notified_at: number | null;
+  at: number;
+  previous: number | undefined;
 }
 
-const fromRaw = (r: Raw): AlertRow => ({
-  id: r.id,
-  kind: r.kind,
-  key: r.key,
-  summary: r.summary,
-  detail: JSON.parse(r.detail_json) as Record<string, unknown>,
-  firstAt: r.first_at,
-  lastAt: r.last_at,
-  count: r.count,
-  state: r.state,
-  ackedBy: r.acked_by ?? undefined,
-  ackedAt: r.acked_at ?? undefined,
-  notifiedAt: r.notified_at ?? undefined,
-});
-
-export class AlertStore {
-  constructor(private readonly db: Db) {
-    db.exec(SCHEMA);
-  }
-
+export interface AlertStore {
   /**
    * Record a finding: a new open alert, or the open one of the same kind and key found again;
    * undefined when an acknowledgement still covers it (Candidate.seenAt; else `quietMs` after the ack).
    */
-  raise(c: Candidate, now: number, quietMs = 0): AlertRow | undefined {
-    const acked = this.db.prepare(`SELECT MAX(acked_at) AS t FROM alert WHERE kind = ? AND key = ? AND state = 'acked'`).get(c.kind, c.key) as { t: number | null };
-    if (acked.t !== null && (c.seenAt !== undefined ? c.seenAt <= acked.t : now - acked.t < quietMs)) {
-      const open = this.db.prepare(`SELECT 1 FROM alert WHERE kind = ? AND key = ? AND state = 'open'`).get(c.kind, c.key);
-      if (open === undefined) return undefined;
-    }
-    const open = this.db.prepare(`SELECT * FROM alert WHERE kind = ? AND key = ? AND state = 'open'`).get(c.kind, c.key) as Raw | undefined;
-    if (open) {
-      this.db.prepare(`UPDATE alert SET last_at = ?, count = count + 1, summary = ?, detail_json = ? WHERE id = ?`).run(now, c.summary, JSON.stringify(c.detail), open.id);
-      return { ...fromRaw(open), lastAt: now, count: open.count + 1, summary: c.summary, detail: c.detail };
-    }
-    const r = this.db
-      .prepare(`INSERT INTO alert (kind, key, summary, detail_json, first_at, last_at, state) VALUES (?, ?, ?, ?, ?, ?, 'open')`)
-      .run(c.kind, c.key, c.summary, JSON.stringify(c.detail), now, now);
-    return { id: Number(r.lastInsertRowid), kind: c.kind, key: c.key, summary: c.summary, detail: c.detail, firstAt: now, lastAt: now, count: 1, state: 'open' };
-  }
-
-  markNotified(id: number, now: number): void {
-    this.db.prepare(`UPDATE alert SET notified_at = ? WHERE id = ?`).run(now, id);
-  }
-
-  get(id: number): AlertRow | undefined {
-    const r = this.db.prepare(`SELECT * FROM alert WHERE id = ?`).get(id) as Raw | undefined;
-    return r ? fromRaw(r) : undefined;
-  }
-
-  list(opts: { state?: 'open' | 'acked'; limit?: number } = {}): AlertRow[] {
-    const rows = (
-      opts.state
-        ? this.db.prepare(`SELECT * FROM alert WHERE state = ? ORDER BY id DESC LIMIT ?`).all(opts.state, opts.limit ?? 1000)
-        : this.db.prepare(`SELECT * FROM alert ORDER BY id DESC LIMIT ?`).all(opts.limit ?? 1000)
-    ) as Raw[];
-    return rows.map(fromRaw);
-  }
-
+  raise(c: Candidate, now: number, quietMs?: number): Promise<AlertRow | undefined>;
+  /**
+   * Take the sending of open alert `id` at `now`: granted to one caller only, when it was never
+   * sent or last sent `renotifyMs` ago or more (its notifiedAt becomes `now`); else undefined.
+   */
+  claimNotify(id: number, now: number, renotifyMs: number): Promise<NotifyClaim | undefined>;
+  /** Give a claim back (the sending failed): tried again at the next evaluation. */
+  releaseNotify(claim: NotifyClaim): Promise<void>;
+  get(id: number): Promise<AlertRow | undefined>;
+  /** Newest first. */
+  list(opts?: { state?: 'open' | 'acked'; limit?: number }): Promise<AlertRow[]>;
   /** Close an open alert; false when there is no open alert with that id. */
-  ack(id: number, by: string, now: number): boolean {
-    return this.db.prepare(`UPDATE alert SET state = 'acked', acked_by = ?, acked_at = ? WHERE id = ? AND state = 'open'`).run(by, now, id).changes === 1;
-  }
-
-  openByKind(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const r of this.db.prepare(`SELECT kind, COUNT(*) AS n FROM alert WHERE state = 'open' GROUP BY kind`).all() as Array<{ kind: string; n: number }>) out[r.kind] = r.n;
-    return out;
-  }
-
-  lastRun(): number | undefined {
-    const r = this.db.prepare(`SELECT value FROM alert_meta WHERE name = 'last_run'`).get() as { value: number } | undefined;
-    return r?.value;
-  }
-
-  setLastRun(at: number): void {
-    this.db.prepare(`INSERT INTO alert_meta (name, value) VALUES ('last_run', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value`).run(at);
-  }
+  ack(id: number, by: string, now: number): Promise<boolean>;
+  openByKind(): Promise<Record<string, number>>;
+  lastRun(): Promise<number | undefined>;
+  setLastRun(at: number): Promise<void>;
 }

@@ -132,7 +132,17 @@ export async function withContext<T>(cmd: Command, fn: (ctx: CliContext) => T | 
 export async function withOps<T>(cmd: Command, fn: (ops: OpsContext) => T | Promise<T>): Promise<T> {
   return withContext(cmd, ({ db, store, backing, dataDir }) => {
     const node = backing.bootstrap.kind === 'postgres' ? nodeNameOf(db) : undefined;
-    return fn({ db, store, nodes: backing.nodes, node, dataDir, actor: actor(), trace: node === undefined ? undefined : fleetTrace(backing, node), shipTrace: fleetShipper(backing, db) });
+    return fn({
+      db,
+      store,
+      nodes: backing.nodes,
+      node,
+      dataDir,
+      actor: actor(),
+      trace: node === undefined ? undefined : fleetTrace(backing, node),
+      shipTrace: fleetShipper(backing, db),
+      alerts: backing.alerts,
+    });
   });
 }
 

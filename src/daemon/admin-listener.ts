@@ -63,7 +63,7 @@ export function apiDeps(rt: Runtime, scrape?: () => Promise<string>): ApiDeps {
   return {
     metrics: scrape ? { scrape, contentType: EXPOSITION_CONTENT_TYPE, scope: metricsScope } : undefined,
     logger: rt.logger.child({ component: 'admin' }),
-    ops: (actor) => ({ db: rt.db, store: rt.store, nodes: rt.backing.nodes, node: fleet ? rt.node : undefined, dataDir: rt.paths.dir, actor, trace: fleet }),
+    ops: (actor) => ({ db: rt.db, store: rt.store, nodes: rt.backing.nodes, node: fleet ? rt.node : undefined, dataDir: rt.paths.dir, actor, trace: fleet, alerts: rt.backing.alerts }),
     version: releaseVersion(),
     configVersion: () => rt.snapshot().version,
     replyText: (key, vars) => formatReply(key, vars),

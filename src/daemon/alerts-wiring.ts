@@ -4,8 +4,9 @@
  * alerts: it reads the trace and the queue tables, queues alert mail through the gateway's own
  * acceptor (as the scheduler queues a bounce), and feeds `mailgate_alerts_open` to the metrics.
  * On a fleet node the trace rules read the fleet's PostgreSQL trace, on the node holding the
- * fleet's alert lock only (stores/postgres/alert-lock).
- * Touches: the SQLite store, the queue (through the acceptor), the fleet's PostgreSQL store.
+ * fleet's alert lock only (stores/postgres/alert-lock), and every alert goes to the fleet's store
+ * (node-local ones named after this node).
+ * Touches: the alert store, the queue (through the acceptor), the fleet's PostgreSQL store.
  */
 import { AlertEngine, type FleetTrace } from '../alerts/index.ts';
 import type { Acceptor, QueueStore } from '../queue/index.ts';
@@ -31,6 +32,8 @@ function fleetTraceOf(rt: Runtime): FleetTrace | undefined {
 export function startAlerts(rt: Runtime, store: QueueStore, acceptor: Acceptor): AlertEngine {
   const engine = new AlertEngine({
     db: rt.db,
+    alerts: rt.backing.alerts,
+    node: rt.backing.bootstrap.kind === 'postgres' ? rt.node : undefined,
     config: () => rt.snapshot().config,
     now: Date.now,
     logger: rt.logger.child({ component: 'alerts' }),
@@ -44,7 +47,7 @@ export function startAlerts(rt: Runtime, store: QueueStore, acceptor: Acceptor):
       return acceptor.acceptBytes(bytes, { receivedAt: now, envelope: { mailFrom, rcptTo }, prependHeaders: '', facts: { alert: true } }, 'deliver', alertTraceRow(mailFrom, rcptTo, now));
     },
   });
-  rt.metrics.setAlertsSource(() => engine.store.openByKind());
+  rt.metrics.setAlertsSource(() => engine.openByKind());
   engine.start();
   return engine;
 }

@@ -2,10 +2,11 @@
  * @module ops/alerts
  * The alerts the queue owner raised (alerts/engine.ts): list them, acknowledge one (closed, with
  * who and when: found again after that, it is a new alert), and send a test alert to every
- * configured webhook (`mailgate alert test-webhook`), signed as real ones are.
- * Touches: the SQLite alert table; outbound HTTP(S) to the webhooks (test).
+ * configured webhook (`mailgate alert test-webhook`), signed as real ones are. The store is the
+ * context's: the node's SQLite file, or on a fleet node the fleet's (an ack there holds for all).
+ * Touches: the alert store (ctx.alerts); outbound HTTP(S) to the webhooks (test).
  */
-import { AlertStore, postWebhook, type AlertRow, type WebhookOptions } from '../alerts/index.ts';
+import { postWebhook, type AlertRow, type AlertStore, type WebhookOptions } from '../alerts/index.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
 
@@ -43,22 +44,29 @@ function view(a: AlertRow): AlertView {
   };
 }
 
+function storeOf(ctx: OpsContext): AlertStore {
+  if (!ctx.alerts) throw new OpsError('unavailable', 'no alert store opened for this request');
+  return ctx.alerts;
+}
+
 /** Alerts, newest first: open ones (default), acknowledged ones, or all. */
-export function listAlerts(ctx: OpsContext, input: { state?: 'open' | 'acked' | 'all'; limit?: number } = {}): AlertView[] {
-  const store = new AlertStore(ctx.db);
+export async function listAlerts(ctx: OpsContext, input: { state?: 'open' | 'acked' | 'all'; limit?: number } = {}): Promise<AlertView[]> {
   const state = input.state ?? 'open';
-  return store.list({ ...(state === 'all' ? {} : { state }), limit: input.limit ?? 1000 }).map(view);
+  return (await storeOf(ctx).list({ ...(state === 'all' ? {} : { state }), limit: input.limit ?? 1000 })).map(view);
 }
 
 /** Acknowledge open alert `id` as ctx.actor. */
-export function ackAlert(ctx: OpsContext, id: number): AlertView {
-  const store = new AlertStore(ctx.db);
-  const a = store.get(id);
+export async function ackAlert(ctx: OpsContext, id: number): Promise<AlertView> {
+  const store = storeOf(ctx);
+  const a = await store.get(id);
   if (!a) throw new OpsError('not-found', `no alert ${id}`);
-  if (a.state !== 'open') throw new OpsError('conflict', `alert ${id} was already acknowledged by ${a.ackedBy ?? '?'}`);
-  store.ack(id, ctx.actor, Date.now());
-  const after = store.get(id);
+  // Another node (or user) may ack between the read and the write: the write decides.
+  const conflict = (by: string | undefined): OpsError => new OpsError('conflict', `alert ${id} was already acknowledged by ${by ?? '?'}`);
+  if (a.state !== 'open') throw conflict(a.ackedBy);
+  const acked = await store.ack(id, ctx.actor, Date.now());
+  const after = await store.get(id);
   if (!after) throw new OpsError('not-found', `no alert ${id}`);
+  if (!acked) throw conflict(after.ackedBy);
   return view(after);
 }
 

@@ -8,6 +8,7 @@
 import type { Db } from '../core/sqlite.ts';
 import type { ConfigStore, NodeStore } from '../config/index.ts';
 import type { TraceStore } from '../trace/index.ts';
+import type { AlertStore } from '../alerts/index.ts';
 
 export interface OpsContext {
   db: Db;
@@ -30,4 +31,9 @@ export interface OpsContext {
    * rows would otherwise wait for the next `serve`). Absent on a single node.
    */
   shipTrace?: (() => Promise<number>) | undefined;
+  /**
+   * The alert store: the data directory's SQLite file, or on a fleet node the fleet's PostgreSQL
+   * store. Absent (a context opened without one): alerts cannot be listed or acknowledged.
+   */
+  alerts?: AlertStore | undefined;
 }

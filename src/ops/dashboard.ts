@@ -7,7 +7,7 @@
  * enabled transport rules run in an Audit mode (Audit, AuditAndNotify) (configuration in force). Windows end at the next bucket
  * boundary so buckets line up: 1h in 1-minute buckets, 1d in 15-minute, 7d in 2-hour.
  * On a fleet node (ctx.trace) traffic, sources and failures are the fleet's (the shared trace);
- * queue and alerts stay this node's.
+ * alerts are the fleet's store's (ctx.alerts); the queue stays this node's.
  * Touches: reads the trace, queue and alert tables and the configuration store.
  */
 import { dashboardDirectSend, dashboardFailures, dashboardFrom, dashboardTraffic, type DirectSendSourceRow, type FailureRow, type TrafficSeries } from '../trace/reports/index.ts';
@@ -53,7 +53,7 @@ export async function dashboard(ctx: OpsContext, range: DashboardRange = '1h', n
   const t = ctx.trace ? await dashboardFrom(ctx.trace, w) : { traffic: dashboardTraffic(ctx.db, w), sources: dashboardDirectSend(ctx.db, w), failures: dashboardFailures(ctx.db, w) };
   const sources = t.sources;
   const q = queueSummary(ctx);
-  const open = listAlerts(ctx, { state: 'open', limit: 1000 });
+  const open = ctx.alerts ? await listAlerts(ctx, { state: 'open', limit: 1000 }) : [];
   const v = await ctx.store.current();
   const rules = v?.config.transportRules ?? [];
   const enabled = rules.filter((r) => r.state !== 'Disabled');

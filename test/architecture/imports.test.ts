@@ -25,7 +25,7 @@ const RULES: Record<string, { any: string[]; types?: string[] }> = {
   audit: { any: ['core', 'trace', 'auth'], types: ['config'] },
   egress: { any: ['core'], types: ['config'] },
   alerts: { any: ['core', 'trace', 'metrics'], types: ['config', 'queue'] },
-  stores: { any: ['core', 'config', 'trace', 'queue', 'metrics'] }, // the adapters: implement config/, trace/ and queue/ interfaces
+  stores: { any: ['core', 'config', 'trace', 'queue', 'metrics'], types: ['alerts'] }, // the adapters: implement config/, trace/, queue/ and alerts/ (store) interfaces
   ops: { any: ['core', 'config', 'policy', 'auth', 'queue', 'trace', 'audit', 'egress', 'metrics', 'alerts'] },
   api: { any: ['core', 'config', 'policy', 'auth', 'queue', 'trace', 'audit', 'egress', 'metrics', 'ops'] },
   cli: { any: ['core', 'config', 'policy', 'auth', 'queue', 'trace', 'audit', 'egress', 'metrics', 'daemon', 'smtp', 'ops', 'stores'] },

@@ -16,7 +16,7 @@ import { test, after, before, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { AlertStore } from '../../src/alerts/index.ts';
+import { SqliteAlertStore } from '../../src/stores/sqlite/alert-store.ts';
 import { openDatabase } from '../../src/core/sqlite.ts';
 import { openContext } from '../../src/cli/context.ts';
 import { requestLink } from '../../src/ops/quarantine-requests.ts';
@@ -230,7 +230,7 @@ test('alerts: listed as text and acknowledged with the logged-in name', async (t
   if (!(await session(t))) return;
   const db = openDatabase(join(gw().dir, 'mailgate.db'));
   try {
-    new AlertStore(db).raise({ kind: 'new-source', key: 'ip:198.51.100.7', summary: 'new Direct Send source <img src=x onerror="window.__xss=3">', detail: {} }, Date.now());
+    await new SqliteAlertStore(db).raise({ kind: 'new-source', key: 'ip:198.51.100.7', summary: 'new Direct Send source <img src=x onerror="window.__xss=3">', detail: {} }, Date.now());
   } finally {
     db.close();
   }

@@ -28,7 +28,7 @@ export async function apiFixture(): Promise<ApiFixture> {
   const ctx = openContext({ data: dir, create: true });
   const deps: ApiDeps = {
     logger: silentLogger,
-    ops: (actor) => ({ db: ctx.db, store: ctx.store, nodes: ctx.backing.nodes, dataDir: ctx.dataDir, actor }),
+    ops: (actor) => ({ db: ctx.db, store: ctx.store, nodes: ctx.backing.nodes, dataDir: ctx.dataDir, actor, alerts: ctx.backing.alerts }),
     version: '0.0.0-test',
     configVersion: () => sqliteStore(ctx.store).currentVersionNow(),
   };

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { silentLogger } from '../../core/log.ts';
 import { openDatabase } from '../../core/sqlite.ts';
 import { SqliteConfigStore } from '../../stores/sqlite/config-store.ts';
-import { AlertStore } from '../../alerts/index.ts';
+import { SqliteAlertStore } from '../../stores/sqlite/alert-store.ts';
 import { buildApi } from '../build.ts';
 import { authorize } from '../../../test/helpers/api.ts';
 
@@ -16,8 +16,9 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 test('alerts: listed (open by default), acknowledged once with the caller as actor, 404 and 409 problems', async () => {
   const db = openDatabase(join(dir, 'mailgate.db'));
   const store = new SqliteConfigStore(db);
-  const id = new AlertStore(db).raise({ kind: 'new-source', key: 'ip:198.51.100.7', summary: 'new Direct Send source 198.51.100.7', detail: { ip: '198.51.100.7' } }, Date.now())?.id;
-  const deps = { logger: silentLogger, ops: (actor: string) => ({ db, store, dataDir: dir, actor }), version: '0', configVersion: () => 1 };
+  const alerts = new SqliteAlertStore(db);
+  const id = (await alerts.raise({ kind: 'new-source', key: 'ip:198.51.100.7', summary: 'new Direct Send source 198.51.100.7', detail: { ip: '198.51.100.7' } }, Date.now()))?.id;
+  const deps = { logger: silentLogger, ops: (actor: string) => ({ db, store, dataDir: dir, actor, alerts }), version: '0', configVersion: () => 1 };
   const app = await buildApi(deps);
   await authorize(app, deps, 'operate');
   try {

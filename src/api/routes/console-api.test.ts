@@ -11,7 +11,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { apiFixture } from '../../../test/helpers/api.ts';
 import { addRule } from '../../ops/rules.ts';
-import { AlertStore } from '../../alerts/index.ts';
 import { ensureTraceSchema, insertEventsSync, insertMessageSync, type TraceEvent, type TraceMessage } from '../../trace/index.ts';
 
 const DAY = 86_400_000;
@@ -113,7 +112,7 @@ test('rule hits: Enforce hits, Audit hits as would-have, removed rules flagged, 
 test('alerts: the list carries every field (detail included); ack records the token name; read may not ack', async () => {
   const f = await apiFixture();
   try {
-    const id = new AlertStore(f.ctx.db).raise({ kind: 'new-source', key: 'ip:198.51.100.7', summary: 'new Direct Send source <198.51.100.7>', detail: { ip: '198.51.100.7', n: 2 } }, Date.now())?.id;
+    const id = (await f.ctx.backing.alerts.raise({ kind: 'new-source', key: 'ip:198.51.100.7', summary: 'new Direct Send source <198.51.100.7>', detail: { ip: '198.51.100.7', n: 2 } }, Date.now()))?.id;
     const list = await f.call('read', { method: 'GET', url: '/api/v1/alerts' });
     assert.equal(list.statusCode, 200, list.body);
     assert.deepEqual(list.json<Array<{ detail: unknown; summary: string; ackedBy: unknown }>>().map((a) => [a.summary, a.detail, a.ackedBy]), [['new Direct Send source <198.51.100.7>', { ip: '198.51.100.7', n: 2 }, null]]);

@@ -8,19 +8,10 @@
  */
 import type { Command } from 'commander';
 import { ackAlert, listAlerts, testWebhooks } from '../../ops/alerts.ts';
-import { actor, dataDirOf, defaultIo, openContext, type CliIo } from '../context.ts';
+import { actor, dataDirOf, defaultIo, openContext, withOps, type CliIo } from '../context.ts';
 import { CliError, enumParser, formatOption, parsePositiveInt, printRecord, printRows, terminalSafe, type OutputFormat } from '../format.ts';
 
 const COLUMNS = ['id', 'kind', 'state', 'count', 'firstSeen', 'lastSeen', 'summary', 'ackedBy'];
-
-function withOps<T>(cmd: Command, fn: (ctx: ReturnType<typeof openContext> & { actor: string }) => T): T {
-  const ctx = openContext({ data: dataDirOf(cmd) });
-  try {
-    return fn({ ...ctx, actor: actor() });
-  } finally {
-    ctx.close();
-  }
-}
 
 export function registerAlert(program: Command, io: CliIo = defaultIo()): void {
   const alert = program.command('alert').description('alerts raised by the gateway (new Direct Send sources, connector drift, queue, certificates, …)');
@@ -30,8 +21,8 @@ export function registerAlert(program: Command, io: CliIo = defaultIo()): void {
     .addOption(formatOption())
     .option('--state <state>', 'open, acked or all', enumParser('--state', ['open', 'acked', 'all'] as const), 'open')
     .option('--limit <n>', 'at most this many', parsePositiveInt, 1000)
-    .action((opts: { format: OutputFormat; state: 'open' | 'acked' | 'all'; limit: number }, cmd: Command) => {
-      const rows = withOps(cmd, (ctx) => listAlerts(ctx, { state: opts.state, limit: opts.limit }));
+    .action(async (opts: { format: OutputFormat; state: 'open' | 'acked' | 'all'; limit: number }, cmd: Command) => {
+      const rows = await withOps(cmd, (ctx) => listAlerts(ctx, { state: opts.state, limit: opts.limit }));
       if (opts.format === 'json') io.out.write(JSON.stringify(rows, null, 2) + '\n');
       else printRows(rows as unknown as Record<string, unknown>[], COLUMNS, opts.format, io.out);
     });
@@ -40,8 +31,8 @@ export function registerAlert(program: Command, io: CliIo = defaultIo()): void {
     .description('acknowledge an open alert (it is found again as a new alert if it recurs)')
     .argument('<id>', 'alert id', parsePositiveInt)
     .addOption(formatOption())
-    .action((id: number, opts: { format: OutputFormat }, cmd: Command) => {
-      const a = withOps(cmd, (ctx) => ackAlert(ctx, id));
+    .action(async (id: number, opts: { format: OutputFormat }, cmd: Command) => {
+      const a = await withOps(cmd, (ctx) => ackAlert(ctx, id));
       if (opts.format === 'table') io.out.write(`alert ${a.id} acknowledged by ${terminalSafe(a.ackedBy ?? '')}: ${terminalSafe(a.summary)}\n`);
       else printRecord(a as unknown as Record<string, unknown>, opts.format, io.out);
     });

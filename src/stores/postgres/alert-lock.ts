@@ -3,13 +3,13 @@
  * Which node of a fleet evaluates the alert rules that read the fleet's trace: the one holding a
  * session advisory lock on the schema's alert key, on a connection of its own (outside the pool,
  * whose few connections the rest of the node needs). Held across evaluations, not per
- * evaluation: each node's alert store (local SQLite) deduplicates only its own findings, and the
- * rules look back over a margin, so two nodes taking turns would each raise the same new source.
- * The holder keeps the role until its process ends or its connection drops (the session ends and
- * PostgreSQL frees the lock); another node takes it at its next evaluation. A holder cut off
- * without a reset (a partition, a power loss) must not keep the role for the kernel's 2 h:
- * TCP keepalives on both ends end the session within about a minute, and the holder's own check
- * gives up after a few seconds instead of waiting for retransmits.
+ * evaluation, so one node reads the fleet's trace for these rules; the fleet's alert store
+ * (stores/postgres/alert-store) deduplicates what a new holder finds again. The holder keeps the
+ * role until its process ends or its connection drops (the session ends and PostgreSQL frees the
+ * lock); another node takes it at its next evaluation. A holder cut off without a reset (a
+ * partition, a power loss) must not keep the role for the kernel's 2 h: TCP keepalives on both
+ * ends end the session within about a minute, and the holder's own check gives up after a few
+ * seconds instead of waiting for retransmits.
  * Touches: one connection (the pool's settings) while held or being tried; pg_try_advisory_lock.
  */
 import pg from 'pg';

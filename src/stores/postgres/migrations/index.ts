@@ -7,7 +7,8 @@
 import type { Migration } from './types.ts';
 import { m0001Config } from './0001-config.ts';
 import { m0002Trace } from './0002-trace.ts';
+import { m0003Alerts } from './0003-alerts.ts';
 
 export type { Migration } from './types.ts';
 
-export const MIGRATIONS: readonly Migration[] = [m0001Config, m0002Trace];
+export const MIGRATIONS: readonly Migration[] = [m0001Config, m0002Trace, m0003Alerts];
