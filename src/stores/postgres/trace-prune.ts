@@ -5,11 +5,18 @@
  * (import_name set) stay. Whole UTC days older than the cutoff are dropped as partitions (no
  * row-by-row delete, no bloat); a day that still holds imported rows is deleted from instead; the
  * day straddling the cutoff is deleted from. One node prunes at a time (advisory lock; others skip).
+ * A DROP waits at most LOCK_WAIT for its table: a long reader (a replay's cursor) would otherwise
+ * hold it back while every writer of the fleet queued behind the DROP; that day waits for the
+ * next run instead.
  * Touches: drops and deletes from the trace partitions of one schema.
  */
 import type { Pool, PoolClient } from 'pg';
 import { withClient } from './checkout.ts';
 import { DAY_MS, existingDays, ident, partitionsOf } from './trace-schema.ts';
+
+const LOCK_WAIT = '2s';
+/** lock_not_available: the DROP's lock_timeout ran out. */
+const isLockTimeout = (err: unknown): boolean => (err as { code?: string } | null)?.code === '55P03';
 
 async function count(c: PoolClient, sql: string, values: unknown[] = []): Promise<number> {
   const r = await c.query<{ n: string }>(sql, values);
@@ -30,19 +37,24 @@ export async function pruneTracePg(pool: Pool, schema: string, cutoff: number): 
       for (const d of await existingDays(c, schema, 'trace_message')) {
         if (d >= firstKeptDay) continue;
         const part = `${s}.${ident(partitionsOf(d)[0])}`;
+        const day = { messages: 0, events: 0 };
         await c.query('BEGIN');
         try {
+          await c.query(`SET LOCAL lock_timeout = '${LOCK_WAIT}'`);
           // Events of these messages in days that stay (a delivery after midnight).
-          result.events += (await c.query(`DELETE FROM ${s}.trace_event WHERE at >= $1 AND message_id IN (SELECT id FROM ${part} WHERE import_name IS NULL)`, [firstKeptDay * DAY_MS])).rowCount ?? 0;
+          day.events += (await c.query(`DELETE FROM ${s}.trace_event WHERE at >= $1 AND message_id IN (SELECT id FROM ${part} WHERE import_name IS NULL)`, [firstKeptDay * DAY_MS])).rowCount ?? 0;
           if ((await c.query(`SELECT 1 FROM ${part} WHERE import_name IS NOT NULL LIMIT 1`)).rowCount) {
-            result.messages += (await c.query(`DELETE FROM ${part} WHERE import_name IS NULL`)).rowCount ?? 0;
+            day.messages += (await c.query(`DELETE FROM ${part} WHERE import_name IS NULL`)).rowCount ?? 0;
           } else {
-            result.messages += await count(c, `SELECT count(*) AS n FROM ${part}`);
+            day.messages += await count(c, `SELECT count(*) AS n FROM ${part}`);
             await c.query(`DROP TABLE IF EXISTS ${part}`);
           }
           await c.query('COMMIT');
+          result.messages += day.messages;
+          result.events += day.events;
         } catch (err) {
           await c.query('ROLLBACK').catch(() => undefined);
+          if (isLockTimeout(err)) continue;
           throw err;
         }
       }
@@ -50,17 +62,22 @@ export async function pruneTracePg(pool: Pool, schema: string, cutoff: number): 
         if (d >= firstKeptDay) continue;
         const part = `${s}.${ident(partitionsOf(d)[1])}`;
         const kept = `EXISTS (SELECT 1 FROM ${s}.trace_message m WHERE m.id = e.message_id)`;
+        const day = { messages: 0, events: 0 };
         await c.query('BEGIN');
         try {
+          await c.query(`SET LOCAL lock_timeout = '${LOCK_WAIT}'`);
           if ((await c.query(`SELECT 1 FROM ${part} e WHERE ${kept} LIMIT 1`)).rowCount) {
-            result.events += (await c.query(`DELETE FROM ${part} e WHERE NOT ${kept}`)).rowCount ?? 0;
+            day.events += (await c.query(`DELETE FROM ${part} e WHERE NOT ${kept}`)).rowCount ?? 0;
           } else {
-            result.events += await count(c, `SELECT count(*) AS n FROM ${part}`);
+            day.events += await count(c, `SELECT count(*) AS n FROM ${part}`);
             await c.query(`DROP TABLE IF EXISTS ${part}`);
           }
           await c.query('COMMIT');
+          result.messages += day.messages;
+          result.events += day.events;
         } catch (err) {
           await c.query('ROLLBACK').catch(() => undefined);
+          if (isLockTimeout(err)) continue;
           throw err;
         }
       }
