@@ -20,7 +20,7 @@ import { completenessProblems, defaultNodeName, loadExampleConfig, StoreUnavaila
 import { openConfigStore, type OpenedConfigStore } from '../stores/open.ts';
 import { SqliteConfigStore } from '../stores/sqlite/config-store.ts';
 import { pgTraceStore } from '../stores/postgres/trace-store.ts';
-import { enableTraceOutbox, outboxNode, sqliteOutbox } from '../stores/sqlite/trace-outbox.ts';
+import { enableTraceOutbox, outboxNode, setOutboxNode, sqliteOutbox } from '../stores/sqlite/trace-outbox.ts';
 import { TraceShipper, type TraceStore } from '../trace/index.ts';
 import { checkIdentifier, DEFAULT_SCHEMA, isUnreachable, redactUrl } from '../stores/postgres/pool.ts';
 import { readBootstrap, writeBootstrap, type StoreBootstrap } from '../stores/bootstrap.ts';
@@ -162,6 +162,8 @@ function fleetShipper(backing: OpenedConfigStore, db: Db): (() => Promise<number
   const { pool, bootstrap } = backing;
   return async () => {
     const node = nodeNameOf(db);
+    // Recorded, so this directory's events keep one (node, sequence) key whoever ships them next.
+    setOutboxNode(db, node);
     const shipper = new TraceShipper({ outbox: sqliteOutbox(db), store: pgTraceStore({ pool, schema: bootstrap.schema, node, url: bootstrap.url }), node });
     await shipper.drain();
     return shipper.shipped;

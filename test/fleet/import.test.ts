@@ -7,6 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { defaultNodeName } from '../../src/config/index.ts';
+import { openDatabase } from '../../src/core/sqlite.ts';
+import { outboxNode } from '../../src/stores/sqlite/trace-outbox.ts';
 import { cli, removeDir, tempDir } from '../helpers/gateway.ts';
 import { pgSchema, pgSkip } from '../helpers/postgres.ts';
 import { messageTraceText, write } from '../audit/fixtures.ts';
@@ -26,16 +31,24 @@ test('fleet: audit import on a node without a gateway ships to the shared trace;
   const shipped = /shipped (\d+) trace rows to the fleet's shared trace/.exec(imp.stdout);
   assert.ok(shipped && Number(shipped[1]) > 0, imp.stdout);
 
-  const local = cli(a, ['report', 'direct-send', '--since', '7d', '--source', 'import:tenant1', '--format', 'json']);
+  const localReport = cli(a, ['report', 'direct-send', '--since', '7d', '--source', 'import:tenant1', '--format', 'json']);
   const remote = cli(b, ['report', 'direct-send', '--since', '7d', '--source', 'import:tenant1', '--format', 'json']);
   assert.equal(remote.code, 0, remote.stderr);
   const sources = (JSON.parse(remote.stdout) as { sources: { sender: string; messages: number }[] }).sources;
   assert.ok(sources.length > 0, 'node B reports the sources node A imported');
-  assert.deepEqual(JSON.parse(remote.stdout).sources, JSON.parse(local.stdout).sources, 'both nodes read one fleet trace');
+  assert.deepEqual(JSON.parse(remote.stdout).sources, JSON.parse(localReport.stdout).sources, 'both nodes read one fleet trace');
 
   const count = async (): Promise<number> => Number((await pool.query("SELECT count(*) AS n FROM trace_message WHERE source = 'import:tenant1'")).rows[0].n);
   const before = await count();
   assert.ok(before > 0);
+  const shippedAs = (await pool.query("SELECT DISTINCT node FROM trace_message WHERE source = 'import:tenant1'")).rows.map((r: { node: string }) => r.node);
+  assert.deepEqual(shippedAs, [defaultNodeName(hostname())], 'no serve named the node: the default name');
+  const local = openDatabase(join(a, 'mailgate.db'));
+  try {
+    assert.equal(outboxNode(local), shippedAs[0], 'and it is recorded, so whoever ships next ships as the same node');
+  } finally {
+    local.close();
+  }
   const again = cli(a, args);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(await count(), before, 'the same export imported again adds no row to the fleet trace');
