@@ -21,6 +21,7 @@ import { openConfigStore, type OpenedConfigStore } from '../stores/open.ts';
 import { SqliteConfigStore } from '../stores/sqlite/config-store.ts';
 import { pgTraceStore } from '../stores/postgres/trace-store.ts';
 import { enableTraceOutbox, outboxNode, sqliteOutbox } from '../stores/sqlite/trace-outbox.ts';
+import { sqliteTraceStore } from '../stores/sqlite/trace-store.ts';
 import { TraceShipper, type TraceStore } from '../trace/index.ts';
 import { checkIdentifier, DEFAULT_SCHEMA, isUnreachable, redactUrl } from '../stores/postgres/pool.ts';
 import { readBootstrap, writeBootstrap, type StoreBootstrap } from '../stores/bootstrap.ts';
@@ -131,7 +132,7 @@ export async function withContext<T>(cmd: Command, fn: (ctx: CliContext) => T | 
 /** Run `fn` with the application layer's context (acting as the login name), closing it after. */
 export async function withOps<T>(cmd: Command, fn: (ops: OpsContext) => T | Promise<T>): Promise<T> {
   return withContext(cmd, ({ db, store, backing, dataDir }) =>
-    fn({ db, store, nodes: backing.nodes, dataDir, actor: actor(), trace: fleetTrace(backing, actor()), shipTrace: fleetShipper(backing, db) }),
+    fn({ db, store, nodes: backing.nodes, dataDir, actor: actor(), trace: traceOf(backing, db, actor()), shipTrace: fleetShipper(backing, db) }),
   );
 }
 
@@ -156,6 +157,11 @@ function fleetShipper(backing: OpenedConfigStore, db: Db): (() => Promise<number
 export function fleetTrace(backing: OpenedConfigStore, node: string): TraceStore | undefined {
   if (backing.bootstrap.kind !== 'postgres' || !backing.pool) return undefined;
   return pgTraceStore({ pool: backing.pool, schema: backing.bootstrap.schema, node, url: backing.bootstrap.url });
+}
+
+/** The trace ops/ reads: the fleet's shared trace on a fleet node, else the SQLite adapter over `db` (closing it leaves `db` open). */
+export function traceOf(backing: OpenedConfigStore, db: Db, node: string): TraceStore {
+  return fleetTrace(backing, node) ?? sqliteTraceStore(db);
 }
 
 function firstLine(input: NodeJS.ReadableStream): Promise<string> {

@@ -7,13 +7,13 @@
  */
 import type { OpsContext } from '../ops/context.ts';
 import { OpsError } from '../ops/errors.ts';
-import { actor, fleetTrace, type CliContext } from './context.ts';
+import { actor, traceOf, type CliContext } from './context.ts';
 import { UsageError } from './format.ts';
 
-/** The application layer's context for a CLI command, acting as the login user (on a fleet node, with the shared trace). */
+/** The application layer's context for a CLI command, acting as the login user (on a fleet node, with the shared trace; else the SQLite one). */
 export function opsOf(ctx: CliContext): OpsContext {
   const who = actor();
-  return { db: ctx.db, store: ctx.store, dataDir: ctx.dataDir, actor: who, trace: fleetTrace(ctx.backing, who) };
+  return { db: ctx.db, store: ctx.store, dataDir: ctx.dataDir, actor: who, trace: traceOf(ctx.backing, ctx.db, who) };
 }
 
 /** The error a command reports for `e`: an OpsError of kind `invalid` (a bad flag value) as a UsageError (exit 2). */

@@ -132,7 +132,7 @@ for (const a of (await traceAdapters()).filter((x) => x.name === 'postgres')) {
     const replay = await policyReplay(ctx, { window: w, set: ['org.rejectDirectSend=true'] }, (key) => key);
     assert.equal(replay.replayed, 1);
     assert.equal(replay.changes[0]?.change, 'newly rejected');
-    const local = await policyReplay({ ...ctx, trace: undefined }, { window: w, set: ['org.rejectDirectSend=true'] }, (key) => key);
+    const local = await policyReplay({ ...ctx, trace: sqliteTraceStore(c.db) }, { window: w, set: ['org.rejectDirectSend=true'] }, (key) => key);
     assert.equal(local.replayed, 0, 'the local trace is empty');
     const preview = await adoptPreview(ctx, { clientIp: 'fd00::25', sender: 'app@example.com', spf: 'v=spf1 -all' });
     assert.equal(preview.replay.replayed, 1);

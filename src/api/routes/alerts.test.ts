@@ -9,6 +9,7 @@ import { SqliteConfigStore } from '../../stores/sqlite/config-store.ts';
 import { AlertStore } from '../../alerts/index.ts';
 import { buildApi } from '../build.ts';
 import { authorize } from '../../../test/helpers/api.ts';
+import { sqliteTraceStore } from '../../stores/sqlite/trace-store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mailgate-api-alerts-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,7 +18,7 @@ test('alerts: listed (open by default), acknowledged once with the caller as act
   const db = openDatabase(join(dir, 'mailgate.db'));
   const store = new SqliteConfigStore(db);
   const id = new AlertStore(db).raise({ kind: 'new-source', key: 'ip:198.51.100.7', summary: 'new Direct Send source 198.51.100.7', detail: { ip: '198.51.100.7' } }, Date.now())?.id;
-  const deps = { logger: silentLogger, ops: (actor: string) => ({ db, store, dataDir: dir, actor }), version: '0', configVersion: () => 1 };
+  const deps = { logger: silentLogger, ops: (actor: string) => ({ db, store, dataDir: dir, actor, trace: sqliteTraceStore(db) }), version: '0', configVersion: () => 1 };
   const app = await buildApi(deps);
   await authorize(app, deps, 'operate');
   try {

@@ -8,15 +8,16 @@
  */
 import type { Command } from 'commander';
 import { ackAlert, listAlerts, testWebhooks } from '../../ops/alerts.ts';
-import { actor, dataDirOf, defaultIo, openContext, type CliIo } from '../context.ts';
+import type { OpsContext } from '../../ops/context.ts';
+import { actor, dataDirOf, defaultIo, openContext, traceOf, type CliIo } from '../context.ts';
 import { CliError, enumParser, formatOption, parsePositiveInt, printRecord, printRows, terminalSafe, type OutputFormat } from '../format.ts';
 
 const COLUMNS = ['id', 'kind', 'state', 'count', 'firstSeen', 'lastSeen', 'summary', 'ackedBy'];
 
-function withOps<T>(cmd: Command, fn: (ctx: ReturnType<typeof openContext> & { actor: string }) => T): T {
+function withOps<T>(cmd: Command, fn: (ctx: ReturnType<typeof openContext> & Pick<OpsContext, 'actor' | 'trace'>) => T): T {
   const ctx = openContext({ data: dataDirOf(cmd) });
   try {
-    return fn({ ...ctx, actor: actor() });
+    return fn({ ...ctx, actor: actor(), trace: traceOf(ctx.backing, ctx.db, actor()) });
   } finally {
     ctx.close();
   }
@@ -51,7 +52,7 @@ export function registerAlert(program: Command, io: CliIo = defaultIo()): void {
     .action(async (_opts: unknown, cmd: Command) => {
       const ctx = openContext({ data: dataDirOf(cmd) });
       try {
-        const results = await testWebhooks({ ...ctx, actor: actor() });
+        const results = await testWebhooks({ ...ctx, actor: actor(), trace: traceOf(ctx.backing, ctx.db, actor()) });
         for (const r of results) io.out.write(`${terminalSafe(r.url)}: ${r.ok ? 'delivered' : 'FAILED'} (${terminalSafe(r.last)})\n`);
         if (results.some((r) => !r.ok)) throw new CliError('a webhook did not take the test alert');
       } finally {
