@@ -16,7 +16,9 @@ import { compilePolicy, validateConfig } from '../src/config/index.ts';
 import { ensureTraceSchema } from '../src/trace/index.ts';
 import { runHunt, SAVED_HUNTS } from '../src/trace/hunt.ts';
 import { directSendReport, inboundReport, reportWindow, staleAllowReport } from '../src/trace/reports/index.ts';
-import { replayTrace } from '../src/cli/replay.ts';
+import { replayTraceFrom } from '../src/ops/policy-replay.ts';
+import { formatReply } from '../src/smtp/replies.ts';
+import { sqliteTraceStore } from '../src/stores/sqlite/trace-store.ts';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const DAY = 86_400_000;
@@ -97,6 +99,6 @@ for (const name of Object.keys(SAVED_HUNTS)) {
 }
 const cur = compilePolicy(cfg, 1);
 const cand = compilePolicy({ ...cfg, organization: { ...cfg.organization, rejectDirectSend: true } }, 0);
-await time('policy replay --since 30d (RejectDirectSend)', () => replayTrace(db, reportWindow('30d', now + 1, 90), cur, cand).summary[0]);
+await time('policy replay --since 30d (RejectDirectSend)', async () => (await replayTraceFrom(sqliteTraceStore(db), reportWindow('30d', now + 1, 90), cur, cand, 3, { replyText: formatReply })).summary[0]);
 db.close();
 rmSync(dir, { recursive: true, force: true });

@@ -5,6 +5,10 @@
  * (queue/quarantine-reason.ts). Release goes through queue/release.ts (exactly once), delete
  * through queue/delete.ts (never back after a crash); each is traced (RELEASE/DELETE events)
  * with who did it and why. CLI and API call these; they return plain data.
+ * The trace of a quarantined message is read from this node's own SQLite trace (`db`), not
+ * ctx.trace: the quarantine is this node's queue, its rows are written there first (no outbox
+ * lag), the RELEASE/DELETE events commit there, and a fleet node keeps them locally for this
+ * (daemon/trace-shipping); one shared-trace query per listed message would cost a round trip each.
  * Touches: the queue tables and spool (through queue/), the trace tables (events), the config store (read).
  * RFCs: RFC 5322 (the exported .eml is the message as it would leave).
  */

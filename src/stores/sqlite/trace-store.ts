@@ -16,13 +16,14 @@ import {
   pruneTrace,
   replayFactGroupsSync,
   searchTrace,
+  traceReady,
   type TraceBatch,
   type TraceStore,
 } from '../../trace/index.ts';
 import { rowCountSync, sqliteReportRows } from '../../trace/reports/index.ts';
 import { runHunt, SAVED_HUNTS } from '../../trace/hunt.ts';
 
-/** A TraceStore over `db`; close() closes the handle only when `owned`. */
+/** A TraceStore over `db`; close() closes the handle only when `owned` (ops/ contexts share the node's handle: not owned). */
 export function sqliteTraceStore(db: Db, opts: { owned?: boolean } = {}): TraceStore {
   const rows = sqliteReportRows(db);
   const write = db.transaction((b: TraceBatch): void => {
@@ -38,8 +39,11 @@ export function sqliteTraceStore(db: Db, opts: { owned?: boolean } = {}): TraceS
     show: async (id) => getTrace(db, id),
     prune: async (cutoff) => pruneTrace(db, cutoff),
     ...rows,
-    // In a child process on its own read-only connection to the file (trace/hunt).
-    hunt: (sql, o) => runHunt(db.name, sql, o),
+    // In a child process on its own read-only connection to the file (trace/hunt), once the tables exist.
+    hunt: async (sql, o) => {
+      traceReady(db);
+      return runHunt(db.name, sql, o);
+    },
     close: async () => {
       if (opts.owned) db.close();
     },

@@ -37,11 +37,28 @@ export function rowCountSync(db: Db, scope: RowScope): number {
   return (db.prepare(`SELECT count(*) AS n FROM trace_message WHERE received_at >= ? AND received_at < ?${by}`).get(...args) as { n: number }).n;
 }
 
-/** The window of a report over `source` (module header); throws the parseSince error on a bad `--since`. */
-export function sourceWindow(db: Db, o: { since?: string | undefined; defaultSince: string; source?: string | undefined; now: number; retentionDays: number }): ReportWindow {
+export interface SourceWindowInput {
+  since?: string | undefined;
+  defaultSince: string;
+  source?: string | undefined;
+  now: number;
+  retentionDays: number;
+}
+
+/** The window of a report over `source` (module header), reading the import's span from any TraceStore (a fleet sees every node's imports). Rejects with the parseSince error on a bad `--since`. */
+export async function sourceWindowFrom(trace: Pick<TraceStore, 'sourceSpans'>, o: SourceWindowInput): Promise<ReportWindow> {
+  if (!isImport(o.source) || o.since !== undefined) return spanWindow(undefined, o);
+  return spanWindow((await trace.sourceSpans(o.source))[0], o);
+}
+
+/** sourceWindowFrom over a SQLite handle. */
+export function sourceWindow(db: Db, o: SourceWindowInput): ReportWindow {
+  return spanWindow(isImport(o.source) && o.since === undefined ? sourceSpans(db, o.source)[0] : undefined, o);
+}
+
+function spanWindow(span: SourceSpan | undefined, o: SourceWindowInput): ReportWindow {
   if (!isImport(o.source)) return reportWindow(o.since ?? o.defaultSince, o.now, o.retentionDays);
   if (o.since !== undefined) return reportWindow(o.since, o.now, o.retentionDays, false);
-  const span = sourceSpans(db, o.source)[0];
   if (!span) return reportWindow(o.defaultSince, o.now, o.retentionDays, false);
   return {
     since: span.first,

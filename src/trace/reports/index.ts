@@ -22,7 +22,7 @@ export {
 } from './direct-send-classify.ts';
 export { recommend, connectorNameFor, shellWord, psString, psArg, type Recommendation, type RecommendAction } from './direct-send-recommend.ts';
 export { exchangeFlags, type Evidence } from './direct-send-evidence.ts';
-export { emptyWindowNote, emptyWindowNoteFrom, rowCountSync, sourceSpans, sourceWindow, type SourceSpan } from './coverage.ts';
+export { emptyWindowNote, emptyWindowNoteFrom, rowCountSync, sourceSpans, sourceWindow, sourceWindowFrom, type SourceSpan, type SourceWindowInput } from './coverage.ts';
 export { staleAllowReport, staleAllowReportFrom, type StaleAllowInput, type StaleEntry } from './stale-allow.ts';
 export { egressGoneReport, egressGoneReportFrom, EGRESS_GONE_COLUMNS, type EgressGoneOptions, type EgressGoneSource, type EgressGoneStatus } from './egress-gone.ts';
 export { sqliteReportRows, type ReportRows } from './sqlite-rows.ts';
