@@ -9,7 +9,7 @@
  * The client's source port is not replayed (it identifies a connection, not a sender).
  * Speed: the policy is pure, so the trace store hands over distinct fact tuples (every column
  * replayTransaction reads, plus the recipients refused one by one) with their counts and first
- * rows (TraceStore.replayFacts; SQLite's fast path in trace/replay-facts, PostgreSQL groups in SQL
+ * rows (TraceStore.replayFacts; SQLite's fast path in stores/sqlite/trace-replay-facts, PostgreSQL groups in SQL
  * on a fleet), and each tuple is replayed once; stage verdicts are memoised too (VerdictCache).
  * 1,000,000 rows replay in a few seconds of CPU (bench/policy-replay.ts).
  * A transaction "passes" when no stage refuses it and at least one recipient is accepted (a

@@ -28,7 +28,7 @@ import {
   type QueueRow,
   type ReleaseResult,
 } from '../queue/index.ts';
-import { getTrace, insertEventsSync, insertMessageSync, traceReady, type TraceEvent, type TraceMessage, type TraceSink } from '../trace/index.ts';
+import { insertEventsSync, insertMessageSync, readEvents, readMessage, traceReady, type TraceEvent, type TraceMessage, type TraceSink } from '../trace/index.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
 import { previewMessage, type MessagePreview } from './quarantine-preview.ts';
@@ -73,7 +73,7 @@ async function retentionDays(ctx: OpsContext): Promise<number> {
 }
 
 function itemOf(ctx: OpsContext, store: QueueStore, row: QueueRow, reason: QuarantineReason, days: number): QuarantineItem {
-  const trace = traceReady(ctx.db) ? getTrace(ctx.db, row.id)?.message : undefined;
+  const trace = readMessage(ctx.db, row.id);
   const facts = row.meta.facts;
   const str = (v: unknown): string => (typeof v === 'string' ? v : '');
   const attribution = facts.attribution as { kind?: string } | undefined;
@@ -128,7 +128,7 @@ export async function showQuarantine(ctx: OpsContext, id: string): Promise<Quara
   const { store, spool } = openQueue(ctx);
   const { row, reason } = requireHeld(ctx, store, id);
   const preview = await previewMessage(spool.openMessage(id, ''));
-  const events = traceReady(ctx.db) ? (getTrace(ctx.db, id)?.events ?? []) : [];
+  const events = readEvents(ctx.db, id);
   return { ...itemOf(ctx, store, row, reason, await retentionDays(ctx)), preview, events };
 }
 

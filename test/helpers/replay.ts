@@ -8,7 +8,7 @@
 import type { Db } from '../../src/core/sqlite.ts';
 import { replayGroups, type ReplyText, type SourceChange } from '../../src/ops/policy-replay.ts';
 import type { PolicySnapshot } from '../../src/policy/types.ts';
-import { replayFactGroupsSync } from '../../src/trace/index.ts';
+import { replayFactGroupsSync } from '../../src/stores/sqlite/trace-replay-facts.ts';
 import type { Report, ReportWindow } from '../../src/trace/reports/index.ts';
 
 export function replayTrace(
