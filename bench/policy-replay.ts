@@ -5,7 +5,8 @@
  * a few thousand internet senders, TLS on most, a certificate on some, 1 % with a recipient refused
  * one by one (a REJECT event) and one DELIVER event per message — then replays them under the
  * configuration in force and a candidate (RejectDirectSend on, a connector for half the devices),
- * exactly as the command does (`replayTrace`), and prints the time and the result summary.
+ * exactly as the command does (ops/policy-replay `replayTraceFrom` over the SQLite TraceStore),
+ * and prints the time and the result summary.
  * Usage: `node --import tsx bench/policy-replay.ts [rows] [--keep FILE]` (`--keep` writes the
  * trace to FILE and reuses it when it exists, so before/after runs read the same rows).
  * The issue's target is under 10 s for 1,000,000 rows on this machine; not a timed test.
@@ -16,7 +17,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compilePolicy, validateConfig, type ConfigInput } from '../src/config/index.ts';
 import { openDatabase, type Db } from '../src/core/sqlite.ts';
-import { replayTrace } from '../src/cli/replay.ts';
+import { replayTraceFrom } from '../src/ops/policy-replay.ts';
+import { formatReply } from '../src/smtp/replies.ts';
+import { sqliteTraceStore } from '../src/stores/sqlite/trace-store.ts';
 import { ensureTraceSchema, type TraceMessage } from '../src/trace/index.ts';
 import { MESSAGE_COLUMNS, messageToRecord } from '../src/trace/rows.ts';
 import { reportWindow } from '../src/trace/reports/index.ts';
@@ -97,7 +100,7 @@ try {
   );
   const t = performance.now();
   const cpu0 = process.cpuUsage();
-  const r = replayTrace(db, reportWindow('31d', now, 90), current, candidate);
+  const r = await replayTraceFrom(sqliteTraceStore(db), reportWindow('31d', now, 90), current, candidate, 3, { replyText: formatReply });
   const secs = (performance.now() - t) / 1000;
   const cpu = process.cpuUsage(cpu0);
   db.close();

@@ -4,7 +4,8 @@
  * Fills a temp SQLite trace in one transaction with one prepared statement: 90 days of traffic,
  * 25% direct-send (2,000 sources, some rejected with 5.7.68), 25% through connectors, the rest
  * anonymous-external; TLS and SPF/DKIM/DMARC mixed. Then runs inbound, direct-send, stale-allow,
- * the four saved hunts and policy replay (30 days), printing seconds for each.
+ * the four saved hunts and policy replay (30 days), printing seconds for each. Everything runs
+ * through the SQLite TraceStore, as the commands do.
  * Usage: node --import tsx bench/reports.ts [rows]
  * Touches: a temp directory (removed at the end).
  */
@@ -14,15 +15,18 @@ import { join } from 'node:path';
 import { openDatabase } from '../src/core/sqlite.ts';
 import { compilePolicy, validateConfig } from '../src/config/index.ts';
 import { ensureTraceSchema } from '../src/trace/index.ts';
-import { runHunt, SAVED_HUNTS } from '../src/trace/hunt.ts';
-import { directSendReport, inboundReport, reportWindow, staleAllowReport } from '../src/trace/reports/index.ts';
-import { replayTrace } from '../src/cli/replay.ts';
+import { SAVED_HUNTS } from '../src/trace/hunt.ts';
+import { directSendReportFrom, inboundReportFrom, reportWindow, staleAllowReportFrom } from '../src/trace/reports/index.ts';
+import { replayTraceFrom } from '../src/ops/policy-replay.ts';
+import { formatReply } from '../src/smtp/replies.ts';
+import { sqliteTraceStore } from '../src/stores/sqlite/trace-store.ts';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const DAY = 86_400_000;
 const dir = mkdtempSync(join(tmpdir(), 'mailgate-bench-'));
 const file = join(dir, 'mailgate.db');
 const db = openDatabase(file);
+const trace = sqliteTraceStore(db);
 ensureTraceSchema(db);
 // Bulk load without indexes, then build them (what a restore would do); the reports use the real ones.
 const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'trace_message' AND sql IS NOT NULL").pluck().all() as string[];
@@ -88,15 +92,15 @@ const cfg = validateConfig({
   inboundConnectors: Array.from({ length: 20 }, (_, c) => ({ name: `Partner ${c}`, connectorType: c < 15 ? 'Partner' : 'OnPremises', senderIPAddresses: [`203.0.113.${c}/32`, `10.9.${c}.0/24`] })),
   lists: { allow: { ips: ['192.0.2.0/24', '100.64.0.0/10'], senderDomains: ['sender1.test', 'nobody.test'] }, block: { ips: [], senderDomains: [] } },
 });
-await time('report inbound --since 90d', () => `${inboundReport(db, w90).sections[1]?.rows.length} rows`);
-await time('report inbound --since 7d --connector-type none --tls none', () => inboundReport(db, w7, { connectorType: 'none', tls: 'none' }).summary[0]);
-await time('report direct-send --since 90d', async () => (await directSendReport(db, w90)).summary[0]);
-await time('report stale-allow --since 90d', () => staleAllowReport(db, w90, { connectors: cfg.inboundConnectors, allow: cfg.lists.allow }).summary[0]);
+await time('report inbound --since 90d', async () => `${(await inboundReportFrom(trace, w90)).sections[1]?.rows.length} rows`);
+await time('report inbound --since 7d --connector-type none --tls none', async () => (await inboundReportFrom(trace, w7, { connectorType: 'none', tls: 'none' })).summary[0]);
+await time('report direct-send --since 90d', async () => (await directSendReportFrom(trace, w90)).summary[0]);
+await time('report stale-allow --since 90d', async () => (await staleAllowReportFrom(trace, w90, { connectors: cfg.inboundConnectors, allow: cfg.lists.allow })).summary[0]);
 for (const name of Object.keys(SAVED_HUNTS)) {
-  await time(`report hunt --saved ${name}`, async () => `${(await runHunt(file, SAVED_HUNTS[name]?.sql ?? '', { timeoutMs: 60_000 })).rows.length} rows`);
+  await time(`report hunt --saved ${name}`, async () => `${(await trace.hunt(SAVED_HUNTS[name]?.sql ?? '', { timeoutMs: 60_000 })).rows.length} rows`);
 }
 const cur = compilePolicy(cfg, 1);
 const cand = compilePolicy({ ...cfg, organization: { ...cfg.organization, rejectDirectSend: true } }, 0);
-await time('policy replay --since 30d (RejectDirectSend)', () => replayTrace(db, reportWindow('30d', now + 1, 90), cur, cand).summary[0]);
+await time('policy replay --since 30d (RejectDirectSend)', async () => (await replayTraceFrom(trace, reportWindow('30d', now + 1, 90), cur, cand, 3, { replyText: formatReply })).summary[0]);
 db.close();
 rmSync(dir, { recursive: true, force: true });

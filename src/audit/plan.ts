@@ -10,15 +10,15 @@
  * then says where the trace's data is) or no tenant domain is known.
  * Plus the Defender KQL of reference §6.3 narrowed with `SenderMailFromDomain in (…)` (P1, as
  * RejectDirectSend decides) and what is left once the connectors exist.
- * The trace is read through the TraceStore row primitives (a fleet's shared trace when given, where
- * imported rows arrive through the outbox); the inbound volumes (audit tables) stay local.
- * Touches: reads trace_message (or the given TraceStore) and audit_inbound_report; DNS through the
+ * The trace is read through the given TraceStore's row primitives (this node's SQLite trace, or a
+ * fleet's shared trace, where imported rows arrive through the outbox); the inbound volumes (audit tables) stay local.
+ * Touches: reads the given TraceStore and audit_inbound_report; DNS through the
  * injected SpfAuthorizer.
  */
 import { isIP } from 'node:net';
 import type { Db } from '../core/sqlite.ts';
 import type { SourceSpan, TraceStore } from '../trace/index.ts';
-import { directSendReportFrom, emptyWindowNoteFrom, rowCountSync, sqliteReportRows, type DirectSendSource, type ReportRows, type ReportWindow, type SpfAuthorizer } from '../trace/reports/index.ts';
+import { directSendReportFrom, emptyWindowNoteFrom, type DirectSendSource, type ReportRows, type ReportWindow, type SpfAuthorizer } from '../trace/reports/index.ts';
 import { inboundVolumes, type InboundVolume } from './inbound-report.ts';
 import { planStages, plannedConnectors, stepForSource, type PlanStage, type PlannedConnector, type RuleVariant } from './plan-steps.ts';
 import { tenantPlanView } from './plan-tenant.ts';
@@ -40,8 +40,8 @@ export interface PlanOptions {
   tenant?: TenantConfig | undefined;
   /** The egress step (egress/ builds it from the policy in force; audit/ does not import egress/). */
   egress?: EgressPlanStep | undefined;
-  /** The trace to read (a fleet's shared trace); default the SQLite trace of `db`. Inbound volumes stay in `db`. */
-  trace?: PlanTrace | undefined;
+  /** The trace to read (ops/: ctx.trace, this node's SQLite one or a fleet's shared trace). Inbound volumes stay in `db`. */
+  trace: PlanTrace;
 }
 
 /** After the migration: block direct SMTP egress (shell commands, not PowerShell). */
@@ -104,7 +104,7 @@ export function planKql(tenantDomains: readonly string[], authorisedIps: readonl
   return out;
 }
 
-/** The trace reads of the plan: the fleet's TraceStore on a fleet node, else the SQLite trace. */
+/** The trace reads of the plan. */
 export type PlanTrace = ReportRows & Pick<TraceStore, 'rowCount'>;
 
 const spanOf = (r: SourceSpan): DataSource => ({ source: r.source, rows: r.rows, first: new Date(r.first).toISOString(), last: new Date(r.last).toISOString() });
@@ -126,7 +126,7 @@ function rejectsSentence(sources: readonly DirectSendSource[], days: number): st
 
 /** Build the plan (module header). */
 export async function buildPlan(db: Db, o: PlanOptions): Promise<Plan> {
-  const trace: PlanTrace = o.trace ?? { ...sqliteReportRows(db), rowCount: async (scope) => rowCountSync(db, scope) };
+  const { trace } = o;
   const report = await directSendReportFrom(trace, o.window, { source: o.source, spfCheck: o.spfCheck, internal: o.internal });
   const sources = report.sources;
   const tenantDomains = o.tenantDomains?.length ? [...o.tenantDomains] : [...new Set(sources.map((s) => s.senderDomain).filter(Boolean))].sort();

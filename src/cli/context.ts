@@ -21,6 +21,7 @@ import { openConfigStore, type OpenedConfigStore } from '../stores/open.ts';
 import { SqliteConfigStore } from '../stores/sqlite/config-store.ts';
 import { pgTraceStore } from '../stores/postgres/trace-store.ts';
 import { enableTraceOutbox, outboxNode, setOutboxNode, sqliteOutbox } from '../stores/sqlite/trace-outbox.ts';
+import { sqliteTraceStore } from '../stores/sqlite/trace-store.ts';
 import { TraceShipper, type TraceStore } from '../trace/index.ts';
 import { checkIdentifier, DEFAULT_SCHEMA, isUnreachable, redactUrl } from '../stores/postgres/pool.ts';
 import { readBootstrap, writeBootstrap, type StoreBootstrap } from '../stores/bootstrap.ts';
@@ -131,7 +132,7 @@ export async function withContext<T>(cmd: Command, fn: (ctx: CliContext) => T | 
 /** Run `fn` with the application layer's context (acting as the login name), closing it after. */
 export async function withOps<T>(cmd: Command, fn: (ops: OpsContext) => T | Promise<T>): Promise<T> {
   return withContext(cmd, ({ db, store, backing, dataDir }) => {
-    const node = backing.bootstrap.kind === 'postgres' ? nodeNameOf(db) : undefined;
+    const node = fleetNodeOf(backing, db);
     return fn({
       db,
       store,
@@ -139,11 +140,16 @@ export async function withOps<T>(cmd: Command, fn: (ops: OpsContext) => T | Prom
       node,
       dataDir,
       actor: actor(),
-      trace: node === undefined ? undefined : fleetTrace(backing, node),
+      trace: traceOf(backing, db, node ?? actor()),
       shipTrace: fleetShipper(backing, db),
       alerts: backing.alerts,
     });
   });
+}
+
+/** On a fleet: the node a data directory's queue owner ships its trace as (`serve --node`), else the default name. */
+export function fleetNodeOf(backing: OpenedConfigStore, db: Db): string | undefined {
+  return backing.bootstrap.kind === 'postgres' ? nodeNameOf(db) : undefined;
 }
 
 /** The node a data directory's queue owner ships its trace as (`serve --node`), else the default name. */
@@ -174,6 +180,11 @@ function fleetShipper(backing: OpenedConfigStore, db: Db): (() => Promise<number
 export function fleetTrace(backing: OpenedConfigStore, node: string): TraceStore | undefined {
   if (backing.bootstrap.kind !== 'postgres' || !backing.pool) return undefined;
   return pgTraceStore({ pool: backing.pool, schema: backing.bootstrap.schema, node, url: backing.bootstrap.url });
+}
+
+/** The trace ops/ reads: the fleet's shared trace on a fleet node, else the SQLite adapter over `db` (closing it leaves `db` open). */
+export function traceOf(backing: OpenedConfigStore, db: Db, node: string): TraceStore {
+  return fleetTrace(backing, node) ?? sqliteTraceStore(db);
 }
 
 function firstLine(input: NodeJS.ReadableStream): Promise<string> {

@@ -7,13 +7,14 @@
  */
 import type { OpsContext } from '../ops/context.ts';
 import { OpsError } from '../ops/errors.ts';
-import { actor, fleetTrace, type CliContext } from './context.ts';
+import { actor, fleetNodeOf, traceOf, type CliContext } from './context.ts';
 import { UsageError } from './format.ts';
 
-/** The application layer's context for a CLI command, acting as the login user (on a fleet node, with the shared trace). */
+/** The application layer's context for a CLI command, acting as the login user (on a fleet node, with the shared trace; else the SQLite one). */
 export function opsOf(ctx: CliContext): OpsContext {
   const who = actor();
-  return { db: ctx.db, store: ctx.store, dataDir: ctx.dataDir, actor: who, trace: fleetTrace(ctx.backing, who), alerts: ctx.backing.alerts };
+  const node = fleetNodeOf(ctx.backing, ctx.db);
+  return { db: ctx.db, store: ctx.store, dataDir: ctx.dataDir, actor: who, node, trace: traceOf(ctx.backing, ctx.db, node ?? who), alerts: ctx.backing.alerts };
 }
 
 /** The error a command reports for `e`: an OpsError of kind `invalid` (a bad flag value) as a UsageError (exit 2). */

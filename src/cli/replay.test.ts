@@ -5,7 +5,8 @@ import { compilePolicy, validateConfig, type Config } from '../config/index.ts';
 import { reportWindow } from '../trace/reports/index.ts';
 import { addRow, tempTrace } from '../trace/reports/test-rows.ts';
 import { UsageError } from './format.ts';
-import { replayTrace } from './replay.ts';
+import { formatReply } from '../smtp/replies.ts';
+import { replayTrace as replayWith } from '../../test/helpers/replay.ts';
 import { applySet, applySets, parseSetPath } from './replay-set.ts';
 
 function config(over: Record<string, unknown> = {}): Config {
@@ -53,7 +54,7 @@ test('replay: RejectDirectSend on plus a connector for one source newly rejects 
       'inboundConnectors=[{"name":"Printer","senderIPAddresses":["127.0.0.2/32"],"senderDomains":["example.com"]}]',
       'lists.block.ips=[]',
     ]);
-    const r = replayTrace(db, reportWindow('1d', Date.now(), 90), compilePolicy(cur, 1), compilePolicy(cand, 0));
+    const r = replayWith(db, reportWindow('1d', Date.now(), 90), compilePolicy(cur, 1), compilePolicy(cand, 0), 3, { replyText: formatReply });
     assert.equal(r.replayed, 5);
     assert.deepEqual(
       r.changes.map((c) => [c.change, c.clientIp, c.sender, c.messages, c.attributionNow, c.attributionCandidate]),
@@ -127,8 +128,8 @@ test('replay: the memoised replay (each distinct fact tuple once) gives exactly 
       'lists.block.ips=[]',
     ]);
     const w = reportWindow('1d', Date.now(), 90);
-    const memo = replayTrace(db, w, compilePolicy(cur, 1), compilePolicy(cand, 0));
-    const perRow = replayTrace(db, w, compilePolicy(cur, 1), compilePolicy(cand, 0), 3, { memo: false });
+    const memo = replayWith(db, w, compilePolicy(cur, 1), compilePolicy(cand, 0), 3, { replyText: formatReply });
+    const perRow = replayWith(db, w, compilePolicy(cur, 1), compilePolicy(cand, 0), 3, { memo: false, replyText: formatReply });
     assert.deepEqual(memo, perRow);
     assert.equal(memo.replayed, variants.length * 2);
     const changed = new Set(memo.changes.map((c) => `${c.change} ${c.clientIp} ${c.sender}`));

@@ -10,11 +10,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseConfigText } from '../config/index.ts';
-import type { OpsContext } from '../ops/context.ts';
 import { current } from '../ops/model.ts';
 import { policyReplay } from '../ops/policy.ts';
-import { replayTrace as replayTraceWith, type SourceChange } from '../ops/policy-replay.ts';
-import type { PolicySnapshot } from '../policy/types.ts';
 import { formatReply } from '../smtp/replies.ts';
 import type { Report, ReportWindow } from '../trace/reports/index.ts';
 import { printReport, windowFor } from './commands/report.ts';
@@ -23,11 +20,6 @@ import { formatOption, type OutputFormat } from './format.ts';
 import { applySets } from './replay-set.ts';
 
 export { VerdictCache, replayTransaction, type ReplayOutcome } from '../ops/policy-replay.ts';
-
-/** The replay engine with the gateway's reply lines (tests and bench/ call it directly). */
-export function replayTrace(db: OpsContext['db'], window: ReportWindow, current: PolicySnapshot, candidate: PolicySnapshot, samples = 3, opts: { memo?: boolean } = {}): Report & { changes: SourceChange[]; replayed: number } {
-  return replayTraceWith(db, window, current, candidate, samples, { ...opts, replyText: formatReply });
-}
 
 interface ReplayOpts {
   since: string;

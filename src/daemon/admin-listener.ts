@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { AdminSettings } from '../config/index.ts';
+import type { TraceStore } from '../trace/index.ts';
 import { buildApi } from '../api/build.ts';
 import { EXPOSITION_CONTENT_TYPE } from '../metrics/index.ts';
 import type { ApiDeps } from '../api/deps.ts';
@@ -21,6 +22,7 @@ import { adminStartError } from './startup.ts';
 import { ensureFirstLogin } from '../ops/console-login.ts';
 import type { Runtime } from './runtime.ts';
 import { pgTraceStore } from '../stores/postgres/trace-store.ts';
+import { sqliteTraceStore } from '../stores/sqlite/trace-store.ts';
 
 export interface AdminListener {
   /** The address it listens on, e.g. "http://127.0.0.1:8025". */
@@ -55,15 +57,20 @@ export function consoleDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.MAILGATE_WEB_DIR || fileURLToPath(new URL('../../dist/web', import.meta.url));
 }
 
+/** The trace ops/ reads in a gateway process: the fleet's shared trace on a fleet node, else the SQLite adapter over the runtime's handle (which it never closes). */
+export function opsTrace(rt: Runtime): TraceStore {
+  const b = rt.backing;
+  return b.bootstrap.kind === 'postgres' && b.pool ? pgTraceStore({ pool: b.pool, schema: b.bootstrap.schema, node: rt.node, url: b.bootstrap.url }) : sqliteTraceStore(rt.db);
+}
+
 /** The API's dependencies in a gateway process; `scrape`: the merged Prometheus exposition (serve.ts). */
 export function apiDeps(rt: Runtime, scrape?: () => Promise<string>): ApiDeps {
   const metricsScope = metricsScopeFor(rt.snapshot().config);
-  const b = rt.backing;
-  const fleet = b.bootstrap.kind === 'postgres' && b.pool ? pgTraceStore({ pool: b.pool, schema: b.bootstrap.schema, node: rt.node, url: b.bootstrap.url }) : undefined;
+  const trace = opsTrace(rt);
   return {
     metrics: scrape ? { scrape, contentType: EXPOSITION_CONTENT_TYPE, scope: metricsScope } : undefined,
     logger: rt.logger.child({ component: 'admin' }),
-    ops: (actor) => ({ db: rt.db, store: rt.store, nodes: rt.backing.nodes, node: fleet ? rt.node : undefined, dataDir: rt.paths.dir, actor, trace: fleet, alerts: rt.backing.alerts }),
+    ops: (actor) => ({ db: rt.db, store: rt.store, nodes: rt.backing.nodes, node: trace.kind === 'postgres' ? rt.node : undefined, dataDir: rt.paths.dir, actor, trace, alerts: rt.backing.alerts }),
     version: releaseVersion(),
     configVersion: () => rt.snapshot().version,
     replyText: (key, vars) => formatReply(key, vars),

@@ -19,6 +19,7 @@ import type { Route } from '../config/schema.ts';
 import type { Runtime } from './runtime.ts';
 import { countingAgent } from './metrics-wiring.ts';
 import { startAlerts } from './alerts-wiring.ts';
+import { opsTrace } from './admin-listener.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { startTraceShipping, type FleetTrace, type TraceShipping } from './trace-shipping.ts';
 
@@ -222,7 +223,7 @@ const NOTICE_SCAN_MS = 5_000;
 
 /** Quarantine notifications (quarantine.notify): immediate ones every scan, a digest once a day. */
 function startQuarantineNotices(rt: Runtime, acceptor: Acceptor): NodeJS.Timeout {
-  const ctx = { db: rt.db, store: rt.store, dataDir: rt.paths.dir, actor: 'mailgate' };
+  const ctx = { db: rt.db, store: rt.store, dataDir: rt.paths.dir, actor: 'mailgate', trace: opsTrace(rt) };
   let lastDigest = 0;
   let running = false;
   const timer = setInterval(() => {

@@ -8,12 +8,11 @@
  * change. The trace store hands over the source's distinct fact tuples with their counts
  * (TraceStore.replayFacts; on a fleet node the fleet's shared trace), so the count is exact and
  * costs the source's distinct tuples, not its rows.
- * Touches: the trace tables (read only), through a TraceStore or the SQLite handle.
+ * Touches: the trace (read only), through a TraceStore.
  */
-import type { Db } from '../core/sqlite.ts';
 import { evaluateTransaction } from '../policy/index.ts';
 import type { PolicySnapshot } from '../policy/types.ts';
-import { replayFactGroupsSync, type ReplayFactGroup, type ReplaySample, type ReplayScope, type TraceStore } from '../trace/index.ts';
+import type { ReplayFactGroup, ReplaySample, ReplayScope, TraceStore } from '../trace/index.ts';
 import type { ReportWindow } from '../trace/reports/index.ts';
 import { inputOf, stringList } from './policy-replay.ts';
 
@@ -62,12 +61,7 @@ function shiftOver(groups: Iterable<ReplayFactGroup>, current: PolicySnapshot, c
 
 const scopeOf = (window: ReportWindow, match: SourceMatch): ReplayScope => ({ since: window.since, until: window.until, match: { ips: [...new Set(match.ips)], certCn: match.certCn } });
 
-/** Replay the source's transactions of a SQLite trace under both snapshots: who the candidate attributes to `connector`. */
-export function attributionShift(db: Db, window: ReportWindow, current: PolicySnapshot, candidate: PolicySnapshot, match: SourceMatch, connector: string): AttributionShift {
-  return shiftOver(replayFactGroupsSync(db, scopeOf(window, match), { samples: SAMPLES }), current, candidate, connector);
-}
-
-/** The same over any trace store (a fleet's PostgreSQL trace). */
+/** Replay the source's transactions of a trace store under both snapshots: who the candidate attributes to `connector`. */
 export async function attributionShiftFrom(trace: Pick<TraceStore, 'replayFacts'>, window: ReportWindow, current: PolicySnapshot, candidate: PolicySnapshot, match: SourceMatch, connector: string): Promise<AttributionShift> {
   const groups: ReplayFactGroup[] = [];
   for await (const g of trace.replayFacts(scopeOf(window, match), { samples: SAMPLES })) groups.push(g);

@@ -12,13 +12,14 @@ import { removeDir, tempDir } from '../../test/helpers/gateway.ts';
 import { adoptApply, adoptPreview, createSourceUser, EvidenceChanged } from './adopt.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
+import { sqliteTraceStore } from '../stores/sqlite/trace-store.ts';
 
 async function withCtx(fn: (ctx: OpsContext) => Promise<void>): Promise<void> {
   const dir = tempDir('mailgate-adopt-');
   const c = openContext({ data: dir, create: true });
   try {
     ensureTraceSchema(c.db);
-    await fn({ db: c.db, store: c.store, dataDir: c.dataDir, actor: 'alice' });
+    await fn({ db: c.db, store: c.store, dataDir: c.dataDir, actor: 'alice', trace: sqliteTraceStore(c.db) });
   } finally {
     c.close();
     removeDir(dir);

@@ -23,7 +23,7 @@
  * - Create user: an SMTP AUTH account for a device-or-app source, which may send as the source's
  *   one address only (never "@domain" or "*"), with a generated password returned once.
  * Only the gateway's own traffic counts (imported rows migrate in Exchange, through the audit plan).
- * On a fleet node (ctx.trace) the report and the replay read the fleet's shared trace.
+ * The report and the replay read ctx.trace (on a fleet node the fleet's shared trace).
  * Touches: the trace tables (read), the config store; DNS for the organization's SPF record unless
  * `spf` is given (as the report).
  */
@@ -31,7 +31,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { compilePolicy, lineDiff, maskedYaml, validateConfig, type InboundConnector } from '../config/index.ts';
 import { connectorNameFor, plainIp, type DirectSendSource } from '../trace/reports/index.ts';
-import { attributionShift, attributionShiftFrom, type AttributionShift } from './adopt-replay.ts';
+import { attributionShiftFrom, type AttributionShift } from './adopt-replay.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
 import { change, current, indexOfNamed } from './model.ts';
@@ -180,7 +180,7 @@ export async function adoptPreview(ctx: OpsContext, input: AdoptInput, replyText
   const window = await windowOf(ctx, `${days}d`);
   const replay = await policyReplay(ctx, { window, candidate }, replyText);
   const shift = [window, compilePolicy(cur.config, cur.version), compilePolicy(candidate, 0), { ips: [s.clientIp, plainIp(s.clientIp)], certCn: s.certCn || undefined }, connector.name] as const;
-  const attribution = ctx.trace ? await attributionShiftFrom(ctx.trace, ...shift) : attributionShift(ctx.db, ...shift);
+  const attribution = await attributionShiftFrom(ctx.trace, ...shift);
   return {
     baseVersion: cur.version,
     evidence: evidenceOf(s),

@@ -6,8 +6,9 @@
  * Markdown, HTML or a stage-by-stage PowerShell script. `mailgate audit …` and
  * `/api/v1/audit/…` call these. An upload is written to a private temporary file under the data
  * directory as it arrives (the importer reads a file twice when a later row settles the date
- * order), never held in memory, and removed afterwards. On a fleet node (ctx.trace) the plan reads
- * the fleet's shared trace; the audit tables (datasets, tenant configuration) stay local.
+ * order), never held in memory, and removed afterwards. The plan reads ctx.trace (on a fleet node
+ * the fleet's shared trace, its import windows too); the audit tables (datasets, tenant
+ * configuration) stay local.
  * Touches: the given files (read), <data>/uploads (temporary), the trace store and audit tables,
  * DNS (the tenant's SPF record) unless an SPF record is given.
  */
@@ -42,7 +43,7 @@ import {
 import { liveServePid } from '../core/serve-pid.ts';
 import { openDatabase, type Db } from '../core/sqlite.ts';
 import { egressStep } from '../egress/index.ts';
-import { sourceWindow } from '../trace/reports/index.ts';
+import { sourceWindowFrom } from '../trace/reports/index.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
 
@@ -192,7 +193,7 @@ export async function auditPlan(ctx: OpsContext, input: PlanInput, seams: { reso
   const config = (await ctx.store.current())?.config;
   let window;
   try {
-    window = sourceWindow(ctx.db, { since: input.since, defaultSince: '90d', source: input.source, now, retentionDays: config?.trace.retentionDays ?? 90 });
+    window = await sourceWindowFrom(ctx.trace, { since: input.since, defaultSince: '90d', source: input.source, now, retentionDays: config?.trace.retentionDays ?? 90 });
   } catch (e) {
     throw new OpsError('invalid', (e as Error).message);
   }

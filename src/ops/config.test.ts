@@ -13,6 +13,7 @@ import { removeDir, tempDir } from '../../test/helpers/gateway.ts';
 import { applyConfig } from './config.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
+import { sqliteTraceStore } from '../stores/sqlite/trace-store.ts';
 
 const exo = (secret: string): Config['routes'][number] => ({
   name: 'exo', domains: ['example.org'], type: 'smtp', host: 'smtp.office365.com', port: 587, tls: 'verify', pickupDir: 'pickup',
@@ -46,7 +47,7 @@ async function withCtx(fn: (ctx: OpsContext) => Promise<void>): Promise<void> {
   const dir = tempDir('mailgate-config-');
   const c = openContext({ data: dir, create: true });
   try {
-    await fn({ db: c.db, store: c.store, dataDir: c.dataDir, actor: 'alice' });
+    await fn({ db: c.db, store: c.store, dataDir: c.dataDir, actor: 'alice', trace: sqliteTraceStore(c.db) });
   } finally {
     c.close();
     removeDir(dir);

@@ -6,12 +6,13 @@ import { removeDir, tempDir } from '../../test/helpers/gateway.ts';
 import { addConsoleUser } from './console-users.ts';
 import { ensureFirstLogin, loginWithToken, resumeSession } from './console-login.ts';
 import { addToken, firstLoginPath, listTokens, removeToken, verifyToken } from './tokens.ts';
+import { sqliteTraceStore } from '../stores/sqlite/trace-store.ts';
 
 test('first run: one admin token in a 0600 file when nobody can log in; never again while a token or console user exists; removing it deletes the file', async () => {
   const dir = tempDir('mailgate-first-login-');
   const ctx = openContext({ data: dir, create: true });
   try {
-    const ops = { db: ctx.db, store: ctx.store, dataDir: ctx.dataDir, actor: 'mailgate serve' };
+    const ops = { db: ctx.db, store: ctx.store, dataDir: ctx.dataDir, actor: 'mailgate serve', trace: sqliteTraceStore(ctx.db) };
     const file = await ensureFirstLogin(ops);
     assert.equal(file, firstLoginPath(ctx.dataDir));
     assert.equal(statSync(file).mode & 0o777, 0o600);
@@ -38,7 +39,7 @@ test('first run: a token file left world-readable from before is made anew at 06
   const dir = tempDir('mailgate-first-login-');
   const ctx = openContext({ data: dir, create: true });
   try {
-    const ops = { db: ctx.db, store: ctx.store, dataDir: ctx.dataDir, actor: 'mailgate serve' };
+    const ops = { db: ctx.db, store: ctx.store, dataDir: ctx.dataDir, actor: 'mailgate serve', trace: sqliteTraceStore(ctx.db) };
     writeFileSync(firstLoginPath(ctx.dataDir), 'stale\n', { mode: 0o644 });
     chmodSync(firstLoginPath(ctx.dataDir), 0o644);
     const file = await ensureFirstLogin(ops);

@@ -21,10 +21,11 @@ export interface OpsContext {
   /** Who is acting: recorded in configuration history and in RELEASE/DELETE trace events. */
   actor: string;
   /**
-   * The fleet's shared trace (PostgreSQL) on a fleet node: trace searches and the reports that
-   * read through the TraceStore interface use it. Absent: the data directory's SQLite trace (`db`).
+   * The trace every ops/ read goes through: on a single node the SQLite adapter over `db` (the
+   * same handle, not closed by it), on a fleet node the fleet's shared trace (PostgreSQL).
+   * Writes that must commit with local state (quarantine's RELEASE/DELETE events) stay on `db`.
    */
-  trace?: TraceStore | undefined;
+  trace: TraceStore;
   /**
    * On a fleet node: ship the node's local trace outbox to the shared trace now, resolving to the
    * rows shipped (work done with no gateway running on the data directory, e.g. an import, whose

@@ -6,11 +6,11 @@
  * open alerts (ops/alerts), and the organization's state: RejectDirectSend on or off and which
  * enabled transport rules run in an Audit mode (Audit, AuditAndNotify) (configuration in force). Windows end at the next bucket
  * boundary so buckets line up: 1h in 1-minute buckets, 1d in 15-minute, 7d in 2-hour.
- * On a fleet node (ctx.trace) traffic, sources and failures are the fleet's (the shared trace);
- * alerts are the fleet's store's (ctx.alerts); the queue stays this node's.
+ * Traffic, sources and failures come from ctx.trace (on a fleet node the shared trace, every
+ * node's); alerts from ctx.alerts (on a fleet the fleet's store); the queue stays this node's.
  * Touches: reads the trace, queue and alert tables and the configuration store.
  */
-import { dashboardDirectSend, dashboardFailures, dashboardFrom, dashboardTraffic, type DirectSendSourceRow, type FailureRow, type TrafficSeries } from '../trace/reports/index.ts';
+import { dashboardFrom, type DirectSendSourceRow, type FailureRow, type TrafficSeries } from '../trace/reports/index.ts';
 import type { QueueState } from '../queue/index.ts';
 import { listAlerts } from './alerts.ts';
 import type { OpsContext } from './context.ts';
@@ -49,8 +49,7 @@ export async function dashboard(ctx: OpsContext, range: DashboardRange = '1h', n
   const until = Math.floor(now / s.bucket) * s.bucket + s.bucket;
   const since = until - s.span;
   const w = { since, until, bucketMs: s.bucket };
-  // A fleet node reads the fleet's trace (every node's traffic); one node its own file.
-  const t = ctx.trace ? await dashboardFrom(ctx.trace, w) : { traffic: dashboardTraffic(ctx.db, w), sources: dashboardDirectSend(ctx.db, w), failures: dashboardFailures(ctx.db, w) };
+  const t = await dashboardFrom(ctx.trace, w);
   const sources = t.sources;
   const q = queueSummary(ctx);
   const open = ctx.alerts ? await listAlerts(ctx, { state: 'open', limit: 1000 }) : [];

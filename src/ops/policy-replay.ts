@@ -9,19 +9,18 @@
  * The client's source port is not replayed (it identifies a connection, not a sender).
  * Speed: the policy is pure, so the trace store hands over distinct fact tuples (every column
  * replayTransaction reads, plus the recipients refused one by one) with their counts and first
- * rows (TraceStore.replayFacts; SQLite's fast path in trace/replay-facts, PostgreSQL groups in SQL
+ * rows (TraceStore.replayFacts; SQLite's fast path in stores/sqlite/trace-replay-facts, PostgreSQL groups in SQL
  * on a fleet), and each tuple is replayed once; stage verdicts are memoised too (VerdictCache).
  * 1,000,000 rows replay in a few seconds of CPU (bench/policy-replay.ts).
  * A transaction "passes" when no stage refuses it and at least one recipient is accepted (a
  * transaction without recorded recipients passes when connect and MAIL do); a DMARC hold counts
  * as refused. Reply texts come from the caller's `replyText` (smtp/replies.ts formatReply; ops/
  * may not import smtp/).
- * Touches: the trace tables (read only), through a TraceStore or the SQLite handle.
+ * Touches: the trace (read only), through a TraceStore.
  */
-import type { Db } from '../core/sqlite.ts';
 import { evaluate, evaluateTransaction } from '../policy/index.ts';
 import type { PolicyInput, PolicyReplyKey, PolicySnapshot, Stage, Verdict } from '../policy/types.ts';
-import { replayFactGroupsSync, type ReplayFactGroup, type ReplayFacts, type ReplaySample, type TraceStore } from '../trace/index.ts';
+import type { ReplayFactGroup, ReplayFacts, ReplaySample, TraceStore } from '../trace/index.ts';
 import type { Report, ReportWindow } from '../trace/reports/index.ts';
 
 /** Turns a reply key and its values into the reply line (smtp/replies.ts formatReply). */
@@ -199,21 +198,17 @@ class ReplayTally {
   }
 }
 
-/** The replay's options: `memo: false` replays every row on its own (the reference the grouped replay is tested against). */
-export interface ReplayOptions {
-  memo?: boolean;
-  replyText?: ReplyText;
-}
-
-/** Replay the window's gateway transactions of a SQLite trace under both snapshots and report the differences. */
-export function replayTrace(db: Db, window: ReportWindow, current: PolicySnapshot, candidate: PolicySnapshot, samples = 3, opts: ReplayOptions = {}): Report & { changes: SourceChange[]; replayed: number } {
+/**
+ * Replay fact groups already read (e.g. one group per row: the reference the grouped replay is
+ * tested against) under both snapshots and report the differences. Pure.
+ */
+export function replayGroups(groups: Iterable<ReplayFactGroup>, window: ReportWindow, current: PolicySnapshot, candidate: PolicySnapshot, samples = 3, opts: { replyText?: ReplyText } = {}): Report & { changes: SourceChange[]; replayed: number } {
   const tally = new ReplayTally(current, candidate, samples, opts.replyText ?? keyOnly);
-  // One sample at least: a source's outcome is its earliest row's.
-  for (const g of replayFactGroupsSync(db, window, { samples: Math.max(1, samples), perRow: opts.memo === false })) tally.add(g);
+  for (const g of groups) tally.add(g);
   return tally.report(window);
 }
 
-/** The same replay over any trace store (a fleet's PostgreSQL trace): the same report as SQLite over the same rows. */
+/** Replay the window's gateway transactions of a trace store under both snapshots and report the differences (the same report on SQLite and PostgreSQL over the same rows). */
 export async function replayTraceFrom(
   trace: Pick<TraceStore, 'replayFacts'>,
   window: ReportWindow,
@@ -223,6 +218,7 @@ export async function replayTraceFrom(
   opts: { replyText?: ReplyText } = {},
 ): Promise<Report & { changes: SourceChange[]; replayed: number }> {
   const tally = new ReplayTally(current, candidate, samples, opts.replyText ?? keyOnly);
+  // One sample at least: a source's outcome is its earliest row's.
   for await (const g of trace.replayFacts({ since: window.since, until: window.until }, { samples: Math.max(1, samples) })) tally.add(g);
   return tally.report(window);
 }

@@ -8,8 +8,8 @@
  *   results stated), skipped as in serve for an authenticated user or with authentication off.
  *   No message is given, so header, body and attachment rule conditions are undetermined.
  * - policyReplay: the trace window replayed under the configuration in force and a candidate
- *   (a config, or the one in force with `--set` changes), plus the candidate's transport rules;
- *   on a fleet node (ctx.trace) over the fleet's shared trace.
+ *   (a config, or the one in force with `--set` changes), plus the candidate's transport rules,
+ *   over ctx.trace (on a fleet node the fleet's shared trace).
  * Reply lines come from the caller's `replyText` (smtp/replies.ts formatReply; ops/ may not import
  * smtp/).
  * Touches: the config store and trace tables (read only); DNS unless every result is stated.
@@ -18,13 +18,12 @@ import { ConfigError, configErrorLines, loadSnapshot, parseConfigText, compilePo
 import { resolverFromSettings, whatIfAuth } from '../auth/index.ts';
 import { evaluateTransaction, type Attribution, type AuthSummary, type PolicySnapshot, type TransactionResult } from '../policy/index.ts';
 import type { RuleHit } from '../policy/rules/index.ts';
-import { ensureTraceSchema } from '../trace/index.ts';
 import type { Report, ReportWindow } from '../trace/reports/index.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
-import { replayTrace, replayTraceFrom, type ReplyText, type SourceChange } from './policy-replay.ts';
+import { replayTraceFrom, type ReplyText, type SourceChange } from './policy-replay.ts';
 import { applySets } from './replay-set.ts';
-import { replayRulesFrom, replayRulesWith } from './rules-replay.ts';
+import { replayRulesFrom } from './rules-replay.ts';
 
 export type { ReplyText } from './policy-replay.ts';
 
@@ -165,18 +164,17 @@ export interface PolicyReplayInput {
 
 /** Replay the window under the configuration in force and the candidate; what changes. */
 export async function policyReplay(ctx: OpsContext, input: PolicyReplayInput, replyText: ReplyText): Promise<Report & { changes: SourceChange[]; replayed: number }> {
-  ensureTraceSchema(ctx.db);
   const cur = await inForce(ctx);
   const base: Config = input.candidate ?? structuredClone(cur.config);
   const candidateConfig = applySets(base, input.set ?? []);
   const candidate = compilePolicy(candidateConfig, 0);
   const w = input.window;
   const samples = input.samples ?? 3;
-  const report = ctx.trace ? await replayTraceFrom(ctx.trace, w, cur.policy, candidate, samples, { replyText }) : replayTrace(ctx.db, w, cur.policy, candidate, samples, { replyText });
+  const report = await replayTraceFrom(ctx.trace, w, cur.policy, candidate, samples, { replyText });
   // The candidate's transport rules over the same window (facts the trace lacks: undetermined).
   if (candidateConfig.transportRules.length > 0) {
     const opts = { since: w.since, until: w.until, limit: 1_000_000 };
-    const rules = ctx.trace ? await replayRulesFrom(ctx.trace, candidateConfig, opts) : replayRulesWith(ctx.db, candidateConfig, opts);
+    const rules = await replayRulesFrom(ctx.trace, candidateConfig, opts);
     report.summary.push(`transport rules (candidate) over ${rules.messages} accepted messages: ${rules.rows.filter((r) => r.hits > 0).length} rule(s) hit`);
     report.sections.push({ name: 'transport rules (candidate)', columns: ['rule', 'mode', 'state', 'hits', 'undetermined', 'actions', 'needs', 'samples'], rows: rules.rows.map((r) => ({ ...r })) });
   }

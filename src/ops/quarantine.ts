@@ -5,6 +5,10 @@
  * (queue/quarantine-reason.ts). Release goes through queue/release.ts (exactly once), delete
  * through queue/delete.ts (never back after a crash); each is traced (RELEASE/DELETE events)
  * with who did it and why. CLI and API call these; they return plain data.
+ * The trace of a quarantined message is read from this node's own SQLite trace (`db`), not
+ * ctx.trace: the quarantine is this node's queue, its rows are written there first (no outbox
+ * lag), the RELEASE/DELETE events commit there, and a fleet node keeps them locally for this
+ * (daemon/trace-shipping); one shared-trace query per listed message would cost a round trip each.
  * Touches: the queue tables and spool (through queue/), the trace tables (events), the config store (read).
  * RFCs: RFC 5322 (the exported .eml is the message as it would leave).
  */
@@ -24,7 +28,7 @@ import {
   type QueueRow,
   type ReleaseResult,
 } from '../queue/index.ts';
-import { getTrace, insertEventsSync, insertMessageSync, traceReady, type TraceEvent, type TraceMessage, type TraceSink } from '../trace/index.ts';
+import { insertEventsSync, insertMessageSync, readEvents, readMessage, traceReady, type TraceEvent, type TraceMessage, type TraceSink } from '../trace/index.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
 import { previewMessage, type MessagePreview } from './quarantine-preview.ts';
@@ -69,7 +73,7 @@ async function retentionDays(ctx: OpsContext): Promise<number> {
 }
 
 function itemOf(ctx: OpsContext, store: QueueStore, row: QueueRow, reason: QuarantineReason, days: number): QuarantineItem {
-  const trace = traceReady(ctx.db) ? getTrace(ctx.db, row.id)?.message : undefined;
+  const trace = readMessage(ctx.db, row.id);
   const facts = row.meta.facts;
   const str = (v: unknown): string => (typeof v === 'string' ? v : '');
   const attribution = facts.attribution as { kind?: string } | undefined;
@@ -124,7 +128,7 @@ export async function showQuarantine(ctx: OpsContext, id: string): Promise<Quara
   const { store, spool } = openQueue(ctx);
   const { row, reason } = requireHeld(ctx, store, id);
   const preview = await previewMessage(spool.openMessage(id, ''));
-  const events = traceReady(ctx.db) ? (getTrace(ctx.db, id)?.events ?? []) : [];
+  const events = readEvents(ctx.db, id);
   return { ...itemOf(ctx, store, row, reason, await retentionDays(ctx)), preview, events };
 }
 

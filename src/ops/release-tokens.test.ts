@@ -18,6 +18,7 @@ import { ReleaseRequests } from '../queue/release-requests.ts';
 import { OpsError } from './errors.ts';
 import { describeRequest, requestLink, requestRelease } from './quarantine-requests.ts';
 import { signToken, tokenKey, verifyToken } from './release-tokens.ts';
+import { sqliteTraceStore } from '../stores/sqlite/trace-store.ts';
 
 const NOW = 1_800_000_000_000;
 
@@ -74,7 +75,7 @@ test('a link is used once: describe records nothing, the first request is record
     const id = await held(data, { kind: 'dmarc', text: 'DMARC p=quarantine of shop.test' });
     const bad = await held(data, { kind: 'malware', text: 'malware' });
     const c = openContext({ data });
-    const ctx = { db: c.db, store: c.store, dataDir: data, actor: 'test' };
+    const ctx = { db: c.db, store: c.store, dataDir: data, actor: 'test', trace: sqliteTraceStore(c.db) };
     try {
       const token = (link: string): string => link.slice(link.lastIndexOf('/') + 1);
       const t = token(requestLink(ctx, 'http://127.0.0.1:8025', id, 'user@example.com', Date.now()));

@@ -6,27 +6,22 @@
  * egress block, and read-only SQL hunting with saved queries. A window is `--since` clamped to
  * trace.retentionDays (the note says so), or an import's own time range over `import:NAME`.
  * Bad input (window, source, SPF record, hunt SQL) is `invalid`; the adapters format the Report.
- * On a fleet node (ctx.trace) the Inbound, Direct Send, stale-allow and egress-gone reports and the
- * hunts read the shared trace (a saved hunt in the fleet store's own SQL, with the same rows).
- * Touches: the trace tables and configuration store (read only); DNS for the live SPF check;
- * hunts run in a child process on the database file.
+ * Every read goes through ctx.trace: this node's SQLite trace, or on a fleet node the shared trace
+ * (an import's window is the fleet's, whichever node imported it; a saved hunt is in the store's
+ * own SQL, with the same rows).
+ * Touches: the trace (through ctx.trace) and configuration store (read only); DNS for the live
+ * SPF check.
  */
-import { join } from 'node:path';
 import { resolverFromSettings, type DnsResolveFn } from '../auth/index.ts';
 import { createSpfAuthorizer } from '../audit/index.ts';
 import { egressStep, egressStepSummary } from '../egress/index.ts';
-import { ensureTraceSchema } from '../trace/index.ts';
-import { HUNT_DEFAULT_LIMIT, HUNT_DEFAULT_TIMEOUT_MS, HuntRefused, runHunt, SAVED_HUNTS, type HuntResult } from '../trace/hunt.ts';
+import { HUNT_DEFAULT_LIMIT, HUNT_DEFAULT_TIMEOUT_MS, HuntRefused, SAVED_HUNTS, type HuntResult } from '../trace/hunt.ts';
 import {
-  directSendReport,
   directSendReportFrom,
-  egressGoneReport,
   egressGoneReportFrom,
-  inboundReport,
   inboundReportFrom,
   reportWindow,
-  sourceWindow,
-  staleAllowReport,
+  sourceWindowFrom,
   staleAllowReportFrom,
   type ConnectorTypeFilter,
   type InboundTlsFilter,
@@ -64,14 +59,15 @@ function checkSource(source: string | undefined): void {
 
 /**
  * The window of `since`, clamped to the retention in force (with a note). Over `import:NAME` it is
- * not clamped (imports are never pruned) and, without `since`, is the import's own time range.
+ * not clamped (imports are never pruned) and, without `since`, is the import's own time range in
+ * ctx.trace (on a fleet, wherever the import was made).
  */
 export async function windowOf(ctx: OpsContext, since: string | undefined, opts: { source?: string | undefined; defaultSince?: string; now?: number } = {}): Promise<ReportWindow> {
   const days = (await ctx.store.current())?.config.trace.retentionDays ?? 90;
   const now = opts.now ?? Date.now();
   const defaultSince = opts.defaultSince ?? '7d';
   try {
-    return opts.source === undefined ? reportWindow(since ?? defaultSince, now, days) : sourceWindow(ctx.db, { since, defaultSince, source: opts.source, now, retentionDays: days });
+    return opts.source === undefined ? reportWindow(since ?? defaultSince, now, days) : await sourceWindowFrom(ctx.trace, { since, defaultSince, source: opts.source, now, retentionDays: days });
   } catch (e) {
     throw new OpsError('invalid', (e as Error).message);
   }
@@ -89,11 +85,10 @@ export interface InboundInput extends Windowed {
 
 /** Exchange's Inbound messages report: per day and total by connector, connector type and TLS. */
 export async function inbound(ctx: OpsContext, input: InboundInput, now = Date.now()): Promise<Report> {
-  ensureTraceSchema(ctx.db);
   checkSource(input.source);
   const w = await windowOf(ctx, input.since, { source: input.source, defaultSince: '7d', now });
   const filter = { connectorType: input.connectorType, connector: input.connector, tls: input.tls, attribution: input.attribution, source: input.source };
-  return ctx.trace ? inboundReportFrom(ctx.trace, w, filter) : inboundReport(ctx.db, w, filter);
+  return inboundReportFrom(ctx.trace, w, filter);
 }
 
 export interface DirectSendInput extends Windowed {
@@ -105,7 +100,6 @@ export interface DirectSendInput extends Windowed {
 
 /** Direct Send readiness: every anonymous accepted-domain sender, classified, with the command that migrates it. */
 export async function directSend(ctx: OpsContext, input: DirectSendInput, seams: ReportSeams = {}, now = Date.now()): Promise<Report & { sources: DirectSendSource[] }> {
-  ensureTraceSchema(ctx.db);
   checkSource(input.source);
   const w = await windowOf(ctx, input.since, { source: input.source, defaultSince: '30d', now });
   if (input.spf !== undefined && !/^v=spf1(\s|$)/i.test(input.spf.trim())) throw new OpsError('invalid', `--spf must be an SPF record starting with "v=spf1" (got "${input.spf}")`);
@@ -114,7 +108,7 @@ export async function directSend(ctx: OpsContext, input: DirectSendInput, seams:
   const live = (record?: string): SpfAuthorizer => createSpfAuthorizer({ resolve: seams.resolve ?? resolverFromSettings(inForce?.dns).resolve, record });
   const spfCheck = input.spf !== undefined ? live(input.spf.trim()) : (seams.spfCheck ?? live());
   const opts = { internal: input.internal, source: input.source, spfCheck };
-  const r = ctx.trace ? await directSendReportFrom(ctx.trace, w, opts) : await directSendReport(ctx.db, w, opts);
+  const r = await directSendReportFrom(ctx.trace, w, opts);
   const egress = inForce?.egress;
   if (egress) r.summary.push(...egressStepSummary(egressStep(egress)));
   return r;
@@ -122,12 +116,11 @@ export async function directSend(ctx: OpsContext, input: DirectSendInput, seams:
 
 /** Connectors, connector IPs and allow-list entries that matched no traffic in the window (`all`: every entry). */
 export async function staleAllow(ctx: OpsContext, input: { since?: string | undefined; all?: boolean | undefined }, now = Date.now()): Promise<Report> {
-  ensureTraceSchema(ctx.db);
   const cfg = (await ctx.store.current())?.config;
   if (!cfg) throw new OpsError('unavailable', 'no configuration in force');
   const w = await windowOf(ctx, input.since ?? '90d', { now });
   const entries = { connectors: cfg.inboundConnectors, allow: cfg.lists.allow };
-  return ctx.trace ? staleAllowReportFrom(ctx.trace, w, entries, { includeUsed: input.all }) : staleAllowReport(ctx.db, w, entries, { includeUsed: input.all });
+  return staleAllowReportFrom(ctx.trace, w, entries, { includeUsed: input.all });
 }
 
 /** A date (YYYY-MM-DD, UTC) or an ISO time, as ms; `invalid` otherwise. */
@@ -140,20 +133,19 @@ export function parseBlockDate(v: string): number {
 /** After the egress block at `blockAt`: the sources that stopped sending, those still sending Direct Send (and with `all` the rest). */
 export async function egressGone(ctx: OpsContext, input: { blockAt: number; since?: string | undefined; source?: string | undefined; all?: boolean | undefined }, now = Date.now()): Promise<Report> {
   if (input.source !== undefined && input.source !== 'gateway' && !/^import:.+/.test(input.source)) throw new OpsError('invalid', `--source must be gateway or import:NAME, not "${input.source}"`);
-  ensureTraceSchema(ctx.db);
   const w = await windowOf(ctx, input.since ?? '30d', { now });
   try {
     const opts = { blockAt: input.blockAt, all: input.all, source: input.source };
-    return ctx.trace ? await egressGoneReportFrom(ctx.trace, w, opts) : egressGoneReport(ctx.db, w, opts);
+    return await egressGoneReportFrom(ctx.trace, w, opts);
   } catch (e) {
     if (e instanceof RangeError) throw new OpsError('invalid', e.message);
     throw e;
   }
 }
 
-/** The saved hunts, by name; with a context on a fleet node, each in the fleet store's SQL. */
+/** The saved hunts, by name; with a context, each in its trace store's SQL (PostgreSQL's on a fleet node). */
 export function savedHunts(ctx?: Pick<OpsContext, 'trace'>): { name: string; description: string; sql: string }[] {
-  return Object.entries(SAVED_HUNTS).map(([name, h]) => ({ name, description: h.description, sql: (ctx?.trace ? ctx.trace.savedHuntText(name) : undefined) ?? h.sql }));
+  return Object.entries(SAVED_HUNTS).map(([name, h]) => ({ name, description: h.description, sql: ctx?.trace.savedHuntText(name) ?? h.sql }));
 }
 
 export interface HuntInput {
@@ -172,21 +164,20 @@ export class HuntFailed extends OpsError {
   }
 }
 
-/** Read-only SQL over the trace in a child process (one SELECT; row and time limits), or a saved hunt. */
+/** Read-only SQL over the trace (one SELECT; row and time limits; SQLite's in a child process), or a saved hunt. */
 export async function hunt(ctx: OpsContext, input: HuntInput): Promise<HuntResult> {
   if ((input.query === undefined) === (input.saved === undefined)) throw new OpsError('invalid', 'give exactly one of --query, --saved or --list-saved');
   let sql = input.query ?? '';
   if (input.saved !== undefined) {
     const h = Object.hasOwn(SAVED_HUNTS, input.saved) ? SAVED_HUNTS[input.saved] : undefined;
-    // On a fleet node the fleet store's own text of the hunt (PostgreSQL's SQL), same rows.
-    const text = h && (ctx.trace ? ctx.trace.savedHuntText(input.saved) : h.sql);
+    // The store's own text of the hunt (PostgreSQL's SQL on a fleet node), same rows.
+    const text = h && ctx.trace.savedHuntText(input.saved);
     if (!text) throw new OpsError('not-found', `no saved hunt "${input.saved}" (have: ${Object.keys(SAVED_HUNTS).join(', ')})`);
     sql = text;
   }
-  ensureTraceSchema(ctx.db);
   const limits = { limit: input.limit ?? HUNT_DEFAULT_LIMIT, timeoutMs: input.timeoutMs ?? HUNT_DEFAULT_TIMEOUT_MS };
   try {
-    return ctx.trace ? await ctx.trace.hunt(sql, limits) : await runHunt(join(ctx.dataDir, 'mailgate.db'), sql, limits);
+    return await ctx.trace.hunt(sql, limits);
   } catch (e) {
     if (e instanceof HuntRefused) throw new OpsError('invalid', e.message);
     throw new HuntFailed(`query failed: ${e instanceof Error ? e.message : String(e)}`);

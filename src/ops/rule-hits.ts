@@ -5,11 +5,10 @@
  * before an admin switches a rule from Audit to Enforce, last week's would-have hits with the
  * latest messages, so the confirmation says what Enforce will start doing. Rules that matched but
  * are no longer configured (removed or renamed) are listed too, flagged.
- * On a fleet node (ctx.trace) the hits are the fleet's (the shared trace), every node's.
- * Touches: the trace tables and config store (read only).
+ * The hits are ctx.trace's: this node's, or on a fleet node the shared trace's (every node's).
+ * Touches: the trace (through ctx.trace) and config store (read only).
  */
-import { ensureTraceSchema } from '../trace/index.ts';
-import { ruleHitCounts, ruleHitCountsFrom, ruleHitSamples, type RuleHitCount, type RuleHitSample } from '../trace/reports/index.ts';
+import { ruleHitCountsFrom, type RuleHitCount, type RuleHitSample } from '../trace/reports/index.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
 import { windowOf } from './reports.ts';
@@ -40,13 +39,9 @@ export interface RuleHitsResult {
 
 const iso = (t: number): string => new Date(t).toISOString();
 
-/** Hits per rule and mode: the fleet's trace on a fleet node, else this node's file. */
+/** Hits per rule and mode. */
 async function counts(ctx: OpsContext, since: number, until: number): Promise<RuleHitCount[]> {
-  return ctx.trace ? ruleHitCountsFrom(ctx.trace, since, until) : ruleHitCounts(ctx.db, since, until);
-}
-
-async function samples(ctx: OpsContext, rule: string, mode: string, since: number, until: number, limit: number): Promise<RuleHitSample[]> {
-  return ctx.trace ? ctx.trace.ruleHitSamples(rule, mode, since, until, limit) : ruleHitSamples(ctx.db, rule, mode, since, until, limit);
+  return ruleHitCountsFrom(ctx.trace, since, until);
 }
 
 async function configuredRules(ctx: OpsContext): Promise<ReadonlyArray<{ name: string; priority: number; state: string; mode: string }>> {
@@ -57,7 +52,6 @@ async function configuredRules(ctx: OpsContext): Promise<ReadonlyArray<{ name: s
 
 /** Hits per rule in the window (`since`, default 7d), configured rules in priority order first. */
 export async function ruleHits(ctx: OpsContext, input: { since?: string | undefined; now?: number } = {}): Promise<RuleHitsResult> {
-  if (!ctx.trace) ensureTraceSchema(ctx.db);
   const w = await windowOf(ctx, input.since, { defaultSince: '7d', ...(input.now !== undefined ? { now: input.now } : {}) });
   const hits = await counts(ctx, w.since, w.until);
   const rows = new Map<string, RuleHitsRow>();
@@ -97,13 +91,12 @@ export interface WouldHaveResult {
  * hits and the latest messages. A rule already in Enforce answers too (its audit hits from before).
  */
 export async function wouldHaveHits(ctx: OpsContext, name: string, input: { since?: string | undefined; limit?: number | undefined; now?: number } = {}): Promise<WouldHaveResult> {
-  if (!ctx.trace) ensureTraceSchema(ctx.db);
   const rule = (await configuredRules(ctx)).find((r) => r.name.toLowerCase() === name.toLowerCase());
   if (!rule) throw new OpsError('not-found', `no transport rule named "${name}"`);
   const w = await windowOf(ctx, input.since, { defaultSince: '7d', ...(input.now !== undefined ? { now: input.now } : {}) });
   const audit = (await counts(ctx, w.since, w.until)).filter((c) => c.rule === rule.name && AUDIT_MODES.has(c.mode));
   const limit = input.limit ?? 20;
-  const messages = (await Promise.all(audit.map((c) => samples(ctx, rule.name, c.mode, w.since, w.until, limit))))
+  const messages = (await Promise.all(audit.map((c) => ctx.trace.ruleHitSamples(rule.name, c.mode, w.since, w.until, limit))))
     .flat()
     .sort((a, b) => b.at - a.at)
     .slice(0, limit);

@@ -6,14 +6,13 @@
  * subject, size, client IP, attribution and connector, SPF/DKIM/DMARC/compauth, spoof suspicion.
  * Header fields (other than From and Subject), the body and attachments are not in the trace: a
  * rule that needs them is counted as undetermined for that message, never guessed.
- * On a fleet node (ctx.trace) the messages come from the fleet's shared trace.
- * Touches: the trace tables and config store (read only).
+ * The messages come from ctx.trace (on a fleet node the shared trace).
+ * Touches: the trace (through ctx.trace) and config store (read only).
  */
 import { compilePolicy, type Config } from '../config/index.ts';
 import { evaluateSnapshotRules } from '../policy/rules/index.ts';
 import type { Attribution, ConnectorType } from '../policy/types.ts';
-import { searchTrace, type TraceMessage, type TraceStore } from '../trace/index.ts';
-import type { Db } from '../core/sqlite.ts';
+import type { TraceMessage, TraceStore } from '../trace/index.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
 
@@ -63,15 +62,10 @@ export interface RuleReplayOptions {
 export async function replayRules(ctx: OpsContext, opts: RuleReplayOptions): Promise<RuleReplayResult> {
   const v = await ctx.store.current();
   if (!v) throw new OpsError('unavailable', `no configuration in ${ctx.dataDir}`);
-  return ctx.trace ? replayRulesFrom(ctx.trace, v.config, opts) : replayRulesWith(ctx.db, v.config, opts);
+  return replayRulesFrom(ctx.trace, v.config, opts);
 }
 
-/** The rules of `base` (a candidate, for `policy replay`) over the trace window of a SQLite trace. */
-export function replayRulesWith(db: Db, base: Config, opts: RuleReplayOptions): RuleReplayResult {
-  return rulesOver(searchTrace(db, { since: opts.since, until: opts.until, limit: opts.limit }), base, opts);
-}
-
-/** The same over any trace store (a fleet's PostgreSQL trace). */
+/** The rules of `base` (a candidate, for `policy replay`) over the trace window of a trace store. */
 export async function replayRulesFrom(trace: Pick<TraceStore, 'search'>, base: Config, opts: RuleReplayOptions): Promise<RuleReplayResult> {
   return rulesOver(await trace.search({ since: opts.since, until: opts.until, limit: opts.limit }), base, opts);
 }

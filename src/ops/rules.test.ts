@@ -8,11 +8,12 @@ import { openContext } from '../cli/context.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
 import { addRule, addTemplateRule, lintRules, listRules, removeRule, setRule, setRuleState, testRules } from './rules.ts';
+import { sqliteTraceStore } from '../stores/sqlite/trace-store.ts';
 
 function withOps(fn: (ctx: OpsContext) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mailgate-ops-rules-'));
   const cli = openContext({ data: dir, create: true });
-  return fn({ db: cli.db, store: cli.store, dataDir: dir, actor: 'tester' }).finally(() => {
+  return fn({ db: cli.db, store: cli.store, dataDir: dir, actor: 'tester', trace: sqliteTraceStore(cli.db) }).finally(() => {
     cli.close();
     rmSync(dir, { recursive: true, force: true });
   });

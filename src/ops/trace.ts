@@ -4,10 +4,10 @@
  * own refusals included): search with the filters admins use, and one message with its events
  * and their explanation in an Exchange admin's words (ops/trace-explain).
  * The CLI and the admin API call these; they format.
- * On a fleet node (ctx.trace) both read the fleet's shared trace, every node's messages.
- * Touches: the trace tables (read only; the SQLite schema is made if missing).
+ * Both read ctx.trace: this node's SQLite trace, or on a fleet node the shared one (every node's).
+ * Touches: the trace (read only, through ctx.trace).
  */
-import { ensureTraceSchema, getTrace, parseSince, searchTrace, type TraceEvent, type TraceFilter, type TraceMessage, type TraceStatus } from '../trace/index.ts';
+import { parseSince, type TraceEvent, type TraceFilter, type TraceMessage, type TraceStatus } from '../trace/index.ts';
 import { parseCidr } from '../core/cidr.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
@@ -28,7 +28,6 @@ export interface TraceSearchInput extends Omit<TraceFilter, 'since' | 'until'> {
 
 /** Messages and refusals matching `input`, newest first. A bad window is `invalid`. */
 export async function searchMessages(ctx: OpsContext, input: TraceSearchInput, now = Date.now()): Promise<TraceMessage[]> {
-  if (!ctx.trace) ensureTraceSchema(ctx.db);
   let since: number;
   try {
     since = parseSince(input.since ?? '2d', now);
@@ -43,17 +42,12 @@ export async function searchMessages(ctx: OpsContext, input: TraceSearchInput, n
     }
   }
   const filter = { ...input, since, limit: input.limit ?? 1000 };
-  return ctx.trace ? ctx.trace.search(filter) : searchTrace(ctx.db, filter);
+  return ctx.trace.search(filter);
 }
 
 /** One message (or refusal) with its events and their explanation; `not-found` when there is no trace for `id`. */
 export async function showMessage(ctx: OpsContext, id: string): Promise<{ message: TraceMessage; events: TraceEvent[]; explanation: TraceExplanation }> {
-  let r: { message: TraceMessage; events: TraceEvent[] } | undefined;
-  if (ctx.trace) r = await ctx.trace.show(id);
-  else {
-    ensureTraceSchema(ctx.db);
-    r = getTrace(ctx.db, id);
-  }
+  const r = await ctx.trace.show(id);
   if (!r) throw new OpsError('not-found', `no trace for ${id}`);
   return { ...r, explanation: explainTrace(r.message, r.events) };
 }

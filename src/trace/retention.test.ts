@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { openDatabase } from '../core/sqlite.ts';
 import { pruneTrace, retentionCutoff } from './retention.ts';
 import { insertEventsSync, insertMessageSync } from './store.ts';
-import { searchTrace } from './search.ts';
+import { searchTrace } from '../stores/sqlite/trace-search.ts';
 
 test('prune removes old messages, their events and old orphans, in batches', () => {
   const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'mailgate-trace-')), 'trace.db'));

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../core/sqlite.ts';
 import type { TraceMessage } from './events.ts';
-import { searchTrace, type TraceFilter } from './search.ts';
+import type { TraceFilter } from './search.ts';
+import { searchTrace } from '../stores/sqlite/trace-search.ts';
 import { traceAdapters } from '../../test/helpers/trace-adapters.ts';
 
 const base = { connectionId: 'C', listener: 'mx', status: 'Received' as const };

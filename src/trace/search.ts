@@ -2,16 +2,14 @@
  * @module trace/search
  * Message trace searches (what Exchange's Get-MessageTrace / the admin page ask): filters by time
  * window, sender, recipient, status, attribution, connector, connector type, client IP (exact or CIDR) and TLS
- * version, newest first; and one message with its events. SQL is parameterised only; filters SQL
- * cannot express exactly (CIDR ranges, Unicode case folding, JSON-escaped recipients) are
- * prefiltered in SQL where possible and checked in JS while rows stream, so `limit` stays exact.
- * Touches: reads the trace tables.
+ * version, newest first. Builds the conditions for either store's dialect (stores/sqlite
+ * trace-search and stores/postgres run them). SQL is parameterised only; filters SQL cannot
+ * express exactly (CIDR ranges, Unicode case folding, JSON-escaped recipients) are prefiltered in
+ * SQL where possible and checked in JS while rows stream, so `limit` stays exact.
+ * Touches: nothing (query building).
  */
 import { compileCidrs, parseCidr } from '../core/cidr.ts';
-import type { Db } from '../core/sqlite.ts';
-import type { TraceEvent, TraceMessage, TraceStatus } from './events.ts';
-import { recordToMessage, type MessageRecord } from './rows.ts';
-import { readEvents, readMessage, traceReady } from './store.ts';
+import type { TraceMessage, TraceStatus } from './events.ts';
 
 export type TlsFilter = 'none' | '1.0' | '1.1' | '1.2' | '1.3';
 
@@ -203,32 +201,3 @@ function authFilters(f: TraceFilter, q: Query): void {
   if (f.spoofSuspect !== undefined) q.where.push(f.spoofSuspect ? 'spoof_suspect = 1' : '(spoof_suspect IS NULL OR spoof_suspect = 0)');
 }
 
-/**
- * Messages matching every given filter, newest first (received_at, then id, descending).
- * Throws on an invalid filter (bad CIDR, unknown TLS value, non-positive limit).
- */
-export function searchTrace(db: Db, filter: TraceFilter = {}): TraceMessage[] {
-  const limit = searchLimit(filter);
-  const q = buildTraceQuery(filter);
-  if (!traceReady(db)) return [];
-  const where = q.where.length ? `WHERE ${q.where.join(' AND ')}` : '';
-  // Without JS checks SQL's LIMIT is exact; with them rows stream until `limit` pass.
-  const sqlLimit = q.checks.length ? '' : 'LIMIT ?';
-  const params = q.checks.length ? q.params : [...q.params, limit];
-  const stmt = db.prepare(`SELECT * FROM trace_message ${where} ORDER BY received_at DESC, id DESC ${sqlLimit}`);
-  const out: TraceMessage[] = [];
-  for (const row of stmt.iterate(...params) as IterableIterator<MessageRecord>) {
-    const m = recordToMessage(row);
-    if (!q.checks.every((c) => c(m))) continue;
-    out.push(m);
-    if (out.length >= limit) break; // leaving the loop closes the iterator
-  }
-  return out;
-}
-
-/** One message with its events (oldest first), or undefined if the id is unknown. */
-export function getTrace(db: Db, id: string): { message: TraceMessage; events: TraceEvent[] } | undefined {
-  const message = readMessage(db, id);
-  if (!message) return undefined;
-  return { message, events: readEvents(db, id) };
-}

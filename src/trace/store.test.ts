@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { openDatabase } from '../core/sqlite.ts';
 import type { TraceMessage } from './events.ts';
 import { ensureTraceSchema, insertEventsSync, insertMessageSync, readEvents, readMessage } from './store.ts';
-import { getTrace } from './search.ts';
+import { getTrace } from '../stores/sqlite/trace-search.ts';
 import { deriveStatus } from './status.ts';
 
 const tempFile = (): string => join(mkdtempSync(join(tmpdir(), 'mailgate-trace-')), 'trace.db');

@@ -7,7 +7,7 @@
  * sequence, e.g. the local trace_event id an outbox ships) is written once per (node, seq), so a
  * retried batch never duplicates. Reports read through the row primitives below and aggregate in
  * trace/reports (pure), so both adapters give the same results.
- * Touches: nothing (interface).
+ * Touches: nothing (interface and the replay fact columns).
  */
 import type { TraceEvent, TraceMessage } from './events.ts';
 import type { TraceFilter } from './search.ts';
@@ -210,6 +210,9 @@ export interface ReplayFacts {
   /** JSON array of strings. */
   recipients: string;
 }
+
+/** The fact columns, in ReplayFacts' order (both adapters group on them). */
+export const REPLAY_FACT_COLUMNS = ['client_ip', 'helo', 'listener', 'tls_version', 'cert_cn', 'cert_sans', 'cert_verified', 'auth_user', 'mail_from', 'header_from', 'recipients'] as const;
 
 /** The gateway rows (source gateway or none) of a window that policy replay reads. */
 export interface ReplayScope {

@@ -20,6 +20,7 @@ import type { Scope } from '../../src/api/scope.ts';
 import { encode, emailEventsJsonArray, messageTraceText } from '../audit/fixtures.ts';
 import { freePort, removeDir, tempDir } from '../helpers/gateway.ts';
 import { authorize } from '../helpers/api.ts';
+import { sqliteTraceStore } from '../../src/stores/sqlite/trace-store.ts';
 
 let data: string;
 let ctx: CliContext;
@@ -38,7 +39,7 @@ before(async () => {
   });
   const deps: ApiDeps = {
     logger: silentLogger,
-    ops: (actor) => ({ db: ctx.db, store: ctx.store, dataDir: ctx.dataDir, actor }),
+    ops: (actor) => ({ db: ctx.db, store: ctx.store, dataDir: ctx.dataDir, actor, trace: sqliteTraceStore(ctx.db) }),
     version: '0.0.0-test',
     configVersion: () => sqliteStore(ctx.store).currentVersionNow(),
     auditUploadLimit: LIMIT,
@@ -68,7 +69,7 @@ test('audit routes declare their scopes', async () => {
   bare.addHook('onRequest', async (req) => {
     req.actor = 'audit-token'; // as the auth hook (not built here) sets it
   });
-  await auditRoutes(bare, { logger: silentLogger, ops: (actor) => (actors.push(actor), { db: ctx.db, store: ctx.store, dataDir: ctx.dataDir, actor }), version: '0', configVersion: () => 1 });
+  await auditRoutes(bare, { logger: silentLogger, ops: (actor) => (actors.push(actor), { db: ctx.db, store: ctx.store, dataDir: ctx.dataDir, actor, trace: sqliteTraceStore(ctx.db) }), version: '0', configVersion: () => 1 });
   await bare.ready();
   assert.equal((await bare.inject({ method: 'GET', url: '/api/v1/audit/imports' })).statusCode, 200);
   assert.deepEqual(actors, ['audit-token']);

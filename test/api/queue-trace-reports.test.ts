@@ -24,6 +24,7 @@ import { addRow } from '../../src/trace/reports/test-rows.ts';
 import { ensureTraceSchema } from '../../src/trace/index.ts';
 import { removeDir, tempDir } from '../helpers/gateway.ts';
 import { authorize } from '../helpers/api.ts';
+import { sqliteTraceStore } from '../../src/stores/sqlite/trace-store.ts';
 
 let data: string;
 let ctx: CliContext;
@@ -39,7 +40,7 @@ before(async () => {
     logger: silentLogger,
     ops: (actor) => {
       actors.push(actor);
-      return { db: ctx.db, store: ctx.store, dataDir: ctx.dataDir, actor };
+      return { db: ctx.db, store: ctx.store, dataDir: ctx.dataDir, actor, trace: sqliteTraceStore(ctx.db) };
     },
     version: '0.0.0-test',
     configVersion: () => sqliteStore(ctx.store).currentVersionNow(),

@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Db } from '../../src/core/sqlite.ts';
 import { createSpfAuthorizer, importFiles, ImportRefused } from '../../src/audit/index.ts';
-import { directSendReport, reportWindow } from '../../src/trace/reports/index.ts';
+import { directSendReportFrom, reportWindow } from '../../src/trace/reports/index.ts';
+import { sqliteTraceStore } from '../../src/stores/sqlite/trace-store.ts';
 import * as F from './fixtures.ts';
 
 const now = Date.now();
@@ -64,7 +65,7 @@ test('import: every shape and encoding, then the readiness report exactly', asyn
     assert.equal(count(t.db, "client_ip = '2001:db8::25' AND status = 'Quarantined'"), 1, 'FilteredAsSpam → Quarantined, IPv6 kept');
     assert.equal(count(t.db, "header_from = 'hello@contoso.com' AND mail_from = 'bounce@contoso.com' AND compauth = 'pass'"), 1);
 
-    const r = await directSendReport(t.db, reportWindow('7d', now, 90), { source: 'import:fx', spfCheck: spfCheck() });
+    const r = await directSendReportFrom(sqliteTraceStore(t.db), reportWindow('7d', now, 90), { source: 'import:fx', spfCheck: spfCheck() });
     assert.deepEqual(
       r.sources.map((x) => ({ ip: x.clientIp, sender: x.sender, n: x.messages, rcpts: x.recipients, spf: x.spf, authorised: x.spfAuthorised, dkim: x.dkimPassRate, dmarc: x.dmarc, cls: x.classification, action: x.action, subjects: x.sampleSubjects })),
       [
@@ -80,7 +81,7 @@ test('import: every shape and encoding, then the readiness report exactly', asyn
     // FilteredAsSpam (message trace Status), outside IP, not in SPF: Exchange's verdict decided.
     assert.deepEqual(r.sources.find((x) => x.clientIp === '2001:db8::25')?.signals, ["organization's SPF: fail", 'Status FilteredAsSpam 1/1']);
     // --source narrows: the gateway has no rows here.
-    assert.equal((await directSendReport(t.db, reportWindow('7d', now, 90), { source: 'gateway' })).sources.length, 0);
+    assert.equal((await directSendReportFrom(sqliteTraceStore(t.db), reportWindow('7d', now, 90), { source: 'gateway' })).sources.length, 0);
   } finally {
     t.done();
   }

@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/core/sqlite.ts';
 import { createSpfAuthorizer, importFiles } from '../../src/audit/index.ts';
-import { directSendReport, reportWindow, type DirectSendSource } from '../../src/trace/reports/index.ts';
+import { directSendReportFrom, reportWindow, type DirectSendSource } from '../../src/trace/reports/index.ts';
+import { sqliteTraceStore } from '../../src/stores/sqlite/trace-store.ts';
 import * as F from './fixtures.ts';
 
 const now = Date.now();
@@ -90,7 +91,7 @@ test('verdicts: each Exchange verdict field decides the class and is named among
       const s = await importFiles(db, [file], { name: c.name, tenantDomains: ['contoso.com'], dateFormat: 'mdy' });
       assert.equal(s.malformedCount, 0, `${c.name}: ${JSON.stringify(s.malformed)}`);
       const spfCheck = createSpfAuthorizer({ record: c.spf ?? SPF_WITHOUT, tenantDomains: ['contoso.com'], resolve: F.fakeResolve });
-      const r = await directSendReport(db, w, { source: `import:${c.name}`, spfCheck });
+      const r = await directSendReportFrom(sqliteTraceStore(db), w, { source: `import:${c.name}`, spfCheck });
       if (c.cls === null) {
         assert.deepEqual(r.sources, [], `${c.name}: not a Direct Send source`);
         results.push(`${c.name}: none`);
@@ -120,13 +121,13 @@ test('verdicts: an EmailEvents export after a message trace export adds its verd
     await importFiles(db, [F.write(dir, 'mt.csv', mt, 'utf8')], { name: 'both', tenantDomains: ['contoso.com'], dateFormat: 'mdy' });
     const spfCheck = createSpfAuthorizer({ record: SPF_WITHOUT, tenantDomains: ['contoso.com'], resolve: F.fakeResolve });
     const w = reportWindow('2d', now, 90);
-    assert.equal((await directSendReport(db, w, { source: 'import:both', spfCheck })).sources[0]?.classification, 'unknown');
+    assert.equal((await directSendReportFrom(sqliteTraceStore(db), w, { source: 'import:both', spfCheck })).sources[0]?.classification, 'unknown');
     const ee = eeRow({ NetworkMessageId: id, ThreatTypes: 'Phish' });
     const s = await importFiles(db, [F.write(dir, 'ee.jsonl', ee, 'utf8')], { name: 'both', tenantDomains: ['contoso.com'], dateFormat: 'mdy' });
     assert.equal(s.files[0]?.duplicates, 1, 'the same copy (network message id + recipient)');
     const stored = db.prepare('SELECT exo_verdicts AS v FROM trace_message WHERE import_name = ?').get('both') as { v: string };
     assert.deepEqual(JSON.parse(stored.v), { status: 'Delivered', deliveryAction: 'Delivered', deliveryLocation: 'Inbox/folder', threatTypes: 'Phish', direction: 'Inbound' });
-    const src = (await directSendReport(db, w, { source: 'import:both', spfCheck })).sources[0];
+    const src = (await directSendReportFrom(sqliteTraceStore(db), w, { source: 'import:both', spfCheck })).sources[0];
     assert.equal(src?.classification, 'likely-spoof');
     assert.ok(src?.signals.includes('ThreatTypes Phish 1/1'), JSON.stringify(src?.signals));
   } finally {

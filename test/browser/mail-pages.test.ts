@@ -22,6 +22,7 @@ import { openContext } from '../../src/cli/context.ts';
 import { requestLink } from '../../src/ops/quarantine-requests.ts';
 import { startConsoleGateway, type ConsoleGateway } from '../helpers/console-gateway.ts';
 import { buildConsole, checkAxe, findChromium, loginWithToken, openBrowser, screenshot, type TestBrowser } from '../helpers/browser.ts';
+import { sqliteTraceStore } from '../../src/stores/sqlite/trace-store.ts';
 
 const RULE = 'Hold Direct Send';
 const EVIL = 'scan <script>window.__xss=1</script><img src=x onerror="window.__xss=2">';
@@ -203,7 +204,7 @@ test("release requests: a recipient's request (from the notification's link) app
   const ctx = openContext({ data: gw().dir });
   let link: string;
   try {
-    link = requestLink({ db: ctx.db, store: ctx.store, dataDir: ctx.dataDir, actor: 'test' }, gw().url.replace(/\/$/, ''), id, 'alice@example.com', Date.now());
+    link = requestLink({ db: ctx.db, store: ctx.store, dataDir: ctx.dataDir, actor: 'test', trace: sqliteTraceStore(ctx.db) }, gw().url.replace(/\/$/, ''), id, 'alice@example.com', Date.now());
   } finally {
     ctx.close();
   }

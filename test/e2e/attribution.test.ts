@@ -11,7 +11,7 @@ import { startSink, type Sink } from '../helpers/sink.ts';
 import { applyConfig, baseConfig, cli, freePort, removeDir, startGateway, tempDir, type Gateway, nextHopRoute, mxListenerOf } from '../helpers/gateway.ts';
 import { hashPassword } from '../../src/config/index.ts';
 import { openDatabase } from '../../src/core/sqlite.ts';
-import { searchTrace, getTrace } from '../../src/trace/index.ts';
+import { searchTrace, getTrace } from '../../src/stores/sqlite/trace-search.ts';
 import { join } from 'node:path';
 
 const DS_TEXT = '550 5.7.68 TenantInboundAttribution; Direct Send not allowed for this organization from unauthorized sources';

@@ -15,7 +15,7 @@ import { startSink, type Sink } from '../helpers/sink.ts';
 import { applyConfig, baseConfig, freePort, removeDir, startGateway, tempDir, type Gateway } from '../helpers/gateway.ts';
 import { openDatabase } from '../../src/core/sqlite.ts';
 import { QueueStore } from '../../src/queue/index.ts';
-import { getTrace } from '../../src/trace/index.ts';
+import { getTrace } from '../../src/stores/sqlite/trace-search.ts';
 
 const AUTHSERV = 'mx.mailgate.test';
 const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

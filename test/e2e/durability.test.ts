@@ -22,7 +22,7 @@ import { SmtpTestClient } from '../helpers/smtp-client.ts';
 import { startSink, type Sink } from '../helpers/sink.ts';
 import { applyConfig, baseConfig, freePort, removeDir, startGateway, tempDir, type Gateway, nextHopRoute } from '../helpers/gateway.ts';
 import { openDatabase } from '../../src/core/sqlite.ts';
-import { getTrace, searchTrace } from '../../src/trace/index.ts';
+import { getTrace, searchTrace } from '../../src/stores/sqlite/trace-search.ts';
 import { QueueStore } from '../../src/queue/index.ts';
 import { parseSegment } from '../../src/queue/journal-format.ts';
 

@@ -17,7 +17,7 @@ import { SmtpTestClient, message } from '../helpers/smtp-client.ts';
 import { startSink, type Sink } from '../helpers/sink.ts';
 import { applyConfig, baseConfig, cliAsync, freePort, removeDir, startGateway, tempDir, type Gateway } from '../helpers/gateway.ts';
 import { openDatabase } from '../../src/core/sqlite.ts';
-import { getTrace } from '../../src/trace/index.ts';
+import { getTrace } from '../../src/stores/sqlite/trace-search.ts';
 
 const READY_MS = 120_000; // bounds for a busy machine, not timing assertions
 const WAIT_MS = 60_000;

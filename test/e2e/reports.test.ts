@@ -16,7 +16,7 @@ import { startSink, type Sink } from '../helpers/sink.ts';
 import { applyConfig, baseConfig, cli, freePort, removeDir, startGateway, tempDir, type Gateway, nextHopRoute } from '../helpers/gateway.ts';
 import { configToYaml, validateConfig, type ConfigInput } from '../../src/config/index.ts';
 import { openDatabase } from '../../src/core/sqlite.ts';
-import { searchTrace } from '../../src/trace/index.ts';
+import { searchTrace } from '../../src/stores/sqlite/trace-search.ts';
 
 const DS_TEXT = '550 5.7.68 TenantInboundAttribution; Direct Send not allowed for this organization from unauthorized sources';
 let dir: string;

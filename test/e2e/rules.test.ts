@@ -18,7 +18,7 @@ import { registerPolicy } from '../../src/cli/commands/policy.ts';
 import { registerPolicyReplay } from '../../src/cli/replay.ts';
 import { openDatabase } from '../../src/core/sqlite.ts';
 import { QueueStore } from '../../src/queue/index.ts';
-import { getTrace } from '../../src/trace/index.ts';
+import { getTrace } from '../../src/stores/sqlite/trace-search.ts';
 
 let sink: Sink;
 let gw: Gateway;

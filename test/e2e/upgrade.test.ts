@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 import { startSink } from '../helpers/sink.ts';
 import { ROOT, applyConfig, baseConfig, cli, cliAsync, freePort, nextHopRoute, removeDir, startGateway, tempDir } from '../helpers/gateway.ts';
 import { DATA_VERSION } from '../../src/core/data-version.ts';
-import { getTrace } from '../../src/trace/index.ts';
+import { getTrace } from '../../src/stores/sqlite/trace-search.ts';
 import { openDatabase } from '../../src/core/sqlite.ts';
 import { SqliteConfigStore } from '../../src/stores/sqlite/config-store.ts';
 

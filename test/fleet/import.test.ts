@@ -2,7 +2,9 @@
  * @module test/fleet/import.test
  * An Exchange Online export imported on a fleet node with no gateway running there reaches the
  * shared trace at once (the CLI drains the node's outbox as that node), so another node's
- * readiness report over the import counts it, and a second import of the same file adds nothing.
+ * readiness report over the import counts it (and takes the import's own time range as its window,
+ * found in the shared trace), and a second import of the same file adds nothing. Another node's
+ * `report hunt --list-saved` prints the saved hunts in the fleet store's SQL.
  * Touches: temporary data dirs; a PostgreSQL schema.
  */
 import { test } from 'node:test';
@@ -15,6 +17,7 @@ import { outboxNode } from '../../src/stores/sqlite/trace-outbox.ts';
 import { cli, removeDir, tempDir } from '../helpers/gateway.ts';
 import { pgSchema, pgSkip } from '../helpers/postgres.ts';
 import { messageTraceText, write } from '../audit/fixtures.ts';
+import { PG_SAVED_HUNTS } from '../../src/stores/postgres/trace-saved-hunts.ts';
 
 test('fleet: audit import on a node without a gateway ships to the shared trace; another node reports it', { skip: await pgSkip(), timeout: 120_000 }, async (t) => {
   const { url, schema, pool } = await pgSchema(t);
@@ -37,6 +40,21 @@ test('fleet: audit import on a node without a gateway ships to the shared trace;
   const sources = (JSON.parse(remote.stdout) as { sources: { sender: string; messages: number }[] }).sources;
   assert.ok(sources.length > 0, 'node B reports the sources node A imported');
   assert.deepEqual(JSON.parse(remote.stdout).sources, JSON.parse(localReport.stdout).sources, 'both nodes read one fleet trace');
+
+  // Without --since a report over an import spans the import's own rows: node B finds them in the shared trace.
+  type Windowed = { window: { since: string; until: string } };
+  const spanA = cli(a, ['report', 'inbound', '--source', 'import:tenant1', '--format', 'json']);
+  const spanB = cli(b, ['report', 'inbound', '--source', 'import:tenant1', '--format', 'json']);
+  assert.equal(spanB.code, 0, spanB.stderr);
+  const [wa, wb] = [(JSON.parse(spanA.stdout) as Windowed).window, (JSON.parse(spanB.stdout) as Windowed).window];
+  assert.ok(Date.parse(wa.until) - Date.parse(wa.since) < 7 * 86_400_000, `the import's own range, not the 7d default: ${JSON.stringify(wa)}`);
+  assert.deepEqual(wb, wa, "node B's window is the import's range too");
+
+  const listed = cli(b, ['report', 'hunt', '--list-saved', '--format', 'json']);
+  assert.equal(listed.code, 0, listed.stderr);
+  const hunts = JSON.parse(listed.stdout) as { name: string; sql: string }[];
+  assert.ok(hunts.length > 0);
+  for (const h of hunts) assert.equal(h.sql, PG_SAVED_HUNTS[h.name], `${h.name} in PostgreSQL's SQL`);
 
   const count = async (): Promise<number> => Number((await pool.query("SELECT count(*) AS n FROM trace_message WHERE source = 'import:tenant1'")).rows[0].n);
   const before = await count();

@@ -11,6 +11,7 @@ import { buildApi } from '../../src/api/build.ts';
 import type { ApiDeps } from '../../src/api/deps.ts';
 import { addToken, type TokenScope } from '../../src/ops/tokens.ts';
 import { removeDir, tempDir } from './gateway.ts';
+import { sqliteTraceStore } from '../../src/stores/sqlite/trace-store.ts';
 
 export interface ApiFixture {
   app: FastifyInstance;
@@ -28,7 +29,7 @@ export async function apiFixture(): Promise<ApiFixture> {
   const ctx = openContext({ data: dir, create: true });
   const deps: ApiDeps = {
     logger: silentLogger,
-    ops: (actor) => ({ db: ctx.db, store: ctx.store, nodes: ctx.backing.nodes, dataDir: ctx.dataDir, actor, alerts: ctx.backing.alerts }),
+    ops: (actor) => ({ db: ctx.db, store: ctx.store, nodes: ctx.backing.nodes, dataDir: ctx.dataDir, actor, alerts: ctx.backing.alerts, trace: sqliteTraceStore(ctx.db) }),
     version: '0.0.0-test',
     configVersion: () => sqliteStore(ctx.store).currentVersionNow(),
   };

@@ -21,6 +21,7 @@ import type { FleetFacts } from '../../src/config/nodes.ts';
 import { AlertEngine, type AlertStore } from '../../src/alerts/index.ts';
 import { ackAlert, listAlerts } from '../../src/ops/alerts.ts';
 import type { OpsContext } from '../../src/ops/context.ts';
+import { sqliteTraceStore } from '../../src/stores/sqlite/trace-store.ts';
 import { PgAlertStore } from '../../src/stores/postgres/alert-store.ts';
 import { migrate } from '../../src/stores/postgres/migrate.ts';
 import { openPool } from '../../src/stores/postgres/pool.ts';
@@ -97,7 +98,7 @@ async function fleet(t: TestContext): Promise<{ nodes: [Node, Node]; posts: Arra
     const pool = pools[i] ?? assert.fail();
     const db = tempDb(t);
     const alerts = new PgAlertStore(pool);
-    const node: Node = { name, alerts, lead: false, ops: { db, store: new SqliteConfigStore(db), dataDir: '', actor: `admin-of-${name}`, alerts }, engine: undefined as unknown as AlertEngine }; // engine set below (it reads `node.lead`)
+    const node: Node = { name, alerts, lead: false, ops: { db, store: new SqliteConfigStore(db), dataDir: '', actor: `admin-of-${name}`, alerts, trace: sqliteTraceStore(db) }, engine: undefined as unknown as AlertEngine }; // engine set below (it reads `node.lead`)
     node.engine = new AlertEngine({
       db,
       alerts,

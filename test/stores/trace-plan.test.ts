@@ -50,11 +50,11 @@ for (const a of await traceAdapters()) {
     ];
     for (const c of cases) {
       const o = { ...c, now };
-      const expected = await buildPlan(ref.db, o);
+      const expected = await buildPlan(ref.db, { ...o, trace: sqliteTraceStore(ref.db) });
       const fleet = await buildPlan(empty.db, { ...o, trace: store });
       assert.deepEqual(fleet, expected, JSON.stringify(c));
-      // Without the trace, the node's own (empty) trace is read: the rows are not there.
-      const local = await buildPlan(empty.db, o);
+      // The node's own (empty) SQLite trace: the rows are not there.
+      const local = await buildPlan(empty.db, { ...o, trace: sqliteTraceStore(empty.db) });
       assert.equal(local.rowsInWindow, 0);
     }
     const all = await buildPlan(empty.db, { window: reportWindow('30d', now, 90), now, trace: store });

@@ -12,15 +12,16 @@ import assert from 'node:assert/strict';
 import { openContext } from '../../src/cli/context.ts';
 import { compilePolicy, validateConfig, type Config } from '../../src/config/index.ts';
 import { adoptPreview } from '../../src/ops/adopt.ts';
-import { attributionShift, attributionShiftFrom } from '../../src/ops/adopt-replay.ts';
+import { attributionShiftFrom } from '../../src/ops/adopt-replay.ts';
 import { policyReplay } from '../../src/ops/policy.ts';
-import { replayTrace, replayTraceFrom } from '../../src/ops/policy-replay.ts';
+import { replayTraceFrom } from '../../src/ops/policy-replay.ts';
 import { applySets } from '../../src/ops/replay-set.ts';
 import { sqliteTraceStore } from '../../src/stores/sqlite/trace-store.ts';
 import { ensureTraceSchema, type SequencedEvent, type TraceMessage } from '../../src/trace/index.ts';
 import { reportWindow } from '../../src/trace/reports/index.ts';
 import { tempTrace, traceRow, type RowSpec } from '../../src/trace/reports/test-rows.ts';
 import { removeDir, tempDir } from '../helpers/gateway.ts';
+import { replayTrace } from '../helpers/replay.ts';
 import { traceAdapters } from '../helpers/trace-adapters.ts';
 
 function config(over: Record<string, unknown> = {}): Config {
@@ -108,11 +109,11 @@ for (const a of await traceAdapters()) {
 
     for (const match of [{ ips: ['127.0.0.5'] }, { ips: ['127.0.0.2'], certCn: 'dev.partner.test' }, { ips: ['127.0.0.6', '127.0.0.6'] }]) {
       for (const name of ['Cert', 'Ip', 'Tls']) {
-        const expected = attributionShift(ref.db, w, now, next, match, name);
+        const expected = await attributionShiftFrom(sqliteTraceStore(ref.db), w, now, next, match, name);
         assert.deepEqual(await attributionShiftFrom(store, w, now, next, match, name), expected, `${JSON.stringify(match)} ${name}`);
       }
     }
-    assert.equal(attributionShift(ref.db, w, now, next, { ips: ['127.0.0.5'] }, 'Ip').toConnector, 4);
+    assert.equal((await attributionShiftFrom(sqliteTraceStore(ref.db), w, now, next, { ips: ['127.0.0.5'] }, 'Ip')).toConnector, 4);
   });
 }
 
@@ -132,7 +133,7 @@ for (const a of (await traceAdapters()).filter((x) => x.name === 'postgres')) {
     const replay = await policyReplay(ctx, { window: w, set: ['org.rejectDirectSend=true'] }, (key) => key);
     assert.equal(replay.replayed, 1);
     assert.equal(replay.changes[0]?.change, 'newly rejected');
-    const local = await policyReplay({ ...ctx, trace: undefined }, { window: w, set: ['org.rejectDirectSend=true'] }, (key) => key);
+    const local = await policyReplay({ ...ctx, trace: sqliteTraceStore(c.db) }, { window: w, set: ['org.rejectDirectSend=true'] }, (key) => key);
     assert.equal(local.replayed, 0, 'the local trace is empty');
     const preview = await adoptPreview(ctx, { clientIp: 'fd00::25', sender: 'app@example.com', spf: 'v=spf1 -all' });
     assert.equal(preview.replay.replayed, 1);

@@ -9,6 +9,7 @@ import { SqliteConfigStore } from '../../stores/sqlite/config-store.ts';
 import { SqliteAlertStore } from '../../stores/sqlite/alert-store.ts';
 import { buildApi } from '../build.ts';
 import { authorize } from '../../../test/helpers/api.ts';
+import { sqliteTraceStore } from '../../stores/sqlite/trace-store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mailgate-api-alerts-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,7 +19,7 @@ test('alerts: listed (open by default), acknowledged once with the caller as act
   const store = new SqliteConfigStore(db);
   const alerts = new SqliteAlertStore(db);
   const id = (await alerts.raise({ kind: 'new-source', key: 'ip:198.51.100.7', summary: 'new Direct Send source 198.51.100.7', detail: { ip: '198.51.100.7' } }, Date.now()))?.id;
-  const deps = { logger: silentLogger, ops: (actor: string) => ({ db, store, dataDir: dir, actor, alerts }), version: '0', configVersion: () => 1 };
+  const deps = { logger: silentLogger, ops: (actor: string) => ({ db, store, dataDir: dir, actor, alerts, trace: sqliteTraceStore(db) }), version: '0', configVersion: () => 1 };
   const app = await buildApi(deps);
   await authorize(app, deps, 'operate');
   try {

@@ -21,6 +21,7 @@ import type { ApiDeps } from '../deps.ts';
 import { policyRoutes } from './policy.ts';
 import { ruleRoutes } from './rules.ts';
 import { authorize } from '../../../test/helpers/api.ts';
+import { sqliteTraceStore } from '../../stores/sqlite/trace-store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mailgate-api-policy-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,7 +29,7 @@ const db = openDatabase(join(dir, 'mailgate.db'));
 after(() => db.close());
 const store = new SqliteConfigStore(db);
 store.saveNow(validateConfig({ acceptedDomains: [{ domainName: 'contoso.com' }], receiveConnectors: [{ name: 'mx', port: 2525, role: 'mx' }] }), 'test');
-const deps: ApiDeps = { logger: silentLogger, ops: (actor) => ({ db, store, dataDir: dir, actor }), version: '0', configVersion: () => 1, replyText: (k, v) => formatReply(k, v) };
+const deps: ApiDeps = { logger: silentLogger, ops: (actor) => ({ db, store, dataDir: dir, actor, trace: sqliteTraceStore(db) }), version: '0', configVersion: () => 1, replyText: (k, v) => formatReply(k, v) };
 // Stated results: no DNS.
 const stated = { spf: 'none', dkim: 'none', dmarc: 'none', dmarcPolicy: 'none' };
 

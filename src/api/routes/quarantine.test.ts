@@ -15,11 +15,13 @@ import { newQueueId } from '../../core/ids.ts';
 import { silentLogger } from '../../core/log.ts';
 import { openContext } from '../../cli/context.ts';
 import { QueueStore, Spool, createAcceptor } from '../../queue/index.ts';
-import { ensureTraceSchema, getTrace, insertMessageSync } from '../../trace/index.ts';
+import { ensureTraceSchema, insertMessageSync } from '../../trace/index.ts';
+import { getTrace } from '../../stores/sqlite/trace-search.ts';
 import { buildApi } from '../build.ts';
 import { requestLink, requestRelease } from '../../ops/quarantine-requests.ts';
 import { authorize } from '../../../test/helpers/api.ts';
 import type { OpsContext } from '../../ops/context.ts';
+import { sqliteTraceStore } from '../../stores/sqlite/trace-store.ts';
 
 const MIME = [
   'From: "Payroll" <payroll@shop.test>',
@@ -63,7 +65,7 @@ async function withApi(fn: (t: { inject: Awaited<ReturnType<typeof buildApi>>['i
     'hold',
   );
   insertMessageSync(ctx.db, { id, connectionId: 'test', receivedAt: Date.now(), clientIp: '127.0.0.9', listener: 'mx', recipients: ['user@example.com'], status: 'Quarantined' });
-  const deps = { logger: silentLogger, ops: (actor: string) => ({ db: ctx.db, store: ctx.store, dataDir: data, actor }), version: '0', configVersion: () => 1 };
+  const deps = { logger: silentLogger, ops: (actor: string) => ({ db: ctx.db, store: ctx.store, dataDir: data, actor, trace: sqliteTraceStore(ctx.db) }), version: '0', configVersion: () => 1 };
   const app = await buildApi(deps);
   await authorize(app, deps, 'operate');
   try {

@@ -8,7 +8,7 @@
  */
 import type { Command } from 'commander';
 import { ackAlert, listAlerts, testWebhooks } from '../../ops/alerts.ts';
-import { actor, dataDirOf, defaultIo, openContext, withOps, type CliIo } from '../context.ts';
+import { defaultIo, withOps, type CliIo } from '../context.ts';
 import { CliError, enumParser, formatOption, parsePositiveInt, printRecord, printRows, terminalSafe, type OutputFormat } from '../format.ts';
 
 const COLUMNS = ['id', 'kind', 'state', 'count', 'firstSeen', 'lastSeen', 'summary', 'ackedBy'];
@@ -40,13 +40,8 @@ export function registerAlert(program: Command, io: CliIo = defaultIo()): void {
     .command('test-webhook')
     .description('send a signed test alert to every configured webhook (alerts.webhooks)')
     .action(async (_opts: unknown, cmd: Command) => {
-      const ctx = openContext({ data: dataDirOf(cmd) });
-      try {
-        const results = await testWebhooks({ ...ctx, actor: actor() });
-        for (const r of results) io.out.write(`${terminalSafe(r.url)}: ${r.ok ? 'delivered' : 'FAILED'} (${terminalSafe(r.last)})\n`);
-        if (results.some((r) => !r.ok)) throw new CliError('a webhook did not take the test alert');
-      } finally {
-        ctx.close();
-      }
+      const results = await withOps(cmd, (ctx) => testWebhooks(ctx));
+      for (const r of results) io.out.write(`${terminalSafe(r.url)}: ${r.ok ? 'delivered' : 'FAILED'} (${terminalSafe(r.last)})\n`);
+      if (results.some((r) => !r.ok)) throw new CliError('a webhook did not take the test alert');
     });
 }

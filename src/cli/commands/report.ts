@@ -157,7 +157,8 @@ function registerHunt(report: Command, io: CliIo): void {
     .addOption(formatOption())
     .action(async (o: HuntOpts, cmd: Command) => {
       if (o.listSaved) {
-        printRows(savedHunts(), ['name', 'description', ...(o.format === 'table' ? [] : ['sql'])], o.format, io.out);
+        // Each hunt in the data directory's trace store's SQL (PostgreSQL's on a fleet node).
+        await withOps(cmd, (ctx) => printRows(savedHunts(ctx), ['name', 'description', ...(o.format === 'table' ? [] : ['sql'])], o.format, io.out));
         return;
       }
       if ((o.query === undefined) === (o.saved === undefined)) throw new UsageError('give exactly one of --query, --saved or --list-saved');

@@ -2,7 +2,7 @@
  * @module stores/postgres/trace-replay
  * Policy replay's facts over the fleet's PostgreSQL trace (TraceStore.replayFacts): the window's
  * gateway rows grouped in SQL by every replayed fact and the recipients refused one by one (REJECT
- * events at or after the window's start, by time then address, as trace/replay-facts on SQLite),
+ * events at or after the window's start, by time then address, as stores/sqlite/trace-replay-facts on SQLite),
  * each group with its count and first rows by (received_at, id). Streamed through a cursor in
  * pages, so a window with many distinct tuples never sits in memory at once.
  * Touches: reads trace_message and trace_event of one schema, on one pooled connection.

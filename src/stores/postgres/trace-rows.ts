@@ -1,7 +1,7 @@
 /**
  * @module stores/postgres/trace-rows
  * The report row primitives of the TraceStore interface in PostgreSQL's spelling: the same rows
- * and counts as trace/reports/sqlite-rows, so trace/reports aggregates them to the same report.
+ * and counts as stores/sqlite/trace-reports, so trace/reports aggregates them to the same report.
  * Touches: reads trace_message of one schema.
  */
 import type { DirectSendRow, EgressGroups, InboundGroup, LeftOutCounts, RowScope, SourceSpan, TraceStore, TrafficGroups } from '../../trace/index.ts';

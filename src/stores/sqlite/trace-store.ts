@@ -1,28 +1,22 @@
 /**
  * @module stores/sqlite/trace-store
  * The TraceStore interface (trace/trace-store.ts) over one node's SQLite file: the embedded
- * default. Writes run in one immediate transaction through trace/store's upserts (the same ones
- * the queue's commit hook calls), searches and retention through trace/search and
- * trace/retention, report rows through trace/reports/sqlite-rows, replay facts through
- * trace/replay-facts. The node name is not stored: a SQLite trace is one node's. Event `seq` is
- * not stored either (SQLite's own rowid orders events).
+ * default. Writes run in one immediate transaction through trace/store's upserts, retention through
+ * trace/retention: the write path stays in trace/ because the queue commits trace rows in its own
+ * SQLite transaction (queue/ may not import stores/). The reads are this folder's: searches
+ * (trace-search), report rows (trace-reports, trace-dashboard), replay facts (trace-replay-facts);
+ * hunts run trace/hunt's guarded child process on the file. The node name is not stored: a SQLite
+ * trace is one node's. Event `seq` is not stored either (SQLite's own rowid orders events).
  * Touches: the trace tables of the given database.
  */
 import type { Db } from '../../core/sqlite.ts';
-import {
-  getTrace,
-  insertEventsSync,
-  insertMessageSync,
-  pruneTrace,
-  replayFactGroupsSync,
-  searchTrace,
-  type TraceBatch,
-  type TraceStore,
-} from '../../trace/index.ts';
-import { rowCountSync, sqliteReportRows } from '../../trace/reports/index.ts';
+import { insertEventsSync, insertMessageSync, pruneTrace, traceReady, type TraceBatch, type TraceStore } from '../../trace/index.ts';
 import { runHunt, SAVED_HUNTS } from '../../trace/hunt.ts';
+import { rowCountSync, sqliteReportRows } from './trace-reports.ts';
+import { replayFactGroupsSync } from './trace-replay-facts.ts';
+import { getTrace, searchTrace } from './trace-search.ts';
 
-/** A TraceStore over `db`; close() closes the handle only when `owned`. */
+/** A TraceStore over `db`; close() closes the handle only when `owned` (ops/ contexts share the node's handle: not owned). */
 export function sqliteTraceStore(db: Db, opts: { owned?: boolean } = {}): TraceStore {
   const rows = sqliteReportRows(db);
   const write = db.transaction((b: TraceBatch): void => {
@@ -38,8 +32,11 @@ export function sqliteTraceStore(db: Db, opts: { owned?: boolean } = {}): TraceS
     show: async (id) => getTrace(db, id),
     prune: async (cutoff) => pruneTrace(db, cutoff),
     ...rows,
-    // In a child process on its own read-only connection to the file (trace/hunt).
-    hunt: (sql, o) => runHunt(db.name, sql, o),
+    // In a child process on its own read-only connection to the file (trace/hunt), once the tables exist.
+    hunt: async (sql, o) => {
+      traceReady(db);
+      return runHunt(db.name, sql, o);
+    },
     close: async () => {
       if (opts.owned) db.close();
     },

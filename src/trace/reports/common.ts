@@ -10,6 +10,7 @@
  */
 import { normalizeIp } from '../../core/cidr.ts';
 import { parseSince } from '../window.ts';
+import type { TraceStore } from '../trace-store.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -145,3 +146,18 @@ export function isDirectSendRefusal(reply: string | null | undefined): boolean {
   return typeof reply === 'string' && reply.split(' ')[1] === DIRECT_SEND_ENHANCED && reply.startsWith('5');
 }
 
+/** The row primitives reports use. */
+export type ReportRows = Pick<TraceStore, 'directSendRows' | 'oldest' | 'hasRows' | 'sourceSpans' | 'importLeftOut' | 'inboundGroups' | 'trafficGroups' | 'egressGroups' | DashboardRows>;
+
+/** The dashboard, rule-hit and alert reads (one block, like the interface's). */
+export type DashboardRows =
+  | 'dashboardGroups'
+  | 'dashboardSources'
+  | 'dashboardFailures'
+  | 'ruleEventGroups'
+  | 'ruleHitSamples'
+  | 'firstDirectSend'
+  | 'newSourceRows'
+  | 'driftGroups'
+  | 'connectorDays'
+  | 'refusalHeads';

@@ -1,47 +1,40 @@
 /**
  * @module trace/reports/coverage
  * Where the trace's data lies in time, so that no report or plan is silently empty:
- * - `sourceWindow`: the window of a report over one source. Over an import (`import:NAME`) with no
+ * - `sourceWindowFrom`: the window of a report over one source. Over an import (`import:NAME`) with no
  *   `--since`, the import's own time range; imported rows are never pruned, so a window over an
  *   import is not clamped to the trace retention. Over the gateway (or every source), the
  *   `--since` window clamped to the retention as before (trace/reports/common reportWindow).
- * - `rowCountSync`: the rows of a window (of a source), as the audit plan shows them.
- * - `emptyWindowNote`: when the window holds no row of the source, a sentence saying so and where
+ * - `emptyWindowNoteFrom`: when the window holds no row of the source, a sentence saying so and where
  *   the data is ("import contoso holds 2026-05-01..2026-05-30 (50 rows); use --source
  *   import:contoso"), else undefined.
- * Touches: reads trace_message.
+ * Both read the spans through a TraceStore (stores/ hold the SQL).
+ * Touches: nothing itself (the given TraceStore).
  */
-import type { Db } from '../../core/sqlite.ts';
-import { traceReady } from '../store.ts';
-import type { RowScope, SourceSpan, TraceStore } from '../trace-store.ts';
+import type { SourceSpan, TraceStore } from '../trace-store.ts';
 import { reportWindow, utcDay, type ReportWindow } from './common.ts';
 
 export type { SourceSpan };
 
 const isImport = (source: string | undefined): boolean => source?.startsWith('import:') === true;
 
-/** Rows and first/last time of every source (or one), by source name. */
-export function sourceSpans(db: Db, source?: string): SourceSpan[] {
-  if (!traceReady(db)) return [];
-  const where = source === undefined ? '' : 'WHERE source = ?';
-  return db
-    .prepare(`SELECT coalesce(source, 'gateway') AS source, count(*) AS rows, min(received_at) AS first, max(received_at) AS last FROM trace_message ${where} GROUP BY 1 ORDER BY 1`)
-    .all(...(source === undefined ? [] : [source])) as SourceSpan[];
+export interface SourceWindowInput {
+  since?: string | undefined;
+  defaultSince: string;
+  source?: string | undefined;
+  now: number;
+  retentionDays: number;
 }
 
-/** Rows of the window (of the source). */
-export function rowCountSync(db: Db, scope: RowScope): number {
-  if (!traceReady(db)) return 0;
-  const by = scope.source === undefined ? '' : ' AND source = ?';
-  const args = scope.source === undefined ? [scope.since, scope.until] : [scope.since, scope.until, scope.source];
-  return (db.prepare(`SELECT count(*) AS n FROM trace_message WHERE received_at >= ? AND received_at < ?${by}`).get(...args) as { n: number }).n;
+/** The window of a report over `source` (module header), reading the import's span from any TraceStore (a fleet sees every node's imports). Rejects with the parseSince error on a bad `--since`. */
+export async function sourceWindowFrom(trace: Pick<TraceStore, 'sourceSpans'>, o: SourceWindowInput): Promise<ReportWindow> {
+  if (!isImport(o.source) || o.since !== undefined) return spanWindow(undefined, o);
+  return spanWindow((await trace.sourceSpans(o.source))[0], o);
 }
 
-/** The window of a report over `source` (module header); throws the parseSince error on a bad `--since`. */
-export function sourceWindow(db: Db, o: { since?: string | undefined; defaultSince: string; source?: string | undefined; now: number; retentionDays: number }): ReportWindow {
+function spanWindow(span: SourceSpan | undefined, o: SourceWindowInput): ReportWindow {
   if (!isImport(o.source)) return reportWindow(o.since ?? o.defaultSince, o.now, o.retentionDays);
   if (o.since !== undefined) return reportWindow(o.since, o.now, o.retentionDays, false);
-  const span = sourceSpans(db, o.source)[0];
   if (!span) return reportWindow(o.defaultSince, o.now, o.retentionDays, false);
   return {
     since: span.first,
@@ -55,16 +48,6 @@ export function sourceWindow(db: Db, o: { since?: string | undefined; defaultSin
 
 function label(source: string): string {
   return isImport(source) ? `import ${source.slice('import:'.length)}` : source === 'gateway' ? 'the gateway trace' : `source ${source}`;
-}
-
-/** The "no data in the window" sentence (module header), or undefined when the window holds data. */
-export function emptyWindowNote(db: Db, w: ReportWindow, source?: string): string | undefined {
-  if (traceReady(db)) {
-    const bySource = source === undefined ? '' : ' AND source = ?';
-    const args = source === undefined ? [w.since, w.until] : [w.since, w.until, source];
-    if (db.prepare(`SELECT 1 FROM trace_message WHERE received_at >= ? AND received_at < ?${bySource} LIMIT 1`).get(...args)) return undefined;
-  }
-  return emptyWindowText(w, sourceSpans(db), source);
 }
 
 /** emptyWindowNote over any TraceStore. */

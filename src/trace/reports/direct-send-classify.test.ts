@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { reportWindow } from './common.ts';
-import { directSendReport } from './direct-send.ts';
+import { directSendReportFrom } from './direct-send.ts';
+import { sqliteTraceStore } from '../../stores/sqlite/trace-store.ts';
 import type { SpfAuthorizer } from './direct-send-classify.ts';
 import { addRow, tempTrace } from './test-rows.ts';
 
@@ -26,7 +27,7 @@ test('classify: an internal range + SPF fail + DMARC fail is not device-or-app, 
     addRow(t.db, { clientIp: '127.0.0.1', helo: 'localhost', mailFrom: 'cron@example.com' });
     // A real device subnet: the range decides, no warning.
     addRow(t.db, { clientIp: '10.20.0.5', helo: 'printer-3', mailFrom: 'scanner@example.com' });
-    const r = await directSendReport(t.db, w(), { spfCheck: failAll });
+    const r = await directSendReportFrom(sqliteTraceStore(t.db), w(), { spfCheck: failAll });
     const by = new Map(r.sources.map((s) => [s.clientIp, s]));
 
     const docker = by.get('172.17.0.1');
@@ -70,7 +71,7 @@ test('classify: an IP authorised through a shared service include is third-party
     };
     for (const ip of Object.keys(includes)) addRow(t.db, { clientIp: ip, mailFrom: `app${ip.slice(-1)}@example.com`, helo: 'o1.ptr.example.net', auth: { spf: 'pass', dkim: 'pass', dmarc: 'pass' } });
     const spfCheck: SpfAuthorizer = async (ip) => ({ result: 'pass', mechanism: includes[ip] });
-    const r = await directSendReport(t.db, w(), { spfCheck });
+    const r = await directSendReportFrom(sqliteTraceStore(t.db), w(), { spfCheck });
     const by = new Map(r.sources.map((s) => [s.clientIp, s]));
     const expect: [string, string, string][] = [
       ['198.51.100.1', 'SendGrid', 'dmarc-aligned'],
@@ -107,7 +108,7 @@ test('classify: rows without a client IP, or outbound / intra-org, are never Dir
     addRow(t.db, { clientIp: '10.0.0.6', mailFrom: 'bob@example.com', listener: 'exo:intra-org', source: 'import:x', receivedAt: at });
     addRow(t.db, { clientIp: '', mailFrom: 'carol@example.com', listener: 'mx', receivedAt: at });
     addRow(t.db, { clientIp: '203.0.113.5', mailFrom: 'printer@example.com', listener: 'exo:inbound', source: 'import:x', receivedAt: at });
-    const r = await directSendReport(t.db, w(), { spfCheck: failAll });
+    const r = await directSendReportFrom(sqliteTraceStore(t.db), w(), { spfCheck: failAll });
     assert.deepEqual(r.sources.map((s) => s.clientIp), ['203.0.113.5']);
     assert.ok(r.sources.every((s) => !/alice|bob|carol/.test(s.recommendation + s.powershell)), 'no advice for an internal mailbox');
     assert.ok(r.summary.includes('imported copies not counted as Direct Send: 0 through a connector (Connectors/connector_id), 2 outbound or intra-org (EmailDirection/directionality, or ToIP set), 1 without a client IP'), r.summary.join('\n'));

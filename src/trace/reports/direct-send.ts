@@ -15,16 +15,14 @@
  * Recorded SPF/DKIM/DMARC columns may be null (not evaluated): null counts as unknown.
  * A row without a client IP, or imported as outbound or intra-org, is never a source (it never came
  * from an anonymous SMTP client); the summary counts the imported copies left out and why.
- * Touches: reads trace_message; calls the injected SpfAuthorizer.
+ * Touches: the given TraceStore's rows (read); calls the injected SpfAuthorizer.
  */
 import { compileCidrs } from '../../core/cidr.ts';
-import type { Db } from '../../core/sqlite.ts';
 import { parseRecipients } from '../rows.ts';
 import type { DirectSendRow } from '../trace-store.ts';
-import { authWord, DEFAULT_INTERNAL_RANGES, distribution, domainOf, isDirectSendRefusal, type Report, type ReportWindow } from './common.ts';
+import { authWord, DEFAULT_INTERNAL_RANGES, distribution, domainOf, isDirectSendRefusal, type Report, type ReportRows, type ReportWindow } from './common.ts';
 import { parseExoVerdicts } from '../exo-verdicts.ts';
 import { emptyWindowNoteFrom } from './coverage.ts';
-import { sqliteReportRows, type ReportRows } from './sqlite-rows.ts';
 import { classifySource, unknownSpfAuthorizer, type Classification, type SpfAuthorizer } from './direct-send-classify.ts';
 import { addEvidence, newEvidence, type Evidence } from './direct-send-evidence.ts';
 import { recommend } from './direct-send-recommend.ts';
@@ -171,11 +169,6 @@ async function leftOut(rows: ReportRows, w: ReportWindow, source?: string): Prom
   const { connector: conn, direction: dir, noIp: noip } = await rows.importLeftOut({ since: w.since, until: w.until, source });
   if (conn + dir + noip === 0) return undefined;
   return `imported copies not counted as Direct Send: ${conn} through a connector (Connectors/connector_id), ${dir} outbound or intra-org (EmailDirection/directionality, or ToIP set), ${noip} without a client IP`;
-}
-
-/** Run the Direct Send readiness report over a SQLite handle. */
-export function directSendReport(db: Db, window: ReportWindow, opts: DirectSendOptions = {}): Promise<Report & { sources: DirectSendSource[]; days: number }> {
-  return directSendReportFrom(sqliteReportRows(db), window, opts);
 }
 
 /** Run the Direct Send readiness report over any trace store (the same result on every adapter). */

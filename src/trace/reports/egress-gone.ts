@@ -11,12 +11,11 @@
  *   block: the block does not cover it;
  * - `still-sending`: sent before and since (through mailgate, or another allowed path);
  * - `new`: first seen after the block (listed with `all`).
- * Touches: reads trace_message.
+ * The per-IP groups come from TraceStore.egressGroups (each store's SQL).
+ * Touches: nothing itself (the given TraceStore).
  */
-import type { Db } from '../../core/sqlite.ts';
-import { traceReady } from '../store.ts';
 import { plainIp, type Report, type ReportWindow } from './common.ts';
-import type { EgressGroups, RowScope, TraceStore } from '../trace-store.ts';
+import type { EgressGroups, TraceStore } from '../trace-store.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -60,37 +59,11 @@ const ORDER: EgressGoneStatus[] = ['still-direct', 'gone', 'too-rare-to-tell', '
 
 type Row = EgressGroups['rows'][number];
 
-/** Run the report (module header). Throws a RangeError when the block date is outside the window. */
-export function egressGoneReport(db: Db, window: ReportWindow, opts: EgressGoneOptions): Report & { sources: EgressGoneSource[] } {
-  checkBlock(window, opts.blockAt);
-  const { rows, detail } = egressGroupsSync(db, { since: window.since, until: window.until, source: opts.source }, opts.blockAt);
-  return assemble(window, opts, rows, detail);
-}
-
 /** egressGoneReport over any trace store (the same result on every adapter). */
 export async function egressGoneReportFrom(store: Pick<TraceStore, 'egressGroups'>, window: ReportWindow, opts: EgressGoneOptions): Promise<Report & { sources: EgressGoneSource[] }> {
   checkBlock(window, opts.blockAt);
   const { rows, detail } = await store.egressGroups({ since: window.since, until: window.until, source: opts.source }, opts.blockAt);
   return assemble(window, opts, rows, detail);
-}
-
-/** The groups, in SQLite (trace/reports/sqlite-rows serves them to the SQLite adapter too). */
-export function egressGroupsSync(db: Db, scope: RowScope, blockAt: number): EgressGroups {
-  if (!traceReady(db)) return { rows: [], detail: [] };
-  const bySource = scope.source === undefined ? '' : ' AND source = ?';
-  const args = [scope.since, scope.until, ...(scope.source === undefined ? [] : [scope.source])];
-  const rows = db
-    .prepare(
-      `SELECT client_ip, sum(received_at < ?) AS before, sum(received_at >= ?) AS after,
-         sum(received_at >= ? AND attribution = 'direct-send' AND coalesce(source, 'gateway') <> 'gateway') AS direct_after,
-         max(received_at) AS last
-       FROM trace_message WHERE received_at >= ? AND received_at < ?${bySource} GROUP BY client_ip`,
-    )
-    .all(blockAt, blockAt, blockAt, ...args) as Row[];
-  const detail = db
-    .prepare(`SELECT client_ip, lower(coalesce(mail_from, '')) AS sender, coalesce(source, 'gateway') AS src, count(*) AS n FROM trace_message WHERE received_at >= ? AND received_at < ?${bySource} GROUP BY 1, 2, 3 ORDER BY n DESC, sender, src`)
-    .all(...args) as EgressGroups['detail'];
-  return { rows, detail };
 }
 
 function checkBlock(window: ReportWindow, blockAt: number): void {

@@ -8,12 +8,11 @@
  * `mailgate trace search` with the same filters (trace/search applies the same conditions).
  * Rejected transactions are counted too (column `rejected`): mailgate's trace is allowed to be
  * better than Exchange's, which never shows them. `source` narrows to the gateway or one import;
- * a window holding no data says so and where the data is (trace/reports/coverage).
- * Touches: reads trace_message.
+ * a window holding no data says so and where the data is (trace/reports/coverage). The groups come
+ * from TraceStore.inboundGroups (each store's SQL, with the conditions built here).
+ * Touches: nothing itself (the given TraceStore).
  */
-import type { Db } from '../../core/sqlite.ts';
-import { traceReady } from '../store.ts';
-import { emptyWindowNote, emptyWindowNoteFrom } from './coverage.ts';
+import { emptyWindowNoteFrom } from './coverage.ts';
 import type { SearchDialect } from '../search.ts';
 import type { ConnectorTypeFilter, InboundFilter, InboundGroup, InboundTlsFilter, TraceStore } from '../trace-store.ts';
 import { TLS_FILTER_VALUES, tlsLabel, type Report, type ReportWindow } from './common.ts';
@@ -110,12 +109,6 @@ function assemble(window: ReportWindow, rows: readonly GroupRow[], emptyNote: st
 
 const total0 = (rows: readonly GroupRow[]): boolean => rows.every((r) => r.messages === 0);
 
-/** Run the Inbound messages report over a window of a SQLite trace. */
-export function inboundReport(db: Db, window: ReportWindow, filter: InboundFilter = {}): Report {
-  const rows = inboundGroupsSync(db, window, filter);
-  return assemble(window, rows, total0(rows) ? emptyWindowNote(db, window, filter.source) : undefined);
-}
-
 /** The Inbound messages report over any trace store (the same result on every adapter). */
 export async function inboundReportFrom(store: Pick<TraceStore, 'inboundGroups' | 'hasRows' | 'sourceSpans'>, window: ReportWindow, filter: InboundFilter = {}): Promise<Report> {
   inboundConditions(filter); // the same refusals before any query
@@ -123,18 +116,3 @@ export async function inboundReportFrom(store: Pick<TraceStore, 'inboundGroups' 
   return assemble(window, rows, total0(rows) ? await emptyWindowNoteFrom(store, window, filter.source) : undefined);
 }
 
-/** The groups, in SQLite (trace/reports/sqlite-rows serves them to the SQLite adapter too). */
-export function inboundGroupsSync(db: Db, window: { since: number; until: number }, filter: InboundFilter): GroupRow[] {
-  const w = inboundConditions(filter);
-  if (!traceReady(db)) return [];
-  const where = ['received_at >= ?', 'received_at < ?', ...w.sql].join(' AND ');
-  return db
-    .prepare(
-      `SELECT date(received_at / 1000, 'unixepoch') AS day, coalesce(connector, '') AS connector,
-              coalesce(connector_type, '') AS connector_type, coalesce(tls_version, '') AS tls_version,
-              count(*) AS messages, sum(status = 'Rejected') AS rejected
-       FROM trace_message WHERE ${where}
-       GROUP BY day, connector, connector_type, tls_version`,
-    )
-    .all(window.since, window.until, ...w.params) as GroupRow[];
-}

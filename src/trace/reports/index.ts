@@ -4,11 +4,12 @@
  * readiness (with its classification rules), stale connectors and allow-list entries, transport
  * rule hits (RULE events), the dashboard's series; the shared report window (clamped to retention)
  * and shapes.
- * Touches: nothing itself (each report reads the trace tables).
+ * Touches: nothing itself (the reports read a TraceStore; the alert rows and stale-allow's traffic
+ * groups still read a SQLite handle for alerts/).
  */
 export * from './common.ts';
-export { inboundReport, inboundReportFrom, inboundConditions, type InboundFilter, type ConnectorTypeFilter, type InboundTlsFilter } from './inbound.ts';
-export { directSendReport, directSendReportFrom, DIRECT_SEND_COLUMNS, type DirectSendOptions, type DirectSendSource } from './direct-send.ts';
+export { inboundReportFrom, inboundConditions, type InboundFilter, type ConnectorTypeFilter, type InboundTlsFilter } from './inbound.ts';
+export { directSendReportFrom, DIRECT_SEND_COLUMNS, type DirectSendOptions, type DirectSendSource } from './direct-send.ts';
 export {
   classifySource,
   foreignHelos,
@@ -22,10 +23,9 @@ export {
 } from './direct-send-classify.ts';
 export { recommend, connectorNameFor, shellWord, psString, psArg, type Recommendation, type RecommendAction } from './direct-send-recommend.ts';
 export { exchangeFlags, type Evidence } from './direct-send-evidence.ts';
-export { emptyWindowNote, emptyWindowNoteFrom, rowCountSync, sourceSpans, sourceWindow, type SourceSpan } from './coverage.ts';
+export { emptyWindowNoteFrom, sourceWindowFrom, type SourceSpan, type SourceWindowInput } from './coverage.ts';
 export { staleAllowReport, staleAllowReportFrom, type StaleAllowInput, type StaleEntry } from './stale-allow.ts';
-export { egressGoneReport, egressGoneReportFrom, EGRESS_GONE_COLUMNS, type EgressGoneOptions, type EgressGoneSource, type EgressGoneStatus } from './egress-gone.ts';
-export { sqliteReportRows, type ReportRows } from './sqlite-rows.ts';
-export { countRuleHits, matchRuleHit, parseRuleDetail, ruleEventGroupsSync, ruleHitCounts, ruleHitCountsFrom, ruleHitSamples, ruleLikePattern, type RuleHitCount, type RuleHitDetail, type RuleHitSample } from './rule-hits.ts';
-export { aggregateTraffic, dashboardFrom, dashboardGroupsSync, dashboardSourcesSync, markNew, dashboardTraffic, dashboardDirectSend, dashboardFailures, replyCode, DASHBOARD_ATTRIBUTIONS, type DashboardAttribution, type DashboardWindow, type TrafficSeries, type DirectSendSourceRow, type FailureRow } from './dashboard.ts';
+export { egressGoneReportFrom, EGRESS_GONE_COLUMNS, type EgressGoneOptions, type EgressGoneSource, type EgressGoneStatus } from './egress-gone.ts';
+export { countRuleHits, matchRuleHit, parseRuleDetail, ruleHitCountsFrom, ruleLikePattern, type RuleHitCount, type RuleHitDetail, type RuleHitSample } from './rule-hits.ts';
+export { aggregateTraffic, dashboardFrom, markNew, replyCode, DASHBOARD_ATTRIBUTIONS, type DashboardAttribution, type DashboardWindow, type TrafficSeries, type DirectSendSourceRow, type FailureRow } from './dashboard.ts';
 export { sqliteAlertRows, type AlertRowsSync } from './alert-rows.ts';

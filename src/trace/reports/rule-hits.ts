@@ -4,12 +4,10 @@
  * mode=<mode> ran=<actions> [would-have-run=<actions>]"): counts per rule and mode (an Audit hit
  * is what the rule *would have* done in Enforce), and the latest messages one rule hit in one mode,
  * for the "switch to Enforce" confirmation. Other RULE events (a redirect's note) are not hits.
- * The SQL here is SQLite's (stores/postgres/trace-dashboard has the fleet's); the parsing and
- * counting are shared, so both give the same hits.
- * Touches: reads trace_event and trace_message.
+ * The SQL is each store's (stores/sqlite and stores/postgres trace-dashboard); the parsing and
+ * counting here are shared, so both give the same hits.
+ * Touches: nothing itself (the given TraceStore).
  */
-import type { Db } from '../../core/sqlite.ts';
-import { traceReady } from '../store.ts';
 import type { RuleEventGroup, RuleHitSample, TraceStore } from '../trace-store.ts';
 
 export type { RuleHitSample } from '../trace-store.ts';
@@ -55,19 +53,6 @@ export function countRuleHits(rows: readonly RuleEventGroup[]): RuleHitCount[] {
   return [...out.values()].sort((a, b) => a.rule.localeCompare(b.rule) || a.mode.localeCompare(b.mode));
 }
 
-/** RULE events of [since, until) grouped by detail, over one SQLite handle. */
-export function ruleEventGroupsSync(db: Db, since: number, until: number): RuleEventGroup[] {
-  if (!traceReady(db)) return [];
-  return db
-    .prepare("SELECT detail, COUNT(*) AS n, MAX(at) AS last FROM trace_event WHERE event = 'RULE' AND at >= ? AND at < ? GROUP BY detail")
-    .all(since, until) as RuleEventGroup[];
-}
-
-/** Hits per rule and mode in [since, until). */
-export function ruleHitCounts(db: Db, since: number, until: number): RuleHitCount[] {
-  return countRuleHits(ruleEventGroupsSync(db, since, until));
-}
-
 /** Hits per rule and mode in [since, until), read through a TraceStore (a fleet's shared trace). */
 export async function ruleHitCountsFrom(trace: TraceStore, since: number, until: number): Promise<RuleHitCount[]> {
   return countRuleHits(await trace.ruleEventGroups(since, until));
@@ -90,23 +75,3 @@ export function matchRuleHit(r: SampleRecord, rule: string, mode: string): RuleH
   return { id: s(r.id), at: Number(r.at), clientIp: s(r.clientIp), mailFrom: s(r.mailFrom), headerFrom: s(r.headerFrom), subject: s(r.subject), attribution: s(r.attribution), detail: s(r.detail) };
 }
 
-/** The latest `limit` messages rule `rule` hit in `mode` in [since, until), newest first (ties: the latest written). */
-export function ruleHitSamples(db: Db, rule: string, mode: string, since: number, until: number, limit: number): RuleHitSample[] {
-  if (!traceReady(db)) return [];
-  const rows = db
-    .prepare(
-      `SELECT e.message_id AS id, e.at AS at, e.detail AS detail, m.client_ip AS clientIp, m.mail_from AS mailFrom, m.header_from AS headerFrom, m.subject AS subject, m.attribution AS attribution
-       FROM trace_event e LEFT JOIN trace_message m ON m.id = e.message_id
-       WHERE e.event = 'RULE' AND e.at >= ? AND e.at < ? AND e.detail LIKE ? ESCAPE '\\'
-       ORDER BY e.at DESC, e.id DESC`,
-    )
-    .iterate(since, until, ruleLikePattern(rule, mode)) as IterableIterator<SampleRecord>;
-  const out: RuleHitSample[] = [];
-  for (const r of rows) {
-    const hit = matchRuleHit(r, rule, mode);
-    if (!hit) continue;
-    out.push(hit);
-    if (out.length >= limit) break;
-  }
-  return out;
-}

@@ -9,8 +9,9 @@
  * - an allow-list sender domain ("d" or "*.d"): a MAIL FROM in that domain (or its subdomains).
  * Disabled connectors are listed with `enabled: false` (they can match nothing).
  * The inputs are plain data (the caller passes the config's connectors and lists), so this file
- * depends on core only.
- * Touches: reads trace_message.
+ * depends on core only. The SQLite traffic groups (trafficGroupsSync, staleAllowReport over a Db)
+ * stay here, not in stores/sqlite: alerts/ (which may not import stores/) reads them too.
+ * Touches: reads trace_message (the Db variants).
  */
 import { compileCidrs } from '../../core/cidr.ts';
 import { matchDomainPattern, normalizeDomain } from '../../core/address.ts';

@@ -1,6 +1,6 @@
 /**
- * @module trace/replay-facts
- * Policy replay's facts over a SQLite trace (the replayFacts primitive of trace-store.ts): the
+ * @module stores/sqlite/trace-replay-facts
+ * Policy replay's facts over a SQLite trace (the replayFacts primitive of trace/trace-store.ts): the
  * window's gateway rows grouped by every fact replay reads, with the recipients refused one by
  * one. Fast path: SQLite hands over each row's facts as one key string (NUL between columns, it
  * never occurs in the facts; \u0001 for NULL, so NULL and '' differ), one value per row crosses
@@ -9,12 +9,8 @@
  * starts over (a bound on memory; a tuple may then come in two groups, which add up).
  * Touches: reads trace_message and trace_event.
  */
-import type { Db } from '../core/sqlite.ts';
-import { traceReady } from './store.ts';
-import type { ReplayFactGroup, ReplayFacts, ReplayScope } from './trace-store.ts';
-
-/** The fact columns, in ReplayFacts' order. */
-export const REPLAY_FACT_COLUMNS = ['client_ip', 'helo', 'listener', 'tls_version', 'cert_cn', 'cert_sans', 'cert_verified', 'auth_user', 'mail_from', 'header_from', 'recipients'] as const;
+import type { Db } from '../../core/sqlite.ts';
+import { REPLAY_FACT_COLUMNS, traceReady, type ReplayFactGroup, type ReplayFacts, type ReplayScope } from '../../trace/index.ts';
 
 const FACT_KEY_SQL = REPLAY_FACT_COLUMNS.map((c) => `coalesce(${c}, char(1))`).join(' || char(0) || ');
 
