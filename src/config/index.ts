@@ -28,3 +28,4 @@ export { configWarnings } from './warnings.ts';
 export { lineDiff, maskedYaml, summarizeChange } from './changes.ts';
 export { bindsOverlap, completenessProblems, routePattern } from './overlap.ts';
 export { keepMaskedSecrets, maskRoute, maskSecrets, SECRET_MASK } from './secrets.ts';
+export { applyOverrides, configuredOverrides, type ListenOverride } from './node-listen.ts';

@@ -14,6 +14,7 @@ import { configSchema, type Config } from './schema.ts';
 import { compilePolicy, ConfigError } from './compile.ts';
 import { selfRouteErrors } from './self-route.ts';
 import { nodeEntryProblems } from './schema-nodes.ts';
+import { applyOverrides, configuredOverrides } from './node-listen.ts';
 import { checkListenerOverlap, checkRouteOverlap } from './overlap.ts';
 
 /** Several configuration problems at once; `message` holds one `file: path: reason` line per error. */
@@ -77,11 +78,36 @@ export function validateConfig(obj: unknown, file?: string, opts: ValidateOption
   }
   const nodes = nodeEntryProblems(result.data.nodes, result.data.receiveConnectors.map((l) => l.name));
   if (nodes.length) throw new ConfigErrors(nodes.map((p) => new ConfigError(p.path, p.reason, file)));
+  const perNode = nodeViewErrors(result.data, opts, file);
+  if (perNode.length) throw new ConfigErrors(perNode);
   // A route back to one of our own listeners is a mail loop (issue 19): refused like a bad entry.
   const loops = selfRouteErrors(result.data, undefined, file);
   if (loops.length) throw new ConfigErrors(loops);
   // zod hands out its `.default()` objects by reference; clone so callers may mutate or freeze.
   return structuredClone(result.data);
+}
+
+/**
+ * The listener checks on each node's view (its `nodes` entry applied): a node whose moved
+ * listener overlaps another, or that a route would send back to itself, is refused by its entry.
+ */
+function nodeViewErrors(config: Config, opts: ValidateOptions, file: string | undefined): ConfigError[] {
+  const out: ConfigError[] = [];
+  config.nodes.forEach((n, i) => {
+    if (n.listen.length === 0) return;
+    const view = applyOverrides(config, configuredOverrides(config, n.name));
+    const where = (e: ConfigError): ConfigError => new ConfigError(`nodes[${i}].listen`, `on node "${n.name}": ${e.path}: ${e.reason}`, file);
+    if (!opts.stored) {
+      try {
+        checkListenerOverlap(view);
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        out.push(where(e));
+      }
+    }
+    out.push(...selfRouteErrors(view).map(where));
+  });
+  return out;
 }
 
 /** Parse YAML text into a validated, compilable Config. Throws ConfigErrors naming file, path and reason. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigErrors, loadExampleConfig, validateConfig } from '../config/index.ts';
-import { applyOverrides, configuredOverrides, parseListen, unknownOverrides } from './node-overrides.ts';
+import { applyOverrides, ConfigErrors, configuredOverrides, loadExampleConfig, validateConfig } from '../config/index.ts';
+import { parseListen, unknownOverrides } from './node-overrides.ts';
 
 test('--listen NAME=HOST:PORT: parsed (IPv6 in brackets); anything else refused with the form to use', () => {
   assert.deepEqual(parseListen('mx=127.0.0.1:6525'), { name: 'mx', host: '127.0.0.1', port: 6525 });
@@ -47,4 +47,21 @@ test('the configuration\'s entry for a node becomes its overrides; validation na
       return true;
     },
   );
+});
+
+test("a node's entry is checked as the node binds it: a route back to its moved listener, or an overlap, is refused", () => {
+  const cfg = loadExampleConfig();
+  cfg.routes = [{ ...structuredClone(cfg.routes[0] ?? assert.fail('the example has a route')), name: 'to-exchange', type: 'smtp', host: '10.0.0.5', port: 25, domains: ['*'] }];
+  cfg.nodes = [{ name: 'edge-1', listen: [{ listener: 'mx', bind: '10.0.0.5', port: 25 }] }];
+  assert.throws(
+    () => validateConfig(cfg),
+    (e: unknown) => e instanceof ConfigErrors && e.errors.some((x) => x.path === 'nodes[0].listen' && /on node "edge-1": routes\[0\]\.host: 10\.0\.0\.5:25 is this gateway's own receive connector "mx"/.test(x.reason)),
+  );
+  cfg.nodes = [{ name: 'edge-1', listen: [{ listener: 'mx', bind: '127.0.0.1', port: 2587 }] }];
+  assert.throws(
+    () => validateConfig(cfg),
+    (e: unknown) => e instanceof ConfigErrors && e.errors.some((x) => x.path === 'nodes[0].listen' && /on node "edge-1": .*use the same address and port/.test(x.reason)),
+  );
+  cfg.nodes = [{ name: 'edge-1', listen: [{ listener: 'mx', bind: '10.0.0.6', port: 25 }] }];
+  assert.equal(validateConfig(cfg).nodes.length, 1, 'elsewhere is fine');
 });

@@ -13,10 +13,10 @@
 import { hostname as osHostname } from 'node:os';
 import type { Logger } from '../core/log.ts';
 import { openDatabase, type Db } from '../core/sqlite.ts';
-import { ConfigError, defaultNodeName, hashPassword, loadExampleConfig, loadSnapshot, snapshotOf, summarizeChange, watchConfig, verifyPassword, type ConfigSnapshot, type ConfigStore, type ConfigWatch } from '../config/index.ts';
+import { applyOverrides, configuredOverrides, ConfigError, defaultNodeName, type ListenOverride, hashPassword, loadExampleConfig, loadSnapshot, snapshotOf, summarizeChange, watchConfig, verifyPassword, type ConfigSnapshot, type ConfigStore, type ConfigWatch } from '../config/index.ts';
 import { readConfigCache, writeConfigCache } from './config-cache.ts';
 import { openConfigStore, prepareStore, type OpenedConfigStore } from '../stores/open.ts';
-import { applyOverrides, configuredOverrides, unknownOverrides, type ListenOverride } from './node-overrides.ts';
+import { unknownOverrides } from './node-overrides.ts';
 import { TraceWriter, type TraceSink } from '../trace/index.ts';
 import type { RuntimeSnapshot } from '../smtp/deps.ts';
 import { dataPaths, secureDataDir, type DataPaths } from './paths.ts';

@@ -23,7 +23,7 @@ import { answerMetrics, MetricsGatherer } from './metrics-link.ts';
 import { mergedExposition } from '../metrics/index.ts';
 import type { SmtpDeps } from '../smtp/deps.ts';
 import { openRuntime, type Runtime, type RuntimeOptions } from './runtime.ts';
-import type { ListenOverride } from './node-overrides.ts';
+import type { ListenOverride } from '../config/index.ts';
 import { openOwnerQueue, openWorkerQueue, startQueueOwner } from './owner.ts';
 import { OwnerLink, serveWorkerLink } from './ipc.ts';
 import { startReceiver, type Receiver } from './receiver.ts';

@@ -8,7 +8,8 @@ import type { Command } from 'commander';
 import { serve } from '../../daemon/serve.ts';
 import { StartupError } from '../../daemon/startup.ts';
 import { parsePositiveInt, UsageError } from '../format.ts';
-import { parseListen, type ListenOverride } from '../../daemon/node-overrides.ts';
+import type { ListenOverride } from '../../config/index.ts';
+import { parseListen } from '../../daemon/node-overrides.ts';
 import { dataDirOf } from '../context.ts';
 
 function collectListen(spec: string, prev: ListenOverride[]): ListenOverride[] {
