@@ -5,39 +5,39 @@
  * sends what is new, or still open and last sent more than `renotifyMinutes` ago, to every webhook
  * and (when configured) as mail queued through the gateway. The rules that read a long window
  * (stale allow entries, silent connectors, certificates) run at most hourly.
- * On a fleet the rules that read the trace (new source, connector drift and silence, rejection
- * spike, stale allow entries) read the fleet's trace and run on one node only, the holder of the
- * fleet's alert lock (`fleetTrace.leader()`); queue, certificate and heartbeat rules run on every
- * node. Every node records in the fleet's store: node-local findings (queue, certificates) carry
+ * The rules that read the trace (new source, connector drift and silence, rejection spike, stale
+ * allow entries) read a TraceStore: on a single node its own trace (no lock: one queue owner); on
+ * a fleet the fleet's trace, on one node only, the holder of the fleet's alert lock
+ * (`fleetTrace.leader()`); queue, certificate and heartbeat rules run on every node. Every node records in the fleet's store: node-local findings (queue, certificates) carry
  * the node in key and detail, fleet-wide ones are one alert for the fleet, and the store's
  * notification claim lets one node send each.
- * Touches: the alert store, the SQLite trace (through the rules), the webhooks, the queue (sendMail).
+ * Touches: the alert store, the trace (a TraceStore, through the rules), the webhooks, the queue (sendMail).
  */
-import type { Db } from '../core/sqlite.ts';
 import type { Logger } from '../core/log.ts';
 import type { Config } from '../config/schema.ts';
 import type { AlertRow, AlertStore } from './store.ts';
-import type { AlertKind, Candidate, FleetRule, FleetTrace, QueueFacts, Rule, RuleContext } from './types.ts';
-import { connectorDrift, connectorDriftFrom, newSources, newSourcesFrom, rejectionSpikes, rejectionSpikesFrom, silentConnectors, silentConnectorsFrom } from './rules/traffic.ts';
-import { certificateExpiry, queueThresholds, staleAllowEntries, staleAllowEntriesFrom } from './rules/state.ts';
+import type { TraceStore } from '../trace/index.ts';
+import type { AlertKind, Candidate, FleetTrace, QueueFacts, Rule, RuleContext, TraceRule } from './types.ts';
+import { connectorDrift, newSources, rejectionSpikes, silentConnectors } from './rules/traffic.ts';
+import { certificateExpiry, queueThresholds, staleAllowEntries } from './rules/state.ts';
 import { fleetNodes } from './rules/fleet.ts';
 import type { FleetFacts } from '../config/nodes.ts';
 import { alertMessage } from './mail.ts';
 import { postWebhook, type WebhookOptions } from './webhook.ts';
 
-/** Rules run at every evaluation. */
-export const FREQUENT_RULES: readonly Rule[] = [newSources, connectorDrift, rejectionSpikes, queueThresholds, fleetNodes];
-/** Rules run at most hourly. */
-export const HOURLY_RULES: readonly Rule[] = [silentConnectors, staleAllowEntries, certificateExpiry];
+/** Rules of one period: those that read the trace (run first), those that read the context's facts. */
+export interface RuleSet {
+  trace: readonly TraceRule[];
+  state: readonly Rule[];
+}
 
-/** The rules that read the trace, with their fleet form. */
-export const TRACE_RULES: ReadonlyMap<Rule, FleetRule> = new Map<Rule, FleetRule>([
-  [newSources, newSourcesFrom],
-  [connectorDrift, connectorDriftFrom],
-  [rejectionSpikes, rejectionSpikesFrom],
-  [silentConnectors, silentConnectorsFrom],
-  [staleAllowEntries, staleAllowEntriesFrom],
-]);
+/** Rules run at every evaluation. */
+export const FREQUENT_RULES: RuleSet = { trace: [newSources, connectorDrift, rejectionSpikes], state: [queueThresholds, fleetNodes] };
+/** Rules run at most hourly. */
+export const HOURLY_RULES: RuleSet = { trace: [silentConnectors, staleAllowEntries], state: [certificateExpiry] };
+
+/** The rules that read the trace, in evaluation order. */
+export const TRACE_RULES: readonly TraceRule[] = [...FREQUENT_RULES.trace, ...HOURLY_RULES.trace];
 
 /** Trace rows are buffered before they are written: each evaluation looks this far back again (dedup makes it harmless). */
 export const LOOKBACK_MARGIN_MS = 60_000;
@@ -54,7 +54,8 @@ function ofNode(c: Candidate, node: string): Candidate {
 }
 
 export interface AlertEngineDeps {
-  db: Db;
+  /** The node's own trace: the trace rules read it on a single node. Never closed by the engine (a shared handle). */
+  trace: TraceStore;
   /** Where alerts are recorded: the node's SQLite file, or on a fleet the fleet's store. */
   alerts: AlertStore;
   /** On a fleet node: its name, carried by its node-local findings. Absent on a single node. */
@@ -136,15 +137,15 @@ export class AlertEngine {
     await this.d.fleetTrace?.close().catch((err: unknown) => this.d.logger.debug({ err }, 'fleet alert lock not released'));
   }
 
-  /** The trace the trace rules read this turn: the fleet's (when this node holds the lock), none (another node does), or undefined = this node's SQLite trace. */
-  private async traceOfTurn(): Promise<{ trace?: FleetTrace['trace'] | undefined; skip: boolean }> {
+  /** The trace the trace rules read this turn and its lookback margin: the node's own, the fleet's (this node holds the lock), or none (another node does). */
+  private async traceOfTurn(): Promise<{ trace: TraceStore; marginMs: number } | undefined> {
     const f = this.d.fleetTrace;
-    if (!f) return { skip: false };
+    if (!f) return { trace: this.d.trace, marginMs: LOOKBACK_MARGIN_MS };
     const lead = await f.leader().catch((err: unknown) => {
       this.d.logger.warn({ err }, 'fleet alert lock not checked; trace rules skipped this turn');
       return false;
     });
-    return lead ? { trace: f.trace, skip: false } : { skip: true };
+    return lead ? { trace: f.trace, marginMs: FLEET_LOOKBACK_MARGIN_MS } : undefined;
   }
 
   private async run(): Promise<AlertRow[]> {
@@ -152,19 +153,22 @@ export class AlertEngine {
     const now = this.d.now();
     const last = (await this.store.lastRun()) ?? now - config.alerts.intervalSeconds * 1000;
     const fleet = await this.d.fleet?.().catch((err: unknown) => void this.d.logger.debug({ err }, 'fleet heartbeats not read'));
-    const ctx: RuleContext = { db: this.d.db, config, now, since: Math.min(last, now) - LOOKBACK_MARGIN_MS, queue: this.d.queue?.(), fleet: fleet ?? undefined };
-    const rules = now - this.lastHourly >= HOUR ? [...FREQUENT_RULES, ...HOURLY_RULES] : FREQUENT_RULES;
-    if (rules.length > FREQUENT_RULES.length) this.lastHourly = now;
+    const ctx: RuleContext = { config, now, since: Math.min(last, now) - LOOKBACK_MARGIN_MS, queue: this.d.queue?.(), fleet: fleet ?? undefined };
+    const sets = now - this.lastHourly >= HOUR ? [FREQUENT_RULES, HOURLY_RULES] : [FREQUENT_RULES];
+    if (sets.length > 1) this.lastHourly = now;
     const turn = await this.traceOfTurn();
-    const fleetCtx: RuleContext = { ...ctx, since: Math.min(last, now) - FLEET_LOOKBACK_MARGIN_MS };
     const renotifyMs = config.alerts.renotifyMinutes * 60_000;
     const due: AlertRow[] = [];
+    const traceCtx: RuleContext = { ...ctx, since: Math.min(last, now) - (turn?.marginMs ?? LOOKBACK_MARGIN_MS) };
+    const rules: Array<{ name: string; find: () => Candidate[] | Promise<Candidate[]> }> = [];
+    for (const set of sets) {
+      if (turn) for (const r of set.trace) rules.push({ name: r.name, find: () => r(traceCtx, turn.trace) });
+      for (const r of set.state) rules.push({ name: r.name, find: () => r(ctx) });
+    }
     for (const rule of rules) {
-      const fleetForm = TRACE_RULES.get(rule);
-      if (fleetForm && turn.skip) continue;
       let found;
       try {
-        found = fleetForm && turn.trace ? await fleetForm(fleetCtx, turn.trace) : rule(ctx);
+        found = await rule.find();
       } catch (err) {
         this.d.logger.warn({ err, rule: rule.name }, 'alert rule failed');
         continue;
@@ -176,7 +180,7 @@ export class AlertEngine {
       }
     }
     // The trace rules' period: on a fleet only the node that read the fleet's trace moves it on.
-    if (!turn.skip) await this.store.setLastRun(now);
+    if (turn) await this.store.setLastRun(now);
     const sent: AlertRow[] = [];
     for (const a of due) {
       // Claimed first: of several nodes raising the same alert at once, one sends it.

@@ -1,11 +1,10 @@
 /**
  * @module alerts/types
  * The vocabulary of alerts: what a rule finds (a Candidate, keyed so the same finding is one
- * alert however often it is found) and what it reads (RuleContext, built by daemon/ in the queue
- * owner or by a test over a real SQLite trace).
+ * alert however often it is found) and what it reads (RuleContext, built by the engine in the
+ * queue owner; the trace rules read a TraceStore besides).
  * Touches: nothing.
  */
-import type { Db } from '../core/sqlite.ts';
 import type { Config } from '../config/schema.ts';
 import type { FleetFacts } from '../config/nodes.ts';
 import type { TraceStore } from '../trace/index.ts';
@@ -35,7 +34,6 @@ export interface QueueFacts {
 }
 
 export interface RuleContext {
-  db: Db;
   config: Config;
   now: number;
   /** Start of the period not yet looked at (the last evaluation, less a margin for buffered trace rows). */
@@ -45,10 +43,11 @@ export interface RuleContext {
   fleet?: FleetFacts | undefined;
 }
 
+/** A rule over the facts in the context (queue, certificates, heartbeats). */
 export type Rule = (ctx: RuleContext) => Candidate[];
 
-/** A trace-reading rule in its fleet form: the same finding over the fleet's trace. */
-export type FleetRule = (ctx: RuleContext, trace: TraceStore) => Promise<Candidate[]>;
+/** A rule over a trace: the node's own (a single node) or the fleet's (on the lock holder). */
+export type TraceRule = (ctx: RuleContext, trace: TraceStore) => Promise<Candidate[]>;
 
 /** The fleet's shared trace, and which node evaluates the rules that read it. */
 export interface FleetTrace {

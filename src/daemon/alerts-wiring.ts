@@ -3,6 +3,7 @@
  * Starts the alert engine (alerts/engine.ts) in the queue owner, the one process that evaluates
  * alerts: it reads the trace and the queue tables, queues alert mail through the gateway's own
  * acceptor (as the scheduler queues a bounce), and feeds `mailgate_alerts_open` to the metrics.
+ * On a single node the trace rules read the node's own SQLite trace as a TraceStore.
  * On a fleet node the trace rules read the fleet's PostgreSQL trace, on the node holding the
  * fleet's alert lock only (stores/postgres/alert-lock), and every alert goes to the fleet's store
  * (node-local ones named after this node).
@@ -15,6 +16,7 @@ import type { Runtime } from './runtime.ts';
 import { fleetFacts } from '../ops/nodes.ts';
 import { fleetAlertLock } from '../stores/postgres/alert-lock.ts';
 import { pgTraceStore } from '../stores/postgres/trace-store.ts';
+import { sqliteTraceStore } from '../stores/sqlite/trace-store.ts';
 
 /** The trace row of an alert message we generate (a local source, like a bounce). */
 function alertTraceRow(mailFrom: string, rcptTo: string[], now: number): TraceMessage {
@@ -31,7 +33,8 @@ function fleetTraceOf(rt: Runtime): FleetTrace | undefined {
 
 export function startAlerts(rt: Runtime, store: QueueStore, acceptor: Acceptor): AlertEngine {
   const engine = new AlertEngine({
-    db: rt.db,
+    // The node's own trace over the shared handle (not owned: its close() leaves the handle open).
+    trace: sqliteTraceStore(rt.db),
     alerts: rt.backing.alerts,
     node: rt.backing.bootstrap.kind === 'postgres' ? rt.node : undefined,
     config: () => rt.snapshot().config,

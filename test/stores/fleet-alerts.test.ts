@@ -100,7 +100,7 @@ async function fleet(t: TestContext): Promise<{ nodes: [Node, Node]; posts: Arra
     const alerts = new PgAlertStore(pool);
     const node: Node = { name, alerts, lead: false, ops: { db, store: new SqliteConfigStore(db), dataDir: '', actor: `admin-of-${name}`, alerts, trace: sqliteTraceStore(db) }, engine: undefined as unknown as AlertEngine }; // engine set below (it reads `node.lead`)
     node.engine = new AlertEngine({
-      db,
+      trace: sqliteTraceStore(db),
       alerts,
       node: name,
       config: () => config,

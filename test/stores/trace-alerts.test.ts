@@ -1,8 +1,9 @@
 /**
  * @module test/stores/trace-alerts.test
  * The trace-reading alert rules on every adapter (SQLite; PostgreSQL when present) over identical
- * rows: each rule's fleet form over the TraceStore finds what its one-node form finds over the
- * SQLite file. Then a fleet: two nodes' engines over one PostgreSQL schema (its trace and its
+ * rows: each rule finds over the adapter what it finds over one node's SQLite file. A single
+ * node's engine reads its own trace through the SQLite TraceStore (1 min lookback margin, no lock,
+ * the shared handle left open). Then a fleet: two nodes' engines over one PostgreSQL schema (its trace and its
  * alert store) with traffic from both nodes raise one new-source alert, not one per node, "new"
  * meaning new to the fleet; the lock holder keeps the role across evaluations and hands it over
  * when it stops; node-local rules still run on both (one alert per node).
@@ -22,10 +23,11 @@ import { fleetAlertLock } from '../../src/stores/postgres/alert-lock.ts';
 import { openPool } from '../../src/stores/postgres/pool.ts';
 import { pgTraceStore } from '../../src/stores/postgres/trace-store.ts';
 import { PgAlertStore } from '../../src/stores/postgres/alert-store.ts';
+import { SqliteAlertStore } from '../../src/stores/sqlite/alert-store.ts';
 import { AlertEngine, TRACE_RULES, type RuleContext } from '../../src/alerts/index.ts';
 import type { TraceMessage, TraceStore } from '../../src/trace/index.ts';
 import { traceRow } from '../../src/trace/reports/test-rows.ts';
-import { newSourcesFrom } from '../../src/alerts/rules/traffic.ts';
+import { newSources } from '../../src/alerts/rules/traffic.ts';
 import { openPg, postgresAdapter, traceAdapters } from '../helpers/trace-adapters.ts';
 import { PG_URL } from '../helpers/postgres.ts';
 
@@ -39,8 +41,10 @@ const CONFIG: Partial<ConfigInput> = {
   lists: { allow: { ips: ['192.0.2.50', '203.0.113.77'], senderDomains: [] }, block: { ips: [], senderDomains: [] } },
 };
 
-function ctxOf(db: Db, since = NOW - 120_000): RuleContext {
-  return { db, config: validateConfig({ acceptedDomains: [{ domainName: 'example.com', domainType: 'Authoritative' }], ...CONFIG }), now: NOW, since };
+const configOf = (): ReturnType<typeof validateConfig> => validateConfig({ acceptedDomains: [{ domainName: 'example.com', domainType: 'Authoritative' }], ...CONFIG });
+
+function ctxOf(since = NOW - 120_000): RuleContext {
+  return { config: configOf(), now: NOW, since };
 }
 
 function tempDb(t: TestContext): Db {
@@ -74,12 +78,9 @@ function rows(): TraceMessage[] {
   ];
 }
 
-async function findings(ctx: RuleContext, trace?: TraceStore): Promise<string[]> {
+async function findings(ctx: RuleContext, trace: TraceStore): Promise<string[]> {
   const out: string[] = [];
-  for (const [rule, fleetForm] of TRACE_RULES) {
-    const found = trace ? await fleetForm(ctx, trace) : rule(ctx);
-    out.push(...found.map((c) => `${c.kind} ${c.key} ${JSON.stringify(c.detail)}`));
-  }
+  for (const rule of TRACE_RULES) out.push(...(await rule(ctx, trace)).map((c) => `${c.kind} ${c.key} ${JSON.stringify(c.detail)}`));
   return out.sort();
 }
 
@@ -94,20 +95,41 @@ const EXPECTED = [
 ];
 
 for (const a of await traceAdapters()) {
-  test(`${a.name}: the trace alert rules' fleet forms find what the one-node rules find`, { skip: a.skip }, async (t) => {
+  test(`${a.name}: the trace alert rules find over the adapter what they find over one node's SQLite file`, { skip: a.skip }, async (t) => {
     const store = await a.open(t);
     const data = rows();
     await store.write({ node: 'n1', messages: data.slice(0, 20), events: [] });
     await store.write({ node: 'n2', messages: data.slice(20), events: [] });
     const db = tempDb(t);
-    await sqliteTraceStore(db).write({ messages: data, events: [] });
-    const local = await findings(ctxOf(db));
+    const node = sqliteTraceStore(db);
+    await node.write({ messages: data, events: [] });
+    const local = await findings(ctxOf(), node);
     assert.deepEqual(local.map((f) => f.split(' ').slice(0, 2).join(' ')), EXPECTED);
-    assert.deepEqual(await findings(ctxOf(db), store), local);
-    const early = { ...ctxOf(db), now: NOW - 4 * DAY, since: NOW - 4 * DAY - 120_000 };
-    assert.deepEqual(await newSourcesFrom(early, store), [], 'still learning');
+    assert.deepEqual(await findings(ctxOf(), store), local);
+    const early = { ...ctxOf(), now: NOW - 4 * DAY, since: NOW - 4 * DAY - 120_000 };
+    assert.deepEqual(await newSources(early, store), [], 'still learning');
   });
 }
+
+test('a single node: the engine reads its own trace through the SQLite TraceStore, 1 min back; the handle stays open', async (t) => {
+  const db = tempDb(t);
+  const trace = sqliteTraceStore(db);
+  await trace.write({ messages: rows(), events: [] });
+  const config = configOf();
+  let now = NOW;
+  const engine = new AlertEngine({ trace, alerts: new SqliteAlertStore(db), config: () => config, now: () => now, logger: silentLogger, hostname: () => 'gw' });
+  const keys = async (): Promise<string[]> => (await engine.store.list()).map((x) => `${x.kind} ${x.key}`).sort();
+  await engine.evaluate(); // the first evaluation looks back one interval and the margin; the hourly rules run too
+  assert.deepEqual(await keys(), EXPECTED);
+  // Rows buffered up to the margin are still found at the next evaluation; older ones are not (a fleet looks 15 min back).
+  await trace.write({ messages: [ds('198.51.100.20', 'late@example.com', now - 50_000), ds('198.51.100.21', 'older@example.com', now - 5 * 60_000)], events: [] });
+  now += 30_000;
+  await engine.evaluate();
+  const found = (await keys()).filter((k) => !EXPECTED.includes(k));
+  assert.deepEqual(found, ['new-source ip:198.51.100.20']);
+  await engine.stop();
+  assert.equal((db.prepare('SELECT count(*) AS n FROM trace_message').get() as { n: number }).n, rows().length + 2, 'the shared handle is still open');
+});
 
 test('a fleet: two nodes raise one new-source alert, new to the fleet; the lock holder evaluates the trace rules', { skip: (await postgresAdapter()).skip }, async (t) => {
   const { store, schema } = await openPg(t, 'n1');
@@ -117,7 +139,7 @@ test('a fleet: two nodes raise one new-source alert, new to the fleet; the lock 
     const pool = openPool({ url: PG_URL, schema });
     const lock = fleetAlertLock(pool, schema);
     const engine = new AlertEngine({
-      db: tempDb(t),
+      trace: sqliteTraceStore(tempDb(t)),
       alerts: new PgAlertStore(pool),
       node,
       config: () => config,

@@ -3,13 +3,13 @@
  * The alert rules read from the gateway's state: queue age and deferred count above their
  * thresholds, certificates about to expire (each listener's certFile, each route's
  * clientCertFile; one alert per file and threshold crossed, 30/7/1 days by default), and allow
- * entries no message used for `staleAllowDays` (trace/reports/stale-allow.ts; on a fleet over the
- * fleet's trace, staleAllowEntriesFrom).
- * Touches: reads certificate files and the trace tables.
+ * entries no message used for `staleAllowDays` (trace/reports/stale-allow.ts over a TraceStore: the
+ * node's own trace, or the fleet's).
+ * Touches: reads certificate files and the trace (through the given store).
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { staleAllowReport, staleAllowReportFrom, type StaleEntry } from '../../trace/reports/stale-allow.ts';
+import { staleAllowReportFrom, type StaleEntry } from '../../trace/reports/stale-allow.ts';
 import type { TraceStore } from '../../trace/index.ts';
 import type { Candidate, RuleContext } from '../types.ts';
 
@@ -84,10 +84,6 @@ function staleCandidates(ctx: RuleContext, entries: readonly StaleEntry[]): Cand
     }));
 }
 
-export function staleAllowEntries(ctx: RuleContext): Candidate[] {
-  return staleCandidates(ctx, staleAllowReport(ctx.db, staleWindow(ctx), staleInput(ctx)).entries);
-}
-
-export async function staleAllowEntriesFrom(ctx: RuleContext, trace: TraceStore): Promise<Candidate[]> {
+export async function staleAllowEntries(ctx: RuleContext, trace: TraceStore): Promise<Candidate[]> {
   return staleCandidates(ctx, (await staleAllowReportFrom(trace, staleWindow(ctx), staleInput(ctx))).entries);
 }

@@ -8,12 +8,10 @@
  * matched mail on each of the 7 days before and has been silent `connectorSilentDays`, and a
  * rejection spike (refusals of one code in the last hour against the hourly average of the 7 days
  * before it).
- * Each rule reads one node's SQLite trace (`rule(ctx)`, trace/reports/alert-rows) or, on a fleet,
- * the fleet's trace (`ruleFrom(ctx, trace)`, the TraceStore); the findings are built by the same
- * code from the same rows.
- * Touches: reads the trace tables.
+ * Each rule reads a TraceStore: the node's own trace on a single node, the fleet's on a fleet (the
+ * adapters' rows are the same, so are the findings).
+ * Touches: reads the trace (through the given store).
  */
-import { sqliteAlertRows } from '../../trace/reports/index.ts';
 import type { DriftGroup, NewSourceRow, TraceStore } from '../../trace/index.ts';
 import type { Candidate, RuleContext } from '../types.ts';
 
@@ -40,13 +38,7 @@ function newSourceCandidates(fresh: readonly NewSourceRow[]): Candidate[] {
   return out;
 }
 
-export function newSources(ctx: RuleContext): Candidate[] {
-  const rows = sqliteAlertRows(ctx.db);
-  if (learning(ctx, rows.firstDirectSend())) return [];
-  return newSourceCandidates(rows.newSourceRows(ctx.since, ctx.now, LIMIT));
-}
-
-export async function newSourcesFrom(ctx: RuleContext, trace: TraceStore): Promise<Candidate[]> {
+export async function newSources(ctx: RuleContext, trace: TraceStore): Promise<Candidate[]> {
   if (learning(ctx, await trace.firstDirectSend())) return [];
   return newSourceCandidates(await trace.newSourceRows(ctx.since, ctx.now, LIMIT));
 }
@@ -60,11 +52,7 @@ const driftCandidates = (rows: readonly DriftGroup[]): Candidate[] =>
     seenAt: r.last,
   }));
 
-export function connectorDrift(ctx: RuleContext): Candidate[] {
-  return driftCandidates(sqliteAlertRows(ctx.db).driftGroups(ctx.since, ctx.now, LIMIT));
-}
-
-export async function connectorDriftFrom(ctx: RuleContext, trace: TraceStore): Promise<Candidate[]> {
+export async function connectorDrift(ctx: RuleContext, trace: TraceStore): Promise<Candidate[]> {
   return driftCandidates(await trace.driftGroups(ctx.since, ctx.now, LIMIT));
 }
 
@@ -83,13 +71,7 @@ function silentCandidate(ctx: RuleContext, name: string, a: { days: number; afte
 
 const silenceStart = (ctx: RuleContext): number => ctx.now - ctx.config.alerts.connectorSilentDays * DAY;
 
-export function silentConnectors(ctx: RuleContext): Candidate[] {
-  const rows = sqliteAlertRows(ctx.db);
-  const before = silenceStart(ctx);
-  return ctx.config.inboundConnectors.filter((c) => c.enabled).flatMap((c) => silentCandidate(ctx, c.name, rows.connectorDays(c.name, before - 7 * DAY, before)));
-}
-
-export async function silentConnectorsFrom(ctx: RuleContext, trace: TraceStore): Promise<Candidate[]> {
+export async function silentConnectors(ctx: RuleContext, trace: TraceStore): Promise<Candidate[]> {
   const before = silenceStart(ctx);
   const out: Candidate[] = [];
   for (const c of ctx.config.inboundConnectors) if (c.enabled) out.push(...silentCandidate(ctx, c.name, await trace.connectorDays(c.name, before - 7 * DAY, before)));
@@ -124,13 +106,7 @@ function spikeCandidates(ctx: RuleContext, last: Map<string, number>, base: Map<
   return out;
 }
 
-export function rejectionSpikes(ctx: RuleContext): Candidate[] {
-  const rows = sqliteAlertRows(ctx.db);
-  const hourStart = ctx.now - HOUR;
-  return spikeCandidates(ctx, byCode(rows.refusalHeads(hourStart, ctx.now)), byCode(rows.refusalHeads(hourStart - 7 * 24 * HOUR, hourStart)));
-}
-
-export async function rejectionSpikesFrom(ctx: RuleContext, trace: TraceStore): Promise<Candidate[]> {
+export async function rejectionSpikes(ctx: RuleContext, trace: TraceStore): Promise<Candidate[]> {
   const hourStart = ctx.now - HOUR;
   const [last, base] = await Promise.all([trace.refusalHeads(hourStart, ctx.now), trace.refusalHeads(hourStart - 7 * 24 * HOUR, hourStart)]);
   return spikeCandidates(ctx, byCode(last), byCode(base));
