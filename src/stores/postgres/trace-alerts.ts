@@ -1,7 +1,7 @@
 /**
  * @module stores/postgres/trace-alerts
  * What the trace-reading alert rules read, in PostgreSQL's spelling over the fleet's trace: the
- * same rows as trace/reports/alert-rows (SQLite), so a fleet's alerts are about every node's
+ * same rows as stores/sqlite/trace-alerts, so a fleet's alerts are about every node's
  * traffic ("new" meaning new to the fleet).
  * Touches: reads trace_message of one schema.
  */

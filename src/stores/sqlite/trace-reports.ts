@@ -4,15 +4,14 @@
  * SQLite file: what the Direct Send readiness, Inbound messages, stale-allow and egress-gone
  * reports, the audit plan, the dashboard, rule hits, the alert rules and the empty-window note
  * read; the reports themselves aggregate in trace/reports (pure, shared with PostgreSQL). The
- * dashboard and rule-hit queries sit in stores/sqlite/trace-dashboard. The alert rows and the
- * stale-allow traffic groups stay in trace/reports (alert-rows, stale-allow): alerts/, which may
- * not import stores/, still reads them from a Db.
+ * dashboard and rule-hit queries sit in stores/sqlite/trace-dashboard, the alert rows and the
+ * stale-allow traffic groups in stores/sqlite/trace-alerts.
  * Touches: reads trace_message and trace_event.
  */
 import type { Db } from '../../core/sqlite.ts';
 import { traceReady, type DirectSendRow, type EgressGroups, type InboundFilter, type InboundGroup, type LeftOutCounts, type RowScope, type SourceSpan } from '../../trace/index.ts';
-import { DIRECT_SEND_REPLY_LIKE, inboundConditions, sqliteAlertRows, type ReportRows } from '../../trace/reports/index.ts';
-import { trafficGroupsSync } from '../../trace/reports/stale-allow.ts';
+import { DIRECT_SEND_REPLY_LIKE, inboundConditions, type ReportRows } from '../../trace/reports/index.ts';
+import { sqliteAlertReads, trafficGroupsSync } from './trace-alerts.ts';
 import { dashboardFailuresSync, dashboardGroupsSync, dashboardSourcesSync, ruleEventGroupsSync, ruleHitSamplesSync } from './trace-dashboard.ts';
 
 /** True when trace_message has the column (a read-only store of an older release may lack it). */
@@ -42,7 +41,6 @@ function* directSendRowsSync(db: Db, scope: RowScope): Generator<DirectSendRow> 
 
 /** The report row primitives over one SQLite handle (synchronous underneath): the SQLite adapter's. */
 export function sqliteReportRows(db: Db): ReportRows {
-  const alerts = sqliteAlertRows(db);
   return {
     directSendRows: (scope) => ({
       [Symbol.asyncIterator]: async function* () {
@@ -76,11 +74,7 @@ export function sqliteReportRows(db: Db): ReportRows {
     dashboardFailures: async (w, limit) => dashboardFailuresSync(db, w, limit),
     ruleEventGroups: async (since, until) => ruleEventGroupsSync(db, since, until),
     ruleHitSamples: async (rule, mode, since, until, limit) => ruleHitSamplesSync(db, rule, mode, since, until, limit),
-    firstDirectSend: async () => alerts.firstDirectSend(),
-    newSourceRows: async (since, until, limit) => alerts.newSourceRows(since, until, limit),
-    driftGroups: async (since, until, limit) => alerts.driftGroups(since, until, limit),
-    connectorDays: async (connector, from, until) => alerts.connectorDays(connector, from, until),
-    refusalHeads: async (since, until) => alerts.refusalHeads(since, until),
+    ...sqliteAlertReads(db),
   };
 }
 

@@ -4,8 +4,7 @@
  * readiness (with its classification rules), stale connectors and allow-list entries, transport
  * rule hits (RULE events), the dashboard's series; the shared report window (clamped to retention)
  * and shapes.
- * Touches: nothing itself (the reports read a TraceStore; the alert rows and stale-allow's traffic
- * groups still read a SQLite handle for alerts/).
+ * Touches: nothing itself (the reports read a TraceStore).
  */
 export * from './common.ts';
 export { inboundReportFrom, inboundConditions, type InboundFilter, type ConnectorTypeFilter, type InboundTlsFilter } from './inbound.ts';
@@ -24,8 +23,7 @@ export {
 export { recommend, connectorNameFor, shellWord, psString, psArg, type Recommendation, type RecommendAction } from './direct-send-recommend.ts';
 export { exchangeFlags, type Evidence } from './direct-send-evidence.ts';
 export { emptyWindowNoteFrom, sourceWindowFrom, type SourceSpan, type SourceWindowInput } from './coverage.ts';
-export { staleAllowReport, staleAllowReportFrom, type StaleAllowInput, type StaleEntry } from './stale-allow.ts';
+export { staleAllowReportFrom, type StaleAllowInput, type StaleEntry } from './stale-allow.ts';
 export { egressGoneReportFrom, EGRESS_GONE_COLUMNS, type EgressGoneOptions, type EgressGoneSource, type EgressGoneStatus } from './egress-gone.ts';
 export { countRuleHits, matchRuleHit, parseRuleDetail, ruleHitCountsFrom, ruleLikePattern, type RuleHitCount, type RuleHitDetail, type RuleHitSample } from './rule-hits.ts';
 export { aggregateTraffic, dashboardFrom, markNew, replyCode, DASHBOARD_ATTRIBUTIONS, type DashboardAttribution, type DashboardWindow, type TrafficSeries, type DirectSendSourceRow, type FailureRow } from './dashboard.ts';
-export { sqliteAlertRows, type AlertRowsSync } from './alert-rows.ts';

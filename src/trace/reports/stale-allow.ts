@@ -8,15 +8,12 @@
  * - an allow-list IP/CIDR: any message or refused connection from a client IP inside it;
  * - an allow-list sender domain ("d" or "*.d"): a MAIL FROM in that domain (or its subdomains).
  * Disabled connectors are listed with `enabled: false` (they can match nothing).
- * The inputs are plain data (the caller passes the config's connectors and lists), so this file
- * depends on core only. The SQLite traffic groups (trafficGroupsSync, staleAllowReport over a Db)
- * stay here, not in stores/sqlite: alerts/ (which may not import stores/) reads them too.
- * Touches: reads trace_message (the Db variants).
+ * The inputs are plain data (the caller passes the config's connectors and lists) and the
+ * traffic groups come from the TraceStore (each adapter's own SQL), so this file is pure.
+ * Touches: reads the trace through the given store.
  */
 import { compileCidrs } from '../../core/cidr.ts';
 import { matchDomainPattern, normalizeDomain } from '../../core/address.ts';
-import type { Db } from '../../core/sqlite.ts';
-import { traceReady } from '../store.ts';
 import type { Report, ReportWindow } from './common.ts';
 import type { TraceStore, TrafficGroups } from '../trace-store.ts';
 
@@ -52,29 +49,11 @@ function bump(m: Map<string, Seen>, key: string, n: number, last: number): void 
 const iso = (s: Seen | undefined): string => (s && s.n > 0 ? new Date(s.last).toISOString() : '');
 
 /**
- * All entries with their traffic count; `includeUsed` false (the default) keeps only the stale
- * ones (no traffic in the window).
+ * All entries with their traffic count over any trace store (the same result on every adapter);
+ * `includeUsed` false (the default) keeps only the stale ones (no traffic in the window).
  */
-export function staleAllowReport(db: Db, window: ReportWindow, input: StaleAllowInput, opts: { includeUsed?: boolean } = {}): Report & { entries: StaleEntry[] } {
-  return assemble(window, input, trafficGroupsSync(db, window), opts);
-}
-
-/** staleAllowReport over any trace store (the same result on every adapter). */
 export async function staleAllowReportFrom(store: Pick<TraceStore, 'trafficGroups'>, window: ReportWindow, input: StaleAllowInput, opts: { includeUsed?: boolean } = {}): Promise<Report & { entries: StaleEntry[] }> {
   return assemble(window, input, await store.trafficGroups(window), opts);
-}
-
-/** Traffic per connector and client IP; per client IP; per MAIL FROM domain (one pass each, grouped in SQL). */
-export function trafficGroupsSync(db: Db, window: { since: number; until: number }): TrafficGroups {
-  if (!traceReady(db)) return { byConnIp: [], byIp: [], byDomain: [] };
-  const range = [window.since, window.until];
-  return {
-    byConnIp: db.prepare('SELECT connector, client_ip, count(*) AS n, max(received_at) AS last FROM trace_message WHERE received_at >= ? AND received_at < ? AND connector IS NOT NULL GROUP BY connector, client_ip').all(...range) as TrafficGroups['byConnIp'],
-    byIp: db.prepare('SELECT client_ip, count(*) AS n, max(received_at) AS last FROM trace_message WHERE received_at >= ? AND received_at < ? GROUP BY client_ip').all(...range) as TrafficGroups['byIp'],
-    byDomain: db
-      .prepare("SELECT lower(substr(mail_from, instr(mail_from, '@') + 1)) AS d, count(*) AS n, max(received_at) AS last FROM trace_message WHERE received_at >= ? AND received_at < ? AND instr(mail_from, '@') > 0 GROUP BY d")
-      .all(...range) as TrafficGroups['byDomain'],
-  };
 }
 
 function assemble(window: ReportWindow, input: StaleAllowInput, traffic: TrafficGroups, opts: { includeUsed?: boolean }): Report & { entries: StaleEntry[] } {
