@@ -44,6 +44,8 @@ export const LOOKBACK_MARGIN_MS = 60_000;
 /** On a fleet rows reach the shared trace through each node's outbox, later: the trace rules look back further there. */
 export const FLEET_LOOKBACK_MARGIN_MS = 15 * 60_000;
 const HOUR = 3_600_000;
+/** How long a notification claim holds: longer than a send with its retries takes (about 47 s). */
+export const NOTIFY_LEASE_MS = 5 * 60_000;
 
 /** Findings about one node's own state: on a fleet, one alert per node (the node in key and detail). */
 export const NODE_LOCAL_KINDS: ReadonlySet<AlertKind> = new Set<AlertKind>(['queue-age', 'deferred-count', 'cert-expiry']);
@@ -183,11 +185,19 @@ export class AlertEngine {
     if (turn) await this.store.setLastRun(now);
     const sent: AlertRow[] = [];
     for (const a of due) {
-      // Claimed first: of several nodes raising the same alert at once, one sends it.
-      const claim = await this.store.claimNotify(a.id, now, renotifyMs);
-      if (!claim) continue;
-      if (await this.send(a, config, now)) sent.push({ ...a, notifiedAt: now });
-      else await this.store.releaseNotify(claim);
+      // Claimed first: of several nodes raising the same alert at once, one sends it. A claim is a
+      // lease: if this process dies before confirming, the alert is due again NOTIFY_LEASE_MS later.
+      try {
+        const claim = await this.store.claimNotify(a.id, now, renotifyMs, NOTIFY_LEASE_MS);
+        if (!claim) continue;
+        if (await this.send(a, config, now)) {
+          await this.store.confirmNotify(claim, now);
+          sent.push({ ...a, notifiedAt: now });
+        } else await this.store.releaseNotify(claim);
+      } catch (err) {
+        // The store went away mid-turn: the lease runs out and the next turn tries again.
+        this.d.logger.warn({ err, alert: a.id }, 'alert notification not recorded');
+      }
     }
     this.open = await this.store.openByKind();
     return sent;

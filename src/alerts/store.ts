@@ -29,6 +29,7 @@ export interface AlertRow {
 /** A claim to send an alert: what to put back if the sending fails. */
 export interface NotifyClaim {
   id: number;
+  /** The lease mark written as notifiedAt while the claim is held. */
   at: number;
   previous: number | undefined;
 }
@@ -41,9 +42,13 @@ export interface AlertStore {
   raise(c: Candidate, now: number, quietMs?: number): Promise<AlertRow | undefined>;
   /**
    * Take the sending of open alert `id` at `now`: granted to one caller only, when it was never
-   * sent or last sent `renotifyMs` ago or more (its notifiedAt becomes `now`); else undefined.
+   * sent or last sent `renotifyMs` ago or more; else undefined. The claim is a lease: notifiedAt
+   * becomes `now - renotifyMs + leaseMs` (at most `now`), so an alert whose claimant died before
+   * confirming is due again `leaseMs` later instead of a whole renotify period.
    */
-  claimNotify(id: number, now: number, renotifyMs: number): Promise<NotifyClaim | undefined>;
+  claimNotify(id: number, now: number, renotifyMs: number, leaseMs: number): Promise<NotifyClaim | undefined>;
+  /** The claimed alert was sent at `at` (its notifiedAt); a claim taken over since changes nothing. */
+  confirmNotify(claim: NotifyClaim, at: number): Promise<void>;
   /** Give a claim back (the sending failed): tried again at the next evaluation. */
   releaseNotify(claim: NotifyClaim): Promise<void>;
   get(id: number): Promise<AlertRow | undefined>;

@@ -109,26 +109,34 @@ for (const a of adapters) {
     assert.equal((await s.raise({ ...source(100) }, 18_000))?.id, later.id);
   });
 
-  test(`${a.name}: the notification claim is granted once per renotify period and given back on failure`, { skip: a.skip }, async (t) => {
+  test(`${a.name}: the notification claim is a lease, granted once per renotify period, confirmed or given back`, { skip: a.skip }, async (t) => {
     const s = await a.open(t);
     const r = await s.raise(source(100), 1000);
     assert.ok(r);
-    const claim = await s.claimNotify(r.id, 1000, 60_000);
-    assert.deepEqual(claim, { id: r.id, at: 1000, previous: undefined });
-    assert.equal(await s.claimNotify(r.id, 1001, 60_000), undefined, 'sent already');
-    assert.equal((await s.get(r.id))?.notifiedAt, 1000);
+    const lease = 5_000;
+    const claim = await s.claimNotify(r.id, 1000, 60_000, lease);
+    assert.deepEqual(claim, { id: r.id, at: 1000 - 60_000 + lease, previous: undefined });
+    assert.equal(await s.claimNotify(r.id, 1001, 60_000, lease), undefined, 'held by the first claimant');
     await s.releaseNotify(claim);
     assert.equal((await s.get(r.id))?.notifiedAt, undefined, 'the failed sending is undone');
-    const c2 = await s.claimNotify(r.id, 2000, 60_000);
-    assert.ok(c2);
-    assert.equal(await s.claimNotify(r.id, 61_999, 60_000), undefined);
-    const c3 = await s.claimNotify(r.id, 62_000, 60_000);
-    assert.deepEqual(c3, { id: r.id, at: 62_000, previous: 2000 }, 'renotified after the period');
+    // A claimant that dies before confirming: due again once the lease runs out, not a period later.
+    const dead = await s.claimNotify(r.id, 2000, 60_000, lease);
+    assert.ok(dead);
+    assert.equal(await s.claimNotify(r.id, 2000 + lease - 1, 60_000, lease), undefined, 'still leased');
+    const c2 = await s.claimNotify(r.id, 2000 + lease, 60_000, lease);
+    assert.ok(c2, 'the abandoned claim ran out');
+    await s.confirmNotify(dead, 9_999_999);
+    assert.equal((await s.get(r.id))?.notifiedAt, c2.at, 'a claim taken over since confirms nothing');
+    await s.confirmNotify(c2, 7000);
+    assert.equal((await s.get(r.id))?.notifiedAt, 7000, 'sent at 7000');
+    assert.equal(await s.claimNotify(r.id, 66_999, 60_000, lease), undefined, 'within the renotify period');
+    const c3 = await s.claimNotify(r.id, 67_000, 60_000, lease);
+    assert.deepEqual(c3, { id: r.id, at: 67_000 - 60_000 + lease, previous: 7000 }, 'renotified after the period');
     // A stale release (another sending has claimed since) changes nothing.
     await s.releaseNotify(c2);
-    assert.equal((await s.get(r.id))?.notifiedAt, 62_000);
+    assert.equal((await s.get(r.id))?.notifiedAt, c3.at);
     await s.ack(r.id, 'alice', 70_000);
-    assert.equal(await s.claimNotify(r.id, 999_999, 60_000), undefined, 'an acknowledged alert is not sent');
+    assert.equal(await s.claimNotify(r.id, 999_999, 60_000, lease), undefined, 'an acknowledged alert is not sent');
   });
 
   test(`${a.name}: listed newest first, by state, limited; the last run kept`, { skip: a.skip }, async (t) => {
@@ -153,7 +161,7 @@ for (const a of adapters) {
     assert.equal(new Set(rows.map((r) => r?.id)).size, 1);
     assert.deepEqual((await stores[1]?.list())?.map((r) => r.count), [8]);
     const id = rows[0]?.id ?? 0;
-    const claims = await each((s) => s.claimNotify(id, 1000, 60_000));
+    const claims = await each((s) => s.claimNotify(id, 1000, 60_000, 5_000));
     assert.equal(claims.filter(Boolean).length, 1);
     // Acknowledged through one, closed for all.
     assert.equal(await stores[2]?.ack(id, 'bob', 2000), true);

@@ -76,7 +76,8 @@ export class PgAlertStore implements AlertStore {
     });
   }
 
-  async claimNotify(id: number, now: number, renotifyMs: number): Promise<NotifyClaim | undefined> {
+  async claimNotify(id: number, now: number, renotifyMs: number, leaseMs: number): Promise<NotifyClaim | undefined> {
+    const mark = now - renotifyMs + Math.min(leaseMs, renotifyMs);
     return guarded(this.where, async () => {
       // FOR UPDATE: a second claimant waits for the first, then sees its notified_at and gets nothing.
       const r = await this.pool.query<{ previous: string | null }>(
@@ -84,11 +85,15 @@ export class PgAlertStore implements AlertStore {
          UPDATE alert a SET notified_at = $2 FROM old
           WHERE a.id = old.id AND (old.notified_at IS NULL OR old.notified_at <= $3)
          RETURNING old.notified_at AS previous`,
-        [id, now, now - renotifyMs],
+        [id, mark, now - renotifyMs],
       );
       const row = r.rows[0];
-      return row ? { id, at: now, previous: num(row.previous) } : undefined;
+      return row ? { id, at: mark, previous: num(row.previous) } : undefined;
     });
+  }
+
+  async confirmNotify(claim: NotifyClaim, at: number): Promise<void> {
+    await guarded(this.where, () => this.pool.query(`UPDATE alert SET notified_at = $1 WHERE id = $2 AND notified_at = $3`, [at, claim.id, claim.at]));
   }
 
   async releaseNotify(claim: NotifyClaim): Promise<void> {

@@ -79,11 +79,16 @@ export class SqliteAlertStore implements AlertStore {
     return { id: Number(r.lastInsertRowid), kind: c.kind, key: c.key, summary: c.summary, detail: c.detail, firstAt: now, lastAt: now, count: 1, state: 'open' };
   }
 
-  async claimNotify(id: number, now: number, renotifyMs: number): Promise<NotifyClaim | undefined> {
+  async claimNotify(id: number, now: number, renotifyMs: number, leaseMs: number): Promise<NotifyClaim | undefined> {
     const r = this.db.prepare(`SELECT notified_at FROM alert WHERE id = ? AND state = 'open' AND (notified_at IS NULL OR notified_at <= ?)`).get(id, now - renotifyMs) as { notified_at: number | null } | undefined;
     if (!r) return undefined;
-    this.db.prepare(`UPDATE alert SET notified_at = ? WHERE id = ?`).run(now, id);
-    return { id, at: now, previous: r.notified_at ?? undefined };
+    const mark = now - renotifyMs + Math.min(leaseMs, renotifyMs);
+    this.db.prepare(`UPDATE alert SET notified_at = ? WHERE id = ?`).run(mark, id);
+    return { id, at: mark, previous: r.notified_at ?? undefined };
+  }
+
+  async confirmNotify(claim: NotifyClaim, at: number): Promise<void> {
+    this.db.prepare(`UPDATE alert SET notified_at = ? WHERE id = ? AND notified_at = ?`).run(at, claim.id, claim.at);
   }
 
   async releaseNotify(claim: NotifyClaim): Promise<void> {
