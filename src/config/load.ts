@@ -93,19 +93,21 @@ export function validateConfig(obj: unknown, file?: string, opts: ValidateOption
  */
 function nodeViewErrors(config: Config, opts: ValidateOptions, file: string | undefined): ConfigError[] {
   const out: ConfigError[] = [];
+  // A stored version loads as it was saved; the checks are for a change being made.
+  if (opts.stored) return out;
   config.nodes.forEach((n, i) => {
     if (n.listen.length === 0) return;
     const view = applyOverrides(config, configuredOverrides(config, n.name));
     const where = (e: ConfigError): ConfigError => new ConfigError(`nodes[${i}].listen`, `on node "${n.name}": ${e.path}: ${e.reason}`, file);
-    if (!opts.stored) {
-      try {
-        checkListenerOverlap(view);
-      } catch (e) {
-        if (!(e instanceof ConfigError)) throw e;
-        out.push(where(e));
-      }
+    try {
+      checkListenerOverlap(view);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      out.push(where(e));
     }
-    out.push(...selfRouteErrors(view).map(where));
+    // Another host's node: only a route to the very address it binds is known to be its own
+    // (this machine's interfaces and names say nothing about that host).
+    out.push(...selfRouteErrors(view, { addresses: [], names: [] }).map(where));
   });
   return out;
 }

@@ -65,3 +65,11 @@ test("a node's entry is checked as the node binds it: a route back to its moved 
   cfg.nodes = [{ name: 'edge-1', listen: [{ listener: 'mx', bind: '10.0.0.6', port: 25 }] }];
   assert.equal(validateConfig(cfg).nodes.length, 1, 'elsewhere is fine');
 });
+
+test('a stored version loads as saved: per-node checks apply to a change being made, not to a version read back', () => {
+  const cfg = loadExampleConfig();
+  cfg.routes = [{ ...structuredClone(cfg.routes[0] ?? assert.fail('the example has a route')), name: 'to-exchange', type: 'smtp', host: '10.0.0.5', port: 25, domains: ['*'] }];
+  cfg.nodes = [{ name: 'edge-1', listen: [{ listener: 'mx', bind: '10.0.0.5', port: 25 }] }];
+  assert.throws(() => validateConfig(cfg), ConfigErrors);
+  assert.equal(validateConfig(cfg, undefined, { stored: true }).nodes.length, 1);
+});
