@@ -10,13 +10,15 @@
  * (windowFor and printReport serve `policy replay` too).
  * Touches: nothing itself (ops/reports reads the trace and config store; hunts run in a child process).
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { DnsResolveFn } from '../../auth/index.ts';
 import type { Report, ReportWindow, SpfAuthorizer } from '../../trace/reports/index.ts';
 import { DEFAULT_INTERNAL_RANGES, directSend, HUNT_DEFAULT_LIMIT, HUNT_DEFAULT_TIMEOUT_MS, HuntFailed, hunt, inbound, REPORT_CONNECTOR_TYPES as CONNECTOR_TYPES, REPORT_TLS as TLS, reportDocument, savedHunts, staleAllow, windowOf } from '../../ops/reports.ts';
 import { OpsError } from '../../ops/errors.ts';
 import type { OpsContext } from '../../ops/context.ts';
-import { defaultIo, withOps, type CliIo } from '../context.ts';
+import { dataDirOf, defaultIo, withOps, type CliIo } from '../context.ts';
 import { CliError, UsageError, enumParser, formatOption, parsePositiveInt, printRows, requireIps, splitList, terminalSafe, type OutputFormat } from '../format.ts';
 import { flagsChecked, usageOf } from '../ops-context.ts';
 
@@ -157,8 +159,11 @@ function registerHunt(report: Command, io: CliIo): void {
     .addOption(formatOption())
     .action(async (o: HuntOpts, cmd: Command) => {
       if (o.listSaved) {
-        // Each hunt in the data directory's trace store's SQL (PostgreSQL's on a fleet node).
-        await withOps(cmd, (ctx) => printRows(savedHunts(ctx), ['name', 'description', ...(o.format === 'table' ? [] : ['sql'])], o.format, io.out));
+        // Each hunt in the data directory's trace store's SQL (PostgreSQL's on a fleet node);
+        // without a data directory, SQLite's (the list needs no store).
+        const columns = ['name', 'description', ...(o.format === 'table' ? [] : ['sql'])];
+        if (!existsSync(join(dataDirOf(cmd), 'mailgate.db'))) printRows(savedHunts(), columns, o.format, io.out);
+        else await withOps(cmd, (ctx) => printRows(savedHunts(ctx), columns, o.format, io.out));
         return;
       }
       if ((o.query === undefined) === (o.saved === undefined)) throw new UsageError('give exactly one of --query, --saved or --list-saved');
