@@ -6,7 +6,8 @@
  * never occurs in the facts; \u0001 for NULL, so NULL and '' differ), one value per row crosses
  * into JavaScript instead of eleven; a row is read whole only for a new key, its time and subject
  * only for a sample. Past GROUP_LIMIT distinct tuples the groups so far are yielded and counting
- * starts over (a bound on memory; a tuple may then come in two groups, which add up).
+ * starts over (a bound on memory; a tuple may then come in two groups, which add up). Rows are
+ * read in keyset pages, so no statement is open while a group is handed over.
  * Touches: reads trace_message and trace_event.
  */
 import type { Db } from '../../core/sqlite.ts';
@@ -16,6 +17,8 @@ const FACT_KEY_SQL = REPLAY_FACT_COLUMNS.map((c) => `coalesce(${c}, char(1))`).j
 
 /** Distinct fact tuples held at once (module header). */
 const GROUP_LIMIT = 1_000_000;
+/** Rows read per statement. */
+const PAGE_ROWS = 50_000;
 
 /** The rows of the scope (gateway traffic only), as a WHERE clause and its arguments. */
 function scopeWhere(scope: ReplayScope): { sql: string; args: unknown[] } {
@@ -45,7 +48,9 @@ export function* replayFactGroupsSync(db: Db, scope: ReplayScope, opts: { sample
     else refusedRcpts.set(id, [rcpt]);
   }
   const where = scopeWhere(scope);
-  const rows = db.prepare(`SELECT id, ${FACT_KEY_SQL} FROM trace_message WHERE ${where.sql} ORDER BY received_at, id`).raw(true).iterate(...where.args) as IterableIterator<[string, string]>;
+  const firstPage = db.prepare(`SELECT id, ${FACT_KEY_SQL}, received_at FROM trace_message WHERE ${where.sql} ORDER BY received_at, id LIMIT ${PAGE_ROWS}`).raw(true);
+  // The next page starts at the last row's time (its lower bound keeps the index range scan).
+  const nextPage = db.prepare(`SELECT id, ${FACT_KEY_SQL}, received_at FROM trace_message WHERE ${where.sql} AND (received_at > ? OR id > ?) ORDER BY received_at, id LIMIT ${PAGE_ROWS}`).raw(true);
   const factsOf = db.prepare(`SELECT ${REPLAY_FACT_COLUMNS.join(', ')} FROM trace_message WHERE id = ?`);
   const sampleOf = db.prepare('SELECT received_at, subject FROM trace_message WHERE id = ?');
   const groups = new Map<string, ReplayFactGroup>();
@@ -53,26 +58,42 @@ export function* replayFactGroupsSync(db: Db, scope: ReplayScope, opts: { sample
     const s = sampleOf.get(id) as { received_at: number; subject: string | null };
     g.samples.push({ id, at: s.received_at, subject: s.subject });
   };
-  for (const [id, factText] of rows) {
-    const refused = refusedRcpts.get(id);
-    if (opts.perRow) {
-      const g: ReplayFactGroup = { facts: factsOf.get(id) as ReplayFacts, refused: refused ?? [], count: 1, samples: [] };
-      if (opts.samples > 0) sample(g, id);
-      yield g;
-      continue;
-    }
-    const key = refused ? `${factText}\0\0${refused.join('\0')}` : factText;
-    let g = groups.get(key);
-    if (!g) {
-      if (groups.size >= GROUP_LIMIT) {
-        yield* groups.values();
-        groups.clear();
+  // Groups due out are held until the page's statement has finished: no statement stays open
+  // across a yield, so the consumer may await between groups while the gateway writes on the handle.
+  let ready: ReplayFactGroup[] = [];
+  let after: [number, string] | undefined;
+  for (;;) {
+    const page = (after ? nextPage.iterate(after[0], ...where.args.slice(1), after[0], after[1]) : firstPage.iterate(...where.args)) as IterableIterator<[string, string, number]>;
+    let n = 0;
+    for (const [id, factText, at] of page) {
+      n++;
+      after = [at, id];
+      const refused = refusedRcpts.get(id);
+      if (opts.perRow) {
+        const g: ReplayFactGroup = { facts: factsOf.get(id) as ReplayFacts, refused: refused ?? [], count: 1, samples: [] };
+        if (opts.samples > 0) sample(g, id);
+        ready.push(g);
+        continue;
       }
-      g = { facts: factsOf.get(id) as ReplayFacts, refused: refused ?? [], count: 0, samples: [] };
-      groups.set(key, g);
+      const key = refused ? `${factText}\0\0${refused.join('\0')}` : factText;
+      let g = groups.get(key);
+      if (!g) {
+        if (groups.size >= GROUP_LIMIT) {
+          for (const x of groups.values()) ready.push(x);
+          groups.clear();
+        }
+        g = { facts: factsOf.get(id) as ReplayFacts, refused: refused ?? [], count: 0, samples: [] };
+        groups.set(key, g);
+      }
+      g.count++;
+      if (g.samples.length < opts.samples) sample(g, id);
     }
-    g.count++;
-    if (g.samples.length < opts.samples) sample(g, id);
+    if (ready.length) {
+      const out = ready;
+      ready = [];
+      yield* out;
+    }
+    if (n < PAGE_ROWS) break;
   }
   yield* groups.values();
 }

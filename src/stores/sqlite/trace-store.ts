@@ -42,8 +42,8 @@ export function sqliteTraceStore(db: Db, opts: { owned?: boolean } = {}): TraceS
     },
     replayFacts: (scope, o) => ({
       [Symbol.asyncIterator]: async function* () {
-        // Read whole before the first yield: an open SQLite iterator would block writes on the handle meanwhile.
-        yield* [...replayFactGroupsSync(db, scope, o)];
+        // No statement is open between groups (keyset pages), so groups go out as they are made.
+        yield* replayFactGroupsSync(db, scope, o);
       },
     }),
     rowCount: async (scope) => rowCountSync(db, scope),
