@@ -60,6 +60,11 @@ export interface AlertEngineDeps {
   trace: TraceStore;
   /** Where alerts are recorded: the node's SQLite file, or on a fleet the fleet's store. */
   alerts: AlertStore;
+  /**
+   * On a fleet node: its own store (the SQLite file), where its node-local findings (queue,
+   * certificates) are recorded and sent from while the fleet's store does not answer.
+   */
+  localAlerts?: AlertStore | undefined;
   /** On a fleet node: its name, carried by its node-local findings. Absent on a single node. */
   node?: string | undefined;
   config(): Config;
@@ -97,6 +102,8 @@ export class AlertEngine {
   private running: Promise<AlertRow[]> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private open: Record<string, number> = {};
+  /** The fleet's store did not answer at the last turn (the fallback is in use). */
+  private away = false;
 
   constructor(private readonly d: AlertEngineDeps) {
     this.store = d.alerts;
@@ -150,15 +157,37 @@ export class AlertEngine {
     return lead ? { trace: f.trace, marginMs: FLEET_LOOKBACK_MARGIN_MS } : undefined;
   }
 
+  /**
+   * The store this turn records in: the configured one, or (a fleet node whose fleet store does not
+   * answer) the node's own, for its node-local findings only.
+   */
+  private async storeOfTurn(): Promise<{ store: AlertStore; last: number | undefined; fallback: boolean }> {
+    try {
+      const last = await this.store.lastRun();
+      if (this.away) this.d.logger.info('the fleet\'s alert store answers again');
+      this.away = false;
+      return { store: this.store, last, fallback: false };
+    } catch (err) {
+      const local = this.d.localAlerts;
+      if (!local) throw err;
+      if (!this.away) this.d.logger.warn({ err }, "the fleet's alert store does not answer: this node's queue and certificate alerts are kept and sent from its own file meanwhile");
+      this.away = true;
+      return { store: local, last: undefined, fallback: true };
+    }
+  }
+
   private async run(): Promise<AlertRow[]> {
     const config = this.d.config();
     const now = this.d.now();
-    const last = (await this.store.lastRun()) ?? now - config.alerts.intervalSeconds * 1000;
+    const at = await this.storeOfTurn();
+    const store = at.store;
+    const last = at.last ?? now - config.alerts.intervalSeconds * 1000;
     const fleet = await this.d.fleet?.().catch((err: unknown) => void this.d.logger.debug({ err }, 'fleet heartbeats not read'));
     const ctx: RuleContext = { config, now, since: Math.min(last, now) - LOOKBACK_MARGIN_MS, queue: this.d.queue?.(), fleet: fleet ?? undefined };
     const sets = now - this.lastHourly >= HOUR ? [FREQUENT_RULES, HOURLY_RULES] : [FREQUENT_RULES];
     if (sets.length > 1) this.lastHourly = now;
-    const turn = await this.traceOfTurn();
+    // With the fleet's store away, the fleet's trace is too: only this node's own state is looked at.
+    const turn = at.fallback ? undefined : await this.traceOfTurn();
     const renotifyMs = config.alerts.renotifyMinutes * 60_000;
     const due: AlertRow[] = [];
     const traceCtx: RuleContext = { ...ctx, since: Math.min(last, now) - (turn?.marginMs ?? LOOKBACK_MARGIN_MS) };
@@ -176,30 +205,31 @@ export class AlertEngine {
         continue;
       }
       for (const c of found) {
-        const row = await this.store.raise(this.d.node !== undefined && NODE_LOCAL_KINDS.has(c.kind) ? ofNode(c, this.d.node) : c, now, renotifyMs);
+        if (at.fallback && !NODE_LOCAL_KINDS.has(c.kind)) continue;
+        const row = await store.raise(this.d.node !== undefined && NODE_LOCAL_KINDS.has(c.kind) ? ofNode(c, this.d.node) : c, now, renotifyMs);
         if (!row) continue;
         if (row.notifiedAt === undefined || now - row.notifiedAt >= renotifyMs) due.push(row);
       }
     }
     // The trace rules' period: on a fleet only the node that read the fleet's trace moves it on.
-    if (turn) await this.store.setLastRun(now);
+    if (turn) await store.setLastRun(now);
     const sent: AlertRow[] = [];
     for (const a of due) {
       // Claimed first: of several nodes raising the same alert at once, one sends it. A claim is a
       // lease: if this process dies before confirming, the alert is due again NOTIFY_LEASE_MS later.
       try {
-        const claim = await this.store.claimNotify(a.id, now, renotifyMs, NOTIFY_LEASE_MS);
+        const claim = await store.claimNotify(a.id, now, renotifyMs, NOTIFY_LEASE_MS);
         if (!claim) continue;
         if (await this.send(a, config, now)) {
-          await this.store.confirmNotify(claim, now);
+          await store.confirmNotify(claim, now);
           sent.push({ ...a, notifiedAt: now });
-        } else await this.store.releaseNotify(claim);
+        } else await store.releaseNotify(claim);
       } catch (err) {
         // The store went away mid-turn: the lease runs out and the next turn tries again.
         this.d.logger.warn({ err, alert: a.id }, 'alert notification not recorded');
       }
     }
-    this.open = await this.store.openByKind();
+    if (!at.fallback) this.open = await store.openByKind();
     return sent;
   }
 

@@ -16,6 +16,7 @@ import type { Runtime } from './runtime.ts';
 import { fleetFacts } from '../ops/nodes.ts';
 import { fleetAlertLock } from '../stores/postgres/alert-lock.ts';
 import { pgTraceStore } from '../stores/postgres/trace-store.ts';
+import { SqliteAlertStore } from '../stores/sqlite/alert-store.ts';
 import { sqliteTraceStore } from '../stores/sqlite/trace-store.ts';
 
 /** The trace row of an alert message we generate (a local source, like a bounce). */
@@ -36,6 +37,8 @@ export function startAlerts(rt: Runtime, store: QueueStore, acceptor: Acceptor):
     // The node's own trace over the shared handle (not owned: its close() leaves the handle open).
     trace: sqliteTraceStore(rt.db),
     alerts: rt.backing.alerts,
+    // A fleet node's own file keeps its queue and certificate alerts while PostgreSQL is away.
+    localAlerts: rt.backing.bootstrap.kind === 'postgres' ? new SqliteAlertStore(rt.db) : undefined,
     node: rt.backing.bootstrap.kind === 'postgres' ? rt.node : undefined,
     config: () => rt.snapshot().config,
     now: Date.now,
