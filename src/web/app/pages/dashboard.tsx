@@ -91,7 +91,7 @@ export default function Dashboard({ route }: PageProps) {
           <div class="cards">
             <Card id="messages" label="Messages" value={formatCount(total)} detail={`${formatCount(data.traffic.totals['direct-send'])} Direct Send`} />
             <Card id="refused" label="Refused" value={formatCount(refused)} />
-            <Card id="queue" label={data.fleet ? `Queue on ${data.fleet.node} (open)` : 'Queue (open)'} value={formatCount(data.queue.open)} detail={data.queue.oldestAgeSeconds === null ? 'empty' : `oldest ${formatDuration(data.queue.oldestAgeSeconds * 1000)}`} />
+            <Card id="queue" label={data.fleet ? `Queue (open), node ${data.fleet.node}` : 'Queue (open)'} value={formatCount(data.queue.open)} detail={data.queue.oldestAgeSeconds === null ? 'empty' : `oldest ${formatDuration(data.queue.oldestAgeSeconds * 1000)}`} />
             <Card id="failures" label="Delivery failures" value={formatCount(data.failures.failed)} detail={`${formatCount(data.failures.deferred)} deferrals`} />
             <Card id="alerts" label="Open alerts" value={formatCount(data.alerts.open)} />
             <Card id="reject-direct-send" label="RejectDirectSend" value={data.org.rejectDirectSend ? 'On' : 'Off'} detail={data.org.rejectDirectSend ? 'Direct Send is refused (550 5.7.68)' : 'Direct Send is accepted'} />
@@ -148,7 +148,7 @@ export default function Dashboard({ route }: PageProps) {
             </>
           )}
 
-          <h2>{data.fleet ? `Queue on ${data.fleet.node}` : 'Queue'}</h2>
+          <h2>{data.fleet ? `Queue on node ${data.fleet.node}` : 'Queue'}</h2>
           <DataTable
             caption="Messages in the queue by state"
             hideCaption
