@@ -4,8 +4,9 @@
  * directory, `--node`, `--listen`): `org set --reject-direct-send true` run against node A is
  * enforced by every node within 1 s of the change (a Direct Send session to each gets 550 5.7.68;
  * the bound is from the version's save time to the start of each node's first refused session,
- * polled every 100 ms), `node list` shows the three on the new version, and /metrics says the
- * store is up. PostgreSQL absent: skipped with a message (fails under CI).
+ * polled every 100 ms), `node list` shows the three on the new version, /metrics says the
+ * store is up, and a message sent to each node is in one trace search (naming its node) and counted
+ * as one source by one Direct Send readiness report. PostgreSQL absent: skipped with a message (fails under CI).
  * Touches: three gateway processes, loopback ports, temporary data dirs, one mg_t_* schema.
  */
 import { test } from 'node:test';
@@ -13,6 +14,7 @@ import assert from 'node:assert/strict';
 import { pgSchema, pgSkip } from '../helpers/postgres.ts';
 import { cli, cliAsync, freePort, removeDir, startGateway, tempDir, type Gateway } from '../helpers/gateway.ts';
 import { SmtpTestClient } from '../helpers/smtp-client.ts';
+import { sendDirect } from '../helpers/direct-send.ts';
 
 const skip = await pgSkip();
 const NAMES = ['node-a', 'node-b', 'node-c'] as const;
@@ -70,6 +72,8 @@ test('three nodes on one PostgreSQL schema: a change on node A is enforced by al
   for (const n of nodes) {
     const r = await directSend(n.mx);
     assert.equal(r.code, 250, `${n.name} before the change: ${r.text}`);
+    // One whole message through each node, for the fleet's trace and readiness report below.
+    assert.match(await sendDirect(n.mx, 'scanner@example.com', `scan via ${n.name}`), /^250 /, `${n.name} takes the scan`);
   }
 
   const change = cliAsync(nodes[0]!.dir, ['org', 'set', '--reject-direct-send', 'true']);
@@ -125,4 +129,21 @@ test('three nodes on one PostgreSQL schema: a change on node A is enforced by al
   const metrics = await fetch(`http://127.0.0.1:${nodes[1]!.admin}/metrics`).then((r) => r.text());
   assert.match(metrics, /^mailgate_config_store_up 1$/m);
   assert.match(metrics, /^mailgate_config_version 2$/m);
+
+  // Traffic sent to all three is in one trace search (each row naming its node; shipping is
+  // asynchronous, so polled, bounded) and one readiness report counts the source across them.
+  let scans: Array<{ node: string; status: string }> = [];
+  const shipped = Date.now() + 60_000;
+  do {
+    const r = cli(nodes[2]!.dir, ['trace', 'search', '--since', '1h', '--sender', 'scanner@', '--format', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    scans = JSON.parse(r.stdout) as typeof scans;
+    if (scans.length >= 3) break;
+    await new Promise((r) => setTimeout(r, 250));
+  } while (Date.now() < shipped);
+  assert.deepEqual(scans.map((x) => x.node).sort(), [...NAMES], "node C's search finds the scan each node took");
+  const rep = cli(nodes[1]!.dir, ['report', 'direct-send', '--since', '1d', '--spf', 'v=spf1 -all', '--format', 'json']);
+  assert.equal(rep.code, 0, rep.stderr);
+  const scanner = (JSON.parse(rep.stdout) as { sources: Array<{ sender: string; messages: number }> }).sources.filter((x) => x.sender === 'scanner@example.com');
+  assert.deepEqual(scanner.map((x) => x.messages), [3], 'one source, its three messages across the nodes');
 });
