@@ -145,19 +145,39 @@ export async function importStream(ctx: OpsContext, body: Readable, input: Impor
   }
 }
 
-/** The imports (named data sets). */
+/**
+ * The imports (named data sets). On a fleet node, imports made on other nodes are in the shared
+ * trace too: listed from it (rows and time span; their files and tenant are recorded where they
+ * were imported), and the row counts of this node's own come from the shared trace.
+ */
 export async function listImports(ctx: OpsContext): Promise<Dataset[]> {
-  return listDatasets(ctx.db);
+  const local = listDatasets(ctx.db);
+  if (ctx.trace.kind !== 'postgres') return local;
+  const spans = new Map((await ctx.trace.sourceSpans()).filter((x) => x.source.startsWith('import:')).map((x) => [x.source.slice('import:'.length), x]));
+  // What the fleet's reports count: a local record whose rows left the shared trace shows 0.
+  const out = local.map((d) => {
+    const span = spans.get(d.name);
+    return span ? { ...d, rows: span.rows, first: span.first, last: span.last } : { ...d, rows: 0, first: undefined, last: undefined };
+  });
+  for (const [name, span] of spans) {
+    if (local.some((d) => d.name === name)) continue;
+    out.push({ name, source: `import:${name}`, files: [], kinds: [], rows: span.rows, reportRows: 0, first: span.first, last: span.last, tenantDomains: [], tenantGiven: false, tenantHow: 'imported on another node', recorded: false });
+  }
+  return out;
 }
 
-/** Delete an import: its message copies, Inbound messages report rows and record; `not-found` naming the imports there are. */
+/**
+ * Delete an import: its message copies (on a fleet node, in the shared trace too), Inbound messages
+ * report rows and record; `not-found` naming the imports there are.
+ */
 export async function removeImport(ctx: OpsContext, name: string): Promise<{ messages: number; reportRows: number }> {
   const gone = removeDataset(ctx.db, name);
-  if (!gone) {
-    const names = listDatasets(ctx.db).map((d) => d.name);
+  const fleetRows = ctx.trace.kind === 'postgres' ? await ctx.trace.removeImport(name) : undefined;
+  if (!gone && !fleetRows) {
+    const names = (await listImports(ctx)).map((d) => d.name);
     throw new OpsError('not-found', `no import named ${JSON.stringify(name)} (imports: ${names.join(', ') || 'none'})`);
   }
-  return gone;
+  return { messages: fleetRows ?? gone?.messages ?? 0, reportRows: gone?.reportRows ?? 0 };
 }
 
 /** The tenant configuration a command means (`audit import-config`), or none imported. */

@@ -253,6 +253,8 @@ export interface TraceStore {
   show(id: string): Promise<{ message: TraceMessage; events: TraceEvent[] } | undefined>;
   /** Retention: rows received before the cutoff go with their events; imported rows stay. */
   prune(cutoffMs: number): Promise<{ messages: number; events: number }>;
+  /** Delete the rows of import `name` (`audit remove`) with their events; the messages deleted. */
+  removeImport(name: string): Promise<number>;
   /** Direct Send candidates of a window: attribution direct-send, or refused with 5.7.68. */
   directSendRows(scope: RowScope): AsyncIterable<DirectSendRow>;
   /** Oldest received_at (of a source), or undefined when there is no row. */

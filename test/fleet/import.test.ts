@@ -70,4 +70,16 @@ test('fleet: audit import on a node without a gateway ships to the shared trace;
   const again = cli(a, args);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(await count(), before, 'the same export imported again adds no row to the fleet trace');
+
+  // Node B lists the import node A made, and removing it there removes it from the fleet's trace.
+  const imports = JSON.parse(cli(b, ['audit', 'list', '--format', 'json']).stdout) as { name: string; rows: number; tenantHow: string }[];
+  assert.deepEqual(imports.map((d) => [d.name, d.rows, d.tenantHow]), [['tenant1', before, 'imported on another node']]);
+  const removed = cli(b, ['audit', 'remove', 'tenant1']);
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.equal(await count(), 0, "the import's rows left the shared trace");
+  const after = cli(a, ['report', 'direct-send', '--since', '7d', '--source', 'import:tenant1', '--format', 'json']);
+  assert.deepEqual((JSON.parse(after.stdout) as { sources: unknown[] }).sources, [], "node A's report no longer counts them");
+  assert.equal(cli(b, ['audit', 'remove', 'tenant1']).code, 1, 'gone: a second remove finds nothing');
+  const onA = JSON.parse(cli(a, ['audit', 'list', '--format', 'json']).stdout) as { name: string; rows: number }[];
+  assert.deepEqual(onA.map((d) => [d.name, d.rows]), [['tenant1', 0]], 'node A keeps its record (its own remove clears it) with no row left in the fleet');
 });

@@ -232,6 +232,19 @@ export function pgTraceStore(o: PgTraceOptions): TraceStore {
         known.clear(); // dropped days are made again by the next write that needs them
       }
     },
+    removeImport: async (name) =>
+      withClient(o.pool, async (c) => {
+        await c.query('BEGIN');
+        try {
+          await c.query(`DELETE FROM ${s}.trace_event WHERE message_id IN (SELECT id FROM ${s}.trace_message WHERE import_name = $1)`, [name]);
+          const n = (await c.query(`DELETE FROM ${s}.trace_message WHERE import_name = $1`, [name])).rowCount ?? 0;
+          await c.query('COMMIT');
+          return n;
+        } catch (err) {
+          await c.query('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+      }),
     hunt: async (sql, h) => {
       if (!o.url) throw new HuntRefused('hunts need the PostgreSQL URL of the store (none given)');
       return runHuntPg(sql, { url: o.url, schema: o.schema, limit: h.limit, timeoutMs: h.timeoutMs });

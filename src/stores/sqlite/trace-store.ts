@@ -31,6 +31,13 @@ export function sqliteTraceStore(db: Db, opts: { owned?: boolean } = {}): TraceS
     search: async (filter = {}) => searchTrace(db, filter),
     show: async (id) => getTrace(db, id),
     prune: async (cutoff) => pruneTrace(db, cutoff),
+    removeImport: async (name) => {
+      if (!traceReady(db)) return 0;
+      return db.transaction(() => {
+        db.prepare('DELETE FROM trace_event WHERE message_id IN (SELECT id FROM trace_message WHERE import_name = ?)').run(name);
+        return db.prepare('DELETE FROM trace_message WHERE import_name = ?').run(name).changes;
+      }).immediate();
+    },
     ...rows,
     // In a child process on its own read-only connection to the file (trace/hunt), once the tables exist.
     hunt: async (sql, o) => {
