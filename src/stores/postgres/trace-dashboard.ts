@@ -2,8 +2,8 @@
  * @module stores/postgres/trace-dashboard
  * The console's reads of the TraceStore interface in PostgreSQL's spelling: the dashboard's groups,
  * sources and failures and the transport rule hits (RULE events), the same rows in the same order
- * (ties included) as the SQLite queries of trace/reports/dashboard and rule-hits, so trace/reports
- * aggregates them to the same dashboard and hits for the whole fleet.
+ * (ties included) as stores/sqlite/trace-dashboard, so trace/reports/dashboard and rule-hits
+ * aggregate them to the same dashboard and hits for the whole fleet.
  * Touches: reads trace_message and trace_event of one schema.
  */
 import type { DashboardFailures, DashboardGroup, DashboardSource, FailureRow, RuleEventGroup, RuleHitSample, TraceStore } from '../../trace/index.ts';
