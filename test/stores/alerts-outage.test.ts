@@ -8,8 +8,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlertEngine } from '../../src/alerts/index.ts';
@@ -21,6 +19,7 @@ import { openPool } from '../../src/stores/postgres/pool.ts';
 import { SqliteAlertStore } from '../../src/stores/sqlite/alert-store.ts';
 import { sqliteTraceStore } from '../../src/stores/sqlite/trace-store.ts';
 import { freePort } from '../helpers/gateway.ts';
+import { webhookReceiver } from '../helpers/webhook-receiver.ts';
 
 test("fleet node, PostgreSQL away: its queue alert is recorded in its own file and sent once", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'mailgate-alerts-outage-'));
@@ -29,22 +28,12 @@ test("fleet node, PostgreSQL away: its queue alert is recorded in its own file a
     db.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const posts: Array<Record<string, unknown>> = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString('utf8')));
-    req.on('end', () => {
-      posts.push(JSON.parse(body) as Record<string, unknown>);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  const { url, posts } = await webhookReceiver(t);
   const closed = await freePort();
   const pool = openPool({ url: `postgres://postgres@127.0.0.1:${closed}/test`, schema: 'mailgate', connectTimeoutMs: 1000 });
   t.after(() => pool.end().catch(() => undefined));
   const local = new SqliteAlertStore(db);
-  const config = validateConfig({ alerts: { queueAgeSeconds: 60, webhooks: [{ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, secret: 'webhook-secret-of-this-test-0123' }] } });
+  const config = validateConfig({ alerts: { queueAgeSeconds: 60, webhooks: [{ url, secret: 'webhook-secret-of-this-test-0123' }] } });
   const now = Date.UTC(2026, 11, 8, 1, 0, 0);
   const engine = new AlertEngine({
     trace: sqliteTraceStore(db),

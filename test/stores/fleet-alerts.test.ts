@@ -10,8 +10,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Db } from '../../src/core/sqlite.ts';
@@ -30,6 +28,7 @@ import { SqliteConfigStore } from '../../src/stores/sqlite/config-store.ts';
 import { traceRow } from '../../src/trace/reports/test-rows.ts';
 import type { TraceMessage } from '../../src/trace/index.ts';
 import { PG_URL, pgSchema, pgSkip } from '../helpers/postgres.ts';
+import { webhookReceiver } from '../helpers/webhook-receiver.ts';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 11, 7, 12, 0, 0);
@@ -43,22 +42,6 @@ function tempDb(t: TestContext): Db {
     rmSync(dir, { recursive: true, force: true });
   });
   return db;
-}
-
-/** A webhook receiver on loopback: every post's JSON, in arrival order. */
-async function receiver(t: TestContext): Promise<{ url: string; posts: Array<Record<string, unknown>> }> {
-  const posts: Array<Record<string, unknown>> = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString('utf8')));
-    req.on('end', () => {
-      posts.push(JSON.parse(body) as Record<string, unknown>);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => server.close(() => r())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, posts };
 }
 
 let seq = 0;
@@ -76,7 +59,7 @@ interface Node {
 /** Nodes n1 and n2 on one migrated schema; n3 in the heartbeats has stopped reporting. */
 async function fleet(t: TestContext): Promise<{ nodes: [Node, Node]; posts: Array<Record<string, unknown>>; clock: { now: number }; write(node: string, rows: TraceMessage[]): Promise<void> }> {
   const { schema } = await pgSchema(t);
-  const hook = await receiver(t);
+  const hook = await webhookReceiver(t);
   const config = validateConfig({
     acceptedDomains: [{ domainName: 'example.com', domainType: 'Authoritative' }],
     alerts: { learningDays: 7, deferredCount: 1, webhooks: [{ url: hook.url, secret: SECRET }] },
