@@ -228,10 +228,13 @@ test('keyboard: the skip link comes first and lands on the page; nav links open 
     await trace.focus();
     await page.keyboard.press('Enter');
     await page.waitForURL(/#\/trace/);
-    await page.locator('main h1').first().waitFor(); // whatever the Trace page calls itself
+    // The Trace page has rendered once its title is set (the Dashboard's h1 is there until then).
+    const rendered = Date.now() + 10_000;
+    while ((await page.title()) !== 'Trace · mailgate' && Date.now() < rendered) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await page.title(), 'Trace · mailgate');
+    await page.getByRole('navigation', { name: 'Main' }).locator('a[aria-current="page"]', { hasText: 'Trace' }).waitFor({ timeout: 10_000 });
     assert.equal(await trace.getAttribute('aria-current'), 'page');
     assert.equal(await page.evaluate('document.activeElement.id'), 'main', 'focus moved to the new page');
-    assert.equal(await page.title(), 'Trace · mailgate');
   } finally {
     await b.close();
   }
