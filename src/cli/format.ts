@@ -10,7 +10,7 @@
  * Touches: the output stream it is given.
  */
 import { CommanderError, Option } from 'commander';
-import { parseCidr } from '../core/cidr.ts';
+import { isIpOrCidr } from '../core/cidr.ts';
 import { DataVersionError } from '../core/data-version.ts';
 import { ConfigError, configErrorLines } from '../config/index.ts';
 import { OpsError } from '../ops/errors.ts';
@@ -132,16 +132,6 @@ export function parsePositiveInt(v: string): number {
   const n = Number(v);
   if (!/^\d+$/.test(v.trim()) || n < 1) throw new UsageError(`expected a positive integer, got "${v}"`);
   return n;
-}
-
-/** True when `entry` is an IP address or CIDR (IPv4 or IPv6). */
-export function isIpOrCidr(entry: string): boolean {
-  try {
-    parseCidr(entry);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Check a list of IPs/CIDRs; throws UsageError naming the first bad one. */

@@ -23,6 +23,16 @@ export interface ParsedCidr {
   family: 4 | 6;
 }
 
+/** True for an IP address or CIDR (IPv4 or IPv6). */
+export function isIpOrCidr(entry: string): boolean {
+  try {
+    parseCidr(entry);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Parse "a.b.c.d", "a.b.c.d/nn", "v6::", "v6::/nn". Throws a TypeError naming the entry. */
 export function parseCidr(entry: string): ParsedCidr {
   const [addrRaw, prefixRaw, extra] = entry.trim().split('/');

@@ -7,11 +7,11 @@
  * the output names the config version it came from). Every change is a config version.
  * Touches: the config store of the context.
  */
+import { isIpOrCidr } from '../core/cidr.ts';
 import type { Egress, EgressException } from '../config/index.ts';
 import { EGRESS_FORMATS, renderEgress, type EgressFormat } from '../egress/index.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
-import { isIpOrCidr } from './list-entry.ts';
 import { change, indexOfNamed, removeNamed, type Changed } from './model.ts';
 
 export { EGRESS_FORMATS, type EgressFormat };

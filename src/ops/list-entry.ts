@@ -9,23 +9,13 @@
  * Touches: nothing.
  */
 import { matchDomainPattern, normalizeDomain } from '../core/address.ts';
-import { normalizeIp, parseCidr } from '../core/cidr.ts';
+import { isIpOrCidr, normalizeIp } from '../core/cidr.ts';
 import type { Config } from '../config/index.ts';
 import { OpsError } from './errors.ts';
 import type { ReplyText } from './policy-replay.ts';
 
 const LOOKS_LIKE_IP = /^[\d.]+(\/.*)?$|:|\//;
 const DOMAIN = /^(\*\.)?([A-Za-z0-9\u00a0-\uffff]([A-Za-z0-9\u00a0-\uffff-]*[A-Za-z0-9\u00a0-\uffff])?\.)*[A-Za-z0-9\u00a0-\uffff]([A-Za-z0-9\u00a0-\uffff-]*[A-Za-z0-9\u00a0-\uffff])?\.?$/;
-
-/** True for an IP address or CIDR (IPv4 or IPv6). */
-export function isIpOrCidr(entry: string): boolean {
-  try {
-    parseCidr(entry);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The entry as it will be stored, or an OpsError (`invalid`) saying why it is neither an IP/CIDR nor a domain. */
 export function parseListEntry(raw: string): string {

@@ -7,10 +7,11 @@
  * authenticated users included; with `force` the same notes come back as warnings.
  * Touches: the config store of the context.
  */
+import { isIpOrCidr } from '../core/cidr.ts';
 import type { Config } from '../config/index.ts';
 import type { OpsContext } from './context.ts';
 import { OpsError } from './errors.ts';
-import { acceptedDomainsBlocked, canonicalEntry, isIpOrCidr, parseListEntry } from './list-entry.ts';
+import { acceptedDomainsBlocked, canonicalEntry, parseListEntry } from './list-entry.ts';
 import { change, current, type Changed } from './model.ts';
 import type { ReplyText } from './policy-replay.ts';
 
