@@ -9,6 +9,7 @@
  */
 import type { Pool, QueryConfig } from 'pg';
 import { REPLAY_FACT_COLUMNS, type ReplayFactGroup, type ReplayFacts, type ReplayScope } from '../../trace/index.ts';
+import { guardClient } from './checkout.ts';
 import { NUMERIC_INT8 } from './int8.ts';
 
 /** Groups per FETCH. */
@@ -52,12 +53,8 @@ export function pgReplayFacts(pool: Pool, s: string): (scope: ReplayScope, opts:
       const q = groupsQuery(s, scope, Math.max(0, Math.floor(opts.samples)));
       const c = await pool.connect();
       // The cursor keeps the client checked out between pages, while the consumer replays: a
-      // connection dropping then emits 'error', which must not go unheard (stores/postgres/checkout).
-      let dropped: Error | undefined;
-      const onError = (err: Error): void => {
-        dropped = err;
-      };
-      c.on('error', onError);
+      // connection dropping then emits 'error', which must not go unheard.
+      const guard = guardClient(c);
       let failed = false;
       let open = false;
       try {
@@ -80,9 +77,8 @@ export function pgReplayFacts(pool: Pool, s: string): (scope: ReplayScope, opts:
         throw e;
       } finally {
         // Left early (the consumer stopped): close the cursor's transaction; a failed connection is dropped.
-        if (open && !failed && !dropped) await c.query('ROLLBACK').catch(() => undefined);
-        c.off('error', onError);
-        c.release(dropped ?? failed);
+        if (open && !failed && !guard.dropped()) await c.query('ROLLBACK').catch(() => undefined);
+        guard.release(failed);
       }
     },
   });
