@@ -9,6 +9,7 @@
  */
 import { checkIdentifier, type PgClient, type PgPool } from './pool.ts';
 import { MIGRATIONS, type Migration } from './migrations/index.ts';
+import { guardClient } from './checkout.ts';
 
 export type { Migration } from './migrations/index.ts';
 
@@ -48,6 +49,7 @@ export async function migrate(pool: PgPool, schema: string, list: readonly Migra
   checkList(list);
   const applied: number[] = [];
   const c = await pool.connect();
+  const guard = guardClient(c);
   let broken = false;
   try {
     // One transaction per migration: a failure leaves every earlier one in place and this one out.
@@ -77,7 +79,7 @@ export async function migrate(pool: PgPool, schema: string, list: readonly Migra
       if (i > list.length) throw new Error('migrate: no progress'); // cannot happen; bounds the loop
     }
   } finally {
-    c.release(broken);
+    guard.release(broken);
   }
 }
 

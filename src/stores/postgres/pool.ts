@@ -9,6 +9,7 @@
  */
 import pg from 'pg';
 import { StoreUnavailableError } from '../../config/store.ts';
+import { guardClient } from './checkout.ts';
 
 export type PgPool = pg.Pool;
 export type PgClient = pg.PoolClient;
@@ -103,6 +104,7 @@ export async function guarded<T>(where: string, fn: () => Promise<T>): Promise<T
 /** Run `fn` inside BEGIN … COMMIT on one client (ROLLBACK on any error). */
 export async function inTransaction<T>(pool: PgPool, fn: (c: PgClient) => Promise<T>): Promise<T> {
   const c = await pool.connect();
+  const guard = guardClient(c);
   let broken = false;
   try {
     await c.query('BEGIN');
@@ -114,6 +116,6 @@ export async function inTransaction<T>(pool: PgPool, fn: (c: PgClient) => Promis
     await c.query('ROLLBACK').catch(() => (broken = true));
     throw e;
   } finally {
-    c.release(broken);
+    guard.release(broken);
   }
 }
