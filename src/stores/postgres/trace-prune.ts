@@ -18,6 +18,24 @@ const LOCK_WAIT = '2s';
 /** lock_not_available: the DROP's lock_timeout ran out. */
 const isLockTimeout = (err: unknown): boolean => (err as { code?: string } | null)?.code === '55P03';
 
+/**
+ * One old day's drop or delete in a transaction of its own, its DROP waiting at most LOCK_WAIT;
+ * undefined when the table stayed locked (that day waits for the next run).
+ */
+async function dayStep(c: PoolClient, fn: () => Promise<{ messages: number; events: number }>): Promise<{ messages: number; events: number } | undefined> {
+  await c.query('BEGIN');
+  try {
+    await c.query(`SET LOCAL lock_timeout = '${LOCK_WAIT}'`);
+    const n = await fn();
+    await c.query('COMMIT');
+    return n;
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    if (isLockTimeout(err)) return undefined;
+    throw err;
+  }
+}
+
 async function count(c: PoolClient, sql: string, values: unknown[] = []): Promise<number> {
   const r = await c.query<{ n: string }>(sql, values);
   return Number(r.rows[0]?.n ?? 0);
@@ -34,52 +52,40 @@ export async function pruneTracePg(pool: Pool, schema: string, cutoff: number): 
     // One node prunes at a time; the others skip (the next hour's run finds nothing left).
     if (!(await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [lock])).rows[0]?.ok) return result;
     try {
+      const add = (n: { messages: number; events: number } | undefined): void => {
+        result.messages += n?.messages ?? 0;
+        result.events += n?.events ?? 0;
+      };
       for (const d of await existingDays(c, schema, 'trace_message')) {
         if (d >= firstKeptDay) continue;
         const part = `${s}.${ident(partitionsOf(d)[0])}`;
-        const day = { messages: 0, events: 0 };
-        await c.query('BEGIN');
-        try {
-          await c.query(`SET LOCAL lock_timeout = '${LOCK_WAIT}'`);
-          // Events of these messages in days that stay (a delivery after midnight).
-          day.events += (await c.query(`DELETE FROM ${s}.trace_event WHERE at >= $1 AND message_id IN (SELECT id FROM ${part} WHERE import_name IS NULL)`, [firstKeptDay * DAY_MS])).rowCount ?? 0;
-          if ((await c.query(`SELECT 1 FROM ${part} WHERE import_name IS NOT NULL LIMIT 1`)).rowCount) {
-            day.messages += (await c.query(`DELETE FROM ${part} WHERE import_name IS NULL`)).rowCount ?? 0;
-          } else {
-            day.messages += await count(c, `SELECT count(*) AS n FROM ${part}`);
+        add(
+          await dayStep(c, async () => {
+            // Events of these messages in days that stay (a delivery after midnight).
+            const events = (await c.query(`DELETE FROM ${s}.trace_event WHERE at >= $1 AND message_id IN (SELECT id FROM ${part} WHERE import_name IS NULL)`, [firstKeptDay * DAY_MS])).rowCount ?? 0;
+            if ((await c.query(`SELECT 1 FROM ${part} WHERE import_name IS NOT NULL LIMIT 1`)).rowCount) {
+              return { messages: (await c.query(`DELETE FROM ${part} WHERE import_name IS NULL`)).rowCount ?? 0, events };
+            }
+            const messages = await count(c, `SELECT count(*) AS n FROM ${part}`);
             await c.query(`DROP TABLE IF EXISTS ${part}`);
-          }
-          await c.query('COMMIT');
-          result.messages += day.messages;
-          result.events += day.events;
-        } catch (err) {
-          await c.query('ROLLBACK').catch(() => undefined);
-          if (isLockTimeout(err)) continue;
-          throw err;
-        }
+            return { messages, events };
+          }),
+        );
       }
       for (const d of await existingDays(c, schema, 'trace_event')) {
         if (d >= firstKeptDay) continue;
         const part = `${s}.${ident(partitionsOf(d)[1])}`;
         const kept = `EXISTS (SELECT 1 FROM ${s}.trace_message m WHERE m.id = e.message_id)`;
-        const day = { messages: 0, events: 0 };
-        await c.query('BEGIN');
-        try {
-          await c.query(`SET LOCAL lock_timeout = '${LOCK_WAIT}'`);
-          if ((await c.query(`SELECT 1 FROM ${part} e WHERE ${kept} LIMIT 1`)).rowCount) {
-            day.events += (await c.query(`DELETE FROM ${part} e WHERE NOT ${kept}`)).rowCount ?? 0;
-          } else {
-            day.events += await count(c, `SELECT count(*) AS n FROM ${part}`);
+        add(
+          await dayStep(c, async () => {
+            if ((await c.query(`SELECT 1 FROM ${part} e WHERE ${kept} LIMIT 1`)).rowCount) {
+              return { messages: 0, events: (await c.query(`DELETE FROM ${part} e WHERE NOT ${kept}`)).rowCount ?? 0 };
+            }
+            const events = await count(c, `SELECT count(*) AS n FROM ${part}`);
             await c.query(`DROP TABLE IF EXISTS ${part}`);
-          }
-          await c.query('COMMIT');
-          result.messages += day.messages;
-          result.events += day.events;
-        } catch (err) {
-          await c.query('ROLLBACK').catch(() => undefined);
-          if (isLockTimeout(err)) continue;
-          throw err;
-        }
+            return { messages: 0, events };
+          }),
+        );
       }
       // The day straddling the cutoff.
       await c.query('BEGIN');
