@@ -6,9 +6,9 @@
  * users of the same PostgreSQL are not counted. WAL writer and checkpointer are not in it.
  * Touches: reads /proc; one pg_stat_activity query.
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type pg from 'pg';
-import { descendants } from '../test/helpers/processes.ts';
+import { descendants, socketLinks, tcpSockets } from '../test/helpers/processes.ts';
 
 const TICKS = 100; // USER_HZ on Linux
 
@@ -42,39 +42,10 @@ export function cpuSeconds(before: Map<number, number>, after: Map<number, numbe
 
 /** Local ports of the TCP connections `pids` hold to port `remote` on the loopback. */
 function clientPorts(pids: readonly number[], remote: number): number[] {
-  const inodes = new Set<string>();
-  for (const pid of pids) {
-    let fds: string[] = [];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        const l = readlinkSync(`/proc/${pid}/fd/${fd}`);
-        if (l.startsWith('socket:[')) inodes.add(l.slice(8, -1));
-      } catch {
-        /* closed meanwhile */
-      }
-    }
-  }
-  const ports: number[] = [];
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      // sl local_address rem_address st … inode
-      const f = line.trim().split(/\s+/);
-      if (f.length < 10 || !inodes.has(f[9] as string)) continue;
-      if (Number.parseInt(f[2]?.split(':')[1] ?? '', 16) === remote) ports.push(Number.parseInt(f[1]?.split(':')[1] ?? '', 16));
-    }
-  }
-  return ports;
+  const inodes = new Set(pids.flatMap((pid) => socketLinks(pid).map((l) => l.slice(8, -1))));
+  return tcpSockets()
+    .filter((t) => inodes.has(t.inode) && t.remotePort === remote)
+    .map((t) => t.localPort);
 }
 
 /** PIDs of the PostgreSQL backends whose clients are `pids` (the server on 127.0.0.1:`pgPort`). */

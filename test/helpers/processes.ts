@@ -74,9 +74,17 @@ export function accepts(port: number): Promise<boolean> {
   });
 }
 
-/** Socket inodes in LISTEN state on `port` (any address, IPv4 and IPv6), from /proc/net/tcp{,6}. */
-function listeningInodes(port: number): string[] {
-  const out: string[] = [];
+/** A TCP socket of /proc/net/tcp{,6}: local and remote ports, state (0A is LISTEN) and inode. */
+export interface ProcTcpSocket {
+  localPort: number;
+  remotePort: number;
+  state: string;
+  inode: string;
+}
+
+/** Every TCP socket of this network namespace (IPv4 and IPv6), from /proc/net/tcp{,6}. */
+export function tcpSockets(): ProcTcpSocket[] {
+  const out: ProcTcpSocket[] = [];
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text = '';
     try {
@@ -85,10 +93,31 @@ function listeningInodes(port: number): string[] {
       continue;
     }
     for (const line of text.split('\n').slice(1)) {
+      // sl local_address rem_address st … inode
       const f = line.trim().split(/\s+/);
-      // sl local_address rem_address st … inode: st 0A is LISTEN.
-      if (f.length < 10 || f[3] !== '0A') continue;
-      if (Number.parseInt(f[1]?.split(':')[1] ?? '', 16) === port) out.push(f[9] as string);
+      if (f.length < 10) continue;
+      const port = (field: string | undefined): number => Number.parseInt(field?.split(':')[1] ?? '', 16);
+      out.push({ localPort: port(f[1]), remotePort: port(f[2]), state: f[3] as string, inode: f[9] as string });
+    }
+  }
+  return out;
+}
+
+/** The `socket:[inode]` links among `pid`'s open files (none when it is gone or unreadable). */
+export function socketLinks(pid: number | string): string[] {
+  let fds: string[] = [];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const fd of fds) {
+    try {
+      const l = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (l.startsWith('socket:[')) out.push(l);
+    } catch {
+      /* closed meanwhile */
     }
   }
   return out;
@@ -100,24 +129,12 @@ function listeningInodes(port: number): string[] {
  * server may have been handed the port the moment it was freed): this names who listens.
  */
 export function listenerOwners(port: number): number[] {
-  const inodes = new Set(listeningInodes(port).map((i) => `socket:[${i}]`));
+  const inodes = new Set(tcpSockets().filter((t) => t.state === '0A' && t.localPort === port).map((t) => `socket:[${t.inode}]`));
   if (inodes.size === 0) return [];
   const owners = new Set<number>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    let fds: string[] = [];
-    try {
-      fds = readdirSync(`/proc/${name}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        if (inodes.has(readlinkSync(`/proc/${name}/fd/${fd}`))) owners.add(Number(name));
-      } catch {
-        /* closed meanwhile */
-      }
-    }
+    if (socketLinks(name).some((l) => inodes.has(l))) owners.add(Number(name));
   }
   return owners.size > 0 ? [...owners] : [-1];
 }
