@@ -61,7 +61,14 @@ for (const a of await traceAdapters()) {
     assert.equal(all.rowsInWindow, 13);
     assert.deepEqual(all.data.map((d) => [d.source, d.rows]), [['gateway', 12], ['import:old', 1], ['import:tenant', 1]]);
     assert.ok(all.sources.length >= 2);
+    // The advice read from the fleet's trace is safe: the spoofing source (SPF and DMARC fail) gets
+    // no connector and is listed as refused; an empty window recommends nothing.
+    assert.ok(!all.connectors.some((c) => c.ip === '203.0.113.7'), 'no connector for a likely spoof');
+    assert.ok(!all.authorisedIps.includes('203.0.113.7'));
+    assert.ok(all.refused.some((x) => x.clientIp === '203.0.113.7' && x.classification === 'likely-spoof'));
     const none = await buildPlan(empty.db, { window: reportWindow('7d', now - 100 * DAY, 400), now, trace: store });
     assert.match(none.refusal ?? '', /^no data in the window .*import old holds/);
+    assert.match(none.summary[0] ?? '', /^RejectDirectSend not recommended: /);
+    assert.deepEqual(none.connectors, []);
   });
 }
