@@ -17,7 +17,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { pgSchema, pgSkip } from '../helpers/postgres.ts';
-import { cli, freePort, nextHopRoute, removeDir, startGateway, tempDir, type Gateway } from '../helpers/gateway.ts';
+import { cli, nextHopRoute, removeDir, startFleetNode, tempDir, type Gateway } from '../helpers/gateway.ts';
 import { startSink } from '../helpers/sink.ts';
 import { rcptReply, sendDirect } from '../helpers/direct-send.ts';
 import { PgConfigStore } from '../../src/stores/postgres/config-store.ts';
@@ -50,7 +50,7 @@ async function until<T>(what: string, ms: number, fn: () => Promise<T | undefine
 test('PostgreSQL stopped and started under two nodes: mail goes on, the change saved at its return is in force on both', { skip, timeout: 300_000 }, async (t) => {
   const s = await pgSchema(t);
   const nodes: Array<{ name: string; dir: string; mx: number; admin: number; gw?: Gateway }> = [];
-  for (const name of ['pa', 'pb']) nodes.push({ name, dir: tempDir(`mailgate-pgfault-${name}-`), mx: await freePort(), admin: await freePort() });
+  for (const name of ['pa', 'pb']) nodes.push({ name, dir: tempDir(`mailgate-pgfault-${name}-`), mx: 0, admin: 0 });
   t.after(async () => {
     await Promise.all(nodes.map((n) => n.gw?.stop()));
     for (const n of nodes) removeDir(n.dir);
@@ -62,8 +62,8 @@ test('PostgreSQL stopped and started under two nodes: mail goes on, the change s
   await new PgConfigStore({ pool: s.pool, url: s.url, schema: s.schema }).update('test', 'route to the sink', (d) => void (d.routes = [nextHopRoute(sink.port) as (typeof d.routes)[number]]));
   await Promise.all(
     nodes.map(async (n) => {
-      const sub = await freePort();
-      n.gw = await startGateway(n.dir, [n.mx, n.admin], { args: ['--node', n.name, '--listen', `mx=127.0.0.1:${n.mx}`, '--listen', `submission=127.0.0.1:${sub}`, '--listen', `admin=127.0.0.1:${n.admin}`] });
+      const started = await startFleetNode(n.dir, n.name);
+      Object.assign(n, { gw: started.gw, mx: started.mx, admin: started.admin });
     }),
   );
   const metric = (n: (typeof nodes)[number]): Promise<string> => fetch(`http://127.0.0.1:${n.admin}/metrics`).then((r) => r.text());

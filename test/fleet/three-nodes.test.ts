@@ -12,7 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pgSchema, pgSkip } from '../helpers/postgres.ts';
-import { cli, cliAsync, freePort, removeDir, startGateway, tempDir, type Gateway } from '../helpers/gateway.ts';
+import { cli, cliAsync, removeDir, startFleetNode, tempDir, type Gateway } from '../helpers/gateway.ts';
 import { SmtpTestClient } from '../helpers/smtp-client.ts';
 import { sendDirect } from '../helpers/direct-send.ts';
 
@@ -45,7 +45,7 @@ async function directSend(port: number): Promise<{ code: number; text: string; s
 test('three nodes on one PostgreSQL schema: a change on node A is enforced by all three within 1 s; node list shows them', { skip, timeout: 300_000 }, async (t) => {
   const { url, schema } = await pgSchema(t);
   const nodes: Node[] = [];
-  for (const name of NAMES) nodes.push({ name, dir: tempDir(`mailgate-fleet-${name}-`), mx: await freePort(), admin: await freePort() });
+  for (const name of NAMES) nodes.push({ name, dir: tempDir(`mailgate-fleet-${name}-`), mx: 0, admin: 0 });
   t.after(async () => {
     await Promise.all(nodes.map((n) => n.gw?.stop()));
     for (const n of nodes) removeDir(n.dir);
@@ -63,10 +63,8 @@ test('three nodes on one PostgreSQL schema: a change on node A is enforced by al
 
   await Promise.all(
     nodes.map(async (n) => {
-      const submission = await freePort();
-      n.gw = await startGateway(n.dir, [n.mx, n.admin], {
-        args: ['--node', n.name, '--listen', `mx=127.0.0.1:${n.mx}`, '--listen', `submission=127.0.0.1:${submission}`, '--listen', `admin=127.0.0.1:${n.admin}`],
-      });
+      const started = await startFleetNode(n.dir, n.name);
+      Object.assign(n, { gw: started.gw, mx: started.mx, admin: started.admin });
     }),
   );
   for (const n of nodes) {

@@ -12,7 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pgSchema, pgSkip } from '../helpers/postgres.ts';
-import { cli, freePort, removeDir, startGateway, tempDir, type Gateway } from '../helpers/gateway.ts';
+import { cli, removeDir, startFleetNode, tempDir, type Gateway } from '../helpers/gateway.ts';
 import { sendDirect } from '../helpers/direct-send.ts';
 
 const skip = await pgSkip();
@@ -27,7 +27,7 @@ interface Node {
 test('two nodes on one PostgreSQL: one trace search and one Direct Send report over both', { skip, timeout: 300_000 }, async (t) => {
   const { url, schema } = await pgSchema(t);
   const nodes: Node[] = [];
-  for (const name of ['node-a', 'node-b']) nodes.push({ name, dir: tempDir(`mailgate-ftrace-${name}-`), mx: await freePort() });
+  for (const name of ['node-a', 'node-b']) nodes.push({ name, dir: tempDir(`mailgate-ftrace-${name}-`), mx: 0 });
   t.after(async () => {
     try {
       await Promise.allSettled(nodes.map((n) => n.gw?.stop()));
@@ -41,10 +41,8 @@ test('two nodes on one PostgreSQL: one trace search and one Direct Send report o
   }
   await Promise.all(
     nodes.map(async (n) => {
-      const [submission, admin] = [await freePort(), await freePort()];
-      n.gw = await startGateway(n.dir, [n.mx], {
-        args: ['--node', n.name, '--listen', `mx=127.0.0.1:${n.mx}`, '--listen', `submission=127.0.0.1:${submission}`, '--listen', `admin=127.0.0.1:${admin}`],
-      });
+      const started = await startFleetNode(n.dir, n.name);
+      Object.assign(n, { gw: started.gw, mx: started.mx });
     }),
   );
   const [a, b] = nodes as [Node, Node];

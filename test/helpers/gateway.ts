@@ -129,9 +129,12 @@ export async function startGateway(
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((res) => proc.once('exit', () => res()));
+  // A gateway that exits before its ports open (a bind refused) fails the start at once.
+  const died = exited.then(() => Promise.reject(new Error(`the gateway exited (${proc.exitCode ?? proc.signalCode}) before listening`)));
+  died.catch(() => undefined);
   try {
     // A bound for a loaded machine (a restart replays journals; workers compile under tsx), not a timing assertion.
-    for (const p of ports) await waitForPort(p, opts.readyTimeoutMs ?? opts.readyMs ?? 120_000);
+    for (const p of ports) await Promise.race([waitForPort(p, opts.readyTimeoutMs ?? opts.readyMs ?? 120_000), died]);
   } catch (e) {
     // The whole process group: receive workers forked before the ports opened go too.
     if (proc.pid !== undefined) {
@@ -250,4 +253,31 @@ export function cliAsync(dataDir: string, args: string[], env: Record<string, st
       resolvePromise({ code: code ?? -1, stdout, stderr });
     });
   });
+}
+
+/** Ports of one fleet node started by startFleetNode. */
+export interface FleetNodePorts {
+  mx: number;
+  submission: number;
+  admin: number;
+}
+
+/**
+ * `mailgate serve --node NAME` on fresh loopback ports for its mx, submission and admin listeners,
+ * waiting for all three. A port picked free can be taken before the node binds it (another test's
+ * outgoing connection gets it as its local port): such a start is tried again on new ports.
+ */
+export async function startFleetNode(dir: string, name: string, opts: { env?: Record<string, string> } = {}): Promise<FleetNodePorts & { gw: Gateway }> {
+  for (let attempt = 1; ; attempt++) {
+    const ports = { mx: await freePort(), submission: await freePort(), admin: await freePort() };
+    try {
+      const gw = await startGateway(dir, [ports.mx, ports.submission, ports.admin], {
+        ...(opts.env ? { env: opts.env } : {}),
+        args: ['--node', name, '--listen', `mx=127.0.0.1:${ports.mx}`, '--listen', `submission=127.0.0.1:${ports.submission}`, '--listen', `admin=127.0.0.1:${ports.admin}`],
+      });
+      return { ...ports, gw };
+    } catch (e) {
+      if (attempt >= 3 || !/EADDRINUSE|address already in use/.test((e as Error).message)) throw e;
+    }
+  }
 }
