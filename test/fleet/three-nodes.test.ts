@@ -47,6 +47,8 @@ test('three nodes on one PostgreSQL schema: a change on node A is enforced by al
   const nodes: Node[] = [];
   for (const name of NAMES) nodes.push({ name, dir: tempDir(`mailgate-fleet-${name}-`), mx: 0, admin: 0 });
   t.after(async () => {
+    // A node that ended before the test did: its output says why.
+    for (const n of nodes) if (n.gw && n.gw.proc.exitCode !== null) t.diagnostic(`${n.name} exited (${n.gw.proc.exitCode}):\n${n.gw.log().slice(-4000)}`);
     await Promise.all(nodes.map((n) => n.gw?.stop()));
     for (const n of nodes) removeDir(n.dir);
   });
